@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { registerDataCommand } from './commands/data.ts';
+import { registerFeaturesCommand } from './commands/features.ts';
+import { registerStartCommand } from './commands/start.ts';
+import { CliError } from './errors.ts';
+
+const program = new Command()
+  .name('voicepulse')
+  .description('VoicePulse: real-time emotion scoring for live phone calls')
+  .showHelpAfterError();
+
+registerStartCommand(program);
+registerFeaturesCommand(program);
+registerDataCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`voicepulse: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  throw err;
+}
