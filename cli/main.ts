@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDataCommand } from './commands/data.ts';
 import { registerFeaturesCommand } from './commands/features.ts';
+import { registerModelCommands } from './commands/model.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { CliError } from './errors.ts';
 
@@ -12,6 +13,7 @@ const program = new Command()
 registerStartCommand(program);
 registerFeaturesCommand(program);
 registerDataCommand(program);
+registerModelCommands(program);
 
 try {
   await program.parseAsync(process.argv);
