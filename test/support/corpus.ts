@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe } from 'vitest';
+
+/** The repository root: this file lives at <repo>/test/support/corpus.ts. */
+const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+/** Where the telephony corpora are expected when VOICEPULSE_DATA is not set. */
+export const DEFAULT_DATA_ROOT = resolve(REPO_ROOT, '..', 'shared', 'data');
+
+/**
+ * The corpus data root: env VOICEPULSE_DATA if set, else <repo>/../shared/data;
+ * undefined when that directory does not exist.
+ */
+export function corpusRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = env.VOICEPULSE_DATA ? resolve(env.VOICEPULSE_DATA) : DEFAULT_DATA_ROOT;
+  return existsSync(root) ? root : undefined;
+}
+
+/** Thrown when a corpus a test needs is missing while running in CI. */
+export class MissingCorpusError extends Error {
+  constructor(readonly missing: string) {
+    super(
+      `corpus data required in CI but missing: ${missing} (set VOICEPULSE_DATA or provide ../shared/data)`,
+    );
+    this.name = 'MissingCorpusError';
+  }
+}
+
+/**
+ * Resolves the data root (or `<root>/<name>` for one corpus) when present. When absent:
+ * throws MissingCorpusError if env.CI is set, otherwise returns undefined after a loud warning,
+ * so the caller can skip.
+ */
+export function findCorpus(name?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = corpusRoot(env);
+  const path = root && name ? join(root, name) : root;
+  if (path && existsSync(path)) return path;
+  const missing = name ? `corpus '${name}'` : 'corpus data root';
+  if (env.CI) throw new MissingCorpusError(missing);
+  console.warn(
+    `[corpus] SKIPPING tests: ${missing} not found (set VOICEPULSE_DATA or provide ../shared/data)`,
+  );
+  return undefined;
+}
+
+/**
+ * For use inside a test body or a describe block that already checked presence:
+ * returns the root (or corpus folder), or throws a MissingCorpusError when it is absent
+ * (whether or not in CI) so a test can never silently run without its data.
+ */
+export function requireCorpus(name?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const root = corpusRoot(env);
+  const path = root && name ? join(root, name) : root;
+  if (path && existsSync(path)) return path;
+  throw new MissingCorpusError(name ? `corpus '${name}'` : 'corpus data root');
+}
+
+/**
+ * describe() over real corpus data: `fn` receives the resolved path. Skips loudly when the data
+ * is absent outside CI and fails (throws at collection) inside CI.
+ */
+export function describeWithCorpus(title: string, fn: (path: string) => void, corpus?: string): void {
+  const path = findCorpus(corpus);
+  if (path === undefined) {
+    describe.skip(title, () => {});
+    return;
+  }
+  describe(title, () => fn(path));
+}
