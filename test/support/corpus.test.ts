@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { corpusRoot, DEFAULT_DATA_ROOT, findCorpus, MissingCorpusError, requireCorpus } from './corpus.ts';
+import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import { corpusRoot, findCorpus, MissingCorpusError, requireCorpus } from './corpus.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vp-corpus-'));
 mkdirSync(join(tmp, 'tess'));
@@ -17,8 +18,9 @@ describe('corpusRoot', () => {
     expect(corpusRoot({ VOICEPULSE_DATA: missing })).toBeUndefined();
   });
   it('falls back to <repo>/../shared/data', () => {
-    expect(DEFAULT_DATA_ROOT).toMatch(/[/\\]shared[/\\]data$/);
-    expect(corpusRoot({})).toBe(existsSync(DEFAULT_DATA_ROOT) ? DEFAULT_DATA_ROOT : undefined);
+    const fallback = defaultDataRoot({});
+    expect(fallback).toBe(resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
+    expect(corpusRoot({})).toBe(existsSync(fallback) ? fallback : undefined);
   });
 });
 

@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe } from 'vitest';
-
-/** The repository root: this file lives at <repo>/test/support/corpus.ts. */
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-
-/** Where the telephony corpora are expected when VOICEPULSE_DATA is not set. */
-export const DEFAULT_DATA_ROOT = resolve(REPO_ROOT, '..', 'shared', 'data');
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+import { defaultDataRoot } from '../../core/corpora/scan.ts';
 
 /**
  * The corpus data root: env VOICEPULSE_DATA if set, else <repo>/../shared/data;
  * undefined when that directory does not exist.
  */
 export function corpusRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const root = env.VOICEPULSE_DATA ? resolve(env.VOICEPULSE_DATA) : DEFAULT_DATA_ROOT;
+  const root = defaultDataRoot(env);
   return existsSync(root) ? root : undefined;
 }
 
@@ -64,7 +58,8 @@ export function requireCorpus(name?: string, env: NodeJS.ProcessEnv = process.en
 export function describeWithCorpus(title: string, fn: (path: string) => void, corpus?: string): void {
   const path = findCorpus(corpus);
   if (path === undefined) {
-    describe.skip(title, () => {});
+    // A skipped entry keeps the gap visible in the test report, not just in the warning.
+    it.skip(`${title} (corpus data absent)`, () => {});
     return;
   }
   describe(title, () => fn(path));
