@@ -1,6 +1,8 @@
+# shellcheck shell=bash
 # Shared helpers for deploy/local/*.sh (sourced, not executed).
 # Services run without systemd: each is a background process with a pid file and a log under the cache dir.
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 VP_CACHE_DIR="${VOICEPULSE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/voicepulse}"
 export DEBIAN_FRONTEND=noninteractive
 
