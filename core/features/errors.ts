@@ -1,0 +1,42 @@
+/** Why a feature computation refused its input or options. */
+export type FeatureErrorCode = 'invalid-option' | 'invalid-input' | 'signal-too-short' | 'stream-ended';
+
+/** Bad options or audio given to a feature function: a clear typed error instead of garbage output. */
+export class FeatureError extends Error {
+  constructor(
+    readonly code: FeatureErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FeatureError';
+  }
+}
+
+export function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new FeatureError('invalid-option', `${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+export function positiveNumber(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new FeatureError('invalid-option', `${name} must be a positive finite number, got ${value}`);
+  }
+  return value;
+}
+
+export function finiteNumber(name: string, value: number): number {
+  if (!Number.isFinite(value))
+    throw new FeatureError('invalid-option', `${name} must be finite, got ${value}`);
+  return value;
+}
+
+/** librosa.util.valid_audio: the samples must all be finite. */
+export function requireFiniteAudio(y: Float32Array): void {
+  for (let i = 0; i < y.length; i++) {
+    if (!Number.isFinite(y[i]!)) {
+      throw new FeatureError('invalid-input', `audio sample ${i} is not finite (${y[i]})`);
+    }
+  }
+}

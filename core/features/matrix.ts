@@ -1,0 +1,24 @@
+/** Features in librosa orientation: row-major, rows = features (bins, bands, coefficients), cols = frames. */
+export interface FeatureMatrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+/**
+ * Packs frames computed one after another (frame-major float64: frame t's `rows` values start at
+ * t * rows) into a row-major float32 FeatureMatrix.
+ */
+export function framesToMatrix(frames: Float64Array, rows: number, cols: number): FeatureMatrix {
+  const data = new Float32Array(rows * cols);
+  for (let t = 0; t < cols; t++) {
+    const base = t * rows;
+    for (let r = 0; r < rows; r++) data[r * cols + t] = frames[base + r]!;
+  }
+  return { rows, cols, data };
+}
+
+/** Row r, column t of a matrix. */
+export function at(m: FeatureMatrix, r: number, t: number): number {
+  return m.data[r * m.cols + t]!;
+}

@@ -1,0 +1,144 @@
+import FFT from 'fft.js';
+import { FeatureError, positiveInt, requireFiniteAudio } from './errors.ts';
+import type { FeatureMatrix } from './matrix.ts';
+import { framesToMatrix } from './matrix.ts';
+import { stftWindow } from './window.ts';
+
+/** librosa.stft's framing options (window is always 'hann'; pad_mode is always librosa's default 'constant'). */
+export interface StftOptions {
+  /** FFT size; a power of two (fft.js). librosa default 2048. */
+  nFft?: number;
+  /** Samples between frames. librosa.stft's default is winLength / 4; the feature functions default to 512. */
+  hopLength?: number;
+  /** Hann window length, centred and zero-padded to nFft. Default nFft. */
+  winLength?: number;
+  /** Pad nFft / 2 zeros at both ends so frame t is centred on sample t * hopLength. Default true. */
+  center?: boolean;
+}
+
+export interface StftParams {
+  nFft: number;
+  hopLength: number;
+  winLength: number;
+  center: boolean;
+}
+
+/** Fills in librosa's defaults; `defaultHop` is 512 for the feature functions, undefined for stft (winLength / 4). */
+export function resolveStft(options: StftOptions = {}, defaultHop?: number): StftParams {
+  const nFft = positiveInt('nFft', options.nFft ?? 2048);
+  if (nFft < 2 || (nFft & (nFft - 1)) !== 0) {
+    throw new FeatureError('invalid-option', `nFft must be a power of two >= 2 (fft.js), got ${nFft}`);
+  }
+  const winLength = positiveInt('winLength', options.winLength ?? nFft);
+  if (winLength > nFft) {
+    throw new FeatureError('invalid-option', `winLength ${winLength} must not exceed nFft ${nFft}`);
+  }
+  const hopLength = positiveInt('hopLength', options.hopLength ?? defaultHop ?? Math.floor(winLength / 4));
+  return { nFft, hopLength, winLength, center: options.center ?? true };
+}
+
+/** Frames librosa produces for n samples (centred: 1 + floor(n / hop) for even nFft). */
+export function frameCount(n: number, frameLength: number, hopLength: number, center: boolean): number {
+  const padded = center ? n + 2 * Math.floor(frameLength / 2) : n;
+  if (padded < frameLength) {
+    throw new FeatureError(
+      'signal-too-short',
+      `${n} samples are fewer than the frame length ${frameLength} (center=false)`,
+    );
+  }
+  return 1 + Math.floor((padded - frameLength) / hopLength);
+}
+
+/**
+ * Copies frame t of y into out (length frameLength), zero where it runs past either end:
+ * librosa's centred framing with pad_mode='constant'.
+ */
+export function readFrame(
+  y: Float32Array,
+  t: number,
+  frameLength: number,
+  hopLength: number,
+  center: boolean,
+  out: Float64Array,
+): void {
+  const start = t * hopLength - (center ? Math.floor(frameLength / 2) : 0);
+  const from = Math.max(0, -start);
+  const to = Math.min(frameLength, y.length - start);
+  if (from > 0 || to < frameLength) out.fill(0);
+  for (let i = from; i < to; i++) out[i] = y[start + i]!;
+}
+
+/**
+ * One frame's |FFT(window * frame)|^power, with the window, FFT tables and buffers made once:
+ * the hot path of every spectral feature, allocation-free per frame.
+ */
+export class PowerSpectrum {
+  readonly bins: number;
+  private readonly fft: FFT;
+  private readonly window: Float64Array;
+  private readonly winStart: number;
+  private readonly winEnd: number;
+  private readonly windowed: Float64Array;
+  private readonly spectrum: Float64Array;
+
+  constructor(
+    readonly params: StftParams,
+    readonly power: 1 | 2,
+  ) {
+    const { nFft, winLength } = params;
+    this.bins = (nFft >> 1) + 1;
+    this.fft = new FFT(nFft);
+    this.window = stftWindow(winLength, nFft);
+    this.winStart = Math.floor((nFft - winLength) / 2);
+    this.winEnd = this.winStart + winLength;
+    this.windowed = new Float64Array(nFft);
+    this.spectrum = new Float64Array(2 * nFft);
+  }
+
+  /** frame: nFft raw samples; writes `bins` values to out starting at outOffset. */
+  compute(frame: Float64Array, out: Float64Array, outOffset = 0): void {
+    const { window, windowed, spectrum, winStart, winEnd } = this;
+    // Outside the Hann support the window is zero; windowed stays zero there from construction.
+    for (let i = winStart; i < winEnd; i++) windowed[i] = frame[i]! * window[i]!;
+    this.fft.realTransform(spectrum, windowed);
+    const bins = this.bins;
+    if (this.power === 2) {
+      for (let k = 0; k < bins; k++) {
+        const re = spectrum[2 * k]!;
+        const im = spectrum[2 * k + 1]!;
+        out[outOffset + k] = re * re + im * im;
+      }
+    } else {
+      for (let k = 0; k < bins; k++) {
+        const re = spectrum[2 * k]!;
+        const im = spectrum[2 * k + 1]!;
+        out[outOffset + k] = Math.sqrt(re * re + im * im);
+      }
+    }
+  }
+}
+
+/** |STFT|^power of every frame, frame-major float64 (frame t's bins start at t * bins). */
+export function spectrogramFrames(
+  y: Float32Array,
+  params: StftParams,
+  power: 1 | 2,
+): { frames: Float64Array; bins: number; cols: number } {
+  requireFiniteAudio(y);
+  const { nFft, hopLength, center } = params;
+  const cols = frameCount(y.length, nFft, hopLength, center);
+  const spec = new PowerSpectrum(params, power);
+  const frame = new Float64Array(nFft);
+  const frames = new Float64Array(cols * spec.bins);
+  for (let t = 0; t < cols; t++) {
+    readFrame(y, t, nFft, hopLength, center, frame);
+    spec.compute(frame, frames, t * spec.bins);
+  }
+  return { frames, bins: spec.bins, cols };
+}
+
+/** np.abs(librosa.stft(y, ...)) ** power, power 2 by default: rows = 1 + nFft / 2 bins, cols = frames. */
+export function stftPower(y: Float32Array, options: StftOptions & { power?: 1 | 2 } = {}): FeatureMatrix {
+  const { frames, bins, cols } = spectrogramFrames(y, resolveStft(options), options.power ?? 2);
+  return framesToMatrix(frames, bins, cols);
+}
