@@ -1,0 +1,143 @@
+// One versioned schema for every event VoicePulse emits (scores, alerts, call summaries). Every
+// producer validates with it before publishing and every consumer validates on receipt, so a bad
+// event is rejected at the boundary with a readable reason.
+import { z } from 'zod';
+import { EMOTIONS } from '../emotions.ts';
+
+/** Bumped on any incompatible change; consumers reject versions they do not know. */
+export const EVENT_SCHEMA_VERSION = 1 as const;
+
+export const SPEAKER_ROLES = ['customer', 'agent'] as const;
+export type SpeakerRole = (typeof SPEAKER_ROLES)[number];
+
+const id = z.string().min(1).max(128);
+const probability = z.number().min(0).max(1);
+const unitInterval = probability;
+const epochMs = z.number().int().nonnegative();
+const offsetMs = z.number().int().nonnegative();
+
+export const emotionProbsSchema = z.strictObject(
+  Object.fromEntries(EMOTIONS.map((e) => [e, probability])) as Record<
+    (typeof EMOTIONS)[number],
+    typeof probability
+  >,
+);
+export type EmotionProbs = z.infer<typeof emotionProbsSchema>;
+
+/** Fields every event carries: who, where, and when it was produced. */
+const envelope = {
+  schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+  /** Unique and deterministic for the thing it describes, so replays deduplicate downstream. */
+  eventId: id,
+  tenantId: id,
+  callId: id,
+  agentId: id.nullable(),
+  queue: id.nullable(),
+  /** Wall-clock time the event was produced (ms since the Unix epoch). */
+  producedAtMs: epochMs,
+};
+
+/** One scored window of one speaker. */
+export const scoreEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('score'),
+  speaker: z.enum(SPEAKER_ROLES),
+  /** Window bounds relative to the start of the call. */
+  windowStartMs: offsetMs,
+  windowEndMs: offsetMs,
+  probs: emotionProbsSchema,
+  /** -1 (negative) … 1 (positive). */
+  valence: z.number().min(-1).max(1),
+  /** 0 (calm) … 1 (aroused). */
+  arousal: unitInterval,
+  /** 0 … 1; see core/events/README.md for the definition. */
+  frustration: unitInterval,
+  /** Share of the window that held speech according to the VAD. */
+  speechRatio: unitInterval,
+  modelVersion: id,
+});
+export type ScoreEvent = z.infer<typeof scoreEventSchema>;
+
+export const ALERT_RULES = [
+  'customer_frustration_sustained',
+  'customer_negative_shift',
+  'agent_anger',
+] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
+
+export const alertEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('alert'),
+  rule: z.enum(ALERT_RULES),
+  speaker: z.enum(SPEAKER_ROLES),
+  severity: z.enum(['warning', 'critical']),
+  /** Offset into the call at which the rule fired. */
+  atMs: offsetMs,
+  /** The measured value that crossed the threshold, and the threshold itself. */
+  value: z.number(),
+  threshold: z.number(),
+  message: z.string().min(1).max(500),
+});
+export type AlertEvent = z.infer<typeof alertEventSchema>;
+
+/** Non-emotion talk measures; the only thing recorded for an agent when the tenant disallows agent scoring. */
+export const talkStatsSchema = z.strictObject({
+  talkMs: offsetMs,
+  silenceMs: offsetMs,
+});
+
+export const emotionStatsSchema = z.strictObject({
+  /** Mean probability of each emotion over the speaker's scored windows. */
+  emotionMix: emotionProbsSchema,
+  meanFrustration: unitInterval,
+  peakFrustration: unitInterval,
+  peakFrustrationAtMs: offsetMs.nullable(),
+  /** Mean valence / frustration over the first and last scored minute of speech. */
+  startValence: z.number().min(-1).max(1),
+  endValence: z.number().min(-1).max(1),
+  startFrustration: unitInterval,
+  endFrustration: unitInterval,
+  scoredWindows: z.number().int().nonnegative(),
+});
+
+export const callSummaryEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('call_summary'),
+  startedAtMs: epochMs,
+  endedAtMs: epochMs,
+  durationMs: offsetMs,
+  /** Both speakers talking at once. */
+  overtalkMs: offsetMs,
+  customer: z.strictObject({ talk: talkStatsSchema, emotion: emotionStatsSchema.nullable() }),
+  /** `emotion` is null unless the tenant's policy allows agent emotion scoring. */
+  agent: z.strictObject({ talk: talkStatsSchema, emotion: emotionStatsSchema.nullable() }),
+  alerts: z.number().int().nonnegative(),
+  modelVersion: id,
+});
+export type CallSummaryEvent = z.infer<typeof callSummaryEventSchema>;
+
+export const voicePulseEventSchema = z.discriminatedUnion('type', [
+  scoreEventSchema,
+  alertEventSchema,
+  callSummaryEventSchema,
+]);
+export type VoicePulseEvent = z.infer<typeof voicePulseEventSchema>;
+export type EventType = VoicePulseEvent['type'];
+
+export class EventValidationError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly string[],
+  ) {
+    super(message);
+    this.name = 'EventValidationError';
+  }
+}
+
+/** Validates an unknown value as an event; throws EventValidationError listing every problem. */
+export function parseEvent(value: unknown): VoicePulseEvent {
+  const result = voicePulseEventSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new EventValidationError(`invalid event: ${issues.join('; ')}`, issues);
+}
