@@ -16,8 +16,8 @@ vp_die() {
   local f
   for f in "$@"; do
     if [[ -s "$f" ]]; then
-      printf '[%s] ---- last 40 lines of %s ----\n' "${VP_SERVICE:-local}" "$f" >&2
-      tail -n 40 "$f" >&2
+      printf '[%s] ---- last 30 lines of %s ----\n' "${VP_SERVICE:-local}" "$f" >&2
+      tail -n 30 "$f" >&2
     fi
   done
   exit 1
@@ -73,12 +73,13 @@ vp_wait_until() {
 }
 
 # vp_start_background PIDFILE LOGFILE COMMAND...: runs COMMAND detached (own session, no inherited
-# stdio, so it never holds a CI pipe open) and records its pid.
+# stdio, so it never holds a CI pipe open) and records its pid. LOGFILE starts empty each time, so a
+# failure's tail shows this start only.
 vp_start_background() {
   local pidfile="$1" logfile="$2"
   shift 2
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
-  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid "$@" </dev/null >"$logfile" 2>&1 &
   echo $! >"$pidfile"
 }
 
