@@ -1,0 +1,45 @@
+// The event bus every service talks to. Two implementations share this interface: an in-process
+// bus (the embedded default of `npm start`) and Kafka (the pipeline); configuration picks one.
+import type { EventType, VoicePulseEvent } from '../events/schema.ts';
+
+/** Kafka topic (or in-process channel) for each event type; keyed by call id. */
+export const TOPICS: Readonly<Record<EventType, string>> = {
+  score: 'voicepulse.scores',
+  alert: 'voicepulse.alerts',
+  call_summary: 'voicepulse.summaries',
+};
+export const DEAD_LETTER_TOPIC = 'voicepulse.dead-letter';
+
+export interface BatchHandlerContext {
+  /** Topic the batch came from. */
+  topic: string;
+}
+
+/**
+ * Receives a batch of validated events. The bus marks the batch consumed (commits offsets) only
+ * after the returned promise resolves; a rejection means the batch is delivered again.
+ */
+export type BatchHandler = (events: VoicePulseEvent[], context: BatchHandlerContext) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumers sharing a group id split the partitions; each group sees every event. */
+  groupId: string;
+  types: readonly EventType[];
+  handler: BatchHandler;
+  /** Start from the earliest retained event when the group has no committed position. */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  /**
+   * Validates every event (throws EventValidationError before sending anything if one is bad) and
+   * resolves once the bus has durably accepted all of them (Kafka: acks=all).
+   */
+  publish(events: readonly VoicePulseEvent[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}
