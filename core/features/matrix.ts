@@ -18,7 +18,3 @@ export function framesToMatrix(frames: Float64Array, rows: number, cols: number)
   return { rows, cols, data };
 }
 
-/** Row r, column t of a matrix. */
-export function at(m: FeatureMatrix, r: number, t: number): number {
-  return m.data[r * m.cols + t]!;
-}
