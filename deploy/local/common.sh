@@ -3,7 +3,7 @@
 # Services run without systemd: each is a background process with a pid file and a log under the cache dir.
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
-VP_CACHE_DIR="${VOICEPULSE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/voicepulse}"
+VP_CACHE_DIR="${VOICEPULSE_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/voicepulse}"
 export DEBIAN_FRONTEND=noninteractive
 
 vp_log() { printf '[%s] %s\n' "${VP_SERVICE:-local}" "$*" >&2; }
