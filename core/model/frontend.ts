@@ -1,0 +1,61 @@
+// Frame-level descriptors (low-level descriptors, LLDs) of 8 kHz call audio: log-mel bands, MFCCs,
+// frame energy, pitch and voicing. The emotion model summarises these over each window.
+import { type FeatureConfig, TELEPHONY_FEATURES } from '../features/config.ts';
+import { logMelSpectrogram } from '../features/logmel.ts';
+import type { FeatureMatrix } from '../features/matrix.ts';
+import { mfcc } from '../features/mfcc.ts';
+import { trackPitch } from './pitch.ts';
+
+/** The product's log-mel/MFCC configuration plus the pitch tracker's frame stride. */
+export interface FrontendConfig extends FeatureConfig {
+  /** The pitch tracker runs every pitchStride frames; its values are held in between. */
+  readonly pitchStride: number;
+}
+
+export const DEFAULT_FRONTEND: FrontendConfig = Object.freeze({ ...TELEPHONY_FEATURES, pitchStride: 2 });
+
+/** Row layout of the descriptor matrix. */
+export function descriptorRows(cfg: FrontendConfig) {
+  const mel = 0;
+  const mfccRow = cfg.nMels;
+  const energy = mfccRow + cfg.nMfcc - 1;
+  return { mel, mfcc: mfccRow, energy, f0: energy + 1, voicing: energy + 2, rows: energy + 3 };
+}
+
+export class FrontendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrontendError';
+  }
+}
+
+/**
+ * Descriptors of mono audio at cfg.sr: rows per descriptorRows, one column per hop (frame t
+ * centred on sample t·hopLength). F0 is in semitones above 55 Hz, 0 when unvoiced.
+ */
+export function frameDescriptors(
+  samples: Float32Array,
+  cfg: FrontendConfig = DEFAULT_FRONTEND,
+): FeatureMatrix {
+  if (samples.length < cfg.nFft)
+    throw new FrontendError(`need at least ${cfg.nFft} samples, got ${samples.length}`);
+  const logMel = logMelSpectrogram(samples, cfg);
+  const cep = mfcc(logMel, { nMfcc: cfg.nMfcc, lifter: cfg.lifter });
+  const pitch = trackPitch(samples, { sr: cfg.sr, hopLength: cfg.hopLength * cfg.pitchStride });
+  const layout = descriptorRows(cfg);
+  const cols = logMel.cols;
+  const data = new Float32Array(layout.rows * cols);
+  data.set(logMel.data.subarray(0, cfg.nMels * cols), layout.mel * cols);
+  data.set(cep.data.subarray(cols, cfg.nMfcc * cols), layout.mfcc * cols);
+  for (let t = 0; t < cols; t++) {
+    // Frame energy in dB: log of the summed mel power.
+    let power = 0;
+    for (let m = 0; m < cfg.nMels; m++) power += 10 ** (logMel.data[m * cols + t]! / 10);
+    data[layout.energy * cols + t] = 10 * Math.log10(power + 1e-10);
+    const p = Math.min(pitch.f0Hz.length - 1, Math.floor(t / cfg.pitchStride));
+    const f0 = pitch.f0Hz[p]!;
+    data[layout.f0 * cols + t] = f0 > 0 ? 12 * Math.log2(f0 / 55) : 0;
+    data[layout.voicing * cols + t] = pitch.voicing[p]!;
+  }
+  return { rows: layout.rows, cols, data };
+}

@@ -1,0 +1,51 @@
+// Evaluation of a model on labelled clips' frame descriptors: per corpus, per window and per
+// utterance (mean of its window probabilities).
+import type { CorpusId } from '../core/corpora/clip.ts';
+import type { FeatureMatrix } from '../core/features/matrix.ts';
+import { type EmotionModel, scoreDescriptorWindows } from '../core/model/model.ts';
+import { type ClassificationReport, classificationReport } from './metrics.ts';
+
+export interface EvalItem {
+  lld: FeatureMatrix;
+  label: number;
+  corpus: CorpusId;
+}
+
+export interface CorpusEvaluation {
+  corpus: CorpusId;
+  window: ClassificationReport;
+  utterance: ClassificationReport;
+}
+
+/** Window and utterance probabilities of each item. */
+export function predictItems(
+  model: EmotionModel,
+  items: EvalItem[],
+): { windows: Float32Array[]; utterance: Float32Array }[] {
+  return items.map((item) => {
+    const windows = scoreDescriptorWindows(model, item.lld).map((w) => w.probs);
+    const utterance = new Float32Array(model.labels.length);
+    for (const p of windows) for (let c = 0; c < p.length; c++) utterance[c]! += p[c]! / windows.length;
+    return { windows, utterance };
+  });
+}
+
+export function evaluateByCorpus(model: EmotionModel, items: EvalItem[]): CorpusEvaluation[] {
+  const preds = predictItems(model, items);
+  const corpora = [...new Set(items.map((i) => i.corpus))];
+  const classes = model.labels.length;
+  return corpora.map((corpus) => {
+    const idx = items.map((_, i) => i).filter((i) => items[i]!.corpus === corpus);
+    const winProbs = idx.flatMap((i) => preds[i]!.windows);
+    const winTruth = idx.flatMap((i) => preds[i]!.windows.map(() => items[i]!.label));
+    return {
+      corpus,
+      window: classificationReport(winProbs, winTruth, classes),
+      utterance: classificationReport(
+        idx.map((i) => preds[i]!.utterance),
+        idx.map((i) => items[i]!.label),
+        classes,
+      ),
+    };
+  });
+}

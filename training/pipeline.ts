@@ -1,0 +1,172 @@
+// `voicepulse train`: data → descriptors (cached) → ensemble training → held-out evaluation
+// (clean, channel robustness, cross-corpus, TESS cross-speaker) → versioned model directory.
+import { join } from 'node:path';
+import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
+import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
+import { type EmotionModel, saveModel } from '../core/model/model.ts';
+import { DescriptorStore, type LabeledClip, labeledClips, pickBabble, type Variant } from './dataset.ts';
+import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
+import { corporaOf, FULL_SETTINGS, QUICK_SETTINGS, type TrainSettings, trainModel } from './train.ts';
+
+export interface PipelineOptions {
+  dataRoot: string;
+  outDir: string;
+  version: string;
+  quick: boolean;
+  seed?: string;
+  cacheDir?: string;
+  log?: (msg: string) => void;
+}
+
+export interface PipelineResult {
+  model: EmotionModel;
+  /** Mean training loss of the first and last epoch of the first member. */
+  firstLoss: number;
+  lastLoss: number;
+  evaluation: Evaluation;
+}
+
+export interface Evaluation {
+  test: CorpusEvaluation[];
+  robustness?: Record<string, CorpusEvaluation[]>;
+  crossCorpus?: CorpusEvaluation[];
+  tessCrossSpeaker?: Record<string, CorpusEvaluation[]>;
+}
+
+/** Quick mode keeps this many clips per (corpus, split, emotion) cell. */
+const QUICK_CELL = 10;
+const BABBLE_CLIPS = 60;
+const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
+
+export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
+  const log = opts.log ?? (() => {});
+  const base = opts.quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  const settings: TrainSettings = { ...base, seed: opts.seed ?? base.seed };
+  let clips = labeledClips(opts.dataRoot);
+  if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
+  if (opts.quick) clips = subsample(clips, QUICK_CELL, settings.seed);
+  const store = new DescriptorStore({
+    dataRoot: opts.dataRoot,
+    frontend: DEFAULT_FRONTEND,
+    seed: settings.seed,
+    cacheDir: opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors'),
+    babbleClips: pickBabble(clips, BABBLE_CLIPS, settings.seed),
+    log,
+  });
+  log(`${clips.length} clips: ${summary(clips)}`);
+  const trained = await trainModel(opts.version, clips, store, settings, log);
+  const test = clips.filter((c) => c.split === 'test');
+  const evaluation: Evaluation = { test: await evaluateVariant(trained.model, test, store, 'clean') };
+  log(`test: ${describe(evaluation.test)}`);
+  if (!opts.quick) {
+    evaluation.robustness = {};
+    for (const v of ROBUSTNESS) {
+      evaluation.robustness[v] = await evaluateVariant(trained.model, test, store, v);
+      log(`test ${v}: ${describe(evaluation.robustness[v])}`);
+    }
+    evaluation.crossCorpus = await crossCorpus(clips, store, settings, log);
+    evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, settings, log);
+  }
+  const first = trained.history.filter((h) => h.member === 0);
+  const model: EmotionModel = {
+    ...trained.model,
+    metadata: {
+      settings,
+      data: summaryTable(clips),
+      history: trained.history,
+      evaluation,
+    },
+  };
+  saveModel(model, opts.outDir);
+  log(`model written to ${opts.outDir}`);
+  return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
+}
+
+async function evaluateVariant(
+  model: EmotionModel,
+  clips: LabeledClip[],
+  store: DescriptorStore,
+  variant: Variant,
+) {
+  const llds = await store.get(
+    clips.map((c) => c.clip),
+    variant,
+  );
+  return evaluateByCorpus(
+    model,
+    clips.map((c, i) => ({ lld: llds[i]!, label: c.label, corpus: c.clip.corpus })),
+  );
+}
+
+/** Train without corpus X (lighter ensemble), test on every clip of X. */
+async function crossCorpus(
+  clips: LabeledClip[],
+  store: DescriptorStore,
+  settings: TrainSettings,
+  log: (m: string) => void,
+) {
+  const out: CorpusEvaluation[] = [];
+  for (const corpus of corporaOf(clips)) {
+    const others = clips.filter((c) => c.clip.corpus !== corpus);
+    const { model } = await trainModel(`without-${corpus}`, others, store, { ...settings, members: 1 });
+    const held = clips.filter((c) => c.clip.corpus === corpus);
+    const [evaluation] = await evaluateVariant(model, held, store, 'clean');
+    log(`cross-corpus ${corpus}: ${describe([evaluation!])}`);
+    out.push(evaluation!);
+  }
+  return out;
+}
+
+/** TESS speaker-disjoint protocols: train on one speaker (plus the other corpora), test on the other. */
+async function tessCrossSpeaker(
+  dataRoot: string,
+  store: DescriptorStore,
+  settings: TrainSettings,
+  log: (m: string) => void,
+) {
+  const out: Record<string, CorpusEvaluation[]> = {};
+  for (const protocol of ['oaf-to-yaf', 'yaf-to-oaf']) {
+    const clips = labeledClips(dataRoot, { tess: protocol });
+    if (!clips.some((c) => c.clip.corpus === 'tess')) return out;
+    const { model } = await trainModel(`tess-${protocol}`, clips, store, { ...settings, members: 1 });
+    const test = clips.filter((c) => c.split === 'test' && c.clip.corpus === 'tess');
+    out[protocol] = await evaluateVariant(model, test, store, 'clean');
+    log(`tess ${protocol}: ${describe(out[protocol])}`);
+  }
+  return out;
+}
+
+function subsample(clips: LabeledClip[], perCell: number, seed: string): LabeledClip[] {
+  const cells = new Map<string, LabeledClip[]>();
+  for (const c of shuffled(clips, seededRandom(`${seed}|quick`))) {
+    const key = `${c.clip.corpus}|${c.split}|${c.label}`;
+    const list = cells.get(key) ?? [];
+    if (list.length < perCell) list.push(c);
+    cells.set(key, list);
+  }
+  return [...cells.values()].flat();
+}
+
+function summaryTable(clips: LabeledClip[]) {
+  const table: Record<string, Record<string, number>> = {};
+  for (const c of clips) {
+    const row = (table[c.clip.corpus] ??= {});
+    row[c.split] = (row[c.split] ?? 0) + 1;
+  }
+  return table;
+}
+
+function summary(clips: LabeledClip[]): string {
+  return Object.entries(summaryTable(clips))
+    .map(([corpus, splits]) => `${corpus} ${JSON.stringify(splits)}`)
+    .join('; ');
+}
+
+export function describe(evals: CorpusEvaluation[]): string {
+  return evals
+    .map(
+      (e) =>
+        `${e.corpus} UA ${(100 * e.utterance.ua).toFixed(1)} % (window ${(100 * e.window.ua).toFixed(1)} %, n=${e.utterance.n})`,
+    )
+    .join('; ');
+}
