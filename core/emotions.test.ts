@@ -7,6 +7,7 @@ describe('EMOTIONS', () => {
   });
   it('isEmotion accepts exactly those six', () => {
     for (const e of EMOTIONS) expect(isEmotion(e)).toBe(true);
-    for (const v of ['calm', 'surprise', 'Angry', '', null, undefined, 3, ['angry']]) expect(isEmotion(v)).toBe(false);
+    for (const v of ['calm', 'surprise', 'Angry', '', null, undefined, 3, ['angry']])
+      expect(isEmotion(v)).toBe(false);
   });
 });

@@ -100,7 +100,7 @@ describe('voicepulse data stats on generated WAVs', () => {
     expect(stdout).toMatch(/^files\ncorpus\s+split\s+angry\s+sad\s+calm\s+total\n/);
     expect(stdout).toMatch(/\nravdess\s+total\s+2\s+-\s+1\s+3\n/);
     expect(stdout).toMatch(/\nall\s+total\s+2\s+1\s+1\s+4\n/);
-    expect(stdout).toMatch(/\nminutes\n[^]*\nall\s+total\s+0\.0\s+0\.0\s+0\.0\s+0\.0\n/);
+    expect(stdout).toMatch(/\nminutes\n[\s\S]*\nall\s+total\s+0\.0\s+0\.0\s+0\.0\s+0\.0\n/);
     expect(stdout).toContain('4 files, 0.00 hours');
   });
   it('fails with a one-line error when no corpus is there', async () => {
