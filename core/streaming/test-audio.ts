@@ -1,0 +1,51 @@
+// Deterministic test signals at 8 kHz: voiced "speech-like" bursts and silence.
+
+/** A harmonic tone with a wobbling pitch and syllable-like amplitude modulation. */
+export function voiced(
+  ms: number,
+  opts: { f0?: number; amplitude?: number; seed?: number } = {},
+): Float32Array {
+  const n = Math.round(ms * 8);
+  const f0 = opts.f0 ?? 140;
+  const amp = opts.amplitude ?? 0.3;
+  const seed = opts.seed ?? 1;
+  const out = new Float32Array(n);
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i / 8000;
+    const f = f0 * (1 + 0.08 * Math.sin(2 * Math.PI * (2 + seed * 0.3) * t));
+    phase += (2 * Math.PI * f) / 8000;
+    const env = 0.6 + 0.4 * Math.sin(2 * Math.PI * 4 * t + seed);
+    let s = 0;
+    for (let h = 1; h <= 8; h++) s += Math.sin(h * phase) / h;
+    out[i] = amp * env * s * 0.5;
+  }
+  return out;
+}
+
+export function silence(ms: number): Float32Array {
+  return new Float32Array(Math.round(ms * 8));
+}
+
+export function concat(...parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Splits `x` into chunks of pseudo-random sizes in [1, maxChunk]. */
+export function randomChunks(x: Float32Array, maxChunk: number, seed: number): Float32Array[] {
+  let s = seed >>> 0 || 1;
+  const out: Float32Array[] = [];
+  for (let o = 0; o < x.length; ) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const n = 1 + (s % maxChunk);
+    out.push(x.subarray(o, o + n));
+    o += n;
+  }
+  return out;
+}
