@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithService } from '../../test/support/services.ts';
+import { DEAD_LETTER_TOPIC, TOPICS } from './bus.ts';
+import { busContract, waitUntil } from './contract.ts';
+import { DEAD_LETTER_HEADERS, KafkaBus } from './kafka.ts';
+import { syntheticCall } from './synthetic.ts';
+
+await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
+  const prefix = `vp-bus-${randomUUID().slice(0, 8)}.`;
+  const kafka = new Kafka({ clientId: 'vp-bus-test', brokers, logLevel: logLevel.NOTHING });
+  const make = () =>
+    new KafkaBus({
+      brokers,
+      topicPrefix: prefix,
+      partitions: 4,
+      retryDelayMs: 50,
+      logLevel: logLevel.NOTHING,
+    });
+
+  afterAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+    await admin.disconnect();
+  });
+
+  busContract(async () => {
+    const bus = make();
+    await bus.start();
+    return bus;
+  });
+
+  it('creates every topic with the configured partitions, and grows existing ones', async () => {
+    const bus = new KafkaBus({ brokers, topicPrefix: prefix, partitions: 5 });
+    await bus.start();
+    await bus.close();
+    const admin = kafka.admin();
+    await admin.connect();
+    const names = [...Object.values(TOPICS), DEAD_LETTER_TOPIC].map((t) => prefix + t);
+    const { topics } = await admin.fetchTopicMetadata({ topics: names });
+    await admin.disconnect();
+    expect(topics.map((t) => t.partitions.length)).toEqual(names.map(() => 5));
+  });
+
+  it('keys messages by call id with the schema version, and dead-letters what is not an event', async () => {
+    const bus = make();
+    await bus.start();
+    const tenant = `t-${randomUUID().slice(0, 8)}`;
+    const received: string[] = [];
+    const sub = await bus.subscribe({
+      groupId: `${tenant}-sink`,
+      types: ['call_summary'],
+      fromBeginning: true,
+      handler: async (events) => {
+        received.push(...events.filter((e) => e.tenantId === tenant).map((e) => e.eventId));
+      },
+    });
+    const call = (i: number) =>
+      syntheticCall({
+        tenantId: tenant,
+        callId: `${tenant}-c${i}`,
+        agentId: 'a',
+        queue: 'q',
+        startedAtMs: 1_714_000_000_000,
+        durationMs: 10_000,
+      }).summary;
+    await bus.publish([call(1)]);
+    // Bytes that bypass the producer's validation: not JSON, and a future schema version.
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic: prefix + TOPICS.call_summary,
+      messages: [
+        { key: 'x', value: '{not json' },
+        { key: 'y', value: JSON.stringify({ ...call(2), schemaVersion: 99 }) },
+      ],
+    });
+    await raw.disconnect();
+    await bus.publish([call(3)]);
+    await waitUntil(() => received.length === 2, 'the valid summaries around the poison');
+    expect(received).toEqual([`${tenant}-c1:summary`, `${tenant}-c3:summary`]);
+    await sub.stop();
+    await bus.close();
+
+    const dead: { key: string; reason: string; source: string }[] = [];
+    const summaries: { key: string; version: string; value: string }[] = [];
+    const consumer = kafka.consumer({ groupId: `${tenant}-inspect` });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [prefix + DEAD_LETTER_TOPIC, prefix + TOPICS.call_summary],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const key = message.key?.toString() ?? '';
+        if (topic === prefix + DEAD_LETTER_TOPIC) {
+          dead.push({
+            key,
+            reason: message.headers?.[DEAD_LETTER_HEADERS.reason]?.toString() ?? '',
+            source: message.headers?.[DEAD_LETTER_HEADERS.topic]?.toString() ?? '',
+          });
+        } else if (key.startsWith(tenant)) {
+          summaries.push({
+            key,
+            version: message.headers?.schemaVersion?.toString() ?? '',
+            value: message.value?.toString() ?? '',
+          });
+        }
+      },
+    });
+    await waitUntil(() => dead.length >= 2 && summaries.length === 2, 'dead letters and keyed summaries');
+    await consumer.disconnect();
+    expect(dead.map((d) => d.key).sort()).toEqual(['x', 'y']);
+    expect(dead.every((d) => d.source === prefix + TOPICS.call_summary)).toBe(true);
+    expect(dead.find((d) => d.key === 'x')?.reason).toMatch(/JSON/);
+    expect(dead.find((d) => d.key === 'y')?.reason).toMatch(/schemaVersion/);
+    expect(summaries.map((s) => [s.key, s.version, JSON.parse(s.value).schemaVersion])).toEqual([
+      [`${tenant}-c1`, '1', 1],
+      [`${tenant}-c3`, '1', 1],
+    ]);
+  });
+});

@@ -1,0 +1,252 @@
+// The event bus on Kafka (kafkajs). Producer side: topics created (or grown) on start, idempotent
+// producer with acks=all and unlimited retries, key = call id so a call stays in one partition,
+// JSON values that carry `schemaVersion`. Consumer side: a consumer group per subscription reading
+// whole batches; a partition's offset is committed only after the handler resolved, a rejected
+// batch is retried in place with back-off (heartbeating, so the group keeps the partition), and a
+// message that is not a valid event goes to the dead-letter topic with the reason in its headers.
+import { type Consumer, type EachBatchPayload, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { parseEvent, type VoicePulseEvent } from '../events/schema.ts';
+import {
+  type BatchHandler,
+  DEAD_LETTER_TOPIC,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+  TOPICS,
+} from './bus.ts';
+
+export interface KafkaBusOptions {
+  brokers: readonly string[];
+  clientId?: string;
+  /** Partitions per topic (default 6). Existing topics with fewer partitions are grown to this. */
+  partitions?: number;
+  /** Replication factor for topics this bus creates (default 1; 3 on a production cluster). */
+  replicationFactor?: number;
+  /** Prefix for every topic name, so tests and tenants of a shared broker do not collide. */
+  topicPrefix?: string;
+  /** Redelivery back-off after a handler rejection: first and longest delay (default 200 / 5,000). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Handler rejections (the batch is retried) and dead-lettered messages. */
+  onError?: (error: Error, context: { groupId: string; topic: string; partition: number }) => void;
+  /** kafkajs's own log level (default ERROR). */
+  logLevel?: logLevel;
+}
+
+/** Header names on a dead-lettered message. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'x-dead-letter-reason',
+  topic: 'x-source-topic',
+  partition: 'x-source-partition',
+  offset: 'x-source-offset',
+} as const;
+
+export class DeadLetterError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly offset: string,
+    readonly reason: string,
+  ) {
+    super(`dead-lettered ${topic}@${offset}: ${reason}`);
+    this.name = 'DeadLetterError';
+  }
+}
+
+export class KafkaBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly consumers = new Set<Consumer>();
+  private readonly partitions: number;
+  private readonly replicationFactor: number;
+  private readonly prefix: string;
+  private started = false;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    if (options.brokers.length === 0) throw new RangeError('KafkaBus needs at least one broker');
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'voicepulse',
+      brokers: [...options.brokers],
+      logLevel: options.logLevel ?? logLevel.ERROR,
+      retry: { initialRetryTime: 300, retries: 10 },
+    });
+    this.partitions = options.partitions ?? 6;
+    this.replicationFactor = options.replicationFactor ?? 1;
+    this.prefix = options.topicPrefix ?? '';
+    // Idempotent: the broker drops a retried duplicate, so retries cannot duplicate events.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  /** Kafka topic name for a bus topic (after the prefix). */
+  topic(name: string): string {
+    return this.prefix + name;
+  }
+
+  /** Creates the topics (or adds partitions up to the configured count) and connects the producer. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const wanted = [...Object.values(TOPICS), DEAD_LETTER_TOPIC].map((t) => this.topic(t));
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: this.partitions,
+            replicationFactor: this.replicationFactor,
+          })),
+        });
+      }
+      const present = wanted.filter((t) => existing.has(t));
+      if (present.length > 0) {
+        const { topics } = await admin.fetchTopicMetadata({ topics: present });
+        const grow = topics
+          .filter((t) => t.partitions.length < this.partitions)
+          .map((t) => ({ topic: t.name, count: this.partitions }));
+        if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    await this.producer.connect();
+    this.started = true;
+  }
+
+  async publish(events: readonly VoicePulseEvent[]): Promise<void> {
+    // Validate all first: a bad event rejects the whole call before anything is sent.
+    const parsed = events.map((e) => parseEvent(e));
+    if (parsed.length === 0) return;
+    await this.start();
+    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    for (const event of parsed) {
+      const topic = this.topic(TOPICS[event.type]);
+      const messages = byTopic.get(topic) ?? [];
+      byTopic.set(topic, messages);
+      messages.push({
+        key: event.callId,
+        value: JSON.stringify(event),
+        headers: { schemaVersion: String(event.schemaVersion), type: event.type },
+      });
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.start();
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      // Short long-poll: lower produce→consume latency and a stop() that does not wait 5 s.
+      maxWaitTimeInMs: 500,
+      retry: { initialRetryTime: 300, retries: 20 },
+    });
+    await consumer.connect();
+    this.consumers.add(consumer);
+    const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
+    // Resolve only once this member joined the group, so a publish right after subscribe is seen.
+    const joined = new Promise<void>((resolve) => {
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(options.groupId, options.handler, payload),
+    });
+    await joined;
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    if (this.started) await this.producer.disconnect();
+    this.started = false;
+  }
+
+  private async handleBatch(
+    groupId: string,
+    handler: BatchHandler,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    if (batch.messages.length === 0) return;
+    const events: VoicePulseEvent[] = [];
+    const dead: { value: Buffer | null; key: Buffer | null; offset: string; reason: string }[] = [];
+    for (const message of batch.messages) {
+      try {
+        events.push(parseEvent(JSON.parse(message.value?.toString('utf8') ?? 'null')));
+      } catch (err) {
+        dead.push({
+          value: message.value,
+          key: message.key,
+          offset: message.offset,
+          reason: asError(err).message,
+        });
+      }
+    }
+    if (dead.length > 0) {
+      await this.producer.send({
+        topic: this.topic(DEAD_LETTER_TOPIC),
+        acks: -1,
+        messages: dead.map((d) => ({
+          key: d.key,
+          value: d.value,
+          headers: {
+            [DEAD_LETTER_HEADERS.reason]: d.reason.slice(0, 1000),
+            [DEAD_LETTER_HEADERS.topic]: topic,
+            [DEAD_LETTER_HEADERS.partition]: String(partition),
+            [DEAD_LETTER_HEADERS.offset]: d.offset,
+          },
+        })),
+      });
+      for (const d of dead) {
+        this.options.onError?.(new DeadLetterError(topic, d.offset, d.reason), { groupId, topic, partition });
+      }
+    }
+    let delay = this.options.retryDelayMs ?? 200;
+    const bareTopic = topic.slice(this.prefix.length);
+    while (events.length > 0) {
+      // A rebalance or stop while retrying: leave the offset uncommitted; the next owner redelivers.
+      if (!isRunning() || isStale()) return;
+      try {
+        await handler(events, { topic: bareTopic });
+        break;
+      } catch (err) {
+        this.options.onError?.(asError(err), { groupId, topic, partition });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 5_000);
+        await heartbeat();
+      }
+    }
+    const last = batch.lastOffset();
+    payload.resolveOffset(last);
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
+    });
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
