@@ -1,0 +1,58 @@
+// Small benchmark harness: suites register in bench/run.ts, measure with `measure`, and return a
+// table plus pass/fail verdicts that run.ts prints.
+
+export interface Verdict {
+  label: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface SuiteResult {
+  columns: string[];
+  rows: string[][];
+  verdicts: Verdict[];
+  notes?: string[];
+}
+
+export interface BenchSuite {
+  /** Selects the suite: `npm run bench -- <name>`. */
+  name: string;
+  description: string;
+  run(): SuiteResult | Promise<SuiteResult>;
+}
+
+export interface Timing {
+  runs: number;
+  bestMs: number;
+  medianMs: number;
+}
+
+/**
+ * Times fn on this thread: one warm-up call (JIT), then repeated calls until minMs have passed
+ * (at least minRuns). Best-of-N is the figure least disturbed by other processes on a shared
+ * machine; the median shows the spread.
+ */
+export function measure(fn: () => void, { minMs = 1500, minRuns = 5 } = {}): Timing {
+  fn();
+  const times: number[] = [];
+  const until = performance.now() + minMs;
+  while (times.length < minRuns || performance.now() < until) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { runs: times.length, bestMs: times[0]!, medianMs: times[times.length >> 1]! };
+}
+
+/** Pads columns to a plain-text table; numbers (right) and text (left) aligned per cell. */
+export function formatTable(columns: string[], rows: string[][]): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const isNumber = (s: string) => /^[-+]?[0-9.,]+[×x%]?$/.test(s);
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (isNumber(cell) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

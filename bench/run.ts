@@ -1,0 +1,28 @@
+// `npm run bench [-- <suite>...]`: runs the registered suites (all by default) and prints a table each.
+// To add a suite, write bench/suites/<name>.ts exporting a BenchSuite and list it in SUITES.
+import type { BenchSuite } from './harness.ts';
+import { formatTable } from './harness.ts';
+import { featuresSuite } from './suites/features.ts';
+
+const SUITES: BenchSuite[] = [featuresSuite];
+
+const wanted = process.argv.slice(2);
+if (wanted.includes('--help') || wanted.includes('--list')) {
+  console.log('usage: npm run bench [-- <suite>...]\nsuites:');
+  for (const s of SUITES) console.log(`  ${s.name.padEnd(12)} ${s.description}`);
+  process.exit(0);
+}
+const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));
+if (unknown.length > 0) {
+  console.error(`bench: unknown suite ${unknown.join(', ')} (have: ${SUITES.map((s) => s.name).join(', ')})`);
+  process.exit(2);
+}
+
+for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
+  console.log(`\n== ${suite.name}: ${suite.description}\n`);
+  const result = await suite.run();
+  console.log(formatTable(result.columns, result.rows));
+  for (const note of result.notes ?? []) console.log(note);
+  for (const v of result.verdicts)
+    console.log(`${v.ok ? 'TARGET MET    ' : 'TARGET NOT MET'}  ${v.label}: ${v.detail}`);
+}
