@@ -17,4 +17,3 @@ export function framesToMatrix(frames: Float64Array, rows: number, cols: number)
   }
   return { rows, cols, data };
 }
-

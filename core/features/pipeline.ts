@@ -78,7 +78,7 @@ export function extractLogMelMfcc(y: Float32Array, config: FeatureConfig): LogMe
   const cols = frameCount(y.length, config.nFft, config.hopLength, config.center);
   const out = allocateLogMelMfcc(config, cols);
   for (let t = 0; t < cols; t++) {
-    readFrame(y, t, config.nFft, config.hopLength, config.center, p.frame);
+    readFrame(y, t, config.hopLength, config.center, p.frame);
     p.run();
     storeFrame(p, out, t);
   }

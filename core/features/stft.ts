@@ -50,22 +50,21 @@ export function frameCount(n: number, frameLength: number, hopLength: number, ce
 }
 
 /**
- * Copies frame t of y into out (length frameLength), zero where it runs past either end:
- * librosa's centred framing with pad_mode='constant'.
+ * Copies samples [start, start + out.length) of a signal into out, zero where they fall outside
+ * [0, end): src holds the signal's samples from index srcStart on.
  */
-export function readFrame(
-  y: Float32Array,
-  t: number,
-  frameLength: number,
-  hopLength: number,
-  center: boolean,
-  out: Float64Array,
-): void {
-  const start = t * hopLength - (center ? Math.floor(frameLength / 2) : 0);
+export function copyFrame(src: Float32Array, srcStart: number, end: number, start: number, out: Float64Array): void {
+  const n = out.length;
   const from = Math.max(0, -start);
-  const to = Math.min(frameLength, y.length - start);
-  if (from > 0 || to < frameLength) out.fill(0);
-  for (let i = from; i < to; i++) out[i] = y[start + i]!;
+  const to = Math.min(n, end - start);
+  if (from > 0 || to < n) out.fill(0);
+  const base = start - srcStart;
+  for (let i = from; i < to; i++) out[i] = src[base + i]!;
+}
+
+/** Frame t of y (length out.length) as librosa frames it: centred frames are zero-padded (pad_mode='constant'). */
+export function readFrame(y: Float32Array, t: number, hopLength: number, center: boolean, out: Float64Array): void {
+  copyFrame(y, 0, y.length, t * hopLength - (center ? out.length >> 1 : 0), out);
 }
 
 /**
@@ -131,7 +130,7 @@ export function spectrogramFrames(
   const frame = new Float64Array(nFft);
   const frames = new Float64Array(cols * spec.bins);
   for (let t = 0; t < cols; t++) {
-    readFrame(y, t, nFft, hopLength, center, frame);
+    readFrame(y, t, hopLength, center, frame);
     spec.compute(frame, frames, t * spec.bins);
   }
   return { frames, bins: spec.bins, cols };

@@ -3,7 +3,7 @@ import { TELEPHONY_FEATURES } from './config.ts';
 import { FeatureError, requireFiniteAudio } from './errors.ts';
 import type { LogMelMfcc } from './pipeline.ts';
 import { allocateLogMelMfcc, FramePipeline, storeFrame } from './pipeline.ts';
-import { frameCount } from './stft.ts';
+import { copyFrame, frameCount } from './stft.ts';
 
 /** Frames completed by one push or flush; column j is frame firstFrame + j of the whole stream. */
 export interface StreamFrames extends LogMelMfcc {
@@ -83,15 +83,10 @@ export class StreamingFeatureExtractor {
   private emit(until: number): StreamFrames {
     const first = this.nextFrame;
     const out = allocateLogMelMfcc(this.config, Math.max(0, until - first));
-    const { nFft, hopLength } = this.config;
+    const { hopLength } = this.config;
     const p = this.pipeline;
-    const frame = p.frame;
     for (let t = first; t < until; t++) {
-      const start = t * hopLength - this.pad;
-      for (let i = 0; i < nFft; i++) {
-        const abs = start + i;
-        frame[i] = abs < 0 || abs >= this.received ? 0 : this.buffer[abs - this.bufferStart]!;
-      }
+      copyFrame(this.buffer, this.bufferStart, this.received, t * hopLength - this.pad, p.frame);
       p.run();
       storeFrame(p, out, t - first);
     }
