@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import { saveModel } from '../../core/model/model.ts';
+import { streamingConfig } from '../../core/streaming/config.ts';
+import { voiced } from '../../core/streaming/test-audio.ts';
+import { shardOf, WorkerPool } from './backend.ts';
+import { DEFAULT_POLICY } from './policy.ts';
+import { randomModel } from './test-model.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
+saveModel(randomModel(5), dir);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const meta = (callId: string) => ({ callId, tenantId: 't', agentId: null, queue: null });
+
+function until(pred: () => boolean, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () =>
+      pred() ? resolve() : Date.now() - t0 > ms ? reject(new Error('timeout')) : setTimeout(tick, 10);
+    tick();
+  });
+}
+
+describe('WorkerPool', () => {
+  it('shards calls by id hash, stably', () => {
+    expect(shardOf('call-1', 4)).toBe(shardOf('call-1', 4));
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 400; i++) counts[shardOf(`call-${i}`, 4)]!++;
+    expect(Math.min(...counts)).toBeGreaterThan(60);
+  });
+
+  it('scores calls on threads and survives a thread dying, losing only that thread’s in-flight work', async () => {
+    const events: VoicePulseEvent[] = [];
+    const restarts: number[] = [];
+    const pool = new WorkerPool({
+      modelDir: dir,
+      config: streamingConfig(),
+      threads: 2,
+      onEvents: (out) => events.push(...out.map((o) => o.event)),
+      onRestart: (shard) => restarts.push(shard),
+    });
+    try {
+      // Two calls on different shards.
+      const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const victim = ids.find((id) => shardOf(id, 2) === 0)!;
+      const survivor = ids.find((id) => shardOf(id, 2) === 1)!;
+      for (const id of [victim, survivor]) pool.startCall(meta(id), DEFAULT_POLICY);
+      for (const id of [victim, survivor]) pool.pushAudio(id, 'customer', voiced(3000), 0);
+      await until(() => events.filter((e) => e.type === 'score').length === 4);
+      await pool.crash(0);
+      await until(() => restarts.length === 1);
+      for (const id of [victim, survivor]) pool.pushAudio(id, 'customer', voiced(3000, { seed: 4 }), 0);
+      for (const id of [victim, survivor]) pool.endCall(id, 0);
+      await until(() => events.filter((e) => e.type === 'call_summary').length === 2);
+      const windows = (id: string) =>
+        events
+          .filter((e) => e.type === 'score' && e.callId === id)
+          .map((e) => e.type === 'score' && e.windowEndMs);
+      // The survivor's timeline is intact; the victim resumes at 3 s on a fresh window grid.
+      expect(windows(survivor)).toEqual([2000, 3000, 4000, 5000, 6000]);
+      expect(windows(victim)).toEqual([2000, 3000, 5000, 6000]);
+      expect(pool.restarts).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+});

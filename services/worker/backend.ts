@@ -1,0 +1,163 @@
+// Where the gateway sends call audio: a pool of scoring threads sharded by call id, or (threads = 0)
+// one engine on the calling thread (tests, the unbatched baseline).
+import { Worker } from 'node:worker_threads';
+import type { SpeakerRole } from '../../core/events/schema.ts';
+import { loadModel } from '../../core/model/model.ts';
+import { systemClock } from '../../core/streaming/clock.ts';
+import type { StreamingConfig } from '../../core/streaming/config.ts';
+import type { CallMeta } from './call.ts';
+import { type EngineOutput, ScoringEngine } from './engine.ts';
+import type { TenantPolicy } from './policy.ts';
+import type { FromThread, ThreadData, ToThread } from './protocol.ts';
+import { modelScorer } from './scorer.ts';
+
+export interface ScoringBackend {
+  startCall(meta: CallMeta, policy: TenantPolicy): void;
+  /** `samples` is handed over: the caller must not reuse it. */
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
+  endCall(callId: string, arrivedAtMs: number): void;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  modelDir: string;
+  config: StreamingConfig;
+  /** Scoring threads; 0 scores on the calling thread. */
+  threads: number;
+  maxBatch?: number;
+  onEvents: (out: EngineOutput[]) => void;
+  onError?: (callId: string, message: string) => void;
+  /** A scoring thread died and was replaced; its calls lost their in-flight windows and state. */
+  onRestart?: (shard: number, calls: number) => void;
+}
+
+export function createBackend(opts: BackendOptions): ScoringBackend {
+  return opts.threads > 0 ? new WorkerPool(opts) : new InlineBackend(opts);
+}
+
+export class InlineBackend implements ScoringBackend {
+  readonly engine: ScoringEngine;
+  constructor(opts: BackendOptions) {
+    this.engine = new ScoringEngine({
+      scorer: modelScorer(loadModel(opts.modelDir)),
+      config: opts.config,
+      clock: systemClock,
+      maxBatch: opts.maxBatch ?? 64,
+      emit: opts.onEvents,
+    });
+  }
+  startCall(meta: CallMeta, policy: TenantPolicy): void {
+    this.engine.startCall(meta, policy);
+  }
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    this.engine.pushAudio(callId, speaker, samples, arrivedAtMs);
+  }
+  endCall(callId: string, arrivedAtMs: number): void {
+    this.engine.endCall(callId, arrivedAtMs);
+  }
+  async close(): Promise<void> {
+    this.engine.drain();
+  }
+}
+
+/** FNV-1a: a stable, cheap hash so a call always lands on the same thread. */
+export function shardOf(callId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i++) h = Math.imul(h ^ callId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shards;
+}
+
+export class WorkerPool implements ScoringBackend {
+  private readonly workers: Worker[] = [];
+  private readonly calls = new Map<
+    string,
+    { meta: CallMeta; policy: TenantPolicy; shard: number; samples: Record<SpeakerRole, number> }
+  >();
+  private closing = false;
+  restarts = 0;
+
+  constructor(private readonly opts: BackendOptions) {
+    for (let i = 0; i < opts.threads; i++) this.workers.push(this.spawn(i));
+  }
+
+  get threadIds(): number[] {
+    return this.workers.map((w) => w.threadId);
+  }
+
+  startCall(meta: CallMeta, policy: TenantPolicy): void {
+    const shard = shardOf(meta.callId, this.workers.length);
+    this.calls.set(meta.callId, { meta, policy, shard, samples: { customer: 0, agent: 0 } });
+    this.post(shard, { t: 'start', meta, policy });
+  }
+
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    call.samples[speaker] += samples.length;
+    // Transfer whole buffers only; a view into a larger buffer is copied first.
+    const own =
+      samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength
+        ? samples
+        : samples.slice();
+    this.workers[call.shard]!.postMessage(
+      { t: 'audio', callId, speaker, samples: own, arrivedAtMs } satisfies ToThread,
+      [own.buffer as ArrayBuffer],
+    );
+  }
+
+  endCall(callId: string, arrivedAtMs: number): void {
+    const call = this.calls.get(callId);
+    if (call) this.post(call.shard, { t: 'end', callId, arrivedAtMs });
+  }
+
+  /** Kills a scoring thread as a crash would (tests of the restart path). */
+  async crash(shard: number): Promise<void> {
+    await this.workers[shard]!.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private post(shard: number, m: ToThread): void {
+    this.workers[shard]!.postMessage(m);
+  }
+
+  private spawn(shard: number): Worker {
+    const data: ThreadData & { entry: string } = {
+      entry: new URL('./thread.ts', import.meta.url).href,
+      modelDir: this.opts.modelDir,
+      config: this.opts.config,
+      maxBatch: this.opts.maxBatch ?? 64,
+    };
+    const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
+    w.on('message', (m: FromThread) => {
+      if (m.t === 'events') {
+        for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.event.callId);
+        this.opts.onEvents(m.out);
+      } else this.opts.onError?.(m.callId, m.message);
+    });
+    w.on('error', (err) => this.opts.onError?.('', `scoring thread ${shard} failed: ${err.message}`));
+    w.on('exit', () => {
+      if (this.closing) return;
+      // Replace the thread and re-open its calls: they lose only in-flight windows and history.
+      this.restarts++;
+      this.workers[shard] = this.spawn(shard);
+      let n = 0;
+      for (const c of this.calls.values())
+        if (c.shard === shard) {
+          // Resume on the call's timeline (ms of audio sent so far per speaker).
+          const rate = this.opts.config.sampleRate;
+          const offsetsMs = {
+            customer: Math.round((1000 * c.samples.customer) / rate),
+            agent: Math.round((1000 * c.samples.agent) / rate),
+          };
+          this.post(shard, { t: 'start', meta: c.meta, policy: c.policy, offsetsMs });
+          n++;
+        }
+      this.opts.onRestart?.(shard, n);
+    });
+    return w;
+  }
+}

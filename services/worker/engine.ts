@@ -1,0 +1,149 @@
+// Scores the live calls of one thread. Windows from all calls are queued and scored in batches;
+// batches are filled round-robin across calls (one window per call per turn), so a call that
+// produces windows faster than others cannot starve them. Between batches the engine yields to
+// the event loop so incoming audio keeps flowing.
+import type { SpeakerRole, VoicePulseEvent } from '../../core/events/schema.ts';
+import type { Clock } from '../../core/streaming/clock.ts';
+import type { StreamingConfig } from '../../core/streaming/config.ts';
+import { type CallMeta, LiveCall, type PendingWindow } from './call.ts';
+import type { TenantPolicy } from './policy.ts';
+import type { Scorer } from './scorer.ts';
+
+export interface EngineOutput {
+  event: VoicePulseEvent;
+  /** For score events: when the window's last sample arrived (ms since the epoch, fractional). */
+  arrivedAtMs?: number;
+}
+
+export interface EngineOptions {
+  scorer: Scorer;
+  config: StreamingConfig;
+  clock: Clock;
+  emit: (out: EngineOutput[]) => void;
+  /** Most windows per model call (default 64). */
+  maxBatch?: number;
+}
+
+export class UnknownCallError extends Error {
+  constructor(readonly callId: string) {
+    super(`unknown call ${callId}`);
+    this.name = 'UnknownCallError';
+  }
+}
+
+interface CallSlot {
+  call: LiveCall;
+  queue: PendingWindow[];
+  ending: boolean;
+  inReady: boolean;
+}
+
+export class ScoringEngine {
+  private readonly calls = new Map<string, CallSlot>();
+  /** Calls with queued windows or a pending end, in round-robin order. */
+  private ready: string[] = [];
+  private scheduled = false;
+  private readonly maxBatch: number;
+  windowsScored = 0;
+  batches = 0;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.maxBatch = opts.maxBatch ?? 64;
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  startCall(meta: CallMeta, policy: TenantPolicy, offsetsMs?: Record<SpeakerRole, number>): void {
+    if (this.calls.has(meta.callId)) throw new Error(`call ${meta.callId} already started`);
+    this.calls.set(meta.callId, {
+      call: new LiveCall(meta, policy, this.opts.config, this.opts.clock, offsetsMs),
+      queue: [],
+      ending: false,
+      inReady: false,
+    });
+  }
+
+  hasCall(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    const slot = this.slot(callId);
+    if (slot.ending) return;
+    this.enqueue(callId, slot, slot.call.push(speaker, samples, arrivedAtMs));
+  }
+
+  /** Scores the call's remaining windows, then emits its summary and forgets it. */
+  endCall(callId: string, arrivedAtMs: number): void {
+    const slot = this.slot(callId);
+    if (slot.ending) return;
+    slot.ending = true;
+    this.enqueue(callId, slot, slot.call.end(arrivedAtMs));
+  }
+
+  /** Scores everything queued now, synchronously (tests, shutdown). */
+  drain(): void {
+    while (this.ready.length > 0) this.runBatch();
+  }
+
+  private slot(callId: string): CallSlot {
+    const slot = this.calls.get(callId);
+    if (!slot) throw new UnknownCallError(callId);
+    return slot;
+  }
+
+  private enqueue(callId: string, slot: CallSlot, windows: PendingWindow[]): void {
+    slot.queue.push(...windows);
+    if (!slot.inReady && (slot.queue.length > 0 || slot.ending)) {
+      slot.inReady = true;
+      this.ready.push(callId);
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runBatch();
+      if (this.ready.length > 0) this.schedule();
+    });
+  }
+
+  private runBatch(): void {
+    const batch: Array<{ slot: CallSlot; w: PendingWindow }> = [];
+    const finished: CallSlot[] = [];
+    // One window per call per pass over the ready queue: round-robin across calls.
+    while (batch.length < this.maxBatch && this.ready.length > 0) {
+      const id = this.ready.shift()!;
+      const slot = this.calls.get(id);
+      if (!slot) continue;
+      slot.inReady = false;
+      const w = slot.queue.shift();
+      if (w) batch.push({ slot, w });
+      if (slot.queue.length > 0) {
+        slot.inReady = true;
+        this.ready.push(id);
+      } else if (slot.ending) finished.push(slot);
+    }
+    const out: EngineOutput[] = [];
+    if (batch.length > 0) {
+      const probs = this.opts.scorer.scoreWindows(batch.map((b) => b.w.window.samples));
+      this.batches++;
+      this.windowsScored += batch.length;
+      batch.forEach(({ slot, w }, i) => {
+        const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
+        out.push({ event: score, arrivedAtMs: w.arrivedAtMs });
+        for (const a of alerts) out.push({ event: a });
+      });
+    }
+    for (const slot of finished) {
+      out.push({ event: slot.call.summary(this.opts.scorer.modelVersion) });
+      this.calls.delete(slot.call.meta.callId);
+    }
+    if (out.length > 0) this.opts.emit(out);
+  }
+}

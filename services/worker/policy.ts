@@ -1,0 +1,22 @@
+// Per-tenant policy. Agent emotion scoring is off unless a tenant turns it on: the EU AI Act
+// (Art. 5(1)(f)) prohibits inferring employees' emotions at work, call-centre agents included.
+import { z } from 'zod';
+import { alertRulesSchema, DEFAULT_ALERT_RULES } from '../alerts/rules.ts';
+
+export const tenantPolicySchema = z.strictObject({
+  agentEmotionScoring: z.boolean().default(false),
+  alerts: alertRulesSchema.default(DEFAULT_ALERT_RULES),
+  /** Webhook URLs that receive this tenant's alerts (POST, JSON body: the alert event). */
+  webhooks: z.array(z.url()).default([]),
+});
+export type TenantPolicy = z.infer<typeof tenantPolicySchema>;
+
+export const DEFAULT_POLICY: TenantPolicy = tenantPolicySchema.parse({});
+
+export const tenantPoliciesSchema = z.record(z.string().min(1), tenantPolicySchema);
+export type TenantPolicies = z.infer<typeof tenantPoliciesSchema>;
+
+/** The tenant's policy, or the default (agent scoring off) for tenants not configured. */
+export function policyFor(policies: TenantPolicies, tenantId: string): TenantPolicy {
+  return policies[tenantId] ?? DEFAULT_POLICY;
+}

@@ -1,0 +1,30 @@
+// Entry point of one scoring thread: loads the model once, runs a ScoringEngine for the calls the
+// pool routes to it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from '../../core/model/model.ts';
+import { systemClock } from '../../core/streaming/clock.ts';
+import { ScoringEngine } from './engine.ts';
+import type { FromThread, ThreadData, ToThread } from './protocol.ts';
+import { modelScorer } from './scorer.ts';
+
+const data = workerData as ThreadData;
+const port = parentPort!;
+const send = (m: FromThread) => port.postMessage(m);
+const engine = new ScoringEngine({
+  scorer: modelScorer(loadModel(data.modelDir)),
+  config: data.config,
+  clock: systemClock,
+  maxBatch: data.maxBatch,
+  emit: (out) => send({ t: 'events', out }),
+});
+
+port.on('message', (m: ToThread) => {
+  const callId = m.t === 'start' ? m.meta.callId : m.callId;
+  try {
+    if (m.t === 'start') engine.startCall(m.meta, m.policy, m.offsetsMs);
+    else if (m.t === 'audio') engine.pushAudio(m.callId, m.speaker, m.samples, m.arrivedAtMs);
+    else engine.endCall(m.callId, m.arrivedAtMs);
+  } catch (err) {
+    send({ t: 'error', callId, message: (err as Error).message });
+  }
+});
