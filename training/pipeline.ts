@@ -150,8 +150,9 @@ function subsample(clips: LabeledClip[], perCell: number, seed: string): Labeled
 function summaryTable(clips: LabeledClip[]) {
   const table: Record<string, Record<string, number>> = {};
   for (const c of clips) {
-    const row = (table[c.clip.corpus] ??= {});
+    const row = table[c.clip.corpus] ?? {};
     row[c.split] = (row[c.split] ?? 0) + 1;
+    table[c.clip.corpus] = row;
   }
   return table;
 }

@@ -42,7 +42,7 @@ describe('MlpTrainer', () => {
   it('moves every weight against its numerical gradient on the first step', () => {
     const random = seededRandom('g');
     const mlp = initMlp(4, [5], 3, random);
-    mlp.layers.forEach((l) => l.bias.fill(0.1)); // keep every hidden unit active
+    for (const l of mlp.layers) l.bias.fill(0.1); // keep every hidden unit active
     const x = Float32Array.from([0.3, 0.2, 0.8, 0.1]);
     const lossAt = () => {
       const l = mlpLogits(mlp, x);
@@ -65,14 +65,14 @@ describe('MlpTrainer', () => {
     const before = mlp.layers.map((l) => Float32Array.from(l.weights));
     new MlpTrainer(mlp, { ...OPTS, dropout: 0, weightDecay: 0, lr: 1e-4 }, random).step([x], [1], [1]);
     let checked = 0;
-    mlp.layers.forEach((layer, l) =>
+    mlp.layers.forEach((layer, l) => {
       layer.weights.forEach((w, i) => {
         const g = numeric[l]![i]!;
         if (Math.abs(g) < 1e-3) return;
         expect(Math.sign(before[l]![i]! - w)).toBe(Math.sign(g));
         checked++;
-      }),
-    );
+      });
+    });
     expect(checked).toBeGreaterThan(20);
   });
 });

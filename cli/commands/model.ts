@@ -1,12 +1,267 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { resample } from '../../core/audio/resample.ts';
+import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
+import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
+import {
+  averageProbs,
+  COMMITTED_MODEL_DIR,
+  COMMITTED_MODEL_VERSION,
+  type EmotionModel,
+  loadModel,
+  ModelError,
+  scoreWindows,
+} from '../../core/model/model.ts';
+import { classificationReport } from '../../training/metrics.ts';
+import { writeModelCard } from '../../training/model-card.ts';
+import { describe, runTraining } from '../../training/pipeline.ts';
 import { CliError } from '../errors.ts';
 
-// Filled by the model work: `voicepulse train|eval|classify`.
+const USAGE_EXIT = 2;
+
+function openModel(dir: string | undefined): EmotionModel {
+  try {
+    return loadModel(dir ?? COMMITTED_MODEL_DIR);
+  } catch (err) {
+    if (err instanceof ModelError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+async function readAudio(file: string): Promise<WavAudio> {
+  try {
+    return await readWavFile(file);
+  } catch (err) {
+    if (err instanceof WavError) throw new CliError(`${file}: ${err.message}`);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES')
+      throw new CliError(`${file}: ${e.message}`);
+    throw err;
+  }
+}
+
+function toModelRate(x: Float32Array, rate: number, model: EmotionModel): Float32Array {
+  return rate === model.frontend.sr ? x : resample(x, rate, model.frontend.sr);
+}
+
+/** Speaker name of channel i: a stereo call's legs are 'left' and 'right'. */
+function speakerName(i: number, count: number): string {
+  if (count === 1) return 'mono';
+  if (count === 2) return i === 0 ? 'left' : 'right';
+  return `channel${i}`;
+}
+
+const round = (v: number) => Math.round(v * 1e4) / 1e4;
+const roundProbs = (p: Record<Emotion, number>) =>
+  Object.fromEntries(EMOTIONS.map((e) => [e, round(p[e])])) as Record<Emotion, number>;
+
+export interface ClassifyOutput {
+  model: string;
+  windows: { start: number; end: number; speaker: string; probs: Record<Emotion, number> }[];
+  overall: Record<Emotion, number>;
+}
+
+export async function classifyFile(
+  file: string,
+  model: EmotionModel,
+  windowMs?: number,
+  hopMs?: number,
+): Promise<ClassifyOutput> {
+  const audio = await readAudio(file);
+  const windows: ClassifyOutput['windows'] = [];
+  audio.channels.forEach((channel, i) => {
+    const x = toModelRate(channel, audio.sampleRate, model);
+    let scored: ReturnType<typeof scoreWindows>;
+    try {
+      scored = scoreWindows(x, { model, windowMs, hopMs });
+    } catch (err) {
+      if (err instanceof ModelError) throw new CliError(`${file}: ${err.message}`);
+      throw err;
+    }
+    for (const w of scored)
+      windows.push({
+        start: round(w.startMs / 1000),
+        end: round(w.endMs / 1000),
+        speaker: speakerName(i, audio.channels.length),
+        probs: roundProbs(w.probs),
+      });
+  });
+  return { model: model.version, windows, overall: roundProbs(averageProbs(windows)) };
+}
+
+function formatProbs(p: Record<Emotion, number>): string {
+  return EMOTIONS.map((e) => `${e} ${(100 * p[e]).toFixed(0).padStart(3)}%`).join('  ');
+}
+
+function topEmotion(p: Record<Emotion, number>): Emotion {
+  return EMOTIONS.reduce((a, b) => (p[b] > p[a] ? b : a));
+}
+
+/** Parses a `file,emotion` CSV (optional header); files are relative to `dir`. */
+export function parseLabels(csv: string, dir: string): { file: string; emotion: Emotion }[] {
+  const rows: { file: string; emotion: Emotion }[] = [];
+  csv.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+    if (cells.length < 2)
+      throw new CliError(`labels line ${i + 1}: expected 'file,emotion', got '${line}'`, USAGE_EXIT);
+    const [file = '', emotion = ''] = cells;
+    if (i === 0 && file.toLowerCase() === 'file' && emotion.toLowerCase() === 'emotion') return;
+    if (!isEmotion(emotion))
+      throw new CliError(
+        `labels line ${i + 1}: emotion '${emotion}' is not one of ${EMOTIONS.join(', ')}`,
+        USAGE_EXIT,
+      );
+    rows.push({ file: isAbsolute(file) ? file : join(dir, file), emotion });
+  });
+  if (rows.length === 0) throw new CliError('labels file lists no files', USAGE_EXIT);
+  return rows;
+}
+
+export interface EvalOutput {
+  ua: number;
+  wa: number;
+  macro_f1: number;
+  n: number;
+  confusion: Record<Emotion, Record<Emotion, number>>;
+}
+
+export async function evaluateFolder(
+  dir: string,
+  labelsPath: string,
+  model: EmotionModel,
+): Promise<EvalOutput> {
+  let csv: string;
+  try {
+    csv = readFileSync(labelsPath, 'utf8');
+  } catch (err) {
+    throw new CliError(`${labelsPath}: ${(err as Error).message}`);
+  }
+  const rows = parseLabels(csv, dir);
+  const probs: number[][] = [];
+  for (const row of rows) {
+    const out = await classifyFile(row.file, model);
+    probs.push(EMOTIONS.map((e) => out.overall[e]));
+  }
+  const r = classificationReport(
+    probs,
+    rows.map((row) => EMOTIONS.indexOf(row.emotion)),
+    EMOTIONS.length,
+  );
+  const confusion = Object.fromEntries(
+    EMOTIONS.map((t, i) => [t, Object.fromEntries(EMOTIONS.map((p, j) => [p, r.confusion[i]![j]!]))]),
+  ) as EvalOutput['confusion'];
+  return { ua: round(r.ua), wa: round(r.wa), macro_f1: round(r.macroF1), n: r.n, confusion };
+}
+
+const positiveMs = (flag: string) => (value: string) => {
+  const v = Number(value);
+  if (!(v > 0) || !Number.isFinite(v))
+    throw new CliError(`${flag} must be a positive number of ms, got '${value}'`, USAGE_EXIT);
+  return v;
+};
+
 export function registerModelCommands(program: Command): void {
   program
     .command('classify <file>')
-    .description('score a WAV file with the committed emotion model')
-    .action(() => {
-      throw new CliError('classify: not implemented yet');
+    .description(
+      'score a WAV file (any rate or codec the audio core reads; stereo = two speakers) with the emotion model',
+    )
+    .option('--json', 'print JSON: {model, windows: [{start, end, speaker, probs}], overall}')
+    .option('--model <dir>', 'model directory (default: the committed model)')
+    .option('--window-ms <ms>', 'window length (default: the model’s)', positiveMs('--window-ms'))
+    .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'))
+    .action(
+      async (file: string, o: { json?: boolean; model?: string; windowMs?: number; hopMs?: number }) => {
+        const out = await classifyFile(file, openModel(o.model), o.windowMs, o.hopMs);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(out)}\n`);
+          return;
+        }
+        const lines = out.windows.map(
+          (w) =>
+            `${w.start.toFixed(2).padStart(7)}-${w.end.toFixed(2).padEnd(7)} ${w.speaker.padEnd(6)} ${formatProbs(w.probs)}`,
+        );
+        lines.push(`overall (${out.model}): ${topEmotion(out.overall)}  ${formatProbs(out.overall)}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    );
+
+  program
+    .command('eval')
+    .description('evaluate the emotion model on a folder of WAVs labelled by a file,emotion CSV')
+    .requiredOption('--dir <folder>', 'folder holding the WAVs')
+    .requiredOption('--labels <csv>', 'CSV of file,emotion (the six class names), file relative to --dir')
+    .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion}')
+    .option('--model <dir>', 'model directory (default: the committed model)')
+    .action(async (o: { dir: string; labels: string; json?: boolean; model?: string }) => {
+      const out = await evaluateFolder(resolve(o.dir), resolve(o.labels), openModel(o.model));
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+        return;
+      }
+      const header = `truth\\pred ${EMOTIONS.map((e) => e.padStart(8)).join('')}`;
+      const rows = EMOTIONS.map(
+        (t) => `${t.padEnd(10)} ${EMOTIONS.map((p) => String(out.confusion[t][p]).padStart(8)).join('')}`,
+      );
+      const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+      process.stdout.write(
+        `n ${out.n}  UA ${pct(out.ua)}  WA ${pct(out.wa)}  macro-F1 ${pct(out.macro_f1)}\n${header}\n${rows.join('\n')}\n`,
+      );
     });
+
+  program
+    .command('train')
+    .description('train the emotion model on the corpora (six classes, committed split manifest)')
+    .option('--quick', 'tiny model on a small subset (CI smoke run, < 2 min)')
+    .option('--seed <seed>', 'seed for augmentation, sampling and initialisation')
+    .option('--data <dir>', 'corpus data root (default: VOICEPULSE_DATA or ../shared/data)')
+    .option(
+      '--out <dir>',
+      'model directory to write (default: models/<version>, or .cache/model-quick with --quick)',
+    )
+    .option('--model-version <name>', 'version name written into the model')
+    .option(
+      '--card <path>',
+      'model card to write (default: docs/model-card.md for a full run, none with --quick)',
+    )
+    .action(
+      async (o: {
+        quick?: boolean;
+        seed?: string;
+        data?: string;
+        out?: string;
+        modelVersion?: string;
+        card?: string;
+      }) => {
+        const quick = o.quick === true;
+        const version = o.modelVersion ?? (quick ? 'quick' : COMMITTED_MODEL_VERSION);
+        const outDir = resolve(
+          o.out ?? (quick ? join('.cache', 'model-quick') : join(COMMITTED_MODEL_DIR, '..', version)),
+        );
+        const t0 = performance.now();
+        const log = (m: string) =>
+          process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`);
+        const dataRoot = resolve(o.data ?? defaultDataRoot());
+        const result = await runTraining({ dataRoot, outDir, version, quick, seed: o.seed, log }).catch(
+          (err: Error) => {
+            throw new CliError(`train: ${err.message}`);
+          },
+        );
+        const card = o.card ?? (quick ? undefined : resolve('docs', 'model-card.md'));
+        if (card) writeModelCard(card, result.model, outDir);
+        process.stdout.write(
+          `${JSON.stringify({
+            model: version,
+            dir: outDir,
+            firstLoss: result.firstLoss,
+            lastLoss: result.lastLoss,
+            test: describe(result.evaluation.test),
+            testUa: Object.fromEntries(result.evaluation.test.map((e) => [e.corpus, e.utterance.ua])),
+          })}\n`,
+        );
+      },
+    );
 }

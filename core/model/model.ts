@@ -175,13 +175,16 @@ export function classifyDescriptor(model: EmotionModel, descriptor: Float32Array
   return probs;
 }
 
-/** Frame ranges [start, end) of the windows covering `cols` frames; the last one is aligned to the end. */
+/**
+ * Frame ranges [start, end) of the windows covering `cols` frames; a tail longer than half a hop
+ * that regular hops leave uncovered gets one more window aligned to the end.
+ */
 export function windowFrames(cols: number, lengthFrames: number, hopFrames: number): Array<[number, number]> {
   if (cols <= lengthFrames) return [[0, cols]];
   const out: Array<[number, number]> = [];
   let start = 0;
   for (; start + lengthFrames <= cols; start += hopFrames) out.push([start, start + lengthFrames]);
-  if (out.at(-1)![1] < cols) out.push([cols - lengthFrames, cols]);
+  if (cols - out.at(-1)![1] > hopFrames / 2) out.push([cols - lengthFrames, cols]);
   return out;
 }
 

@@ -18,8 +18,12 @@ export interface PitchTrack {
   voicing: Float32Array;
 }
 
-const VOICING_THRESHOLD = 0.45;
-const OCTAVE_TOLERANCE = 0.9;
+const VOICING_THRESHOLD = 0.6;
+/** Frames quieter than this windowed energy (about -60 dBFS) are unvoiced: µ-law idle noise is not speech. */
+const MIN_FRAME_ENERGY = 1e-6;
+/** Voiced runs shorter than this many frames are dropped as spurious. */
+const MIN_VOICED_RUN = 3;
+const OCTAVE_TOLERANCE = 0.95;
 
 export function trackPitch(samples: Float32Array, opts: PitchOptions): PitchTrack {
   const { sr, hopLength } = opts;
@@ -38,6 +42,7 @@ export function trackPitch(samples: Float32Array, opts: PitchOptions): PitchTrac
   const autocorrelate = autocorrelator(size);
   const windowAc = Float64Array.from(autocorrelate(window));
   const w0 = windowAc[0]!;
+  const windowEnergy = w0;
   for (let i = 0; i < windowAc.length; i++) windowAc[i]! /= w0;
 
   const nFrames = 1 + Math.floor(samples.length / hopLength);
@@ -58,7 +63,7 @@ export function trackPitch(samples: Float32Array, opts: PitchOptions): PitchTrac
     for (let i = 0; i < frameLength; i++) frame[i] = (frame[i]! - mean) * window[i]!;
     const ac = autocorrelate(frame);
     const r0 = ac[0]!;
-    if (!(r0 > 1e-10)) continue;
+    if (!(r0 > MIN_FRAME_ENERGY * windowEnergy)) continue;
     // Normalised, window-corrected autocorrelation at each candidate lag; the shortest lag whose
     // local peak is within OCTAVE_TOLERANCE of the best avoids sub-octave (period-doubling) errors.
     let best = 0;
@@ -86,7 +91,30 @@ export function trackPitch(samples: Float32Array, opts: PitchOptions): PitchTrac
     const shift = denom < 0 ? (0.5 * (a - c)) / denom : 0;
     f0Hz[f] = sr / (bestLag + Math.max(-0.5, Math.min(0.5, shift)));
   }
+  removeShortRuns(f0Hz, MIN_VOICED_RUN);
   return { f0Hz, voicing };
+}
+
+/** Zeroes voiced runs shorter than `minRun` frames and median-filters (3 taps) the rest. */
+function removeShortRuns(f0: Float32Array, minRun: number): void {
+  let start = 0;
+  while (start < f0.length) {
+    if (f0[start] === 0) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < f0.length && f0[end]! > 0) end++;
+    if (end - start < minRun) f0.fill(0, start, end);
+    else {
+      const run = f0.slice(start, end);
+      for (let i = 1; i + 1 < run.length; i++) {
+        const [a, b, c] = [run[i - 1]!, run[i]!, run[i + 1]!];
+        f0[start + i] = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+      }
+    }
+    start = end;
+  }
 }
 
 /**

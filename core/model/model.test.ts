@@ -1,0 +1,123 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../corpora/seeded.ts';
+import { EMOTIONS } from '../emotions.ts';
+import { DEFAULT_FRONTEND } from './frontend.ts';
+import { functionalsSize } from './functionals.ts';
+import {
+  averageProbs,
+  COMMITTED_MODEL_DIR,
+  type EmotionModel,
+  loadModel,
+  ModelError,
+  saveModel,
+  scoreWindows,
+  windowFrames,
+} from './model.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function randomModel(): EmotionModel {
+  const random = seededRandom('model');
+  const dims = functionalsSize(DEFAULT_FRONTEND);
+  const layer = (inputs: number, outputs: number) => ({
+    inputs,
+    outputs,
+    weights: Float32Array.from({ length: inputs * outputs }, () => (random() - 0.5) * 0.2),
+    bias: Float32Array.from({ length: outputs }, () => random() - 0.5),
+  });
+  return {
+    version: 'test-model',
+    labels: EMOTIONS,
+    frontend: DEFAULT_FRONTEND,
+    window: { lengthMs: 2000, hopMs: 1000 },
+    mean: new Float32Array(dims),
+    std: new Float32Array(dims).fill(10),
+    temperature: 1.5,
+    members: [{ layers: [layer(dims, 8), layer(8, 6)] }, { layers: [layer(dims, 6)] }],
+    metadata: { note: 'test' },
+  };
+}
+
+const speechLike = (seconds: number) => {
+  let phase = 0;
+  return Float32Array.from({ length: seconds * 8000 }, (_, i) => {
+    phase += (2 * Math.PI * (120 + 40 * Math.sin(i / 3000))) / 8000;
+    return 0.2 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
+  });
+};
+
+describe('model directory', () => {
+  it('round-trips through saveModel/loadModel and scores identically', () => {
+    const model = randomModel();
+    saveModel(model, join(dir, 'm1'));
+    const loaded = loadModel(join(dir, 'm1'));
+    expect(loaded.version).toBe('test-model');
+    expect(loaded.members[0]!.layers[0]!.weights).toEqual(model.members[0]!.layers[0]!.weights);
+    const x = speechLike(5);
+    expect(scoreWindows(x, { model: loaded })).toEqual(scoreWindows(x, { model }));
+  });
+
+  it('rejects a missing directory, a bad manifest and truncated weights with ModelError', () => {
+    expect(() => loadModel(join(dir, 'absent'))).toThrow(ModelError);
+    saveModel(randomModel(), join(dir, 'm2'));
+    writeFileSync(join(dir, 'm2', 'weights.bin'), new Uint8Array(40));
+    expect(() => loadModel(join(dir, 'm2'))).toThrow(/too short/);
+    saveModel(randomModel(), join(dir, 'm3'));
+    writeFileSync(join(dir, 'm3', 'model.json'), '{"format":"other"}');
+    expect(() => loadModel(join(dir, 'm3'))).toThrow(ModelError);
+  });
+});
+
+describe('scoreWindows', () => {
+  const model = randomModel();
+  it('scores 2 s windows every 1 s with distributions summing to 1', () => {
+    const windows = scoreWindows(speechLike(5), { model });
+    expect(windows.map((w) => [w.startMs, w.endMs])).toEqual([
+      [0, 2000],
+      [1000, 3000],
+      [2000, 4000],
+      [3000, 5000],
+    ]);
+    for (const w of windows) {
+      const total = EMOTIONS.reduce((s, e) => s + w.probs[e], 0);
+      expect(total).toBeCloseTo(1, 5);
+    }
+    const overall = averageProbs(windows);
+    expect(EMOTIONS.reduce((s, e) => s + overall[e], 0)).toBeCloseTo(1, 5);
+  });
+  it('honours window and hop options and scores short audio as one window', () => {
+    expect(scoreWindows(speechLike(3), { model, windowMs: 1000, hopMs: 500 })).toHaveLength(5);
+    const short = scoreWindows(speechLike(1), { model });
+    expect(short).toHaveLength(1);
+    expect(short[0]!.endMs).toBe(1000);
+  });
+  it('rejects audio shorter than a frame and non-positive windows', () => {
+    expect(() => scoreWindows(new Float32Array(100), { model })).toThrow(ModelError);
+    expect(() => scoreWindows(speechLike(1), { model, hopMs: 0 })).toThrow(ModelError);
+  });
+});
+
+describe('windowFrames', () => {
+  it('aligns the last window to the end', () => {
+    expect(windowFrames(270, 200, 100)).toEqual([
+      [0, 200],
+      [70, 270],
+    ]);
+    expect(windowFrames(240, 200, 100)).toEqual([[0, 200]]);
+    expect(windowFrames(50, 200, 100)).toEqual([[0, 50]]);
+  });
+});
+
+describe('committed model', () => {
+  it('loads and scores speech-like audio', () => {
+    expect(existsSync(COMMITTED_MODEL_DIR)).toBe(true);
+    const model = loadModel();
+    const windows = scoreWindows(speechLike(3), { model });
+    expect(windows.length).toBe(2);
+    expect(model.labels).toEqual(EMOTIONS);
+  });
+});
