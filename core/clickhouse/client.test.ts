@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireService } from '../../test/support/services.ts';
+import { type ClickHouse, connectHttp, openChdb } from './client.ts';
+import { loadMigrations, migrate, parseMigration } from './migrations.ts';
+import { SQLISH } from './sqlish.ts';
+
+function clickhouseSuite(
+  name: string,
+  open: () => Promise<{ ch: ClickHouse; cleanup: () => Promise<void> }>,
+) {
+  describe(name, () => {
+    let ch: ClickHouse;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      ({ ch, cleanup } = await open());
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    it('applies every migration once and is idempotent', async () => {
+      const all = loadMigrations().map((m) => m.version);
+      expect(await migrate(ch)).toEqual(all);
+      expect(await migrate(ch)).toEqual([]);
+      const tables = (
+        await ch.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase()')
+      ).map((r) => r.name);
+      for (const t of [
+        'scores',
+        'alerts',
+        'call_summaries',
+        'score_minutes',
+        'call_minutes',
+        'alert_minutes',
+      ]) {
+        expect(tables).toContain(t);
+      }
+    });
+
+    it('binds SQL-ish strings as plain values', async () => {
+      for (const s of SQLISH) {
+        const rows = await ch.query<{ s: string; n: string | number }>(
+          'SELECT {s:String} AS s, length({s:String}) AS n',
+          { s },
+        );
+        expect(rows).toEqual([{ s, n: expect.anything() }]);
+        expect(Number(rows[0]?.n)).toBe(Buffer.byteLength(s));
+      }
+    });
+
+    it('collapses a replayed event to one row and computes the CSAT proxy', async () => {
+      const row = {
+        event_id: 'c1:summary',
+        tenant_id: 't1',
+        call_id: 'c1',
+        agent_id: 'a1',
+        queue: 'q',
+        produced_at_ms: 1_714_000_060_000,
+        started_at_ms: 1_714_000_000_000,
+        ended_at_ms: 1_714_000_060_000,
+        duration_ms: 60_000,
+        customer_scored: 1,
+        customer_start_valence: -0.5,
+        customer_end_valence: 0.5,
+        customer_start_frustration: 0.6,
+        customer_end_frustration: 0.2,
+      };
+      await ch.insert('call_summaries', [row]);
+      await ch.insert('call_summaries', [row]);
+      const rows = await ch.query<{ n: string | number; csat: number }>(
+        'SELECT count() AS n, any(csat_proxy) AS csat FROM call_summaries FINAL WHERE tenant_id = {t:String}',
+        { t: 't1' },
+      );
+      expect(Number(rows[0]?.n)).toBe(1);
+      // level 0.775, change 0.45: 1 + 4 * (0.6 * 0.775 + 0.4 * 0.725) = 4.02
+      expect(rows[0]?.csat).toBeCloseTo(4.02, 4);
+      const minutes = await ch.query<{ calls: string | number }>(
+        'SELECT uniqMerge(calls) AS calls FROM call_minutes',
+      );
+      expect(Number(minutes[0]?.calls)).toBe(1);
+    });
+  });
+}
+
+const server = await requireService('clickhouse');
+if (server) {
+  const database = `vp_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  clickhouseSuite('HTTP driver (real ClickHouse server)', async () => {
+    const ch = await connectHttp({ url: server.url, database });
+    return {
+      ch,
+      cleanup: async () => {
+        await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
+        await ch.close();
+      },
+    };
+  });
+} else {
+  describe.skip('HTTP driver (real ClickHouse server)', () => {});
+}
+
+clickhouseSuite('chdb driver (embedded)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vp-chdb-'));
+  const ch = await openChdb(dir);
+  return {
+    ch,
+    cleanup: async () => {
+      await ch.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('parseMigration', () => {
+  it('splits on line-final semicolons and drops comment lines', () => {
+    expect(parseMigration('-- c; x\nCREATE TABLE a (x String);\n\nSELECT 1;\n')).toEqual([
+      'CREATE TABLE a (x String)',
+      'SELECT 1',
+    ]);
+  });
+});

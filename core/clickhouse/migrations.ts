@@ -1,0 +1,62 @@
+// Applies deploy/clickhouse/migrations/*.sql in name order, once each, recording them in
+// schema_migrations. Every statement is itself idempotent (IF NOT EXISTS), so a run interrupted
+// halfway, or two instances starting at once, simply re-apply to the same result.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouse } from './client.ts';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../deploy/clickhouse/migrations/', import.meta.url));
+
+export interface Migration {
+  version: string;
+  statements: string[];
+}
+
+/** Splits a migration file into statements: `;` at the end of a line ends one; `--` lines are comments. */
+export function parseMigration(sql: string): string[] {
+  const statements: string[] = [];
+  let current: string[] = [];
+  for (const line of sql.split('\n')) {
+    if (/^\s*--/.test(line)) continue;
+    current.push(line);
+    if (/;\s*$/.test(line)) {
+      statements.push(current.join('\n').replace(/;\s*$/, '').trim());
+      current = [];
+    }
+  }
+  const rest = current.join('\n').trim();
+  if (rest) statements.push(rest);
+  return statements.filter((s) => s.length > 0);
+}
+
+export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => ({
+      version: f.replace(/\.sql$/, ''),
+      statements: parseMigration(readFileSync(join(dir, f), 'utf8')),
+    }));
+}
+
+/** Applies what is missing; returns the versions applied by this call. */
+export async function migrate(ch: ClickHouse, migrations: Migration[] = loadMigrations()): Promise<string[]> {
+  await ch.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime)
+     ENGINE = ReplacingMergeTree ORDER BY version`,
+  );
+  const done = new Set(
+    (await ch.query<{ version: string }>('SELECT DISTINCT version FROM schema_migrations')).map(
+      (r) => r.version,
+    ),
+  );
+  const applied: string[] = [];
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await ch.exec(statement);
+    await ch.insert('schema_migrations', [{ version: m.version, applied_at: Math.floor(Date.now() / 1000) }]);
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { QueryParamError, quoteString, renderParams } from './params.ts';
+
+describe('renderParams', () => {
+  it('quotes strings so no value can leave the literal', () => {
+    expect(quoteString("a'b")).toBe("'a\\'b'");
+    expect(quoteString('a\\')).toBe("'a\\\\'");
+    expect(quoteString("x\\'; DROP TABLE t; --")).toBe("'x\\\\\\'; DROP TABLE t; --'");
+    expect(quoteString('\n\r\t\0')).toBe("'\\n\\r\\t\\0'");
+  });
+
+  it('renders typed literals and checks each value against its type', () => {
+    expect(
+      renderParams('SELECT {a:String}, {n:UInt32}, {f:Float64}, {b:Int64}', { a: 'x', n: 7, f: 0.5, b: -3n }),
+    ).toBe("SELECT 'x', toUInt32(7), toFloat64(0.5), toInt64(-3)");
+    expect(() => renderParams('{n:UInt32}', { n: -1 })).toThrow(QueryParamError);
+    expect(() => renderParams('{n:UInt8}', { n: 256 })).toThrow(QueryParamError);
+    expect(() => renderParams('{n:UInt32}', { n: 1.5 })).toThrow(QueryParamError);
+    expect(() => renderParams('{n:UInt32}', { n: '1 OR 1=1' })).toThrow(QueryParamError);
+    expect(() => renderParams('{f:Float64}', { f: Number.NaN })).toThrow(QueryParamError);
+    expect(() => renderParams('{s:String}', { s: 3 })).toThrow(QueryParamError);
+    expect(() => renderParams('{s:Array}', { s: 'x' })).toThrow(/not supported/);
+    expect(() => renderParams('{missing:String}', {})).toThrow(/no value/);
+  });
+
+  it('does not re-scan substituted values for placeholders', () => {
+    expect(renderParams('{a:String} {b:String}', { a: '{b:String}', b: 'y' })).toBe("'{b:String}' 'y'");
+  });
+});
