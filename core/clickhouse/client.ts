@@ -24,7 +24,7 @@ export interface ClickHouse {
 export class ClickHouseUnavailableError extends Error {
   constructor(
     message: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.name = 'ClickHouseUnavailableError';
