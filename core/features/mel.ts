@@ -3,7 +3,7 @@ import { FeatureError, positiveInt, positiveNumber } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { framesToMatrix } from './matrix.ts';
 import type { StftOptions, StftParams } from './stft.ts';
-import { resolveStft, spectrogramFrames } from './stft.ts';
+import { forEachSpectrum, frameCount, resolveStft } from './stft.ts';
 
 /** librosa.filters.mel's options. */
 export interface MelOptions {
@@ -141,10 +141,11 @@ export function melFrames(
 ): { frames: Float64Array; nMels: number; cols: number; stft: StftParams } {
   const stft = resolveStft(options, 512);
   const fb = melFilterbank({ ...options, nFft: stft.nFft });
-  const spec = spectrogramFrames(y, stft, options.power ?? 2);
-  const frames = new Float64Array(spec.cols * fb.nMels);
-  for (let t = 0; t < spec.cols; t++) applyMel(fb, spec.frames, t * spec.bins, frames, t * fb.nMels);
-  return { frames, nMels: fb.nMels, cols: spec.cols, stft };
+  const frames = new Float64Array(frameCount(y.length, stft.nFft, stft.hopLength, stft.center) * fb.nMels);
+  const cols = forEachSpectrum(y, stft, options.power ?? 2, (spectrum, t) =>
+    applyMel(fb, spectrum, 0, frames, t * fb.nMels),
+  );
+  return { frames, nMels: fb.nMels, cols, stft };
 }
 
 /** librosa.feature.melspectrogram(y=y, ...): rows = nMels, cols = frames. */

@@ -3,45 +3,44 @@ import { FeatureError, positiveNumber } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { npPow, TINY } from './normalize.ts';
 import type { StftOptions } from './stft.ts';
-import { resolveStft, spectrogramFrames } from './stft.ts';
+import { forEachSpectrum, resolveStft } from './stft.ts';
 
 export type SpectralOptions = StftOptions & { sr: number };
 
-/** The magnitude spectrogram librosa's spectral_* functions start from, with its bin frequencies. */
-function magnitude(y: Float32Array, options: SpectralOptions) {
+/**
+ * Runs reduce(S, freqs) over the magnitude spectrum of every frame (what librosa's spectral_*
+ * functions start from) and returns the per-frame results as one row.
+ */
+function perFrame(
+  y: Float32Array,
+  options: SpectralOptions,
+  reduce: (S: Float64Array, freqs: Float64Array) => number,
+): FeatureMatrix {
   const sr = positiveNumber('sr', options.sr);
   const stft = resolveStft(options, 512);
-  const spec = spectrogramFrames(y, stft, 1);
-  return { ...spec, freqs: fftFrequencies(sr, stft.nFft) };
+  const freqs = fftFrequencies(sr, stft.nFft);
+  const out: number[] = [];
+  forEachSpectrum(y, stft, 1, (S) => out.push(reduce(S, freqs)));
+  return { rows: 1, cols: out.length, data: Float32Array.from(out) };
 }
 
 /** The L1 norm librosa.util.normalize(S, norm=1) divides a frame by (1 when it is below TINY). */
-function l1(frames: Float64Array, offset: number, bins: number): number {
+function l1(S: Float64Array): number {
   let sum = 0;
-  for (let k = 0; k < bins; k++) sum += frames[offset + k]!;
+  for (const v of S) sum += v;
   return sum < TINY ? 1 : sum;
 }
 
-function centroids(frames: Float64Array, bins: number, cols: number, freqs: Float64Array): Float64Array {
-  const out = new Float64Array(cols);
-  for (let t = 0; t < cols; t++) {
-    const o = t * bins;
-    const len = l1(frames, o, bins);
-    let acc = 0;
-    for (let k = 0; k < bins; k++) acc += freqs[k]! * (frames[o + k]! / len);
-    out[t] = acc;
-  }
-  return out;
-}
-
-function row(values: Float64Array): FeatureMatrix {
-  return { rows: 1, cols: values.length, data: Float32Array.from(values) };
+function centroid(S: Float64Array, freqs: Float64Array): number {
+  const len = l1(S);
+  let acc = 0;
+  for (let k = 0; k < S.length; k++) acc += freqs[k]! * (S[k]! / len);
+  return acc;
 }
 
 /** librosa.feature.spectral_centroid(y=y, ...): magnitude-weighted mean frequency of each frame (Hz). */
 export function spectralCentroid(y: Float32Array, options: SpectralOptions): FeatureMatrix {
-  const { frames, bins, cols, freqs } = magnitude(y, options);
-  return row(centroids(frames, bins, cols, freqs));
+  return perFrame(y, options, centroid);
 }
 
 /**
@@ -53,19 +52,13 @@ export function spectralBandwidth(
   options: SpectralOptions & { p?: number; norm?: boolean },
 ): FeatureMatrix {
   const p = positiveNumber('p', options.p ?? 2);
-  const { frames, bins, cols, freqs } = magnitude(y, options);
-  const centroid = centroids(frames, bins, cols, freqs);
-  const out = new Float64Array(cols);
-  for (let t = 0; t < cols; t++) {
-    const o = t * bins;
-    const len = options.norm === false ? 1 : l1(frames, o, bins);
+  return perFrame(y, options, (S, freqs) => {
+    const c = centroid(S, freqs);
+    const len = options.norm === false ? 1 : l1(S);
     let acc = 0;
-    for (let k = 0; k < bins; k++) {
-      acc += (frames[o + k]! / len) * npPow(Math.abs(centroid[t]! - freqs[k]!), p);
-    }
-    out[t] = npPow(acc, 1 / p);
-  }
-  return row(out);
+    for (let k = 0; k < S.length; k++) acc += (S[k]! / len) * npPow(Math.abs(c - freqs[k]!), p);
+    return npPow(acc, 1 / p);
+  });
 }
 
 /** librosa.feature.spectral_rolloff(y=y, ...): lowest bin frequency holding rollPercent (default 0.85) of the magnitude. */
@@ -77,20 +70,16 @@ export function spectralRolloff(
   if (!(rollPercent > 0 && rollPercent < 1)) {
     throw new FeatureError('invalid-option', `rollPercent must lie in (0, 1), got ${rollPercent}`);
   }
-  const { frames, bins, cols, freqs } = magnitude(y, options);
-  const out = new Float64Array(cols);
-  const cumulative = new Float64Array(bins);
-  for (let t = 0; t < cols; t++) {
-    const o = t * bins;
+  return perFrame(y, options, (S, freqs) => {
+    let total = 0;
+    for (const v of S) total += v;
+    // librosa compares the running (cumsum) total, accumulated in the same order, with the threshold.
+    const threshold = rollPercent * total;
     let sum = 0;
-    for (let k = 0; k < bins; k++) {
-      sum += frames[o + k]!;
-      cumulative[k] = sum;
+    for (let k = 0; k < S.length; k++) {
+      sum += S[k]!;
+      if (sum >= threshold) return freqs[k]!;
     }
-    const threshold = rollPercent * sum;
-    let k = 0;
-    while (cumulative[k]! < threshold) k++;
-    out[t] = freqs[k]!;
-  }
-  return row(out);
+    return freqs[S.length - 1]!;
+  });
 }

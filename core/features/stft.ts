@@ -53,7 +53,13 @@ export function frameCount(n: number, frameLength: number, hopLength: number, ce
  * Copies samples [start, start + out.length) of a signal into out, zero where they fall outside
  * [0, end): src holds the signal's samples from index srcStart on.
  */
-export function copyFrame(src: Float32Array, srcStart: number, end: number, start: number, out: Float64Array): void {
+export function copyFrame(
+  src: Float32Array,
+  srcStart: number,
+  end: number,
+  start: number,
+  out: Float64Array,
+): void {
   const n = out.length;
   const from = Math.max(0, -start);
   const to = Math.min(n, end - start);
@@ -63,7 +69,13 @@ export function copyFrame(src: Float32Array, srcStart: number, end: number, star
 }
 
 /** Frame t of y (length out.length) as librosa frames it: centred frames are zero-padded (pad_mode='constant'). */
-export function readFrame(y: Float32Array, t: number, hopLength: number, center: boolean, out: Float64Array): void {
+export function readFrame(
+  y: Float32Array,
+  t: number,
+  hopLength: number,
+  center: boolean,
+  out: Float64Array,
+): void {
   copyFrame(y, 0, y.length, t * hopLength - (center ? out.length >> 1 : 0), out);
 }
 
@@ -117,23 +129,41 @@ export class PowerSpectrum {
   }
 }
 
+/**
+ * Calls visit(spectrum, t) with |STFT|^power of each frame in turn (spectrum: a reused buffer of
+ * 1 + nFft / 2 values), so callers that reduce frames need not hold the whole spectrogram.
+ * Returns the frame count.
+ */
+export function forEachSpectrum(
+  y: Float32Array,
+  params: StftParams,
+  power: 1 | 2,
+  visit: (spectrum: Float64Array, t: number) => void,
+): number {
+  requireFiniteAudio(y);
+  const { nFft, hopLength, center } = params;
+  const cols = frameCount(y.length, nFft, hopLength, center);
+  const spec = new PowerSpectrum(params, power);
+  const frame = new Float64Array(nFft);
+  const spectrum = new Float64Array(spec.bins);
+  for (let t = 0; t < cols; t++) {
+    readFrame(y, t, hopLength, center, frame);
+    spec.compute(frame, spectrum);
+    visit(spectrum, t);
+  }
+  return cols;
+}
+
 /** |STFT|^power of every frame, frame-major float64 (frame t's bins start at t * bins). */
 export function spectrogramFrames(
   y: Float32Array,
   params: StftParams,
   power: 1 | 2,
 ): { frames: Float64Array; bins: number; cols: number } {
-  requireFiniteAudio(y);
-  const { nFft, hopLength, center } = params;
-  const cols = frameCount(y.length, nFft, hopLength, center);
-  const spec = new PowerSpectrum(params, power);
-  const frame = new Float64Array(nFft);
-  const frames = new Float64Array(cols * spec.bins);
-  for (let t = 0; t < cols; t++) {
-    readFrame(y, t, hopLength, center, frame);
-    spec.compute(frame, frames, t * spec.bins);
-  }
-  return { frames, bins: spec.bins, cols };
+  const bins = (params.nFft >> 1) + 1;
+  const frames = new Float64Array(frameCount(y.length, params.nFft, params.hopLength, params.center) * bins);
+  const cols = forEachSpectrum(y, params, power, (spectrum, t) => frames.set(spectrum, t * bins));
+  return { frames, bins, cols };
 }
 
 /** np.abs(librosa.stft(y, ...)) ** power, power 2 by default: rows = 1 + nFft / 2 bins, cols = frames. */
