@@ -16,6 +16,8 @@ export interface ScoringBackend {
   /** `samples` is handed over: the caller must not reuse it. */
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
   endCall(callId: string, arrivedAtMs: number): void;
+  /** Resolves once every ended call has emitted its summary (or after timeoutMs). */
+  settle(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,9 @@ export class InlineBackend implements ScoringBackend {
   }
   endCall(callId: string, arrivedAtMs: number): void {
     this.engine.endCall(callId, arrivedAtMs);
+  }
+  async settle(): Promise<void> {
+    this.engine.drain();
   }
   async close(): Promise<void> {
     this.engine.drain();
@@ -108,6 +113,11 @@ export class WorkerPool implements ScoringBackend {
   endCall(callId: string, arrivedAtMs: number): void {
     const call = this.calls.get(callId);
     if (call) this.post(call.shard, { t: 'end', callId, arrivedAtMs });
+  }
+
+  async settle(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.calls.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Kills a scoring thread as a crash would (tests of the restart path). */

@@ -1,0 +1,70 @@
+// Prometheus metrics of the live path (names carry their unit, per Prometheus conventions).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export class LiveMetrics {
+  readonly connections: Counter<'path'>;
+  readonly rejected: Counter<'path' | 'reason'>;
+  readonly activeCalls: Gauge;
+  readonly audioSeconds: Counter<'protocol'>;
+  readonly watcherDropped: Counter;
+  readonly lostChunks: Counter;
+  readonly windowLatency: Histogram;
+  readonly events: Counter<'type'>;
+  readonly workerRestarts: Counter;
+  readonly webhookFailures: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.connections = new Counter({
+      name: 'voicepulse_ws_connections_total',
+      help: 'WebSocket connections accepted, by path',
+      labelNames: ['path'],
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'voicepulse_ws_rejections_total',
+      help: 'Connections or messages refused, by path and reason',
+      labelNames: ['path', 'reason'],
+      registers,
+    });
+    this.activeCalls = new Gauge({ name: 'voicepulse_active_calls', help: 'Calls in progress', registers });
+    this.audioSeconds = new Counter({
+      name: 'voicepulse_audio_received_seconds_total',
+      help: 'Seconds of speaker audio received, by protocol',
+      labelNames: ['protocol'],
+      registers,
+    });
+    this.watcherDropped = new Counter({
+      name: 'voicepulse_watch_dropped_messages_total',
+      help: 'Messages dropped for slow WebSocket consumers',
+      registers,
+    });
+    this.lostChunks = new Counter({
+      name: 'voicepulse_media_lost_chunks_total',
+      help: 'Media chunks never received, replaced by silence',
+      registers,
+    });
+    this.windowLatency = new Histogram({
+      name: 'voicepulse_window_latency_seconds',
+      help: "From a window's last sample arriving to its score leaving",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.events = new Counter({
+      name: 'voicepulse_events_total',
+      help: 'Events produced, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: 'voicepulse_worker_restarts_total',
+      help: 'Scoring threads replaced after dying',
+      registers,
+    });
+    this.webhookFailures = new Counter({
+      name: 'voicepulse_webhook_failures_total',
+      help: 'Alert webhook deliveries that failed after every retry',
+      registers,
+    });
+  }
+}

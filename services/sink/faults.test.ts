@@ -1,0 +1,202 @@
+// Fault tests against the real broker and ClickHouse server: a sink killed with SIGKILL mid-stream,
+// ClickHouse unreachable for 30 s, and poison messages. Each run uses its own topics and database.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_TOPIC, TOPICS } from '../../core/bus/bus.ts';
+import { eventually } from '../../core/bus/contract.ts';
+import { KafkaBus } from '../../core/bus/kafka.ts';
+import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { type ClickHouse, connectHttp } from '../../core/clickhouse/client.ts';
+import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import { requireService } from '../../test/support/services.ts';
+import { pipelineConfig, startPipeline } from './pipeline.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+
+const clickhouse = await requireService('clickhouse');
+const kafka = await requireService('kafka');
+
+function stream(tenant: string, calls: number): VoicePulseEvent[] {
+  const events: VoicePulseEvent[] = [];
+  for (let i = 0; i < calls; i++) {
+    const c = syntheticCall({
+      tenantId: tenant,
+      callId: `${tenant}-c${i}`,
+      agentId: `agent-${i % 7}`,
+      queue: 'support',
+      startedAtMs: 1_714_000_000_000 + i * 30_000,
+      durationMs: 40_000,
+    });
+    events.push(...c.scores, ...c.alerts, c.summary);
+  }
+  return events;
+}
+
+const expectedCounts = (events: VoicePulseEvent[]) => ({
+  scores: events.filter((e) => e.type === 'score').length,
+  alerts: events.filter((e) => e.type === 'alert').length,
+  call_summaries: events.filter((e) => e.type === 'call_summary').length,
+});
+
+async function counts(ch: ClickHouse, tenant: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['scores', 'alerts', 'call_summaries']) {
+    const [row] = await ch.query<{ n: string }>(
+      `SELECT count() AS n FROM ${t} FINAL WHERE tenant_id = {t:String}`,
+      {
+        t: tenant,
+      },
+    );
+    out[t] = Number(row?.n);
+  }
+  return out;
+}
+
+const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
+
+if (!clickhouse || !kafka) {
+  describe.skip('sink faults (real Kafka + ClickHouse)', () => {});
+} else {
+  describe('sink faults (real Kafka + ClickHouse)', () => {
+    const run = randomUUID().slice(0, 8);
+    const prefix = `vp-faults-${run}.`;
+    const database = `vp_faults_${run}`;
+    const env = {
+      ...process.env,
+      VOICEPULSE_KAFKA: kafka.brokers.join(','),
+      VOICEPULSE_CLICKHOUSE: clickhouse.url,
+      VOICEPULSE_CLICKHOUSE_DATABASE: database,
+      VOICEPULSE_KAFKA_TOPIC_PREFIX: prefix,
+      VOICEPULSE_KAFKA_PARTITIONS: '4',
+    };
+    let ch: ClickHouse;
+    let producer: KafkaBus;
+    const admin = new Kafka({ clientId: 'vp-faults', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+
+    beforeAll(async () => {
+      ch = await connectHttp({ url: clickhouse.url, database });
+      producer = new KafkaBus({
+        brokers: kafka.brokers,
+        topicPrefix: prefix,
+        partitions: 4,
+        logLevel: logLevel.NOTHING,
+      });
+      await producer.start();
+    });
+    afterAll(async () => {
+      await producer?.close();
+      await ch?.exec(`DROP DATABASE IF EXISTS ${database}`);
+      await ch?.close();
+      const a = admin.admin();
+      await a.connect();
+      const ours = (await a.listTopics()).filter((t) => t.startsWith(prefix));
+      if (ours.length > 0) await a.deleteTopics({ topics: ours });
+      await a.disconnect();
+    });
+
+    function startChild(): Promise<ChildProcess> {
+      const child = spawn(process.execPath, ['bin/run-ts.js', 'services/sink/main.ts'], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return new Promise((resolve, reject) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve(child);
+        });
+        child.once('exit', (code) => reject(new Error(`sink exited early with ${code}`)));
+      });
+    }
+
+    it('kill -9 mid-stream, restart: every event stored exactly once; poison goes to the dead-letter topic', async () => {
+      const tenant = `kill-${run}`;
+      const events = stream(tenant, 150);
+      const chunks = Array.from({ length: 30 }, (_, i) => events.filter((_e, j) => j % 30 === i));
+      let child = await startChild();
+      const produced = (async () => {
+        for (const [i, chunk] of chunks.entries()) {
+          await producer.publish(chunk);
+          if (i === 10) {
+            const raw = admin.producer();
+            await raw.connect();
+            await raw.send({
+              topic: prefix + TOPICS.score,
+              messages: [{ key: 'poison', value: '{"type":"score"}' }],
+            });
+            await raw.disconnect();
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      // Kill once some, but not all, rows are stored.
+      const partial = await eventually(
+        () => counts(ch, tenant),
+        (c) => (c.scores ?? 0) > 0,
+      );
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      expect(partial.scores).toBeLessThan(expectedCounts(events).scores);
+      await produced;
+      child = await startChild();
+      try {
+        const final = await eventually(
+          () => counts(ch, tenant),
+          (c) => same(c, expectedCounts(events)),
+          60_000,
+        );
+        expect(final).toEqual(expectedCounts(events));
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      const a = admin.admin();
+      await a.connect();
+      const dlq = await a.fetchTopicOffsets(prefix + DEAD_LETTER_TOPIC);
+      await a.disconnect();
+      expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
+    });
+
+    it('ClickHouse unreachable for 30 s: the sink backs off, keeps its place and catches up', async () => {
+      const tenant = `outage-${run}`;
+      const target = new URL(clickhouse.url);
+      const proxy = new TcpProxy(target.hostname, Number(target.port || 8123));
+      await proxy.up();
+      const errors: Error[] = [];
+      const pipeline = await startPipeline(
+        {
+          ...pipelineConfig({ clickhouse: `http://127.0.0.1:${proxy.port}` }, env),
+          sinkGroupId: `sink-outage-${run}`,
+        },
+        { onError: (e) => errors.push(e) },
+      );
+      try {
+        const events = stream(tenant, 60);
+        const half = Math.floor(events.length / 2);
+        await producer.publish(events.slice(0, half));
+        await eventually(
+          () => counts(ch, tenant),
+          (c) => (c.scores ?? 0) > 0,
+        );
+        await proxy.down();
+        const downAt = Date.now();
+        await producer.publish(events.slice(half));
+        await new Promise((r) => setTimeout(r, 30_000 - (Date.now() - downAt)));
+        const during = await counts(ch, tenant);
+        expect(same(during, expectedCounts(events))).toBe(false);
+        expect(errors.length).toBeGreaterThan(0);
+        // Back-off: at most one attempt per partition batch every few seconds at the end, not a busy loop.
+        expect(errors.length).toBeLessThan(200);
+        await proxy.up();
+        const final = await eventually(
+          () => counts(ch, tenant),
+          (c) => same(c, expectedCounts(events)),
+          30_000,
+        );
+        expect(final).toEqual(expectedCounts(events));
+      } finally {
+        await pipeline.stop();
+        await proxy.down();
+      }
+    });
+  });
+}
