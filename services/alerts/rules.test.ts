@@ -33,7 +33,10 @@ function run(rules: CallAlertRules, frustration: number[], rule = 'customer_frus
     rules
       .evaluate(score((i + 2) * 1000, { frustration: f }))
       .filter((a) => a.rule === rule)
-      .map((a) => (parseEvent(a), i)),
+      .map((a) => {
+        parseEvent(a);
+        return i;
+      }),
   );
 }
 

@@ -173,9 +173,10 @@ export function audiohookSession(ctx: GatewayContext, ws: WebSocket): SessionHan
       if (!call || closing)
         throw new ProtocolError(CLOSE.unknownCall, 'audio-before-open', 'audio outside an open session');
       try {
-        decodeFrames(bytes, codec, speakers.length).forEach((samples, c) =>
-          call!.audio(speakers[c]!, samples),
-        );
+        const channels = decodeFrames(bytes, codec, speakers.length);
+        channels.forEach((samples, c) => {
+          call!.audio(speakers[c]!, samples);
+        });
       } catch (err) {
         if (err instanceof AudioFormatError)
           throw new ProtocolError(CLOSE.invalidPayload, 'bad-frame', err.message);

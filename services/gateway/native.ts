@@ -138,10 +138,12 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
               `channel tag ${channel} is not in 0..${start.channels.length - 1}`,
             );
           deliver(channel, decodeFrames(bytes.subarray(1), start.codec, 1)[0]!);
-        } else
-          decodeFrames(bytes, start.codec, start.channels.length).forEach((samples, c) =>
-            deliver(c, samples),
-          );
+        } else {
+          const channels = decodeFrames(bytes, start.codec, start.channels.length);
+          channels.forEach((samples, c) => {
+            deliver(c, samples);
+          });
+        }
       } catch (err) {
         if (err instanceof AudioFormatError)
           throw new ProtocolError(CLOSE.invalidPayload, 'bad-frame', err.message);

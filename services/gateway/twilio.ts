@@ -101,7 +101,8 @@ export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }
       if (payload.length === 0 || !BASE64.test(payload))
         throw new ProtocolError(CLOSE.invalidPayload, 'bad-base64', 'media payload is not valid base64');
       const samples = decodeFrames(Buffer.from(payload, 'base64'), 'mulaw', 1)[0]!;
-      const r = (reorder[track] ??= new Reorderer(8000, 1));
+      reorder[track] ??= new Reorderer(8000, 1);
+      const r = reorder[track];
       const lostBefore = r.stats.lost;
       for (const part of r.push({ seq: chunk, timestampMs: timestamp, samples }))
         call.audio(TRACK_SPEAKER[track], part);
