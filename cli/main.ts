@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerDataCommand } from './commands/data.ts';
 import { registerFeaturesCommand } from './commands/features.ts';
 import { registerModelCommands } from './commands/model.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { CliError } from './errors.ts';
 
@@ -11,6 +12,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerStartCommand(program);
+registerServeCommand(program);
 registerFeaturesCommand(program);
 registerDataCommand(program);
 registerModelCommands(program);

@@ -1,19 +1,125 @@
+// `npm start` / `voicepulse start`: serve on embedded defaults, then play the two-speaker demo call
+// through the Twilio-format WebSocket at real-time pace, printing each speaker's scores and the
+// alerts live; then stop (or keep serving with --keep-serving).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import WebSocket from 'ws';
+import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import { saveModel } from '../../core/model/model.ts';
+import { modelPresent } from '../../services/app/config.ts';
+import { demoCall } from '../../services/app/demo-call.ts';
+import { playCall } from '../../services/app/players.ts';
+import { runServe, stopOnSignals } from '../../services/app/serve.ts';
+import { randomModel } from '../../services/worker/test-model.ts';
+import { addServeOptions, type CommonServeOptions, printUrls, toConfig } from './serve.ts';
+
+interface StartOptions extends CommonServeOptions {
+  keepServing?: boolean;
+  speed: number;
+}
+
+const bar = (p: number) => '█'.repeat(Math.round(p * 10)).padEnd(10, '·');
+
+export function formatEvent(e: VoicePulseEvent): string {
+  if (e.type === 'score') {
+    const top = Object.entries(e.probs).sort((a, b) => b[1] - a[1])[0]!;
+    return `  ${(e.windowEndMs / 1000).toFixed(1).padStart(5)} s  ${e.speaker.padEnd(8)} ${top[0].padEnd(7)} ${top[1].toFixed(2)}  angry ${bar(e.probs.angry)}  valence ${e.valence.toFixed(2).padStart(5)}  arousal ${e.arousal.toFixed(2)}  frustration ${bar(e.frustration)} ${e.frustration.toFixed(2)}`;
+  }
+  if (e.type === 'alert')
+    return `  ${(e.atMs / 1000).toFixed(1).padStart(5)} s  ALERT ${e.severity.toUpperCase()} ${e.rule}: ${e.message}`;
+  const c = e.customer.emotion;
+  const lines = [
+    `  call summary: ${(e.durationMs / 1000).toFixed(1)} s, overtalk ${(e.overtalkMs / 1000).toFixed(1)} s, ${e.alerts} alert(s)`,
+    `    customer talk ${(e.customer.talk.talkMs / 1000).toFixed(1)} s; agent talk ${(e.agent.talk.talkMs / 1000).toFixed(1)} s`,
+  ];
+  if (c)
+    lines.push(
+      `    customer mix ${Object.entries(c.emotionMix)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ')}`,
+      `    customer valence ${c.startValence.toFixed(2)} → ${c.endValence.toFixed(2)}, frustration ${c.startFrustration.toFixed(2)} → ${c.endFrustration.toFixed(2)} (peak ${c.peakFrustration.toFixed(2)})`,
+    );
+  lines.push(
+    `    agent emotion: ${e.agent.emotion ? 'scored (tenant policy allows)' : 'not inferred (agent emotion scoring is off by default)'}`,
+  );
+  return lines.join('\n');
+}
 
 export function registerStartCommand(program: Command): void {
-  program
-    .command('start')
-    .description('run the full pipeline on embedded defaults with a demo call')
-    .action(() => {
-      // The live pipeline (gateway, workers, alerts, sink, query API) lands with the live-scoring issue.
+  addServeOptions(
+    program.command('start').description('serve on embedded defaults and play a two-speaker demo call'),
+  )
+    .option('--keep-serving', 'keep serving after the demo call (stop with Ctrl-C / SIGTERM)')
+    .option('--speed <x>', 'playback speed (1 = real time)', Number, 1)
+    .action(async (o: StartOptions) => {
+      const config = toConfig({ ...o, port: o.port ?? 0 });
+      if (!modelPresent(config.modelDir)) {
+        // The demo still runs before a model is trained, clearly labelled: its scores mean nothing.
+        const dir = mkdtempSync(join(tmpdir(), 'voicepulse-untrained-'));
+        saveModel(randomModel(1, 'untrained-demo'), dir);
+        process.stdout.write(
+          `WARNING: no trained model at ${config.modelDir}; the demo uses an UNTRAINED placeholder model (scores are meaningless).\n`,
+        );
+        config.modelDir = dir;
+      }
+      const running = await runServe(config, {
+        pipeline: o.pipeline,
+        logLevel: process.env.VOICEPULSE_LOG_LEVEL ?? 'warn',
+      });
+      printUrls(running.app.urls, config.token, config.tokenGenerated);
+      const call = await demoCall(defaultDataRoot());
+      const callId = `demo-${Date.now()}`;
+      const base = running.app.urls.http!.replace('http://', 'ws://');
       process.stdout.write(
-        [
-          'VoicePulse: the live pipeline is not wired up yet.',
-          'Available now:',
-          '  npx voicepulse features <file.wav> --kind logmel --json   # librosa-equal features',
-          '  npx voicepulse data stats                                 # corpus counts per split',
-          '',
-        ].join('\n'),
+        `\nDemo call ${callId}: ${(call.customer.length / 8000).toFixed(1)} s, ${call.source === 'ravdess' ? 'RAVDESS clips (actor 01 = customer, actor 02 = agent)' : 'synthetic audio (no corpus found)'}, via ${base}/twilio at ${o.speed}x real time\n\n`,
       );
+      const watcher = new WebSocket(`${base}/watch?callId=${callId}`, {
+        headers: { authorization: `Bearer ${config.token}` },
+      });
+      await new Promise((resolve, reject) => {
+        watcher.once('open', resolve);
+        watcher.once('error', reject);
+      });
+      const summary = new Promise<void>((resolve) => {
+        watcher.on('message', (data) => {
+          const e = JSON.parse(data.toString()) as VoicePulseEvent;
+          process.stdout.write(`${formatEvent(e)}\n`);
+          if (e.type === 'call_summary') resolve();
+        });
+      });
+      const narration = call.turns.map((t) =>
+        setTimeout(
+          () =>
+            process.stdout.write(
+              `  ${(t.atMs / 1000).toFixed(1).padStart(5)} s  ▶ ${t.speaker} speaks: ${t.what}\n`,
+            ),
+          t.atMs / o.speed,
+        ),
+      );
+      await playCall('twilio', {
+        url: base,
+        token: config.token,
+        callId,
+        tenant: 'demo',
+        agent: 'agent-007',
+        queue: 'billing',
+        customer: call.customer,
+        agentAudio: call.agent,
+        speed: o.speed,
+      });
+      await Promise.race([summary, new Promise((r) => setTimeout(r, 15_000))]);
+      for (const t of narration) clearTimeout(t);
+      watcher.close();
+      if (o.keepServing) {
+        process.stdout.write('\nDemo done; still serving (Ctrl-C or SIGTERM to stop).\n');
+        stopOnSignals(running, () => process.exit(0));
+        return;
+      }
+      await running.stop();
+      process.stdout.write('\nDemo done; server stopped.\n');
+      process.exit(0);
     });
 }

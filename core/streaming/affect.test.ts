@@ -24,6 +24,16 @@ describe('valence and arousal', () => {
   });
 });
 
+describe('AffectTracker', () => {
+  it('smooths valence and arousal over windows', () => {
+    const t = new AffectTracker(0.5);
+    expect(t.update(one('happy')).valence).toBeCloseTo(0.8, 10);
+    const next = t.update(one('sad'));
+    expect(next.valence).toBeCloseTo((0.8 - 0.6) / 2, 10);
+    expect(next.arousal).toBeCloseTo((0.65 + 0.15) / 2, 10);
+  });
+});
+
 describe('frustration', () => {
   it('rises with anger and arousal, not with sadness', () => {
     expect(frustrationEvidence(one('angry'), 0.9)).toBeCloseTo(0.95, 10);

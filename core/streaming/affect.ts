@@ -51,11 +51,10 @@ export class Ema {
 
 /** EMA over each class probability; the smoothed vector stays a distribution. */
 export class ProbsEma {
-  private readonly emas = Object.fromEntries(EMOTIONS.map((e) => [e, new Ema(this.alpha)])) as Record<
-    Emotion,
-    Ema
-  >;
-  constructor(private readonly alpha: number) {}
+  private readonly emas: Record<Emotion, Ema>;
+  constructor(alpha: number) {
+    this.emas = Object.fromEntries(EMOTIONS.map((e) => [e, new Ema(alpha)])) as Record<Emotion, Ema>;
+  }
   update(probs: Probs): Probs {
     return Object.fromEntries(EMOTIONS.map((e) => [e, this.emas[e].update(probs[e])])) as Probs;
   }

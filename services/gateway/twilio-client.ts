@@ -43,7 +43,7 @@ export function mediaMessages(c: TwilioCall, track: 'inbound' | 'outbound', audi
         media: {
           track,
           chunk: String(chunk),
-          timestamp: String((i / 8000) * 1000),
+          timestamp: String(Math.round(i / 8)),
           payload: Buffer.from(codes.subarray(i, i + CHUNK_SAMPLES)).toString('base64'),
         },
       }),

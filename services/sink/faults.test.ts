@@ -154,7 +154,7 @@ if (!clickhouse || !kafka) {
       const dlq = await a.fetchTopicOffsets(prefix + DEAD_LETTER_TOPIC);
       await a.disconnect();
       expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
-    });
+    }, 120_000);
 
     it('ClickHouse unreachable for 30 s: the sink backs off, keeps its place and catches up', async () => {
       const tenant = `outage-${run}`;
@@ -197,6 +197,6 @@ if (!clickhouse || !kafka) {
         await pipeline.stop();
         await proxy.down();
       }
-    });
+    }, 120_000);
   });
 }

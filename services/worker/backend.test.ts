@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { saveModel } from '../../core/model/model.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
-import { voiced } from '../../core/streaming/test-audio.ts';
+import { voiced } from '../../core/streaming/synthetic.ts';
 import { shardOf, WorkerPool } from './backend.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { randomModel } from './test-model.ts';

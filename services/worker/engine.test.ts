@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CallSummaryEvent, parseEvent, type ScoreEvent } from '../../core/events/schema.ts';
 import { ManualClock } from '../../core/streaming/clock.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
-import { concat, randomChunks, silence, voiced } from '../../core/streaming/test-audio.ts';
+import { concat, randomChunks, silence, voiced } from '../../core/streaming/synthetic.ts';
 import { type EngineOutput, ScoringEngine, UnknownCallError } from './engine.ts';
 import { DEFAULT_POLICY, type TenantPolicy } from './policy.ts';
 import { modelScorer, type Scorer } from './scorer.ts';

@@ -2,7 +2,7 @@
 // is unaffected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSummaryEvent } from '../../core/events/schema.ts';
-import { voiced } from '../../core/streaming/test-audio.ts';
+import { voiced } from '../../core/streaming/synthetic.ts';
 import type { App } from '../../services/app/app.ts';
 import { DEFAULT_LIMITS } from '../../services/gateway/session.ts';
 import { mediaMessages, startMessage, stopMessage } from '../../services/gateway/twilio-client.ts';

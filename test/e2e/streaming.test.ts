@@ -6,7 +6,7 @@ import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema
 import { loadModel } from '../../core/model/model.ts';
 import { ManualClock } from '../../core/streaming/clock.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
-import { concat, randomChunks, silence, voiced } from '../../core/streaming/test-audio.ts';
+import { concat, randomChunks, silence, voiced } from '../../core/streaming/synthetic.ts';
 import type { App } from '../../services/app/app.ts';
 import { mediaMessages, startMessage, stopMessage, toPcm16 } from '../../services/gateway/twilio-client.ts';
 import { ScoringEngine } from '../../services/worker/engine.ts';

@@ -1,4 +1,4 @@
-// Deterministic test signals at 8 kHz: voiced "speech-like" bursts and silence.
+// Deterministic synthetic speech-like signals at 8 kHz (tests, the demo without a corpus, load generation).
 
 /** A harmonic tone with a wobbling pitch and syllable-like amplitude modulation. */
 export function voiced(
