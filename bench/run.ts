@@ -3,8 +3,9 @@
 import type { BenchSuite } from './harness.ts';
 import { formatTable } from './harness.ts';
 import { featuresSuite } from './suites/features.ts';
+import { modelSuite } from './suites/model.ts';
 
-const SUITES: BenchSuite[] = [featuresSuite];
+const SUITES: BenchSuite[] = [featuresSuite, modelSuite];
 
 const wanted = process.argv.slice(2);
 if (wanted.includes('--help') || wanted.includes('--list')) {

@@ -65,7 +65,7 @@ function channelFor(variant: Variant, seed: string, path: string): ChannelSpec |
 }
 
 /** Bump when the augmentation or descriptor code changes, so stale caches are not reused. */
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 
 export interface DescriptorStoreOptions {
   dataRoot: string;

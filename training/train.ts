@@ -24,6 +24,8 @@ export interface TrainSettings {
   maxEpochs: number;
   patience: number;
   mlp: MlpTrainOptions;
+  /** Relative weight of each corpus in the loss (default 1). */
+  corpusWeights: Partial<Record<CorpusId, number>>;
 }
 
 export const FULL_SETTINGS: TrainSettings = {
@@ -43,6 +45,7 @@ export const FULL_SETTINGS: TrainSettings = {
     labelSmoothing: 0.1,
     batchSize: 32,
   },
+  corpusWeights: {},
 };
 
 export const QUICK_SETTINGS: TrainSettings = {
@@ -115,7 +118,8 @@ export async function trainModel(
   const cellCount = new Map<string, number>();
   for (const c of train)
     cellCount.set(`${c.clip.corpus}|${c.label}`, (cellCount.get(`${c.clip.corpus}|${c.label}`) ?? 0) + 1);
-  const cellWeight = (c: LabeledClip) => 1 / cellCount.get(`${c.clip.corpus}|${c.label}`)!;
+  const cellWeight = (c: LabeledClip) =>
+    (settings.corpusWeights[c.clip.corpus] ?? 1) / cellCount.get(`${c.clip.corpus}|${c.label}`)!;
 
   const base: Omit<EmotionModel, 'members'> = {
     version,

@@ -50,8 +50,8 @@ export function augmentedDescriptor(
     const width = 1 + Math.floor(random() * 8);
     const start = Math.floor(random() * (cfg.nMels - width));
     for (let m = start; m < start + width; m++) {
-      v[m] = 0;
-      v[cfg.nMels + m] = 0;
+      // The three per-band statistics (shape, spread, change) lead the descriptor.
+      for (let k = 0; k < 3; k++) v[k * cfg.nMels + m] = 0;
     }
   }
   return v;

@@ -4,6 +4,7 @@ import { type FeatureConfig, TELEPHONY_FEATURES } from '../features/config.ts';
 import { logMelSpectrogram } from '../features/logmel.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { mfcc } from '../features/mfcc.ts';
+import { rms } from '../features/temporal.ts';
 import { trackPitch } from './pitch.ts';
 
 /** The product's log-mel/MFCC configuration plus the pitch tracker's frame stride. */
@@ -12,7 +13,7 @@ export interface FrontendConfig extends FeatureConfig {
   readonly pitchStride: number;
 }
 
-export const DEFAULT_FRONTEND: FrontendConfig = Object.freeze({ ...TELEPHONY_FEATURES, pitchStride: 2 });
+export const DEFAULT_FRONTEND: FrontendConfig = Object.freeze({ ...TELEPHONY_FEATURES, pitchStride: 3 });
 
 /** Row layout of the descriptor matrix. */
 export function descriptorRows(cfg: FrontendConfig) {
@@ -42,16 +43,16 @@ export function frameDescriptors(
   const logMel = logMelSpectrogram(samples, cfg);
   const cep = mfcc(logMel, { nMfcc: cfg.nMfcc, lifter: cfg.lifter });
   const pitch = trackPitch(samples, { sr: cfg.sr, hopLength: cfg.hopLength * cfg.pitchStride });
+  // Frame RMS over the FFT span (same centring as the mel frames), in dBFS.
+  const energy = rms(samples, { frameLength: cfg.nFft, hopLength: cfg.hopLength, center: cfg.center });
   const layout = descriptorRows(cfg);
   const cols = logMel.cols;
+  if (energy.cols !== cols) throw new FrontendError(`rms gave ${energy.cols} frames, log-mel ${cols}`);
   const data = new Float32Array(layout.rows * cols);
   data.set(logMel.data.subarray(0, cfg.nMels * cols), layout.mel * cols);
   data.set(cep.data.subarray(cols, cfg.nMfcc * cols), layout.mfcc * cols);
   for (let t = 0; t < cols; t++) {
-    // Frame energy in dB: log of the summed mel power.
-    let power = 0;
-    for (let m = 0; m < cfg.nMels; m++) power += 10 ** (logMel.data[m * cols + t]! / 10);
-    data[layout.energy * cols + t] = 10 * Math.log10(power + 1e-10);
+    data[layout.energy * cols + t] = 20 * Math.log10(energy.data[t]! + 1e-5);
     const p = Math.min(pitch.f0Hz.length - 1, Math.floor(t / cfg.pitchStride));
     const f0 = pitch.f0Hz[p]!;
     data[layout.f0 * cols + t] = f0 > 0 ? 12 * Math.log2(f0 / 55) : 0;

@@ -6,7 +6,7 @@ import { descriptorRows, type FrontendConfig } from './frontend.ts';
 
 /** Length of the vector windowFunctionals returns. */
 export function functionalsSize(cfg: FrontendConfig): number {
-  return 2 * cfg.nMels + 3 * (cfg.nMfcc - 1) + ENERGY_STATS + F0_STATS + VOICING_STATS;
+  return 3 * cfg.nMels + 4 * (cfg.nMfcc - 1) + ENERGY_STATS + F0_STATS + VOICING_STATS;
 }
 
 const ENERGY_STATS = 6;
@@ -37,23 +37,29 @@ export function windowFunctionals(
   let o = 0;
   const row = (r: number) => frames.map((t) => data[r * cols + t]!);
 
-  // Mel bands: shape relative to the window's mean level, and spread.
+  // Mel bands: shape relative to the window's mean level, spread, and mean frame-to-frame change.
   const melMeans: number[] = [];
   const melStds: number[] = [];
+  const melDeltas: number[] = [];
   for (let m = 0; m < cfg.nMels; m++) {
-    const [mu, sd] = meanStd(row(layout.mel + m));
+    const v = row(layout.mel + m);
+    const [mu, sd] = meanStd(v);
     melMeans.push(mu);
     melStds.push(sd);
+    melDeltas.push(meanAbsDelta(v));
   }
   const level = melMeans.reduce((a, b) => a + b, 0) / cfg.nMels;
   for (const mu of melMeans) out[o++] = mu - level;
   for (const sd of melStds) out[o++] = sd;
-  // MFCC 1..n-1: mean, spread and mean absolute frame-to-frame change.
+  for (const d of melDeltas) out[o++] = d;
+  // MFCC 1..n-1: mean, spread, 10–90 % range and mean absolute frame-to-frame change.
   for (let k = 0; k < cfg.nMfcc - 1; k++) {
     const v = row(layout.mfcc + k);
     const [mu, sd] = meanStd(v);
+    const sorted = Float64Array.from(v).sort();
     out[o++] = mu;
     out[o++] = sd;
+    out[o++] = quantile(sorted, 0.9) - quantile(sorted, 0.1);
     out[o++] = meanAbsDelta(v);
   }
   // Energy (dB): absolute level, spread, dynamic range, position of the mean under the peak, slope.

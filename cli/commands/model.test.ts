@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeWav } from '../../core/audio/wav.ts';
+import { EMOTIONS } from '../../core/emotions.ts';
+import { loadModel } from '../../core/model/model.ts';
+import { findCorpus } from '../../test/support/corpus.ts';
+
+const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
+const execFileAsync = promisify(execFile);
+
+async function voicepulse(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'vp-model-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A voiced-speech-like glide (different pitch per channel) written as a WAV. */
+function speechWav(
+  name: string,
+  sampleRate: number,
+  channels: number,
+  seconds: number,
+  format: 'pcm16' | 'mulaw' = 'pcm16',
+) {
+  const data = Array.from({ length: channels }, (_, c) => {
+    let phase = 0;
+    return Float32Array.from({ length: Math.round(seconds * sampleRate) }, (_, i) => {
+      phase += (2 * Math.PI * (110 + 80 * c + 40 * Math.sin(i / sampleRate))) / sampleRate;
+      return (
+        (0.2 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase)) *
+        (0.6 + 0.4 * Math.sin(i / 900))
+      );
+    });
+  });
+  const path = join(dir, name);
+  writeFileSync(path, writeWav({ sampleRate, channels: data }, format));
+  return path;
+}
+
+const sum = (p: Record<string, number>) => EMOTIONS.reduce((s, e) => s + p[e]!, 0);
+
+describe('voicepulse classify', () => {
+  it('prints per-window and overall probabilities as JSON for a 16 kHz stereo WAV (two speakers)', async () => {
+    const r = await voicepulse('classify', speechWav('stereo.wav', 16000, 2, 4.5), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      model: string;
+      windows: { start: number; end: number; speaker: string; probs: Record<string, number> }[];
+      overall: Record<string, number>;
+    };
+    expect(out.model).toBe(loadModel().version);
+    expect(new Set(out.windows.map((w) => w.speaker))).toEqual(new Set(['left', 'right']));
+    const left = out.windows.filter((w) => w.speaker === 'left');
+    expect(left.map((w) => [w.start, w.end])).toEqual([
+      [0, 2],
+      [1, 3],
+      [2, 4],
+      [2.5, 4.5],
+    ]);
+    for (const w of out.windows) {
+      expect(Object.keys(w.probs).sort()).toEqual([...EMOTIONS].sort());
+      expect(sum(w.probs)).toBeCloseTo(1, 2);
+    }
+    expect(sum(out.overall)).toBeCloseTo(1, 2);
+  });
+
+  it('prints a readable table by default and honours --window-ms/--hop-ms', async () => {
+    const r = await voicepulse(
+      'classify',
+      speechWav('mono.wav', 8000, 1, 3, 'mulaw'),
+      '--window-ms',
+      '1000',
+      '--hop-ms',
+      '1000',
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4); // three 1 s windows + overall
+    expect(lines.at(-1)).toMatch(/^overall \(.+\): (angry|disgust|fear|happy|neutral|sad) /);
+  });
+
+  it('fails with a clear message on a missing file, a non-WAV and a bad option', async () => {
+    const missing = await voicepulse('classify', join(dir, 'nope.wav'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.wav: ENOENT/);
+    writeFileSync(join(dir, 'text.wav'), 'not a wav file at all');
+    const bad = await voicepulse('classify', join(dir, 'text.wav'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/NOT_RIFF/);
+    const opt = await voicepulse('classify', join(dir, 'mono.wav'), '--hop-ms', '-5');
+    expect(opt.code).toBe(2);
+  });
+});
+
+describe('voicepulse eval', () => {
+  it('evaluates a labelled folder and prints ua/wa/macro_f1/n/confusion', async () => {
+    speechWav('a.wav', 8000, 1, 2.5);
+    speechWav('b.wav', 16000, 1, 2);
+    writeFileSync(join(dir, 'labels.csv'), 'file,emotion\na.wav,angry\nb.wav,sad\n');
+    const r = await voicepulse('eval', '--dir', dir, '--labels', join(dir, 'labels.csv'), '--json');
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as {
+      ua: number;
+      wa: number;
+      macro_f1: number;
+      n: number;
+      confusion: Record<string, Record<string, number>>;
+    };
+    expect(out.n).toBe(2);
+    expect(out.wa).toBeGreaterThanOrEqual(0);
+    expect(out.wa).toBeLessThanOrEqual(1);
+    const total = EMOTIONS.reduce((s, t) => s + EMOTIONS.reduce((u, p) => u + out.confusion[t]![p]!, 0), 0);
+    expect(total).toBe(2);
+    expect(EMOTIONS.reduce((s, p) => s + out.confusion.angry![p]!, 0)).toBe(1);
+  });
+
+  it('rejects labels outside the six classes', async () => {
+    writeFileSync(join(dir, 'bad.csv'), 'a.wav,surprise\n');
+    const r = await voicepulse('eval', '--dir', dir, '--labels', join(dir, 'bad.csv'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/surprise.*not one of/);
+  });
+});
+
+const data = findCorpus();
+describe.skipIf(data === undefined)('voicepulse train --quick', () => {
+  it('trains a tiny model whose loss falls and whose test accuracy beats chance', {
+    timeout: 240_000,
+  }, async () => {
+    const out = join(dir, 'quick-model');
+    const r = await voicepulse('train', '--quick', '--data', data!, '--out', out, '--seed', 'ci');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as {
+      firstLoss: number;
+      lastLoss: number;
+      testUa: Record<string, number>;
+    };
+    expect(summary.lastLoss).toBeLessThan(summary.firstLoss);
+    const uas = Object.values(summary.testUa);
+    const meanUa = uas.reduce((a, b) => a + b, 0) / uas.length;
+    expect(meanUa).toBeGreaterThan(1 / 6 + 0.1);
+    expect(loadModel(out).members).toHaveLength(1);
+  });
+});
