@@ -16,6 +16,21 @@ export async function waitUntil(check: () => boolean, what: string, timeoutMs = 
   }
 }
 
+/** Polls an async read until `accept` holds; returns the last value read (the caller asserts on it). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await read();
+  }
+  return value;
+}
+
 function calls(tenantId: string, count: number): VoicePulseEvent[] {
   const events: VoicePulseEvent[] = [];
   for (let i = 0; i < count; i++) {

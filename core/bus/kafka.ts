@@ -29,6 +29,8 @@ export interface KafkaBusOptions {
   maxRetryDelayMs?: number;
   /** Handler rejections (the batch is retried) and dead-lettered messages. */
   onError?: (error: Error, context: { groupId: string; topic: string; partition: number }) => void;
+  /** Consumer session timeout: how soon a dead sink's partitions are reassigned (default 10,000). */
+  sessionTimeoutMs?: number;
   /** kafkajs's own log level (default ERROR). */
   logLevel?: logLevel;
 }
@@ -145,8 +147,9 @@ export class KafkaBus implements EventBus {
     await this.start();
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A crashed member's partitions move to the others after this long (Kafka's minimum is 6 s).
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1_000,
       // Short long-poll: lower produce→consume latency and a stop() that does not wait 5 s.
       maxWaitTimeInMs: 500,
       retry: { initialRetryTime: 300, retries: 20 },

@@ -78,6 +78,32 @@ function clickhouseSuite(
       expect(Number(rows[0]?.n)).toBe(1);
       // level 0.775, change 0.45: 1 + 4 * (0.6 * 0.775 + 0.4 * 0.725) = 4.02
       expect(rows[0]?.csat).toBeCloseTo(4.02, 4);
+      await ch.insert('alerts', [
+        {
+          event_id: 'a1',
+          tenant_id: 't1',
+          call_id: 'c1',
+          produced_at_ms: 1_714_000_030_000,
+          rule: 'agent_anger',
+          speaker: 'agent',
+          severity: 'critical',
+          message: 'x',
+        },
+        {
+          event_id: 'a2',
+          tenant_id: 't1',
+          call_id: 'c1',
+          produced_at_ms: 1_714_000_031_000,
+          rule: 'agent_anger',
+          speaker: 'agent',
+          severity: 'warning',
+          message: 'y',
+        },
+      ]);
+      const alertMinutes = await ch.query<{ n: string | number; critical: string | number }>(
+        'SELECT uniqMerge(alerts) AS n, uniqIfMerge(critical) AS critical FROM alert_minutes',
+      );
+      expect(alertMinutes.map((r) => [Number(r.n), Number(r.critical)])).toEqual([[2, 1]]);
       const minutes = await ch.query<{ calls: string | number }>(
         'SELECT uniqMerge(calls) AS calls FROM call_minutes',
       );

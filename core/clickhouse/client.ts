@@ -3,7 +3,7 @@
 // embedded default). Queries use `{name:Type}` placeholders; values never go into SQL text except
 // through params.ts on servers too old to bind them (18.16).
 import { mkdirSync } from 'node:fs';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type Params, renderParams } from './params.ts';
 
 export type Row = Record<string, unknown>;
@@ -133,6 +133,8 @@ export async function connectHttp(options: HttpClickHouseOptions): Promise<Click
     username: options.username ?? 'default',
     password: options.password ?? '',
     request_timeout: options.requestTimeoutMs ?? 30_000,
+    // Failures reach the caller as errors (the sink reports and retries them); no console noise.
+    log: { level: ClickHouseLogLevel.OFF },
   };
   // The database may not exist yet: create it through a client without a default database.
   const bootstrap = new HttpClickHouse(createClient(common), identifier(options.database));

@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS alert_minutes (
   queue String,
   agent_id String,
   alerts AggregateFunction(uniq, String),
-  critical AggregateFunction(uniq, String)
+  critical AggregateFunction(uniqIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(minute)
 ORDER BY (tenant_id, minute, queue, agent_id);
