@@ -3,6 +3,7 @@ import { registerDataCommand } from './commands/data.ts';
 import { registerFeaturesCommand } from './commands/features.ts';
 import { registerModelCommands } from './commands/model.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { CliError } from './errors.ts';
 
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerStartCommand(program);
 registerServeCommand(program);
+registerSimulateCommand(program);
 registerFeaturesCommand(program);
 registerDataCommand(program);
 registerModelCommands(program);
