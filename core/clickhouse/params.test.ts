@@ -12,7 +12,7 @@ describe('renderParams', () => {
   it('renders typed literals and checks each value against its type', () => {
     expect(
       renderParams('SELECT {a:String}, {n:UInt32}, {f:Float64}, {b:Int64}', { a: 'x', n: 7, f: 0.5, b: -3n }),
-    ).toBe("SELECT 'x', toUInt32(7), toFloat64(0.5), toInt64(-3)");
+    ).toBe("SELECT 'x', 7, toFloat64(0.5), (-3)");
     expect(() => renderParams('{n:UInt32}', { n: -1 })).toThrow(QueryParamError);
     expect(() => renderParams('{n:UInt8}', { n: 256 })).toThrow(QueryParamError);
     expect(() => renderParams('{n:UInt32}', { n: 1.5 })).toThrow(QueryParamError);
@@ -21,6 +21,11 @@ describe('renderParams', () => {
     expect(() => renderParams('{s:String}', { s: 3 })).toThrow(QueryParamError);
     expect(() => renderParams('{s:Array}', { s: 'x' })).toThrow(/not supported/);
     expect(() => renderParams('{missing:String}', {})).toThrow(/no value/);
+  });
+
+  it('keeps a negative number from forming a comment with a preceding minus', () => {
+    expect(renderParams('SELECT 1-{n:Int32}', { n: -1 })).toBe('SELECT 1-(-1)');
+    expect(renderParams('SELECT 1-{f:Float64}', { f: -1 })).toBe('SELECT 1-toFloat64(-1)');
   });
 
   it('does not re-scan substituted values for placeholders', () => {

@@ -80,7 +80,9 @@ export function literal(name: string, type: string, value: ParamValue): string {
         `{${name}:${type}} needs an integer in [${range[0]}, ${range[1]}], got ${String(value)}`,
       );
     }
-    return `to${type}(${big.toString()})`;
+    // A bare literal (validated above), because 18.16 accepts only literals in places like LIMIT;
+    // negatives in parentheses so `x-{n:Int32}` can never become the comment `x--1`.
+    return big < 0n ? `(${big})` : big.toString();
   }
   if (type === 'Float32' || type === 'Float64') {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
