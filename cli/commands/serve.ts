@@ -72,6 +72,7 @@ export function printUrls(urls: Record<string, string>, token: string, generated
     `  Genesys AudioHook     ${urls.audiohook}`,
     `  native stream         ${urls.stream}`,
     `  watch (events)        ${urls.watch}?callId=ID | ?tenant=T`,
+    `  wallboard             ${urls.http}/?tenant=demo${generated ? `&token=${token}` : ''}`,
     `  metrics               ${urls.metrics}`,
     `  health                ${urls.http}/healthz`,
     generated

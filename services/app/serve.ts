@@ -2,6 +2,7 @@
 // embedded defaults, in the foreground, until SIGTERM/SIGINT.
 import pino, { type Logger } from 'pino';
 import { type Pipeline, type PipelineFlags, pipelineConfig, startPipeline } from '../sink/pipeline.ts';
+import { createWallboard } from '../wallboard/wallboard.ts';
 import { type App, startApp } from './app.ts';
 import { ConfigError, modelPresent, type ServeConfig } from './config.ts';
 
@@ -49,6 +50,7 @@ export async function runServe(
     policies: config.policies,
     logger: log,
     ...(pipeline ? { bus: pipeline.bus } : {}),
+    http: [createWallboard().handle],
   });
   log.info(
     { urls: app.urls, threads: config.threads, model: config.modelDir, pipeline: !!pipeline },
