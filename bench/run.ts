@@ -4,8 +4,9 @@ import type { BenchSuite } from './harness.ts';
 import { formatTable } from './harness.ts';
 import { featuresSuite } from './suites/features.ts';
 import { modelSuite } from './suites/model.ts';
+import { streamSuite } from './suites/stream.ts';
 
-const SUITES: BenchSuite[] = [featuresSuite, modelSuite];
+const SUITES: BenchSuite[] = [featuresSuite, modelSuite, streamSuite];
 
 const wanted = process.argv.slice(2);
 if (wanted.includes('--help') || wanted.includes('--list')) {

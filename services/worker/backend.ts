@@ -44,7 +44,7 @@ export class InlineBackend implements ScoringBackend {
       scorer: modelScorer(loadModel(opts.modelDir)),
       config: opts.config,
       clock: systemClock,
-      maxBatch: opts.maxBatch ?? 64,
+      maxBatch: opts.maxBatch ?? 8,
       emit: opts.onEvents,
     });
   }
@@ -139,7 +139,7 @@ export class WorkerPool implements ScoringBackend {
       entry: new URL('./thread.ts', import.meta.url).href,
       modelDir: this.opts.modelDir,
       config: this.opts.config,
-      maxBatch: this.opts.maxBatch ?? 64,
+      maxBatch: this.opts.maxBatch ?? 8,
     };
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
     w.on('message', (m: FromThread) => {

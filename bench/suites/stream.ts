@@ -1,0 +1,176 @@
+// Live scoring under load: N concurrent two-speaker calls (the demo call: RAVDESS clips, else
+// synthetic) streamed over the Twilio protocol at real-time pace by a separate load-generator
+// process (`voicepulse simulate`), against the server in this process. Reported per N: window
+// latency (last sample of a window arriving at the gateway → its score leaving, measured in the
+// server), server CPU per call (share of one core) and memory per call; for the product
+// configuration (scoring threads, batches filled across calls) and an unbatched baseline (scoring
+// on the gateway's own thread, one window per model call). Env: VOICEPULSE_BENCH_LEVELS (e.g.
+// "50,100,200"), VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/model.ts';
+import { streamingConfig } from '../../core/streaming/config.ts';
+import { startApp } from '../../services/app/app.ts';
+import { modelPresent } from '../../services/app/config.ts';
+import { percentile } from '../../services/app/load.ts';
+import { DEFAULT_LIMITS } from '../../services/gateway/session.ts';
+import { randomModel } from '../../services/worker/test-model.ts';
+import type { BenchSuite } from '../harness.ts';
+
+const TARGET_CALLS = 200;
+const P99_LIMIT_MS = 250;
+const TOKEN = 'bench-token';
+
+interface Mode {
+  name: string;
+  threads: number;
+  maxBatch: number;
+}
+const MODES: Mode[] = [
+  { name: 'batched, 1 scoring thread', threads: 1, maxBatch: 8 },
+  { name: 'unbatched, single thread', threads: 0, maxBatch: 1 },
+];
+
+interface Level {
+  calls: number;
+  completed: number;
+  windows: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuPerCallPct: number;
+  memPerCallMiB: number;
+}
+
+function simulate(url: string, calls: number, speed: number): Promise<{ completed: number; failed: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['bin/voicepulse.js', 'simulate', '--calls', String(calls), '--protocol', 'twilio', '--url', url, '--token', TOKEN, '--speed', String(speed), '--ramp-ms', '1000', '--json'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!));
+      } catch {
+        reject(new Error(`simulate printed no result: ${out.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+async function runLevel(mode: Mode, modelDir: string, calls: number, speed: number): Promise<Level> {
+  const latencies: number[] = [];
+  const app = await startApp({
+    port: 0,
+    host: '127.0.0.1',
+    token: TOKEN,
+    modelDir,
+    threads: mode.threads,
+    maxBatch: mode.maxBatch,
+    streaming: streamingConfig(),
+    limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: 10_000, idleTimeoutMs: 120_000 },
+    policies: {},
+    logger: pino({ level: 'error' }),
+    onWindowLatency: (ms) => latencies.push(ms),
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  const rssIdle = process.memoryUsage().rss;
+  let rssPeak = rssIdle;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 250);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await simulate(app.urls.http!.replace('http://', 'ws://'), calls, speed);
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  await app.stop();
+  return {
+    calls,
+    completed: r.completed,
+    windows: latencies.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    cpuPerCallPct: ((cpu.user + cpu.system) / 1e6 / wallS / calls) * 100,
+    memPerCallMiB: (rssPeak - rssIdle) / calls / 2 ** 20,
+  };
+}
+
+export const streamSuite: BenchSuite = {
+  name: 'stream',
+  description: 'N concurrent two-speaker Twilio calls at real-time pace: window latency, CPU and memory per call',
+  async run() {
+    const levels = (process.env.VOICEPULSE_BENCH_LEVELS ?? '25,50,100,150,200,300')
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0);
+    const speed = Number(process.env.VOICEPULSE_BENCH_SPEED ?? 1);
+    const notes: string[] = [];
+    let modelDir = COMMITTED_MODEL_DIR;
+    let tmp: string | undefined;
+    if (!modelPresent(modelDir)) {
+      // Same architecture and input size as the product model; inference cost does not depend on the weights.
+      tmp = mkdtempSync(join(tmpdir(), 'vp-bench-model-'));
+      saveModel(randomModel(1, 'bench-untrained'), tmp);
+      modelDir = tmp;
+      notes.push('no committed model: timed with an untrained model of the same shape (cost does not depend on weights)');
+    }
+    const rows: string[][] = [];
+    const best: Record<string, number> = {};
+    try {
+      for (const mode of MODES) {
+        best[mode.name] = 0;
+        for (const n of levels) {
+          const l = await runLevel(mode, modelDir, n, speed);
+          rows.push([
+            mode.name,
+            String(n),
+            `${l.completed}`,
+            String(l.windows),
+            l.p50.toFixed(1),
+            l.p95.toFixed(1),
+            l.p99.toFixed(1),
+            l.cpuPerCallPct.toFixed(2),
+            l.memPerCallMiB.toFixed(2),
+          ]);
+          const ok = l.completed === n && l.p99 <= P99_LIMIT_MS;
+          if (ok) best[mode.name] = Math.max(best[mode.name]!, n);
+          if (!ok) break; // higher N will only be worse
+        }
+      }
+    } finally {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    }
+    notes.push(
+      `pace: ${speed === 1 ? 'real time' : `${speed}x real time (time-compressed: each call sends ${speed}x its audio rate)`}; agent emotion scoring off (default policy): one customer window per second of customer speech`,
+      `largest N with p99 <= ${P99_LIMIT_MS} ms: ${Object.entries(best)
+        .map(([k, v]) => `${k}: ${v || `< ${levels[0]}`}`)
+        .join('; ')}`,
+      'CPU: server process (gateway + scoring threads) time / wall time / calls, % of one core; the load generator runs in a separate process on the same 2 cores',
+    );
+    const product = best[MODES[0]!.name]!;
+    return {
+      columns: ['mode', 'calls', 'done', 'windows', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU %/call', 'MiB/call'],
+      rows,
+      notes,
+      verdicts: [
+        {
+          label: `>= ${TARGET_CALLS} concurrent calls with p99 <= ${P99_LIMIT_MS} ms`,
+          ok: product >= TARGET_CALLS,
+          detail: `largest N measured: ${product}`,
+        },
+      ],
+    };
+  },
+};
