@@ -8,6 +8,8 @@ import type { EventBus } from '../../core/bus/bus.ts';
 import { createBus, parseBrokers } from '../../core/bus/create.ts';
 import { type ClickHouse, type ClickHouseConfig, connectClickHouse } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
+import { createQueryApi, type QueryApi } from '../query/api.ts';
+import { authConfigFromEnv, type QueryAuthConfig } from '../query/auth.ts';
 import { DEFAULT_SINK_GROUP, type Sink, startSink } from './sink.ts';
 
 export interface PipelineConfig {
@@ -22,6 +24,8 @@ export interface PipelineConfig {
   sinkGroupId?: string;
   /** false: bus and ClickHouse only, no sink in this process (e.g. a gateway-only instance). */
   runSink?: boolean;
+  /** Tokens for the query API (VOICEPULSE_TOKEN, VOICEPULSE_TENANT_TOKENS, VOICEPULSE_DEFAULT_TENANT). */
+  auth: QueryAuthConfig;
 }
 
 export interface PipelineFlags {
@@ -41,6 +45,7 @@ export function pipelineConfig(
     join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache'), 'voicepulse');
   const intEnv = (name: string) => (env[name] ? Number.parseInt(env[name] as string, 10) : undefined);
   const config: PipelineConfig = {
+    auth: authConfigFromEnv(env),
     clickhouse: clickhouseUrl
       ? {
           kind: 'http',
@@ -65,6 +70,8 @@ export interface Pipeline {
   bus: EventBus;
   clickhouse: ClickHouse;
   sink: Sink | undefined;
+  /** Mount on the HTTP server: `if (await pipeline.query.handle(req, res)) return;` */
+  query: QueryApi;
   stop(): Promise<void>;
 }
 
@@ -101,6 +108,7 @@ export async function startPipeline(
       bus,
       clickhouse,
       sink,
+      query: createQueryApi({ clickhouse, auth: config.auth, ...(onError ? { onError } : {}) }),
       stop: async () => {
         await sink?.stop();
         await bus.close();
