@@ -1,6 +1,7 @@
-# The voicepulse image: every service (gateway, worker, alerts, sink, query) runs from it with a
-# different command, e.g. `docker run voicepulse:local serve gateway`. TypeScript runs through tsx
-# (a runtime dependency), so there is no build step.
+# The voicepulse image. Default command: the demo (`start`). docker-compose.yml and deploy/k8s run
+# the live service as `serve --port 8080` (gateway, scoring threads, alerts, query API, wallboard)
+# and the sinks as `node bin/run-ts.js services/sink/main.ts`. TypeScript runs through tsx (a
+# runtime dependency), so there is no build step; uPlot is a runtime dependency the wallboard serves.
 FROM node:20-slim
 
 ENV NODE_ENV=production

@@ -1,49 +1,84 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+// No Docker engine runs in CI, so the deployment bundle is checked structurally: docker-compose.yml,
+// the Grafana/Prometheus provisioning and the Kubernetes manifests must reference only things that
+// exist and agree with the code's configuration (commands, environment names, ports, paths, uids).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { registerServeCommand } from '../../cli/commands/serve.ts';
+import { CLICKHOUSE, PROMETHEUS } from '../../dashboards/datasources.ts';
+import { DASHBOARDS } from '../../dashboards/index.ts';
+import { DEFAULT_PORT } from '../../services/app/config.ts';
+import { WS_PATHS } from '../../services/gateway/server.ts';
+import { pipelineConfig } from '../../services/sink/pipeline.ts';
+import { WALLBOARD_PATH } from '../../services/wallboard/wallboard.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
 
+type Volume = string | { type?: string; source?: string; target?: string };
 interface ComposeService {
   image?: string;
   build?: string | { context?: string; dockerfile?: string };
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string | number>;
+  ports?: string[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
-  volumes?: (string | { type?: string; source?: string })[];
+  volumes?: Volume[];
   env_file?: string | string[];
   depends_on?: string[] | Record<string, unknown>;
 }
-
 interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
 }
 
 // Compose resolves `<<` merge keys (YAML 1.1); the yaml package does so only when asked.
-const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), {
-  merge: true,
-}) as ComposeFile;
+const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
 const services = Object.entries(compose.services ?? {});
+const product = services.filter(([, s]) => s.image?.startsWith('voicepulse:'));
 
-/** A volume entry's source and whether it is a host path (bind) or a named volume. */
-function volumeSource(entry: string | { type?: string; source?: string }): { source: string; bind: boolean } {
-  const source = typeof entry === 'string' ? (entry.split(':')[0] ?? '') : (entry.source ?? '');
-  const bind = typeof entry === 'string' ? /^[./~]/.test(source) : entry.type === 'bind';
-  return { source, bind };
+/** Every VOICEPULSE_* name the product's code reads (non-test sources). */
+const envNamesInCode = (() => {
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+        for (const m of readFileSync(path, 'utf8').matchAll(/VOICEPULSE_[A-Z0-9_]+/g)) names.add(m[0]);
+    }
+  };
+  for (const dir of ['cli', 'core', 'services']) walk(resolve(ROOT, dir));
+  return names;
+})();
+
+function volumeParts(entry: Volume): { source: string; target: string; bind: boolean } {
+  if (typeof entry === 'string') {
+    const [source = '', target = ''] = entry.split(':');
+    return { source, target, bind: /^[./~]/.test(source) };
+  }
+  return { source: entry.source ?? '', target: entry.target ?? '', bind: entry.type === 'bind' };
+}
+
+function healthText(s: ComposeService): string {
+  return [s.healthcheck?.test ?? []].flat().join(' ');
 }
 
 describe('docker-compose.yml', () => {
-  it('defines the product services and their dependencies', () => {
+  it('runs the product, its stores and its observability', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['alerts', 'clickhouse', 'gateway', 'grafana', 'kafka', 'query', 'sink', 'worker'].sort(),
+      ['clickhouse', 'grafana', 'kafka', 'kafka-exporter', 'prometheus', 'sink', 'voicepulse'].sort(),
     );
   });
 
   it.each(services)('%s has an image or build and a health check', (_name, service) => {
     expect(service.image ?? service.build).toBeTruthy();
     expect(service.healthcheck?.disable).not.toBe(true);
-    expect(service.healthcheck?.test?.length).toBeGreaterThan(0);
+    expect(healthText(service).length).toBeGreaterThan(0);
   });
 
   it.each(services)('%s references only local paths, volumes and services that exist', (_name, service) => {
@@ -51,11 +86,10 @@ describe('docker-compose.yml', () => {
     if (build) {
       const context = resolve(ROOT, build.context ?? '.');
       expect(existsSync(context), `build context ${context}`).toBe(true);
-      const dockerfile = resolve(context, build.dockerfile ?? 'Dockerfile');
-      expect(existsSync(dockerfile), `dockerfile ${dockerfile}`).toBe(true);
+      expect(existsSync(resolve(context, build.dockerfile ?? 'Dockerfile')), 'dockerfile').toBe(true);
     }
     for (const entry of service.volumes ?? []) {
-      const { source, bind } = volumeSource(entry);
+      const { source, bind } = volumeParts(entry);
       if (bind) {
         expect(isAbsolute(source), `bind mount ${source} must be relative to the repo`).toBe(false);
         expect(existsSync(resolve(ROOT, source)), `bind mount source ${source}`).toBe(true);
@@ -73,9 +107,205 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the Kafka version CI runs (deploy/local/kafka/pom.xml)', () => {
-    const pom = readFileSync(resolve(ROOT, 'deploy/local/kafka/pom.xml'), 'utf8');
-    const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
+    const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(read('deploy/local/kafka/pom.xml'))?.[1];
     expect(version).toMatch(/^3\.9\.\d+$/);
     expect(compose.services.kafka?.image).toBe(`apache/kafka:${version}`);
+  });
+
+  it('starts the live service with a real CLI command on the port its health check and Prometheus use', () => {
+    const live = compose.services.voicepulse as ComposeService;
+    const program = new Command();
+    registerServeCommand(program);
+    const serve = program.commands.find((c) => c.name() === live.command?.[0]);
+    expect(serve, `voicepulse ${live.command?.[0]}`).toBeDefined();
+    const args = live.command ?? [];
+    for (const flag of args.filter((a) => a.startsWith('--')))
+      expect(serve?.options.map((o) => o.long)).toContain(flag);
+    const port = Number(args[args.indexOf('--port') + 1] ?? DEFAULT_PORT);
+    expect(port).toBe(DEFAULT_PORT);
+    expect(live.ports).toContain(`127.0.0.1:${port}:${port}`);
+    expect(healthText(live)).toContain(`http://127.0.0.1:${port}/healthz`);
+    expect(read('services/app/app.ts')).toContain("path === '/healthz'");
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    };
+    const job = prometheus.scrape_configs.find((j) => j.job_name === 'voicepulse');
+    expect(job?.static_configs[0]?.targets).toEqual([`voicepulse:${port}`]);
+    expect(read('services/app/app.ts')).toContain(`path === '${job?.metrics_path}'`);
+    const exporter = prometheus.scrape_configs.find((j) => j.job_name === 'kafka-exporter');
+    expect(exporter?.static_configs[0]?.targets).toEqual(['kafka-exporter:9308']);
+    expect(healthText(compose.services['kafka-exporter'] as ComposeService)).toContain(':9308/');
+  });
+
+  it('runs the sink from a file that exists, with the consumer group the code uses', () => {
+    const sink = compose.services.sink as ComposeService;
+    expect(sink.entrypoint).toEqual(['node', 'bin/run-ts.js']);
+    expect(existsSync(resolve(ROOT, 'bin/run-ts.js'))).toBe(true);
+    expect(existsSync(resolve(ROOT, sink.command?.[0] ?? 'missing'))).toBe(true);
+    expect(read('services/sink/sink.ts')).toContain("DEFAULT_SINK_GROUP = 'voicepulse-sink'");
+    expect(healthText(sink)).toContain("describeGroups(['voicepulse-sink'])");
+  });
+
+  it.each(product)(
+    '%s sets only environment variables the code reads, pointing at compose services',
+    (_n, s) => {
+      for (const name of Object.keys(s.environment ?? {}).filter((n) => n.startsWith('VOICEPULSE_')))
+        expect(envNamesInCode, name).toContain(name);
+      const env = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
+      const config = pipelineConfig({}, env);
+      expect(config.kafkaBrokers).toEqual(['kafka:9092']);
+      expect(config.clickhouse).toMatchObject({ kind: 'http', url: 'http://clickhouse:8123' });
+    },
+  );
+});
+
+describe('Grafana provisioning', () => {
+  const datasources = parse(read('deploy/grafana/provisioning/datasources/voicepulse.yaml')) as {
+    datasources: { uid: string; type: string; url?: string; jsonData?: Record<string, unknown> }[];
+  };
+  const providers = parse(read('deploy/grafana/provisioning/dashboards/voicepulse.yaml')) as {
+    providers: { options: { path: string } }[];
+  };
+
+  it('declares the data sources the dashboards query, at the compose services', () => {
+    const byUid = new Map(datasources.datasources.map((d) => [d.uid, d]));
+    expect(byUid.get(CLICKHOUSE.uid as string)?.type).toBe(CLICKHOUSE.type);
+    expect(byUid.get(PROMETHEUS.uid as string)?.type).toBe(PROMETHEUS.type);
+    const ch = byUid.get(CLICKHOUSE.uid as string)?.jsonData ?? {};
+    expect(`${ch.protocol}://${ch.host}:${ch.port}`).toBe('http://clickhouse:8123');
+    // Grafana reads the database the sink writes by default.
+    const sinkDb = pipelineConfig({}, { VOICEPULSE_CLICKHOUSE_URL: 'http://clickhouse:8123' }).clickhouse;
+    expect(ch.defaultDatabase).toBe((sinkDb as { database: string }).database);
+    expect(byUid.get(PROMETHEUS.uid as string)?.url).toBe('http://prometheus:9090');
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['clickhouse', 'prometheus']));
+  });
+
+  it('loads the generated dashboards from where compose mounts them', () => {
+    const grafana = compose.services.grafana as ComposeService;
+    const mounts = (grafana.volumes ?? []).map(volumeParts);
+    const dashboards = mounts.find((m) => m.source === './dashboards/generated');
+    expect(dashboards?.target).toBe(providers.providers[0]?.options.path);
+    expect(mounts.find((m) => m.source === './deploy/grafana/provisioning')?.target).toBe(
+      '/etc/grafana/provisioning',
+    );
+    for (const file of Object.keys(DASHBOARDS))
+      expect(existsSync(resolve(ROOT, 'dashboards/generated', file)), file).toBe(true);
+  });
+});
+
+describe('deploy/k8s', () => {
+  const K8S = resolve(ROOT, 'deploy/k8s');
+  const kustomization = parse(readFileSync(join(K8S, 'kustomization.yaml'), 'utf8')) as {
+    resources: string[];
+    images?: { name: string }[];
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are checked field by field below.
+  type K8sObject = { kind: string; metadata: { name: string }; spec?: any; data?: any; stringData?: any };
+  const objects: K8sObject[] = kustomization.resources.flatMap((file) =>
+    parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((d) => d.toJS() as K8sObject),
+  );
+  const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
+  const deployments = ofKind('Deployment');
+  // biome-ignore lint/suspicious/noExplicitAny: container specs as parsed from YAML.
+  const containers = (d: K8sObject): any[] => d.spec.template.spec.containers;
+  const composeImage = (compose.services.voicepulse?.image ?? '').split(':')[0];
+
+  it('lists only files that exist, and every manifest in the folder', () => {
+    const files = readdirSync(K8S).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect([...kustomization.resources].sort()).toEqual(files.sort());
+    expect(kustomization.images?.map((i) => i.name)).toEqual([composeImage]);
+  });
+
+  it('runs the live service and the sinks from the product image with resources and probes', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['voicepulse-live', 'voicepulse-sink']);
+    for (const d of deployments) {
+      for (const c of containers(d)) {
+        expect(c.image, `${d.metadata.name} image`).toBe(composeImage);
+        expect(c.resources?.requests?.cpu, `${d.metadata.name} cpu request`).toBeDefined();
+        expect(c.resources?.requests?.memory, `${d.metadata.name} memory request`).toBeDefined();
+        expect(c.livenessProbe, `${d.metadata.name} liveness`).toBeDefined();
+      }
+      const labels = d.spec.template.metadata.labels;
+      expect(d.spec.selector.matchLabels).toEqual(labels);
+    }
+  });
+
+  it('starts the live service like compose, probing /healthz on its port', () => {
+    const live = containers(deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject)[0];
+    expect(live.args).toEqual(compose.services.voicepulse?.command);
+    const port = live.ports.find((p: { name: string }) => p.name === 'http');
+    expect(port.containerPort).toBe(DEFAULT_PORT);
+    for (const probe of [live.readinessProbe, live.livenessProbe]) {
+      expect(probe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    }
+  });
+
+  it('starts the sinks like compose', () => {
+    const sink = containers(deployments.find((d) => d.metadata.name === 'voicepulse-sink') as K8sObject)[0];
+    expect(sink.command).toEqual(compose.services.sink?.entrypoint);
+    expect(sink.args).toEqual(compose.services.sink?.command);
+    expect(sink.livenessProbe.exec.command.join(' ')).toContain("describeGroups(['voicepulse-sink'])");
+  });
+
+  it('autoscales both deployments, sinks no further than the partitions', () => {
+    const hpas = ofKind('HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual([
+      'voicepulse-live',
+      'voicepulse-sink',
+    ]);
+    const config = ofKind('ConfigMap')[0]?.data ?? {};
+    const sinkHpa = hpas.find((h) => h.spec.scaleTargetRef.name === 'voicepulse-sink');
+    expect(sinkHpa?.spec.maxReplicas).toBeLessThanOrEqual(Number(config.VOICEPULSE_KAFKA_PARTITIONS));
+    for (const h of hpas) expect(h.spec.minReplicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('configures only environment variables the code reads', () => {
+    const names = [
+      ...Object.keys(ofKind('ConfigMap')[0]?.data ?? {}),
+      ...Object.keys(ofKind('Secret')[0]?.stringData ?? {}),
+      ...deployments.flatMap((d) =>
+        containers(d).flatMap((c) => (c.env ?? []).map((e: { name: string }) => e.name)),
+      ),
+    ];
+    expect(names.length).toBeGreaterThan(3);
+    for (const name of names) expect(envNamesInCode, name).toContain(name);
+    for (const d of deployments)
+      for (const c of containers(d))
+        for (const from of c.envFrom ?? []) {
+          const ref = from.configMapRef?.name ?? from.secretRef?.name;
+          expect(
+            objects.map((o) => o.metadata.name),
+            `envFrom ${ref}`,
+          ).toContain(ref);
+        }
+  });
+
+  it('routes only paths the service serves, hashing by call id where a call is named', () => {
+    const service = ofKind('Service')[0] as K8sObject;
+    const live = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
+    expect(service.spec.selector).toEqual(live.spec.template.metadata.labels);
+    const served = [...WS_PATHS, '/api', WALLBOARD_PATH.replace(/\/$/, '')];
+    const ingresses = ofKind('Ingress') as (K8sObject & {
+      metadata: { annotations?: Record<string, string> };
+    })[];
+    for (const ingress of ingresses)
+      for (const rule of ingress.spec.rules)
+        for (const p of rule.http.paths) {
+          expect(served, p.path).toContain(p.path);
+          expect(p.backend.service.name).toBe(service.metadata.name);
+          expect(service.spec.ports.map((x: { name: string }) => x.name)).toContain(
+            p.backend.service.port.name,
+          );
+        }
+    const byCall = ingresses.find(
+      (i) => i.metadata.annotations?.['nginx.ingress.kubernetes.io/upstream-hash-by'] === '$arg_callId',
+    );
+    expect(byCall?.spec.rules[0].http.paths.map((p: { path: string }) => p.path).sort()).toEqual([
+      '/stream',
+      '/watch',
+    ]);
+    // Every WebSocket path is reachable through one of the ingresses.
+    const routed = ingresses.flatMap((i) => i.spec.rules[0].http.paths.map((p: { path: string }) => p.path));
+    for (const path of WS_PATHS) expect(routed, path).toContain(path);
   });
 });

@@ -1,0 +1,143 @@
+// The deployment's start-up commands, run without Docker: docker-compose.yml's voicepulse and sink
+// commands and environment, with the compose host names swapped for the local Kafka and ClickHouse
+// (deploy/local/up.sh). Each must come up, pass its own health check, and stop cleanly on SIGTERM.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { saveModel } from '../../core/model/model.ts';
+import { randomModel } from '../../services/worker/test-model.ts';
+import { describeWithService, requireService } from '../support/services.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+interface ComposeService {
+  entrypoint?: string[];
+  command: string[];
+  environment: Record<string, string | number>;
+  healthcheck: { test: string[] };
+}
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(argv: string[], env: NodeJS.ProcessEnv): Started {
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, started: Started, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    if (started.child.exitCode !== null)
+      throw new Error(`${what}: exited ${started.child.exitCode}\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: not within ${ms} ms\n${started.output().slice(-2000)}`);
+}
+
+const clickhouse = await requireService('clickhouse');
+
+await describeWithService('kafka', 'compose start-up commands without Docker', ({ brokers }) => {
+  const run = `${process.pid}_${Date.now()}`;
+  const modelDir = mkdtempSync(join(tmpdir(), 'vp-startup-model-'));
+  const port = 18_000 + (process.pid % 1000);
+  const group = `voicepulse-sink-startup-${run}`;
+  const started: Started[] = [];
+
+  /** A compose service's environment, its host names replaced by the local services. */
+  const envOf = (service: ComposeService): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [k, v] of Object.entries(service.environment))
+      env[k] = String(v)
+        .replace('kafka:9092', brokers.join(','))
+        .replace('http://clickhouse:8123', clickhouse?.url ?? '');
+    return {
+      ...env,
+      NODE_ENV: 'production',
+      VOICEPULSE_MODEL_DIR: modelDir,
+      VOICEPULSE_THREADS: '1',
+      VOICEPULSE_KAFKA_TOPIC_PREFIX: `startup_${run}_`,
+      VOICEPULSE_CLICKHOUSE_DATABASE: `vp_startup_${run}`,
+      VOICEPULSE_SINK_GROUP: group,
+      VOICEPULSE_CACHE_DIR: join(modelDir, 'cache'),
+    };
+  };
+
+  beforeAll(() => {
+    if (!clickhouse) throw new Error('ClickHouse is needed too (start it with deploy/local/up.sh)');
+    saveModel(randomModel(3), modelDir);
+  });
+
+  afterAll(async () => {
+    for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await fetch(`${clickhouse?.url}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS vp_startup_${run}` });
+    rmSync(modelDir, { recursive: true, force: true });
+  });
+
+  it('voicepulse: `serve` comes up healthy with the wallboard, then stops on SIGTERM', async () => {
+    const service = compose.services.voicepulse as ComposeService;
+    const args = service.command.map((a, i, all) => (all[i - 1] === '--port' ? String(port) : a));
+    const s = start(['node', 'bin/voicepulse.js', ...args], envOf(service));
+    started.push(s);
+    const healthy = async () =>
+      (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok === true;
+    await until('voicepulse /healthz', healthy, s, 60_000);
+    expect((await fetch(`http://127.0.0.1:${port}/wallboard/`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain(
+      'voicepulse_active_calls',
+    );
+    // Healthy alone would also hold with the analytics pipeline down (live-only fallback).
+    expect(s.output()).not.toContain('analytics pipeline failed');
+    const tables = await fetch(`${clickhouse?.url}/`, {
+      method: 'POST',
+      body: `SELECT count() FROM system.tables WHERE database = 'vp_startup_${run}' AND name = 'scores'`,
+    });
+    expect((await tables.text()).trim()).toBe('1');
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 90_000);
+
+  it('sink: comes up, passes the compose health check, then stops on SIGTERM', async () => {
+    const service = compose.services.sink as ComposeService;
+    const s = start([...(service.entrypoint ?? []), ...service.command], envOf(service));
+    started.push(s);
+    await until('sink ready', () => s.output().includes('ready'), s, 60_000);
+    // The compose health check itself, pointed at the local broker and this run's group.
+    const [, ...check] = service.healthcheck.test;
+    const argv = check.map((a) =>
+      a.replace("'kafka:9092'", `'${brokers[0]}'`).replace("'voicepulse-sink'", `'${group}'`),
+    );
+    const health = () =>
+      promisify(execFile)(argv[0] as string, argv.slice(1), { cwd: ROOT }).then(
+        () => true,
+        () => false,
+      );
+    await until('sink health check', health, s, 30_000);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 90_000);
+});
