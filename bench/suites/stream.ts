@@ -49,7 +49,23 @@ function simulate(url: string, calls: number, speed: number): Promise<{ complete
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['bin/voicepulse.js', 'simulate', '--calls', String(calls), '--protocol', 'twilio', '--url', url, '--token', TOKEN, '--speed', String(speed), '--ramp-ms', '1000', '--json'],
+      [
+        'bin/voicepulse.js',
+        'simulate',
+        '--calls',
+        String(calls),
+        '--protocol',
+        'twilio',
+        '--url',
+        url,
+        '--token',
+        TOKEN,
+        '--speed',
+        String(speed),
+        '--ramp-ms',
+        '1000',
+        '--json',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -109,7 +125,8 @@ async function runLevel(mode: Mode, modelDir: string, calls: number, speed: numb
 
 export const streamSuite: BenchSuite = {
   name: 'stream',
-  description: 'N concurrent two-speaker Twilio calls at real-time pace: window latency, CPU and memory per call',
+  description:
+    'N concurrent two-speaker Twilio calls at real-time pace: window latency, CPU and memory per call',
   async run() {
     const levels = (process.env.VOICEPULSE_BENCH_LEVELS ?? '25,50,100,150,200,300')
       .split(',')
@@ -124,7 +141,9 @@ export const streamSuite: BenchSuite = {
       tmp = mkdtempSync(join(tmpdir(), 'vp-bench-model-'));
       saveModel(randomModel(1, 'bench-untrained'), tmp);
       modelDir = tmp;
-      notes.push('no committed model: timed with an untrained model of the same shape (cost does not depend on weights)');
+      notes.push(
+        'no committed model: timed with an untrained model of the same shape (cost does not depend on weights)',
+      );
     }
     const rows: string[][] = [];
     const best: Record<string, number> = {};

@@ -10,6 +10,7 @@ export interface CommonServeOptions {
   model?: string;
   policies?: string;
   maxCalls?: number;
+  grpcPort?: number;
   pipeline: boolean;
   kafka?: string;
   clickhouse?: string;
@@ -44,6 +45,11 @@ export function addServeOptions(cmd: Command): Command {
     )
     .option('--policies <file>', 'tenant policies JSON (env VOICEPULSE_POLICIES)')
     .option('--max-calls <n>', 'concurrent call limit (default 1000)', intOption('--max-calls'))
+    .option(
+      '--grpc-port <n>',
+      'gRPC port (env VOICEPULSE_GRPC_PORT, default --port + 1)',
+      intOption('--grpc-port'),
+    )
     .option('--no-pipeline', 'live scoring only: no event bus sink / ClickHouse')
     .option('--kafka <brokers>', 'Kafka brokers host:port[,…] instead of the in-process bus')
     .option('--clickhouse <url>', 'ClickHouse HTTP URL instead of the embedded store');
@@ -58,6 +64,7 @@ export function toConfig(o: CommonServeOptions) {
       ...(o.model ? { model: o.model } : {}),
       ...(o.policies ? { policies: o.policies } : {}),
       ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
+      ...(o.grpcPort !== undefined ? { grpcPort: o.grpcPort } : {}),
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
@@ -72,6 +79,7 @@ export function printUrls(urls: Record<string, string>, token: string, generated
     `  Genesys AudioHook     ${urls.audiohook}`,
     `  native stream         ${urls.stream}`,
     `  watch (events)        ${urls.watch}?callId=ID | ?tenant=T`,
+    `  gRPC                  ${urls.grpc ?? 'not serving'} (StreamCall, WatchAlerts, WatchCall; proto/voicepulse.proto)`,
     `  wallboard             ${urls.http}/?tenant=demo${generated ? `&token=${token}` : ''}`,
     `  metrics               ${urls.metrics}`,
     `  health                ${urls.http}/healthz`,

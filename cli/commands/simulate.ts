@@ -22,8 +22,8 @@ export function registerSimulateCommand(program: Command): void {
       'stream N concurrent two-speaker calls (corpus clips, else synthetic) at real-time pace against a gateway',
     )
     .option('--calls <n>', 'concurrent calls', intOption('--calls'), 10)
-    .option('--protocol <p>', 'twilio | native', 'twilio')
-    .option('--url <ws-url>', 'server base URL', 'ws://127.0.0.1:8080')
+    .option('--protocol <p>', 'twilio | native | grpc', 'twilio')
+    .option('--url <url>', 'server base URL (gRPC: host:port of the gRPC server)', 'ws://127.0.0.1:8080')
     .option('--token <t>', 'bearer token (default: env VOICEPULSE_TOKEN)')
     .option('--speed <x>', 'playback speed (1 = real time)', Number, 1)
     .option('--ramp-ms <ms>', 'spread call starts over this long', intOption('--ramp-ms'), 1000)

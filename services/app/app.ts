@@ -10,6 +10,7 @@ import type { AlertEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import type { StreamingConfig } from '../../core/streaming/config.ts';
 import { WebhookDelivery } from '../alerts/webhook.ts';
 import { CallRegistry, preciseNow } from '../gateway/calls.ts';
+import { type GrpcServer, startGrpcServer } from '../gateway/grpc.ts';
 import { EventHub } from '../gateway/hub.ts';
 import { LiveMetrics } from '../gateway/metrics.ts';
 import { createGateway, WS_PATHS } from '../gateway/server.ts';
@@ -36,6 +37,8 @@ export interface AppOptions {
   /** Where every event goes besides the live watchers (the pipeline's bus); none = live only. */
   bus?: EventBus;
   http?: HttpHandler[];
+  /** gRPC port (0 = any free port); absent = no gRPC. A port that cannot be bound is logged, not fatal. */
+  grpcPort?: number;
   /** Each scored window's latency (ms), for benchmarks. */
   onWindowLatency?: (ms: number) => void;
   webhookBaseDelayMs?: number;
@@ -132,7 +135,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     o.streaming.sampleRate,
     metrics,
   );
-  const gateway = createGateway({ calls, hub, token: o.token, limits: o.limits, log, metrics });
+  const gatewayContext = { calls, hub, token: o.token, limits: o.limits, log, metrics };
+  const gateway = createGateway(gatewayContext);
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
@@ -172,6 +176,18 @@ export async function startApp(o: AppOptions): Promise<App> {
     metrics: `http://${host}:${port}/metrics`,
   };
   for (const p of WS_PATHS) urls[p.slice(1)] = `ws://${host}:${port}${p}`;
+  let grpcServer: GrpcServer | undefined;
+  if (o.grpcPort !== undefined) {
+    try {
+      grpcServer = await startGrpcServer(gatewayContext, o.host, o.grpcPort);
+      urls.grpc = `${host}:${grpcServer.port}`;
+    } catch (err) {
+      log.error(
+        { err: (err as Error).message, port: o.grpcPort },
+        'gRPC server failed to start; WebSocket paths only',
+      );
+    }
+  }
 
   let stopped = false;
   return {
@@ -182,7 +198,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Closing the sockets ends their calls; their summaries are emitted before the threads stop.
+      // Closing the streams ends their calls; their summaries are emitted before the threads stop.
+      await grpcServer?.close();
       await gateway.close();
       await backend.settle(5000);
       await backend.close();

@@ -17,10 +17,13 @@ export interface ServeFlags {
   model?: string;
   policies?: string;
   maxCalls?: number;
+  grpcPort?: number;
 }
 
 export interface ServeConfig {
   port: number;
+  /** gRPC port: --grpc-port, VOICEPULSE_GRPC_PORT, else the HTTP port + 1 (any free port when that is 0). */
+  grpcPort: number;
   host: string;
   /** The bearer token; generated (and printed) when VOICEPULSE_TOKEN is unset. */
   token: string;
@@ -63,8 +66,11 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     policies = parsed.data;
   }
   const token = env.VOICEPULSE_TOKEN;
+  const port = flags.port ?? int(env.VOICEPULSE_PORT, 'VOICEPULSE_PORT') ?? DEFAULT_PORT;
   return {
-    port: flags.port ?? int(env.VOICEPULSE_PORT, 'VOICEPULSE_PORT') ?? DEFAULT_PORT,
+    port,
+    grpcPort:
+      flags.grpcPort ?? int(env.VOICEPULSE_GRPC_PORT, 'VOICEPULSE_GRPC_PORT') ?? (port === 0 ? 0 : port + 1),
     host: flags.host ?? env.VOICEPULSE_HOST ?? '0.0.0.0',
     token: token || randomBytes(18).toString('base64url'),
     tokenGenerated: !token,

@@ -1,7 +1,9 @@
 // Plays a two-speaker call into a running gateway at real-time pace (or `speed` times faster):
 // over the Twilio Media Streams protocol (20 ms µ-law chunks per track) or the native protocol
 // (20 ms interleaved stereo PCM16 frames). Used by the demo, `voicepulse simulate` and the bench.
+import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
+import { voicePulseService } from '../gateway/grpc.ts';
 import {
   CHUNK_SAMPLES,
   mediaMessages,
@@ -11,7 +13,7 @@ import {
 } from '../gateway/twilio-client.ts';
 
 export interface PlayOptions {
-  /** Base URL of the server, e.g. ws://127.0.0.1:8080 */
+  /** Base URL of the server, e.g. ws://127.0.0.1:8080 (gRPC: host:port). */
   url: string;
   token: string;
   callId: string;
@@ -24,11 +26,84 @@ export interface PlayOptions {
   speed?: number;
   /** Called with the time (performance.now()) the call's first chunk was sent. */
   onStarted?: (t0: number) => void;
-  /** Called with each text message the server sends on this socket (native protocol). */
+  /** Called with each event the server sends back on the call's own stream (native, gRPC). */
   onMessage?: (text: string) => void;
 }
 
-export type Protocol = 'twilio' | 'native';
+export type Protocol = 'twilio' | 'native' | 'grpc';
+
+interface GrpcEvent {
+  envelope: { callId: string; tenantId: string };
+  body: 'score' | 'alert' | 'callSummary';
+  score?: { speaker: string; windowStartMs: number; windowEndMs: number };
+  alert?: unknown;
+  callSummary?: { json: string };
+}
+
+/** The parts of a gRPC event the players report: type, call and window end. */
+function fromGrpcEvent(e: GrpcEvent): string {
+  if (e.body === 'callSummary') return e.callSummary!.json;
+  if (e.body === 'alert')
+    return JSON.stringify({ type: 'alert', callId: e.envelope.callId, ...(e.alert as object) });
+  return JSON.stringify({
+    type: 'score',
+    callId: e.envelope.callId,
+    ...e.score,
+    speaker: e.score!.speaker === 'SPEAKER_AGENT' ? 'agent' : 'customer',
+  });
+}
+
+async function playGrpc(
+  o: PlayOptions,
+  customer: Int16Array,
+  agent: Int16Array,
+  chunks: number,
+  speed: number,
+) {
+  const Client = voicePulseService();
+  const client = new Client(o.url.replace(/^\w+:\/\//, ''), grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${o.token}`);
+  const stream = (
+    client as unknown as { streamCall(m: grpc.Metadata): grpc.ClientDuplexStream<unknown, GrpcEvent> }
+  ).streamCall(metadata);
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', (e: GrpcEvent) => o.onMessage?.(fromGrpcEvent(e)));
+    stream.on('end', () => resolve());
+    stream.on('error', (err) => reject(err));
+  });
+  stream.write({
+    start: {
+      callId: o.callId,
+      tenant: o.tenant,
+      agent: o.agent ?? '',
+      queue: o.queue ?? '',
+      codec: 'CODEC_PCM16',
+      sampleRate: 8000,
+      channels: ['SPEAKER_CUSTOMER', 'SPEAKER_AGENT'],
+    },
+  });
+  await paced(
+    chunks,
+    speed,
+    (k) => {
+      const frame = new Int16Array(2 * CHUNK_SAMPLES);
+      for (let i = 0; i < CHUNK_SAMPLES; i++) {
+        frame[2 * i] = customer[k * CHUNK_SAMPLES + i]!;
+        frame[2 * i + 1] = agent[k * CHUNK_SAMPLES + i]!;
+      }
+      stream.write({ chunk: { audio: Buffer.from(frame.buffer) } });
+    },
+    o.onStarted,
+  );
+  stream.write({ stop: {} });
+  stream.end();
+  try {
+    await done;
+  } finally {
+    client.close();
+  }
+}
 
 function opened(ws: WebSocket): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -102,6 +177,7 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
     await closed;
     return;
   }
+  if (protocol === 'grpc') return playGrpc(o, toPcm16(customer), toPcm16(agent), chunks, speed);
   const ws = new WebSocket(`${o.url}/stream`, { headers: { authorization: `Bearer ${o.token}` } });
   await opened(ws);
   const closed = new Promise<void>((r) => ws.once('close', () => r()));

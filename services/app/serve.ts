@@ -1,6 +1,8 @@
 // `voicepulse serve`: the live service plus the analytics pipeline (bus + ClickHouse sink) on
 // embedded defaults, in the foreground, until SIGTERM/SIGINT.
 import pino, { type Logger } from 'pino';
+import { createQueryApi } from '../query/api.ts';
+import { authConfigFromEnv } from '../query/auth.ts';
 import { type Pipeline, type PipelineFlags, pipelineConfig, startPipeline } from '../sink/pipeline.ts';
 import { createWallboard } from '../wallboard/wallboard.ts';
 import { type App, startApp } from './app.ts';
@@ -39,8 +41,17 @@ export async function runServe(
       );
     }
   }
+  // The query API reads what the pipeline stores; the gateway's token is its operator token.
+  const queryApi = pipeline
+    ? createQueryApi({
+        clickhouse: pipeline.clickhouse,
+        auth: { ...authConfigFromEnv(), operatorToken: config.token },
+        onError: (err: Error) => log.error({ err: err.message }, 'query API error'),
+      })
+    : undefined;
   const app = await startApp({
     port: config.port,
+    grpcPort: config.grpcPort,
     host: config.host,
     token: config.token,
     modelDir: config.modelDir,
@@ -50,7 +61,7 @@ export async function runServe(
     policies: config.policies,
     logger: log,
     ...(pipeline ? { bus: pipeline.bus } : {}),
-    http: [createWallboard().handle],
+    http: [createWallboard().handle, ...(queryApi ? [queryApi.handle.bind(queryApi)] : [])],
   });
   log.info(
     { urls: app.urls, threads: config.threads, model: config.modelDir, pipeline: !!pipeline },

@@ -8,10 +8,9 @@
 
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import { StreamingResampler } from '../../core/audio/resample.ts';
 import { SPEAKER_ROLES } from '../../core/events/schema.ts';
-import type { OpenCall } from './calls.ts';
-import { AudioFormatError, CODECS, decodeFrames } from './codec.ts';
+import { AudioFormatError, CODECS } from './codec.ts';
+import { InterleavedIngest } from './interleaved.ts';
 import { BoundedSender } from './send-queue.ts';
 import { CLOSE, type GatewayContext, ProtocolError, parseJson, type SessionHandler } from './session.ts';
 import { admissionError } from './twilio.ts';
@@ -36,15 +35,12 @@ export const nativeMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stop') }),
 ]);
 export type NativeMessage = z.infer<typeof nativeMessage>;
-type Start = Extract<NativeMessage, { type: 'start' }>;
 const TYPES = new Set(['start', 'stop']);
 /** How long after `stop` the server waits for the summary before closing anyway. */
 const SUMMARY_WAIT_MS = 15_000;
 
 export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandler {
-  let call: OpenCall | undefined;
-  let start: Start | undefined;
-  let resamplers: StreamingResampler[] = [];
+  let ingest: InterleavedIngest | undefined;
   let unsubscribe: (() => void) | undefined;
   const out = new BoundedSender(ws, {
     maxQueued: ctx.limits.maxQueuedMessages,
@@ -52,21 +48,16 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
     onDrop: () => ctx.metrics?.watcherDropped.inc(),
   });
 
-  const deliver = (channel: number, samples: Float32Array) => {
-    const speaker = start!.channels[channel]!;
-    const r = resamplers[channel];
-    call!.audio(speaker, r ? r.push(samples) : samples);
-  };
-
   const handlers: { [K in NativeMessage['type']]: (m: Extract<NativeMessage, { type: K }>) => void } = {
     start: (m) => {
-      if (call) throw new ProtocolError(CLOSE.invalidPayload, 'duplicate-start', 'call already started');
+      if (ingest) throw new ProtocolError(CLOSE.invalidPayload, 'duplicate-start', 'call already started');
       if (m.codec !== 'pcm16' && m.sampleRate !== 8000)
         throw new ProtocolError(
           CLOSE.unsupported,
           'unsupported-codec',
           `${m.codec} is defined at 8000 Hz only`,
         );
+      let call: ReturnType<GatewayContext['calls']['start']>;
       try {
         call = ctx.calls.start(
           { callId: m.callId, tenantId: m.tenant, agentId: m.agent ?? null, queue: m.queue ?? null },
@@ -75,9 +66,7 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
       } catch (err) {
         throw admissionError(err);
       }
-      start = m;
-      resamplers =
-        m.sampleRate === 8000 ? [] : m.channels.map(() => new StreamingResampler(m.sampleRate, 8000));
+      ingest = new InterleavedIngest(call, m.codec, m.sampleRate, m.channels, m.framing);
       unsubscribe = ctx.hub.subscribeCall(m.callId, {
         send: (message, event) => {
           out.send(message);
@@ -87,20 +76,10 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
       ws.send(JSON.stringify({ type: 'started', callId: m.callId }));
     },
     stop: () => {
-      if (!call) throw new ProtocolError(CLOSE.unknownCall, 'unknown-call', 'stop before start');
-      finish();
+      if (!ingest) throw new ProtocolError(CLOSE.unknownCall, 'unknown-call', 'stop before start');
+      ingest.finish();
       setTimeout(() => ws.close(CLOSE.normal, 'summary timeout'), SUMMARY_WAIT_MS).unref();
     },
-  };
-
-  const finish = () => {
-    if (!call) return;
-    resamplers.forEach((r, c) => {
-      const tail = r.flush();
-      if (tail.length > 0) deliver(c, tail);
-    });
-    resamplers = [];
-    call.end();
   };
 
   return {
@@ -126,24 +105,9 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
       (handlers[parsed.data.type] as (m: NativeMessage) => void)(parsed.data);
     },
     onBinary(bytes) {
-      if (!call || !start)
-        throw new ProtocolError(CLOSE.unknownCall, 'audio-before-start', 'audio before start');
+      if (!ingest) throw new ProtocolError(CLOSE.unknownCall, 'audio-before-start', 'audio before start');
       try {
-        if (start.framing === 'tagged') {
-          const channel = bytes[0];
-          if (channel === undefined || channel >= start.channels.length)
-            throw new ProtocolError(
-              CLOSE.invalidPayload,
-              'bad-channel',
-              `channel tag ${channel} is not in 0..${start.channels.length - 1}`,
-            );
-          deliver(channel, decodeFrames(bytes.subarray(1), start.codec, 1)[0]!);
-        } else {
-          const channels = decodeFrames(bytes, start.codec, start.channels.length);
-          channels.forEach((samples, c) => {
-            deliver(c, samples);
-          });
-        }
+        ingest.push(bytes);
       } catch (err) {
         if (err instanceof AudioFormatError)
           throw new ProtocolError(CLOSE.invalidPayload, 'bad-frame', err.message);
@@ -151,7 +115,7 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
       }
     },
     onClose() {
-      finish();
+      ingest?.finish();
       unsubscribe?.();
     },
   };

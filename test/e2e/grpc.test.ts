@@ -1,0 +1,145 @@
+// gRPC StreamCall / WatchCall / WatchAlerts through a real HTTP/2 connection.
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import { loadModel } from '../../core/model/model.ts';
+import { ManualClock } from '../../core/streaming/clock.ts';
+import { streamingConfig } from '../../core/streaming/config.ts';
+import { concat, silence, voiced } from '../../core/streaming/synthetic.ts';
+import type { App } from '../../services/app/app.ts';
+import { voicePulseService } from '../../services/gateway/grpc.ts';
+import { toPcm16 } from '../../services/gateway/twilio-client.ts';
+import { ScoringEngine } from '../../services/worker/engine.ts';
+import { DEFAULT_POLICY } from '../../services/worker/policy.ts';
+import { modelScorer } from '../../services/worker/scorer.ts';
+import { TOKEN, tempModelDir, testApp } from './support.ts';
+
+const model = tempModelDir();
+let app: App;
+interface VoicePulseClient extends grpc.Client {
+  streamCall(m: grpc.Metadata): grpc.ClientDuplexStream<unknown, Ev>;
+  watchCall(req: object, m: grpc.Metadata): grpc.ClientReadableStream<Ev>;
+  watchAlerts(req: object, m: grpc.Metadata): grpc.ClientReadableStream<Ev>;
+}
+let client: VoicePulseClient;
+beforeAll(async () => {
+  app = await testApp(model.dir, { grpcPort: 0 });
+  const Client = voicePulseService();
+  client = new Client(app.urls.grpc!, grpc.credentials.createInsecure()) as unknown as VoicePulseClient;
+});
+afterAll(async () => {
+  client.close();
+  await app.stop();
+  model.remove();
+});
+
+const auth = (token = TOKEN) => {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Bearer ${token}`);
+  return m;
+};
+
+interface Ev {
+  envelope: { callId: string };
+  body: string;
+  score?: { speaker: string; windowStartMs: number; windowEndMs: number; probs: Record<string, number> };
+  callSummary?: { json: string };
+}
+
+function streamCall(metadata: grpc.Metadata) {
+  const stream = client.streamCall(metadata);
+  const events: Ev[] = [];
+  const done = new Promise<grpc.StatusObject | null>((resolve) => {
+    stream.on('data', (e: Ev) => events.push(e));
+    stream.on('end', () => resolve(null));
+    stream.on('error', (err: grpc.ServiceError) => resolve(err));
+  });
+  return { stream, events, done };
+}
+
+const start = (callId: string, over: object = {}) => ({
+  start: {
+    callId,
+    tenant: 'g',
+    agent: 'a',
+    queue: 'q',
+    codec: 'CODEC_PCM16',
+    sampleRate: 8000,
+    channels: ['SPEAKER_CUSTOMER'],
+    ...over,
+  },
+});
+
+describe('gRPC', () => {
+  it('StreamCall returns the offline window scores; WatchCall sees the same call', async () => {
+    const audio = concat(voiced(3000, { f0: 170 }), silence(1000), voiced(2500, { seed: 4 }));
+    const watch = client.watchCall({ callId: 'g1' }, auth());
+    const watched: Ev[] = [];
+    watch.on('data', (e: Ev) => watched.push(e));
+    watch.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    const { stream, events, done } = streamCall(auth());
+    stream.write(start('g1'));
+    const pcm = toPcm16(audio);
+    for (let o = 0; o < pcm.length; o += 1234)
+      stream.write({ chunk: { audio: Buffer.from(pcm.slice(o, o + 1234).buffer) } });
+    stream.write({ stop: {} });
+    stream.end();
+    expect(await done).toBeNull();
+    const offline: VoicePulseEvent[] = [];
+    const engine = new ScoringEngine({
+      scorer: modelScorer(loadModel(model.dir)),
+      config: streamingConfig(),
+      clock: new ManualClock(0),
+      emit: (o) => offline.push(...o.map((x) => x.event)),
+    });
+    engine.startCall({ callId: 'g1', tenantId: 'g', agentId: 'a', queue: 'q' }, DEFAULT_POLICY);
+    engine.pushAudio(
+      'g1',
+      'customer',
+      Float32Array.from(pcm, (v) => v / 32768),
+      0,
+    );
+    engine.endCall('g1', 0);
+    engine.drain();
+    const live = events
+      .filter((e) => e.body === 'score')
+      .map((e) => [e.score!.windowStartMs, e.score!.windowEndMs, e.score!.probs]);
+    const ref = offline.flatMap((e) =>
+      e.type === 'score' ? [[e.windowStartMs, e.windowEndMs, e.probs]] : [],
+    );
+    expect(ref.length).toBe(5);
+    expect(live).toEqual(ref);
+    expect(JSON.parse(events.at(-1)!.callSummary!.json).type).toBe('call_summary');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(watched.filter((e) => e.body === 'score').length).toBe(5);
+    watch.cancel();
+  });
+
+  it('refuses a wrong token, a bad codec, audio before start and a duplicate call', async () => {
+    const bad = streamCall(auth('wrong'));
+    bad.stream.write(start('g2'));
+    expect((await bad.done)?.code).toBe(grpc.status.UNAUTHENTICATED);
+    const codec = streamCall(auth());
+    codec.stream.write(start('g3', { codec: 'CODEC_UNSPECIFIED' }));
+    expect((await codec.done)?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    const early = streamCall(auth());
+    early.stream.write({ chunk: { audio: Buffer.alloc(320) } });
+    expect((await early.done)?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    const frame = streamCall(auth());
+    frame.stream.write(start('g4'));
+    frame.stream.write({ chunk: { audio: Buffer.alloc(321) } });
+    expect((await frame.done)?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    const first = streamCall(auth());
+    first.stream.write(start('g5'));
+    await new Promise((r) => setTimeout(r, 100));
+    const dup = streamCall(auth());
+    dup.stream.write(start('g5'));
+    expect((await dup.done)?.code).toBe(grpc.status.ALREADY_EXISTS);
+    first.stream.end();
+    await first.done;
+    const watchNoTenant = client.watchAlerts({}, auth());
+    const err = await new Promise<grpc.ServiceError>((r) => watchNoTenant.on('error', r));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
