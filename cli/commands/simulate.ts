@@ -29,10 +29,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--ramp-ms <ms>', 'spread call starts over this long', intOption('--ramp-ms'), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: SimulateOptions) => {
-      if (o.protocol !== 'twilio' && o.protocol !== 'native')
-        throw new CliError(
-          `--protocol must be twilio or native (gRPC is not implemented), got '${o.protocol}'`,
-        );
+      if (o.protocol !== 'twilio' && o.protocol !== 'native' && o.protocol !== 'grpc')
+        throw new CliError(`--protocol must be twilio, native or grpc, got '${o.protocol}'`);
       if (!(o.speed > 0)) throw new CliError('--speed must be positive');
       const token = o.token ?? process.env.VOICEPULSE_TOKEN;
       if (!token) throw new CliError('give --token or set VOICEPULSE_TOKEN');
