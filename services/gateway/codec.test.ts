@@ -17,7 +17,7 @@ describe('decodeFrames', () => {
       ['alaw', encodeAlaw],
     ] as const) {
       const [x] = decodeFrames(enc(pcm), codec, 1);
-      x!.forEach((v, i) => expect(Math.abs(v * 32768 - pcm[i]!)).toBeLessThanOrEqual(1024));
+      for (const [i, v] of x!.entries()) expect(Math.abs(v * 32768 - pcm[i]!)).toBeLessThanOrEqual(1024);
     }
   });
 
