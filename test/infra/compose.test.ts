@@ -10,7 +10,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { registerServeCommand } from '../../cli/commands/serve.ts';
 import { CLICKHOUSE, PROMETHEUS } from '../../dashboards/datasources.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
-import { DEFAULT_PORT } from '../../services/app/config.ts';
+import { DEFAULT_PORT, serveConfig } from '../../services/app/config.ts';
 import { WS_PATHS } from '../../services/gateway/server.ts';
 import { pipelineConfig } from '../../services/sink/pipeline.ts';
 import { WALLBOARD_PATH } from '../../services/wallboard/wallboard.ts';
@@ -124,6 +124,10 @@ describe('docker-compose.yml', () => {
     const port = Number(args[args.indexOf('--port') + 1] ?? DEFAULT_PORT);
     expect(port).toBe(DEFAULT_PORT);
     expect(live.ports).toContain(`127.0.0.1:${port}:${port}`);
+    // gRPC: the port serve would pick by default, said explicitly and published.
+    const grpc = Number(args[args.indexOf('--grpc-port') + 1]);
+    expect(grpc).toBe(serveConfig({ port }, {}).grpcPort);
+    expect(live.ports).toContain(`127.0.0.1:${grpc}:${grpc}`);
     expect(healthText(live)).toContain(`http://127.0.0.1:${port}/healthz`);
     expect(read('services/app/app.ts')).toContain("path === '/healthz'");
     const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
@@ -235,6 +239,8 @@ describe('deploy/k8s', () => {
     expect(live.args).toEqual(compose.services.voicepulse?.command);
     const port = live.ports.find((p: { name: string }) => p.name === 'http');
     expect(port.containerPort).toBe(DEFAULT_PORT);
+    const grpc = live.ports.find((p: { name: string }) => p.name === 'grpc');
+    expect(grpc.containerPort).toBe(serveConfig({ port: DEFAULT_PORT }, {}).grpcPort);
     for (const probe of [live.readinessProbe, live.livenessProbe]) {
       expect(probe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     }
@@ -284,7 +290,13 @@ describe('deploy/k8s', () => {
     const service = ofKind('Service')[0] as K8sObject;
     const live = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
     expect(service.spec.selector).toEqual(live.spec.template.metadata.labels);
-    const served = [...WS_PATHS, '/api', WALLBOARD_PATH.replace(/\/$/, '')];
+    const grpcService = /^package ([\w.]+);[\s\S]*?^service (\w+)/m.exec(read('proto/voicepulse.proto'));
+    const served = [
+      ...WS_PATHS,
+      '/api',
+      WALLBOARD_PATH.replace(/\/$/, ''),
+      `/${grpcService?.[1]}.${grpcService?.[2]}`,
+    ];
     const ingresses = ofKind('Ingress') as (K8sObject & {
       metadata: { annotations?: Record<string, string> };
     })[];

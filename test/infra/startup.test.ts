@@ -100,7 +100,9 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
 
   it('voicepulse: `serve` comes up healthy with the wallboard, then stops on SIGTERM', async () => {
     const service = compose.services.voicepulse as ComposeService;
-    const args = service.command.map((a, i, all) => (all[i - 1] === '--port' ? String(port) : a));
+    // This machine's ports instead of the container's (8080/8081 may be taken here).
+    const local: Record<string, string> = { '--port': String(port), '--grpc-port': String(port + 1) };
+    const args = service.command.map((a, i, all) => local[all[i - 1] ?? ''] ?? a);
     const s = start(['node', 'bin/voicepulse.js', ...args], envOf(service));
     started.push(s);
     const healthy = async () =>
