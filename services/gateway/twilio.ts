@@ -9,7 +9,11 @@ import { decodeFrames } from './codec.ts';
 import { Reorderer } from './reorder.ts';
 import { CLOSE, type GatewayContext, ProtocolError, parseJson, type SessionHandler } from './session.ts';
 
-const numeric = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
+// Twilio sends numbers as decimal strings.
+const numeric = z
+  .string()
+  .regex(/^\d{1,15}$/)
+  .transform(Number);
 const id = z.string().min(1).max(128);
 
 const twilioMessage = z.discriminatedUnion('event', [
@@ -39,7 +43,7 @@ const twilioMessage = z.discriminatedUnion('event', [
       track: z.enum(['inbound', 'outbound']),
       chunk: numeric,
       timestamp: numeric,
-      payload: z.string(),
+      payload: z.base64().min(1),
     }),
   }),
   z.object({ event: z.literal('mark'), streamSid: id, mark: z.object({ name: z.string() }) }),
@@ -48,7 +52,6 @@ const twilioMessage = z.discriminatedUnion('event', [
 ]);
 type TwilioMessage = z.infer<typeof twilioMessage>;
 const EVENTS = new Set(['connected', 'start', 'media', 'mark', 'dtmf', 'stop']);
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const TRACK_SPEAKER: Record<'inbound' | 'outbound', SpeakerRole> = { inbound: 'customer', outbound: 'agent' };
 
@@ -98,8 +101,6 @@ export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }
       if (m.streamSid !== streamSid)
         throw new ProtocolError(CLOSE.unknownCall, 'unknown-stream', `unknown streamSid ${m.streamSid}`);
       const { track, chunk, timestamp, payload } = m.media;
-      if (payload.length === 0 || !BASE64.test(payload))
-        throw new ProtocolError(CLOSE.invalidPayload, 'bad-base64', 'media payload is not valid base64');
       const samples = decodeFrames(Buffer.from(payload, 'base64'), 'mulaw', 1)[0]!;
       reorder[track] ??= new Reorderer(8000, 1);
       const r = reorder[track];
@@ -120,12 +121,17 @@ export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }
       if (typeof event !== 'string' || !EVENTS.has(event))
         throw new ProtocolError(CLOSE.unsupported, 'unknown-event', `unknown event ${JSON.stringify(event)}`);
       const parsed = twilioMessage.safeParse(raw);
-      if (!parsed.success)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.join('.');
+        if (where === 'media.payload')
+          throw new ProtocolError(CLOSE.invalidPayload, 'bad-base64', 'media payload is not valid base64');
         throw new ProtocolError(
           CLOSE.invalidPayload,
           'invalid-message',
-          `invalid ${event} message: ${parsed.error.issues[0]?.message}`,
+          `invalid ${event} message: ${where}: ${issue?.message}`,
         );
+      }
       (handlers[parsed.data.event] as (m: TwilioMessage) => void)(parsed.data);
     },
     onBinary() {
