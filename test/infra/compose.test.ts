@@ -184,6 +184,13 @@ describe('Grafana provisioning', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['clickhouse', 'prometheus']));
   });
 
+  it("runs a Grafana that knows the generated dashboards' schema version", () => {
+    // Grafana migrates older dashboards forward, never newer ones back; 12.3 knows schema 42.
+    const versions = Object.values(DASHBOARDS).map((build) => build().schemaVersion);
+    expect(new Set(versions)).toEqual(new Set([42]));
+    expect(compose.services.grafana?.image).toBe('grafana/grafana:12.3.0');
+  });
+
   it('loads the generated dashboards from where compose mounts them', () => {
     const grafana = compose.services.grafana as ComposeService;
     const mounts = (grafana.volumes ?? []).map(volumeParts);
