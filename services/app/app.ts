@@ -25,7 +25,10 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise
 export interface AppOptions {
   port: number;
   host: string;
+  /** The operator token (any tenant). */
   token: string;
+  /** Per-tenant tokens: tenant id → token, each limited to its tenant. */
+  tenantTokens?: Readonly<Record<string, string>>;
   modelDir: string;
   /** Scoring threads (0 = score on the main thread). */
   threads: number;
@@ -135,7 +138,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     o.streaming.sampleRate,
     metrics,
   );
-  const gatewayContext = { calls, hub, token: o.token, limits: o.limits, log, metrics };
+  const auth = { operatorToken: o.token, tenantTokens: o.tenantTokens ?? {} };
+  const gatewayContext = { calls, hub, auth, limits: o.limits, log, metrics };
   const gateway = createGateway(gatewayContext);
 
   const server: Server = createServer((req, res) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { COMMITTED_MODEL_DIR } from '../../core/model/model.ts';
 import { DEFAULT_STREAMING, type StreamingConfig } from '../../core/streaming/config.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from '../gateway/session.ts';
+import { AuthConfigError, parseTenantTokens } from '../query/auth.ts';
 import { type TenantPolicies, tenantPoliciesSchema } from '../worker/policy.ts';
 
 export const DEFAULT_PORT = 8080;
@@ -28,6 +29,8 @@ export interface ServeConfig {
   /** The bearer token; generated (and printed) when VOICEPULSE_TOKEN is unset. */
   token: string;
   tokenGenerated: boolean;
+  /** VOICEPULSE_TENANT_TOKENS: tenant id → token limited to that tenant. */
+  tenantTokens: Record<string, string>;
   threads: number;
   modelDir: string;
   policies: TenantPolicies;
@@ -66,6 +69,13 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     policies = parsed.data;
   }
   const token = env.VOICEPULSE_TOKEN;
+  let tenantTokens: Record<string, string> = {};
+  try {
+    if (env.VOICEPULSE_TENANT_TOKENS) tenantTokens = parseTenantTokens(env.VOICEPULSE_TENANT_TOKENS);
+  } catch (err) {
+    if (err instanceof AuthConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   const port = flags.port ?? int(env.VOICEPULSE_PORT, 'VOICEPULSE_PORT') ?? DEFAULT_PORT;
   return {
     port,
@@ -74,6 +84,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     host: flags.host ?? env.VOICEPULSE_HOST ?? '0.0.0.0',
     token: token || randomBytes(18).toString('base64url'),
     tokenGenerated: !token,
+    tenantTokens,
     threads:
       flags.threads ??
       int(env.VOICEPULSE_THREADS, 'VOICEPULSE_THREADS') ??

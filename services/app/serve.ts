@@ -54,6 +54,7 @@ export async function runServe(
     grpcPort: config.grpcPort,
     host: config.host,
     token: config.token,
+    tenantTokens: config.tenantTokens,
     modelDir: config.modelDir,
     threads: config.threads,
     streaming: config.streaming,

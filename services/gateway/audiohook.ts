@@ -7,6 +7,7 @@
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { SpeakerRole } from '../../core/events/schema.ts';
+import type { Principal } from './auth.ts';
 import type { OpenCall } from './calls.ts';
 import { AudioFormatError, type Codec, decodeFrames } from './codec.ts';
 import { CLOSE, type GatewayContext, ProtocolError, parseJson, type SessionHandler } from './session.ts';
@@ -74,7 +75,7 @@ function seconds(d: string): number {
   return Number(d.slice(2, -1));
 }
 
-export function audiohookSession(ctx: GatewayContext, ws: WebSocket): SessionHandler {
+export function audiohookSession(ctx: GatewayContext, ws: WebSocket, principal: Principal): SessionHandler {
   let call: OpenCall | undefined;
   let sessionId = '';
   let serverSeq = 0;
@@ -116,6 +117,7 @@ export function audiohookSession(ctx: GatewayContext, ws: WebSocket): SessionHan
             queue: str(cfg.queue),
           },
           'audiohook',
+          principal,
         );
       } catch (err) {
         throw admissionError(err);

@@ -4,11 +4,12 @@ import type { SpeakerRole } from '../../core/events/schema.ts';
 import type { ScoringBackend } from '../worker/backend.ts';
 import type { CallMeta } from '../worker/call.ts';
 import { policyFor, type TenantPolicies } from '../worker/policy.ts';
+import { mayAccessTenant, type Principal } from './auth.ts';
 import type { LiveMetrics } from './metrics.ts';
 
 export class CallAdmissionError extends Error {
   constructor(
-    readonly reason: 'limit' | 'duplicate',
+    readonly reason: 'limit' | 'duplicate' | 'forbidden',
     message: string,
   ) {
     super(message);
@@ -46,7 +47,10 @@ export class CallRegistry {
     return this.open.has(callId);
   }
 
-  start(meta: CallMeta, protocol: string): OpenCall {
+  /** Opens a call for `principal`, which must be allowed to stream the call's tenant. */
+  start(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
+    if (!mayAccessTenant(principal, meta.tenantId))
+      throw new CallAdmissionError('forbidden', `this token may not stream calls of tenant ${meta.tenantId}`);
     if (this.open.has(meta.callId))
       throw new CallAdmissionError('duplicate', `call ${meta.callId} is already streaming`);
     if (this.open.size >= this.maxCalls)

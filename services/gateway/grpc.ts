@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { SpeakerRole, VoicePulseEvent } from '../../core/events/schema.ts';
-import { tokenMatches } from './auth.ts';
+import { mayAccessTenant, type Principal, principalOf } from './auth.ts';
 import { CallAdmissionError } from './calls.ts';
 import { AudioFormatError, type Codec } from './codec.ts';
 import type { EventSink } from './hub.ts';
@@ -89,6 +89,12 @@ export function toProtoEvent(e: VoicePulseEvent): Record<string, unknown> {
   return { envelope, callSummary: { json: JSON.stringify(e) } };
 }
 
+const ADMISSION_STATUS: Record<CallAdmissionError['reason'], grpc.status> = {
+  limit: grpc.status.RESOURCE_EXHAUSTED,
+  duplicate: grpc.status.ALREADY_EXISTS,
+  forbidden: grpc.status.PERMISSION_DENIED,
+};
+
 class GrpcError extends Error {
   constructor(
     readonly code: grpc.status,
@@ -98,10 +104,11 @@ class GrpcError extends Error {
   }
 }
 
-function authorize(ctx: GatewayContext, metadata: grpc.Metadata): void {
+function authorize(ctx: GatewayContext, metadata: grpc.Metadata): Principal {
   const header = String(metadata.get('authorization')[0] ?? '');
-  if (!(header.startsWith('Bearer ') && tokenMatches(header.slice(7).trim(), ctx.token)))
-    throw new GrpcError(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token');
+  const who = header.startsWith('Bearer ') ? principalOf(ctx.auth, header.slice(7).trim()) : undefined;
+  if (!who) throw new GrpcError(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token');
+  return who;
 }
 
 function fail(
@@ -155,8 +162,9 @@ function streamCall(ctx: GatewayContext, call: grpc.ServerDuplexStream<StreamCal
       fail(call, err);
     }
   };
+  let principal: Principal;
   try {
-    authorize(ctx, call.metadata);
+    principal = authorize(ctx, call.metadata);
   } catch (err) {
     stop(err);
     return;
@@ -191,6 +199,7 @@ function streamCall(ctx: GatewayContext, call: grpc.ServerDuplexStream<StreamCal
         const open = ctx.calls.start(
           { callId: s.callId, tenantId: s.tenant, agentId: s.agent || null, queue: s.queue || null },
           'grpc',
+          principal,
         );
         try {
           ingest = new InterleavedIngest(open, codec, s.sampleRate, speakers as SpeakerRole[], 'interleaved');
@@ -218,12 +227,7 @@ function streamCall(ctx: GatewayContext, call: grpc.ServerDuplexStream<StreamCal
     } catch (err) {
       if (err instanceof AudioFormatError) stop(new GrpcError(grpc.status.INVALID_ARGUMENT, err.message));
       else if (err instanceof CallAdmissionError)
-        stop(
-          new GrpcError(
-            err.reason === 'limit' ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.ALREADY_EXISTS,
-            err.message,
-          ),
-        );
+        stop(new GrpcError(ADMISSION_STATUS[err.reason], err.message));
       else stop(err);
     }
   });
@@ -243,11 +247,13 @@ function watch(
   kind: 'alerts' | 'call',
 ): void {
   try {
-    authorize(ctx, call.metadata);
+    const principal = authorize(ctx, call.metadata);
     const r = call.request;
     let unsubscribe: () => void;
     if (kind === 'alerts') {
       if (!r.tenant) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'tenant is required');
+      if (!mayAccessTenant(principal, r.tenant))
+        throw new GrpcError(grpc.status.PERMISSION_DENIED, `this token may not watch tenant ${r.tenant}`);
       unsubscribe = ctx.hub.subscribeTenant(
         r.tenant,
         streamSink(
@@ -259,7 +265,10 @@ function watch(
       );
     } else {
       if (!r.callId) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'callId is required');
-      unsubscribe = ctx.hub.subscribeCall(r.callId, streamSink(ctx, call));
+      unsubscribe = ctx.hub.subscribeCall(
+        r.callId,
+        streamSink(ctx, call, (e) => mayAccessTenant(principal, e.tenantId)),
+      );
     }
     call.on('cancelled', unsubscribe);
     call.on('close', unsubscribe);

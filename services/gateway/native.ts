@@ -9,6 +9,7 @@
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { SPEAKER_ROLES } from '../../core/events/schema.ts';
+import type { Principal } from './auth.ts';
 import { AudioFormatError, CODECS } from './codec.ts';
 import { InterleavedIngest } from './interleaved.ts';
 import { BoundedSender } from './send-queue.ts';
@@ -39,7 +40,7 @@ const TYPES = new Set(['start', 'stop']);
 /** How long after `stop` the server waits for the summary before closing anyway. */
 const SUMMARY_WAIT_MS = 15_000;
 
-export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandler {
+export function nativeSession(ctx: GatewayContext, ws: WebSocket, principal: Principal): SessionHandler {
   let ingest: InterleavedIngest | undefined;
   let unsubscribe: (() => void) | undefined;
   const out = new BoundedSender(ws, {
@@ -62,6 +63,7 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket): SessionHandle
         call = ctx.calls.start(
           { callId: m.callId, tenantId: m.tenant, agentId: m.agent ?? null, queue: m.queue ?? null },
           'native',
+          principal,
         );
       } catch (err) {
         throw admissionError(err);

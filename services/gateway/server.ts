@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { audiohookSession } from './audiohook.ts';
-import { requestToken, tokenMatches } from './auth.ts';
+import { type Principal, principalOf, requestToken } from './auth.ts';
 import { nativeSession } from './native.ts';
 import { CLOSE, type GatewayContext, ProtocolError, runSession, type SessionHandler } from './session.ts';
 import { twilioSession } from './twilio.ts';
@@ -24,17 +24,18 @@ export interface Gateway {
 export function createGateway(ctx: GatewayContext): Gateway {
   const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.limits.maxFrameBytes });
 
-  const sessionFor = (path: string, ws: WebSocket, url: URL, authorized: boolean): SessionHandler => {
-    switch (path) {
-      case '/twilio':
-        return twilioSession(ctx, { authorized });
-      case '/audiohook':
-        return audiohookSession(ctx, ws);
-      case '/stream':
-        return nativeSession(ctx, ws);
-      default:
-        return watchSession(ctx, ws, url);
-    }
+  const sessionFor = (
+    path: string,
+    ws: WebSocket,
+    url: URL,
+    principal: Principal | undefined,
+  ): SessionHandler => {
+    if (path === '/twilio') return twilioSession(ctx, principal);
+    // Every other path was refused at the upgrade without a principal.
+    const who = principal!;
+    if (path === '/audiohook') return audiohookSession(ctx, ws, who);
+    if (path === '/stream') return nativeSession(ctx, ws, who);
+    return watchSession(ctx, ws, url, who);
   };
 
   return {
@@ -42,11 +43,8 @@ export function createGateway(ctx: GatewayContext): Gateway {
       const url = new URL(req.url ?? '/', 'http://gateway');
       const path = url.pathname;
       if (!(WS_PATHS as readonly string[]).includes(path)) return false;
-      const apiKey = req.headers['x-api-key'];
-      const authorized =
-        tokenMatches(requestToken(req, url), ctx.token) ||
-        (typeof apiKey === 'string' && tokenMatches(apiKey, ctx.token));
-      if (!authorized && path !== '/twilio') {
+      const principal = principalOf(ctx.auth, requestToken(req, url));
+      if (!principal && path !== '/twilio') {
         ctx.metrics?.rejected.inc({ path, reason: 'unauthorized' });
         socket.end(
           'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmissing or wrong token\n',
@@ -57,7 +55,7 @@ export function createGateway(ctx: GatewayContext): Gateway {
         ctx.metrics?.connections.inc({ path });
         let handler: SessionHandler;
         try {
-          handler = sessionFor(path, ws, url, authorized);
+          handler = sessionFor(path, ws, url, principal);
         } catch (err) {
           const e =
             err instanceof ProtocolError ? err : new ProtocolError(1011, 'internal-error', String(err));

@@ -3,7 +3,7 @@
 // the caller (customer), outbound the agent side. Chunks are reordered per track by chunk number.
 import { z } from 'zod';
 import type { SpeakerRole } from '../../core/events/schema.ts';
-import { tokenMatches } from './auth.ts';
+import { type Principal, principalOf } from './auth.ts';
 import { CallAdmissionError, type OpenCall } from './calls.ts';
 import { decodeFrames } from './codec.ts';
 import { Reorderer } from './reorder.ts';
@@ -55,7 +55,8 @@ const EVENTS = new Set(['connected', 'start', 'media', 'mark', 'dtmf', 'stop']);
 
 const TRACK_SPEAKER: Record<'inbound' | 'outbound', SpeakerRole> = { inbound: 'customer', outbound: 'agent' };
 
-export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }): SessionHandler {
+/** `principal` is undefined when the upgrade carried no token: the `start` message's `token` parameter must then. */
+export function twilioSession(ctx: GatewayContext, principal: Principal | undefined): SessionHandler {
   let call: OpenCall | undefined;
   let streamSid: string | undefined;
   const reorder: Partial<Record<'inbound' | 'outbound', Reorderer>> = {};
@@ -72,8 +73,8 @@ export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }
     start: (m) => {
       if (call) throw new ProtocolError(CLOSE.invalidPayload, 'duplicate-start', 'stream already started');
       const p = m.start.customParameters;
-      if (!opts.authorized && !tokenMatches(p.token, ctx.token))
-        throw new ProtocolError(CLOSE.policy, 'unauthorized', 'missing or wrong token');
+      const who = principal ?? principalOf(ctx.auth, p.token);
+      if (!who) throw new ProtocolError(CLOSE.policy, 'unauthorized', 'missing or wrong token');
       const f = m.start.mediaFormat;
       if (f.encoding !== 'audio/x-mulaw' || f.sampleRate !== 8000 || f.channels !== 1)
         throw new ProtocolError(
@@ -91,6 +92,7 @@ export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }
             queue: p.queue || null,
           },
           'twilio',
+          who,
         );
       } catch (err) {
         throw admissionError(err);
@@ -148,9 +150,10 @@ export function twilioSession(ctx: GatewayContext, opts: { authorized: boolean }
 }
 
 export function admissionError(err: unknown): ProtocolError {
-  if (err instanceof CallAdmissionError)
-    return err.reason === 'limit'
-      ? new ProtocolError(CLOSE.tryAgainLater, 'call-limit', err.message)
-      : new ProtocolError(CLOSE.duplicateCall, 'duplicate-call', err.message);
+  if (err instanceof CallAdmissionError) {
+    if (err.reason === 'limit') return new ProtocolError(CLOSE.tryAgainLater, 'call-limit', err.message);
+    if (err.reason === 'forbidden') return new ProtocolError(CLOSE.policy, 'tenant-forbidden', err.message);
+    return new ProtocolError(CLOSE.duplicateCall, 'duplicate-call', err.message);
+  }
   return err as ProtocolError;
 }

@@ -1,12 +1,19 @@
 // /watch?callId=ID or /watch?tenant=T: pushes that call's (or tenant's) events as JSON text messages
 // through a bounded drop-oldest queue, so a slow supervisor desktop cannot grow server memory.
 import type { WebSocket } from 'ws';
+import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import { mayAccessTenant, type Principal } from './auth.ts';
 import { BoundedSender } from './send-queue.ts';
 import { CLOSE, type GatewayContext, ProtocolError, type SessionHandler } from './session.ts';
 
 const ID = /^[\w.:@-]{1,128}$/;
 
-export function watchSession(ctx: GatewayContext, ws: WebSocket, url: URL): SessionHandler {
+export function watchSession(
+  ctx: GatewayContext,
+  ws: WebSocket,
+  url: URL,
+  principal: Principal,
+): SessionHandler {
   const callId = url.searchParams.get('callId');
   const tenant = url.searchParams.get('tenant');
   if ((callId === null) === (tenant === null) || !ID.test(callId ?? tenant ?? ''))
@@ -16,7 +23,15 @@ export function watchSession(ctx: GatewayContext, ws: WebSocket, url: URL): Sess
     highWaterBytes: ctx.limits.highWaterBytes,
     onDrop: () => ctx.metrics?.watcherDropped.inc(),
   });
-  const unsubscribe = callId ? ctx.hub.subscribeCall(callId, out) : ctx.hub.subscribeTenant(tenant!, out);
+  if (tenant !== null && !mayAccessTenant(principal, tenant))
+    throw new ProtocolError(CLOSE.policy, 'tenant-forbidden', `this token may not watch tenant ${tenant}`);
+  // A tenant token watching a call id sees that call's events only if the call is its tenant's.
+  const sink = {
+    send: (message: string, event: VoicePulseEvent) => {
+      if (mayAccessTenant(principal, event.tenantId)) out.send(message);
+    },
+  };
+  const unsubscribe = callId ? ctx.hub.subscribeCall(callId, sink) : ctx.hub.subscribeTenant(tenant!, sink);
   return {
     idleTimeout: false,
     onText() {

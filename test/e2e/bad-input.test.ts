@@ -8,11 +8,13 @@ import { DEFAULT_LIMITS } from '../../services/gateway/session.ts';
 import { mediaMessages, startMessage, stopMessage } from '../../services/gateway/twilio-client.ts';
 import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from './support.ts';
 
+const ACME_TOKEN = 'acme-token-0123456789';
 const model = tempModelDir();
 let app: App;
 beforeAll(async () => {
   app = await testApp(model.dir, {
     limits: { ...DEFAULT_LIMITS, maxFrameBytes: 4096, maxConcurrentCalls: 3, idleTimeoutMs: 1500 },
+    tenantTokens: { acme: ACME_TOKEN },
   });
 });
 afterAll(async () => {
@@ -36,6 +38,39 @@ async function expectClose(c: Client, messages: Array<string | Uint8Array>, code
   expect(error.type === 'error' || error.type === 'disconnect').toBe(true);
   return error;
 }
+
+describe('per-tenant tokens', () => {
+  it('stream and watch only their own tenant', async () => {
+    const acme = { authorization: `Bearer ${ACME_TOKEN}` };
+    const start = {
+      type: 'start',
+      callId: 'tenant-1',
+      codec: 'pcm16',
+      sampleRate: 8000,
+      channels: ['customer'],
+    };
+    await expectClose(
+      connect(app.urls.stream!, acme),
+      [JSON.stringify({ ...start, tenant: 'globex' })],
+      1008,
+      'tenant-forbidden',
+    );
+    const other = connect(`${app.urls.watch}?tenant=globex`, acme);
+    expect(await other.closed).toEqual({ code: 1008, reason: 'tenant-forbidden' });
+    await expectClose(
+      connect(app.urls.twilio!, {}),
+      [startMessage({ ...twilioCall('t1'), params: { tenant: 'globex', token: ACME_TOKEN } })],
+      1008,
+      'tenant-forbidden',
+    );
+    const own = connect(app.urls.stream!, acme);
+    await own.opened;
+    own.ws.send(JSON.stringify({ ...start, tenant: 'acme' }));
+    await own.waitFor((m) => (m as { type: string }).type === 'started');
+    own.ws.send(JSON.stringify({ type: 'stop' }));
+    expect((await own.closed).code).toBe(1000);
+  });
+});
 
 describe('bad input', () => {
   it('is refused with a clear code while a healthy call carries on', async () => {
