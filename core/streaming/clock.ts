@@ -15,7 +15,4 @@ export class ManualClock implements Clock {
   advance(ms: number): void {
     this.t += ms;
   }
-  set(ms: number): void {
-    this.t = ms;
-  }
 }

@@ -43,10 +43,6 @@ export class CallRegistry {
     return this.open.size;
   }
 
-  has(callId: string): boolean {
-    return this.open.has(callId);
-  }
-
   /** Opens a call for `principal`, which must be allowed to stream the call's tenant. */
   start(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
     if (!mayAccessTenant(principal, meta.tenantId))

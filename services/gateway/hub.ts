@@ -18,13 +18,6 @@ export class EventHub {
     return add(this.byTenant, tenantId, sink);
   }
 
-  get subscribers(): number {
-    let n = 0;
-    for (const s of this.byCall.values()) n += s.size;
-    for (const s of this.byTenant.values()) n += s.size;
-    return n;
-  }
-
   publish(event: VoicePulseEvent): void {
     const call = this.byCall.get(event.callId);
     const tenant = this.byTenant.get(event.tenantId);

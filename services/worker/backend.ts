@@ -85,10 +85,6 @@ export class WorkerPool implements ScoringBackend {
     for (let i = 0; i < opts.threads; i++) this.workers.push(this.spawn(i));
   }
 
-  get threadIds(): number[] {
-    return this.workers.map((w) => w.threadId);
-  }
-
   startCall(meta: CallMeta, policy: TenantPolicy): void {
     const shard = shardOf(meta.callId, this.workers.length);
     this.calls.set(meta.callId, { meta, policy, shard, samples: { customer: 0, agent: 0 } });

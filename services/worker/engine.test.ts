@@ -108,13 +108,19 @@ describe('ScoringEngine', () => {
   });
 
   it('reports talk, overtalk and the summary after the last score', () => {
-    const { e, events } = engine(scorer);
+    const clock = new ManualClock(1_700_000_000_000);
+    const out: EngineOutput[] = [];
+    const e = new ScoringEngine({ scorer, config, clock, emit: (o) => out.push(...o) });
+    const events = () => out.map((o) => parseEvent(o.event));
     e.startCall(meta('c1'), DEFAULT_POLICY);
+    clock.advance(9000);
     play(e, 'c1', { customer: [customer], agent: [agent] });
     const evs = events();
     expect(evs.at(-1)!.type).toBe('call_summary');
     const summary = evs.at(-1) as CallSummaryEvent;
     expect(summary.durationMs).toBe(9000);
+    expect([summary.startedAtMs, summary.endedAtMs]).toEqual([1_700_000_000_000, 1_700_000_009_000]);
+    expect(evs.every((x) => x.producedAtMs === 1_700_000_009_000)).toBe(true);
     // customer speaks 0-4 s and 6-9 s, agent 3-8 s: about 3 s of overtalk
     expect(summary.overtalkMs).toBeGreaterThan(2500);
     expect(summary.overtalkMs).toBeLessThan(3500);

@@ -47,15 +47,9 @@ export class ScoringEngine {
   private ready: string[] = [];
   private scheduled = false;
   private readonly maxBatch: number;
-  windowsScored = 0;
-  batches = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.maxBatch = opts.maxBatch ?? 8;
-  }
-
-  get activeCalls(): number {
-    return this.calls.size;
   }
 
   startCall(meta: CallMeta, policy: TenantPolicy, offsetsMs?: Record<SpeakerRole, number>): void {
@@ -66,10 +60,6 @@ export class ScoringEngine {
       ending: false,
       inReady: false,
     });
-  }
-
-  hasCall(callId: string): boolean {
-    return this.calls.has(callId);
   }
 
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
@@ -135,8 +125,6 @@ export class ScoringEngine {
     const out: EngineOutput[] = [];
     if (batch.length > 0) {
       const probs = this.opts.scorer.scoreWindows(batch.map((b) => b.w.window.samples));
-      this.batches++;
-      this.windowsScored += batch.length;
       batch.forEach(({ slot, w }, i) => {
         const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
         out.push({ event: score, arrivedAtMs: w.arrivedAtMs });

@@ -1,5 +1,6 @@
-// A small random emotion model for tests and for running without committed weights. Its outputs are
-// deterministic functions of the audio (seeded weights), which is all the streaming tests need.
+// An untrained emotion model of the product's shape (seeded random weights): for tests, the bench
+// and the demo before a model is trained. Its outputs are deterministic functions of the audio, which
+// is all the streaming tests need; inference costs what the trained model's does.
 import { EMOTIONS } from '../../core/emotions.ts';
 import { DEFAULT_FRONTEND } from '../../core/model/frontend.ts';
 import { functionalsSize } from '../../core/model/functionals.ts';
