@@ -45,6 +45,37 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
     expect(topics.map((t) => t.partitions.length)).toEqual(names.map(() => 5));
   });
 
+  it('publishes one call larger than the broker accepts in one request (1 MiB)', async () => {
+    const bus = make();
+    await bus.start();
+    const tenant = `t-${randomUUID().slice(0, 8)}`;
+    const { scores } = syntheticCall({
+      tenantId: tenant,
+      callId: `${tenant}-long`,
+      agentId: 'a',
+      queue: 'q',
+      startedAtMs: 1_714_000_000_000,
+      durationMs: 4_000_000,
+    });
+    expect(JSON.stringify(scores).length).toBeGreaterThan(1_600_000);
+    const received: number[] = [];
+    const sub = await bus.subscribe({
+      groupId: `${tenant}-g`,
+      types: ['score'],
+      fromBeginning: true,
+      handler: async (events) => {
+        for (const e of events)
+          if (e.tenantId === tenant && e.type === 'score' && e.speaker === 'customer')
+            received.push(e.windowStartMs);
+      },
+    });
+    await bus.publish(scores);
+    await waitUntil(() => received.length === scores.length / 2, 'the whole call');
+    expect(received).toEqual([...received].sort((a, b) => a - b));
+    await sub.stop();
+    await bus.close();
+  });
+
   it('keys messages by call id with the schema version, and dead-letters what is not an event', async () => {
     const bus = make();
     await bus.start();

@@ -4,7 +4,15 @@
 // whole batches; a partition's offset is committed only after the handler resolved, a rejected
 // batch is retried in place with back-off (heartbeating, so the group keeps the partition), and a
 // message that is not a valid event goes to the dead-letter topic with the reason in its headers.
-import { type Consumer, type EachBatchPayload, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { parseEvent, type VoicePulseEvent } from '../events/schema.ts';
 import {
   type BatchHandler,
@@ -42,6 +50,9 @@ export const DEAD_LETTER_HEADERS = {
   partition: 'x-source-partition',
   offset: 'x-source-offset',
 } as const;
+
+/** Most bytes of message values in one produce request; below the broker's 1 MiB default limit. */
+const MAX_REQUEST_BYTES = 768 * 1024;
 
 export class DeadLetterError extends Error {
   constructor(
@@ -126,21 +137,32 @@ export class KafkaBus implements EventBus {
     const parsed = events.map((e) => parseEvent(e));
     if (parsed.length === 0) return;
     await this.start();
-    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    // Sent in requests of at most MAX_REQUEST_BYTES of values, one after another (so a call's
+    // events keep their order): a request larger than the broker's message.max.bytes (1 MiB by
+    // default) for one partition would be refused as a whole.
+    let byTopic = new Map<string, Message[]>();
+    let bytes = 0;
+    const flush = async () => {
+      if (byTopic.size === 0) return;
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      byTopic = new Map();
+      bytes = 0;
+      await this.producer.sendBatch({ acks: -1, topicMessages });
+    };
     for (const event of parsed) {
       const topic = this.topic(TOPICS[event.type]);
+      const value = JSON.stringify(event);
+      if (bytes + value.length > MAX_REQUEST_BYTES) await flush();
       const messages = byTopic.get(topic) ?? [];
       byTopic.set(topic, messages);
       messages.push({
         key: event.callId,
-        value: JSON.stringify(event),
+        value,
         headers: { schemaVersion: String(event.schemaVersion), type: event.type },
       });
+      bytes += value.length;
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    await flush();
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
