@@ -62,7 +62,7 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
     expect(response?.status()).toBe(200);
     expect(new URL(page.url()).pathname).toBe('/wallboard/');
     expect(new URL(page.url()).searchParams.has('token')).toBe(false); // the token leaves the address bar
-    await page.waitForSelector('#status[data-state="open"]', { timeout: 5000 });
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 });
 
     // A second watcher timestamps when the server emits each of the call's events.
     const observer = connect(`${base.replace('http', 'ws')}/watch?callId=${CALL_ID}`);
@@ -97,16 +97,16 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
     expect(await card.locator('[data-speaker="customer"] .bar').count()).toBe(7); // frustration + 6 emotions
     expect(await card.locator('[data-speaker="agent"] .bar').count()).toBe(7);
 
-    await page.waitForSelector(`#alerts li.critical[data-call-id="${CALL_ID}"]`, { timeout: 5000 });
+    await page.waitForSelector(`#alerts li.critical[data-call-id="${CALL_ID}"]`, { timeout: 10_000 });
     await expect.poll(async () => card.getAttribute('class')).toContain('alert-critical');
 
     // The filters offer the call's queue and agent, and filtering by them keeps it on the board.
     await page.selectOption('#queue-filter', 'billing');
-    await card.waitFor({ state: 'visible', timeout: 2000 });
+    await card.waitFor({ state: 'visible', timeout: 5000 });
     expect(await page.locator('#agent-filter option').allTextContents()).toEqual(['all', 'agent-007']);
 
     await card.click();
-    await page.waitForSelector('#timeline:not([hidden]) #timeline-chart .uplot canvas', { timeout: 2000 });
+    await page.waitForSelector('#timeline:not([hidden]) #timeline-chart .uplot canvas', { timeout: 5000 });
     expect(await page.textContent('#timeline-call')).toBe(CALL_ID);
     // Let a few more windows arrive so the chart shows a stretch of the call.
     await page.waitForTimeout(4000);
