@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLICKHOUSE, columnsOf } from './datasources.ts';
+import { CLICKHOUSE, columnsOf, PROMETHEUS } from './datasources.ts';
 import { DASHBOARDS, GENERATED_DIR, renderDashboard } from './index.ts';
 import { clickhouseTargets } from './targets.ts';
 
@@ -35,4 +35,24 @@ describe('dashboards/generated', () => {
       }
     },
   );
+});
+
+it('Prometheus panels query metrics the live service registers (kafka_* come from kafka-exporter)', () => {
+  const registered = readFileSync(new URL('../services/gateway/metrics.ts', import.meta.url), 'utf8');
+  const exprs = Object.values(DASHBOARDS).flatMap((build) =>
+    (build().panels ?? []).flatMap((p) =>
+      ((p as { targets?: { datasource?: { uid?: string }; expr?: string }[] }).targets ?? [])
+        .filter((t) => t.datasource?.uid === PROMETHEUS.uid)
+        .map((t) => t.expr ?? ''),
+    ),
+  );
+  expect(exprs.length).toBeGreaterThan(3);
+  for (const expr of exprs) {
+    const names = [...expr.matchAll(/\b(voicepulse_\w+|kafka_\w+)\b/g)].map((m) => m[1] ?? '');
+    expect(names.length, expr).toBeGreaterThan(0);
+    for (const name of names.filter((n) => n.startsWith('voicepulse_'))) {
+      // Histograms are registered by base name; Prometheus adds _bucket/_sum/_count.
+      expect(registered, name).toContain(`'${name.replace(/_(bucket|sum|count)$/, '')}'`);
+    }
+  }
 });
