@@ -5,7 +5,8 @@
 // server), server CPU per call (share of one core) and memory per call; for the product
 // configuration (scoring threads, batches filled across calls) and an unbatched baseline (scoring
 // on the gateway's own thread, one window per model call). Env: VOICEPULSE_BENCH_LEVELS (e.g.
-// "50,100,200"), VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default).
+// "50,100,200"), VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default),
+// VOICEPULSE_BENCH_PROTOCOL (twilio, the default, or native: 20 ms stereo frames, cheaper to send).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,12 @@ interface Level {
   memPerCallMiB: number;
 }
 
-function simulate(url: string, calls: number, speed: number): Promise<{ completed: number; failed: number }> {
+function simulate(
+  url: string,
+  calls: number,
+  speed: number,
+  protocol: string,
+): Promise<{ completed: number; failed: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -55,7 +61,7 @@ function simulate(url: string, calls: number, speed: number): Promise<{ complete
         '--calls',
         String(calls),
         '--protocol',
-        'twilio',
+        protocol,
         '--url',
         url,
         '--token',
@@ -83,7 +89,13 @@ function simulate(url: string, calls: number, speed: number): Promise<{ complete
   });
 }
 
-async function runLevel(mode: Mode, modelDir: string, calls: number, speed: number): Promise<Level> {
+async function runLevel(
+  mode: Mode,
+  modelDir: string,
+  calls: number,
+  speed: number,
+  protocol: string,
+): Promise<Level> {
   const latencies: number[] = [];
   const app = await startApp({
     port: 0,
@@ -106,7 +118,7 @@ async function runLevel(mode: Mode, modelDir: string, calls: number, speed: numb
   }, 250);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = await simulate(app.urls.http!.replace('http://', 'ws://'), calls, speed);
+  const r = await simulate(app.urls.http!.replace('http://', 'ws://'), calls, speed, protocol);
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
@@ -133,6 +145,9 @@ export const streamSuite: BenchSuite = {
       .map(Number)
       .filter((n) => n > 0);
     const speed = Number(process.env.VOICEPULSE_BENCH_SPEED ?? 1);
+    const protocol = process.env.VOICEPULSE_BENCH_PROTOCOL ?? 'twilio';
+    if (protocol !== 'twilio' && protocol !== 'native')
+      throw new Error(`VOICEPULSE_BENCH_PROTOCOL must be twilio or native`);
     const notes: string[] = [];
     let modelDir = COMMITTED_MODEL_DIR;
     let tmp: string | undefined;
@@ -151,7 +166,7 @@ export const streamSuite: BenchSuite = {
       for (const mode of MODES) {
         best[mode.name] = 0;
         for (const n of levels) {
-          const l = await runLevel(mode, modelDir, n, speed);
+          const l = await runLevel(mode, modelDir, n, speed, protocol);
           rows.push([
             mode.name,
             String(n),
