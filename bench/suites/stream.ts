@@ -137,8 +137,7 @@ async function runLevel(
 
 export const streamSuite: BenchSuite = {
   name: 'stream',
-  description:
-    'N concurrent two-speaker Twilio calls at real-time pace: window latency, CPU and memory per call',
+  description: 'N concurrent two-speaker calls at real-time pace: window latency, CPU and memory per call',
   async run() {
     const levels = (process.env.VOICEPULSE_BENCH_LEVELS ?? '25,50,100,150,200,300')
       .split(',')
@@ -187,7 +186,7 @@ export const streamSuite: BenchSuite = {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
     notes.push(
-      `pace: ${speed === 1 ? 'real time' : `${speed}x real time (time-compressed: each call sends ${speed}x its audio rate)`}; agent emotion scoring off (default policy): one customer window per second of customer speech`,
+      `protocol: ${protocol}; pace: ${speed === 1 ? 'real time' : `${speed}x real time (time-compressed: each call sends ${speed}x its audio rate)`}; agent emotion scoring off (default policy): one customer window per second of customer speech`,
       `largest N with p99 <= ${P99_LIMIT_MS} ms: ${Object.entries(best)
         .map(([k, v]) => `${k}: ${v || `< ${levels[0]}`}`)
         .join('; ')}`,
