@@ -126,6 +126,10 @@ export async function startApp(o: AppOptions): Promise<App> {
     ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
     onEvents,
     onError: (callId, message) => log.warn({ callId, message }, 'scoring error'),
+    onDropped: (callId, windows) => {
+      metrics.droppedWindows.inc(windows);
+      log.warn({ callId, windows }, 'scoring fell behind: windows dropped');
+    },
     onRestart: (shard, calls) => {
       metrics.workerRestarts.inc();
       log.error({ shard, calls }, 'scoring thread died and was replaced');

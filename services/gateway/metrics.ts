@@ -11,6 +11,7 @@ export class LiveMetrics {
   readonly windowLatency: Histogram;
   readonly events: Counter<'type'>;
   readonly workerRestarts: Counter;
+  readonly droppedWindows: Counter;
   readonly webhookFailures: Counter;
 
   constructor(registry: Registry) {
@@ -59,6 +60,11 @@ export class LiveMetrics {
     this.workerRestarts = new Counter({
       name: 'voicepulse_worker_restarts_total',
       help: 'Scoring threads replaced after dying',
+      registers,
+    });
+    this.droppedWindows = new Counter({
+      name: 'voicepulse_dropped_windows_total',
+      help: 'Windows dropped unscored because scoring fell behind',
       registers,
     });
     this.webhookFailures = new Counter({

@@ -31,6 +31,8 @@ export interface BackendOptions {
   onError?: (callId: string, message: string) => void;
   /** A scoring thread died and was replaced; its calls lost their in-flight windows and state. */
   onRestart?: (shard: number, calls: number) => void;
+  /** Scoring fell behind and a call's oldest waiting windows were dropped. */
+  onDropped?: (callId: string, windows: number) => void;
 }
 
 export function createBackend(opts: BackendOptions): ScoringBackend {
@@ -46,6 +48,7 @@ export class InlineBackend implements ScoringBackend {
       clock: systemClock,
       maxBatch: opts.maxBatch ?? 8,
       emit: opts.onEvents,
+      ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
     });
   }
   startCall(meta: CallMeta, policy: TenantPolicy): void {
@@ -142,7 +145,8 @@ export class WorkerPool implements ScoringBackend {
       if (m.t === 'events') {
         for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.event.callId);
         this.opts.onEvents(m.out);
-      } else this.opts.onError?.(m.callId, m.message);
+      } else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
+      else this.opts.onError?.(m.callId, m.message);
     });
     w.on('error', (err) => this.opts.onError?.('', `scoring thread ${shard} failed: ${err.message}`));
     w.on('exit', () => {

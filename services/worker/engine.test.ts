@@ -147,6 +147,27 @@ describe('ScoringEngine', () => {
     expect(s.batches.every((b) => b <= 4)).toBe(true);
   });
 
+  it("bounds each call's backlog, dropping its oldest windows", () => {
+    const dropped: number[] = [];
+    const out: EngineOutput[] = [];
+    const e = new ScoringEngine({
+      scorer,
+      config,
+      clock: new ManualClock(0),
+      emit: (o) => out.push(...o),
+      maxPendingPerCall: 5,
+      onDropped: (_id, n) => dropped.push(n),
+    });
+    e.startCall(meta('c1'), DEFAULT_POLICY);
+    e.pushAudio('c1', 'customer', voiced(12_000), 0);
+    e.drain();
+    // 11 windows (ends 2..12 s) were ready at once; the 6 oldest were dropped.
+    expect(dropped).toEqual([6]);
+    expect(out.map((o) => (o.event.type === 'score' ? o.event.windowEndMs : -1))).toEqual([
+      8000, 9000, 10000, 11000, 12000,
+    ]);
+  });
+
   it('rejects audio for a call it does not know', () => {
     const { e } = engine(scorer);
     expect(() => e.pushAudio('nope', 'customer', voiced(100), 0)).toThrow(UnknownCallError);

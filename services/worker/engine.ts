@@ -25,6 +25,13 @@ export interface EngineOptions {
    * 5 ms), so larger batches gain little and make every window in them wait for the whole batch.
    */
   maxBatch?: number;
+  /**
+   * Most windows waiting per call (default 30: 30 s of backlog at a 1 s hop, 30 × 64 KB of audio):
+   * when scoring falls behind, a call's oldest waiting windows are dropped (and reported) rather
+   * than letting memory grow without bound.
+   */
+  maxPendingPerCall?: number;
+  onDropped?: (callId: string, windows: number) => void;
 }
 
 export class UnknownCallError extends Error {
@@ -47,9 +54,11 @@ export class ScoringEngine {
   private ready: string[] = [];
   private scheduled = false;
   private readonly maxBatch: number;
+  private readonly maxPending: number;
 
   constructor(private readonly opts: EngineOptions) {
     this.maxBatch = opts.maxBatch ?? 8;
+    this.maxPending = opts.maxPendingPerCall ?? 30;
   }
 
   startCall(meta: CallMeta, policy: TenantPolicy, offsetsMs?: Record<SpeakerRole, number>): void {
@@ -89,6 +98,11 @@ export class ScoringEngine {
 
   private enqueue(callId: string, slot: CallSlot, windows: PendingWindow[]): void {
     slot.queue.push(...windows);
+    const excess = slot.queue.length - this.maxPending;
+    if (excess > 0) {
+      slot.queue.splice(0, excess);
+      this.opts.onDropped?.(callId, excess);
+    }
     if (!slot.inReady && (slot.queue.length > 0 || slot.ending)) {
       slot.inReady = true;
       this.ready.push(callId);

@@ -12,7 +12,8 @@ export type ToThread =
 
 export type FromThread =
   | { t: 'events'; out: EngineOutput[] }
-  | { t: 'error'; callId: string; message: string };
+  | { t: 'error'; callId: string; message: string }
+  | { t: 'dropped'; callId: string; windows: number };
 
 export interface ThreadData {
   modelDir: string;

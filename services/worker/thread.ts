@@ -16,6 +16,7 @@ const engine = new ScoringEngine({
   clock: systemClock,
   maxBatch: data.maxBatch,
   emit: (out) => send({ t: 'events', out }),
+  onDropped: (callId, windows) => send({ t: 'dropped', callId, windows }),
 });
 
 port.on('message', (m: ToThread) => {
