@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { EventBus } from '../../core/bus/bus.ts';
-import type { AlertEvent, VoicePulseEvent } from '../../core/events/schema.ts';
+import { type AlertEvent, parseEvent, type VoicePulseEvent } from '../../core/events/schema.ts';
 import type { StreamingConfig } from '../../core/streaming/config.ts';
 import { WebhookDelivery } from '../alerts/webhook.ts';
 import { CallRegistry, preciseNow } from '../gateway/calls.ts';
@@ -103,7 +103,18 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   const onEvents = (out: EngineOutput[]) => {
     const now = preciseNow();
-    for (const { event, arrivedAtMs } of out) {
+    for (const { event: raw, arrivedAtMs } of out) {
+      // Events crossed a thread boundary: validate once here, before any consumer sees them.
+      let event: VoicePulseEvent;
+      try {
+        event = parseEvent(raw);
+      } catch (err) {
+        log.error(
+          { err: (err as Error).message, callId: raw.callId },
+          'invalid event from a scoring thread dropped',
+        );
+        continue;
+      }
       if (arrivedAtMs !== undefined) {
         const ms = now - arrivedAtMs;
         metrics.windowLatency.observe(ms / 1000);

@@ -8,12 +8,11 @@ import type { StreamingConfig } from '../../core/streaming/config.ts';
 import type { CallMeta } from './call.ts';
 import { type EngineOutput, ScoringEngine } from './engine.ts';
 import type { TenantPolicy } from './policy.ts';
-import type { FromThread, ThreadData, ToThread } from './protocol.ts';
+import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
 import { modelScorer } from './scorer.ts';
 
 export interface ScoringBackend {
   startCall(meta: CallMeta, policy: TenantPolicy): void;
-  /** `samples` is handed over: the caller must not reuse it. */
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
   endCall(callId: string, arrivedAtMs: number): void;
   /** Resolves once every ended call has emitted its summary (or after timeoutMs). */
@@ -82,10 +81,16 @@ export class WorkerPool implements ScoringBackend {
     { meta: CallMeta; policy: TenantPolicy; shard: number; samples: Record<SpeakerRole, number> }
   >();
   private closing = false;
+  /** Per shard: commands and audio waiting for this event-loop turn's flush. */
+  private readonly outbox: Array<{ commands: ThreadCommand[]; audio: Float32Array[]; samples: number }> = [];
+  private flushScheduled = false;
   restarts = 0;
 
   constructor(private readonly opts: BackendOptions) {
-    for (let i = 0; i < opts.threads; i++) this.workers.push(this.spawn(i));
+    for (let i = 0; i < opts.threads; i++) {
+      this.workers.push(this.spawn(i));
+      this.outbox.push({ commands: [], audio: [], samples: 0 });
+    }
   }
 
   startCall(meta: CallMeta, policy: TenantPolicy): void {
@@ -98,15 +103,18 @@ export class WorkerPool implements ScoringBackend {
     const call = this.calls.get(callId);
     if (!call) return;
     call.samples[speaker] += samples.length;
-    // Transfer whole buffers only; a view into a larger buffer is copied first.
-    const own =
-      samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength
-        ? samples
-        : samples.slice();
-    this.workers[call.shard]!.postMessage(
-      { t: 'audio', callId, speaker, samples: own, arrivedAtMs } satisfies ToThread,
-      [own.buffer as ArrayBuffer],
-    );
+    const box = this.outbox[call.shard]!;
+    box.commands.push({
+      t: 'audio',
+      callId,
+      speaker,
+      offset: box.samples,
+      length: samples.length,
+      arrivedAtMs,
+    });
+    box.audio.push(samples);
+    box.samples += samples.length;
+    this.scheduleFlush();
   }
 
   endCall(callId: string, arrivedAtMs: number): void {
@@ -129,8 +137,30 @@ export class WorkerPool implements ScoringBackend {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private post(shard: number, m: ToThread): void {
-    this.workers[shard]!.postMessage(m);
+  private post(shard: number, m: ThreadCommand): void {
+    this.outbox[shard]!.commands.push(m);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.outbox.forEach((box, shard) => {
+        if (box.commands.length === 0) return;
+        const samples = new Float32Array(box.samples);
+        let o = 0;
+        for (const a of box.audio) {
+          samples.set(a, o);
+          o += a.length;
+        }
+        this.workers[shard]!.postMessage({ commands: box.commands, samples } satisfies ToThread, [
+          samples.buffer,
+        ]);
+        this.outbox[shard] = { commands: [], audio: [], samples: 0 };
+      });
+    });
   }
 
   private spawn(shard: number): Worker {
@@ -154,6 +184,8 @@ export class WorkerPool implements ScoringBackend {
       // Replace the thread and re-open its calls: they lose only in-flight windows and history.
       this.restarts++;
       this.workers[shard] = this.spawn(shard);
+      // What was waiting for the dead thread is in-flight audio: lost with it.
+      this.outbox[shard] = { commands: [], audio: [], samples: 0 };
       let n = 0;
       for (const c of this.calls.values())
         if (c.shard === shard) {

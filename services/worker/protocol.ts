@@ -5,10 +5,20 @@ import type { CallMeta } from './call.ts';
 import type { EngineOutput } from './engine.ts';
 import type { TenantPolicy } from './policy.ts';
 
-export type ToThread =
+export type ThreadCommand =
   | { t: 'start'; meta: CallMeta; policy: TenantPolicy; offsetsMs?: Record<SpeakerRole, number> }
-  | { t: 'audio'; callId: string; speaker: SpeakerRole; samples: Float32Array; arrivedAtMs: number }
+  /** Samples [offset, offset + length) of the batch's `samples`. */
+  | { t: 'audio'; callId: string; speaker: SpeakerRole; offset: number; length: number; arrivedAtMs: number }
   | { t: 'end'; callId: string; arrivedAtMs: number };
+
+/**
+ * Everything for one thread since the last event-loop turn, in order, with all audio packed into
+ * one transferred buffer: one message per turn instead of one per 20 ms chunk per call.
+ */
+export interface ToThread {
+  commands: ThreadCommand[];
+  samples: Float32Array;
+}
 
 export type FromThread =
   | { t: 'events'; out: EngineOutput[] }

@@ -19,13 +19,16 @@ const engine = new ScoringEngine({
   onDropped: (callId, windows) => send({ t: 'dropped', callId, windows }),
 });
 
-port.on('message', (m: ToThread) => {
-  const callId = m.t === 'start' ? m.meta.callId : m.callId;
-  try {
-    if (m.t === 'start') engine.startCall(m.meta, m.policy, m.offsetsMs);
-    else if (m.t === 'audio') engine.pushAudio(m.callId, m.speaker, m.samples, m.arrivedAtMs);
-    else engine.endCall(m.callId, m.arrivedAtMs);
-  } catch (err) {
-    send({ t: 'error', callId, message: (err as Error).message });
+port.on('message', ({ commands, samples }: ToThread) => {
+  for (const m of commands) {
+    const callId = m.t === 'start' ? m.meta.callId : m.callId;
+    try {
+      if (m.t === 'start') engine.startCall(m.meta, m.policy, m.offsetsMs);
+      else if (m.t === 'audio')
+        engine.pushAudio(m.callId, m.speaker, samples.subarray(m.offset, m.offset + m.length), m.arrivedAtMs);
+      else engine.endCall(m.callId, m.arrivedAtMs);
+    } catch (err) {
+      send({ t: 'error', callId, message: (err as Error).message });
+    }
   }
 });
