@@ -4,9 +4,10 @@ import type { BenchSuite } from './harness.ts';
 import { formatTable } from './harness.ts';
 import { featuresSuite } from './suites/features.ts';
 import { modelSuite } from './suites/model.ts';
+import { pipelineSuite } from './suites/pipeline.ts';
 import { streamSuite } from './suites/stream.ts';
 
-const SUITES: BenchSuite[] = [featuresSuite, modelSuite, streamSuite];
+const SUITES: BenchSuite[] = [featuresSuite, modelSuite, streamSuite, pipelineSuite];
 
 const wanted = process.argv.slice(2);
 if (wanted.includes('--help') || wanted.includes('--list')) {

@@ -37,6 +37,10 @@ export interface KafkaBusOptions {
   maxRetryDelayMs?: number;
   /** Handler rejections (the batch is retried) and dead-lettered messages. */
   onError?: (error: Error, context: { groupId: string; topic: string; partition: number }) => void;
+  /** Most bytes fetched per partition per request (default 4 MiB): the sink's batch size. */
+  maxBytesPerPartition?: number;
+  /** Partitions whose batches are handled at once (default 2); order within a partition is kept. */
+  partitionsConsumedConcurrently?: number;
   /** Consumer session timeout: how soon a dead sink's partitions are reassigned (default 10,000). */
   sessionTimeoutMs?: number;
   /** kafkajs's own log level (default ERROR). */
@@ -174,6 +178,8 @@ export class KafkaBus implements EventBus {
       heartbeatInterval: 1_000,
       // Short long-poll: lower produce→consume latency and a stop() that does not wait 5 s.
       maxWaitTimeInMs: 500,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
       retry: { initialRetryTime: 300, retries: 20 },
     });
     await consumer.connect();
@@ -190,6 +196,7 @@ export class KafkaBus implements EventBus {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
       eachBatch: (payload) => this.handleBatch(options.groupId, options.handler, payload),
     });
     await joined;

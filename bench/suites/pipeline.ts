@@ -1,0 +1,371 @@
+// The analytics pipeline against the real services (deploy/local/up.sh): score rows/s from Kafka
+// into ClickHouse through the sink (one insert per delivered batch) next to a one-row-per-insert
+// baseline in the same run; p99 latency from a score published to it being queryable, under a
+// steady load, for both; and the query API's agent scorecard latency over 30 days × 500 agents of
+// synthetic call summaries, on the ClickHouse server and on chdb.
+// Env: VOICEPULSE_BENCH_ROWS (batched run, default 200,000), VOICEPULSE_BENCH_BASELINE_ROWS
+// (default 1,000), VOICEPULSE_BENCH_AGENTS (500), VOICEPULSE_BENCH_DAYS (30),
+// VOICEPULSE_BENCH_CALLS_PER_DAY (calls per agent per day, default 8).
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { BatchHandler } from '../../core/bus/bus.ts';
+import { KafkaBus } from '../../core/bus/kafka.ts';
+import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/client.ts';
+import { migrate } from '../../core/clickhouse/migrations.ts';
+import type { ScoreEvent } from '../../core/events/schema.ts';
+import { createQueryApi } from '../../services/query/api.ts';
+import { rowsByTable } from '../../services/sink/rows.ts';
+import { startSink } from '../../services/sink/sink.ts';
+import { requireService } from '../../test/support/services.ts';
+import type { BenchSuite, SuiteResult, Verdict } from '../harness.ts';
+
+const TARGET_ROWS_PER_S = 100_000;
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+/** `calls` two-speaker calls of 2-s windows: 2 score events per window. */
+function scoreEvents(tenantId: string, calls: number, windowsPerCall: number): ScoreEvent[] {
+  const out: ScoreEvent[] = [];
+  for (let i = 0; i < calls; i++) {
+    out.push(
+      ...syntheticCall({
+        tenantId,
+        callId: `${tenantId}-${i}`,
+        agentId: `agent-${i % 500}`,
+        queue: `q${i % 7}`,
+        startedAtMs: Date.now() - 3_600_000,
+        durationMs: windowsPerCall * 2_000,
+      }).scores,
+    );
+  }
+  return out;
+}
+
+async function countRows(ch: ClickHouse, tenantId: string): Promise<number> {
+  const [row] = await ch.query<{ n: string }>(
+    'SELECT count() AS n FROM scores WHERE tenant_id = {t:String}',
+    {
+      t: tenantId,
+    },
+  );
+  return Number(row?.n);
+}
+
+async function waitForRows(
+  ch: ClickHouse,
+  tenantId: string,
+  rows: number,
+  timeoutMs: number,
+): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    const n = await countRows(ch, tenantId);
+    if (n >= rows) return performance.now() - start;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`only ${await countRows(ch, tenantId)} of ${rows} rows after ${timeoutMs} ms`);
+}
+
+/** The one-row-per-insert baseline: the same rows, one INSERT each. */
+function rowByRowHandler(ch: ClickHouse): BatchHandler {
+  return async (events) => {
+    for (const [table, rows] of rowsByTable(events)) for (const row of rows) await ch.insert(table, [row]);
+  };
+}
+
+interface Throughput {
+  mode: string;
+  rows: number;
+  ms: number;
+}
+
+async function throughput(
+  brokers: string[],
+  ch: ClickHouse,
+  prefix: string,
+): Promise<{ produceRate: number; runs: Throughput[] }> {
+  const runs: Throughput[] = [];
+  let produceRate = 0;
+  for (const [mode, rows] of [
+    ['batched (sink)', env('VOICEPULSE_BENCH_ROWS', 200_000)],
+    ['one row per insert', env('VOICEPULSE_BENCH_BASELINE_ROWS', 3_000)],
+  ] as const) {
+    // Own topics per mode, so each consumer reads exactly its own rows.
+    const bus = new KafkaBus({
+      brokers,
+      topicPrefix: `${prefix}${runs.length}.`,
+      partitions: 4,
+      logLevel: logLevel.NOTHING,
+    });
+    await bus.start();
+    const tenant = `tp-${randomUUID().slice(0, 8)}`;
+    const events = scoreEvents(tenant, Math.ceil(rows / 100), 50).slice(0, rows);
+    const t0 = performance.now();
+    for (let i = 0; i < events.length; i += 5_000) await bus.publish(events.slice(i, i + 5_000));
+    if (mode === 'batched (sink)') produceRate = events.length / ((performance.now() - t0) / 1000);
+    // The consumer starts after everything is in Kafka: this measures the sink, not the producer.
+    const group = `bench-${tenant}`;
+    const sub =
+      mode === 'batched (sink)'
+        ? await startSink({ bus, clickhouse: ch, groupId: group })
+        : await bus.subscribe({
+            groupId: group,
+            types: ['score'],
+            fromBeginning: true,
+            handler: rowByRowHandler(ch),
+          });
+    try {
+      const ms = await waitForRows(ch, tenant, events.length, 600_000);
+      runs.push({ mode, rows: events.length, ms });
+    } finally {
+      await sub.stop();
+      await bus.close();
+    }
+  }
+  return { produceRate, runs };
+}
+
+/** Publishes `rate` score rows/s in 50-ms ticks for `seconds`; latency = publish start → all rows of the tick queryable. */
+async function latency(
+  brokers: string[],
+  ch: ClickHouse,
+  prefix: string,
+  rate: number,
+  seconds: number,
+  baseline: boolean,
+): Promise<{ p50: number; p99: number; ticks: number; lost: number }> {
+  // Fresh topics (own prefix) read from their start: no event published before the join is missed.
+  const bus = new KafkaBus({ brokers, topicPrefix: prefix, partitions: 4, logLevel: logLevel.NOTHING });
+  await bus.start();
+  const tenant = `lat-${randomUUID().slice(0, 8)}`;
+  const group = `bench-${tenant}`;
+  const sub = baseline
+    ? await bus.subscribe({
+        groupId: group,
+        types: ['score'],
+        fromBeginning: true,
+        handler: rowByRowHandler(ch),
+      })
+    : await startSink({ bus, clickhouse: ch, groupId: group });
+  const perTick = Math.max(1, Math.round(rate / 20));
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let publishing = true;
+  const poller = (async () => {
+    let publishedAt = Number.POSITIVE_INFINITY;
+    // Until every tick is visible, or 30 s after the last publish (a baseline that fell behind).
+    while ((publishing || sentAt.size > 0) && performance.now() - publishedAt < 30_000) {
+      const rows = await ch.query<{ call_id: string; n: string }>(
+        'SELECT call_id, count() AS n FROM scores WHERE tenant_id = {t:String} GROUP BY call_id',
+        { t: tenant },
+      );
+      const now = performance.now();
+      for (const r of rows) {
+        const t = sentAt.get(r.call_id);
+        if (t !== undefined && Number(r.n) >= perTick) {
+          latencies.push(now - t);
+          sentAt.delete(r.call_id);
+        }
+      }
+      if (!publishing && publishedAt === Number.POSITIVE_INFINITY) publishedAt = now;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    const ticks = seconds * 20;
+    const start = performance.now();
+    for (let tick = 0; tick < ticks; tick++) {
+      const callId = `${tenant}-${tick}`;
+      const events = scoreEvents(tenant, 1, Math.ceil(perTick / 2))
+        .slice(0, perTick)
+        .map((e) => ({ ...e, callId, eventId: `${callId}:${e.eventId}` }));
+      sentAt.set(callId, performance.now());
+      await bus.publish(events);
+      const next = start + (tick + 1) * 50;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+  } finally {
+    publishing = false;
+    await poller;
+    await sub.stop();
+    await bus.close();
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    ticks: latencies.length,
+    lost: sentAt.size,
+  };
+}
+
+/** Inserts agents × days × callsPerDay call summaries for one tenant straight into ClickHouse. */
+async function seedSummaries(
+  ch: ClickHouse,
+  agents: number,
+  days: number,
+  callsPerDay: number,
+  endMs: number,
+) {
+  let total = 0;
+  for (let d = 0; d < days; d++) {
+    const events = [];
+    for (let a = 0; a < agents; a++) {
+      for (let c = 0; c < callsPerDay; c++) {
+        const startedAtMs = endMs - (d + 1) * 86_400_000 + (a * 37 + c * 3_000) * 1000;
+        events.push(
+          syntheticCall({
+            tenantId: 'bench',
+            callId: `d${d}-a${a}-c${c}`,
+            agentId: `agent-${a}`,
+            queue: `q${a % 12}`,
+            startedAtMs,
+            durationMs: 240_000,
+            windowMs: 60_000,
+          }).summary,
+        );
+      }
+    }
+    for (const [table, rows] of rowsByTable(events)) await ch.insert(table, rows);
+    total += events.length;
+  }
+  return total;
+}
+
+async function scorecardLatency(ch: ClickHouse, label: string): Promise<string[]> {
+  const agents = env('VOICEPULSE_BENCH_AGENTS', 500);
+  const days = env('VOICEPULSE_BENCH_DAYS', 30);
+  const perDay = env('VOICEPULSE_BENCH_CALLS_PER_DAY', 8);
+  const endMs = Date.UTC(2024, 5, 1);
+  await migrate(ch);
+  const seedStart = performance.now();
+  const calls = await seedSummaries(ch, agents, days, perDay, endMs);
+  const seedMs = performance.now() - seedStart;
+  const token = 'bench-token-0123456789';
+  const api = createQueryApi({ clickhouse: ch, auth: { tenantTokens: { bench: token } } });
+  const server = createServer(async (req, res) => {
+    if (!(await api.handle(req, res))) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      const agent = `agent-${(i * 97) % agents}`;
+      const t = performance.now();
+      const res = await fetch(
+        `http://127.0.0.1:${port}/api/agents/${agent}/scorecard?from=${endMs - days * 86_400_000}&to=${endMs}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      const body = (await res.json()) as { calls: number };
+      times.push(performance.now() - t);
+      if (body.calls !== days * perDay)
+        throw new Error(`scorecard of ${agent}: ${body.calls} calls, expected ${days * perDay}`);
+    }
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  times.sort((a, b) => a - b);
+  return [
+    `scorecard, ${label}`,
+    `${agents} agents × ${days} d = ${calls.toLocaleString('en')} calls (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
+    percentile(times, 0.5).toFixed(1),
+    percentile(times, 0.99).toFixed(1),
+  ];
+}
+
+export const pipelineSuite: BenchSuite = {
+  name: 'pipeline',
+  description:
+    'Kafka → ClickHouse rows/s and produce→queryable latency (batched sink vs one row per insert), scorecard query latency',
+  async run(): Promise<SuiteResult> {
+    const clickhouse = await requireService('clickhouse');
+    const kafka = await requireService('kafka');
+    const rows: string[][] = [];
+    const verdicts: Verdict[] = [];
+    const notes: string[] = [];
+    const run = randomUUID().slice(0, 8);
+    const prefix = `vp-bench-${run}.`;
+    const database = `vp_bench_${run}`;
+    if (clickhouse && kafka) {
+      // Long timeout: on 18.16 DROP DATABASE of these tables and views takes ~10 s on a busy machine.
+      const ch = await connectHttp({ url: clickhouse.url, database, requestTimeoutMs: 300_000 });
+      try {
+        await migrate(ch);
+        const { produceRate, runs } = await throughput(kafka.brokers, ch, prefix);
+        for (const r of runs) {
+          const rate = r.rows / (r.ms / 1000);
+          rows.push([
+            `Kafka → ClickHouse ${await ch.version()}, ${r.mode}`,
+            `${r.rows.toLocaleString('en')} rows`,
+            Math.round(rate).toLocaleString('en'),
+            '',
+          ]);
+        }
+        const batched = runs[0];
+        const rowByRow = runs[1];
+        if (batched && rowByRow) {
+          const rate = batched.rows / (batched.ms / 1000);
+          notes.push(
+            `producer (kafkajs, idempotent, acks=all) published ${Math.round(produceRate).toLocaleString('en')} rows/s; ` +
+              `batched sink is ${(rate / (rowByRow.rows / (rowByRow.ms / 1000))).toFixed(0)}× the one-row baseline`,
+          );
+          verdicts.push({
+            label: `≥ ${TARGET_ROWS_PER_S.toLocaleString('en')} score rows/s Kafka → ClickHouse`,
+            ok: rate >= TARGET_ROWS_PER_S,
+            detail: `${Math.round(rate).toLocaleString('en')} rows/s`,
+          });
+        }
+        // The baseline cannot sustain more than a few dozen rows/s, so it is compared at 20 rows/s.
+        for (const [baseline, rate] of [
+          [false, 20],
+          [true, 20],
+          [false, 20_000],
+        ] as const) {
+          const l = await latency(kafka.brokers, ch, `${prefix}lat${rows.length}.`, rate, 10, baseline);
+          rows.push([
+            `produce → queryable at ${rate.toLocaleString('en')} rows/s, ${baseline ? 'one row per insert' : 'batched (sink)'}`,
+            `${l.ticks} ticks of 50 ms${l.lost > 0 ? `, ${l.lost} not visible within 30 s` : ''}`,
+            `p50 ${l.p50.toFixed(0)} ms`,
+            `p99 ${l.p99.toFixed(0)} ms`,
+          ]);
+        }
+        rows.push(await scorecardLatency(ch, `ClickHouse ${await ch.version()} over HTTP`));
+      } finally {
+        await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
+        await ch.close();
+        const admin = new Kafka({
+          clientId: 'vp-bench',
+          brokers: kafka.brokers,
+          logLevel: logLevel.NOTHING,
+        }).admin();
+        await admin.connect();
+        const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+        if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+        await admin.disconnect();
+      }
+    } else {
+      notes.push(
+        'Kafka or ClickHouse not running (deploy/local/up.sh): only the chdb scorecard was measured',
+      );
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'vp-bench-chdb-'));
+    const chdb = await openChdb(dir);
+    try {
+      rows.push(await scorecardLatency(chdb, `chdb ${await chdb.version()}`));
+    } finally {
+      await chdb.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return { columns: ['measure', 'size', 'rows/s or p50 ms', 'p99 ms'], rows, verdicts, notes };
+  },
+};
