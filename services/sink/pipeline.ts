@@ -22,6 +22,8 @@ export interface PipelineConfig {
   clickhouse: ClickHouseConfig;
   /** Sink consumer group (default voicepulse-sink); sink instances sharing it split the partitions. */
   sinkGroupId?: string;
+  /** false: leave the schema alone (a cluster set up from deploy/clickhouse/cluster/; see the README). */
+  migrate?: boolean;
   /** false: bus and ClickHouse only, no sink in this process (e.g. a gateway-only instance). */
   runSink?: boolean;
   /** Tokens for the query API (VOICEPULSE_TOKEN, VOICEPULSE_TENANT_TOKENS, VOICEPULSE_DEFAULT_TENANT). */
@@ -62,6 +64,8 @@ export function pipelineConfig(
   if (partitions !== undefined) config.kafkaPartitions = partitions;
   if (replication !== undefined) config.kafkaReplicationFactor = replication;
   if (env.VOICEPULSE_KAFKA_TOPIC_PREFIX) config.topicPrefix = env.VOICEPULSE_KAFKA_TOPIC_PREFIX;
+  if (env.VOICEPULSE_CLICKHOUSE_MIGRATE === '0' || env.VOICEPULSE_CLICKHOUSE_MIGRATE === 'false')
+    config.migrate = false;
   if (env.VOICEPULSE_SINK_GROUP) config.sinkGroupId = env.VOICEPULSE_SINK_GROUP;
   return config;
 }
@@ -87,7 +91,7 @@ export async function startPipeline(
   const onError = options.onError ? (error: Error) => options.onError?.(error) : undefined;
   const clickhouse = await connectClickHouse(config.clickhouse);
   try {
-    await migrate(clickhouse);
+    if (config.migrate !== false) await migrate(clickhouse);
     const bus = await createBus(
       config.kafkaBrokers
         ? {

@@ -118,6 +118,8 @@ describe('pipelineConfig', () => {
     expect(real.clickhouse).toMatchObject({ kind: 'http', url: 'http://flag:8123', database: 'voicepulse' });
     expect(real.auth.operatorToken).toBe('op');
     expect(pipelineConfig({}, env).kafkaBrokers).toEqual(['env:9092']);
+    expect(pipelineConfig({}, env).migrate).toBeUndefined();
+    expect(pipelineConfig({}, { VOICEPULSE_CLICKHOUSE_MIGRATE: '0' }).migrate).toBe(false);
   });
 
   it('rejects a malformed broker list or token map', () => {

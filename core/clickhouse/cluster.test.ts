@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { clusterDdl } from './cluster.ts';
+import { loadMigrations } from './migrations.ts';
+
+const COMMITTED = new URL('../../deploy/clickhouse/cluster/voicepulse.sql', import.meta.url);
+
+describe('clusterDdl', () => {
+  const ddl = clusterDdl({ cluster: 'voicepulse', database: 'voicepulse' });
+
+  it('turns every table into a replicated local table plus a distributed table, and views onto the local tables', () => {
+    const statements = loadMigrations().flatMap((m) => m.statements);
+    const tables = statements.filter((s) => s.startsWith('CREATE TABLE')).length;
+    const views = statements.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).length;
+    expect(ddl).toHaveLength(1 + 2 * tables + views);
+    expect(ddl).toContainEqual(
+      expect.stringMatching(
+        /^CREATE TABLE IF NOT EXISTS voicepulse\.call_summaries_local ON CLUSTER voicepulse \([\s\S]*\) ENGINE = ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{shard\}\/voicepulse\/call_summaries_local', '\{replica\}', produced_at_ms\) PARTITION BY/,
+      ),
+    );
+    expect(ddl).toContain(
+      'CREATE TABLE IF NOT EXISTS voicepulse.scores ON CLUSTER voicepulse AS voicepulse.scores_local ENGINE = Distributed(voicepulse, voicepulse, scores_local, cityHash64(tenant_id, call_id))',
+    );
+    const view = ddl.find((s) => s.includes('score_minutes_mv'));
+    expect(view).toMatch(/TO voicepulse\.score_minutes_local AS[\s\S]*FROM voicepulse\.scores_local\b/);
+    expect(() => clusterDdl({ cluster: 'x; DROP', database: 'voicepulse' })).toThrow(RangeError);
+  });
+
+  it('matches the committed deploy/clickhouse/cluster/voicepulse.sql (regenerate: node bin/run-ts.js core/clickhouse/cluster-ddl.ts > deploy/clickhouse/cluster/voicepulse.sql)', () => {
+    expect(readFileSync(COMMITTED, 'utf8')).toBe(`${ddl.join(';\n\n')};\n`);
+  });
+});
