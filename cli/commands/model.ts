@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resample } from '../../core/audio/resample.ts';
 import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
@@ -250,7 +251,8 @@ export function registerModelCommands(program: Command): void {
             throw new CliError(`train: ${err.message}`);
           },
         );
-        const card = o.card ?? (quick ? undefined : resolve('docs', 'model-card.md'));
+        const card =
+          o.card ?? (quick ? undefined : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
         if (card) writeModelCard(card, result.model, outDir);
         process.stdout.write(
           `${JSON.stringify({

@@ -163,16 +163,26 @@ export function saveModel(model: EmotionModel, dir: string): void {
   writeFileSync(join(dir, 'weights.bin'), buf);
 }
 
-/** Class probabilities (in model.labels order) for one window descriptor. */
-export function classifyDescriptor(model: EmotionModel, descriptor: Float32Array): Float32Array {
+/** Each member's logits for one window descriptor. */
+export function memberLogits(model: EmotionModel, descriptor: Float32Array): Float32Array[] {
   const x = new Float32Array(descriptor.length);
   for (let i = 0; i < x.length; i++) x[i] = (descriptor[i]! - model.mean[i]!) / model.std[i]!;
-  const probs = new Float32Array(model.labels.length);
-  for (const mlp of model.members) {
-    const p = softmaxInPlace(mlpLogits(mlp, x), model.temperature);
-    for (let c = 0; c < probs.length; c++) probs[c]! += p[c]! / model.members.length;
+  return model.members.map((mlp) => mlpLogits(mlp, x));
+}
+
+/** The ensemble's probabilities: the mean of each member's softmax(logits / temperature). */
+export function ensembleProbs(logits: Float32Array[], temperature: number): Float32Array {
+  const probs = new Float32Array(logits[0]!.length);
+  for (const l of logits) {
+    const p = softmaxInPlace(l.slice(), temperature);
+    for (let c = 0; c < probs.length; c++) probs[c]! += p[c]! / logits.length;
   }
   return probs;
+}
+
+/** Class probabilities (in model.labels order) for one window descriptor. */
+export function classifyDescriptor(model: EmotionModel, descriptor: Float32Array): Float32Array {
+  return ensembleProbs(memberLogits(model, descriptor), model.temperature);
 }
 
 /**
