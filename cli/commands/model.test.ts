@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -136,7 +136,7 @@ describe('voicepulse eval', () => {
 
 const data = findCorpus();
 describe.skipIf(data === undefined)('voicepulse train --quick', () => {
-  it('trains a tiny model whose loss falls and whose test accuracy beats chance', {
+  it('trains a tiny model whose loss falls, whose test accuracy beats chance, reproducibly', {
     timeout: 240_000,
   }, async () => {
     const out = join(dir, 'quick-model');
@@ -152,5 +152,13 @@ describe.skipIf(data === undefined)('voicepulse train --quick', () => {
     const meanUa = uas.reduce((a, b) => a + b, 0) / uas.length;
     expect(meanUa).toBeGreaterThan(1 / 6 + 0.1);
     expect(loadModel(out).members).toHaveLength(1);
+    // Same seed, same data: byte-identical weights.
+    const again = join(dir, 'quick-model-again');
+    expect((await voicepulse('train', '--quick', '--data', data!, '--out', again, '--seed', 'ci')).code).toBe(
+      0,
+    );
+    expect(readFileSync(join(again, 'weights.bin')).equals(readFileSync(join(out, 'weights.bin')))).toBe(
+      true,
+    );
   });
 });
