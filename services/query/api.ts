@@ -72,26 +72,28 @@ const callsQuery = rangeQuery.extend({
 
 const cursorSchema = z.strictObject({ k: z.number().finite(), id, s: z.enum(['recent', 'frustration']) });
 
-class HttpError extends Error {
+/** A request the API refuses; `status` is the HTTP status (gRPC maps it to a status code). */
+export class QueryError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly issues?: string[],
   ) {
     super(message);
+    this.name = 'QueryError';
   }
 }
 
 function parse<T extends z.ZodType>(schema: T, params: URLSearchParams): z.infer<T> {
   const raw: Record<string, string> = {};
   for (const [k, v] of params) {
-    if (k in raw) throw new HttpError(400, `query parameter '${k}' given more than once`);
+    if (k in raw) throw new QueryError(400, `query parameter '${k}' given more than once`);
     raw[k] = v;
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`);
-    throw new HttpError(400, 'invalid query parameters', issues);
+    throw new QueryError(400, 'invalid query parameters', issues);
   }
   return result.data;
 }
@@ -101,25 +103,25 @@ function pathId(segment: string): string {
   try {
     value = decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'malformed path segment');
+    throw new QueryError(400, 'malformed path segment');
   }
   const result = id.safeParse(value);
-  if (!result.success) throw new HttpError(400, 'path id must be 1–128 characters');
+  if (!result.success) throw new QueryError(400, 'path id must be 1–128 characters');
   return result.data;
 }
 
 function range(q: { from?: number | undefined; to?: number | undefined }, now: number): TimeRange {
   const toMs = q.to ?? now;
   const fromMs = q.from ?? toMs - 7 * DAY_MS;
-  if (fromMs >= toMs) throw new HttpError(400, '`from` must be before `to`');
-  if (toMs - fromMs > MAX_RANGE_MS) throw new HttpError(400, 'time range longer than 400 days');
+  if (fromMs >= toMs) throw new QueryError(400, '`from` must be before `to`');
+  if (toMs - fromMs > MAX_RANGE_MS) throw new QueryError(400, 'time range longer than 400 days');
   return { fromMs, toMs };
 }
 
 function tenantOf(principal: Principal, requested: string | undefined): string {
   if (principal.kind === 'operator') return requested ?? principal.defaultTenant;
   if (requested !== undefined && requested !== principal.tenantId) {
-    throw new HttpError(403, 'this token may not read another tenant');
+    throw new QueryError(403, 'this token may not read another tenant');
   }
   return principal.tenantId;
 }
@@ -146,7 +148,7 @@ function decodeCursor(value: string) {
   try {
     return cursorSchema.parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
   } catch {
-    throw new HttpError(400, 'invalid cursor');
+    throw new QueryError(400, 'invalid cursor');
   }
 }
 
@@ -160,10 +162,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-export function createQueryApi(options: QueryApiOptions): QueryApi {
+export interface QueryRunner {
+  /** Runs the query a REST path names, for an authenticated caller; throws QueryError when refused. */
+  run(principal: Principal, pathname: string, params: URLSearchParams): Promise<unknown>;
+}
+
+export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onError'>): QueryRunner {
   const ch = options.clickhouse;
   const now = options.now ?? Date.now;
-  const openapi = readFileSync(OPENAPI_PATH, 'utf8');
 
   type Route = (principal: Principal, params: URLSearchParams, match: RegExpExecArray) => Promise<unknown>;
   const routes: [RegExp, Route][] = [
@@ -173,7 +179,7 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         const q = parse(rangeQuery.pick({ tz: true, tenant: true }), params);
         const callId = pathId(m[1] as string);
         const timeline = await callTimeline(ch, tenantOf(p, q.tenant), callId);
-        if (!timeline) throw new HttpError(404, `no call ${callId}`);
+        if (!timeline) throw new QueryError(404, `no call ${callId}`);
         return { ...timeline, tz: q.tz };
       },
     ],
@@ -228,7 +234,7 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
       async (p, params) => {
         const q = parse(callsQuery, params);
         const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (cursor && cursor.s !== q.sort) throw new HttpError(400, 'cursor belongs to another sort order');
+        if (cursor && cursor.s !== q.sort) throw new QueryError(400, 'cursor belongs to another sort order');
         const page = await searchCalls(ch, tenantOf(p, q.tenant), {
           ...range(q, now()),
           sort: q.sort,
@@ -249,11 +255,25 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
   ];
 
   return {
+    async run(principal, pathname, params) {
+      for (const [pattern, route] of routes) {
+        const match = pattern.exec(pathname);
+        if (match) return route(principal, params, match);
+      }
+      throw new QueryError(404, `no route ${pathname}`);
+    },
+  };
+}
+
+export function createQueryApi(options: QueryApiOptions): QueryApi {
+  const runner = createQueryRunner(options);
+  const openapi = readFileSync(OPENAPI_PATH, 'utf8');
+  return {
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return false;
       try {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'only GET');
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new QueryError(405, 'only GET');
         if (url.pathname === '/api/openapi.json') {
           res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
           res.end(openapi);
@@ -262,18 +282,12 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         const principal = authenticate(options.auth, req.headers.authorization);
         if (!principal) {
           res.setHeader('www-authenticate', 'Bearer');
-          throw new HttpError(401, 'missing or invalid bearer token');
+          throw new QueryError(401, 'missing or invalid bearer token');
         }
-        for (const [pattern, route] of routes) {
-          const match = pattern.exec(url.pathname);
-          if (match) {
-            send(res, 200, await route(principal, url.searchParams, match));
-            return true;
-          }
-        }
-        throw new HttpError(404, `no route ${url.pathname}`);
+        send(res, 200, await runner.run(principal, url.pathname, url.searchParams));
+        return true;
       } catch (err) {
-        if (err instanceof HttpError) {
+        if (err instanceof QueryError) {
           send(res, err.status, { error: err.message, ...(err.issues ? { issues: err.issues } : {}) });
         } else {
           options.onError?.(err instanceof Error ? err : new Error(String(err)));
