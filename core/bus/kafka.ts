@@ -55,6 +55,8 @@ export const DEAD_LETTER_HEADERS = {
   offset: 'x-source-offset',
 } as const;
 
+const JOIN_TIMEOUT_MS = 60_000;
+
 /** Most bytes of message values in one produce request; below the broker's 1 MiB default limit. */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
@@ -186,9 +188,14 @@ export class KafkaBus implements EventBus {
     this.consumers.add(consumer);
     const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
-    // Resolve only once this member joined the group, so a publish right after subscribe is seen.
-    const joined = new Promise<void>((resolve) => {
+    // Resolve only once this member joined the group and owns its partitions (or fail loudly).
+    const joined = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`consumer group ${options.groupId} not joined within ${JOIN_TIMEOUT_MS} ms`));
+      }, JOIN_TIMEOUT_MS);
       const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
         off();
         resolve();
       });
@@ -199,7 +206,13 @@ export class KafkaBus implements EventBus {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
       eachBatch: (payload) => this.handleBatch(options.groupId, options.handler, payload),
     });
-    await joined;
+    try {
+      await joined;
+    } catch (err) {
+      this.consumers.delete(consumer);
+      await consumer.disconnect();
+      throw err;
+    }
     return {
       stop: async () => {
         this.consumers.delete(consumer);
