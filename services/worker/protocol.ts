@@ -12,8 +12,8 @@ export type ThreadCommand =
   | { t: 'end'; callId: string; arrivedAtMs: number };
 
 /**
- * Everything for one thread since the last event-loop turn, in order, with all audio packed into
- * one transferred buffer: one message per turn instead of one per 20 ms chunk per call.
+ * Everything for one thread since the last flush, in order, with all audio packed into one
+ * transferred buffer: one message every few ms instead of one per 20 ms chunk per call.
  */
 export interface ToThread {
   commands: ThreadCommand[];
