@@ -31,9 +31,16 @@ export function predictItems(
 }
 
 export function evaluateByCorpus(model: EmotionModel, items: EvalItem[]): CorpusEvaluation[] {
-  const preds = predictItems(model, items);
+  return reportByCorpus(predictItems(model, items), items, model.labels.length);
+}
+
+/** Per-corpus window and utterance reports of predictions made for `items` (by any model). */
+export function reportByCorpus(
+  preds: { windows: Float32Array[]; utterance: Float32Array }[],
+  items: readonly { label: number; corpus: CorpusId }[],
+  classes: number,
+): CorpusEvaluation[] {
   const corpora = [...new Set(items.map((i) => i.corpus))];
-  const classes = model.labels.length;
   return corpora.map((corpus) => {
     const idx = items.map((_, i) => i).filter((i) => items[i]!.corpus === corpus);
     const winProbs = idx.flatMap((i) => preds[i]!.windows);

@@ -115,12 +115,7 @@ export async function trainModel(
   };
   const { mean, std } = normalisation(trainLld[0]!, crop.lengthFrames, crop.hopFrames);
 
-  // Class balancing: each (corpus, emotion) cell of the training set carries the same total weight.
-  const cellCount = new Map<string, number>();
-  for (const c of train)
-    cellCount.set(`${c.clip.corpus}|${c.label}`, (cellCount.get(`${c.clip.corpus}|${c.label}`) ?? 0) + 1);
-  const cellWeight = (c: LabeledClip) =>
-    (settings.corpusWeights[c.clip.corpus] ?? 1) / cellCount.get(`${c.clip.corpus}|${c.label}`)!;
+  const cellWeight = balancingWeights(train, settings.corpusWeights);
 
   const base: Omit<EmotionModel, 'members'> = {
     version,
@@ -186,6 +181,20 @@ export async function trainModel(
   model.temperature = fitTemperature(model, valItems);
   log(`temperature ${model.temperature.toFixed(2)}`);
   return { model, history };
+}
+
+/**
+ * Class balancing: each (corpus, emotion) cell of `train` carries the same total weight, times its
+ * corpus weight (default 1).
+ */
+export function balancingWeights(
+  train: readonly LabeledClip[],
+  corpusWeights: Partial<Record<CorpusId, number>>,
+): (c: LabeledClip) => number {
+  const cellCount = new Map<string, number>();
+  for (const c of train)
+    cellCount.set(`${c.clip.corpus}|${c.label}`, (cellCount.get(`${c.clip.corpus}|${c.label}`) ?? 0) + 1);
+  return (c) => (corpusWeights[c.clip.corpus] ?? 1) / cellCount.get(`${c.clip.corpus}|${c.label}`)!;
 }
 
 /** Per-dimension mean and std of the clean training windows' descriptors. */

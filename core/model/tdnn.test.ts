@@ -1,0 +1,122 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../corpora/seeded.ts';
+import type { FeatureMatrix } from '../features/matrix.ts';
+import {
+  checkWeights,
+  initTfjs,
+  matMul,
+  receptiveField,
+  type TdnnConfig,
+  TdnnError,
+  type TdnnWeights,
+  tdnnLogits,
+  tf,
+  weightShapes,
+  weightTensors,
+  windowInput,
+} from './tdnn.ts';
+
+const CFG: TdnnConfig = {
+  nMels: 4,
+  pool: 2,
+  frames: 12,
+  layers: [
+    { context: 3, dilation: 1, channels: 5 },
+    { context: 2, dilation: 2, channels: 3 },
+  ],
+  dense: [4],
+  classes: 6,
+};
+
+function randomWeights(cfg: TdnnConfig, seed: string): TdnnWeights {
+  const random = seededRandom(seed);
+  const arrays = weightShapes(cfg).map(({ w, b }) => ({
+    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
+    b: Float32Array.from({ length: b }, () => random() - 0.5),
+  }));
+  return { layers: arrays.slice(0, cfg.layers.length), dense: arrays.slice(cfg.layers.length) };
+}
+
+function ramp(rows: number, cols: number): FeatureMatrix {
+  return {
+    rows,
+    cols,
+    data: Float32Array.from({ length: rows * cols }, (_, i) => (i % cols) * (1 + Math.floor(i / cols))),
+  };
+}
+
+beforeAll(() => initTfjs());
+
+describe('windowInput', () => {
+  const ones = new Float32Array(CFG.nMels).fill(1);
+
+  it('pools frame pairs, removes each band mean and divides by the band scale', () => {
+    const mel = ramp(6, 40); // band m, frame t holds t·(m+1)
+    const x = windowInput(mel, 10, 34, CFG, Float32Array.from([1, 2, 1, 1]));
+    for (let m = 0; m < CFG.nMels; m++) {
+      const band = Array.from({ length: CFG.frames }, (_, t) => x[t * CFG.nMels + m]!);
+      expect(band.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 4);
+      // Pooled frames are 2 apart, so consecutive values step by 2·(m+1)/scale.
+      expect(band[1]! - band[0]!).toBeCloseTo((2 * (m + 1)) / (m === 1 ? 2 : 1), 5);
+    }
+  });
+
+  it('tiles a window shorter than cfg.frames', () => {
+    const x = windowInput(ramp(4, 10), 0, 10, CFG, ones); // 5 pooled frames
+    for (let t = 5; t < CFG.frames; t++)
+      expect(Array.from(x.subarray(t * 4, t * 4 + 4))).toEqual(
+        Array.from(x.subarray((t % 5) * 4, (t % 5) * 4 + 4)),
+      );
+  });
+
+  it('rejects too few mel rows and windows outside the matrix', () => {
+    expect(() => windowInput(ramp(3, 40), 0, 24, CFG, ones)).toThrow(TdnnError);
+    expect(() => windowInput(ramp(4, 40), 30, 50, CFG, ones)).toThrow(TdnnError);
+    expect(() => windowInput(ramp(4, 40), 5, 6, CFG, ones)).toThrow(TdnnError);
+  });
+});
+
+describe('TDNN network', () => {
+  it('runs on the wasm backend', () => {
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it("matMul's explicit-transpose gradient equals tf.matMul's", () => {
+    const random = seededRandom('mm');
+    const a = tf.tensor2d(Array.from({ length: 12 }, random), [3, 4]);
+    const b = tf.tensor2d(Array.from({ length: 20 }, random), [4, 5]);
+    const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) =>
+      tf.sum(tf.square(f(x, y)));
+    const mine = tf.grads(loss(matMul))([a, b]);
+    const ref = tf.grads(loss((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)))([a, b]);
+    for (let i = 0; i < 2; i++) {
+      const d = Array.from(mine[i]!.dataSync(), (v, k) => v - ref[i]!.dataSync()[k]!);
+      expect(Math.max(...d.map(Math.abs))).toBeLessThan(1e-4);
+    }
+  });
+
+  it('gives one logit row per window, independent of the rest of the batch', () => {
+    const params = weightTensors(CFG, randomWeights(CFG, 'w'));
+    const random = seededRandom('x');
+    const data = Float32Array.from({ length: 3 * CFG.frames * CFG.nMels }, () => random() - 0.5);
+    const batch = tdnnLogits(CFG, params, tf.tensor3d(data, [3, CFG.frames, CFG.nMels]));
+    expect(batch.shape).toEqual([3, 6]);
+    const single = tdnnLogits(
+      CFG,
+      params,
+      tf.tensor3d(data.subarray(CFG.frames * CFG.nMels * 2), [1, CFG.frames, CFG.nMels]),
+    );
+    const last = batch.dataSync().subarray(12);
+    single.dataSync().forEach((v, i) => {
+      expect(v).toBeCloseTo(last[i]!, 4);
+    });
+  });
+
+  it('knows its receptive field and rejects weights of the wrong shape', () => {
+    expect(receptiveField(CFG)).toBe(1 + 2 + 2);
+    const w = randomWeights(CFG, 'w');
+    expect(() => checkWeights(CFG, w)).not.toThrow();
+    w.dense[0]!.b = new Float32Array(3);
+    expect(() => checkWeights(CFG, w)).toThrow(TdnnError);
+  });
+});

@@ -1,0 +1,316 @@
+// Trains the frame-level TDNN on the training speakers' log-mel frames (clean and augmented
+// channels, random 2 s crops, SpecAugment time and band masks, class balancing) with Adam on tfjs
+// wasm, keeping the epoch with the best weighted validation UA.
+import type { CorpusId } from '../core/corpora/clip.ts';
+import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
+import { EMOTIONS } from '../core/emotions.ts';
+import type { FeatureMatrix } from '../core/features/matrix.ts';
+import { windowFrames } from '../core/model/model.ts';
+import {
+  initTfjs,
+  type TdnnConfig,
+  type TdnnParams,
+  type TdnnWeights,
+  tdnnLogits,
+  tf,
+  weightShapes,
+  windowInput,
+} from '../core/model/tdnn.ts';
+import type { DescriptorStore, LabeledClip, Variant } from './dataset.ts';
+import { type CorpusEvaluation, reportByCorpus } from './evaluate.ts';
+import { balancingWeights } from './train.ts';
+import { gaussian, type Random } from './train-mlp.ts';
+import { randomCrops, timeMask } from './windows.ts';
+
+export interface TdnnTrainSettings {
+  seed: string;
+  windowMs: number;
+  hopMs: number;
+  augmentVariants: number;
+  maxEpochs: number;
+  patience: number;
+  lr: number;
+  batchSize: number;
+  dropout: number;
+  labelSmoothing: number;
+  /** Loss weight per corpus (default 1). */
+  corpusWeights: Partial<Record<CorpusId, number>>;
+  /** Weight of each corpus's validation UA in the early-stopping score (default 1). */
+  selectionWeights: Partial<Record<CorpusId, number>>;
+  net: Omit<TdnnConfig, 'classes'>;
+}
+
+export const TDNN_SETTINGS: TdnnTrainSettings = {
+  seed: 'voicepulse-1',
+  windowMs: 2000,
+  hopMs: 1000,
+  augmentVariants: 4,
+  maxEpochs: 25,
+  patience: 8,
+  lr: 1e-3,
+  batchSize: 32,
+  dropout: 0.3,
+  labelSmoothing: 0.1,
+  corpusWeights: { ravdess: 3 },
+  selectionWeights: { ravdess: 3 },
+  net: {
+    nMels: 64,
+    pool: 2,
+    frames: 100,
+    layers: [
+      { context: 5, dilation: 1, channels: 128 },
+      { context: 3, dilation: 2, channels: 128 },
+      { context: 3, dilation: 3, channels: 128 },
+      { context: 1, dilation: 1, channels: 256 },
+    ],
+    dense: [128],
+  },
+};
+
+export interface TdnnEpoch {
+  epoch: number;
+  loss: number;
+  valScore: number;
+  seconds: number;
+}
+
+export interface TrainedTdnn {
+  cfg: TdnnConfig;
+  scale: Float32Array;
+  weights: TdnnWeights;
+  history: TdnnEpoch[];
+  validation: CorpusEvaluation[];
+}
+
+/** 10 ms frames per window and per hop. */
+function windowGeometry(settings: TdnnTrainSettings, msPerFrame: number) {
+  return {
+    lengthFrames: Math.round(settings.windowMs / msPerFrame),
+    hopFrames: Math.round(settings.hopMs / msPerFrame),
+  };
+}
+
+export async function trainTdnn(
+  clips: LabeledClip[],
+  store: Pick<DescriptorStore, 'get'>,
+  msPerFrame: number,
+  settings: TdnnTrainSettings,
+  log: (msg: string) => void = () => {},
+): Promise<TrainedTdnn> {
+  await initTfjs();
+  const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
+  const train = clips.filter((c) => c.split === 'train');
+  const val = clips.filter((c) => c.split === 'validation');
+  if (train.length === 0 || val.length === 0)
+    throw new Error('training needs clips in both the train and validation splits');
+  const variants: Variant[] = [
+    'clean',
+    ...Array.from({ length: settings.augmentVariants }, (_, k) => `aug${k + 1}` as Variant),
+  ];
+  const trainMel: FeatureMatrix[][] = [];
+  for (const v of variants)
+    trainMel.push(
+      await store.get(
+        train.map((c) => c.clip),
+        v,
+      ),
+    );
+  const valMel = await store.get(
+    val.map((c) => c.clip),
+    'clean',
+  );
+  const geometry = windowGeometry(settings, msPerFrame);
+  const scale = bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
+  const weightOf = balancingWeights(train, settings.corpusWeights);
+  const random = seededRandom(`${settings.seed}|tdnn`);
+  const params = initParams(cfg, random);
+  const variables = [...params.layers, ...params.dense].flatMap((p) => [p.w, p.b]) as tf.Variable[];
+  const optimizer = tf.train.adam(settings.lr);
+  const history: TdnnEpoch[] = [];
+  let best = { score: -1, epoch: 0, weights: readWeights(params), validation: [] as CorpusEvaluation[] };
+  for (let epoch = 0; epoch < settings.maxEpochs && epoch - best.epoch <= settings.patience; epoch++) {
+    const t0 = performance.now();
+    const samples: { x: Float32Array; y: number; w: number }[] = [];
+    train.forEach((c, i) => {
+      const mel = trainMel[Math.floor(random() * variants.length)]![i]!;
+      for (const [s, e] of randomCrops(mel.cols, geometry, random))
+        samples.push({
+          x: specAugment(windowInput(mel, s, e, cfg, scale), cfg, random),
+          y: c.label,
+          w: weightOf(c),
+        });
+    });
+    const meanW = samples.reduce((s, x) => s + x.w, 0) / samples.length;
+    const order = shuffled(samples, random);
+    // Cosine learning-rate decay over the epoch budget.
+    (optimizer as unknown as { learningRate: number }).learningRate =
+      settings.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / settings.maxEpochs));
+    let loss = 0;
+    for (let b = 0; b < order.length; b += settings.batchSize) {
+      const batch = order.slice(b, b + settings.batchSize);
+      const seed = Math.floor(random() * 2 ** 31);
+      const value = tf.tidy(() => {
+        const x = batchTensor(
+          batch.map((s) => s.x),
+          cfg,
+        );
+        const y = tf.oneHot(
+          tf.tensor1d(
+            batch.map((s) => s.y),
+            'int32',
+          ),
+          cfg.classes,
+        );
+        const w = tf.tensor1d(batch.map((s) => s.w / meanW));
+        const l = optimizer.minimize(
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              y,
+              tdnnLogits(cfg, params, x, { rate: settings.dropout, seed }),
+              w,
+              settings.labelSmoothing,
+              tf.Reduction.SUM_BY_NONZERO_WEIGHTS,
+            ) as tf.Scalar,
+          true,
+          variables,
+        );
+        return l!.dataSync()[0]!;
+      });
+      loss += (value * batch.length) / order.length;
+    }
+    const validation = evaluateTdnn(cfg, params, scale, geometry, valMel, val);
+    const valScore = weightedUa(validation, settings.selectionWeights);
+    const seconds = (performance.now() - t0) / 1000;
+    history.push({ epoch, loss, valScore, seconds });
+    log(
+      `tdnn epoch ${epoch}: loss ${loss.toFixed(4)} val ${(100 * valScore).toFixed(1)} % [${validation.map((e) => `${e.corpus} ${(100 * e.utterance.ua).toFixed(1)}`).join(', ')}] (${samples.length} windows, ${seconds.toFixed(0)} s)`,
+    );
+    if (valScore > best.score) best = { score: valScore, epoch, weights: readWeights(params), validation };
+  }
+  log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
+  for (const v of variables) v.dispose();
+  optimizer.dispose();
+  return { cfg, scale, weights: best.weights, history, validation: best.validation };
+}
+
+/** Window and utterance probabilities of clips' frames under given weights. */
+export function predictTdnn(
+  cfg: TdnnConfig,
+  params: TdnnParams,
+  scale: Float32Array,
+  geometry: { lengthFrames: number; hopFrames: number },
+  mels: FeatureMatrix[],
+): { windows: Float32Array[]; utterance: Float32Array }[] {
+  const ranges = mels.map((mel) => windowFrames(mel.cols, geometry.lengthFrames, geometry.hopFrames));
+  const inputs = mels.flatMap((mel, i) => ranges[i]!.map(([s, e]) => windowInput(mel, s, e, cfg, scale)));
+  const probs: Float32Array[] = [];
+  const chunk = 64;
+  for (let b = 0; b < inputs.length; b += chunk) {
+    const data = tf.tidy(() =>
+      tf.softmax(tdnnLogits(cfg, params, batchTensor(inputs.slice(b, b + chunk), cfg))).dataSync(),
+    );
+    for (let i = 0; i * cfg.classes < data.length; i++)
+      probs.push(Float32Array.from(data.subarray(i * cfg.classes, (i + 1) * cfg.classes)));
+  }
+  let k = 0;
+  return ranges.map((r) => {
+    const windows = probs.slice(k, k + r.length);
+    k += r.length;
+    const utterance = new Float32Array(cfg.classes);
+    for (const p of windows) for (let c = 0; c < p.length; c++) utterance[c]! += p[c]! / windows.length;
+    return { windows, utterance };
+  });
+}
+
+export function evaluateTdnn(
+  cfg: TdnnConfig,
+  params: TdnnParams,
+  scale: Float32Array,
+  geometry: { lengthFrames: number; hopFrames: number },
+  mels: FeatureMatrix[],
+  clips: LabeledClip[],
+): CorpusEvaluation[] {
+  return reportByCorpus(
+    predictTdnn(cfg, params, scale, geometry, mels),
+    clips.map((c) => ({ label: c.label, corpus: c.clip.corpus })),
+    cfg.classes,
+  );
+}
+
+/** Mean utterance UA over corpora, each weighted by `weights` (default 1). */
+export function weightedUa(evals: CorpusEvaluation[], weights: Partial<Record<CorpusId, number>>): number {
+  let sum = 0;
+  let total = 0;
+  for (const e of evals) {
+    const w = weights[e.corpus] ?? 1;
+    sum += w * e.utterance.ua;
+    total += w;
+  }
+  return sum / total;
+}
+
+function batchTensor(xs: Float32Array[], cfg: TdnnConfig): tf.Tensor3D {
+  const data = new Float32Array(xs.length * cfg.frames * cfg.nMels);
+  xs.forEach((x, i) => {
+    data.set(x, i * x.length);
+  });
+  return tf.tensor3d(data, [xs.length, cfg.frames, cfg.nMels]);
+}
+
+/** SpecAugment on a normalised window: masked frames and bands are set to 0 (their mean). */
+function specAugment(x: Float32Array, cfg: TdnnConfig, random: Random): Float32Array {
+  const keep = timeMask(cfg.frames, random);
+  for (let t = 0; t < cfg.frames; t++) if (!keep[t]) x.fill(0, t * cfg.nMels, (t + 1) * cfg.nMels);
+  if (random() < 0.5) {
+    const width = 1 + Math.floor(random() * 8);
+    const start = Math.floor(random() * (cfg.nMels - width));
+    for (let t = 0; t < cfg.frames; t++) x.fill(0, t * cfg.nMels + start, t * cfg.nMels + start + width);
+  }
+  return x;
+}
+
+/** Per-band standard deviation of the mean-normalised clean training windows. */
+function bandScale(
+  mels: FeatureMatrix[],
+  cfg: TdnnConfig,
+  lengthFrames: number,
+  hopFrames: number,
+): Float32Array {
+  const ones = new Float32Array(cfg.nMels).fill(1);
+  const sq = new Float64Array(cfg.nMels);
+  let n = 0;
+  for (const mel of mels)
+    for (const [s, e] of windowFrames(mel.cols, lengthFrames, hopFrames)) {
+      const x = windowInput(mel, s, e, cfg, ones);
+      for (let i = 0; i < x.length; i++) sq[i % cfg.nMels]! += x[i]! * x[i]!;
+      n += cfg.frames;
+    }
+  return Float32Array.from(sq, (v) => Math.max(1e-3, Math.sqrt(v / n)));
+}
+
+/** He-initialised variables, drawn from the seeded generator. */
+function initParams(cfg: TdnnConfig, random: Random): TdnnParams {
+  const shapes = weightShapes(cfg);
+  const make = (i: number) => {
+    const { w, b } = shapes[i]!;
+    // Fan-in of a TDNN layer is inputs × context; w's columns hold `context` taps.
+    const fanIn = i < cfg.layers.length ? w[0] * cfg.layers[i]!.context : w[0];
+    const values = Float32Array.from({ length: w[0] * w[1] }, () => gaussian(random) * Math.sqrt(2 / fanIn));
+    return {
+      w: tf.variable(tf.tensor2d(values, w)) as tf.Variable<tf.Rank.R2>,
+      b: tf.variable(tf.zeros([b])) as tf.Variable<tf.Rank.R1>,
+    };
+  };
+  return {
+    layers: cfg.layers.map((_, i) => make(i)),
+    dense: [...cfg.dense, cfg.classes].map((_, i) => make(i + cfg.layers.length)),
+  };
+}
+
+function readWeights(params: TdnnParams): TdnnWeights {
+  const read = (p: { w: tf.Tensor; b: tf.Tensor }) => ({
+    w: Float32Array.from(p.w.dataSync()),
+    b: Float32Array.from(p.b.dataSync()),
+  });
+  return { layers: params.layers.map(read), dense: params.dense.map(read) };
+}
