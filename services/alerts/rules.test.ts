@@ -48,8 +48,16 @@ describe('CallAlertRules', () => {
 
   it('fires once frustration has stayed over the threshold for the sustain time', () => {
     const r = new CallAlertRules(noShift, false, () => 0);
-    // threshold 0.5, 5 s: above from second 2; fires at second 7.
+    // threshold 0.4, 5 s: above from second 2; fires at second 7.
     expect(run(r, [0.1, 0.2, 0.6, 0.6, 0.6, 0.7, 0.6, 0.6, 0.6, 0.6])).toEqual([7]);
+  });
+
+  it('lets a run survive dips within the hysteresis band, but not below it', () => {
+    const r = new CallAlertRules(noShift, false, () => 0);
+    // 0.35 is within 0.1 of the 0.4 threshold: the run from second 0 goes on and fires at second 5.
+    expect(run(r, [0.5, 0.35, 0.5, 0.35, 0.5, 0.45])).toEqual([5]);
+    const s = new CallAlertRules(noShift, false, () => 0);
+    expect(run(s, [0.5, 0.25, 0.5, 0.25, 0.5, 0.45])).toEqual([]);
   });
 
   it('does not fire for a brief spike', () => {
@@ -61,7 +69,7 @@ describe('CallAlertRules', () => {
     const rules = {
       ...noShift,
       cooldownMs: 10_000,
-      customerFrustration: { ...noShift.customerFrustration, sustainMs: 0 },
+      customerFrustration: { ...noShift.customerFrustration, threshold: 0.5, sustainMs: 0 },
     };
     const r = new CallAlertRules(rules, false, () => 0);
     // fires at 0; dips to 0.45 (inside hysteresis band) and back: no re-fire; dips to 0.3 re-arms,

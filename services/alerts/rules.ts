@@ -33,7 +33,7 @@ export const alertRulesSchema = z.strictObject({
 export type AlertRules = z.infer<typeof alertRulesSchema>;
 
 export const DEFAULT_ALERT_RULES: AlertRules = {
-  customerFrustration: { enabled: true, threshold: 0.5, criticalThreshold: 0.75, sustainMs: 5000 },
+  customerFrustration: { enabled: true, threshold: 0.4, criticalThreshold: 0.7, sustainMs: 5000 },
   customerNegativeShift: { enabled: true, drop: 0.6, lookbackMs: 15_000 },
   agentAnger: { enabled: true, threshold: 0.6, sustainMs: 5000 },
   hysteresis: 0.1,
@@ -124,7 +124,7 @@ export class CallAlertRules {
     return s;
   }
 
-  /** Value at or above threshold for sustainMs, armed, and out of cooldown. */
+  /** Value at or above threshold (dips within the hysteresis band allowed) for sustainMs, armed, and out of cooldown. */
   private sustained(
     rule: AlertRule,
     value: number,
@@ -133,8 +133,9 @@ export class CallAlertRules {
     at: number,
   ): boolean {
     const s = this.ruleState(rule);
+    // A run starts at the threshold and survives dips that stay within the hysteresis band.
     if (value >= threshold) s.runStartMs ??= at;
-    else s.runStartMs = null;
+    else if (value < threshold - this.rules.hysteresis) s.runStartMs = null;
     return this.crossing(
       rule,
       s.runStartMs !== null && at - s.runStartMs >= sustainMs ? 1 : 0,
