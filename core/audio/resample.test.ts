@@ -1,5 +1,6 @@
 import FFT from 'fft.js';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../corpora/seeded.ts';
 import { PASSBAND_EDGE, resample, STOPBAND_EDGE, StreamingResampler } from './resample.ts';
 
 const RATES = [8000, 16000, 22050, 44100, 48000];
@@ -13,17 +14,7 @@ function sine(freq: number, rate: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * freq * i) / rate));
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): (() => number) => seededRandom(String(seed));
 
 function firstMismatch(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { seededRandom } from '../corpora/seeded.ts';
 import { decodeAlaw, decodeUlaw } from './g711.ts';
 import {
   readWav,
@@ -14,17 +15,7 @@ import {
   writeWav,
 } from './wav.ts';
 
-/** Deterministic PRNG (mulberry32) so fuzz cases are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): (() => number) => seededRandom(String(seed));
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 

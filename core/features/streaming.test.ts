@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../corpora/seeded.ts';
 import type { FeatureConfig } from './config.ts';
 import { TELEPHONY_FEATURES } from './config.ts';
 import { FeatureError } from './errors.ts';
@@ -9,17 +10,7 @@ import type { LogMelMfcc } from './pipeline.ts';
 import { extractLogMelMfcc } from './pipeline.ts';
 import { StreamingFeatureExtractor } from './streaming.ts';
 
-/** mulberry32: a tiny seeded PRNG so chunkings are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): (() => number) => seededRandom(String(seed));
 
 /** Voiced-ish test audio: a gliding harmonic tone plus noise, with a silent gap. */
 function testSignal(n: number, seed: number): Float32Array {
