@@ -1,9 +1,7 @@
 // The narrow scoring interface the workers need, and its adapter over the emotion model.
 import { EMOTIONS } from '../../core/emotions.ts';
 import type { EmotionProbs } from '../../core/events/schema.ts';
-import { frameDescriptors } from '../../core/model/frontend.ts';
-import { windowFunctionals } from '../../core/model/functionals.ts';
-import { classifyDescriptor, type EmotionModel } from '../../core/model/model.ts';
+import { classifyWindows, type EmotionModel } from '../../core/model/model.ts';
 
 export interface Scorer {
   readonly modelVersion: string;
@@ -11,14 +9,12 @@ export interface Scorer {
   scoreWindows(windows: readonly Float32Array[]): EmotionProbs[];
 }
 
-/** Scores each window as one unit: descriptors over the window's own frames, functionals over all of them. */
+/** Scores each window as one unit, the whole batch in one model call. */
 export function modelScorer(model: EmotionModel): Scorer {
   return {
     modelVersion: model.version,
     scoreWindows(windows) {
-      return windows.map((samples) => {
-        const lld = frameDescriptors(samples, model.frontend);
-        const p = classifyDescriptor(model, windowFunctionals(lld, model.frontend, 0, lld.cols));
+      return classifyWindows(model, windows).map((p) => {
         const probs = Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as EmotionProbs;
         // Clamp float32 rounding so the event schema's [0, 1] bounds always hold.
         model.labels.forEach((label, i) => {
