@@ -1,0 +1,36 @@
+// The `voicepulse serve` contract: foreground process, prints its URLs, serves, stops cleanly on SIGTERM.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempModelDir } from './support.ts';
+
+const model = tempModelDir();
+afterAll(() => model.remove());
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('voicepulse serve', () => {
+  it('prints its URLs, answers, and exits 0 on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['bin/voicepulse.js', 'serve', '--port', '0', '--no-pipeline', '--model', model.dir, '--threads', '1'],
+      {
+        cwd: root,
+        env: { ...process.env, VOICEPULSE_TOKEN: 'serve-test-token' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const until = Date.now() + 30_000;
+    while (!/health\s+(\S+)/.test(out) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const health = /health\s+(\S+)/.exec(out)?.[1];
+    expect(health, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/);
+    expect(out).toMatch(/Twilio Media Streams\s+ws:\/\/127\.0\.0\.1:\d+\/twilio/);
+    expect(await (await fetch(health!)).json()).toEqual({ ok: true, activeCalls: 0 });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
