@@ -2,7 +2,7 @@
 // utterance (mean of its window probabilities).
 import type { CorpusId } from '../core/corpora/clip.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
-import { type EmotionModel, scoreDescriptorWindows } from '../core/model/model.ts';
+import { type EmotionModel, scoreFeatureWindows } from '../core/model/model.ts';
 import { type ClassificationReport, classificationReport } from './metrics.ts';
 
 export interface EvalItem {
@@ -23,7 +23,7 @@ export function predictItems(
   items: EvalItem[],
 ): { windows: Float32Array[]; utterance: Float32Array }[] {
   return items.map((item) => {
-    const windows = scoreDescriptorWindows(model, item.lld).map((w) => w.probs);
+    const windows = scoreFeatureWindows(model, item.lld).map((w) => w.probs);
     const utterance = new Float32Array(model.labels.length);
     for (const p of windows) for (let c = 0; c < p.length; c++) utterance[c]! += p[c]! / windows.length;
     return { windows, utterance };

@@ -1,18 +1,27 @@
-// `voicepulse train`: data → descriptors (cached) → ensemble training → held-out evaluation
-// (clean, channel robustness, cross-corpus, TESS cross-speaker) → versioned model directory.
+// `voicepulse train`: data → descriptors (cached) → training (MLP ensemble or TDNN) → held-out
+// evaluation (clean, channel robustness; for the MLP also cross-corpus and TESS cross-speaker)
+// → versioned model directory.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
-import { type EmotionModel, saveModel } from '../core/model/model.ts';
+import { type EmotionModel, loadModel, type MlpModel, saveModel } from '../core/model/model.ts';
 import { DescriptorStore, type LabeledClip, labeledClips, pickBabble, type Variant } from './dataset.ts';
 import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
 import { corporaOf, FULL_SETTINGS, QUICK_SETTINGS, type TrainSettings, trainModel } from './train.ts';
+import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn } from './train-tdnn.ts';
+
+export type Architecture = 'mlp' | 'tdnn';
 
 export interface PipelineOptions {
   dataRoot: string;
   outDir: string;
   version: string;
   quick: boolean;
+  /** Default 'mlp'. */
+  arch?: Architecture;
+  /** A model directory to evaluate on the same validation and test clips, for comparison. */
+  baselineDir?: string;
   seed?: string;
   cacheDir?: string;
   log?: (msg: string) => void;
@@ -20,7 +29,7 @@ export interface PipelineOptions {
 
 export interface PipelineResult {
   model: EmotionModel;
-  /** Mean training loss of the first and last epoch of the first member. */
+  /** Mean training loss of the first and last epoch (of the first member). */
   firstLoss: number;
   lastLoss: number;
   evaluation: Evaluation;
@@ -31,6 +40,10 @@ export interface Evaluation {
   robustness?: Record<string, CorpusEvaluation[]>;
   crossCorpus?: CorpusEvaluation[];
   tessCrossSpeaker?: Record<string, CorpusEvaluation[]>;
+  /** The selected epoch's validation reports. */
+  validation?: CorpusEvaluation[];
+  /** The baseline model on the same clips. */
+  baseline?: { version: string; validation: CorpusEvaluation[]; test: CorpusEvaluation[] };
 }
 
 /** Quick mode keeps this many clips per (corpus, split, emotion) cell. */
@@ -38,7 +51,20 @@ const QUICK_CELL = 10;
 const BABBLE_CLIPS = 60;
 const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
 
+/** The quick (CI smoke) TDNN: a narrow net, one augmented channel, a few epochs. */
+const QUICK_TDNN: TdnnTrainSettings = {
+  ...TDNN_SETTINGS,
+  augmentVariants: 1,
+  maxEpochs: 4,
+  net: {
+    ...TDNN_SETTINGS.net,
+    layers: TDNN_SETTINGS.net.layers.map((l) => ({ ...l, channels: 16 })),
+    dense: [16],
+  },
+};
+
 export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
+  if (opts.arch === 'tdnn') return runTdnnTraining(opts);
   const log = opts.log ?? (() => {});
   const base = opts.quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const settings: TrainSettings = { ...base, seed: opts.seed ?? base.seed };
@@ -68,7 +94,7 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
     evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, settings, log);
   }
   const first = trained.history.filter((h) => h.member === 0);
-  const model: EmotionModel = {
+  const model: MlpModel = {
     ...trained.model,
     metadata: {
       settings,
@@ -80,6 +106,62 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   saveModel(model, opts.outDir);
   log(`model written to ${opts.outDir}`);
   return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
+}
+
+/** Trains the TDNN and evaluates it (test, channel robustness, and the baseline when given). */
+async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
+  const log = opts.log ?? (() => {});
+  const base = opts.quick ? QUICK_TDNN : TDNN_SETTINGS;
+  const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
+  let clips = labeledClips(opts.dataRoot);
+  if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
+  if (opts.quick) clips = subsample(clips, QUICK_CELL, settings.seed);
+  // The descriptor cache (and its augmented channels) is shared with the MLP pipeline.
+  const store = new DescriptorStore({
+    dataRoot: opts.dataRoot,
+    frontend: DEFAULT_FRONTEND,
+    seed: settings.seed,
+    cacheDir: opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors'),
+    babbleClips: pickBabble(clips, BABBLE_CLIPS, settings.seed),
+    log,
+  });
+  log(`${clips.length} clips: ${summary(clips)}`);
+  const trained = await trainTdnn(opts.version, clips, store, settings, log);
+  const test = clips.filter((c) => c.split === 'test');
+  const evaluation: Evaluation = {
+    test: await evaluateVariant(trained.model, test, store, 'clean'),
+    validation: trained.validation,
+  };
+  log(`test: ${describe(evaluation.test)}`);
+  if (!opts.quick) {
+    evaluation.robustness = {};
+    for (const v of ROBUSTNESS) {
+      evaluation.robustness[v] = await evaluateVariant(trained.model, test, store, v);
+      log(`test ${v}: ${describe(evaluation.robustness[v])}`);
+    }
+  }
+  if (opts.baselineDir && existsSync(opts.baselineDir)) {
+    const baseline = loadModel(opts.baselineDir);
+    const val = clips.filter((c) => c.split === 'validation');
+    evaluation.baseline = {
+      version: baseline.version,
+      validation: await evaluateVariant(baseline, val, store, 'clean'),
+      test: await evaluateVariant(baseline, test, store, 'clean'),
+    };
+    log(`baseline ${baseline.version} validation: ${describe(evaluation.baseline.validation)}`);
+  }
+  const model: EmotionModel = {
+    ...trained.model,
+    metadata: { settings, data: summaryTable(clips), history: trained.history, evaluation },
+  };
+  saveModel(model, opts.outDir);
+  log(`model written to ${opts.outDir}`);
+  return {
+    model,
+    firstLoss: trained.history[0]!.loss,
+    lastLoss: trained.history.at(-1)!.loss,
+    evaluation,
+  };
 }
 
 async function evaluateVariant(

@@ -4,6 +4,7 @@ import { seededRandom } from '../core/corpora/seeded.ts';
 import { EMOTIONS } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import type { LabeledClip } from './dataset.ts';
+import { evaluateByCorpus } from './evaluate.ts';
 import { gaussian } from './train-mlp.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn, weightedUa } from './train-tdnn.ts';
 
@@ -64,13 +65,20 @@ describe('trainTdnn', () => {
   it('learns classes carried by frame dynamics and keeps the best validation epoch', async () => {
     const { clips, mels } = syntheticClips();
     const store = { get: async (list: CorpusClip[]) => list.map((c) => mels.get(c.path)!) };
-    const trained = await trainTdnn(clips, store, 10, SETTINGS);
+    const trained = await trainTdnn('synthetic', clips, store, SETTINGS);
     expect(trained.history).toHaveLength(SETTINGS.maxEpochs);
     expect(trained.history.at(-1)!.loss).toBeLessThan(trained.history[0]!.loss);
     const best = Math.max(...trained.history.map((h) => h.valScore));
     expect(weightedUa(trained.validation, SETTINGS.selectionWeights)).toBeCloseTo(best, 6);
     expect(best).toBeGreaterThan(0.8);
-    expect(trained.scale).toHaveLength(MELS);
+    expect(trained.model.scale).toHaveLength(MELS);
+    // The returned model is the best epoch's: re-scoring validation reproduces its score.
+    const val = clips.filter((c) => c.split === 'validation');
+    const again = evaluateByCorpus(
+      trained.model,
+      val.map((c) => ({ lld: mels.get(c.clip.path)!, label: c.label, corpus: c.clip.corpus })),
+    );
+    expect(weightedUa(again, SETTINGS.selectionWeights)).toBeCloseTo(best, 6);
   }, 60_000);
 
   it('weights corpora in the selection score', () => {

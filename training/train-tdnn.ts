@@ -4,10 +4,10 @@
 import type { CorpusId } from '../core/corpora/clip.ts';
 import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { EMOTIONS } from '../core/emotions.ts';
+import { TELEPHONY_FEATURES } from '../core/features/config.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
-import { windowFrames } from '../core/model/model.ts';
+import { releaseModel, type TdnnModel, windowFrames } from '../core/model/model.ts';
 import {
-  initTfjs,
   type TdnnConfig,
   type TdnnParams,
   type TdnnWeights,
@@ -17,7 +17,7 @@ import {
   windowInput,
 } from '../core/model/tdnn.ts';
 import type { DescriptorStore, LabeledClip, Variant } from './dataset.ts';
-import { type CorpusEvaluation, reportByCorpus } from './evaluate.ts';
+import { type CorpusEvaluation, type EvalItem, evaluateByCorpus } from './evaluate.ts';
 import { balancingWeights } from './train.ts';
 import { gaussian, type Random } from './train-mlp.ts';
 import { randomCrops, timeMask } from './windows.ts';
@@ -33,6 +33,11 @@ export interface TdnnTrainSettings {
   batchSize: number;
   dropout: number;
   labelSmoothing: number;
+  /**
+   * Decay of the exponential moving average of the weights that is validated and kept (raw
+   * weights swing validation UA by ±5 points from epoch to epoch).
+   */
+  weightAverage: number;
   /** Loss weight per corpus (default 1). */
   corpusWeights: Partial<Record<CorpusId, number>>;
   /** Weight of each corpus's validation UA in the early-stopping score (default 1). */
@@ -51,6 +56,7 @@ export const TDNN_SETTINGS: TdnnTrainSettings = {
   batchSize: 32,
   dropout: 0.3,
   labelSmoothing: 0.1,
+  weightAverage: 0.995,
   corpusWeights: { ravdess: 3 },
   selectionWeights: { ravdess: 3 },
   net: {
@@ -75,29 +81,25 @@ export interface TdnnEpoch {
 }
 
 export interface TrainedTdnn {
-  cfg: TdnnConfig;
-  scale: Float32Array;
-  weights: TdnnWeights;
+  /** The weights of the best validation epoch. */
+  model: TdnnModel;
   history: TdnnEpoch[];
+  /** Validation reports of that epoch. */
   validation: CorpusEvaluation[];
 }
 
-/** 10 ms frames per window and per hop. */
-function windowGeometry(settings: TdnnTrainSettings, msPerFrame: number) {
-  return {
-    lengthFrames: Math.round(settings.windowMs / msPerFrame),
-    hopFrames: Math.round(settings.hopMs / msPerFrame),
-  };
-}
-
+/**
+ * Trains on `store`'s frame features of the clips (log-mel in their first rows, e.g. frame
+ * descriptors); validation scores go through the product's scoring path (core/model/model.ts).
+ */
 export async function trainTdnn(
+  version: string,
   clips: LabeledClip[],
   store: Pick<DescriptorStore, 'get'>,
-  msPerFrame: number,
   settings: TdnnTrainSettings,
   log: (msg: string) => void = () => {},
 ): Promise<TrainedTdnn> {
-  await initTfjs();
+  const frontend = TELEPHONY_FEATURES;
   const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
   const train = clips.filter((c) => c.split === 'train');
   const val = clips.filter((c) => c.split === 'validation');
@@ -115,19 +117,47 @@ export async function trainTdnn(
         v,
       ),
     );
-  const valMel = await store.get(
-    val.map((c) => c.clip),
-    'clean',
-  );
-  const geometry = windowGeometry(settings, msPerFrame);
+  const valItems: EvalItem[] = (
+    await store.get(
+      val.map((c) => c.clip),
+      'clean',
+    )
+  ).map((lld, i) => ({ lld, label: val[i]!.label, corpus: val[i]!.clip.corpus }));
+  const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
+  const geometry = {
+    lengthFrames: Math.round(settings.windowMs / msPerFrame),
+    hopFrames: Math.round(settings.hopMs / msPerFrame),
+  };
   const scale = bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
   const weightOf = balancingWeights(train, settings.corpusWeights);
   const random = seededRandom(`${settings.seed}|tdnn`);
   const params = initParams(cfg, random);
   const variables = [...params.layers, ...params.dense].flatMap((p) => [p.w, p.b]) as tf.Variable[];
+  const averaged = [...params.layers, ...params.dense]
+    .flatMap((p) => [p.w, p.b])
+    .map((v) => tf.variable(v, false));
+  const averagedParams = {
+    layers: params.layers.map((_, i) => ({ w: averaged[2 * i]!, b: averaged[2 * i + 1]! })),
+    dense: params.dense.map((_, i) => ({
+      w: averaged[2 * (i + params.layers.length)]!,
+      b: averaged[2 * (i + params.layers.length) + 1]!,
+    })),
+  } as TdnnParams;
+  let steps = 0;
   const optimizer = tf.train.adam(settings.lr);
   const history: TdnnEpoch[] = [];
-  let best = { score: -1, epoch: 0, weights: readWeights(params), validation: [] as CorpusEvaluation[] };
+  const snapshot = (): TdnnModel => ({
+    version,
+    labels: EMOTIONS,
+    frontend,
+    window: { lengthMs: settings.windowMs, hopMs: settings.hopMs },
+    network: cfg,
+    scale,
+    temperature: 1,
+    weights: readWeights(averagedParams),
+    metadata: {},
+  });
+  let best = { score: -1, epoch: 0, model: snapshot(), validation: [] as CorpusEvaluation[] };
   for (let epoch = 0; epoch < settings.maxEpochs && epoch - best.epoch <= settings.patience; epoch++) {
     const t0 = performance.now();
     const samples: { x: Float32Array; y: number; w: number }[] = [];
@@ -174,67 +204,31 @@ export async function trainTdnn(
           true,
           variables,
         );
+        // Warm-up as in TensorFlow's ExponentialMovingAverage: early averages forget faster.
+        const d = Math.min(settings.weightAverage, (1 + steps) / (10 + steps));
+        averaged.forEach((a, k) => {
+          a.assign(tf.add(tf.mul(a, d), tf.mul(variables[k]!, 1 - d)));
+        });
+        steps++;
         return l!.dataSync()[0]!;
       });
       loss += (value * batch.length) / order.length;
     }
-    const validation = evaluateTdnn(cfg, params, scale, geometry, valMel, val);
+    const model = snapshot();
+    const validation = evaluateByCorpus(model, valItems);
+    releaseModel(model);
     const valScore = weightedUa(validation, settings.selectionWeights);
     const seconds = (performance.now() - t0) / 1000;
     history.push({ epoch, loss, valScore, seconds });
     log(
       `tdnn epoch ${epoch}: loss ${loss.toFixed(4)} val ${(100 * valScore).toFixed(1)} % [${validation.map((e) => `${e.corpus} ${(100 * e.utterance.ua).toFixed(1)}`).join(', ')}] (${samples.length} windows, ${seconds.toFixed(0)} s)`,
     );
-    if (valScore > best.score) best = { score: valScore, epoch, weights: readWeights(params), validation };
+    if (valScore > best.score) best = { score: valScore, epoch, model, validation };
   }
   log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
-  for (const v of variables) v.dispose();
+  for (const v of [...variables, ...averaged]) v.dispose();
   optimizer.dispose();
-  return { cfg, scale, weights: best.weights, history, validation: best.validation };
-}
-
-/** Window and utterance probabilities of clips' frames under given weights. */
-export function predictTdnn(
-  cfg: TdnnConfig,
-  params: TdnnParams,
-  scale: Float32Array,
-  geometry: { lengthFrames: number; hopFrames: number },
-  mels: FeatureMatrix[],
-): { windows: Float32Array[]; utterance: Float32Array }[] {
-  const ranges = mels.map((mel) => windowFrames(mel.cols, geometry.lengthFrames, geometry.hopFrames));
-  const inputs = mels.flatMap((mel, i) => ranges[i]!.map(([s, e]) => windowInput(mel, s, e, cfg, scale)));
-  const probs: Float32Array[] = [];
-  const chunk = 64;
-  for (let b = 0; b < inputs.length; b += chunk) {
-    const data = tf.tidy(() =>
-      tf.softmax(tdnnLogits(cfg, params, batchTensor(inputs.slice(b, b + chunk), cfg))).dataSync(),
-    );
-    for (let i = 0; i * cfg.classes < data.length; i++)
-      probs.push(Float32Array.from(data.subarray(i * cfg.classes, (i + 1) * cfg.classes)));
-  }
-  let k = 0;
-  return ranges.map((r) => {
-    const windows = probs.slice(k, k + r.length);
-    k += r.length;
-    const utterance = new Float32Array(cfg.classes);
-    for (const p of windows) for (let c = 0; c < p.length; c++) utterance[c]! += p[c]! / windows.length;
-    return { windows, utterance };
-  });
-}
-
-export function evaluateTdnn(
-  cfg: TdnnConfig,
-  params: TdnnParams,
-  scale: Float32Array,
-  geometry: { lengthFrames: number; hopFrames: number },
-  mels: FeatureMatrix[],
-  clips: LabeledClip[],
-): CorpusEvaluation[] {
-  return reportByCorpus(
-    predictTdnn(cfg, params, scale, geometry, mels),
-    clips.map((c) => ({ label: c.label, corpus: c.clip.corpus })),
-    cfg.classes,
-  );
+  return { model: best.model, history, validation: best.validation };
 }
 
 /** Mean utterance UA over corpora, each weighted by `weights` (default 1). */

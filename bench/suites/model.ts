@@ -1,7 +1,7 @@
 // Emotion-model inference speed for one speaker stream on one thread, in multiples of real time:
 // the product path (frame descriptors computed once per stream, windows share them) next to a
 // batch-1 baseline that scores each 2 s window from its own audio.
-import { COMMITTED_MODEL_DIR, loadModel, scoreWindows } from '../../core/model/model.ts';
+import { COMMITTED_MODEL_DIR, describeModel, loadModel, scoreWindows } from '../../core/model/model.ts';
 import type { BenchSuite } from '../harness.ts';
 import { measure } from '../harness.ts';
 
@@ -56,9 +56,7 @@ export const modelSuite: BenchSuite = {
     return {
       columns: ['path', 'best ms', 'median ms', 'ms/window', 'real time'],
       rows,
-      notes: [
-        `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor`,
-      ],
+      notes: [describeModel(model)],
       verdicts: [
         {
           label: `≥ ${TARGET}× real time per core`,

@@ -223,6 +223,15 @@ export function registerModelCommands(program: Command): void {
       '--out <dir>',
       'model directory to write (default: models/<version>, or .cache/model-quick with --quick)',
     )
+    .option(
+      '--arch <arch>',
+      "'mlp' (ensemble over window functionals, the committed model's) or 'tdnn' (frame-level network)",
+      'mlp',
+    )
+    .option(
+      '--baseline <dir>',
+      'model directory evaluated on the same validation and test clips, for the model card',
+    )
     .option('--model-version <name>', 'version name written into the model')
     .option(
       '--card <path>',
@@ -236,8 +245,13 @@ export function registerModelCommands(program: Command): void {
         out?: string;
         modelVersion?: string;
         card?: string;
+        arch: string;
+        baseline?: string;
       }) => {
         const quick = o.quick === true;
+        if (o.arch !== 'tdnn' && o.arch !== 'mlp')
+          throw new CliError(`--arch must be 'tdnn' or 'mlp', got '${o.arch}'`, USAGE_EXIT);
+        const arch = o.arch;
         const version = o.modelVersion ?? (quick ? 'quick' : COMMITTED_MODEL_VERSION);
         const outDir = resolve(
           o.out ?? (quick ? join('.cache', 'model-quick') : join(COMMITTED_MODEL_DIR, '..', version)),
@@ -246,11 +260,19 @@ export function registerModelCommands(program: Command): void {
         const log = (m: string) =>
           process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`);
         const dataRoot = resolve(o.data ?? defaultDataRoot());
-        const result = await runTraining({ dataRoot, outDir, version, quick, seed: o.seed, log }).catch(
-          (err: Error) => {
-            throw new CliError(`train: ${err.message}`);
-          },
-        );
+        const baselineDir = o.baseline === undefined ? undefined : resolve(o.baseline);
+        const result = await runTraining({
+          dataRoot,
+          outDir,
+          version,
+          quick,
+          arch,
+          baselineDir,
+          seed: o.seed,
+          log,
+        }).catch((err: Error) => {
+          throw new CliError(`train: ${err.message}`);
+        });
         const card =
           o.card ?? (quick ? undefined : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
         if (card) writeModelCard(card, result.model, outDir);

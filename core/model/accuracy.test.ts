@@ -6,8 +6,7 @@ import { findCorpus } from '../../test/support/corpus.ts';
 import { labeledClips } from '../../training/dataset.ts';
 import { evaluateByCorpus } from '../../training/evaluate.ts';
 import { readWavFile } from '../audio/wav.ts';
-import { frameDescriptors } from './frontend.ts';
-import { loadModel } from './model.ts';
+import { loadModel, modelFeatures } from './model.ts';
 
 /** Test-speaker utterance UA of the committed model minus a margin for numeric drift. */
 const MIN_UA: Record<string, number> = { ravdess: 0.43, tess: 0.96 };
@@ -21,7 +20,7 @@ describe.skipIf(data === undefined)('committed model accuracy on held-out speake
       clips.map(async (c) => {
         const audio = await readWavFile(join(data!, c.clip.corpus, c.clip.path));
         return {
-          lld: frameDescriptors(audio.channels[0]!, model.frontend),
+          lld: modelFeatures(model, audio.channels[0]!),
           label: c.label,
           corpus: c.clip.corpus,
         };

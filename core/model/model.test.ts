@@ -4,23 +4,28 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../corpora/seeded.ts';
 import { EMOTIONS } from '../emotions.ts';
+import { TELEPHONY_FEATURES } from '../features/config.ts';
 import { DEFAULT_FRONTEND } from './frontend.ts';
 import { functionalsSize } from './functionals.ts';
 import {
   averageProbs,
   COMMITTED_MODEL_DIR,
-  type EmotionModel,
+  classifyWindows,
+  isTdnn,
   loadModel,
+  type MlpModel,
   ModelError,
   saveModel,
   scoreWindows,
+  type TdnnModel,
   windowFrames,
 } from './model.ts';
+import { weightShapes } from './tdnn.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function randomModel(): EmotionModel {
+function randomModel(): MlpModel {
   const random = seededRandom('model');
   const dims = functionalsSize(DEFAULT_FRONTEND);
   const layer = (inputs: number, outputs: number) => ({
@@ -42,6 +47,36 @@ function randomModel(): EmotionModel {
   };
 }
 
+function randomTdnn(): TdnnModel {
+  const random = seededRandom('tdnn');
+  const network = {
+    nMels: 64,
+    pool: 2,
+    frames: 100,
+    layers: [
+      { context: 3, dilation: 1, channels: 8 },
+      { context: 3, dilation: 2, channels: 8 },
+    ],
+    dense: [8],
+    classes: 6,
+  };
+  const arrays = weightShapes(network).map(({ w, b }) => ({
+    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
+    b: Float32Array.from({ length: b }, () => random() - 0.5),
+  }));
+  return {
+    version: 'test-tdnn',
+    labels: EMOTIONS,
+    frontend: TELEPHONY_FEATURES,
+    window: { lengthMs: 2000, hopMs: 1000 },
+    network,
+    scale: new Float32Array(64).fill(4),
+    temperature: 1.2,
+    weights: { layers: arrays.slice(0, 2), dense: arrays.slice(2) },
+    metadata: { note: 'test' },
+  };
+}
+
 const speechLike = (seconds: number) => {
   let phase = 0;
   return Float32Array.from({ length: seconds * 8000 }, (_, i) => {
@@ -55,6 +90,7 @@ describe('model directory', () => {
     const model = randomModel();
     saveModel(model, join(dir, 'm1'));
     const loaded = loadModel(join(dir, 'm1'));
+    if (isTdnn(loaded)) throw new Error('saved an MLP, loaded a TDNN');
     expect(loaded.version).toBe('test-model');
     expect(loaded.members[0]!.layers[0]!.weights).toEqual(model.members[0]!.layers[0]!.weights);
     const x = speechLike(5);
@@ -72,34 +108,59 @@ describe('model directory', () => {
   });
 });
 
-describe('scoreWindows', () => {
-  const model = randomModel();
-  it('scores 2 s windows every 1 s with distributions summing to 1', () => {
-    const windows = scoreWindows(speechLike(5), { model });
-    expect(windows.map((w) => [w.startMs, w.endMs])).toEqual([
-      [0, 2000],
-      [1000, 3000],
-      [2000, 4000],
-      [3000, 5000],
-    ]);
-    for (const w of windows) {
-      const total = EMOTIONS.reduce((s, e) => s + w.probs[e], 0);
-      expect(total).toBeCloseTo(1, 5);
-    }
-    const overall = averageProbs(windows);
-    expect(EMOTIONS.reduce((s, e) => s + overall[e], 0)).toBeCloseTo(1, 5);
-  });
-  it('honours window and hop options and scores short audio as one window', () => {
-    expect(scoreWindows(speechLike(3), { model, windowMs: 1000, hopMs: 500 })).toHaveLength(5);
-    const short = scoreWindows(speechLike(1), { model });
-    expect(short).toHaveLength(1);
-    expect(short[0]!.endMs).toBe(1000);
-  });
-  it('rejects audio shorter than a frame and non-positive windows', () => {
-    expect(() => scoreWindows(new Float32Array(100), { model })).toThrow(ModelError);
-    expect(() => scoreWindows(speechLike(1), { model, hopMs: 0 })).toThrow(ModelError);
+describe('TDNN model directory', () => {
+  it('round-trips, scores like classifyWindows and rejects weights of the wrong size', () => {
+    const model = randomTdnn();
+    saveModel(model, join(dir, 't1'));
+    const loaded = loadModel(join(dir, 't1'));
+    expect(isTdnn(loaded)).toBe(true);
+    const x = speechLike(5);
+    const windows = scoreWindows(x, { model: loaded });
+    expect(windows).toEqual(scoreWindows(x, { model }));
+    expect(windows).toHaveLength(4);
+    // A 2 s window scored alone (the worker's path) gets nearly the stream's distribution: only
+    // its edge frames, centred on the cut, differ.
+    const alone = classifyWindows(loaded, [x.subarray(8000, 24000)])[0]!;
+    EMOTIONS.forEach((e, i) => {
+      expect(alone[i]!).toBeCloseTo(windows[1]!.probs[e], 2);
+    });
+    writeFileSync(join(dir, 't1', 'weights.bin'), new Uint8Array(400));
+    expect(() => loadModel(join(dir, 't1'))).toThrow(/too short/);
   });
 });
+
+for (const [name, make] of [
+  ['MLP', randomModel],
+  ['TDNN', randomTdnn],
+] as const)
+  describe(`scoreWindows (${name})`, () => {
+    const model = make();
+    it('scores 2 s windows every 1 s with distributions summing to 1', () => {
+      const windows = scoreWindows(speechLike(5), { model });
+      expect(windows.map((w) => [w.startMs, w.endMs])).toEqual([
+        [0, 2000],
+        [1000, 3000],
+        [2000, 4000],
+        [3000, 5000],
+      ]);
+      for (const w of windows) {
+        const total = EMOTIONS.reduce((s, e) => s + w.probs[e], 0);
+        expect(total).toBeCloseTo(1, 5);
+      }
+      const overall = averageProbs(windows);
+      expect(EMOTIONS.reduce((s, e) => s + overall[e], 0)).toBeCloseTo(1, 5);
+    });
+    it('honours window and hop options and scores short audio as one window', () => {
+      expect(scoreWindows(speechLike(3), { model, windowMs: 1000, hopMs: 500 })).toHaveLength(5);
+      const short = scoreWindows(speechLike(1), { model });
+      expect(short).toHaveLength(1);
+      expect(short[0]!.endMs).toBe(1000);
+    });
+    it('rejects audio shorter than a frame and non-positive windows', () => {
+      expect(() => scoreWindows(new Float32Array(100), { model })).toThrow(ModelError);
+      expect(() => scoreWindows(speechLike(1), { model, hopMs: 0 })).toThrow(ModelError);
+    });
+  });
 
 describe('windowFrames', () => {
   it('aligns the last window to the end', () => {

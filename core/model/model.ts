@@ -1,17 +1,36 @@
-// The emotion model as shipped: a versioned directory holding model.json (frontend config, label
-// map, window, input normalisation, layer shapes, calibration temperature, training metadata) and
-// weights.bin (float32 little-endian). Loading needs no network and no training code.
+// The emotion model as shipped: a versioned directory holding model.json (format, frontend config,
+// label map, window, input normalisation, layer shapes, calibration temperature, training metadata)
+// and weights.bin (float32 little-endian). Two formats: an MLP ensemble over window functionals,
+// and a frame-level TDNN over log-mel frames (tfjs wasm). Loading needs no network and no training code.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EMOTIONS, type Emotion } from '../emotions.ts';
+import type { FeatureConfig } from '../features/config.ts';
+import { logMelSpectrogram } from '../features/logmel.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { type FrontendConfig, frameDescriptors } from './frontend.ts';
 import { functionalsSize, windowFunctionals } from './functionals.ts';
 import { checkMlp, type Mlp, mlpLogits, softmaxInPlace } from './mlp.ts';
+import {
+  checkWeights,
+  initTfjs,
+  type TdnnConfig,
+  type TdnnParams,
+  type TdnnWeights,
+  tdnnLogits,
+  tf,
+  weightShapes,
+  weightTensors,
+  windowInput,
+} from './tdnn.ts';
+
+// Scoring stays synchronous for every caller: the wasm backend is ready once this module is.
+await initTfjs();
 
 export const MODEL_FORMAT = 'voicepulse-emotion-mlp/1';
+export const TDNN_MODEL_FORMAT = 'voicepulse-emotion-tdnn/1';
 /** The committed model the product scores with. */
 export const COMMITTED_MODEL_VERSION = 'emotion-mlp-v1';
 export const COMMITTED_MODEL_DIR = fileURLToPath(
@@ -23,7 +42,8 @@ export interface WindowConfig {
   hopMs: number;
 }
 
-export interface EmotionModel {
+/** An ensemble of MLPs over window functionals. */
+export interface MlpModel {
   version: string;
   labels: readonly Emotion[];
   frontend: FrontendConfig;
@@ -37,6 +57,28 @@ export interface EmotionModel {
   members: Mlp[];
   /** Training and evaluation record, kept as written. */
   metadata: Record<string, unknown>;
+}
+
+/** A TDNN over each window's log-mel frames. */
+export interface TdnnModel {
+  version: string;
+  labels: readonly Emotion[];
+  /** Log-mel configuration (the network reads its first network.nMels rows). */
+  frontend: FeatureConfig;
+  window: WindowConfig;
+  network: TdnnConfig;
+  /** Per-band spread of the mean-normalised training windows (see windowInput). */
+  scale: Float32Array;
+  /** Softmax temperature. */
+  temperature: number;
+  weights: TdnnWeights;
+  metadata: Record<string, unknown>;
+}
+
+export type EmotionModel = MlpModel | TdnnModel;
+
+export function isTdnn(model: EmotionModel): model is TdnnModel {
+  return 'network' in model;
 }
 
 export class ModelError extends Error {
@@ -65,7 +107,7 @@ const frontendSchema = z.object({
   lifter: z.number().nonnegative(),
   pitchStride: z.number().int().positive(),
 });
-const manifestSchema = z.object({
+const mlpManifestSchema = z.object({
   format: z.literal(MODEL_FORMAT),
   version: z.string().min(1),
   labels: z.array(z.enum(EMOTIONS)).min(2),
@@ -76,6 +118,26 @@ const manifestSchema = z.object({
   members: z.array(z.object({ layers: z.array(layerSchema).min(1) })).min(1),
   metadata: z.record(z.string(), z.unknown()),
 });
+const positiveInt = z.number().int().positive();
+const tdnnManifestSchema = z.object({
+  format: z.literal(TDNN_MODEL_FORMAT),
+  version: z.string().min(1),
+  labels: z.array(z.enum(EMOTIONS)).min(2),
+  frontend: frontendSchema.omit({ pitchStride: true }),
+  window: z.object({ lengthMs: z.number().positive(), hopMs: z.number().positive() }),
+  network: z.object({
+    nMels: positiveInt,
+    pool: positiveInt,
+    frames: positiveInt,
+    layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),
+    dense: z.array(positiveInt),
+    classes: positiveInt,
+  }),
+  scale: z.array(z.number().positive()),
+  temperature: z.number().positive(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+const manifestSchema = z.discriminatedUnion('format', [mlpManifestSchema, tdnnManifestSchema]);
 
 /** Loads a model directory (model.json + weights.bin), validating every shape. */
 export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
@@ -90,9 +152,6 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
   const parsed = manifestSchema.safeParse(manifestJson);
   if (!parsed.success) throw new ModelError(`invalid model.json in ${dir}: ${parsed.error.message}`);
   const m = parsed.data;
-  const dims = functionalsSize(m.frontend);
-  if (m.normalization.mean.length !== dims || m.normalization.std.length !== dims)
-    throw new ModelError(`normalisation has ${m.normalization.mean.length} dims, the frontend gives ${dims}`);
   const weights = new Float32Array(bytes.byteLength / 4);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < weights.length; i++) weights[i] = view.getFloat32(4 * i, true);
@@ -104,6 +163,52 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
     offset += n;
     return out;
   };
+  const model = m.format === MODEL_FORMAT ? mlpFromManifest(m, take, dir) : tdnnFromManifest(m, take, dir);
+  if (offset !== weights.length)
+    throw new ModelError(`weights.bin has ${weights.length - offset} unused values`);
+  return model;
+}
+
+function tdnnFromManifest(
+  m: z.infer<typeof tdnnManifestSchema>,
+  take: (n: number) => Float32Array,
+  dir: string,
+): TdnnModel {
+  if (m.network.classes !== m.labels.length)
+    throw new ModelError(`the network gives ${m.network.classes} classes for ${m.labels.length} labels`);
+  if (m.network.nMels > m.frontend.nMels || m.scale.length !== m.network.nMels)
+    throw new ModelError(`the network reads ${m.network.nMels} mel bands with ${m.scale.length} scales`);
+  const arrays = weightShapes(m.network).map(({ w, b }) => ({ w: take(w[0] * w[1]), b: take(b) }));
+  const weights = {
+    layers: arrays.slice(0, m.network.layers.length),
+    dense: arrays.slice(m.network.layers.length),
+  };
+  try {
+    checkWeights(m.network, weights);
+  } catch (err) {
+    throw new ModelError(`invalid layers in ${dir}: ${(err as Error).message}`);
+  }
+  return {
+    version: m.version,
+    labels: m.labels,
+    frontend: m.frontend,
+    window: m.window,
+    network: m.network,
+    scale: Float32Array.from(m.scale),
+    temperature: m.temperature,
+    weights,
+    metadata: m.metadata,
+  };
+}
+
+function mlpFromManifest(
+  m: z.infer<typeof mlpManifestSchema>,
+  take: (n: number) => Float32Array,
+  dir: string,
+): MlpModel {
+  const dims = functionalsSize(m.frontend);
+  if (m.normalization.mean.length !== dims || m.normalization.std.length !== dims)
+    throw new ModelError(`normalisation has ${m.normalization.mean.length} dims, the frontend gives ${dims}`);
   const members = m.members.map((member) => {
     const mlp: Mlp = {
       layers: member.layers.map((l) => ({
@@ -123,8 +228,6 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
       );
     return mlp;
   });
-  if (offset !== weights.length)
-    throw new ModelError(`weights.bin has ${weights.length - offset} unused values`);
   return {
     version: m.version,
     labels: m.labels,
@@ -141,11 +244,32 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
 /** Writes `model` as a model directory. */
 export function saveModel(model: EmotionModel, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  const arrays = model.members.flatMap((mlp) => mlp.layers.flatMap((l) => [l.weights, l.bias]));
+  const { manifest, arrays } = isTdnn(model) ? tdnnManifest(model) : mlpManifest(model);
   const total = arrays.reduce((s, a) => s + a.length, 0);
   const buf = Buffer.alloc(total * 4);
   let o = 0;
   for (const a of arrays) for (const v of a) o = buf.writeFloatLE(v, o);
+  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileSync(join(dir, 'weights.bin'), buf);
+}
+
+function tdnnManifest(model: TdnnModel) {
+  const manifest = {
+    format: TDNN_MODEL_FORMAT,
+    version: model.version,
+    labels: model.labels,
+    frontend: model.frontend,
+    window: model.window,
+    network: model.network,
+    scale: Array.from(model.scale),
+    temperature: model.temperature,
+    metadata: model.metadata,
+  };
+  const { layers, dense } = model.weights;
+  return { manifest, arrays: [...layers, ...dense].flatMap((p) => [p.w, p.b]) };
+}
+
+function mlpManifest(model: MlpModel) {
   const manifest = {
     format: MODEL_FORMAT,
     version: model.version,
@@ -159,12 +283,11 @@ export function saveModel(model: EmotionModel, dir: string): void {
     })),
     metadata: model.metadata,
   };
-  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-  writeFileSync(join(dir, 'weights.bin'), buf);
+  return { manifest, arrays: model.members.flatMap((mlp) => mlp.layers.flatMap((l) => [l.weights, l.bias])) };
 }
 
 /** Each member's logits for one window descriptor. */
-export function memberLogits(model: EmotionModel, descriptor: Float32Array): Float32Array[] {
+export function memberLogits(model: MlpModel, descriptor: Float32Array): Float32Array[] {
   const x = new Float32Array(descriptor.length);
   for (let i = 0; i < x.length; i++) x[i] = (descriptor[i]! - model.mean[i]!) / model.std[i]!;
   return model.members.map((mlp) => mlpLogits(mlp, x));
@@ -181,7 +304,7 @@ export function ensembleProbs(logits: Float32Array[], temperature: number): Floa
 }
 
 /** Class probabilities (in model.labels order) for one window descriptor. */
-export function classifyDescriptor(model: EmotionModel, descriptor: Float32Array): Float32Array {
+export function classifyDescriptor(model: MlpModel, descriptor: Float32Array): Float32Array {
   return ensembleProbs(memberLogits(model, descriptor), model.temperature);
 }
 
@@ -217,23 +340,110 @@ export interface DescriptorWindow {
   probs: Float32Array;
 }
 
-/** Window probabilities over precomputed frame descriptors (shared by scoring and evaluation). */
-export function scoreDescriptorWindows(
+function windowRanges(model: EmotionModel, cols: number, windowMs: number, hopMs: number) {
+  if (!(windowMs > 0 && hopMs > 0))
+    throw new ModelError(`window ${windowMs} ms / hop ${hopMs} ms must be positive`);
+  const msPerFrame = (1000 * model.frontend.hopLength) / model.frontend.sr;
+  const lengthFrames = Math.max(1, Math.round(windowMs / msPerFrame));
+  const hopFrames = Math.max(1, Math.round(hopMs / msPerFrame));
+  return windowFrames(cols, lengthFrames, hopFrames);
+}
+
+/**
+ * The frame features a model's windows are scored from: frame descriptors (frontend.ts) for the
+ * MLP, log-mel for the TDNN. Descriptors work for both (their first rows are the log-mel bands).
+ */
+export function modelFeatures(model: EmotionModel, samples8k: Float32Array): FeatureMatrix {
+  checkLength(model, samples8k);
+  return isTdnn(model)
+    ? logMelSpectrogram(samples8k, model.frontend)
+    : frameDescriptors(samples8k, model.frontend);
+}
+
+/** Window probabilities over precomputed frame features (shared by scoring and evaluation). */
+export function scoreFeatureWindows(
   model: EmotionModel,
-  lld: FeatureMatrix,
+  features: FeatureMatrix,
   windowMs = model.window.lengthMs,
   hopMs = model.window.hopMs,
 ): DescriptorWindow[] {
-  if (!(windowMs > 0 && hopMs > 0))
-    throw new ModelError(`window ${windowMs} ms / hop ${hopMs} ms must be positive`);
-  const { frontend } = model;
-  const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
-  const lengthFrames = Math.max(1, Math.round(windowMs / msPerFrame));
-  const hopFrames = Math.max(1, Math.round(hopMs / msPerFrame));
-  return windowFrames(lld.cols, lengthFrames, hopFrames).map((frames) => ({
-    frames,
-    probs: classifyDescriptor(model, windowFunctionals(lld, frontend, frames[0], frames[1])),
-  }));
+  const ranges = windowRanges(model, features.cols, windowMs, hopMs);
+  if (!isTdnn(model)) {
+    const mlp = model;
+    return ranges.map((frames) => ({
+      frames,
+      probs: classifyDescriptor(mlp, windowFunctionals(features, mlp.frontend, frames[0], frames[1])),
+    }));
+  }
+  const probs = tdnnProbs(
+    model,
+    ranges.map(([s, e]) => windowInput(features, s, e, model.network, model.scale)),
+  );
+  return ranges.map((frames, i) => ({ frames, probs: probs[i]! }));
+}
+
+const tdnnParams = new WeakMap<TdnnModel, TdnnParams>();
+
+/** Frees the wasm memory holding a TDNN model's weights (they are re-created on next use). */
+export function releaseModel(model: EmotionModel): void {
+  if (!isTdnn(model)) return;
+  const params = tdnnParams.get(model);
+  if (params) for (const p of [...params.layers, ...params.dense]) tf.dispose([p.w, p.b]);
+  tdnnParams.delete(model);
+}
+
+/** Softmax(logits / temperature) of network inputs (see windowInput), in batches. */
+function tdnnProbs(model: TdnnModel, inputs: readonly Float32Array[]): Float32Array[] {
+  let params = tdnnParams.get(model);
+  if (!params) {
+    params = weightTensors(model.network, model.weights);
+    tdnnParams.set(model, params);
+  }
+  const { frames, nMels, classes } = model.network;
+  const out: Float32Array[] = [];
+  const batch = 32;
+  for (let b = 0; b < inputs.length; b += batch) {
+    const chunk = inputs.slice(b, b + batch);
+    const data = new Float32Array(chunk.length * frames * nMels);
+    chunk.forEach((x, i) => {
+      data.set(x, i * frames * nMels);
+    });
+    const probs = tf.tidy(() => {
+      const logits = tdnnLogits(model.network, params, tf.tensor3d(data, [chunk.length, frames, nMels]));
+      return tf.softmax(tf.div(logits, model.temperature)).dataSync() as Float32Array;
+    });
+    for (let i = 0; i < chunk.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
+  }
+  return out;
+}
+
+/** Class probabilities (model.labels order) of each window of 8 kHz samples, scored as one unit. */
+export function classifyWindows(model: EmotionModel, windows: readonly Float32Array[]): Float32Array[] {
+  const features = windows.map((samples) => modelFeatures(model, samples));
+  if (!isTdnn(model)) {
+    const mlp = model;
+    return features.map((lld) => classifyDescriptor(mlp, windowFunctionals(lld, mlp.frontend, 0, lld.cols)));
+  }
+  return tdnnProbs(
+    model,
+    features.map((mel) => windowInput(mel, 0, mel.cols, model.network, model.scale)),
+  );
+}
+
+/** One line naming the model's architecture, for logs and benchmarks. */
+export function describeModel(model: EmotionModel): string {
+  if (isTdnn(model)) {
+    const n = model.network;
+    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), tfjs wasm`;
+  }
+  return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor`;
+}
+
+function checkLength(model: EmotionModel, samples8k: Float32Array): void {
+  if (samples8k.length < model.frontend.nFft)
+    throw new ModelError(
+      `audio of ${samples8k.length} samples is shorter than one ${model.frontend.nFft}-sample frame`,
+    );
 }
 
 /**
@@ -243,14 +453,10 @@ export function scoreDescriptorWindows(
 export function scoreWindows(samples8k: Float32Array, opts: ScoreOptions): WindowScore[] {
   const { model } = opts;
   const { frontend } = model;
-  if (samples8k.length < frontend.nFft)
-    throw new ModelError(
-      `audio of ${samples8k.length} samples is shorter than one ${frontend.nFft}-sample frame`,
-    );
   const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
   const durationMs = (1000 * samples8k.length) / frontend.sr;
-  const lld = frameDescriptors(samples8k, frontend);
-  return scoreDescriptorWindows(model, lld, opts.windowMs, opts.hopMs).map(({ frames, probs }) => ({
+  const windows = scoreFeatureWindows(model, modelFeatures(model, samples8k), opts.windowMs, opts.hopMs);
+  return windows.map(({ frames, probs }) => ({
     startMs: frames[0] * msPerFrame,
     endMs: Math.min(durationMs, frames[1] * msPerFrame),
     probs: toRecord(model, probs),
