@@ -1,6 +1,7 @@
 // The narrow scoring interface the workers need, and its adapter over the emotion model.
+import { EMOTIONS } from '../../core/emotions.ts';
 import type { EmotionProbs } from '../../core/events/schema.ts';
-import { type EmotionModel, scoreWindows } from '../../core/model/model.ts';
+import { classifyWindows, type EmotionModel } from '../../core/model/model.ts';
 
 export interface Scorer {
   readonly modelVersion: string;
@@ -8,22 +9,17 @@ export interface Scorer {
   scoreWindows(windows: readonly Float32Array[]): EmotionProbs[];
 }
 
-/**
- * Scores each window as one unit: asking the model for windows longer than the audio gives exactly
- * one window over all of its frames.
- */
+/** Scores each window as one unit, the whole batch in one model call. */
 export function modelScorer(model: EmotionModel): Scorer {
-  const sr = model.frontend.sr;
   return {
     modelVersion: model.version,
     scoreWindows(windows) {
-      return windows.map((samples) => {
-        const wholeMs = Math.ceil((1000 * samples.length) / sr) + 1000;
-        const [only] = scoreWindows(samples, { model, windowMs: wholeMs, hopMs: wholeMs });
-        const probs = { ...only!.probs };
+      return classifyWindows(model, windows).map((p) => {
+        const probs = Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as EmotionProbs;
         // Clamp float32 rounding so the event schema's [0, 1] bounds always hold.
-        for (const e of Object.keys(probs) as (keyof EmotionProbs)[])
-          probs[e] = Math.min(1, Math.max(0, probs[e]));
+        model.labels.forEach((label, i) => {
+          probs[label] = Math.min(1, Math.max(0, p[i]!));
+        });
         return probs;
       });
     },
