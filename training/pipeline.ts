@@ -55,11 +55,14 @@ const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
 const QUICK_TDNN: TdnnTrainSettings = {
   ...TDNN_SETTINGS,
   augmentVariants: 1,
-  maxEpochs: 4,
+  maxEpochs: 15,
+  patience: 15,
+  lr: 3e-3,
+  weightAverage: 0.9,
   net: {
     ...TDNN_SETTINGS.net,
-    layers: TDNN_SETTINGS.net.layers.map((l) => ({ ...l, channels: 16 })),
-    dense: [16],
+    layers: TDNN_SETTINGS.net.layers.map((l) => ({ ...l, channels: 32 })),
+    dense: [32],
   },
 };
 

@@ -136,17 +136,30 @@ describe('voicepulse eval', () => {
 
 const data = findCorpus();
 describe.skipIf(data === undefined)('voicepulse train --quick', () => {
-  it('trains a tiny model whose loss falls, whose test accuracy beats chance, reproducibly', {
+  const quick = async (arch: string, out: string) => {
+    const r = await voicepulse(
+      'train',
+      '--quick',
+      '--arch',
+      arch,
+      '--data',
+      data!,
+      '--out',
+      out,
+      '--seed',
+      'ci',
+    );
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as { firstLoss: number; lastLoss: number; testUa: Record<string, number> };
+  };
+  const sameWeights = (a: string, b: string) =>
+    readFileSync(join(a, 'weights.bin')).equals(readFileSync(join(b, 'weights.bin')));
+
+  it('trains a tiny MLP whose loss falls, whose test accuracy beats chance, reproducibly', {
     timeout: 240_000,
   }, async () => {
-    const out = join(dir, 'quick-model');
-    const r = await voicepulse('train', '--quick', '--data', data!, '--out', out, '--seed', 'ci');
-    expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout) as {
-      firstLoss: number;
-      lastLoss: number;
-      testUa: Record<string, number>;
-    };
+    const out = join(dir, 'quick-mlp');
+    const summary = await quick('mlp', out);
     expect(summary.lastLoss).toBeLessThan(summary.firstLoss);
     const uas = Object.values(summary.testUa);
     const meanUa = uas.reduce((a, b) => a + b, 0) / uas.length;
@@ -154,12 +167,24 @@ describe.skipIf(data === undefined)('voicepulse train --quick', () => {
     const trained = loadModel(out);
     expect(isTdnn(trained) ? [] : trained.members).toHaveLength(1);
     // Same seed, same data: byte-identical weights.
-    const again = join(dir, 'quick-model-again');
-    expect((await voicepulse('train', '--quick', '--data', data!, '--out', again, '--seed', 'ci')).code).toBe(
-      0,
-    );
-    expect(readFileSync(join(again, 'weights.bin')).equals(readFileSync(join(out, 'weights.bin')))).toBe(
-      true,
-    );
+    await quick('mlp', join(dir, 'quick-mlp-again'));
+    expect(sameWeights(out, join(dir, 'quick-mlp-again'))).toBe(true);
+  });
+
+  it('trains a tiny TDNN whose loss falls, reproducibly', { timeout: 240_000 }, async () => {
+    // 60 clips per corpus are too few for a frame-level network to beat chance reliably; the
+    // full run's accuracy is pinned by core/model/accuracy.test.ts.
+    const out = join(dir, 'quick-tdnn');
+    const summary = await quick('tdnn', out);
+    expect(summary.lastLoss).toBeLessThan(summary.firstLoss);
+    expect(isTdnn(loadModel(out))).toBe(true);
+    await quick('tdnn', join(dir, 'quick-tdnn-again'));
+    expect(sameWeights(out, join(dir, 'quick-tdnn-again'))).toBe(true);
+  });
+
+  it('rejects an unknown architecture', async () => {
+    const r = await voicepulse('train', '--quick', '--arch', 'cnn', '--data', data!);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--arch/);
   });
 });
