@@ -4,7 +4,7 @@
 // the shared broker's jars) so the shared one other tests use is never stopped.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +28,23 @@ const sharedLibs = join(
   'libs',
 );
 
+/**
+ * A free port below Linux's ephemeral range (32768+): a port the OS picked for us could be handed
+ * to some client's outgoing connection before the broker binds it, when tests run in parallel.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === 'object' && address ? address.port : 0;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const server = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) {
+      await new Promise((r) => server.close(r));
+      return port;
+    }
+  }
 }
 
 const clickhouse = await requireService('clickhouse');
@@ -56,7 +67,23 @@ if (!clickhouse || !kafka || !existsSync(join(sharedLibs, '.resolved'))) {
     let ch: ClickHouse;
     let pipeline: Pipeline | undefined;
     let producer: KafkaBus | undefined;
-    const kafkaSh = (cmd: 'start' | 'stop') => run('deploy/local/kafka.sh', [cmd], { env, timeout: 120_000 });
+    const kafkaSh = async (cmd: 'start' | 'stop') => {
+      // kafka.sh start can report "broker exited during start-up" for a broker that is starting:
+      // it checks the new pid's command line before setsid has exec'd java (reported). A start is
+      // idempotent, so retrying it adopts the starting broker.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await run('deploy/local/kafka.sh', [cmd], { env, timeout: 120_000 });
+        } catch (err) {
+          if (cmd === 'start' && attempt < 3) continue;
+          const log = join(cache, `kafka-${KAFKA_VERSION}`, 'logs', 'server.log');
+          const tail = existsSync(log)
+            ? readFileSync(log, 'utf8').split('\n').slice(-40).join('\n')
+            : '(no log)';
+          throw new Error(`${(err as Error).message}\n--- ${log} ---\n${tail}`);
+        }
+      }
+    };
 
     beforeAll(async () => {
       mkdirSync(join(cache, `kafka-${KAFKA_VERSION}`), { recursive: true });
@@ -109,12 +136,20 @@ if (!clickhouse || !kafka || !existsSync(join(sharedLibs, '.resolved'))) {
       const t0 = Date.now();
       const chunks = Array.from({ length: 30 }, (_, i) => events.filter((_e, j) => j % 30 === i));
       let restart: Promise<unknown> | undefined;
+      let restartError: unknown;
       for (const [i, chunk] of chunks.entries()) {
-        if (i === 10) restart = kafkaSh('stop').then(() => kafkaSh('start'));
+        if (i === 10) {
+          restart = kafkaSh('stop')
+            .then(() => kafkaSh('start'))
+            .catch((err: unknown) => {
+              restartError = err;
+            });
+        }
         await producer.publish(chunk);
         await new Promise((r) => setTimeout(r, 100));
       }
       await restart;
+      if (restartError) throw restartError;
       console.info(`[broker-restart] all published after ${Date.now() - t0} ms`);
       const expected = {
         scores: events.filter((e) => e.type === 'score').length,
