@@ -10,6 +10,7 @@ import { type ClickHouse, type ClickHouseConfig, connectClickHouse } from '../..
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import { createQueryApi, type QueryApi } from '../query/api.ts';
 import { authConfigFromEnv, type QueryAuthConfig } from '../query/auth.ts';
+import { dropExpiredPartitions } from './retention.ts';
 import { DEFAULT_SINK_GROUP, type Sink, startSink } from './sink.ts';
 
 export interface PipelineConfig {
@@ -24,10 +25,19 @@ export interface PipelineConfig {
   sinkGroupId?: string;
   /** false: leave the schema alone (a cluster set up from deploy/clickhouse/cluster/; see the README). */
   migrate?: boolean;
+  /** Days of raw scores and alerts to keep (VOICEPULSE_RETENTION_DAYS); absent = keep all. */
+  retentionDays?: number;
   /** false: bus and ClickHouse only, no sink in this process (e.g. a gateway-only instance). */
   runSink?: boolean;
   /** Tokens for the query API (VOICEPULSE_TOKEN, VOICEPULSE_TENANT_TOKENS, VOICEPULSE_DEFAULT_TENANT). */
   auth: QueryAuthConfig;
+}
+
+export class PipelineConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PipelineConfigError';
+  }
 }
 
 export interface PipelineFlags {
@@ -45,7 +55,13 @@ export function pipelineConfig(
   const cache =
     env.VOICEPULSE_CACHE_DIR ??
     join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache'), 'voicepulse');
-  const intEnv = (name: string) => (env[name] ? Number.parseInt(env[name] as string, 10) : undefined);
+  const intEnv = (name: string) => {
+    const value = env[name];
+    if (!value) return undefined;
+    if (!/^[1-9]\d{0,5}$/.test(value))
+      throw new PipelineConfigError(`${name}=${value}: expected a positive integer`);
+    return Number(value);
+  };
   const config: PipelineConfig = {
     auth: authConfigFromEnv(env),
     clickhouse: clickhouseUrl
@@ -66,9 +82,13 @@ export function pipelineConfig(
   if (env.VOICEPULSE_KAFKA_TOPIC_PREFIX) config.topicPrefix = env.VOICEPULSE_KAFKA_TOPIC_PREFIX;
   if (env.VOICEPULSE_CLICKHOUSE_MIGRATE === '0' || env.VOICEPULSE_CLICKHOUSE_MIGRATE === 'false')
     config.migrate = false;
+  const retention = intEnv('VOICEPULSE_RETENTION_DAYS');
+  if (retention !== undefined) config.retentionDays = retention;
   if (env.VOICEPULSE_SINK_GROUP) config.sinkGroupId = env.VOICEPULSE_SINK_GROUP;
   return config;
 }
+
+const RETENTION_SWEEP_MS = 6 * 3_600_000;
 
 export interface Pipeline {
   bus: EventBus;
@@ -108,12 +128,24 @@ export async function startPipeline(
       config.runSink === false
         ? undefined
         : await startSink({ bus, clickhouse, groupId: config.sinkGroupId ?? DEFAULT_SINK_GROUP });
+    // Retention runs where the sink runs: at start, then every RETENTION_SWEEP_MS.
+    const sweep = () =>
+      config.retentionDays === undefined
+        ? undefined
+        : dropExpiredPartitions(clickhouse, config.retentionDays).catch((err: Error) => onError?.(err));
+    let retention: NodeJS.Timeout | undefined;
+    if (sink && config.retentionDays !== undefined) {
+      await sweep();
+      retention = setInterval(sweep, RETENTION_SWEEP_MS);
+      retention.unref();
+    }
     return {
       bus,
       clickhouse,
       sink,
       query: createQueryApi({ clickhouse, auth: config.auth, ...(onError ? { onError } : {}) }),
       stop: async () => {
+        clearInterval(retention);
         await sink?.stop();
         await bus.close();
         await clickhouse.close();

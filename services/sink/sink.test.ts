@@ -120,10 +120,13 @@ describe('pipelineConfig', () => {
     expect(pipelineConfig({}, env).kafkaBrokers).toEqual(['env:9092']);
     expect(pipelineConfig({}, env).migrate).toBeUndefined();
     expect(pipelineConfig({}, { VOICEPULSE_CLICKHOUSE_MIGRATE: '0' }).migrate).toBe(false);
+    expect(pipelineConfig({}, { VOICEPULSE_RETENTION_DAYS: '90' }).retentionDays).toBe(90);
   });
 
   it('rejects a malformed broker list or token map', () => {
     expect(() => pipelineConfig({ kafka: 'no-port' }, {})).toThrow(/host:port/);
     expect(() => pipelineConfig({}, { VOICEPULSE_TENANT_TOKENS: 'acme=short' })).toThrow(/tenant=token/);
+    expect(() => pipelineConfig({}, { VOICEPULSE_RETENTION_DAYS: '0' })).toThrow(/positive integer/);
+    expect(() => pipelineConfig({}, { VOICEPULSE_KAFKA_PARTITIONS: 'many' })).toThrow(/positive integer/);
   });
 });
