@@ -126,9 +126,15 @@ function tenantOf(principal: Principal, requested: string | undefined): string {
   return principal.tenantId;
 }
 
-/** Local ISO-like time of an instant in a zone, for bucket labels ("2024-05-01T14:00:00"). */
-function localTime(ms: number, tz: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
+/** Labels bucket starts with the local time in a zone ("2024-05-01T14:00:00"); one formatter per request. */
+/** Trend points with their local `start` label. */
+function labelled<T extends { startMs: number }>(points: T[], tz: string): (T & { start: string })[] {
+  const label = localTimeLabeler(tz);
+  return points.map((x) => ({ start: label(x.startMs), ...x }));
+}
+
+function localTimeLabeler(tz: string): (ms: number) => string {
+  const format = new Intl.DateTimeFormat('en-CA', {
     timeZone: tz,
     hourCycle: 'h23',
     year: 'numeric',
@@ -137,9 +143,12 @@ function localTime(ms: number, tz: string): string {
     hour: '2-digit',
     minute: '2-digit',
     second: '2-digit',
-  }).formatToParts(ms);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
-  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+  });
+  return (ms) => {
+    const parts = format.formatToParts(ms);
+    const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
+    return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+  };
 }
 
 const encodeCursor = (c: z.infer<typeof cursorSchema>) =>
@@ -200,7 +209,7 @@ export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onErr
           queue,
           bucket: q.bucket,
           tz: q.tz,
-          points: points.map((x) => ({ start: localTime(x.startMs, q.tz), ...x })),
+          points: labelled(points, q.tz),
         };
       },
     ],
@@ -212,7 +221,7 @@ export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onErr
         return {
           bucket: q.bucket,
           tz: q.tz,
-          points: points.map((x) => ({ start: localTime(x.startMs, q.tz), ...x })),
+          points: labelled(points, q.tz),
         };
       },
     ],
