@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { BatchHandler } from '../../core/bus/bus.ts';
+import { InProcessBus } from '../../core/bus/in-process.ts';
 import { KafkaBus } from '../../core/bus/kafka.ts';
 import { syntheticCall } from '../../core/bus/synthetic.ts';
 import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/client.ts';
@@ -283,6 +284,36 @@ async function scorecardLatency(ch: ClickHouse, label: string): Promise<string[]
   ];
 }
 
+/**
+ * The embedded default (`npm start`): in-process bus → sink → chdb, publish-side validation
+ * included (same thread). Published in steps that stay inside the bus's retention.
+ */
+async function embeddedThroughput(ch: ClickHouse, rows: number): Promise<number> {
+  await migrate(ch);
+  const bus = new InProcessBus();
+  let stored = 0;
+  const sink = await startSink({
+    bus,
+    clickhouse: ch,
+    onStored: (events) => {
+      stored += events.length;
+    },
+  });
+  const events = scoreEvents('embedded', Math.ceil(rows / 100), 50).slice(0, rows);
+  const start = performance.now();
+  try {
+    for (let i = 0; i < events.length; i += 10_000) {
+      await bus.publish(events.slice(i, i + 10_000));
+      while (stored < i - 20_000) await new Promise((r) => setTimeout(r, 5));
+    }
+    while (stored < events.length) await new Promise((r) => setTimeout(r, 5));
+    return events.length / ((performance.now() - start) / 1000);
+  } finally {
+    await sink.stop();
+    await bus.close();
+  }
+}
+
 export const pipelineSuite: BenchSuite = {
   name: 'pipeline',
   description:
@@ -361,6 +392,14 @@ export const pipelineSuite: BenchSuite = {
     const dir = mkdtempSync(join(tmpdir(), 'vp-bench-chdb-'));
     const chdb = await openChdb(dir);
     try {
+      const embeddedRows = env('VOICEPULSE_BENCH_ROWS', 200_000);
+      const rate = await embeddedThroughput(chdb, embeddedRows);
+      rows.push([
+        `in-process bus → chdb ${await chdb.version()} (embedded default)`,
+        `${embeddedRows.toLocaleString('en')} rows`,
+        Math.round(rate).toLocaleString('en'),
+        '',
+      ]);
       rows.push(await scorecardLatency(chdb, `chdb ${await chdb.version()}`));
     } finally {
       await chdb.close();
