@@ -1,6 +1,7 @@
 // Schema-valid synthetic calls (scores, alerts, summary) from a seed, for the pipeline's tests and
 // benchmarks. Deterministic: the same options give the same events, including event ids, so a
 // replay of a synthetic stream is a real replay.
+import { seededRandom } from '../corpora/seeded.ts';
 import { EMOTIONS } from '../emotions.ts';
 import {
   type AlertEvent,
@@ -22,31 +23,14 @@ export interface SyntheticCallOptions {
   windowMs?: number;
   /** 0 … 1: how frustrated the customer gets towards the end (default from the seed). */
   escalation?: number;
-  seed?: number;
+  /** PRNG seed (default: the call id). */
+  seed?: string;
 }
 
 export interface SyntheticCall {
   scores: ScoreEvent[];
   alerts: AlertEvent[];
   summary: CallSummaryEvent;
-}
-
-/** mulberry32: tiny seeded PRNG, good enough for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function seedOf(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -59,7 +43,7 @@ function probs(anger: number, random: () => number): EmotionProbs {
 }
 
 export function syntheticCall(options: SyntheticCallOptions): SyntheticCall {
-  const random = rng(options.seed ?? seedOf(options.callId));
+  const random = seededRandom(options.seed ?? options.callId);
   const windowMs = options.windowMs ?? 2_000;
   const escalation = options.escalation ?? random();
   const envelope = {
