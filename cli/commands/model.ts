@@ -225,8 +225,8 @@ export function registerModelCommands(program: Command): void {
     )
     .option(
       '--arch <arch>',
-      "'mlp' (ensemble over window functionals, the committed model's) or 'tdnn' (frame-level network)",
-      'mlp',
+      "'tdnn' (frame-level network, the committed model's) or 'mlp' (ensemble over window functionals)",
+      'tdnn',
     )
     .option(
       '--baseline <dir>',
@@ -275,7 +275,8 @@ export function registerModelCommands(program: Command): void {
         });
         const card =
           o.card ?? (quick ? undefined : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
-        if (card) writeModelCard(card, result.model, outDir);
+        if (card)
+          writeModelCard(card, result.model, outDir, baselineDir ? loadModel(baselineDir) : undefined);
         process.stdout.write(
           `${JSON.stringify({
             model: version,
