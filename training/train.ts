@@ -8,7 +8,7 @@ import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import { functionalsSize, windowFunctionals } from '../core/model/functionals.ts';
 import type { Mlp } from '../core/model/mlp.ts';
-import { type EmotionModel, ensembleProbs, memberLogits, windowFrames } from '../core/model/model.ts';
+import { ensembleProbs, type MlpModel, memberLogits, windowFrames } from '../core/model/model.ts';
 import type { DescriptorStore, LabeledClip, Variant } from './dataset.ts';
 import { type EvalItem, evaluateByCorpus } from './evaluate.ts';
 import { initMlp, MlpTrainer, type MlpTrainOptions } from './train-mlp.ts';
@@ -67,7 +67,7 @@ export interface EpochRecord {
 }
 
 export interface TrainedModel {
-  model: EmotionModel;
+  model: MlpModel;
   history: EpochRecord[];
 }
 
@@ -117,7 +117,7 @@ export async function trainModel(
 
   const cellWeight = balancingWeights(train, settings.corpusWeights);
 
-  const base: Omit<EmotionModel, 'members'> = {
+  const base: Omit<MlpModel, 'members'> = {
     version,
     labels: EMOTIONS,
     frontend,
@@ -177,7 +177,7 @@ export async function trainModel(
     );
     members.push(best.mlp);
   }
-  const model: EmotionModel = { ...base, members };
+  const model: MlpModel = { ...base, members };
   model.temperature = fitTemperature(model, valItems);
   log(`temperature ${model.temperature.toFixed(2)}`);
   return { model, history };
@@ -218,7 +218,7 @@ function normalisation(llds: FeatureMatrix[], lengthFrames: number, hopFrames: n
 }
 
 /** The temperature minimising the validation windows' negative log-likelihood (grid search). */
-function fitTemperature(model: EmotionModel, items: EvalItem[]): number {
+function fitTemperature(model: MlpModel, items: EvalItem[]): number {
   const msPerFrame = (1000 * model.frontend.hopLength) / model.frontend.sr;
   const length = Math.round(model.window.lengthMs / msPerFrame);
   const hop = Math.round(model.window.hopMs / msPerFrame);
