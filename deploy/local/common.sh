@@ -80,7 +80,14 @@ vp_start_background() {
   shift 2
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   setsid "$@" </dev/null >"$logfile" 2>&1 &
-  echo $! >"$pidfile"
+  local pid=$! deadline=$((SECONDS + 10))
+  echo "$pid" >"$pidfile"
+  # Until the forked shell has exec'ed the program, its cmdline is still bash's, and a caller's
+  # vp_pid_running PIDFILE WORD would take a starting server for a dead one (seen under load).
+  while kill -0 "$pid" 2>/dev/null && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1"; do
+    ((SECONDS < deadline)) || break
+    sleep 0.1
+  done
 }
 
 # vp_stop_pidfile PIDFILE CMDLINE_WORD: SIGTERM, wait up to 30 s, then SIGKILL; removes the pid file.
