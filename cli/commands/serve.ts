@@ -72,7 +72,12 @@ export function toConfig(o: CommonServeOptions) {
   }
 }
 
-export function printUrls(urls: Record<string, string>, token: string, generated: boolean): void {
+export function printUrls(
+  urls: Record<string, string>,
+  token: string,
+  generated: boolean,
+  queryApi: boolean,
+): void {
   const lines = [
     'VoicePulse is serving:',
     `  Twilio Media Streams  ${urls.twilio}`,
@@ -81,6 +86,9 @@ export function printUrls(urls: Record<string, string>, token: string, generated
     `  watch (events)        ${urls.watch}?callId=ID | ?tenant=T`,
     `  gRPC                  ${urls.grpc ?? 'not serving'} (StreamCall, WatchAlerts, WatchCall; proto/voicepulse.proto)`,
     `  wallboard             ${urls.http}/?tenant=demo${generated ? `&token=${token}` : ''}`,
+    ...(queryApi
+      ? [`  query API (REST)      ${urls.http}/api/ (OpenAPI: ${urls.http}/api/openapi.json)`]
+      : []),
     `  metrics               ${urls.metrics}`,
     `  health                ${urls.http}/healthz`,
     generated
@@ -112,7 +120,7 @@ export function registerServeCommand(program: Command): void {
         throw new CliError((err as Error).message);
       throw err;
     }
-    printUrls(running.app.urls, config.token, config.tokenGenerated);
+    printUrls(running.app.urls, config.token, config.tokenGenerated, running.pipeline !== undefined);
     stopOnSignals(running, () => process.exit(0));
   });
 }

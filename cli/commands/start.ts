@@ -69,7 +69,7 @@ export function registerStartCommand(program: Command): void {
         pipeline: o.pipeline,
         logLevel: process.env.VOICEPULSE_LOG_LEVEL ?? 'warn',
       });
-      printUrls(running.app.urls, config.token, config.tokenGenerated);
+      printUrls(running.app.urls, config.token, config.tokenGenerated, running.pipeline !== undefined);
       const call = await demoCall(defaultDataRoot());
       const callId = `demo-${Date.now()}`;
       const base = running.app.urls.http!.replace('http://', 'ws://');
