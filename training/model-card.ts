@@ -17,7 +17,8 @@ import type { ClassificationReport } from './metrics.ts';
 import type { Evaluation } from './pipeline.ts';
 import type { TdnnTrainSettings } from './train-tdnn.ts';
 
-const pct = (v: number) => (Number.isNaN(v) ? '–' : `${(100 * v).toFixed(1)}`);
+// NaN (a class absent from the truth) reads back from model.json as null.
+const pct = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : `${(100 * v).toFixed(1)}`);
 
 function reportRow(label: string, r: ClassificationReport): string {
   return `| ${label} | ${r.n} | ${pct(r.ua)} | ${pct(r.wa)} | ${pct(r.macroF1)} | ${r.ece.toFixed(3)} | ${r.recall.map(pct).join(' / ')} |`;
