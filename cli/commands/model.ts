@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { ZodError } from 'zod';
 import { resample } from '../../core/audio/resample.ts';
 import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
 import { defaultDataRoot } from '../../core/corpora/scan.ts';
@@ -10,11 +11,14 @@ import {
   averageProbs,
   COMMITTED_MODEL_DIR,
   COMMITTED_MODEL_VERSION,
+  classifyWindows,
   type EmotionModel,
   loadModel,
   ModelError,
-  scoreWindows,
+  probsRecord,
 } from '../../core/model/model.ts';
+import { type StreamingConfig, streamingConfig } from '../../core/streaming/config.ts';
+import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { classificationReport } from '../../training/metrics.ts';
 import { writeModelCard } from '../../training/model-card.ts';
 import { describe, runTraining } from '../../training/pipeline.ts';
@@ -64,30 +68,55 @@ export interface ClassifyOutput {
   overall: Record<Emotion, number>;
 }
 
+/**
+ * Scores a file the way the live service scores a call: each channel is cut into the same windows
+ * at the same sample positions (core/streaming SpeakerStream, so silent windows are skipped) and
+ * each window is scored on its own audio, so `classify` equals the live scores of the same audio.
+ * A channel with no scorable window (too short or too quiet) is scored as one window.
+ */
 export async function classifyFile(
   file: string,
   model: EmotionModel,
-  windowMs?: number,
-  hopMs?: number,
+  windowMs = model.window.lengthMs,
+  hopMs = model.window.hopMs,
 ): Promise<ClassifyOutput> {
   const audio = await readAudio(file);
+  let config: StreamingConfig;
+  try {
+    config = streamingConfig({ windowMs, hopMs });
+  } catch (err) {
+    if (err instanceof ZodError)
+      throw new CliError(
+        `window ${windowMs} ms / hop ${hopMs} ms: ${err.issues.map((i) => i.message).join('; ')}`,
+        USAGE_EXIT,
+      );
+    throw err;
+  }
   const windows: ClassifyOutput['windows'] = [];
   audio.channels.forEach((channel, i) => {
     const x = toModelRate(channel, audio.sampleRate, model);
-    let scored: ReturnType<typeof scoreWindows>;
+    const stream = new SpeakerStream(config, { keepAudio: true });
+    const live = [...stream.push(x), ...stream.end()].filter((w) => w.samples !== null);
+    const spans =
+      live.length > 0 ? live : [{ startMs: 0, endMs: (1000 * x.length) / config.sampleRate, samples: x }];
+    let probs: Float32Array[];
     try {
-      scored = scoreWindows(x, { model, windowMs, hopMs });
+      probs = classifyWindows(
+        model,
+        spans.map((w) => w.samples!),
+      );
     } catch (err) {
       if (err instanceof ModelError) throw new CliError(`${file}: ${err.message}`);
       throw err;
     }
-    for (const w of scored)
+    spans.forEach((w, k) => {
       windows.push({
         start: round(w.startMs / 1000),
         end: round(w.endMs / 1000),
         speaker: speakerName(i, audio.channels.length),
-        probs: roundProbs(w.probs),
+        probs: roundProbs(probsRecord(model, probs[k]!)),
       });
+    });
   });
   return { model: model.version, windows, overall: roundProbs(averageProbs(windows)) };
 }

@@ -459,7 +459,7 @@ export function scoreWindows(samples8k: Float32Array, opts: ScoreOptions): Windo
   return windows.map(({ frames, probs }) => ({
     startMs: frames[0] * msPerFrame,
     endMs: Math.min(durationMs, frames[1] * msPerFrame),
-    probs: toRecord(model, probs),
+    probs: probsRecord(model, probs),
   }));
 }
 
@@ -472,10 +472,12 @@ export function averageProbs(
   return out;
 }
 
-function toRecord(model: EmotionModel, probs: Float32Array): Record<Emotion, number> {
+/** Class probabilities (model.labels order) as a record over the six emotions. */
+export function probsRecord(model: EmotionModel, probs: Float32Array): Record<Emotion, number> {
   const out = Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as Record<Emotion, number>;
+  // Clamp float32 rounding so consumers' [0, 1] bounds (the event schema's) always hold.
   model.labels.forEach((label, i) => {
-    out[label] = probs[i]!;
+    out[label] = Math.min(1, Math.max(0, probs[i]!));
   });
   return out;
 }

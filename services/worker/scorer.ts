@@ -1,7 +1,6 @@
 // The narrow scoring interface the workers need, and its adapter over the emotion model.
-import { EMOTIONS } from '../../core/emotions.ts';
 import type { EmotionProbs } from '../../core/events/schema.ts';
-import { classifyWindows, type EmotionModel } from '../../core/model/model.ts';
+import { classifyWindows, type EmotionModel, probsRecord } from '../../core/model/model.ts';
 
 export interface Scorer {
   readonly modelVersion: string;
@@ -14,14 +13,7 @@ export function modelScorer(model: EmotionModel): Scorer {
   return {
     modelVersion: model.version,
     scoreWindows(windows) {
-      return classifyWindows(model, windows).map((p) => {
-        const probs = Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as EmotionProbs;
-        // Clamp float32 rounding so the event schema's [0, 1] bounds always hold.
-        model.labels.forEach((label, i) => {
-          probs[label] = Math.min(1, Math.max(0, p[i]!));
-        });
-        return probs;
-      });
+      return classifyWindows(model, windows).map((p) => probsRecord(model, p));
     },
   };
 }

@@ -1,7 +1,14 @@
 // Through real sockets: whatever the protocol and chunking, a call's window scores equal those of
-// scoring the same audio offline in one piece; agent audio is never scored by default.
+// scoring the same audio offline in one piece and those of `voicepulse classify`; agent audio is
+// never scored by default.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyFile } from '../../cli/commands/model.ts';
 import { decodeUlaw, encodeUlaw } from '../../core/audio/g711.ts';
+import { writeWav } from '../../core/audio/wav.ts';
+import { EMOTIONS } from '../../core/emotions.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { loadModel } from '../../core/model/model.ts';
 import { ManualClock } from '../../core/streaming/clock.ts';
@@ -194,5 +201,39 @@ describe('live scoring through sockets', () => {
     expect(scoresOf(watcher.events().filter((e) => e.callId === 'conv-e2e-1'))).toEqual(scoresOf(reference));
     ws.ws.close();
     watcher.ws.close();
+  });
+  it('Twilio: the live window scores equal `voicepulse classify` of the same audio', async () => {
+    const call = {
+      callSid: 'CA-e2e-classify',
+      streamSid: 'MZ2',
+      params: { tenant: 'acme', agent: 'agent-1', queue: 'billing', token: TOKEN },
+    };
+    const watcher = connect(`${app.urls.watch}?callId=${call.callSid}`);
+    await watcher.opened;
+    const ws = connect(app.urls.twilio!, {});
+    await ws.opened;
+    ws.ws.send(startMessage(call));
+    for (const m of mediaMessages(call, 'inbound', customerAudio)) ws.ws.send(m);
+    ws.ws.send(stopMessage(call));
+    await watcher.waitFor(isSummary);
+    ws.ws.close();
+    watcher.ws.close();
+
+    // What the gateway decoded: the µ-law round trip of the audio, written losslessly as PCM16.
+    const dir = mkdtempSync(join(tmpdir(), 'vp-e2e-classify-'));
+    const wav = join(dir, 'customer.wav');
+    writeFileSync(wav, writeWav({ sampleRate: 8000, channels: [viaUlaw(customerAudio)] }, 'pcm16'));
+    const classified = await classifyFile(wav, loadModel(model.dir));
+    rmSync(dir, { recursive: true, force: true });
+
+    const live = scoresOf(watcher.events());
+    expect(live.length).toBeGreaterThan(3);
+    expect(live.map((e) => [e.windowStartMs / 1000, e.windowEndMs / 1000])).toEqual(
+      classified.windows.map((w) => [w.start, w.end]),
+    );
+    live.forEach((e, i) => {
+      for (const emotion of EMOTIONS)
+        expect(e.probs[emotion]).toBeCloseTo(classified.windows[i]!.probs[emotion], 4);
+    });
   });
 });
