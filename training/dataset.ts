@@ -14,6 +14,7 @@ import { EMOTIONS, type Emotion } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { type FrontendConfig, frameDescriptors } from '../core/model/frontend.ts';
 import { applyChannel, type ChannelSpec, randomChannel } from './augment.ts';
+import type { EvalItem } from './evaluate.ts';
 
 export interface LabeledClip {
   clip: CorpusClip;
@@ -182,4 +183,42 @@ export function pickBabble(clips: LabeledClip[], n: number, seed: string): Corpu
     clips.filter((c) => c.split === 'train').map((c) => c.clip),
     seededRandom(`${seed}|babble`),
   ).slice(0, n);
+}
+
+export interface TrainingSets {
+  train: LabeledClip[];
+  /** Frame features of the train clips per variant: clean first, then each augmented copy. */
+  trainFeatures: FeatureMatrix[][];
+  /** The validation clips' clean features, labelled, for early stopping. */
+  valItems: EvalItem[];
+}
+
+/** The train split in `augmentVariants` augmented copies besides the clean one, and the validation split. */
+export async function loadTrainingSets(
+  store: Pick<DescriptorStore, 'get'>,
+  clips: readonly LabeledClip[],
+  augmentVariants: number,
+): Promise<TrainingSets> {
+  const train = clips.filter((c) => c.split === 'train');
+  const val = clips.filter((c) => c.split === 'validation');
+  if (train.length === 0 || val.length === 0)
+    throw new Error('training needs clips in both the train and validation splits');
+  const variants: Variant[] = [
+    'clean',
+    ...Array.from({ length: augmentVariants }, (_, k) => `aug${k + 1}` as Variant),
+  ];
+  const trainFeatures: FeatureMatrix[][] = [];
+  for (const v of variants)
+    trainFeatures.push(
+      await store.get(
+        train.map((c) => c.clip),
+        v,
+      ),
+    );
+  const valFeatures = await store.get(
+    val.map((c) => c.clip),
+    'clean',
+  );
+  const valItems = valFeatures.map((lld, i) => ({ lld, label: val[i]!.label, corpus: val[i]!.clip.corpus }));
+  return { train, trainFeatures, valItems };
 }

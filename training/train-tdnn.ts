@@ -16,8 +16,8 @@ import {
   weightShapes,
   windowInput,
 } from '../core/model/tdnn.ts';
-import type { DescriptorStore, LabeledClip, Variant } from './dataset.ts';
-import { type CorpusEvaluation, type EvalItem, evaluateByCorpus } from './evaluate.ts';
+import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
+import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
 import { balancingWeights } from './train.ts';
 import { gaussian, type Random } from './train-mlp.ts';
 import { randomCrops, timeMask } from './windows.ts';
@@ -101,28 +101,11 @@ export async function trainTdnn(
 ): Promise<TrainedTdnn> {
   const frontend = TELEPHONY_FEATURES;
   const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
-  const train = clips.filter((c) => c.split === 'train');
-  const val = clips.filter((c) => c.split === 'validation');
-  if (train.length === 0 || val.length === 0)
-    throw new Error('training needs clips in both the train and validation splits');
-  const variants: Variant[] = [
-    'clean',
-    ...Array.from({ length: settings.augmentVariants }, (_, k) => `aug${k + 1}` as Variant),
-  ];
-  const trainMel: FeatureMatrix[][] = [];
-  for (const v of variants)
-    trainMel.push(
-      await store.get(
-        train.map((c) => c.clip),
-        v,
-      ),
-    );
-  const valItems: EvalItem[] = (
-    await store.get(
-      val.map((c) => c.clip),
-      'clean',
-    )
-  ).map((lld, i) => ({ lld, label: val[i]!.label, corpus: val[i]!.clip.corpus }));
+  const {
+    train,
+    trainFeatures: trainMel,
+    valItems,
+  } = await loadTrainingSets(store, clips, settings.augmentVariants);
   const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
   const geometry = {
     lengthFrames: Math.round(settings.windowMs / msPerFrame),
@@ -162,7 +145,7 @@ export async function trainTdnn(
     const t0 = performance.now();
     const samples: { x: Float32Array; y: number; w: number }[] = [];
     train.forEach((c, i) => {
-      const mel = trainMel[Math.floor(random() * variants.length)]![i]!;
+      const mel = trainMel[Math.floor(random() * trainMel.length)]![i]!;
       for (const [s, e] of randomCrops(mel.cols, geometry, random))
         samples.push({
           x: specAugment(windowInput(mel, s, e, cfg, scale), cfg, random),

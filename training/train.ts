@@ -9,7 +9,7 @@ import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import { functionalsSize, windowFunctionals } from '../core/model/functionals.ts';
 import type { Mlp } from '../core/model/mlp.ts';
 import { ensembleProbs, type MlpModel, memberLogits, windowFrames } from '../core/model/model.ts';
-import type { DescriptorStore, LabeledClip, Variant } from './dataset.ts';
+import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
 import { type EvalItem, evaluateByCorpus } from './evaluate.ts';
 import { initMlp, MlpTrainer, type MlpTrainOptions } from './train-mlp.ts';
 import { augmentedDescriptor, randomCrops } from './windows.ts';
@@ -81,32 +81,11 @@ export async function trainModel(
   log: (msg: string) => void = () => {},
 ): Promise<TrainedModel> {
   const frontend = DEFAULT_FRONTEND;
-  const train = clips.filter((c) => c.split === 'train');
-  const val = clips.filter((c) => c.split === 'validation');
-  if (train.length === 0 || val.length === 0)
-    throw new Error('training needs clips in both the train and validation splits');
-  const variants: Variant[] = [
-    'clean',
-    ...Array.from({ length: settings.augmentVariants }, (_, k) => `aug${k + 1}` as Variant),
-  ];
-  const trainLld: FeatureMatrix[][] = [];
-  for (const v of variants)
-    trainLld.push(
-      await store.get(
-        train.map((c) => c.clip),
-        v,
-      ),
-    );
-  const valItems: EvalItem[] = (
-    await store.get(
-      val.map((c) => c.clip),
-      'clean',
-    )
-  ).map((lld, i) => ({
-    lld,
-    label: val[i]!.label,
-    corpus: val[i]!.clip.corpus,
-  }));
+  const {
+    train,
+    trainFeatures: trainLld,
+    valItems,
+  } = await loadTrainingSets(store, clips, settings.augmentVariants);
 
   const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
   const crop = {
@@ -140,7 +119,7 @@ export async function trainModel(
     for (let epoch = 0; epoch < settings.maxEpochs && epoch - best.epoch <= settings.patience; epoch++) {
       const samples: { x: Float32Array; y: number; w: number }[] = [];
       train.forEach((c, i) => {
-        const lld = trainLld[Math.floor(random() * variants.length)]![i]!;
+        const lld = trainLld[Math.floor(random() * trainLld.length)]![i]!;
         for (const range of randomCrops(lld.cols, crop, random))
           samples.push({
             x: augmentedDescriptor(lld, frontend, range, mean, std, random),

@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
-import { ConfigError, serveConfig } from '../../services/app/config.ts';
+import { ConfigError, type ServeFlags, serveConfig } from '../../services/app/config.ts';
 import { runServe, stopOnSignals } from '../../services/app/serve.ts';
 import { CliError } from '../errors.ts';
 
-export interface CommonServeOptions {
-  port?: number;
-  host?: string;
-  threads?: number;
-  model?: string;
-  policies?: string;
-  maxCalls?: number;
-  grpcPort?: number;
+export interface CommonServeOptions extends ServeFlags {
   pipeline: boolean;
   kafka?: string;
   clickhouse?: string;

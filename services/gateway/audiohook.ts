@@ -10,7 +10,7 @@ import type { SpeakerRole } from '../../core/events/schema.ts';
 import type { Principal } from './auth.ts';
 import type { OpenCall } from './calls.ts';
 import { AudioFormatError, type Codec, decodeFrames } from './codec.ts';
-import { CLOSE, type GatewayContext, ProtocolError, parseJson, type SessionHandler } from './session.ts';
+import { CLOSE, type GatewayContext, ProtocolError, parseTagged, type SessionHandler } from './session.ts';
 import { admissionError } from './twilio.ts';
 
 const duration = z.string().regex(/^PT\d+(\.\d+)?S$/, 'ISO 8601 duration in seconds (PTn.nS)');
@@ -145,14 +145,7 @@ export function audiohookSession(ctx: GatewayContext, ws: WebSocket, principal: 
 
   return {
     onText(text) {
-      const raw = parseJson(text);
-      const type = (raw as { type?: unknown } | null)?.type;
-      if (typeof type !== 'string' || !TYPES.has(type))
-        throw new ProtocolError(
-          CLOSE.unsupported,
-          'unknown-event',
-          `unknown message type ${JSON.stringify(type)}`,
-        );
+      const { raw, kind: type } = parseTagged(text, 'type', TYPES);
       const parsed = audiohookMessage.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];

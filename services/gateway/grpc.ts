@@ -1,10 +1,9 @@
 // gRPC ingress and watchers (proto/voicepulse.proto): StreamCall (audio in, the call's events out),
 // WatchAlerts (a tenant's alerts) and WatchCall (one call's events). Same auth token, limits, call
 // registry and event hub as the WebSocket paths; errors map to gRPC status codes.
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { SpeakerRole, VoicePulseEvent } from '../../core/events/schema.ts';
+import { loadProto } from '../../proto/load.ts';
 import { mayAccessTenant, type Principal, principalOf } from './auth.ts';
 import { CallAdmissionError } from './calls.ts';
 import { AudioFormatError, type Codec } from './codec.ts';
@@ -12,22 +11,13 @@ import type { EventSink } from './hub.ts';
 import { InterleavedIngest } from './interleaved.ts';
 import type { GatewayContext } from './session.ts';
 
-export const PROTO_PATH = fileURLToPath(new URL('../../proto/voicepulse.proto', import.meta.url));
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: false,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
-
 const CODEC: Record<string, Codec> = { CODEC_PCM16: 'pcm16', CODEC_MULAW: 'mulaw', CODEC_ALAW: 'alaw' };
 const SPEAKER: Record<string, SpeakerRole> = { SPEAKER_CUSTOMER: 'customer', SPEAKER_AGENT: 'agent' };
 const SPEAKER_ENUM: Record<SpeakerRole, string> = { customer: 'SPEAKER_CUSTOMER', agent: 'SPEAKER_AGENT' };
 
 /** The generated service constructor (client side) and definition (server side). */
 export function voicePulseService(): grpc.ServiceClientConstructor {
-  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS)) as unknown as {
+  const pkg = loadProto('voicepulse.proto') as unknown as {
     voicepulse: { v1: { VoicePulse: grpc.ServiceClientConstructor } };
   };
   return pkg.voicepulse.v1.VoicePulse;

@@ -13,7 +13,7 @@ import type { Principal } from './auth.ts';
 import { AudioFormatError, CODECS } from './codec.ts';
 import { InterleavedIngest } from './interleaved.ts';
 import { BoundedSender } from './send-queue.ts';
-import { CLOSE, type GatewayContext, ProtocolError, parseJson, type SessionHandler } from './session.ts';
+import { CLOSE, type GatewayContext, ProtocolError, parseTagged, type SessionHandler } from './session.ts';
 import { admissionError } from './twilio.ts';
 
 const id = z.string().min(1).max(128);
@@ -86,14 +86,7 @@ export function nativeSession(ctx: GatewayContext, ws: WebSocket, principal: Pri
 
   return {
     onText(text) {
-      const raw = parseJson(text);
-      const type = (raw as { type?: unknown } | null)?.type;
-      if (typeof type !== 'string' || !TYPES.has(type))
-        throw new ProtocolError(
-          CLOSE.unsupported,
-          'unknown-event',
-          `unknown message type ${JSON.stringify(type)}`,
-        );
+      const { raw, kind: type } = parseTagged(text, 'type', TYPES);
       const parsed = nativeMessage.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];

@@ -73,12 +73,32 @@ export interface SessionHandler {
   reportError?(err: ProtocolError): void;
 }
 
-export function parseJson(text: string): unknown {
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     throw new ProtocolError(CLOSE.invalidPayload, 'malformed-json', 'message is not valid JSON');
   }
+}
+
+/**
+ * Parses a JSON text message and checks its discriminator (`type`, Twilio's `event`) names a known
+ * message before the full schema runs, so an unknown message gets its own close reason.
+ */
+export function parseTagged(
+  text: string,
+  tag: 'type' | 'event',
+  known: ReadonlySet<string>,
+): { raw: unknown; kind: string } {
+  const raw = parseJson(text);
+  const kind = (raw as Record<string, unknown> | null)?.[tag];
+  if (typeof kind !== 'string' || !known.has(kind))
+    throw new ProtocolError(
+      CLOSE.unsupported,
+      'unknown-event',
+      `unknown ${tag === 'event' ? 'event' : 'message type'} ${JSON.stringify(kind)}`,
+    );
+  return { raw, kind };
 }
 
 /** Wires a handler to a socket: dispatch, idle timeout, errors → close codes. */

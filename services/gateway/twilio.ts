@@ -7,7 +7,7 @@ import { type Principal, principalOf } from './auth.ts';
 import { CallAdmissionError, type OpenCall } from './calls.ts';
 import { decodeFrames } from './codec.ts';
 import { Reorderer } from './reorder.ts';
-import { CLOSE, type GatewayContext, ProtocolError, parseJson, type SessionHandler } from './session.ts';
+import { CLOSE, type GatewayContext, ProtocolError, parseTagged, type SessionHandler } from './session.ts';
 
 // Twilio sends numbers as decimal strings.
 const numeric = z
@@ -118,10 +118,7 @@ export function twilioSession(ctx: GatewayContext, principal: Principal | undefi
 
   return {
     onText(text) {
-      const raw = parseJson(text);
-      const event = (raw as { event?: unknown } | null)?.event;
-      if (typeof event !== 'string' || !EVENTS.has(event))
-        throw new ProtocolError(CLOSE.unsupported, 'unknown-event', `unknown event ${JSON.stringify(event)}`);
+      const { raw, kind: event } = parseTagged(text, 'event', EVENTS);
       const parsed = twilioMessage.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];

@@ -1,26 +1,14 @@
 // The query API over gRPC (proto/query.proto). Each RPC is turned into the REST path and query
 // parameters it corresponds to and run by the same QueryRunner, so validation, tenant isolation and
 // results are those of /api/*; QueryError statuses map to gRPC status codes.
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { loadProto } from '../../proto/load.ts';
 import { createQueryRunner, type QueryApiOptions, QueryError } from './api.ts';
 import { authenticate } from './auth.ts';
 
-export const QUERY_PROTO_PATH = fileURLToPath(new URL('../../proto/query.proto', import.meta.url));
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: false,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
-
 /** The generated service constructor (client side); `.service` is the server-side definition. */
 export function queryService(): grpc.ServiceClientConstructor {
-  const pkg = grpc.loadPackageDefinition(
-    protoLoader.loadSync(QUERY_PROTO_PATH, LOADER_OPTIONS),
-  ) as unknown as {
+  const pkg = loadProto('query.proto') as unknown as {
     voicepulse: { query: { v1: { Query: grpc.ServiceClientConstructor } } };
   };
   return pkg.voicepulse.query.v1.Query;

@@ -1,0 +1,20 @@
+// Loads a gRPC contract from proto/ the one way every service and client here reads it.
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const PROTO_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+/** The package tree of `file` (a name in proto/, e.g. 'voicepulse.proto'), imports resolved in proto/. */
+export function loadProto(file: string): grpc.GrpcObject {
+  return grpc.loadPackageDefinition(protoLoader.loadSync(file, LOADER_OPTIONS));
+}
