@@ -1,10 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../../test/support/services.ts';
-import { type ClickHouse, connectHttp, openChdb } from './client.ts';
+import { embeddedClickHouse, serverClickHouse } from '../../test/support/clickhouse.ts';
+import type { ClickHouse } from './client.ts';
 import { loadMigrations, migrate, parseMigration } from './migrations.ts';
 import { SQLISH } from './sqlish.ts';
 
@@ -112,34 +108,11 @@ function clickhouseSuite(
   });
 }
 
-const server = await requireService('clickhouse');
-if (server) {
-  const database = `vp_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  clickhouseSuite('HTTP driver (real ClickHouse server)', async () => {
-    const ch = await connectHttp({ url: server.url, database });
-    return {
-      ch,
-      cleanup: async () => {
-        await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
-        await ch.close();
-      },
-    };
-  });
-} else {
-  describe.skip('HTTP driver (real ClickHouse server)', () => {});
-}
+const onServer = await serverClickHouse('vp_test');
+if (onServer) clickhouseSuite('HTTP driver (real ClickHouse server)', onServer);
+else describe.skip('HTTP driver (real ClickHouse server)', () => {});
 
-clickhouseSuite('chdb driver (embedded)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vp-chdb-'));
-  const ch = await openChdb(dir);
-  return {
-    ch,
-    cleanup: async () => {
-      await ch.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+clickhouseSuite('chdb driver (embedded)', embeddedClickHouse('vp-chdb'));
 
 describe('parseMigration', () => {
   it('splits on line-final semicolons and drops comment lines', () => {

@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCall } from '../../core/bus/synthetic.ts';
-import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/client.ts';
+import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import { SQLISH } from '../../core/clickhouse/sqlish.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
-import { requireService } from '../../test/support/services.ts';
+import { embeddedClickHouse, serverClickHouse } from '../../test/support/clickhouse.ts';
 import { rowsByTable } from '../sink/rows.ts';
 import { createQueryApi } from './api.ts';
 
@@ -255,31 +251,9 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
   });
 }
 
-const server = await requireService('clickhouse');
-if (server) {
-  const database = `vp_query_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  apiSuite('query API on the ClickHouse server (18.16: parameters rendered by params.ts)', async () => {
-    const ch = await connectHttp({ url: server.url, database });
-    return {
-      ch,
-      cleanup: async () => {
-        await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
-        await ch.close();
-      },
-    };
-  });
-} else {
-  describe.skip('query API on the ClickHouse server', () => {});
-}
+const onServer = await serverClickHouse('vp_query');
+if (onServer)
+  apiSuite('query API on the ClickHouse server (18.16: parameters rendered by params.ts)', onServer);
+else describe.skip('query API on the ClickHouse server', () => {});
 
-apiSuite('query API on chdb (bound parameters)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vp-query-'));
-  const ch = await openChdb(dir);
-  return {
-    ch,
-    cleanup: async () => {
-      await ch.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+apiSuite('query API on chdb (bound parameters)', embeddedClickHouse('vp-query'));
