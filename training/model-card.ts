@@ -1,7 +1,8 @@
 // Writes docs/model-card.md from a trained model's evaluation record, plus the runtime
-// measurements that chose the architecture and an inference-speed measurement taken now.
-import { writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+// measurements that chose the architecture, an inference-speed measurement taken now, and
+// confusion-matrix SVGs under docs/img/.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { EMOTIONS } from '../core/emotions.ts';
 import {
   classifyWindows,
@@ -15,6 +16,7 @@ import { receptiveField, tf } from '../core/model/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
 import type { ClassificationReport } from './metrics.ts';
 import type { Evaluation } from './pipeline.ts';
+import { confusionMatrixSvg } from './plots.ts';
 import type { TdnnTrainSettings } from './train-tdnn.ts';
 
 // NaN (a class absent from the truth) reads back from model.json as null.
@@ -34,6 +36,44 @@ function confusion(e: CorpusEvaluation): string {
   const head = `| ${e.corpus} truth \\ predicted | ${EMOTIONS.join(' | ')} |\n|---|${EMOTIONS.map(() => '---').join('|')}|`;
   const rows = EMOTIONS.map((t, i) => `| ${t} | ${e.utterance.confusion[i]!.join(' | ')} |`);
   return [head, ...rows].join('\n');
+}
+
+const CONFUSION_HEADING = 'Confusion matrices (utterances):';
+
+/**
+ * The card's confusion section: per corpus, its utterance confusion table and a heatmap of it,
+ * written to `<card's dir>/img/confusion-<corpus>.svg` and linked relative to the card.
+ */
+export async function writeConfusionSection(cardPath: string, evals: CorpusEvaluation[]): Promise<string> {
+  const cardDir = dirname(cardPath);
+  const imgDir = join(cardDir, 'img');
+  mkdirSync(imgDir, { recursive: true });
+  const parts: string[] = [];
+  for (const e of evals) {
+    const file = join(imgDir, `confusion-${e.corpus}.svg`);
+    const title = `${e.corpus}: held-out test utterances (n = ${e.utterance.n})`;
+    writeFileSync(
+      file,
+      await confusionMatrixSvg({ title, labels: EMOTIONS, confusion: e.utterance.confusion }),
+    );
+    parts.push(`${confusion(e)}\n\n![${e.corpus} confusion matrix](${relative(cardDir, file)})`);
+  }
+  return `${CONFUSION_HEADING}\n\n${parts.join('\n\n')}`;
+}
+
+/**
+ * Rewrites only the confusion section of an existing card (and its SVGs) from a model's stored test
+ * evaluation, leaving the card's other numbers — the speed measured when it was written included —
+ * as they are.
+ */
+export async function refreshConfusionSection(cardPath: string, evals: CorpusEvaluation[]): Promise<void> {
+  const card = readFileSync(cardPath, 'utf8');
+  const start = card.indexOf(CONFUSION_HEADING);
+  const end = card.indexOf('\n\n## ', start);
+  if (start < 0 || end < 0)
+    throw new Error(`${cardPath} has no '${CONFUSION_HEADING}' section followed by another section`);
+  const section = await writeConfusionSection(cardPath, evals);
+  writeFileSync(cardPath, card.slice(0, start) + section + card.slice(end));
 }
 
 /**
@@ -109,12 +149,12 @@ function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string
  * `baseline`, when given, is the model that `model` was compared with (evaluation.baseline): its
  * robustness, cross-corpus and TESS cross-speaker results are shown where `model` has none.
  */
-export function writeModelCard(
+export async function writeModelCard(
   path: string,
   model: EmotionModel,
   modelDir: string,
   baseline?: EmotionModel,
-): void {
+): Promise<void> {
   const ev = model.metadata.evaluation as Evaluation;
   const baseEv = baseline?.metadata.evaluation as Evaluation | undefined;
   const settings = model.metadata.settings as Record<string, unknown>;
@@ -194,9 +234,7 @@ Per ${model.window.lengthMs} ms window:
 
 ${table(ev.test, 'window')}
 
-Confusion matrices (utterances):
-
-${ev.test.map(confusion).join('\n\n')}`);
+${await writeConfusionSection(path, ev.test)}`);
 
   if (ev.robustness) {
     const robustness = ev.robustness;
@@ -265,7 +303,6 @@ actors or a pretrained speech encoder, which this project does not ship.`);
   Languages: English, Italian, Urdu only. TESS has two female speakers: its word-disjoint score is saturated
   and says little about new speakers (see the cross-speaker table).
 - Test sets are small (RAVDESS: 4 actors), so UA moves by several points between seeds.
-- Windows of silence or non-speech still get a six-class distribution; gate them with a voice activity detector.
-- No confusion-matrix SVG yet: rendering one with a plotting library needs a dependency the project has not added.`);
+- Windows of silence or non-speech still get a six-class distribution; gate them with a voice activity detector.`);
   writeFileSync(path, `${sections.join('\n\n')}\n`);
 }

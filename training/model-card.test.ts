@@ -1,0 +1,68 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CorpusEvaluation } from './evaluate.ts';
+import { classificationReport } from './metrics.ts';
+import { refreshConfusionSection } from './model-card.ts';
+
+const onehot = (c: number) => Float32Array.from({ length: 6 }, (_, i) => (i === c ? 1 : 0));
+
+/** A corpus evaluation whose utterances have the given (truth, predicted) pairs. */
+function evaluation(corpus: CorpusEvaluation['corpus'], pairs: [number, number][]): CorpusEvaluation {
+  const report = classificationReport(
+    pairs.map(([, p]) => onehot(p)),
+    pairs.map(([t]) => t),
+    6,
+  );
+  return { corpus, window: report, utterance: report };
+}
+
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('refreshConfusionSection', () => {
+  it('redraws every corpus table with a linked SVG and leaves the rest of the card alone', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'card-'));
+    const card = join(dir, 'card.md');
+    const before = '# Card\n\nspeed 1234× real time\n\nConfusion matrices (utterances):\n\nstale table';
+    const after = '\n\n## Robustness\n\nUA 51.2\n';
+    writeFileSync(card, before + after);
+    const ravdess = evaluation('ravdess', [
+      [0, 0],
+      [0, 3],
+      [5, 5],
+    ]);
+    const tess = evaluation('tess', [
+      [1, 1],
+      [2, 4],
+    ]);
+    await refreshConfusionSection(card, [ravdess, tess]);
+
+    const text = readFileSync(card, 'utf8');
+    expect(text.startsWith('# Card\n\nspeed 1234× real time\n\nConfusion matrices (utterances):\n\n')).toBe(
+      true,
+    );
+    expect(text.endsWith(after)).toBe(true);
+    expect(text).not.toContain('stale table');
+    expect(text).toContain('| angry | 1 | 0 | 0 | 1 | 0 | 0 |');
+    expect(text).toContain('| fear | 0 | 0 | 0 | 0 | 1 | 0 |');
+    for (const corpus of ['ravdess', 'tess']) {
+      expect(text).toContain(`![${corpus} confusion matrix](img/confusion-${corpus}.svg)`);
+      const svg = join(dir, 'img', `confusion-${corpus}.svg`);
+      expect(existsSync(svg)).toBe(true);
+      expect(readFileSync(svg, 'utf8')).toContain(`${corpus}: held-out test utterances`);
+    }
+    expect(readFileSync(join(dir, 'img', 'confusion-ravdess.svg'), 'utf8')).toContain('1 (50 %)');
+  });
+
+  it('rejects a card without a confusion section', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'card-'));
+    const card = join(dir, 'card.md');
+    writeFileSync(card, '# Card\n\n## Data\n');
+    await expect(refreshConfusionSection(card, [])).rejects.toThrow(/no 'Confusion matrices/);
+    expect(readFileSync(card, 'utf8')).toBe('# Card\n\n## Data\n');
+  });
+});
