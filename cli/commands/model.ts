@@ -305,7 +305,7 @@ export function registerModelCommands(program: Command): void {
         const card =
           o.card ?? (quick ? undefined : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
         if (card)
-          writeModelCard(card, result.model, outDir, baselineDir ? loadModel(baselineDir) : undefined);
+          await writeModelCard(card, result.model, outDir, baselineDir ? loadModel(baselineDir) : undefined);
         process.stdout.write(
           `${JSON.stringify({
             model: version,
