@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithService } from '../../test/support/services.ts';
 import { DEAD_LETTER_TOPIC, TOPICS } from './bus.ts';
-import { busContract, waitUntil } from './contract.ts';
+import { busContract, eventually, waitUntil } from './contract.ts';
 import { DEAD_LETTER_HEADERS, KafkaBus } from './kafka.ts';
 import { syntheticCall } from './synthetic.ts';
 
@@ -152,5 +152,75 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
       [`${tenant}-c1`, '1', 1],
       [`${tenant}-c3`, '1', 1],
     ]);
+  });
+  it('holds back later batches and every commit while a batch fails; a stop then resumes from that batch', async () => {
+    // Own topics with one partition and small fetches: one call arrives as many batches in a row.
+    const single = `${prefix}single.`;
+    const makeSingle = () =>
+      new KafkaBus({
+        brokers,
+        topicPrefix: single,
+        partitions: 1,
+        retryDelayMs: 50,
+        maxRetryDelayMs: 50,
+        maxBytesPerPartition: 4 * 1024,
+        logLevel: logLevel.NOTHING,
+      });
+    const tenant = `t-${randomUUID().slice(0, 8)}`;
+    const groupId = `${tenant}-g`;
+    const { scores } = syntheticCall({
+      tenantId: tenant,
+      callId: `${tenant}-c`,
+      agentId: 'a',
+      queue: 'q',
+      startedAtMs: 1_714_000_000_000,
+      durationMs: 80_000,
+    });
+    const ids = scores.map((s) => s.eventId);
+    const bus1 = makeSingle();
+    await bus1.publish(scores);
+    const received: string[] = [];
+    let failures = 0;
+    const sub1 = await bus1.subscribe({
+      groupId,
+      types: ['score'],
+      fromBeginning: true,
+      handler: async (events) => {
+        if (events.some((e) => e.eventId === ids[0])) {
+          failures++;
+          throw new Error('ClickHouse down');
+        }
+        received.push(...events.map((e) => e.eventId));
+      },
+    });
+    await waitUntil(() => failures >= 5, 'retries of the first batch');
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () => {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [single + TOPICS.score] });
+      return topic?.partitions[0]?.offset;
+    };
+    // Later batches were fetched meanwhile, but none was handled and nothing was committed.
+    expect(received).toEqual([]);
+    expect(await committed()).toBe('-1');
+    await sub1.stop();
+    await bus1.close();
+
+    const bus2 = makeSingle();
+    const sub2 = await bus2.subscribe({
+      groupId,
+      types: ['score'],
+      fromBeginning: true,
+      handler: async (events) => {
+        received.push(...events.map((e) => e.eventId));
+      },
+    });
+    await waitUntil(() => received.length >= ids.length, 'the whole call after the restart');
+    expect(await eventually(committed, (o) => o === String(ids.length))).toBe(String(ids.length));
+    await sub2.stop();
+    await bus2.close();
+    await admin.disconnect();
+    // Every event once, in order: the failed batch was redelivered first, nothing after it skipped.
+    expect(received).toEqual(ids);
   });
 });

@@ -1,18 +1,12 @@
 // The event bus on Kafka (kafkajs). Producer side: topics created (or grown) on start, idempotent
 // producer with acks=all and unlimited retries, key = call id so a call stays in one partition,
 // JSON values that carry `schemaVersion`. Consumer side: a consumer group per subscription reading
-// whole batches; a partition's offset is committed only after the handler resolved, a rejected
-// batch is retried in place with back-off (heartbeating, so the group keeps the partition), and a
-// message that is not a valid event goes to the dead-letter topic with the reason in its headers.
-import {
-  type Consumer,
-  type EachBatchPayload,
-  Kafka,
-  logLevel,
-  type Message,
-  Partitioners,
-  type Producer,
-} from 'kafkajs';
+// whole batches, pipelined (the next batch of a partition is fetched and parsed while the handler
+// still works on the previous one); a partition's offset is committed only after the handler
+// resolved, in order, a rejected batch is retried in place with back-off (heartbeating, so the group
+// keeps the partition), and a message that is not a valid event goes to the dead-letter topic with
+// the reason in its headers.
+import { type EachBatchPayload, Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
 import { parseEvent, type VoicePulseEvent } from '../events/schema.ts';
 import {
   type BatchHandler,
@@ -37,7 +31,7 @@ export interface KafkaBusOptions {
   maxRetryDelayMs?: number;
   /** Handler rejections (the batch is retried) and dead-lettered messages. */
   onError?: (error: Error, context: { groupId: string; topic: string; partition: number }) => void;
-  /** Most bytes fetched per partition per request (default 4 MiB): the sink's batch size. */
+  /** Most bytes fetched per partition per request (default 16 MiB): the sink's batch size. */
   maxBytesPerPartition?: number;
   /** Partitions whose batches are handled at once (default 2); order within a partition is kept. */
   partitionsConsumedConcurrently?: number;
@@ -74,7 +68,8 @@ export class DeadLetterError extends Error {
 export class KafkaBus implements EventBus {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
-  private readonly consumers = new Set<Consumer>();
+  /** Stops of the live subscriptions (drain in-flight batches, then disconnect). */
+  private readonly stops = new Set<() => Promise<void>>();
   private readonly partitions: number;
   private readonly replicationFactor: number;
   private readonly prefix: string;
@@ -180,12 +175,12 @@ export class KafkaBus implements EventBus {
       heartbeatInterval: 1_000,
       // Short long-poll: lower produce→consume latency and a stop() that does not wait 5 s.
       maxWaitTimeInMs: 500,
-      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 16 * 1024 * 1024,
+      // Under the broker's fetch.max.bytes (55 MiB by default).
+      maxBytes: 48 * 1024 * 1024,
       retry: { initialRetryTime: 300, retries: 20 },
     });
     await consumer.connect();
-    this.consumers.add(consumer);
     const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
     // Resolve only once this member joined the group and owns its partitions (or fail loudly).
@@ -200,40 +195,57 @@ export class KafkaBus implements EventBus {
         resolve();
       });
     });
+    const pipeline: PartitionPipeline = { stopping: false, inFlight: new Map() };
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
-      eachBatch: (payload) => this.handleBatch(options.groupId, options.handler, payload),
+      eachBatch: (payload) =>
+        this.handleBatch(options.groupId, options.handler, payload, pipeline, (offset) =>
+          consumer.seek({ topic: payload.batch.topic, partition: payload.batch.partition, offset }),
+        ),
     });
+    const stop = async () => {
+      // Let in-flight batches finish (or give up at their next retry) before leaving the group.
+      pipeline.stopping = true;
+      await Promise.all(pipeline.inFlight.values());
+      await consumer.disconnect();
+    };
+    this.stops.add(stop);
     try {
       await joined;
     } catch (err) {
-      this.consumers.delete(consumer);
-      await consumer.disconnect();
+      this.stops.delete(stop);
+      await stop();
       throw err;
     }
     return {
       stop: async () => {
-        this.consumers.delete(consumer);
-        await consumer.disconnect();
+        this.stops.delete(stop);
+        await stop();
       },
     };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.consumers].map((c) => c.disconnect()));
-    this.consumers.clear();
+    await Promise.all([...this.stops].map((stop) => stop()));
+    this.stops.clear();
     if (this.started) await this.producer.disconnect();
     this.started = false;
   }
 
+  // Pipelined per partition: a batch is parsed while the previous one of its partition is still being
+  // stored, then waits for that one (stored and committed) before its own store starts. So at most
+  // one batch per partition is in flight, offsets are committed in order and only for stored
+  // batches, and kafkajs fetches the next batch while ClickHouse works on this one.
   private async handleBatch(
     groupId: string,
     handler: BatchHandler,
     payload: EachBatchPayload,
+    pipeline: PartitionPipeline,
+    seek: (offset: string) => void,
   ): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { batch, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
     const events: VoicePulseEvent[] = [];
@@ -250,6 +262,10 @@ export class KafkaBus implements EventBus {
         });
       }
     }
+    const key = `${topic}:${partition}`;
+    const previousStored = (await pipeline.inFlight.get(key)) ?? true;
+    // The previous batch gave up (stop, rebalance, seek): it rewound the partition; this one is redelivered.
+    if (!previousStored || pipeline.stopping || !isRunning() || isStale()) return;
     if (dead.length > 0) {
       await this.producer.send({
         topic: this.topic(DEAD_LETTER_TOPIC),
@@ -269,11 +285,35 @@ export class KafkaBus implements EventBus {
         this.options.onError?.(new DeadLetterError(topic, d.offset, d.reason), { groupId, topic, partition });
       }
     }
+    const stored = this.storeAndCommit(groupId, handler, payload, pipeline, events, seek);
+    pipeline.inFlight.set(key, stored);
+    void stored.finally(() => {
+      if (pipeline.inFlight.get(key) === stored) pipeline.inFlight.delete(key);
+    });
+    // Only the fetch position moves on here; the committed offset moves when `stored` resolves.
+    payload.resolveOffset(batch.lastOffset());
+  }
+
+  /** Runs the handler until it resolves (back-off between tries), then commits; false if it gave up. */
+  private async storeAndCommit(
+    groupId: string,
+    handler: BatchHandler,
+    payload: EachBatchPayload,
+    pipeline: PartitionPipeline,
+    events: VoicePulseEvent[],
+    seek: (offset: string) => void,
+  ): Promise<boolean> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
     let delay = this.options.retryDelayMs ?? 200;
     const bareTopic = topic.slice(this.prefix.length);
     while (events.length > 0) {
-      // A rebalance or stop while retrying: leave the offset uncommitted; the next owner redelivers.
-      if (!isRunning() || isStale()) return;
+      // Stop, rebalance or seek while retrying: leave the offset uncommitted and rewind the fetch
+      // position to this batch, so it is redelivered (here or to the partition's next owner).
+      if (pipeline.stopping || !isRunning() || isStale()) {
+        if (isRunning() && !isStale()) seek(batch.firstOffset() ?? '0');
+        return false;
+      }
       try {
         await handler(events, { topic: bareTopic });
         break;
@@ -281,15 +321,30 @@ export class KafkaBus implements EventBus {
         this.options.onError?.(asError(err), { groupId, topic, partition });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 5_000);
-        await heartbeat();
+        await heartbeat().catch((e: unknown) =>
+          this.options.onError?.(asError(e), { groupId, topic, partition }),
+        );
       }
     }
-    const last = batch.lastOffset();
-    payload.resolveOffset(last);
-    await payload.commitOffsetsIfNecessary({
-      topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
-    });
+    try {
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          { topic, partitions: [{ partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] },
+        ],
+      });
+    } catch (err) {
+      // Stored but not committed (rebalance, broker gone): a later commit or a redelivery covers it;
+      // redelivered rows collapse downstream.
+      this.options.onError?.(asError(err), { groupId, topic, partition });
+    }
+    return true;
   }
+}
+
+/** Per subscription: the batch of each partition still being stored, and whether it is stopping. */
+interface PartitionPipeline {
+  stopping: boolean;
+  inFlight: Map<string, Promise<boolean>>;
 }
 
 function asError(err: unknown): Error {
