@@ -66,23 +66,36 @@ const QUICK_TDNN: TdnnTrainSettings = {
   },
 };
 
+/**
+ * The six-class clips (subsampled for --quick) and the frame-feature store over them; the cache and
+ * its augmented channels are shared by both architectures.
+ */
+function prepareData(
+  opts: PipelineOptions,
+  seed: string,
+  log: (msg: string) => void,
+): { clips: LabeledClip[]; store: DescriptorStore } {
+  let clips = labeledClips(opts.dataRoot);
+  if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
+  if (opts.quick) clips = subsample(clips, QUICK_CELL, seed);
+  const store = new DescriptorStore({
+    dataRoot: opts.dataRoot,
+    frontend: DEFAULT_FRONTEND,
+    seed,
+    cacheDir: opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors'),
+    babbleClips: pickBabble(clips, BABBLE_CLIPS, seed),
+    log,
+  });
+  log(`${clips.length} clips: ${summary(clips)}`);
+  return { clips, store };
+}
+
 export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
   if (opts.arch === 'tdnn') return runTdnnTraining(opts);
   const log = opts.log ?? (() => {});
   const base = opts.quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const settings: TrainSettings = { ...base, seed: opts.seed ?? base.seed };
-  let clips = labeledClips(opts.dataRoot);
-  if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
-  if (opts.quick) clips = subsample(clips, QUICK_CELL, settings.seed);
-  const store = new DescriptorStore({
-    dataRoot: opts.dataRoot,
-    frontend: DEFAULT_FRONTEND,
-    seed: settings.seed,
-    cacheDir: opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors'),
-    babbleClips: pickBabble(clips, BABBLE_CLIPS, settings.seed),
-    log,
-  });
-  log(`${clips.length} clips: ${summary(clips)}`);
+  const { clips, store } = prepareData(opts, settings.seed, log);
   const trained = await trainModel(opts.version, clips, store, settings, log);
   const test = clips.filter((c) => c.split === 'test');
   const evaluation: Evaluation = { test: await evaluateVariant(trained.model, test, store, 'clean') };
@@ -116,19 +129,7 @@ async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
   const log = opts.log ?? (() => {});
   const base = opts.quick ? QUICK_TDNN : TDNN_SETTINGS;
   const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
-  let clips = labeledClips(opts.dataRoot);
-  if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
-  if (opts.quick) clips = subsample(clips, QUICK_CELL, settings.seed);
-  // The descriptor cache (and its augmented channels) is shared with the MLP pipeline.
-  const store = new DescriptorStore({
-    dataRoot: opts.dataRoot,
-    frontend: DEFAULT_FRONTEND,
-    seed: settings.seed,
-    cacheDir: opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors'),
-    babbleClips: pickBabble(clips, BABBLE_CLIPS, settings.seed),
-    log,
-  });
-  log(`${clips.length} clips: ${summary(clips)}`);
+  const { clips, store } = prepareData(opts, settings.seed, log);
   const trained = await trainTdnn(opts.version, clips, store, settings, log);
   const test = clips.filter((c) => c.split === 'test');
   const evaluation: Evaluation = {
