@@ -26,4 +26,19 @@ describe('EmotionSummary', () => {
     expect(st.emotionMix.angry).toBeCloseTo(0.5, 10);
     expect(st.scoredWindows).toBe(180);
   });
+
+  it('compares the first and last third of a call shorter than three minutes', () => {
+    const s = new EmotionSummary();
+    for (let i = 0; i < 29; i++)
+      s.add({
+        startMs: i * 1000,
+        endMs: i * 1000 + 2000,
+        probs,
+        valence: i < 10 ? -0.5 : 0.5,
+        frustration: 0.1,
+      });
+    const st = s.stats()!;
+    expect(st.startValence).toBe(-0.5);
+    expect(st.endValence).toBe(0.5);
+  });
 });

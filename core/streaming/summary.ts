@@ -2,7 +2,10 @@
 import { EMOTIONS } from '../emotions.ts';
 import type { Probs } from './affect.ts';
 
-/** Span at each end of the call compared by the start/end statistics. */
+/**
+ * Span at each end of the call compared by the start/end statistics: a minute, or a third of the
+ * scored span when that is shorter, so a short call still compares its opening with its close.
+ */
 export const SUMMARY_EDGE_MS = 60_000;
 
 export interface ScoredWindow {
@@ -47,8 +50,9 @@ export class EmotionSummary {
     }
     const first = ws[0]!.startMs;
     const last = ws.at(-1)!.endMs;
-    const head = ws.filter((w) => w.startMs < first + SUMMARY_EDGE_MS);
-    const tail = ws.filter((w) => w.endMs > last - SUMMARY_EDGE_MS);
+    const edge = Math.min(SUMMARY_EDGE_MS, (last - first) / 3);
+    const head = ws.filter((w) => w.startMs < first + edge);
+    const tail = ws.filter((w) => w.endMs > last - edge);
     for (const e of EMOTIONS) mix[e] = Math.min(1, Math.max(0, mix[e]));
     return {
       emotionMix: mix,
