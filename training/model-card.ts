@@ -12,10 +12,10 @@ import {
   scoreWindows,
   type TdnnModel,
 } from '../core/model/model.ts';
-import { receptiveField, tf } from '../core/model/tdnn.ts';
+import { PROSODY_CHANNELS, receptiveField, tf } from '../core/model/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
 import type { ClassificationReport } from './metrics.ts';
-import type { Evaluation } from './pipeline.ts';
+import { CROSS_EPOCHS, type Evaluation } from './pipeline.ts';
 import { confusionMatrixSvg } from './plots.ts';
 import type { TdnnTrainSettings } from './train-tdnn.ts';
 
@@ -126,13 +126,24 @@ function mlpArchitecture(model: MlpModel, settings: Record<string, unknown>): st
 function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string {
   const n = model.network;
   const hopMs = (1000 * model.frontend.hopLength * n.pool) / model.frontend.sr;
+  const norm =
+    n.meanNorm === 'window'
+      ? `one mean over all bands and frames of the window subtracted (per-window gain normalisation: the
+  spectral envelope stays, channel colouring is left to the augmentation)`
+      : `each band's mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel)`;
+  const prosody = n.prosody
+    ? `
+  Plus ${PROSODY_CHANNELS} prosody channels per frame from \`core/model/frontend.ts\` (energy in dB minus its window mean; F0 of the
+  autocorrelation pitch tracker in semitones minus the window's voiced mean, 0 where unvoiced; voicing strength), so
+  that pitch, which 64 mel bands over a 256-point FFT do not resolve, reaches the network.`
+    : '';
   return `- Input (\`core/model/tdnn.ts\` \`windowInput\`): TELEPHONY_FEATURES log-mel (${n.nMels} Slaney bands, 25 ms Hann / 10 ms
-  hop, 50–4000 Hz), ${n.pool} frames averaged (${hopMs} ms hop, ${n.frames} frames per ${model.window.lengthMs} ms window), each band's
-  mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel), divided by
-  the band's spread over the training windows; windows shorter than ${model.window.lengthMs} ms are tiled.
+  hop, 50–4000 Hz), ${n.pool} frames averaged (${hopMs} ms hop, ${n.frames} frames per ${model.window.lengthMs} ms window), ${norm},
+  divided by each channel's spread over the training windows; windows shorter than ${model.window.lengthMs} ms are tiled.${prosody}
 - Network: ${n.layers.length} TDNN layers (dilated 1-D convolutions: ${n.layers.map((l) => `${l.context}-frame context, dilation ${l.dilation} → ${l.channels}`).join(', ')};
   ReLU, then per-frame layer normalisation), statistics pooling (mean and standard deviation over time),
-  dense ${n.dense.join('-')} (ReLU) → ${n.classes}, softmax temperature ${model.temperature} (not fitted). Receptive field
+  dense ${n.dense.join('-')} (ReLU) → ${n.classes}, softmax temperature ${model.temperature}
+  (fitted on the validation speakers' windows, minimum negative log-likelihood). Receptive field
   ${receptiveField(n)} frames (${receptiveField(n) * hopMs} ms). Utterance score = mean of its window probabilities.
 - Runtime: tfjs ${tf.version_core} on the wasm backend (XNNPACK), one thread, binaries loaded from
   \`node_modules\` (no network).
@@ -257,18 +268,21 @@ ${rows.join('\n')}
 
 \`alaw-band\`: 300–3400 Hz band limit then A-law; \`noisyN\`: white, pink or babble noise at N dB SNR, then µ-law.`);
   }
-  // Six retrainings each; for a TDNN (~10 min per training here) they were not rerun.
+  // Older TDNN models have none: the baseline's are shown, labelled as such.
   const crossCorpus = ev.crossCorpus ?? baseEv?.crossCorpus;
   const crossOf = ev.crossCorpus ? '' : ` — ${baseline?.version}, not rerun for ${model.version}`;
+  const retrained = isTdnn(model)
+    ? `the same network trained for ${CROSS_EPOCHS} epochs instead of ${(settings as unknown as TdnnTrainSettings).maxEpochs}, to fit the 2-hour budget`
+    : 'one ensemble member';
   if (crossCorpus) {
-    sections.push(`## Cross-corpus (trained without the corpus, tested on all of its clips; one ensemble member${crossOf})
+    sections.push(`## Cross-corpus (trained without the corpus, tested on all of its clips; ${ev.crossCorpus ? retrained : 'one ensemble member'}${crossOf})
 
 ${table(crossCorpus, 'utterance')}`);
   }
   const tessCross = ev.tessCrossSpeaker ?? baseEv?.tessCrossSpeaker;
   const tessOf = ev.tessCrossSpeaker ? '' : ` — ${baseline?.version}, not rerun for ${model.version}`;
   if (tessCross && Object.keys(tessCross).length > 0) {
-    sections.push(`## TESS cross-speaker (trained on one TESS speaker + the other corpora, tested on the other speaker${tessOf})
+    sections.push(`## TESS cross-speaker (trained on one TESS speaker + the other corpora, tested on the other speaker; ${ev.tessCrossSpeaker ? retrained : 'one ensemble member'}${tessOf})
 
 ${[REPORT_HEADER, ...Object.entries(tessCross).map(([p, e]) => reportRow(p, e[0]!.utterance))].join('\n')}`);
   }

@@ -1,11 +1,11 @@
 // `voicepulse train`: data → descriptors (cached) → training (MLP ensemble or TDNN) → held-out
-// evaluation (clean, channel robustness; for the MLP also cross-corpus and TESS cross-speaker)
-// → versioned model directory.
+// evaluation (clean, channel robustness, cross-corpus and TESS cross-speaker) → versioned model
+// directory.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
-import { type EmotionModel, loadModel, type MlpModel, saveModel } from '../core/model/model.ts';
+import { type EmotionModel, loadModel, type MlpModel, releaseModel, saveModel } from '../core/model/model.ts';
 import { DescriptorStore, type LabeledClip, labeledClips, pickBabble, type Variant } from './dataset.ts';
 import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
 import { corporaOf, FULL_SETTINGS, QUICK_SETTINGS, type TrainSettings, trainModel } from './train.ts';
@@ -49,6 +49,11 @@ export interface Evaluation {
 /** Quick mode keeps this many clips per (corpus, split, emotion) cell. */
 const QUICK_CELL = 10;
 const BABBLE_CLIPS = 60;
+/**
+ * Epochs of each TDNN cross-corpus and TESS cross-speaker retraining (six of them): a third of the
+ * full budget, so that `train --arch tdnn` stays within 2 hours on this 2-core machine.
+ */
+export const CROSS_EPOCHS = 10;
 const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
 
 /** The quick (CI smoke) TDNN: a narrow net, one augmented channel, a few epochs. */
@@ -106,8 +111,11 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
       evaluation.robustness[v] = await evaluateVariant(trained.model, test, store, v);
       log(`test ${v}: ${describe(evaluation.robustness[v])}`);
     }
-    evaluation.crossCorpus = await crossCorpus(clips, store, settings, log);
-    evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, settings, log);
+    // One ensemble member per retraining.
+    const retrain: Retrain = async (version, subset) =>
+      (await trainModel(version, subset, store, { ...settings, members: 1 })).model;
+    evaluation.crossCorpus = await crossCorpus(clips, store, retrain, log);
+    evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, retrain, log);
   }
   const first = trained.history.filter((h) => h.member === 0);
   const model: MlpModel = {
@@ -143,6 +151,16 @@ async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
       evaluation.robustness[v] = await evaluateVariant(trained.model, test, store, v);
       log(`test ${v}: ${describe(evaluation.robustness[v])}`);
     }
+    const retrain: Retrain = async (version, subset) =>
+      (
+        await trainTdnn(version, subset, store, {
+          ...settings,
+          maxEpochs: CROSS_EPOCHS,
+          patience: CROSS_EPOCHS,
+        })
+      ).model;
+    evaluation.crossCorpus = await crossCorpus(clips, store, retrain, log);
+    evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, retrain, log);
   }
   if (opts.baselineDir && existsSync(opts.baselineDir)) {
     const baseline = loadModel(opts.baselineDir);
@@ -184,19 +202,23 @@ async function evaluateVariant(
   );
 }
 
-/** Train without corpus X (lighter ensemble), test on every clip of X. */
+/** Trains a lighter model of the same architecture on a subset of the clips (their splits as given). */
+type Retrain = (version: string, clips: LabeledClip[]) => Promise<EmotionModel>;
+
+/** Train without corpus X, test on every clip of X. */
 async function crossCorpus(
   clips: LabeledClip[],
   store: DescriptorStore,
-  settings: TrainSettings,
+  retrain: Retrain,
   log: (m: string) => void,
 ) {
   const out: CorpusEvaluation[] = [];
   for (const corpus of corporaOf(clips)) {
     const others = clips.filter((c) => c.clip.corpus !== corpus);
-    const { model } = await trainModel(`without-${corpus}`, others, store, { ...settings, members: 1 });
+    const model = await retrain(`without-${corpus}`, others);
     const held = clips.filter((c) => c.clip.corpus === corpus);
     const [evaluation] = await evaluateVariant(model, held, store, 'clean');
+    releaseModel(model);
     log(`cross-corpus ${corpus}: ${describe([evaluation!])}`);
     out.push(evaluation!);
   }
@@ -207,16 +229,17 @@ async function crossCorpus(
 async function tessCrossSpeaker(
   dataRoot: string,
   store: DescriptorStore,
-  settings: TrainSettings,
+  retrain: Retrain,
   log: (m: string) => void,
 ) {
   const out: Record<string, CorpusEvaluation[]> = {};
   for (const protocol of ['oaf-to-yaf', 'yaf-to-oaf']) {
     const clips = labeledClips(dataRoot, { tess: protocol });
     if (!clips.some((c) => c.clip.corpus === 'tess')) return out;
-    const { model } = await trainModel(`tess-${protocol}`, clips, store, { ...settings, members: 1 });
+    const model = await retrain(`tess-${protocol}`, clips);
     const test = clips.filter((c) => c.split === 'test' && c.clip.corpus === 'tess');
     out[protocol] = await evaluateVariant(model, test, store, 'clean');
+    releaseModel(model);
     log(`tess ${protocol}: ${describe(out[protocol])}`);
   }
   return out;

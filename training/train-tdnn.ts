@@ -4,10 +4,11 @@
 import type { CorpusId } from '../core/corpora/clip.ts';
 import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { EMOTIONS } from '../core/emotions.ts';
-import { TELEPHONY_FEATURES } from '../core/features/config.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
+import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import { releaseModel, type TdnnModel, windowFrames } from '../core/model/model.ts';
 import {
+  inputWidth,
   type TdnnConfig,
   type TdnnParams,
   type TdnnWeights,
@@ -17,8 +18,8 @@ import {
   windowInput,
 } from '../core/model/tdnn.ts';
 import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
-import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
-import { balancingWeights } from './train.ts';
+import { type CorpusEvaluation, type EvalItem, evaluateByCorpus, predictItems } from './evaluate.ts';
+import { balancingWeights, fitTemperature } from './train.ts';
 import { gaussian, type Random } from './train-mlp.ts';
 import { randomCrops, timeMask } from './windows.ts';
 
@@ -99,7 +100,7 @@ export async function trainTdnn(
   settings: TdnnTrainSettings,
   log: (msg: string) => void = () => {},
 ): Promise<TrainedTdnn> {
-  const frontend = TELEPHONY_FEATURES;
+  const frontend = DEFAULT_FRONTEND;
   const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
   const {
     train,
@@ -211,7 +212,30 @@ export async function trainTdnn(
   log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
   for (const v of [...variables, ...averaged]) v.dispose();
   optimizer.dispose();
-  return { model: best.model, history, validation: best.validation };
+  best.model.temperature = tdnnTemperature(best.model, valItems);
+  log(`temperature ${best.model.temperature.toFixed(2)}`);
+  // Recomputed so that the stored validation calibration is the fitted model's.
+  const validation = evaluateByCorpus(best.model, valItems);
+  releaseModel(best.model);
+  return { model: best.model, history, validation };
+}
+
+/**
+ * The temperature fitted on the validation windows: log-probabilities at temperature 1 are the
+ * logits up to a per-window constant, which softmax ignores.
+ */
+function tdnnTemperature(model: TdnnModel, items: EvalItem[]): number {
+  const atOne = { ...model, temperature: 1 };
+  const preds = predictItems(atOne, items);
+  releaseModel(atOne);
+  return fitTemperature(
+    preds.flatMap((p, i) =>
+      p.windows.map((w) => ({
+        logits: [w.map((v) => Math.log(Math.max(1e-30, v)))],
+        label: items[i]!.label,
+      })),
+    ),
+  );
 }
 
 /** Mean utterance UA over corpora, each weighted by `weights` (default 1). */
@@ -227,39 +251,41 @@ export function weightedUa(evals: CorpusEvaluation[], weights: Partial<Record<Co
 }
 
 function batchTensor(xs: Float32Array[], cfg: TdnnConfig): tf.Tensor3D {
-  const data = new Float32Array(xs.length * cfg.frames * cfg.nMels);
+  const data = new Float32Array(xs.length * cfg.frames * inputWidth(cfg));
   xs.forEach((x, i) => {
     data.set(x, i * x.length);
   });
-  return tf.tensor3d(data, [xs.length, cfg.frames, cfg.nMels]);
+  return tf.tensor3d(data, [xs.length, cfg.frames, inputWidth(cfg)]);
 }
 
-/** SpecAugment on a normalised window: masked frames and bands are set to 0 (their mean). */
+/** SpecAugment on a normalised window: masked frames and mel bands are set to 0 (their mean). */
 function specAugment(x: Float32Array, cfg: TdnnConfig, random: Random): Float32Array {
+  const stride = inputWidth(cfg);
   const keep = timeMask(cfg.frames, random);
-  for (let t = 0; t < cfg.frames; t++) if (!keep[t]) x.fill(0, t * cfg.nMels, (t + 1) * cfg.nMels);
+  for (let t = 0; t < cfg.frames; t++) if (!keep[t]) x.fill(0, t * stride, (t + 1) * stride);
   if (random() < 0.5) {
     const width = 1 + Math.floor(random() * 8);
     const start = Math.floor(random() * (cfg.nMels - width));
-    for (let t = 0; t < cfg.frames; t++) x.fill(0, t * cfg.nMels + start, t * cfg.nMels + start + width);
+    for (let t = 0; t < cfg.frames; t++) x.fill(0, t * stride + start, t * stride + start + width);
   }
   return x;
 }
 
-/** Per-band standard deviation of the mean-normalised clean training windows. */
+/** Per-channel root mean square of the mean-normalised clean training windows. */
 function bandScale(
   mels: FeatureMatrix[],
   cfg: TdnnConfig,
   lengthFrames: number,
   hopFrames: number,
 ): Float32Array {
-  const ones = new Float32Array(cfg.nMels).fill(1);
-  const sq = new Float64Array(cfg.nMels);
+  const width = inputWidth(cfg);
+  const ones = new Float32Array(width).fill(1);
+  const sq = new Float64Array(width);
   let n = 0;
   for (const mel of mels)
     for (const [s, e] of windowFrames(mel.cols, lengthFrames, hopFrames)) {
       const x = windowInput(mel, s, e, cfg, ones);
-      for (let i = 0; i < x.length; i++) sq[i % cfg.nMels]! += x[i]! * x[i]!;
+      for (let i = 0; i < x.length; i++) sq[i % width]! += x[i]! * x[i]!;
       n += cfg.frames;
     }
   return Float32Array.from(sq, (v) => Math.max(1e-3, Math.sqrt(v / n)));

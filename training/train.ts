@@ -157,7 +157,7 @@ export async function trainModel(
     members.push(best.mlp);
   }
   const model: MlpModel = { ...base, members };
-  model.temperature = fitTemperature(model, valItems);
+  model.temperature = fitTemperature(validationLogits(model, valItems));
   log(`temperature ${model.temperature.toFixed(2)}`);
   return { model, history };
 }
@@ -196,19 +196,29 @@ function normalisation(llds: FeatureMatrix[], lengthFrames: number, hopFrames: n
   return { mean, std };
 }
 
-/** The temperature minimising the validation windows' negative log-likelihood (grid search). */
-function fitTemperature(model: MlpModel, items: EvalItem[]): number {
+/** Each validation window's member logits, for fitTemperature. */
+function validationLogits(model: MlpModel, items: EvalItem[]): TemperatureWindow[] {
   const msPerFrame = (1000 * model.frontend.hopLength) / model.frontend.sr;
   const length = Math.round(model.window.lengthMs / msPerFrame);
   const hop = Math.round(model.window.hopMs / msPerFrame);
-  const windows = items.flatMap((item) =>
+  return items.flatMap((item) =>
     windowFrames(item.lld.cols, length, hop).map(([s, e]) => ({
       logits: memberLogits(model, windowFunctionals(item.lld, model.frontend, s, e)),
       label: item.label,
     })),
   );
+}
+
+export interface TemperatureWindow {
+  /** Logits of each ensemble member (one for a single network). */
+  logits: Float32Array[];
+  label: number;
+}
+
+/** The softmax temperature minimising the windows' negative log-likelihood (grid 0.25–3, step 0.05). */
+export function fitTemperature(windows: readonly TemperatureWindow[]): number {
   let best = { t: 1, nll: Number.POSITIVE_INFINITY };
-  for (let t = 0.5; t <= 3.001; t += 0.05) {
+  for (let t = 0.25; t <= 3.001; t += 0.05) {
     let nll = 0;
     for (const w of windows) nll -= Math.log(Math.max(1e-12, ensembleProbs(w.logits, t)[w.label]!));
     if (nll < best.nll) best = { t, nll };

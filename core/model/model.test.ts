@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../corpora/seeded.ts';
 import { EMOTIONS } from '../emotions.ts';
 import { TELEPHONY_FEATURES } from '../features/config.ts';
-import { DEFAULT_FRONTEND } from './frontend.ts';
+import { DEFAULT_FRONTEND, descriptorRows } from './frontend.ts';
 import { functionalsSize } from './functionals.ts';
 import {
   averageProbs,
@@ -15,6 +15,7 @@ import {
   loadModel,
   type MlpModel,
   ModelError,
+  modelFeatures,
   saveModel,
   scoreWindows,
   type TdnnModel,
@@ -47,10 +48,11 @@ function randomModel(): MlpModel {
   };
 }
 
-function randomTdnn(): TdnnModel {
+function randomTdnn(prosody = false): TdnnModel {
   const random = seededRandom('tdnn');
   const network = {
     nMels: 64,
+    prosody,
     pool: 2,
     frames: 100,
     layers: [
@@ -67,10 +69,10 @@ function randomTdnn(): TdnnModel {
   return {
     version: 'test-tdnn',
     labels: EMOTIONS,
-    frontend: TELEPHONY_FEATURES,
+    frontend: prosody ? DEFAULT_FRONTEND : TELEPHONY_FEATURES,
     window: { lengthMs: 2000, hopMs: 1000 },
     network,
-    scale: new Float32Array(64).fill(4),
+    scale: new Float32Array(prosody ? 67 : 64).fill(4),
     temperature: 1.2,
     weights: { layers: arrays.slice(0, 2), dense: arrays.slice(2) },
     metadata: { note: 'test' },
@@ -109,6 +111,19 @@ describe('model directory', () => {
 });
 
 describe('TDNN model directory', () => {
+  it('round-trips a prosody network, which reads frame descriptors, and needs its pitch stride', () => {
+    const model = randomTdnn(true);
+    saveModel(model, join(dir, 'tp'));
+    const loaded = loadModel(join(dir, 'tp'));
+    const x = speechLike(3);
+    expect(modelFeatures(loaded, x).rows).toBe(descriptorRows(DEFAULT_FRONTEND).rows);
+    expect(scoreWindows(x, { model: loaded })).toEqual(scoreWindows(x, { model }));
+    saveModel({ ...model, frontend: TELEPHONY_FEATURES }, join(dir, 'tp2'));
+    expect(() => loadModel(join(dir, 'tp2'))).toThrow(/pitchStride/);
+    saveModel({ ...model, scale: new Float32Array(64).fill(1) }, join(dir, 'tp3'));
+    expect(() => loadModel(join(dir, 'tp3'))).toThrow(/67 channels/);
+  });
+
   it('round-trips, scores like classifyWindows and rejects weights of the wrong size', () => {
     const model = randomTdnn();
     saveModel(model, join(dir, 't1'));
@@ -131,7 +146,8 @@ describe('TDNN model directory', () => {
 
 for (const [name, make] of [
   ['MLP', randomModel],
-  ['TDNN', randomTdnn],
+  ['TDNN', () => randomTdnn()],
+  ['prosody TDNN', () => randomTdnn(true)],
 ] as const)
   describe(`scoreWindows (${name})`, () => {
     const model = make();

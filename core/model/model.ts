@@ -16,6 +16,7 @@ import { checkMlp, type Mlp, mlpLogits, softmaxInPlace } from './mlp.ts';
 import {
   checkWeights,
   initTfjs,
+  inputWidth,
   type TdnnConfig,
   type TdnnParams,
   type TdnnWeights,
@@ -59,12 +60,15 @@ export interface MlpModel {
   metadata: Record<string, unknown>;
 }
 
-/** A TDNN over each window's log-mel frames. */
+/** A TDNN over each window's log-mel frames (and prosody, see TdnnConfig.prosody). */
 export interface TdnnModel {
   version: string;
   labels: readonly Emotion[];
-  /** Log-mel configuration (the network reads its first network.nMels rows). */
-  frontend: FeatureConfig;
+  /**
+   * Log-mel configuration (the network reads its first network.nMels rows); a prosody network
+   * reads frame descriptors and needs the pitch tracker's stride too.
+   */
+  frontend: FeatureConfig & { pitchStride?: number };
   window: WindowConfig;
   network: TdnnConfig;
   /** Per-band spread of the mean-normalised training windows (see windowInput). */
@@ -123,10 +127,12 @@ const tdnnManifestSchema = z.object({
   format: z.literal(TDNN_MODEL_FORMAT),
   version: z.string().min(1),
   labels: z.array(z.enum(EMOTIONS)).min(2),
-  frontend: frontendSchema.omit({ pitchStride: true }),
+  frontend: frontendSchema.partial({ pitchStride: true }),
   window: z.object({ lengthMs: z.number().positive(), hopMs: z.number().positive() }),
   network: z.object({
     nMels: positiveInt,
+    prosody: z.boolean().optional(),
+    meanNorm: z.enum(['band', 'window']).optional(),
     pool: positiveInt,
     frames: positiveInt,
     layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),
@@ -176,8 +182,12 @@ function tdnnFromManifest(
 ): TdnnModel {
   if (m.network.classes !== m.labels.length)
     throw new ModelError(`the network gives ${m.network.classes} classes for ${m.labels.length} labels`);
-  if (m.network.nMels > m.frontend.nMels || m.scale.length !== m.network.nMels)
-    throw new ModelError(`the network reads ${m.network.nMels} mel bands with ${m.scale.length} scales`);
+  if (m.network.nMels > m.frontend.nMels || m.scale.length !== inputWidth(m.network))
+    throw new ModelError(
+      `the network reads ${inputWidth(m.network)} channels (${m.network.nMels} mel bands) with ${m.scale.length} scales`,
+    );
+  if (m.network.prosody && m.frontend.pitchStride === undefined)
+    throw new ModelError(`a prosody network needs frontend.pitchStride`);
   const arrays = weightShapes(m.network).map(({ w, b }) => ({ w: take(w[0] * w[1]), b: take(b) }));
   const weights = {
     layers: arrays.slice(0, m.network.layers.length),
@@ -351,13 +361,16 @@ function windowRanges(model: EmotionModel, cols: number, windowMs: number, hopMs
 
 /**
  * The frame features a model's windows are scored from: frame descriptors (frontend.ts) for the
- * MLP, log-mel for the TDNN. Descriptors work for both (their first rows are the log-mel bands).
+ * MLP and the prosody TDNN, log-mel for the log-mel TDNN. Descriptors work for every model (their
+ * first rows are the log-mel bands).
  */
 export function modelFeatures(model: EmotionModel, samples8k: Float32Array): FeatureMatrix {
   checkLength(model, samples8k);
-  return isTdnn(model)
-    ? logMelSpectrogram(samples8k, model.frontend)
-    : frameDescriptors(samples8k, model.frontend);
+  if (!isTdnn(model)) return frameDescriptors(samples8k, model.frontend);
+  const { pitchStride } = model.frontend;
+  return model.network.prosody && pitchStride !== undefined
+    ? frameDescriptors(samples8k, { ...model.frontend, pitchStride })
+    : logMelSpectrogram(samples8k, model.frontend);
 }
 
 /** Window probabilities over precomputed frame features (shared by scoring and evaluation). */
@@ -399,17 +412,18 @@ function tdnnProbs(model: TdnnModel, inputs: readonly Float32Array[]): Float32Ar
     params = weightTensors(model.network, model.weights);
     tdnnParams.set(model, params);
   }
-  const { frames, nMels, classes } = model.network;
+  const { frames, classes } = model.network;
+  const width = inputWidth(model.network);
   const out: Float32Array[] = [];
   const batch = 32;
   for (let b = 0; b < inputs.length; b += batch) {
     const chunk = inputs.slice(b, b + batch);
-    const data = new Float32Array(chunk.length * frames * nMels);
+    const data = new Float32Array(chunk.length * frames * width);
     chunk.forEach((x, i) => {
-      data.set(x, i * frames * nMels);
+      data.set(x, i * frames * width);
     });
     const probs = tf.tidy(() => {
-      const logits = tdnnLogits(model.network, params, tf.tensor3d(data, [chunk.length, frames, nMels]));
+      const logits = tdnnLogits(model.network, params, tf.tensor3d(data, [chunk.length, frames, width]));
       return tf.softmax(tf.div(logits, model.temperature)).dataSync() as Float32Array;
     });
     for (let i = 0; i < chunk.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
@@ -434,7 +448,7 @@ export function classifyWindows(model: EmotionModel, windows: readonly Float32Ar
 export function describeModel(model: EmotionModel): string {
   if (isTdnn(model)) {
     const n = model.network;
-    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), tfjs wasm`;
+    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), tfjs wasm`;
   }
   return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor`;
 }

@@ -4,6 +4,7 @@ import type { FeatureMatrix } from '../features/matrix.ts';
 import {
   checkWeights,
   initTfjs,
+  inputWidth,
   matMul,
   receptiveField,
   type TdnnConfig,
@@ -67,6 +68,41 @@ describe('windowInput', () => {
       expect(Array.from(x.subarray(t * 4, t * 4 + 4))).toEqual(
         Array.from(x.subarray((t % 5) * 4, (t % 5) * 4 + 4)),
       );
+  });
+
+  it("with meanNorm 'window' removes one mean over all bands, keeping the spectral envelope", () => {
+    const cfg: TdnnConfig = { ...CFG, meanNorm: 'window' };
+    const x = windowInput(ramp(4, 40), 10, 34, cfg, ones);
+    const bandMean = (m: number) =>
+      Array.from({ length: 12 }, (_, t) => x[t * 4 + m]!).reduce((a, b) => a + b) / 12;
+    expect([0, 1, 2, 3].map(bandMean).reduce((a, b) => a + b)).toBeCloseTo(0, 4);
+    // Band m holds t·(m+1): its window mean grows with m, and that slope survives.
+    expect(bandMean(3) - bandMean(0)).toBeCloseTo(3 * 21.5, 3);
+  });
+
+  it('appends energy and F0 relative to the window and voicing as is, when prosody is on', () => {
+    const cfg: TdnnConfig = { ...CFG, prosody: true };
+    expect(inputWidth(cfg)).toBe(CFG.nMels + 3);
+    // Rows: 4 mel bands, one unused (an MFCC), then energy, F0, voicing (frontend.ts layout).
+    const cols = 24;
+    const data = new Float32Array(8 * cols);
+    for (let t = 0; t < cols; t++) {
+      data[5 * cols + t] = -30 + t; // energy, dB
+      data[6 * cols + t] = t < 8 ? 0 : t < 16 ? 20 : 26; // F0 semitones; unvoiced first 8 frames
+      data[7 * cols + t] = t < 8 ? 0.1 : 0.9;
+    }
+    const x = windowInput({ rows: 8, cols, data }, 0, cols, cfg, Float32Array.from([1, 1, 1, 1, 2, 3, 1]));
+    const channel = (c: number) => Array.from({ length: 12 }, (_, t) => x[t * 7 + c]!);
+    const energy = channel(4);
+    expect(energy.reduce((a, b) => a + b)).toBeCloseTo(0, 4);
+    expect(energy[1]! - energy[0]!).toBeCloseTo(2 / 2, 5); // pooled frames are 2 dB apart, scale 2
+    // Voiced pooled frames 4..11 hold 20 (4×) and 26 (4×): mean 23, scale 3.
+    expect(channel(5)).toEqual([0, 0, 0, 0, -1, -1, -1, -1, 1, 1, 1, 1]);
+    expect(channel(6).map((v) => Number(v.toFixed(5)))).toEqual([
+      ...Array(4).fill(0.1),
+      ...Array(8).fill(0.9),
+    ]);
+    expect(() => windowInput(ramp(6, 40), 0, 24, cfg, new Float32Array(7).fill(1))).toThrow(TdnnError);
   });
 
   it('rejects too few mel rows and windows outside the matrix', () => {

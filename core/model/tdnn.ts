@@ -17,6 +17,16 @@ export interface TdnnLayerSpec {
 
 export interface TdnnConfig {
   nMels: number;
+  /**
+   * Per-frame prosody channels after the mel bands (frame energy and F0, each relative to the
+   * window, and voicing strength), read from frame descriptors (frontend.ts). Absent: log-mel only.
+   */
+  prosody?: boolean;
+  /**
+   * 'band' (default): each mel band's window mean is removed (channel colouring cancels, and so
+   * does the spectral envelope); 'window': one mean over all bands and frames (only gain cancels).
+   */
+  meanNorm?: 'band' | 'window';
   /** Adjacent 10 ms frames averaged into one network frame. */
   pool: number;
   /** Network frames per window (after pooling); shorter windows are tiled up to it. */
@@ -50,10 +60,18 @@ export function receptiveField(cfg: TdnnConfig): number {
   return 1 + cfg.layers.reduce((s, l) => s + (l.context - 1) * l.dilation, 0);
 }
 
+/** Prosody channels (see TdnnConfig.prosody): energy, F0, voicing. */
+export const PROSODY_CHANNELS = 3;
+
+/** Values per network frame: mel bands, then the prosody channels when configured. */
+export function inputWidth(cfg: Pick<TdnnConfig, 'nMels' | 'prosody'>): number {
+  return cfg.nMels + (cfg.prosody ? PROSODY_CHANNELS : 0);
+}
+
 /** [rows, cols] of every weight array in storage order (TDNN layers, then dense layers). */
 export function weightShapes(cfg: TdnnConfig): { w: [number, number]; b: number }[] {
   const shapes: { w: [number, number]; b: number }[] = [];
-  let inputs = cfg.nMels;
+  let inputs = inputWidth(cfg);
   for (const l of cfg.layers) {
     shapes.push({ w: [inputs, l.context * l.channels], b: l.channels });
     inputs = l.channels;
@@ -79,41 +97,95 @@ export function checkWeights(cfg: TdnnConfig, weights: TdnnWeights): void {
 }
 
 /**
- * The network input of one window: mel rows [0, nMels) of `mel` over frames [start, end), `pool`
- * frames averaged, each band's mean over the window removed (per-window cepstral-style mean
- * normalisation: gain and channel colouring cancel), divided by `scale` (per-band spread of the
- * training windows), tiled to cfg.frames. Returns [frames][nMels] row-major.
+ * The network input of one window: mel rows [0, nMels) of `features` over frames [start, end),
+ * `pool` frames averaged, the window mean removed per band (or over all bands, see
+ * TdnnConfig.meanNorm), divided by `scale` (per-channel spread of the training windows), tiled to
+ * cfg.frames. With cfg.prosody, `features` are frame descriptors whose last three rows are energy
+ * (dB), F0 (semitones, 0 unvoiced) and voicing (frontend.ts descriptorRows); they become channels
+ * nMels.. : energy minus its window mean, F0 minus the mean of the window's voiced frames (0 where
+ * unvoiced), voicing as is. Returns [frames][inputWidth] row-major.
  */
 export function windowInput(
-  mel: FeatureMatrix,
+  features: FeatureMatrix,
   start: number,
   end: number,
   cfg: TdnnConfig,
   scale: Float32Array,
 ): Float32Array {
   const { nMels, pool, frames } = cfg;
-  if (mel.rows < nMels) throw new TdnnError(`need ${nMels} mel rows, got ${mel.rows}`);
-  if (!(start >= 0 && end <= mel.cols && end - start >= pool))
-    throw new TdnnError(`window [${start}, ${end}) does not fit ${mel.cols} frames`);
+  const width = inputWidth(cfg);
+  if (features.rows < width) throw new TdnnError(`need ${width} feature rows, got ${features.rows}`);
+  if (!(start >= 0 && end <= features.cols && end - start >= pool))
+    throw new TdnnError(`window [${start}, ${end}) does not fit ${features.cols} frames`);
   const n = Math.min(frames, Math.floor((end - start) / pool));
-  const out = new Float32Array(frames * nMels);
-  for (let m = 0; m < nMels; m++) {
-    const row = m * mel.cols + start;
+  const out = new Float32Array(frames * width);
+  const cols = features.cols;
+  /** Pools row `r` into channel `ch`; returns the pooled values' sum. */
+  const pooled = (r: number, ch: number) => {
+    const row = r * cols + start;
     let sum = 0;
     for (let t = 0; t < n; t++) {
       let v = 0;
-      for (let k = 0; k < pool; k++) v += mel.data[row + t * pool + k]!;
+      for (let k = 0; k < pool; k++) v += features.data[row + t * pool + k]!;
       v /= pool;
-      out[t * nMels + m] = v;
+      out[t * width + ch] = v;
       sum += v;
     }
-    const mean = sum / n;
-    const s = 1 / scale[m]!;
-    for (let t = 0; t < n; t++) out[t * nMels + m] = (out[t * nMels + m]! - mean) * s;
+    return sum;
+  };
+  const shift = (ch: number, mean: number) => {
+    const s = 1 / scale[ch]!;
+    for (let t = 0; t < n; t++) out[t * width + ch] = (out[t * width + ch]! - mean) * s;
+  };
+  const bandMeans = Array.from({ length: nMels }, (_, m) => pooled(m, m) / n);
+  const windowMean = bandMeans.reduce((a, b) => a + b, 0) / nMels;
+  for (let m = 0; m < nMels; m++) shift(m, cfg.meanNorm === 'window' ? windowMean : bandMeans[m]!);
+  if (cfg.prosody) {
+    const energy = features.rows - 3;
+    shift(nMels, pooled(energy, nMels) / n);
+    pooledF0(features, features.rows - 2, start, n, pool, out, width, nMels + 1, scale[nMels + 1]!);
+    pooled(features.rows - 1, nMels + 2);
+    shift(nMels + 2, 0);
   }
   // Tiling keeps the statistics the pooling layer sees close to the short window's own.
-  for (let t = n; t < frames; t++) out.copyWithin(t * nMels, (t % n) * nMels, (t % n) * nMels + nMels);
+  for (let t = n; t < frames; t++) out.copyWithin(t * width, (t % n) * width, (t % n) * width + width);
   return out;
+}
+
+/** F0 channel: per pooled frame the mean of its voiced frames, minus the window's voiced mean; 0 unvoiced. */
+function pooledF0(
+  features: FeatureMatrix,
+  r: number,
+  start: number,
+  n: number,
+  pool: number,
+  out: Float32Array,
+  width: number,
+  ch: number,
+  scale: number,
+): void {
+  const row = r * features.cols + start;
+  const f0 = new Float32Array(n);
+  let sum = 0;
+  let voiced = 0;
+  for (let t = 0; t < n; t++) {
+    let v = 0;
+    let k = 0;
+    for (let j = 0; j < pool; j++) {
+      const x = features.data[row + t * pool + j]!;
+      if (x > 0) {
+        v += x;
+        k++;
+      }
+    }
+    if (k > 0) {
+      f0[t] = v / k;
+      sum += v / k;
+      voiced++;
+    }
+  }
+  const mean = voiced > 0 ? sum / voiced : 0;
+  for (let t = 0; t < n; t++) out[t * width + ch] = f0[t]! > 0 ? (f0[t]! - mean) / scale : 0;
 }
 
 /** x·w whose gradient transposes explicitly: wasm's transposed matMul kernel is ~70× slower. */
