@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { COMMITTED_MODEL_DIR } from '../../core/model/model.ts';
 import { DEFAULT_STREAMING, type StreamingConfig } from '../../core/streaming/config.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from '../gateway/session.ts';
-import { AuthConfigError, parseTenantTokens } from '../query/auth.ts';
+import { AuthConfigError, authConfigFromEnv } from '../query/auth.ts';
 import { type TenantPolicies, tenantPoliciesSchema } from '../worker/policy.ts';
 
 export const DEFAULT_PORT = 8080;
@@ -71,7 +71,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   const token = env.VOICEPULSE_TOKEN;
   let tenantTokens: Record<string, string> = {};
   try {
-    if (env.VOICEPULSE_TENANT_TOKENS) tenantTokens = parseTenantTokens(env.VOICEPULSE_TENANT_TOKENS);
+    // Parses the query API's VOICEPULSE_QUERY_* limits too, so a bad one stops serve at startup.
+    tenantTokens = authConfigFromEnv(env).tenantTokens ?? {};
   } catch (err) {
     if (err instanceof AuthConfigError) throw new ConfigError(err.message);
     throw err;

@@ -1,7 +1,8 @@
 // The historical query REST API under /api/. `createQueryApi` returns a handler that the HTTP
 // server on the gateway's port mounts: it answers /api/* and returns false for any other path.
 // Every query parameter is validated with zod (bad input → 400 with the issues); the tenant comes
-// from the bearer token (auth.ts); SQL lives in queries.ts with bound parameters.
+// from the bearer token (auth.ts); a valid request is then admitted by the principal's rate limits
+// (ratelimit.ts; 429 otherwise); SQL lives in queries.ts with bound parameters.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -9,17 +10,25 @@ import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import { authenticate, type Principal, type QueryAuthConfig } from './auth.ts';
 import { agentScorecard, callTimeline, searchCalls, type TimeRange, trend } from './queries.ts';
+import { QueryRateLimiter } from './ratelimit.ts';
 
 export interface QueryApiOptions {
   clickhouse: ClickHouse;
   auth: QueryAuthConfig;
   /** Clock for default time ranges (tests). */
   now?: () => number;
+  /**
+   * Per-principal admission; pass the same one to REST and gRPC so they share each budget.
+   * Default: a limiter of its own from `auth.rateLimit`.
+   */
+  limiter?: QueryRateLimiter;
   onError?: (error: Error) => void;
 }
 
 export interface QueryApi {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Its admission control: pass it to the gRPC service, register `limiter.limited` for /metrics. */
+  readonly limiter: QueryRateLimiter;
 }
 
 export const OPENAPI_PATH = new URL('./openapi.json', import.meta.url);
@@ -81,6 +90,17 @@ export class QueryError extends Error {
   ) {
     super(message);
     this.name = 'QueryError';
+  }
+}
+
+/** 429: the principal's rate or concurrency limit; retry after `retryAfterMs`. */
+export class RateLimitedError extends QueryError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(429, message);
+    this.name = 'RateLimitedError';
   }
 }
 
@@ -176,108 +196,170 @@ export interface QueryRunner {
   run(principal: Principal, pathname: string, params: URLSearchParams): Promise<unknown>;
 }
 
+/** A validated request: the tenant it reads and the query that answers it. */
+interface Plan {
+  tenant: string;
+  execute(): Promise<unknown>;
+}
+
+/** Runs the routes; with a `limiter`, a valid request runs only once admitted (else RateLimitedError). */
 export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onError'>): QueryRunner {
   const ch = options.clickhouse;
   const now = options.now ?? Date.now;
 
-  type Route = (principal: Principal, params: URLSearchParams, match: RegExpExecArray) => Promise<unknown>;
+  // Routes validate everything before planning, so refused requests (400/403) spend no budget.
+  type Route = (principal: Principal, params: URLSearchParams, match: RegExpExecArray) => Plan;
   const routes: [RegExp, Route][] = [
     [
       /^\/api\/calls\/([^/]+)\/timeline$/,
-      async (p, params, m) => {
+      (p, params, m) => {
         const q = parse(rangeQuery.pick({ tz: true, tenant: true }), params);
         const callId = pathId(m[1] as string);
-        const timeline = await callTimeline(ch, tenantOf(p, q.tenant), callId);
-        if (!timeline) throw new QueryError(404, `no call ${callId}`);
-        return { ...timeline, tz: q.tz };
+        const tenant = tenantOf(p, q.tenant);
+        return {
+          tenant,
+          execute: async () => {
+            const timeline = await callTimeline(ch, tenant, callId);
+            if (!timeline) throw new QueryError(404, `no call ${callId}`);
+            return { ...timeline, tz: q.tz };
+          },
+        };
       },
     ],
     [
       /^\/api\/agents\/([^/]+)\/scorecard$/,
-      async (p, params, m) => {
+      (p, params, m) => {
         const q = parse(rangeQuery, params);
-        return agentScorecard(ch, tenantOf(p, q.tenant), pathId(m[1] as string), range(q, now()));
+        const agentId = pathId(m[1] as string);
+        const tenant = tenantOf(p, q.tenant);
+        const r = range(q, now());
+        return { tenant, execute: () => agentScorecard(ch, tenant, agentId, r) };
       },
     ],
     [
       /^\/api\/queues\/([^/]+)\/trend$/,
-      async (p, params, m) => {
+      (p, params, m) => {
         const q = parse(trendQuery, params);
         const queue = pathId(m[1] as string);
-        const points = await trend(ch, tenantOf(p, q.tenant), range(q, now()), q.bucket, q.tz, queue);
+        const tenant = tenantOf(p, q.tenant);
+        const r = range(q, now());
         return {
-          queue,
-          bucket: q.bucket,
-          tz: q.tz,
-          points: labelled(points, q.tz),
+          tenant,
+          execute: async () => {
+            const points = await trend(ch, tenant, r, q.bucket, q.tz, queue);
+            return { queue, bucket: q.bucket, tz: q.tz, points: labelled(points, q.tz) };
+          },
         };
       },
     ],
     [
       /^\/api\/trend$/,
-      async (p, params) => {
+      (p, params) => {
         const q = parse(trendQuery, params);
-        const points = await trend(ch, tenantOf(p, q.tenant), range(q, now()), q.bucket, q.tz);
+        const tenant = tenantOf(p, q.tenant);
+        const r = range(q, now());
         return {
-          bucket: q.bucket,
-          tz: q.tz,
-          points: labelled(points, q.tz),
+          tenant,
+          execute: async () => {
+            const points = await trend(ch, tenant, r, q.bucket, q.tz);
+            return { bucket: q.bucket, tz: q.tz, points: labelled(points, q.tz) };
+          },
         };
       },
     ],
     [
       /^\/api\/calls\/most-frustrated$/,
-      async (p, params) => {
+      (p, params) => {
         const q = parse(rangeQuery.extend({ limit: callsQuery.shape.limit.default(10) }), params);
-        const { calls } = await searchCalls(ch, tenantOf(p, q.tenant), {
-          ...range(q, now()),
-          sort: 'frustration',
-          minFrustration: 0,
-          limit: q.limit,
-        });
-        return { calls };
+        const tenant = tenantOf(p, q.tenant);
+        const r = range(q, now());
+        return {
+          tenant,
+          execute: async () => {
+            const { calls } = await searchCalls(ch, tenant, {
+              ...r,
+              sort: 'frustration',
+              minFrustration: 0,
+              limit: q.limit,
+            });
+            return { calls };
+          },
+        };
       },
     ],
     [
       /^\/api\/calls$/,
-      async (p, params) => {
+      (p, params) => {
         const q = parse(callsQuery, params);
         const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
         if (cursor && cursor.s !== q.sort) throw new QueryError(400, 'cursor belongs to another sort order');
-        const page = await searchCalls(ch, tenantOf(p, q.tenant), {
-          ...range(q, now()),
-          sort: q.sort,
-          limit: q.limit,
-          ...(q.agent !== undefined ? { agentId: q.agent } : {}),
-          ...(q.queue !== undefined ? { queue: q.queue } : {}),
-          ...(q.minFrustration !== undefined ? { minFrustration: q.minFrustration } : {}),
-          ...(q.emotion !== undefined ? { emotion: q.emotion } : {}),
-          ...(q.minEmotion !== undefined ? { minEmotion: q.minEmotion } : {}),
-          ...(cursor ? { after: { key: cursor.k, callId: cursor.id } } : {}),
-        });
+        const tenant = tenantOf(p, q.tenant);
+        const r = range(q, now());
         return {
-          calls: page.calls,
-          nextCursor: page.next ? encodeCursor({ k: page.next.key, id: page.next.callId, s: q.sort }) : null,
+          tenant,
+          execute: async () => {
+            const page = await searchCalls(ch, tenant, {
+              ...r,
+              sort: q.sort,
+              limit: q.limit,
+              ...(q.agent !== undefined ? { agentId: q.agent } : {}),
+              ...(q.queue !== undefined ? { queue: q.queue } : {}),
+              ...(q.minFrustration !== undefined ? { minFrustration: q.minFrustration } : {}),
+              ...(q.emotion !== undefined ? { emotion: q.emotion } : {}),
+              ...(q.minEmotion !== undefined ? { minEmotion: q.minEmotion } : {}),
+              ...(cursor ? { after: { key: cursor.k, callId: cursor.id } } : {}),
+            });
+            return {
+              calls: page.calls,
+              nextCursor: page.next
+                ? encodeCursor({ k: page.next.key, id: page.next.callId, s: q.sort })
+                : null,
+            };
+          },
         };
       },
     ],
   ];
 
+  async function admitted(principal: Principal, plan: Plan): Promise<unknown> {
+    const admission = options.limiter?.admit(principal, plan.tenant);
+    if (admission && !admission.ok) {
+      throw new RateLimitedError(
+        admission.reason === 'rate'
+          ? 'rate limit exceeded for this token'
+          : 'too many concurrent queries for this token',
+        admission.retryAfterMs,
+      );
+    }
+    try {
+      return await plan.execute();
+    } finally {
+      admission?.release();
+    }
+  }
+
   return {
     async run(principal, pathname, params) {
       for (const [pattern, route] of routes) {
         const match = pattern.exec(pathname);
-        if (match) return route(principal, params, match);
+        if (match) return admitted(principal, route(principal, params, match));
       }
       throw new QueryError(404, `no route ${pathname}`);
     },
   };
 }
 
+/** The limiter of `options`, else a new one from `auth.rateLimit` (REST and gRPC share a passed one). */
+export function limiterOf(options: QueryApiOptions): QueryRateLimiter {
+  return options.limiter ?? new QueryRateLimiter(options.auth.rateLimit);
+}
+
 export function createQueryApi(options: QueryApiOptions): QueryApi {
-  const runner = createQueryRunner(options);
+  const limiter = limiterOf(options);
+  const runner = createQueryRunner({ ...options, limiter });
   const openapi = readFileSync(OPENAPI_PATH, 'utf8');
   return {
+    limiter,
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return false;
@@ -296,7 +378,11 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         send(res, 200, await runner.run(principal, url.pathname, url.searchParams));
         return true;
       } catch (err) {
-        if (err instanceof QueryError) {
+        if (err instanceof RateLimitedError) {
+          // Retry-After is whole seconds (RFC 9110); the body carries the exact wait.
+          res.setHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
+          send(res, 429, { error: err.message, retryAfterMs: err.retryAfterMs });
+        } else if (err instanceof QueryError) {
           send(res, err.status, { error: err.message, ...(err.issues ? { issues: err.issues } : {}) });
         } else {
           options.onError?.(err instanceof Error ? err : new Error(String(err)));

@@ -4,13 +4,17 @@
 //  - the operator token (VOICEPULSE_TOKEN, the gateway's token): any tenant, named with `?tenant=`,
 //    defaulting to VOICEPULSE_DEFAULT_TENANT (or 'default').
 // With no token configured every request is refused: analytics are never served unauthenticated.
+// Each principal's query rate limits (ratelimit.ts) come from VOICEPULSE_QUERY_* with the tokens.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RateLimitConfig } from './ratelimit.ts';
 
 export interface QueryAuthConfig {
   operatorToken?: string;
   /** tenant id → token */
   tenantTokens?: Readonly<Record<string, string>>;
   defaultTenant?: string;
+  /** Per-principal limits; unset fields take DEFAULT_RATE_LIMIT. */
+  rateLimit?: Partial<RateLimitConfig>;
 }
 
 export type Principal = { kind: 'operator'; defaultTenant: string } | { kind: 'tenant'; tenantId: string };
@@ -42,13 +46,38 @@ export function parseTenantTokens(value: string): Record<string, string> {
   return out;
 }
 
+const RATE_LIMIT_ENV = {
+  ratePerSecond: 'VOICEPULSE_QUERY_RATE_PER_SECOND',
+  burst: 'VOICEPULSE_QUERY_BURST',
+  maxConcurrent: 'VOICEPULSE_QUERY_MAX_CONCURRENT',
+} as const;
+
+/** The VOICEPULSE_QUERY_* limits that are set: a positive number per second, positive integers otherwise. */
+function rateLimitFromEnv(env: NodeJS.ProcessEnv): Partial<RateLimitConfig> {
+  const out: Partial<RateLimitConfig> = {};
+  for (const [field, name] of Object.entries(RATE_LIMIT_ENV) as [keyof RateLimitConfig, string][]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const pattern = field === 'ratePerSecond' ? /^\d{1,6}(\.\d{1,3})?$/ : /^\d{1,6}$/;
+    const n = Number(value);
+    if (!pattern.test(value) || n <= 0) {
+      const expected = field === 'ratePerSecond' ? 'a positive number' : 'a positive integer';
+      throw new AuthConfigError(`${name}=${value.slice(0, 40)}: expected ${expected}`);
+    }
+    out[field] = n;
+  }
+  return out;
+}
+
 export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueryAuthConfig {
+  const rateLimit = rateLimitFromEnv(env);
   return {
     ...(env.VOICEPULSE_TOKEN ? { operatorToken: env.VOICEPULSE_TOKEN } : {}),
     ...(env.VOICEPULSE_TENANT_TOKENS
       ? { tenantTokens: parseTenantTokens(env.VOICEPULSE_TENANT_TOKENS) }
       : {}),
     ...(env.VOICEPULSE_DEFAULT_TENANT ? { defaultTenant: env.VOICEPULSE_DEFAULT_TENANT } : {}),
+    ...(Object.keys(rateLimit).length ? { rateLimit } : {}),
   };
 }
 

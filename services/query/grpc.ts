@@ -1,9 +1,10 @@
 // The query API over gRPC (proto/query.proto). Each RPC is turned into the REST path and query
 // parameters it corresponds to and run by the same QueryRunner, so validation, tenant isolation and
-// results are those of /api/*; QueryError statuses map to gRPC status codes.
+// results are those of /api/*; QueryError statuses map to gRPC status codes (rate limited:
+// RESOURCE_EXHAUSTED with the wait in `grpc-retry-pushback-ms`, which grpc clients' retry honours).
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../../proto/load.ts';
-import { createQueryRunner, type QueryApiOptions, QueryError } from './api.ts';
+import { createQueryRunner, limiterOf, type QueryApiOptions, QueryError, RateLimitedError } from './api.ts';
 import { authenticate } from './auth.ts';
 
 /** The generated service constructor (client side); `.service` is the server-side definition. */
@@ -19,6 +20,7 @@ const STATUS: Record<number, grpc.status> = {
   401: grpc.status.UNAUTHENTICATED,
   403: grpc.status.PERMISSION_DENIED,
   404: grpc.status.NOT_FOUND,
+  429: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 interface RangeMessage {
@@ -55,7 +57,7 @@ function dropNulls(value: unknown): unknown {
 type Request = Record<string, unknown>;
 
 export function queryGrpcImplementation(options: QueryApiOptions): grpc.UntypedServiceImplementation {
-  const runner = createQueryRunner(options);
+  const runner = createQueryRunner({ ...options, limiter: limiterOf(options) });
   const unary =
     (
       toRest: (req: Request) => { path: string; params: URLSearchParams },
@@ -78,7 +80,10 @@ export function queryGrpcImplementation(options: QueryApiOptions): grpc.UntypedS
         (err: unknown) => {
           if (err instanceof QueryError) {
             const details = err.issues ? `${err.message}: ${err.issues.join('; ')}` : err.message;
-            callback({ code: STATUS[err.status] ?? grpc.status.INVALID_ARGUMENT, details });
+            const metadata = new grpc.Metadata();
+            if (err instanceof RateLimitedError)
+              metadata.set('grpc-retry-pushback-ms', String(err.retryAfterMs));
+            callback({ code: STATUS[err.status] ?? grpc.status.INVALID_ARGUMENT, details, metadata });
           } else {
             options.onError?.(err instanceof Error ? err : new Error(String(err)));
             callback({ code: grpc.status.INTERNAL, details: 'internal error' });
