@@ -7,7 +7,8 @@ import { SQLISH } from '../../core/clickhouse/sqlish.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { embeddedClickHouse, serverClickHouse } from '../../test/support/clickhouse.ts';
 import { rowsByTable } from '../sink/rows.ts';
-import { createQueryApi } from './api.ts';
+import { createQueryApi, createQueryRunner, type QueryApi, RateLimitedError } from './api.ts';
+import { QueryRateLimiter } from './ratelimit.ts';
 
 const TOKEN_A = 'token-for-tenant-a-0123456789';
 const TOKEN_B = 'token-for-tenant-b-0123456789';
@@ -38,17 +39,31 @@ function dataset() {
   return { events, summaries };
 }
 
+async function listen(api: QueryApi): Promise<{ server: Server; base: string }> {
+  const server = createServer(async (req, res) => {
+    if (!(await api.handle(req, res))) {
+      res.writeHead(418);
+      res.end('not mine');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  return { server, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+}
+
 function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: () => Promise<void> }>) {
   describe(name, () => {
     let server: Server;
     let base: string;
     let cleanup: () => Promise<void>;
+    let ch: ClickHouse;
     const { events, summaries } = dataset();
     const errors: Error[] = [];
 
     beforeAll(async () => {
       const opened = await open();
       cleanup = opened.cleanup;
+      ch = opened.ch;
       await migrate(opened.ch);
       for (const [table, rows] of rowsByTable(events)) await opened.ch.insert(table, rows);
       const api = createQueryApi({
@@ -64,15 +79,7 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
           console.error(e);
         },
       });
-      server = createServer(async (req, res) => {
-        if (!(await api.handle(req, res))) {
-          res.writeHead(418);
-          res.end('not mine');
-        }
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const address = server.address();
-      base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      ({ server, base } = await listen(api));
     });
     afterAll(async () => {
       await new Promise((r) => server?.close(r));
@@ -80,14 +87,16 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       expect(errors).toEqual([]);
     });
 
-    const get = async (path: string, token: string | null = TOKEN_A) => {
-      const res = await fetch(base + path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const getFrom = async (at: string, path: string, token: string | null = TOKEN_A) => {
+      const res = await fetch(at + path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
       const text = await res.text();
       return {
         status: res.status,
+        headers: res.headers,
         body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
       };
     };
+    const get = (path: string, token: string | null = TOKEN_A) => getFrom(base, path, token);
 
     it('answers only /api/, serves the OpenAPI document, and requires a valid token', async () => {
       expect((await get('/healthz')).status).toBe(418);
@@ -247,6 +256,78 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       }
       const still = await get(`/api/calls?from=${T0 - DAY}&limit=500`);
       expect(still.body.calls).toHaveLength(24);
+    });
+
+    it('rate-limits per token: an exhausted tenant gets 429 with Retry-After, others are served', async () => {
+      const clock = { ms: 0 };
+      const limiter = new QueryRateLimiter({ ratePerSecond: 0.5, burst: 2 }, { now: () => clock.ms });
+      const limited = await listen(
+        createQueryApi({
+          clickhouse: ch,
+          auth: { operatorToken: OPERATOR, tenantTokens: { 'tenant-a': TOKEN_A, 'tenant-b': TOKEN_B } },
+          now: () => NOW,
+          limiter,
+        }),
+      );
+      const at = (path: string, token: string | null = TOKEN_A) => getFrom(limited.base, path, token);
+      const spec = (await at('/api/openapi.json', null)).body;
+      for (const [path, item] of Object.entries(spec.paths as Record<string, { get: { responses: object } }>))
+        if (path !== '/api/openapi.json')
+          expect([path, item.get.responses]).toMatchObject([path, { 429: {} }]);
+      expect(spec.components.responses.TooManyRequests.headers).toHaveProperty('Retry-After');
+      const timeline = '/api/calls/call-1/timeline';
+      try {
+        // Refused before admission: no token, a wrong token, bad parameters, another tenant.
+        for (let i = 0; i < 5; i++) {
+          expect((await at(timeline, null)).status).toBe(401);
+          expect((await at(timeline, 'wrong-token-0123456789')).status).toBe(401);
+          expect((await at('/api/calls?limit=0')).status).toBe(400);
+          expect((await at('/api/calls?tenant=tenant-b')).status).toBe(403);
+        }
+        expect((await at(timeline)).status).toBe(200);
+        expect((await at('/api/calls/no-such-call/timeline')).status).toBe(404); // queried: counts
+        const refused = await at(timeline);
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe('2');
+        expect(refused.body).toEqual({ error: 'rate limit exceeded for this token', retryAfterMs: 2000 });
+        // Tenant B and the operator reading tenant A have budgets of their own.
+        expect((await at(`/api/calls?from=${T0 - DAY}`, TOKEN_B)).body.calls).toHaveLength(5);
+        expect((await at(`${timeline}?tenant=tenant-a`, OPERATOR)).status).toBe(200);
+        clock.ms += 1999;
+        expect((await at(timeline)).body).toEqual({
+          error: 'rate limit exceeded for this token',
+          retryAfterMs: 1,
+        });
+        clock.ms += 1;
+        expect((await at(timeline)).status).toBe(200);
+        expect(await limiter.limited.get()).toMatchObject({
+          values: [{ labels: { tenant: 'tenant-a', principal: 'tenant', reason: 'rate' }, value: 2 }],
+        });
+      } finally {
+        await new Promise((r) => limited.server.close(r));
+      }
+    });
+
+    it('caps queries in flight per tenant and frees the slot when a query ends or fails', async () => {
+      const limiter = new QueryRateLimiter({ ratePerSecond: 1000, burst: 1000, maxConcurrent: 1 });
+      const runner = createQueryRunner({ clickhouse: ch, now: () => NOW, limiter });
+      const a = { kind: 'tenant', tenantId: 'tenant-a' } as const;
+      const b = { kind: 'tenant', tenantId: 'tenant-b' } as const;
+      const search = (p: typeof a | typeof b) => runner.run(p, '/api/calls', new URLSearchParams());
+      const [first, second, other] = await Promise.allSettled([search(a), search(a), search(b)]);
+      expect(first.status).toBe('fulfilled');
+      expect(other.status).toBe('fulfilled');
+      expect(second.status === 'rejected' && second.reason).toBeInstanceOf(RateLimitedError);
+      expect(second.status === 'rejected' && second.reason).toMatchObject({
+        status: 429,
+        retryAfterMs: 1000,
+      });
+      await expect(runner.run(a, '/api/calls/missing/timeline', new URLSearchParams())).rejects.toMatchObject(
+        {
+          status: 404,
+        },
+      );
+      await expect(search(a)).resolves.toMatchObject({ calls: expect.any(Array) });
     });
   });
 }

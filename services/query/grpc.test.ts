@@ -10,6 +10,7 @@ import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { rowsByTable } from '../sink/rows.ts';
 import { createQueryRunner } from './api.ts';
 import { type QueryGrpcServer, queryService, startQueryGrpcServer } from './grpc.ts';
+import { QueryRateLimiter } from './ratelimit.ts';
 
 const TOKEN_A = 'grpc-token-tenant-a-0123';
 const TOKEN_B = 'grpc-token-tenant-b-0123';
@@ -52,14 +53,15 @@ describe('query API over gRPC (chdb)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const call = (method: string, request: object, token?: string) =>
+  const callOn = (on: typeof client, method: string, request: object, token?: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const md = new grpc.Metadata();
       if (token) md.set('authorization', `Bearer ${token}`);
-      client[method]?.(request, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) =>
+      on[method]?.(request, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) =>
         err ? reject(err) : resolve(res),
       );
     });
+  const call = (method: string, request: object, token?: string) => callOn(client, method, request, token);
 
   it('returns what REST returns, with nulls as unset optionals', async () => {
     const runner = createQueryRunner({ clickhouse: ch, now: () => NOW });
@@ -124,5 +126,49 @@ describe('query API over gRPC (chdb)', () => {
     });
     const b = await call('searchCalls', { range: { fromMs: T0 - 1 }, limit: 100 }, TOKEN_B);
     expect((b.calls as { callId: string }[]).map((c) => c.callId).sort()).toEqual(['call-10', 'call-11']);
+  });
+
+  it('answers RESOURCE_EXHAUSTED with a retry pushback once a tenant has spent its budget', async () => {
+    const clock = { ms: 0 };
+    const limiter = new QueryRateLimiter({ ratePerSecond: 1, burst: 2 }, { now: () => clock.ms });
+    const limitedServer = await startQueryGrpcServer(
+      { clickhouse: ch, auth, now: () => NOW, limiter },
+      '127.0.0.1',
+      0,
+    );
+    const Query = queryService();
+    const limited = new Query(
+      `127.0.0.1:${limitedServer.port}`,
+      grpc.credentials.createInsecure(),
+    ) as typeof client;
+    const timeline = (token?: string) => callOn(limited, 'getCallTimeline', { callId: 'call-3' }, token);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await expect(timeline()).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+        await expect(timeline('not-a-token-0123456789')).rejects.toMatchObject({
+          code: grpc.status.UNAUTHENTICATED,
+        });
+      }
+      await timeline(TOKEN_A);
+      await timeline(TOKEN_A);
+      const refused = await timeline(TOKEN_A).then(
+        () => undefined,
+        (err: grpc.ServiceError) => err,
+      );
+      expect(refused).toMatchObject({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: 'rate limit exceeded for this token',
+      });
+      expect(refused?.metadata.get('grpc-retry-pushback-ms')).toEqual(['1000']);
+      // Tenant B's budget is its own.
+      await expect(timeline(TOKEN_B)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+      const b = await callOn(limited, 'searchCalls', { range: { fromMs: T0 - 1 } }, TOKEN_B);
+      expect((b.calls as unknown[]).length).toBe(2);
+      clock.ms += 1000;
+      expect(((await timeline(TOKEN_A)).customer as unknown[]).length).toBe(5);
+    } finally {
+      limited.close();
+      await limitedServer.stop();
+    }
   });
 });
