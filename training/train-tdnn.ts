@@ -9,12 +9,13 @@ import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import { releaseModel, type TdnnModel, windowFrames } from '../core/model/model.ts';
 import {
   inputWidth,
+  readWeights,
   type TdnnConfig,
   type TdnnParams,
-  type TdnnWeights,
   tdnnLogits,
   tf,
   weightShapes,
+  weightTensors,
   windowInput,
 } from '../core/model/tdnn.ts';
 import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
@@ -39,6 +40,11 @@ export interface TdnnTrainSettings {
    * weights swing validation UA by ±5 points from epoch to epoch).
    */
   weightAverage: number;
+  /**
+   * Fraction of training windows mixed with another window of the epoch (mixup: inputs, soft
+   * targets and loss weights interpolated with a uniform λ in [0.5, 1]); 0 disables it.
+   */
+  mixup: number;
   /** Loss weight per corpus (default 1). */
   corpusWeights: Partial<Record<CorpusId, number>>;
   /** Weight of each corpus's validation UA in the early-stopping score (default 1). */
@@ -58,6 +64,7 @@ export const TDNN_SETTINGS: TdnnTrainSettings = {
   dropout: 0.3,
   labelSmoothing: 0.1,
   weightAverage: 0.995,
+  mixup: 0,
   corpusWeights: { ravdess: 3 },
   selectionWeights: { ravdess: 3 },
   net: {
@@ -138,13 +145,13 @@ export async function trainTdnn(
     network: cfg,
     scale,
     temperature: 1,
-    weights: readWeights(averagedParams),
+    weights: readWeights(cfg, averagedParams),
     metadata: {},
   });
   let best = { score: -1, epoch: 0, model: snapshot(), validation: [] as CorpusEvaluation[] };
   for (let epoch = 0; epoch < settings.maxEpochs && epoch - best.epoch <= settings.patience; epoch++) {
     const t0 = performance.now();
-    const samples: { x: Float32Array; y: number; w: number }[] = [];
+    const samples: Sample[] = [];
     train.forEach((c, i) => {
       const mel = trainMel[Math.floor(random() * trainMel.length)]![i]!;
       for (const [s, e] of randomCrops(mel.cols, geometry, random))
@@ -155,7 +162,7 @@ export async function trainTdnn(
         });
     });
     const meanW = samples.reduce((s, x) => s + x.w, 0) / samples.length;
-    const order = shuffled(samples, random);
+    const order = mixup(shuffled(samples, random), settings.mixup, random);
     // Cosine learning-rate decay over the epoch budget.
     (optimizer as unknown as { learningRate: number }).learningRate =
       settings.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / settings.maxEpochs));
@@ -168,12 +175,9 @@ export async function trainTdnn(
           batch.map((s) => s.x),
           cfg,
         );
-        const y = tf.oneHot(
-          tf.tensor1d(
-            batch.map((s) => s.y),
-            'int32',
-          ),
-          cfg.classes,
+        const y = tf.tensor2d(
+          batch.flatMap((s) => target(s, cfg.classes)),
+          [batch.length, cfg.classes],
         );
         const w = tf.tensor1d(batch.map((s) => s.w / meanW));
         const l = optimizer.minimize(
@@ -250,6 +254,38 @@ export function weightedUa(evals: CorpusEvaluation[], weights: Partial<Record<Co
   return sum / total;
 }
 
+interface Sample {
+  x: Float32Array;
+  y: number;
+  w: number;
+  /** Mixup partner's label and the partner's share of the target. */
+  mix?: { y: number; share: number };
+}
+
+/** The sample's target distribution (one-hot, or two classes for a mixed sample). */
+function target(s: Sample, classes: number): number[] {
+  const t = new Array<number>(classes).fill(0);
+  t[s.y]! += 1 - (s.mix?.share ?? 0);
+  if (s.mix) t[s.mix.y]! += s.mix.share;
+  return t;
+}
+
+/** Mixes a `fraction` of the samples each with the next one in `order` (see TdnnTrainSettings.mixup). */
+function mixup(order: Sample[], fraction: number, random: Random): Sample[] {
+  if (fraction <= 0) return order;
+  return order.map((s, i) => {
+    if (random() >= fraction) return s;
+    const o = order[(i + 1) % order.length]!;
+    const share = 0.5 * random();
+    return {
+      x: s.x.map((v, k) => (1 - share) * v + share * o.x[k]!),
+      y: s.y,
+      w: (1 - share) * s.w + share * o.w,
+      mix: { y: o.y, share },
+    };
+  });
+}
+
 function batchTensor(xs: Float32Array[], cfg: TdnnConfig): tf.Tensor3D {
   const data = new Float32Array(xs.length * cfg.frames * inputWidth(cfg));
   xs.forEach((x, i) => {
@@ -298,22 +334,23 @@ function initParams(cfg: TdnnConfig, random: Random): TdnnParams {
     const { w, b } = shapes[i]!;
     // Fan-in of a TDNN layer is inputs × context; w's columns hold `context` taps.
     const fanIn = i < cfg.layers.length ? w[0] * cfg.layers[i]!.context : w[0];
-    const values = Float32Array.from({ length: w[0] * w[1] }, () => gaussian(random) * Math.sqrt(2 / fanIn));
     return {
-      w: tf.variable(tf.tensor2d(values, w)) as tf.Variable<tf.Rank.R2>,
-      b: tf.variable(tf.zeros([b])) as tf.Variable<tf.Rank.R1>,
+      w: Float32Array.from({ length: w[0] * w[1] }, () => gaussian(random) * Math.sqrt(2 / fanIn)),
+      b: new Float32Array(b),
     };
   };
-  return {
-    layers: cfg.layers.map((_, i) => make(i)),
-    dense: [...cfg.dense, cfg.classes].map((_, i) => make(i + cfg.layers.length)),
-  };
-}
-
-function readWeights(params: TdnnParams): TdnnWeights {
-  const read = (p: { w: tf.Tensor; b: tf.Tensor }) => ({
-    w: Float32Array.from(p.w.dataSync()),
-    b: Float32Array.from(p.b.dataSync()),
+  const arrays = shapes.map((_, i) => make(i));
+  const tensors = weightTensors(cfg, {
+    layers: arrays.slice(0, cfg.layers.length),
+    dense: arrays.slice(cfg.layers.length),
   });
-  return { layers: params.layers.map(read), dense: params.dense.map(read) };
+  const variable = <T extends tf.Tensor>(t: T) => {
+    const v = tf.variable(t) as unknown as T;
+    t.dispose();
+    return v;
+  };
+  return {
+    layers: tensors.layers.map((p) => ({ w: variable(p.w), b: variable(p.b) })),
+    dense: tensors.dense.map((p) => ({ w: variable(p.w), b: variable(p.b) })),
+  };
 }

@@ -38,25 +38,54 @@ export function frameDescriptors(
   samples: Float32Array,
   cfg: FrontendConfig = DEFAULT_FRONTEND,
 ): FeatureMatrix {
-  if (samples.length < cfg.nFft)
-    throw new FrontendError(`need at least ${cfg.nFft} samples, got ${samples.length}`);
-  const logMel = logMelSpectrogram(samples, cfg);
+  const logMel = checkedLogMel(samples, cfg);
   const cep = mfcc(logMel, { nMfcc: cfg.nMfcc, lifter: cfg.lifter });
-  const pitch = trackPitch(samples, { sr: cfg.sr, hopLength: cfg.hopLength * cfg.pitchStride });
-  // Frame RMS over the FFT span (same centring as the mel frames), in dBFS.
-  const energy = rms(samples, { frameLength: cfg.nFft, hopLength: cfg.hopLength, center: cfg.center });
   const layout = descriptorRows(cfg);
   const cols = logMel.cols;
-  if (energy.cols !== cols) throw new FrontendError(`rms gave ${energy.cols} frames, log-mel ${cols}`);
   const data = new Float32Array(layout.rows * cols);
   data.set(logMel.data.subarray(0, cfg.nMels * cols), layout.mel * cols);
   data.set(cep.data.subarray(cols, cfg.nMfcc * cols), layout.mfcc * cols);
+  writeProsody(samples, cfg, data, layout.energy, cols);
+  return { rows: layout.rows, cols, data };
+}
+
+/**
+ * The descriptor rows without the MFCCs: log-mel bands, then frame energy, F0 and voicing (the
+ * last three rows, as in frameDescriptors). What the prosody TDNN reads; the MFCCs would cost
+ * ~10 % of its inference time for nothing.
+ */
+export function melProsody(samples: Float32Array, cfg: FrontendConfig = DEFAULT_FRONTEND): FeatureMatrix {
+  const logMel = checkedLogMel(samples, cfg);
+  const cols = logMel.cols;
+  const data = new Float32Array((cfg.nMels + 3) * cols);
+  data.set(logMel.data.subarray(0, cfg.nMels * cols));
+  writeProsody(samples, cfg, data, cfg.nMels, cols);
+  return { rows: cfg.nMels + 3, cols, data };
+}
+
+function checkedLogMel(samples: Float32Array, cfg: FrontendConfig): FeatureMatrix {
+  if (samples.length < cfg.nFft)
+    throw new FrontendError(`need at least ${cfg.nFft} samples, got ${samples.length}`);
+  return logMelSpectrogram(samples, cfg);
+}
+
+/** Energy (dBFS), F0 (semitones above 55 Hz, 0 unvoiced) and voicing into rows row0..row0+2 of `data`. */
+function writeProsody(
+  samples: Float32Array,
+  cfg: FrontendConfig,
+  data: Float32Array,
+  row0: number,
+  cols: number,
+): void {
+  const pitch = trackPitch(samples, { sr: cfg.sr, hopLength: cfg.hopLength * cfg.pitchStride });
+  // Frame RMS over the FFT span (same centring as the mel frames), in dBFS.
+  const energy = rms(samples, { frameLength: cfg.nFft, hopLength: cfg.hopLength, center: cfg.center });
+  if (energy.cols !== cols) throw new FrontendError(`rms gave ${energy.cols} frames, log-mel ${cols}`);
   for (let t = 0; t < cols; t++) {
-    data[layout.energy * cols + t] = 20 * Math.log10(energy.data[t]! + 1e-5);
+    data[row0 * cols + t] = 20 * Math.log10(energy.data[t]! + 1e-5);
     const p = Math.min(pitch.f0Hz.length - 1, Math.floor(t / cfg.pitchStride));
     const f0 = pitch.f0Hz[p]!;
-    data[layout.f0 * cols + t] = f0 > 0 ? 12 * Math.log2(f0 / 55) : 0;
-    data[layout.voicing * cols + t] = pitch.voicing[p]!;
+    data[(row0 + 1) * cols + t] = f0 > 0 ? 12 * Math.log2(f0 / 55) : 0;
+    data[(row0 + 2) * cols + t] = pitch.voicing[p]!;
   }
-  return { rows: layout.rows, cols, data };
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../corpora/seeded.ts';
 import { EMOTIONS } from '../emotions.ts';
 import { TELEPHONY_FEATURES } from '../features/config.ts';
-import { DEFAULT_FRONTEND, descriptorRows } from './frontend.ts';
+import { DEFAULT_FRONTEND, frameDescriptors } from './frontend.ts';
 import { functionalsSize } from './functionals.ts';
 import {
   averageProbs,
@@ -17,6 +17,7 @@ import {
   ModelError,
   modelFeatures,
   saveModel,
+  scoreFeatureWindows,
   scoreWindows,
   type TdnnModel,
   windowFrames,
@@ -116,7 +117,12 @@ describe('TDNN model directory', () => {
     saveModel(model, join(dir, 'tp'));
     const loaded = loadModel(join(dir, 'tp'));
     const x = speechLike(3);
-    expect(modelFeatures(loaded, x).rows).toBe(descriptorRows(DEFAULT_FRONTEND).rows);
+    const features = modelFeatures(loaded, x);
+    expect(features.rows).toBe(64 + 3);
+    // Training reads full frame descriptors (MFCCs between the bands and the prosody rows): same scores.
+    expect(scoreFeatureWindows(loaded, frameDescriptors(x, DEFAULT_FRONTEND))).toEqual(
+      scoreFeatureWindows(loaded, features),
+    );
     expect(scoreWindows(x, { model: loaded })).toEqual(scoreWindows(x, { model }));
     saveModel({ ...model, frontend: TELEPHONY_FEATURES }, join(dir, 'tp2'));
     expect(() => loadModel(join(dir, 'tp2'))).toThrow(/pitchStride/);

