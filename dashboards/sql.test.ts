@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ClickHouse, connectHttp } from '../core/clickhouse/client.ts';
 import { migrate } from '../core/clickhouse/migrations.ts';
-import { rowsByTable } from '../services/sink/rows.ts';
+import { insertEvents } from '../services/sink/rows.ts';
 import { describeWithService } from '../test/support/services.ts';
 import { columnsOf } from './datasources.ts';
 import { DASHBOARDS } from './index.ts';
@@ -27,9 +27,7 @@ await describeWithService('clickhouse', 'dashboard SQL on ClickHouse', ({ url })
   beforeAll(async () => {
     ch = await connectHttp({ url, database });
     await migrate(ch);
-    for (const [table, rows] of rowsByTable(seedEvents({ tenantId: TENANT, nowMs: NOW_MS }))) {
-      await ch.insert(table, rows);
-    }
+    await insertEvents(ch, seedEvents({ tenantId: TENANT, nowMs: NOW_MS }));
   });
 
   afterAll(async () => {

@@ -21,7 +21,7 @@ import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/cl
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { ScoreEvent } from '../../core/events/schema.ts';
 import { createQueryApi } from '../../services/query/api.ts';
-import { rowsByTable } from '../../services/sink/rows.ts';
+import { insertEvents } from '../../services/sink/rows.ts';
 import { startSink } from '../../services/sink/sink.ts';
 import { requireService } from '../../test/support/services.ts';
 import type { BenchSuite, SuiteResult, Verdict } from '../harness.ts';
@@ -79,7 +79,7 @@ async function waitForRows(
 /** The one-row-per-insert baseline: the same rows, one INSERT each. */
 function rowByRowHandler(ch: ClickHouse): BatchHandler {
   return async (events) => {
-    for (const [table, rows] of rowsByTable(events)) for (const row of rows) await ch.insert(table, [row]);
+    for (const event of events) await insertEvents(ch, [event]);
   };
 }
 
@@ -236,7 +236,7 @@ async function seedSummaries(
         );
       }
     }
-    for (const [table, rows] of rowsByTable(events)) await ch.insert(table, rows);
+    await insertEvents(ch, events);
     total += events.length;
   }
   return total;

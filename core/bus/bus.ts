@@ -11,8 +11,16 @@ export const TOPICS: Readonly<Record<EventType, string>> = {
 export const DEAD_LETTER_TOPIC = 'voicepulse.dead-letter';
 
 export interface BatchHandlerContext {
-  /** Topic the batch came from. */
+  /** Topic the batch came from (without the bus's topic prefix). */
   topic: string;
+  /**
+   * The log this batch was read from, as the group sees it: `<group>@<topic>#<partition>` on Kafka;
+   * the in-process bus adds a random id per bus instance, since its offsets restart with the process.
+   * Offsets only mean something within one source.
+   */
+  source: string;
+  /** Offset of each event in `source`, in the order of the events (increasing, gaps possible). */
+  offsets: readonly number[];
 }
 
 /**

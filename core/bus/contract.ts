@@ -99,14 +99,22 @@ export function busContract(makeBus: () => Promise<EventBus>): void {
     const events = calls(tenant, 12);
     const a = new Received(tenant);
     const b = new Received(tenant);
+    const lastOffset = new Map<string, number>();
     const subs = await Promise.all(
       [a, b].map((r, i) =>
         bus.subscribe({
           groupId: `${tenant}-g${i}`,
           types: ['score', 'alert', 'call_summary'],
           fromBeginning: true,
-          handler: async (batch, { topic }) => {
+          handler: async (batch, { topic, source, offsets }) => {
             expect(topic).toMatch(/^voicepulse\./);
+            // Each event has its own offset, increasing within the partition the source names.
+            expect(source).toContain(`${tenant}-g${i}@`);
+            expect(offsets).toHaveLength(batch.length);
+            const last = lastOffset.get(source) ?? -1;
+            expect(offsets[0]).toBeGreaterThan(last);
+            expect([...offsets].sort((x, y) => x - y)).toEqual(offsets);
+            lastOffset.set(source, offsets[offsets.length - 1] ?? last);
             r.add(batch);
           },
         }),

@@ -6,6 +6,7 @@
 // Kafka's retention). A consumer group that falls further behind than that loses the oldest events;
 // they are counted in `stats().dropped` and reported through `onError`. Worst case memory is
 // 3 topics × partitions × retainPerPartition events (defaults: 3 × 4 × 20,000 ≈ 240,000 events).
+import { randomUUID } from 'node:crypto';
 import { type EventType, parseEvent, type VoicePulseEvent } from '../events/schema.ts';
 import type { BatchHandler, EventBus, SubscribeOptions, Subscription } from './bus.ts';
 import { TOPICS } from './bus.ts';
@@ -109,6 +110,8 @@ export class InProcessBus implements EventBus {
   private readonly groups = new Map<string, Group>();
   private readonly counters: InProcessBusStats = { published: 0, dropped: 0 };
   private closed = false;
+  /** Offsets restart with every bus instance, so sources name the instance. */
+  private readonly instance = randomUUID();
 
   constructor(private readonly options: InProcessBusOptions = {}) {
     this.partitions = positiveInt('partitions', options.partitions ?? 4);
@@ -215,8 +218,13 @@ export class InProcessBus implements EventBus {
         continue;
       }
       const batch = log.read(offset, this.maxBatch);
+      const context = {
+        topic,
+        source: `${groupId}@${this.instance}/${topic}#${partition}`,
+        offsets: batch.map((_, i) => offset + i),
+      };
       // Through a promise chain so a handler that throws synchronously is redelivered too.
-      const delivery = Promise.resolve().then(() => member.handler(batch, { topic }));
+      const delivery = Promise.resolve().then(() => member.handler(batch, context));
       member.inFlight.add(delivery);
       try {
         await delivery;

@@ -4,6 +4,18 @@ import type { ClickHouse } from './client.ts';
 import { loadMigrations, migrate, parseMigration } from './migrations.ts';
 import { SQLISH } from './sqlish.ts';
 
+/** ALTER … DELETE is a mutation, applied in the background. */
+async function eventuallyGone(ch: ClickHouse, version: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const rows = await ch.query('SELECT version FROM schema_migrations WHERE version = {v:String}', {
+      v: version,
+    });
+    if (rows.length === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`schema_migrations still lists ${version}`);
+}
+
 function clickhouseSuite(
   name: string,
   open: () => Promise<{ ch: ClickHouse; cleanup: () => Promise<void> }>,
@@ -32,9 +44,21 @@ function clickhouseSuite(
         'score_minutes',
         'call_minutes',
         'alert_minutes',
+        'sink_positions',
       ]) {
         expect(tables).toContain(t);
       }
+    });
+
+    it('re-applies a migration interrupted after its ADD COLUMNs (no IF NOT EXISTS on 18.16)', async () => {
+      const last = loadMigrations().find((m) => m.statements.some((s) => s.startsWith('ALTER TABLE')));
+      expect(last).toBeDefined();
+      await ch.exec('ALTER TABLE schema_migrations DELETE WHERE version = {v:String}', { v: last!.version });
+      await ch.exec('OPTIMIZE TABLE schema_migrations FINAL');
+      await eventuallyGone(ch, last!.version);
+      expect(await migrate(ch)).toEqual([last!.version]);
+      const columns = (await ch.query<{ name: string }>('DESCRIBE TABLE scores')).map((r) => r.name);
+      expect(columns.filter((c) => c === 'source')).toHaveLength(1);
     });
 
     it('binds SQL-ish strings as plain values', async () => {

@@ -3,6 +3,7 @@
 // embedded default). Queries use `{name:Type}` placeholders; values never go into SQL text except
 // through params.ts on servers too old to bind them (18.16).
 import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type Params, renderParams } from './params.ts';
 
@@ -18,6 +19,8 @@ export interface ClickHouse {
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** One insert of all rows (one part on the server). */
   insert(table: string, rows: readonly Row[]): Promise<void>;
+  /** One insert of pre-encoded TabSeparated lines into the named columns (the sink's fast path). */
+  insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,6 +95,18 @@ class HttpClickHouse implements ClickHouse {
     await wrap(() => this.client.insert({ table, values: [...rows], format: 'JSONEachRow' }));
   }
 
+  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
+    if (tsv.length === 0) return;
+    await wrap(() =>
+      this.client.insert({
+        table,
+        values: Readable.from([Buffer.from(tsv)], { objectMode: false }),
+        format: 'TabSeparated',
+        columns: nonEmpty(columns),
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }
@@ -118,6 +133,12 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
     }
     throw err;
   }
+}
+
+function nonEmpty(columns: readonly string[]): [string, ...string[]] {
+  const [first, ...rest] = columns;
+  if (first === undefined) throw new RangeError('an insert needs at least one column');
+  return [first, ...rest];
 }
 
 /** Database names are configuration, not user input; still, only plain identifiers are accepted. */
@@ -151,7 +172,12 @@ export async function connectHttp(options: HttpClickHouseOptions): Promise<Click
 interface ChdbSession {
   queryAsync(sql: string, opts?: { format?: string }): Promise<{ text(): string }>;
   queryBindAsync(sql: string, params: object, opts?: { format?: string }): Promise<{ text(): string }>;
-  insert(params: { table: string; values: string; format: 'JSONEachRow' }): Promise<unknown>;
+  insert(params: {
+    table: string;
+    values: string;
+    format: 'JSONEachRow' | 'TabSeparated';
+    columns?: readonly string[];
+  }): Promise<unknown>;
   close(): void;
 }
 
@@ -196,6 +222,11 @@ class ChdbClickHouse implements ClickHouse {
       values: rows.map((r) => JSON.stringify(r)).join('\n'),
       format: 'JSONEachRow',
     });
+  }
+
+  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
+    if (tsv.length === 0) return;
+    await this.session.insert({ table, values: tsv, format: 'TabSeparated', columns: nonEmpty(columns) });
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
 // of a call, lands on one shard, so ReplacingMergeTree deduplication and FINAL stay correct per shard.
 // Distributed DDL (ON CLUSTER) needs ZooKeeper, which the Replicated engines need anyway.
 import { identifier } from './client.ts';
-import { loadMigrations, type Migration } from './migrations.ts';
+import { ADD_COLUMN, loadMigrations, type Migration } from './migrations.ts';
 
 export interface ClusterOptions {
   cluster: string;
@@ -30,11 +30,21 @@ export function clusterDdl(options: ClusterOptions, migrations: Migration[] = lo
   const db = identifier(options.database);
   const out = [`CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER ${cluster}`];
   const tables: string[] = [];
+  // The cluster is created from scratch: a later migration's ADD COLUMN joins the CREATE TABLE.
+  const added = new Map<string, string[]>();
+  for (const statement of migrations.flatMap((m) => m.statements)) {
+    const add = ADD_COLUMN.exec(statement);
+    if (add) added.set(add[1] as string, [...(added.get(add[1] as string) ?? []), `${add[2]} ${add[3]}`]);
+  }
   for (const m of migrations) {
     for (const statement of m.statements) {
+      if (ADD_COLUMN.test(statement)) continue;
       const table = CREATE_TABLE.exec(statement);
       if (table) {
-        const [, name, columns, engine, args, rest] = table as unknown as string[];
+        const [, name, created, engine, args, rest] = table as unknown as string[];
+        const extra = added.get(name as string) ?? [];
+        const columns =
+          extra.length > 0 ? `${(created as string).trimEnd()},\n  ${extra.join(',\n  ')}\n` : created;
         tables.push(name as string);
         const path = `'/clickhouse/tables/{shard}/${db}/${name}_local', '{replica}'`;
         out.push(

@@ -1,6 +1,7 @@
 // Applies deploy/clickhouse/migrations/*.sql in name order, once each, recording them in
-// schema_migrations. Every statement is itself idempotent (IF NOT EXISTS), so a run interrupted
-// halfway, or two instances starting at once, simply re-apply to the same result.
+// schema_migrations. Every statement is itself idempotent (IF NOT EXISTS; an ADD COLUMN whose column
+// exists is skipped, as 18.16 has no ADD COLUMN IF NOT EXISTS), so a run interrupted halfway, or two
+// instances starting at once, simply re-apply to the same result.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,17 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     }));
 }
 
+/** `ALTER TABLE <table> ADD COLUMN <column> <type…>`: the only ALTER migrations use. */
+export const ADD_COLUMN = /^ALTER TABLE (\w+) ADD COLUMN (\w+) ([\s\S]+)$/;
+
+async function columnExists(ch: ClickHouse, table: string, column: string): Promise<boolean> {
+  const rows = await ch.query(
+    'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} AND name = {c:String}',
+    { t: table, c: column },
+  );
+  return rows.length > 0;
+}
+
 /** Applies what is missing; returns the versions applied by this call. */
 export async function migrate(ch: ClickHouse, migrations: Migration[] = loadMigrations()): Promise<string[]> {
   await ch.exec(
@@ -54,7 +66,11 @@ export async function migrate(ch: ClickHouse, migrations: Migration[] = loadMigr
   const applied: string[] = [];
   for (const m of migrations) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements) await ch.exec(statement);
+    for (const statement of m.statements) {
+      const add = ADD_COLUMN.exec(statement);
+      if (add && (await columnExists(ch, add[1] as string, add[2] as string))) continue;
+      await ch.exec(statement);
+    }
     await ch.insert('schema_migrations', [{ version: m.version, applied_at: Math.floor(Date.now() / 1000) }]);
     applied.push(m.version);
   }

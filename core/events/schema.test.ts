@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_SCHEMA_VERSION, EventValidationError, parseEvent, type ScoreEvent } from './schema.ts';
+import { syntheticCall } from '../bus/synthetic.ts';
+import {
+  EVENT_SCHEMA_VERSION,
+  EventValidationError,
+  parseEvent,
+  type ScoreEvent,
+  type VoicePulseEvent,
+  voicePulseEventSchema,
+} from './schema.ts';
 
 const score: ScoreEvent = {
   schemaVersion: EVENT_SCHEMA_VERSION,
@@ -44,5 +52,77 @@ describe('event schema', () => {
     expect(() => parseEvent({ ...score, extra: 1 })).toThrow(EventValidationError);
     expect(() => parseEvent({ ...score, type: 'nope' })).toThrow(EventValidationError);
     expect(() => parseEvent('not an object')).toThrow(EventValidationError);
+  });
+});
+
+describe('compiled fast path agrees with the zod schema', () => {
+  const summary = syntheticCall({
+    tenantId: 'acme',
+    callId: 'call-9',
+    agentId: null,
+    queue: 'billing',
+    startedAtMs: 1_764_000_000_000,
+    durationMs: 30_000,
+  });
+  const events: VoicePulseEvent[] = [
+    score,
+    summary.summary,
+    ...summary.alerts,
+    ...summary.scores.slice(0, 2),
+  ];
+  const badValues: unknown[] = [
+    -1,
+    1.5,
+    0.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    2 ** 53,
+    '',
+    'x'.repeat(129),
+    '😀'.repeat(100), // 200 UTF-16 units, 100 code points
+    '😀'.repeat(129),
+    null,
+    undefined,
+    true,
+    [],
+    {},
+    'customer',
+  ];
+
+  /** Every event with each top-level and nested leaf replaced by each bad value, or removed. */
+  function* mutations(value: unknown, path: string[] = []): Generator<[string, unknown]> {
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      const at = [...path, key];
+      for (const bad of badValues) yield [`${at.join('.')}=${String(bad)}`, { ...value, [key]: bad }];
+      const { [key]: _removed, ...rest } = value as Record<string, unknown>;
+      yield [`-${at.join('.')}`, rest];
+      for (const [name, mutated] of mutations(child, at)) yield [name, { ...value, [key]: mutated }];
+    }
+    yield [`${path.join('.')}+extra`, { ...value, extra: 1 }];
+  }
+
+  it('accepts and rejects exactly what zod does, returning accepted events uncopied', () => {
+    let accepted = 0;
+    let rejected = 0;
+    for (const event of events) {
+      for (const [name, mutated] of mutations(structuredClone(event))) {
+        const zodOk = voicePulseEventSchema.safeParse(mutated).success;
+        let result: unknown;
+        try {
+          result = parseEvent(mutated);
+        } catch (err) {
+          expect(err, name).toBeInstanceOf(EventValidationError);
+          expect(zodOk, `${name}: only the fast path rejects`).toBe(false);
+          rejected++;
+          continue;
+        }
+        expect(zodOk, `${name}: only the fast path accepts`).toBe(true);
+        expect(result, `${name}: accepted by zod, not by the fast path`).toBe(mutated);
+        accepted++;
+      }
+    }
+    expect(rejected).toBeGreaterThan(500);
+    expect(accepted).toBeGreaterThan(50);
   });
 });

@@ -10,7 +10,7 @@ import { type AlertEvent, parseEvent, type VoicePulseEvent } from '../../core/ev
 import type { StreamingConfig } from '../../core/streaming/config.ts';
 import { WebhookDelivery } from '../alerts/webhook.ts';
 import { CallRegistry, preciseNow } from '../gateway/calls.ts';
-import { type GrpcServer, startGrpcServer } from '../gateway/grpc.ts';
+import { type ExtraGrpcService, type GrpcServer, startGrpcServer } from '../gateway/grpc.ts';
 import { EventHub } from '../gateway/hub.ts';
 import { LiveMetrics } from '../gateway/metrics.ts';
 import { createGateway, WS_PATHS } from '../gateway/server.ts';
@@ -40,6 +40,8 @@ export interface AppOptions {
   /** Where every event goes besides the live watchers (the pipeline's bus); none = live only. */
   bus?: EventBus;
   http?: HttpHandler[];
+  /** More services on the gRPC port (the query API), next to the gateway's. */
+  grpcServices?: readonly ExtraGrpcService[];
   /** gRPC port (0 = any free port); absent = no gRPC. A port that cannot be bound is logged, not fatal. */
   grpcPort?: number;
   /** Each scored window's latency (ms), for benchmarks. */
@@ -198,7 +200,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   let grpcServer: GrpcServer | undefined;
   if (o.grpcPort !== undefined) {
     try {
-      grpcServer = await startGrpcServer(gatewayContext, o.host, o.grpcPort);
+      grpcServer = await startGrpcServer(gatewayContext, o.host, o.grpcPort, o.grpcServices);
       urls.grpc = `${host}:${grpcServer.port}`;
     } catch (err) {
       log.error(

@@ -3,6 +3,7 @@
 import pino, { type Logger } from 'pino';
 import { createQueryApi } from '../query/api.ts';
 import { authConfigFromEnv } from '../query/auth.ts';
+import { queryGrpcImplementation, queryService } from '../query/grpc.ts';
 import { type Pipeline, type PipelineFlags, pipelineConfig, startPipeline } from '../sink/pipeline.ts';
 import { createWallboard } from '../wallboard/wallboard.ts';
 import { type App, startApp } from './app.ts';
@@ -41,14 +42,25 @@ export async function runServe(
       );
     }
   }
-  // The query API reads what the pipeline stores; the gateway's token is its operator token.
-  const queryApi = pipeline
-    ? createQueryApi({
+  // The query API reads what the pipeline stores; the gateway's token is its operator token. REST
+  // (/api/) and gRPC (on the gateway's gRPC port) share one rate limiter.
+  const queryOptions = pipeline
+    ? {
         clickhouse: pipeline.clickhouse,
         auth: { ...authConfigFromEnv(), operatorToken: config.token },
         onError: (err: Error) => log.error({ err: err.message }, 'query API error'),
-      })
+      }
     : undefined;
+  const queryApi = queryOptions ? createQueryApi(queryOptions) : undefined;
+  const grpcServices =
+    queryOptions && queryApi
+      ? [
+          {
+            service: queryService().service,
+            implementation: queryGrpcImplementation({ ...queryOptions, limiter: queryApi.limiter }),
+          },
+        ]
+      : [];
   const app = await startApp({
     port: config.port,
     grpcPort: config.grpcPort,
@@ -63,7 +75,9 @@ export async function runServe(
     logger: log,
     ...(pipeline ? { bus: pipeline.bus } : {}),
     http: [createWallboard().handle, ...(queryApi ? [queryApi.handle.bind(queryApi)] : [])],
+    grpcServices,
   });
+  if (queryApi) app.registry.registerMetric(queryApi.limiter.limited);
   log.info(
     { urls: app.urls, threads: config.threads, model: config.modelDir, pipeline: !!pipeline },
     'voicepulse serving',

@@ -272,10 +272,22 @@ export interface GrpcServer {
   close(): Promise<void>;
 }
 
-export async function startGrpcServer(ctx: GatewayContext, host: string, port: number): Promise<GrpcServer> {
+/** Another service served on the gateway's gRPC port (the query API). */
+export interface ExtraGrpcService {
+  service: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export async function startGrpcServer(
+  ctx: GatewayContext,
+  host: string,
+  port: number,
+  extra: readonly ExtraGrpcService[] = [],
+): Promise<GrpcServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': ctx.limits.maxFrameBytes + 1024,
   });
+  for (const e of extra) server.addService(e.service, e.implementation);
   server.addService(voicePulseService().service, {
     streamCall: (call: grpc.ServerDuplexStream<StreamCallRequest, unknown>) => streamCall(ctx, call),
     watchAlerts: (call: grpc.ServerWritableStream<{ tenant: string }, unknown>) => watch(ctx, call, 'alerts'),

@@ -6,7 +6,7 @@ import { migrate } from '../../core/clickhouse/migrations.ts';
 import { SQLISH } from '../../core/clickhouse/sqlish.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { embeddedClickHouse, serverClickHouse } from '../../test/support/clickhouse.ts';
-import { rowsByTable } from '../sink/rows.ts';
+import { insertEvents } from '../sink/rows.ts';
 import { createQueryApi, createQueryRunner, type QueryApi, RateLimitedError } from './api.ts';
 import { QueryRateLimiter } from './ratelimit.ts';
 
@@ -65,7 +65,7 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       cleanup = opened.cleanup;
       ch = opened.ch;
       await migrate(opened.ch);
-      for (const [table, rows] of rowsByTable(events)) await opened.ch.insert(table, rows);
+      await insertEvents(opened.ch, events);
       const api = createQueryApi({
         clickhouse: opened.ch,
         auth: {

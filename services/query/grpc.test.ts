@@ -7,7 +7,7 @@ import { syntheticCall } from '../../core/bus/synthetic.ts';
 import { type ClickHouse, openChdb } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { rowsByTable } from '../sink/rows.ts';
+import { insertEvents } from '../sink/rows.ts';
 import { createQueryRunner } from './api.ts';
 import { type QueryGrpcServer, queryService, startQueryGrpcServer } from './grpc.ts';
 import { QueryRateLimiter } from './ratelimit.ts';
@@ -41,7 +41,7 @@ describe('query API over gRPC (chdb)', () => {
       });
       events.push(...c.scores, ...c.alerts, c.summary);
     }
-    for (const [table, rows] of rowsByTable(events)) await ch.insert(table, rows);
+    await insertEvents(ch, events);
     server = await startQueryGrpcServer({ clickhouse: ch, auth, now: () => NOW }, '127.0.0.1', 0);
     const Query = queryService();
     client = new Query(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as typeof client;

@@ -8,7 +8,7 @@ import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/cl
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import { requireService } from '../../test/support/services.ts';
 import { dropExpiredPartitions } from './retention.ts';
-import { rowsByTable } from './rows.ts';
+import { insertEvents } from './rows.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2024, 5, 30, 12);
@@ -27,7 +27,7 @@ async function check(ch: ClickHouse) {
     });
     return [...c.scores, ...c.alerts, c.summary];
   });
-  for (const [table, rows] of rowsByTable(events)) await ch.insert(table, rows);
+  await insertEvents(ch, events);
   await expect(dropExpiredPartitions(ch, 0, NOW)).rejects.toThrow(RangeError);
   // 7 days kept (+1): the calls of 9, 10 and 20 days ago go, their summaries stay.
   expect(await dropExpiredPartitions(ch, 7, NOW)).toEqual(

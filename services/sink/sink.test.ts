@@ -4,10 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchHandler, BatchHandlerContext, EventBus } from '../../core/bus/bus.ts';
 import { eventually } from '../../core/bus/contract.ts';
 import { syntheticCall } from '../../core/bus/synthetic.ts';
-import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import { type ClickHouse, openChdb } from '../../core/clickhouse/client.ts';
+import { migrate } from '../../core/clickhouse/migrations.ts';
+import type { ScoreEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { type Pipeline, pipelineConfig, startPipeline } from './pipeline.ts';
+import { startSink } from './sink.ts';
 
 async function counts(p: Pipeline): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -128,5 +132,150 @@ describe('pipelineConfig', () => {
     expect(() => pipelineConfig({}, { VOICEPULSE_TENANT_TOKENS: 'acme=short' })).toThrow(/tenant=token/);
     expect(() => pipelineConfig({}, { VOICEPULSE_RETENTION_DAYS: '0' })).toThrow(/positive integer/);
     expect(() => pipelineConfig({}, { VOICEPULSE_KAFKA_PARTITIONS: 'many' })).toThrow(/positive integer/);
+  });
+});
+
+describe('sink: exactly once, aggregates included', () => {
+  /** A bus that hands the test the sink's handler, so redeliveries can be staged exactly. */
+  function scriptedBus(): { bus: EventBus; handler: () => BatchHandler } {
+    let handler: BatchHandler | undefined;
+    const bus: EventBus = {
+      publish: async () => {},
+      subscribe: async (options) => {
+        handler = options.handler;
+        return { stop: async () => {} };
+      },
+      close: async () => {},
+    };
+    return { bus, handler: () => handler ?? expect.unreachable('sink did not subscribe') };
+  }
+
+  /** Fails the next insert after ClickHouse applied it: the reply was lost, as on a dropped connection. */
+  function lossyReplies(ch: ClickHouse): { ch: ClickHouse; loseNext: () => void } {
+    let lose = false;
+    return {
+      loseNext: () => {
+        lose = true;
+      },
+      ch: {
+        ...ch,
+        version: () => ch.version(),
+        exec: (sql, params) => ch.exec(sql, params),
+        query: (sql, params) => ch.query(sql, params),
+        insert: (table, rows) => ch.insert(table, rows),
+        close: () => ch.close(),
+        insertTsv: async (table, columns, tsv) => {
+          await ch.insertTsv(table, columns, tsv);
+          if (lose) {
+            lose = false;
+            throw new Error('connection reset after the insert was sent');
+          }
+        },
+      },
+    };
+  }
+
+  let dir: string;
+  let ch: ClickHouse;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vp-sink-once-'));
+    ch = await openChdb(dir);
+    await migrate(ch);
+  });
+  afterAll(async () => {
+    await ch?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function totals(tenant: string) {
+    const [raw] = await ch.query<{ n: string | number }>(
+      'SELECT count() AS n FROM scores FINAL WHERE tenant_id = {t:String}',
+      { t: tenant },
+    );
+    const [agg] = await ch.query<{ n: string | number; f: number }>(
+      'SELECT countMerge(windows) AS n, avgMerge(frustration_mean) AS f FROM score_minutes WHERE tenant_id = {t:String}',
+      { t: tenant },
+    );
+    return { raw: Number(raw?.n), windows: Number(agg?.n), meanFrustration: Number(agg?.f) };
+  }
+
+  it('counts a redelivered, a re-cut and a lost-reply batch once, across sink restarts', async () => {
+    const tenant = 'once';
+    const events = syntheticCall({
+      tenantId: tenant,
+      callId: 'call-1',
+      agentId: 'agent-1',
+      queue: 'billing',
+      startedAtMs: 1_714_000_000_000,
+      durationMs: 60_000,
+    }).scores;
+    expect(events.length).toBeGreaterThanOrEqual(40);
+    const source = 'sink@voicepulse.scores#0';
+    const batch = (from: number, to: number): [ScoreEvent[], BatchHandlerContext] => [
+      events.slice(from, to),
+      { topic: 'voicepulse.scores', source, offsets: events.slice(from, to).map((_, i) => 100 + from + i) },
+    ];
+    const expectedMean = events.reduce((s, e) => s + e.frustration, 0) / events.length;
+
+    let scripted = scriptedBus();
+    const lossy = lossyReplies(ch);
+    const skipped: number[] = [];
+    let sink = await startSink({
+      bus: scripted.bus,
+      clickhouse: lossy.ch,
+      onSkipped: (e) => skipped.push(e.length),
+    });
+    await scripted.handler()(...batch(0, 20));
+    // Stored, but the offset commit never happened: the same batch again.
+    await scripted.handler()(...batch(0, 20));
+    // The next delivery is cut differently and overlaps what is stored.
+    await scripted.handler()(...batch(10, 30));
+    expect(skipped).toEqual([20, 10]);
+    // ClickHouse applied this insert but the sink never heard back; the bus retries it.
+    lossy.loseNext();
+    await expect(scripted.handler()(...batch(30, 35))).rejects.toThrow(/connection reset/);
+    await scripted.handler()(...batch(30, 35));
+    expect(skipped).toEqual([20, 10, 5]);
+    await sink.stop();
+
+    // A new sink process knows nothing but what ClickHouse stored.
+    scripted = scriptedBus();
+    sink = await startSink({ bus: scripted.bus, clickhouse: ch, onSkipped: (e) => skipped.push(e.length) });
+    await scripted.handler()(...batch(25, events.length));
+    expect(skipped).toEqual([20, 10, 5, 10]);
+    await sink.stop();
+
+    const t = await totals(tenant);
+    expect(t.raw).toBe(events.length);
+    expect(t.windows).toBe(events.length);
+    expect(t.meanFrustration).toBeCloseTo(expectedMean, 5);
+  });
+
+  it('keeps sources apart: the same offsets from another partition or group are new', async () => {
+    const tenant = 'apart';
+    const events = syntheticCall({
+      tenantId: tenant,
+      callId: 'call-2',
+      agentId: null,
+      queue: null,
+      startedAtMs: 1_714_000_000_000,
+      durationMs: 20_000,
+    }).scores;
+    const scripted = scriptedBus();
+    const sink = await startSink({ bus: scripted.bus, clickhouse: ch });
+    const half = Math.floor(events.length / 2);
+    const offsets = (n: number) => Array.from({ length: n }, (_, i) => i);
+    await scripted.handler()(events.slice(0, half), {
+      topic: 'voicepulse.scores',
+      source: 'sink@voicepulse.scores#1',
+      offsets: offsets(half),
+    });
+    await scripted.handler()(events.slice(half), {
+      topic: 'voicepulse.scores',
+      source: 'sink@voicepulse.scores#2',
+      offsets: offsets(events.length - half),
+    });
+    await sink.stop();
+    expect(await totals(tenant)).toMatchObject({ raw: events.length, windows: events.length });
   });
 });

@@ -2,11 +2,15 @@
 // delivered batch with one insert per table. The handler resolves only after ClickHouse acknowledged
 // every insert, so the bus commits offsets only for stored events; an insert that fails (ClickHouse
 // down or refusing) rejects the batch and the bus redelivers it with back-off from the same offset.
-// Redelivered rows collapse in the ReplacingMergeTree tables (see the migrations).
-import type { EventBus, Subscription } from '../../core/bus/bus.ts';
+//
+// Exactly once, aggregates included: every row carries its bus position (source, offset) and
+// ClickHouse keeps the highest stored offset per source (migration 003, written by the same insert).
+// Events at or below it were stored before a crash or a failed-but-applied insert; they are skipped,
+// so the per-minute views never count them twice. The raw tables would collapse them anyway.
+import type { BatchHandlerContext, EventBus, Subscription } from '../../core/bus/bus.ts';
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { rowsByTable } from './rows.ts';
+import { type EventSource, encodeEvents } from './rows.ts';
 
 export const DEFAULT_SINK_GROUP = 'voicepulse-sink';
 
@@ -16,24 +20,57 @@ export interface SinkOptions {
   groupId?: string;
   /** Read what the group has not committed yet, from the oldest retained event (default true). */
   fromBeginning?: boolean;
-  /** Called after each stored batch (metrics, tests). */
+  /** Called after each stored batch with the events it stored (metrics, tests). */
   onStored?: (events: readonly VoicePulseEvent[]) => void;
+  /** Called with the events of a batch that were already stored and so skipped. */
+  onSkipped?: (events: readonly VoicePulseEvent[]) => void;
 }
 
 export interface Sink {
   stop(): Promise<void>;
 }
 
+/** Highest offset of `source` already in ClickHouse, or -1. */
+async function storedPosition(clickhouse: ClickHouse, source: string): Promise<number> {
+  const [row] = await clickhouse.query<{ n: string | number; stored: string | number }>(
+    'SELECT count() AS n, maxMerge(stored_offset) AS stored FROM sink_positions WHERE source = {s:String}',
+    { s: source },
+  );
+  return row && Number(row.n) > 0 ? Number(row.stored) : -1;
+}
+
 export async function startSink(options: SinkOptions): Promise<Sink> {
   const { clickhouse } = options;
+  // Per source, the highest offset known to be stored; absent = ask ClickHouse (first batch of a
+  // partition, or after an insert whose outcome is unknown).
+  const positions = new Map<string, number>();
+  const store = async (events: VoicePulseEvent[], context: BatchHandlerContext) => {
+    const { source, offsets } = context;
+    let stored = positions.get(source);
+    if (stored === undefined) {
+      stored = await storedPosition(clickhouse, source);
+      positions.set(source, stored);
+    }
+    // Offsets increase within a batch: everything before `first` was stored already.
+    let first = 0;
+    while (first < events.length && (offsets[first] as number) <= stored) first++;
+    if (first > 0) options.onSkipped?.(events.slice(0, first));
+    const fresh = first === 0 ? events : events.slice(first);
+    if (fresh.length === 0) return;
+    const sources: EventSource[] = offsets.slice(first).map((offset) => ({ source, offset }));
+    const [rows, ...more] = encodeEvents(fresh, sources);
+    // One insert per batch keeps rows and position atomic; a topic holds one event type, so one table.
+    if (!rows || more.length > 0) throw new Error(`batch from ${source} mixes event types`);
+    positions.delete(source);
+    await clickhouse.insertTsv(rows.table, rows.columns, rows.tsv);
+    positions.set(source, offsets[offsets.length - 1] as number);
+    options.onStored?.(fresh);
+  };
   const subscription: Subscription = await options.bus.subscribe({
     groupId: options.groupId ?? DEFAULT_SINK_GROUP,
     types: ['score', 'alert', 'call_summary'],
     fromBeginning: options.fromBeginning ?? true,
-    handler: async (events) => {
-      for (const [table, rows] of rowsByTable(events)) await clickhouse.insert(table, rows);
-      options.onStored?.(events);
-    },
+    handler: store,
   });
   return { stop: () => subscription.stop() };
 }

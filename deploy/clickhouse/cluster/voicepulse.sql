@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS voicepulse.scores_local ON CLUSTER voicepulse (
   arousal Float32,
   frustration Float32,
   speech_ratio Float32,
-  model_version String
+  model_version String,
+  source String,
+  source_offset UInt64
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/scores_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, speaker, window_start_ms, event_id);
 
@@ -41,7 +43,9 @@ CREATE TABLE IF NOT EXISTS voicepulse.alerts_local ON CLUSTER voicepulse (
   at_ms UInt32,
   value Float64,
   threshold Float64,
-  message String
+  message String,
+  source String,
+  source_offset UInt64
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/alerts_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, event_id);
 
@@ -88,7 +92,9 @@ CREATE TABLE IF NOT EXISTS voicepulse.call_summaries_local ON CLUSTER voicepulse
       + 0.4 * ((((customer_end_valence - customer_start_valence) / 2
                  + (customer_start_frustration - customer_end_frustration)) / 2 + 1) / 2),
       0), 1),
-    0)
+    0),
+  source String,
+  source_offset UInt64
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/call_summaries_local', '{replica}', produced_at_ms) PARTITION BY toYYYYMM(started_at)
 ORDER BY (tenant_id, call_id);
 
@@ -176,3 +182,16 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.alert_minutes_mv ON CLUSTER vo
   uniqIfState(event_id, severity = 'critical') AS critical
 FROM voicepulse.alerts_local
 GROUP BY minute, tenant_id, queue, agent_id;
+
+CREATE TABLE IF NOT EXISTS voicepulse.sink_positions_local ON CLUSTER voicepulse (
+  source String,
+  stored_offset AggregateFunction(max, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/voicepulse/sink_positions_local', '{replica}') ORDER BY source;
+
+CREATE TABLE IF NOT EXISTS voicepulse.sink_positions ON CLUSTER voicepulse AS voicepulse.sink_positions_local ENGINE = Distributed(voicepulse, voicepulse, sink_positions_local, rand());
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.score_positions_mv ON CLUSTER voicepulse TO voicepulse.sink_positions_local AS SELECT source, maxState(source_offset) AS stored_offset FROM voicepulse.scores_local WHERE source != '' GROUP BY source;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.alert_positions_mv ON CLUSTER voicepulse TO voicepulse.sink_positions_local AS SELECT source, maxState(source_offset) AS stored_offset FROM voicepulse.alerts_local WHERE source != '' GROUP BY source;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.summary_positions_mv ON CLUSTER voicepulse TO voicepulse.sink_positions_local AS SELECT source, maxState(source_offset) AS stored_offset FROM voicepulse.call_summaries_local WHERE source != '' GROUP BY source;

@@ -2,9 +2,8 @@
 -- inserts (dashboards read these instead of raw scores). 18.16 has no SimpleAggregateFunction, so
 -- they are AggregatingMergeTree tables read with the -Merge combinators.
 --
--- Replays: counts of calls and alerts use uniq over ids, so a redelivered batch does not inflate
--- them; means, peaks and talk-time sums see a redelivered batch twice (at-least-once, only after a
--- sink crash between insert and offset commit). The query API reads the deduplicated raw tables.
+-- Replays: the sink never inserts an event twice (bus positions, migration 003), so means, peaks and
+-- sums count each event once; counts of calls and alerts also use uniq over ids.
 
 CREATE TABLE IF NOT EXISTS score_minutes (
   minute DateTime,
