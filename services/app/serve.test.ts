@@ -51,15 +51,20 @@ describe('runServe with the analytics pipeline', () => {
     md.set('authorization', `Bearer ${TENANT_TOKEN}`);
     const scorecard = () =>
       new Promise<{ code: number; res?: unknown }>((resolve) =>
-        client.getAgentScorecard?.({ agentId: 'agent-1', range: { fromMs: Date.now() - 86_400_000 } }, md, (err, res) =>
-          resolve(err ? { code: err.code } : { code: grpc.status.OK, res }),
+        client.getAgentScorecard?.(
+          { agentId: 'agent-1', range: { fromMs: Date.now() - 86_400_000 } },
+          md,
+          (err, res) => resolve(err ? { code: err.code } : { code: grpc.status.OK, res }),
         ),
       );
     try {
       expect(await scorecard()).toMatchObject({ code: grpc.status.OK, res: { calls: 0 } });
-      const rest = await fetch(`${running.app.urls.http}/api/agents/agent-1/scorecard?from=${Date.now() - 86_400_000}`, {
-        headers: { authorization: `Bearer ${TENANT_TOKEN}` },
-      });
+      const rest = await fetch(
+        `${running.app.urls.http}/api/agents/agent-1/scorecard?from=${Date.now() - 86_400_000}`,
+        {
+          headers: { authorization: `Bearer ${TENANT_TOKEN}` },
+        },
+      );
       expect(rest.status).toBe(200);
       // The burst of 2 is spent across both protocols.
       expect((await scorecard()).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
