@@ -126,11 +126,6 @@ function mlpArchitecture(model: MlpModel, settings: Record<string, unknown>): st
 function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string {
   const n = model.network;
   const hopMs = (1000 * model.frontend.hopLength * n.pool) / model.frontend.sr;
-  const norm =
-    n.meanNorm === 'window'
-      ? `one mean over all bands and frames of the window subtracted (per-window gain normalisation: the
-  spectral envelope stays, channel colouring is left to the augmentation)`
-      : `each band's mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel)`;
   const prosody = n.prosody
     ? `
   Plus ${PROSODY_CHANNELS} prosody channels per frame from \`core/model/frontend.ts\` (energy in dB minus its window mean; F0 of the
@@ -138,7 +133,8 @@ function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string
   that pitch, which 64 mel bands over a 256-point FFT do not resolve, reaches the network.`
     : '';
   return `- Input (\`core/model/tdnn.ts\` \`windowInput\`): TELEPHONY_FEATURES log-mel (${n.nMels} Slaney bands, 25 ms Hann / 10 ms
-  hop, 50–4000 Hz), ${n.pool} frames averaged (${hopMs} ms hop, ${n.frames} frames per ${model.window.lengthMs} ms window), ${norm},
+  hop, 50–4000 Hz), ${n.pool} frames averaged (${hopMs} ms hop, ${n.frames} frames per ${model.window.lengthMs} ms window), each band's
+  mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel),
   divided by each channel's spread over the training windows; windows shorter than ${model.window.lengthMs} ms are tiled.${prosody}
 - Network: ${n.layers.length} TDNN layers (dilated 1-D convolutions: ${n.layers.map((l) => `${l.context}-frame context, dilation ${l.dilation} → ${l.channels}`).join(', ')};
   ReLU, then per-frame layer normalisation), ${

@@ -132,7 +132,6 @@ const tdnnManifestSchema = z.object({
   network: z.object({
     nMels: positiveInt,
     prosody: z.boolean().optional(),
-    meanNorm: z.enum(['band', 'window']).optional(),
     pool: positiveInt,
     frames: positiveInt,
     layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),

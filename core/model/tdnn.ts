@@ -22,11 +22,6 @@ export interface TdnnConfig {
    * window, and voicing strength), read from frame descriptors (frontend.ts). Absent: log-mel only.
    */
   prosody?: boolean;
-  /**
-   * 'band' (default): each mel band's window mean is removed (channel colouring cancels, and so
-   * does the spectral envelope); 'window': one mean over all bands and frames (only gain cancels).
-   */
-  meanNorm?: 'band' | 'window';
   /** Adjacent 10 ms frames averaged into one network frame. */
   pool: number;
   /** Network frames per window (after pooling); shorter windows are tiled up to it. */
@@ -108,9 +103,9 @@ export function checkWeights(cfg: TdnnConfig, weights: TdnnWeights): void {
 
 /**
  * The network input of one window: mel rows [0, nMels) of `features` over frames [start, end),
- * `pool` frames averaged, the window mean removed per band (or over all bands, see
- * TdnnConfig.meanNorm), divided by `scale` (per-channel spread of the training windows), tiled to
- * cfg.frames. With cfg.prosody, `features` are frame descriptors whose last three rows are energy
+ * `pool` frames averaged, each band's mean over the window removed (per-window cepstral-style
+ * mean normalisation: gain and channel colouring cancel), divided by `scale` (per-channel spread of
+ * the training windows), tiled to cfg.frames. With cfg.prosody, `features` are frame descriptors whose last three rows are energy
  * (dB), F0 (semitones, 0 unvoiced) and voicing (frontend.ts descriptorRows); they become channels
  * nMels.. : energy minus its window mean, F0 minus the mean of the window's voiced frames (0 where
  * unvoiced), voicing as is. Returns [frames][inputWidth] row-major.
@@ -147,9 +142,7 @@ export function windowInput(
     const s = 1 / scale[ch]!;
     for (let t = 0; t < n; t++) out[t * width + ch] = (out[t * width + ch]! - mean) * s;
   };
-  const bandMeans = Array.from({ length: nMels }, (_, m) => pooled(m, m) / n);
-  const windowMean = bandMeans.reduce((a, b) => a + b, 0) / nMels;
-  for (let m = 0; m < nMels; m++) shift(m, cfg.meanNorm === 'window' ? windowMean : bandMeans[m]!);
+  for (let m = 0; m < nMels; m++) shift(m, pooled(m, m) / n);
   if (cfg.prosody) {
     const energy = features.rows - 3;
     shift(nMels, pooled(energy, nMels) / n);
