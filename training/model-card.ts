@@ -137,12 +137,7 @@ function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string
   mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel),
   divided by each channel's spread over the training windows; windows shorter than ${model.window.lengthMs} ms are tiled.${prosody}
 - Network: ${n.layers.length} TDNN layers (dilated 1-D convolutions: ${n.layers.map((l) => `${l.context}-frame context, dilation ${l.dilation} → ${l.channels}`).join(', ')};
-  ReLU, then per-frame layer normalisation), ${
-    n.attention
-      ? `attentive statistics pooling (a ${n.attention}-unit tanh scorer gives each frame a weight, softmax over time; weighted mean
-  and standard deviation)`
-      : 'statistics pooling (mean and standard deviation over time)'
-  },
+  ReLU, then per-frame layer normalisation), statistics pooling (mean and standard deviation over time),
   dense ${n.dense.join('-')} (ReLU) → ${n.classes}, softmax temperature ${model.temperature}
   (fitted on the validation speakers' windows, minimum negative log-likelihood). Receptive field
   ${receptiveField(n)} frames (${receptiveField(n) * hopMs} ms). Utterance score = mean of its window probabilities.

@@ -79,18 +79,11 @@ describe('trainTdnn', () => {
       val.map((c) => ({ lld: mels.get(c.clip.path)!, label: c.label, corpus: c.clip.corpus })),
     );
     expect(weightedUa(again, SETTINGS.selectionWeights)).toBeCloseTo(best, 6);
-  }, 60_000);
-
-  it('learns with attentive pooling and mixup, and fits a sharpening or softening temperature', async () => {
-    const { clips, mels } = syntheticClips();
-    const store = { get: async (list: CorpusClip[]) => list.map((c) => mels.get(c.path)!) };
-    const settings = { ...SETTINGS, mixup: 0.5, net: { ...SETTINGS.net, attention: 8 } };
-    const trained = await trainTdnn('synthetic-attention', clips, store, settings);
-    // Well above chance (1/6); mixed targets slow the 12-epoch run down.
-    expect(Math.max(...trained.history.map((h) => h.valScore))).toBeGreaterThan(0.6);
-    expect(trained.model.weights.dense).toHaveLength(4);
-    expect(trained.model.temperature).toBeGreaterThanOrEqual(0.25);
+    // The stored validation reports are the fitted temperature's (calibration included).
     expect(trained.model.temperature).not.toBe(1);
+    again.forEach((e, i) => {
+      expect(e.window.ece).toBeCloseTo(trained.validation[i]!.window.ece, 6);
+    });
   }, 60_000);
 
   it('weights corpora in the selection score', () => {

@@ -40,11 +40,6 @@ export interface TdnnTrainSettings {
    * weights swing validation UA by ±5 points from epoch to epoch).
    */
   weightAverage: number;
-  /**
-   * Fraction of training windows mixed with another window of the epoch (mixup: inputs, soft
-   * targets and loss weights interpolated with a uniform λ in [0.5, 1]); 0 disables it.
-   */
-  mixup: number;
   /** Loss weight per corpus (default 1). */
   corpusWeights: Partial<Record<CorpusId, number>>;
   /** Weight of each corpus's validation UA in the early-stopping score (default 1). */
@@ -64,11 +59,12 @@ export const TDNN_SETTINGS: TdnnTrainSettings = {
   dropout: 0.3,
   labelSmoothing: 0.1,
   weightAverage: 0.995,
-  mixup: 0,
   corpusWeights: { ravdess: 3 },
   selectionWeights: { ravdess: 3 },
   net: {
     nMels: 64,
+    // Validation RAVDESS UA 62.5 % with, 59.4 % without (docs/model-card.md).
+    prosody: true,
     pool: 2,
     frames: 100,
     layers: [
@@ -162,7 +158,7 @@ export async function trainTdnn(
         });
     });
     const meanW = samples.reduce((s, x) => s + x.w, 0) / samples.length;
-    const order = mixup(shuffled(samples, random), settings.mixup, random);
+    const order = shuffled(samples, random);
     // Cosine learning-rate decay over the epoch budget.
     (optimizer as unknown as { learningRate: number }).learningRate =
       settings.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / settings.maxEpochs));
@@ -175,9 +171,12 @@ export async function trainTdnn(
           batch.map((s) => s.x),
           cfg,
         );
-        const y = tf.tensor2d(
-          batch.flatMap((s) => target(s, cfg.classes)),
-          [batch.length, cfg.classes],
+        const y = tf.oneHot(
+          tf.tensor1d(
+            batch.map((s) => s.y),
+            'int32',
+          ),
+          cfg.classes,
         );
         const w = tf.tensor1d(batch.map((s) => s.w / meanW));
         const l = optimizer.minimize(
@@ -258,32 +257,6 @@ interface Sample {
   x: Float32Array;
   y: number;
   w: number;
-  /** Mixup partner's label and the partner's share of the target. */
-  mix?: { y: number; share: number };
-}
-
-/** The sample's target distribution (one-hot, or two classes for a mixed sample). */
-function target(s: Sample, classes: number): number[] {
-  const t = new Array<number>(classes).fill(0);
-  t[s.y]! += 1 - (s.mix?.share ?? 0);
-  if (s.mix) t[s.mix.y]! += s.mix.share;
-  return t;
-}
-
-/** Mixes a `fraction` of the samples each with the next one in `order` (see TdnnTrainSettings.mixup). */
-function mixup(order: Sample[], fraction: number, random: Random): Sample[] {
-  if (fraction <= 0) return order;
-  return order.map((s, i) => {
-    if (random() >= fraction) return s;
-    const o = order[(i + 1) % order.length]!;
-    const share = 0.5 * random();
-    return {
-      x: s.x.map((v, k) => (1 - share) * v + share * o.x[k]!),
-      y: s.y,
-      w: (1 - share) * s.w + share * o.w,
-      mix: { y: o.y, share },
-    };
-  });
 }
 
 function batchTensor(xs: Float32Array[], cfg: TdnnConfig): tf.Tensor3D {

@@ -135,7 +135,6 @@ const tdnnManifestSchema = z.object({
     pool: positiveInt,
     frames: positiveInt,
     layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),
-    attention: positiveInt.optional(),
     dense: z.array(positiveInt),
     classes: positiveInt,
   }),
@@ -448,7 +447,7 @@ export function classifyWindows(model: EmotionModel, windows: readonly Float32Ar
 export function describeModel(model: EmotionModel): string {
   if (isTdnn(model)) {
     const n = model.network;
-    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; ${n.attention ? 'attentive ' : ''}statistics pooling; dense ${n.dense.join('-')}), tfjs wasm`;
+    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), tfjs wasm`;
   }
   return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor`;
 }

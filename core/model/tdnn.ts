@@ -27,12 +27,6 @@ export interface TdnnConfig {
   /** Network frames per window (after pooling); shorter windows are tiled up to it. */
   frames: number;
   layers: TdnnLayerSpec[];
-  /**
-   * Hidden width of attentive statistics pooling's frame scorer (tanh layer, then one score per
-   * frame, softmax over time weighting the mean and standard deviation); absent: plain statistics
-   * pooling. Its two layers lead TdnnWeights.dense.
-   */
-  attention?: number;
   /** Hidden dense widths after statistics pooling. */
   dense: number[];
   classes: number;
@@ -76,10 +70,6 @@ export function weightShapes(cfg: TdnnConfig): { w: [number, number]; b: number 
   for (const l of cfg.layers) {
     shapes.push({ w: [inputs, l.context * l.channels], b: l.channels });
     inputs = l.channels;
-  }
-  if (cfg.attention) {
-    shapes.push({ w: [inputs, cfg.attention], b: cfg.attention });
-    shapes.push({ w: [cfg.attention, 1], b: 1 });
   }
   inputs *= 2; // mean and standard deviation
   for (const width of [...cfg.dense, cfg.classes]) {
@@ -247,26 +237,12 @@ export function tdnnLogits(
     const y = dense(stacked.reshape([b * tOut, l.context * c]), params.layers[i]!, true);
     h = layerNorm(y.reshape([b, tOut, l.channels]));
   });
-  const [b, t, c] = h.shape;
-  let head = params.dense;
-  // Mean over time, plain (statistics pooling) or weighted by the attention scorer's softmax.
-  let average = (v: tf.Tensor3D) => tf.mean(v, 1);
-  if (cfg.attention) {
-    const [score1, score2] = head as [TdnnParams['dense'][0], TdnnParams['dense'][0]];
-    head = head.slice(2);
-    const mm = dropout
-      ? matMul
-      : (a: tf.Tensor, w: tf.Tensor) => tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D);
-    const hidden = tf.tanh(tf.add(mm(h.reshape([b * t, c]), score1.w), score1.b));
-    const alpha = tf.softmax(tf.add(mm(hidden, score2.w), score2.b).reshape([b, t])).reshape([b, t, 1]);
-    average = (v) => tf.sum(tf.mul(v, alpha), 1);
-  }
-  const mean = average(h);
-  const std = tf.sqrt(tf.add(tf.relu(tf.sub(average(tf.square(h)), tf.square(mean))), 1e-5));
+  const mean = tf.mean(h, 1);
+  const std = tf.sqrt(tf.add(tf.relu(tf.sub(tf.mean(tf.square(h), 1), tf.square(mean))), 1e-5));
   let z = tf.concat([mean, std], 1) as tf.Tensor2D;
-  head.forEach((p, i) => {
+  params.dense.forEach((p, i) => {
     if (dropout) z = tf.dropout(z, dropout.rate, undefined, dropout.seed + i) as tf.Tensor2D;
-    z = dense(z, p, i < head.length - 1);
+    z = dense(z, p, i < params.dense.length - 1);
   });
   return z;
 }
