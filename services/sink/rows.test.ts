@@ -28,13 +28,10 @@ describe('encodeEvents', () => {
       startedAtMs: 1_714_000_000_000,
       durationMs: 30_000,
     });
-    const encoded = encodeEvents(
-      [...call.scores, call.summary],
-      [
-        ...call.scores.map((_, i) => ({ source: 'g@scores#0', offset: i })),
-        { source: 'g@summaries#3', offset: 7 },
-      ],
-    );
+    const encoded = encodeEvents([...call.scores, call.summary], {
+      source: 'g@t\t#0',
+      offsets: [...call.scores.map((_, i) => i), 7],
+    });
     const scores = encoded.find((e) => e.table === 'scores');
     const summaries = encoded.find((e) => e.table === 'call_summaries');
     expect(scores?.rows).toBe(call.scores.length);
@@ -46,8 +43,9 @@ describe('encodeEvents', () => {
     const field = (name: string) => first[scores?.columns.indexOf(name) ?? -1];
     expect(field('agent_id')).toBe('');
     expect(field('angry')).toBe(String(call.scores[0]?.probs.angry));
-    expect(field('source')).toBe('g@scores#0');
-    expect(summaries?.tsv.trimEnd().split('\t').slice(-2)).toEqual(['g@summaries#3', '7']);
+    expect(field('source')).toBe('g@t\\t#0');
+    expect(field('source_offset')).toBe('0');
+    expect(summaries?.tsv.trimEnd().split('\t').slice(-2)).toEqual(['g@t\\t#0', '7']);
   });
 });
 

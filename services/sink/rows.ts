@@ -17,10 +17,10 @@ export const TABLES: Readonly<Record<EventType, string>> = {
   call_summary: 'call_summaries',
 };
 
-/** Where a stored event came from: the bus partition ("topic#partition") and its offset there. */
-export interface EventSource {
+/** Where a batch of events came from: the bus source and each event's offset in it. */
+export interface BatchPosition {
   source: string;
-  offset: number;
+  offsets: readonly number[];
 }
 
 type Value = string | number;
@@ -125,14 +125,12 @@ export interface EncodedRows {
 }
 
 /**
- * Encodes events per raw table. `sources[i]` is where `events[i]` came from (absent: not from a bus,
- * e.g. a seed; stored as source '' at offset 0).
+ * Encodes events per raw table, with their bus position (absent: not from a bus, e.g. a seed; stored
+ * as source '' at offset 0).
  */
-export function encodeEvents(
-  events: readonly VoicePulseEvent[],
-  sources?: readonly EventSource[],
-): EncodedRows[] {
+export function encodeEvents(events: readonly VoicePulseEvent[], position?: BatchPosition): EncodedRows[] {
   const out = new Map<EventType, EncodedRows>();
+  const source = tsvField(position?.source ?? '');
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
     const columns = COLUMNS[event.type] as readonly Column<VoicePulseEvent>[];
@@ -148,8 +146,7 @@ export function encodeEvents(
     }
     let line = '';
     for (const [, value] of columns) line += `${tsvField(value(event))}\t`;
-    const source = sources?.[i];
-    encoded.tsv += `${line}${tsvField(source?.source ?? '')}\t${source?.offset ?? 0}\n`;
+    encoded.tsv += `${line}${source}\t${position?.offsets[i] ?? 0}\n`;
     encoded.rows++;
   }
   return [...out.values()];

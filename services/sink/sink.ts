@@ -10,7 +10,7 @@
 import type { BatchHandlerContext, EventBus, Subscription } from '../../core/bus/bus.ts';
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { type EventSource, encodeEvents } from './rows.ts';
+import { encodeEvents } from './rows.ts';
 
 export const DEFAULT_SINK_GROUP = 'voicepulse-sink';
 
@@ -57,8 +57,10 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     if (first > 0) options.onSkipped?.(events.slice(0, first));
     const fresh = first === 0 ? events : events.slice(first);
     if (fresh.length === 0) return;
-    const sources: EventSource[] = offsets.slice(first).map((offset) => ({ source, offset }));
-    const [rows, ...more] = encodeEvents(fresh, sources);
+    const [rows, ...more] = encodeEvents(fresh, {
+      source,
+      offsets: first === 0 ? offsets : offsets.slice(first),
+    });
     // One insert per batch keeps rows and position atomic; a topic holds one event type, so one table.
     if (!rows || more.length > 0) throw new Error(`batch from ${source} mixes event types`);
     positions.delete(source);
