@@ -1,6 +1,6 @@
 // Emotion-model inference speed for one speaker stream on one thread, in multiples of real time:
-// the product path (frame descriptors computed once per stream, windows share them) next to a
-// batch-1 baseline that scores each 2 s window from its own audio.
+// the product path (frame features computed once per stream, windows share them and are scored in
+// one batch) next to a batch-1 baseline that scores each 2 s window from its own audio.
 import { COMMITTED_MODEL_DIR, describeModel, loadModel, scoreWindows } from '../../core/model/model.ts';
 import type { BenchSuite } from '../harness.ts';
 import { measure } from '../harness.ts';
