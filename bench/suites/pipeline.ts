@@ -90,6 +90,13 @@ interface Throughput {
   ms: number;
 }
 
+/** A started Kafka bus on its own topics (`prefix`), 4 partitions, quiet. */
+async function benchBus(brokers: string[], prefix: string): Promise<KafkaBus> {
+  const bus = new KafkaBus({ brokers, topicPrefix: prefix, partitions: 4, logLevel: logLevel.NOTHING });
+  await bus.start();
+  return bus;
+}
+
 /** Publishes `rows` score events for a new tenant, generated 5,000 at a time; returns the tenant. */
 async function fill(bus: KafkaBus, rows: number): Promise<string> {
   const tenant = `tp-${randomUUID().slice(0, 8)}`;
@@ -115,13 +122,7 @@ interface Target {
  * not the producer. Returns the rows stored after all sinks joined and the time they took.
  */
 async function sinkProcesses(t: Target, prefix: string, sinks: number, rows: number): Promise<Throughput> {
-  const bus = new KafkaBus({
-    brokers: t.brokers,
-    topicPrefix: prefix,
-    partitions: 4,
-    logLevel: logLevel.NOTHING,
-  });
-  await bus.start();
+  const bus = await benchBus(t.brokers, prefix);
   const tenant = await fill(bus, rows);
   await bus.close();
   const env = {
@@ -179,13 +180,7 @@ async function sinkProcesses(t: Target, prefix: string, sinks: number, rows: num
 
 /** The baseline: the same rows through a consumer in this process that inserts them one by one. */
 async function oneRowPerInsert(t: Target, prefix: string, rows: number): Promise<Throughput> {
-  const bus = new KafkaBus({
-    brokers: t.brokers,
-    topicPrefix: prefix,
-    partitions: 4,
-    logLevel: logLevel.NOTHING,
-  });
-  await bus.start();
+  const bus = await benchBus(t.brokers, prefix);
   const tenant = await fill(bus, rows);
   const sub = await bus.subscribe({
     groupId: `bench-${tenant}`,
@@ -203,8 +198,7 @@ async function oneRowPerInsert(t: Target, prefix: string, rows: number): Promise
 
 /** Producer rate alone (kafkajs, idempotent, acks=all), on its own topics. */
 async function produceRate(brokers: string[], prefix: string, rows: number): Promise<number> {
-  const bus = new KafkaBus({ brokers, topicPrefix: prefix, partitions: 4, logLevel: logLevel.NOTHING });
-  await bus.start();
+  const bus = await benchBus(brokers, prefix);
   const t0 = performance.now();
   await fill(bus, rows);
   const rate = rows / ((performance.now() - t0) / 1000);
@@ -222,8 +216,7 @@ async function latency(
   baseline: boolean,
 ): Promise<{ p50: number; p99: number; ticks: number; lost: number }> {
   // Fresh topics (own prefix) read from their start: no event published before the join is missed.
-  const bus = new KafkaBus({ brokers, topicPrefix: prefix, partitions: 4, logLevel: logLevel.NOTHING });
-  await bus.start();
+  const bus = await benchBus(brokers, prefix);
   const tenant = `lat-${randomUUID().slice(0, 8)}`;
   const group = `bench-${tenant}`;
   const sub = baseline
