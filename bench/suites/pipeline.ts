@@ -135,6 +135,7 @@ async function sinkProcesses(t: Target, prefix: string, sinks: number, rows: num
     VOICEPULSE_KAFKA_TOPIC_PREFIX: prefix,
     VOICEPULSE_KAFKA_PARTITIONS: '4',
     VOICEPULSE_SINK_GROUP: `bench-${tenant}`,
+    VOICEPULSE_METRICS_PORT: '0',
   };
   const children = Array.from({ length: sinks }, () =>
     spawn(process.execPath, ['bin/run-ts.js', 'services/sink/main.ts'], {
@@ -151,7 +152,7 @@ async function sinkProcesses(t: Target, prefix: string, sinks: number, rows: num
           (c) =>
             new Promise<void>((resolve) =>
               c.stdout?.on('data', (d: Buffer) => {
-                if (d.toString().includes('ready')) resolve();
+                if (d.toString().includes('"msg":"ready"')) resolve();
               }),
             ),
         ),

@@ -40,6 +40,8 @@ export interface AppOptions {
   /** Where every event goes besides the live watchers (the pipeline's bus); none = live only. */
   bus?: EventBus;
   http?: HttpHandler[];
+  /** Where metrics go (shared with the pipeline's); default a new one. /metrics serves it. */
+  registry?: Registry;
   /** More services on the gRPC port (the query API), next to the gateway's. */
   grpcServices?: readonly ExtraGrpcService[];
   /** gRPC port (0 = any free port); absent = no gRPC. A port that cannot be bound is logged, not fatal. */
@@ -90,7 +92,7 @@ class BusBatcher {
 
 export async function startApp(o: AppOptions): Promise<App> {
   const log = o.logger;
-  const registry = new Registry();
+  const registry = o.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'voicepulse_' });
   const metrics = new LiveMetrics(registry);
   const hub = new EventHub();

@@ -1,6 +1,7 @@
 // `voicepulse serve`: the live service plus the analytics pipeline (bus + ClickHouse sink) on
 // embedded defaults, in the foreground, until SIGTERM/SIGINT.
 import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { createQueryApi } from '../query/api.ts';
 import { authConfigFromEnv } from '../query/auth.ts';
 import { queryGrpcImplementation, queryService } from '../query/grpc.ts';
@@ -28,11 +29,13 @@ export async function runServe(
     throw new ConfigError(
       `no emotion model at ${config.modelDir} (train one with \`voicepulse train\` or pass --model DIR)`,
     );
+  const registry = new Registry();
   let pipeline: Pipeline | undefined;
   if (opts.pipeline) {
     try {
       pipeline = await startPipeline(pipelineConfig(opts.pipelineFlags), {
         onError: (err) => log.warn({ err: err.message }, 'pipeline error'),
+        registry,
       });
     } catch (err) {
       // Live scoring does not need the analytics store; say so loudly and carry on without it.
@@ -73,11 +76,12 @@ export async function runServe(
     limits: config.limits,
     policies: config.policies,
     logger: log,
+    registry,
     ...(pipeline ? { bus: pipeline.bus } : {}),
     http: [createWallboard().handle, ...(queryApi ? [queryApi.handle.bind(queryApi)] : [])],
     grpcServices,
   });
-  if (queryApi) app.registry.registerMetric(queryApi.limiter.limited);
+  if (queryApi) registry.registerMetric(queryApi.limiter.limited);
   log.info(
     { urls: app.urls, threads: config.threads, model: config.modelDir, pipeline: !!pipeline },
     'voicepulse serving',

@@ -85,6 +85,7 @@ if (!clickhouse || !kafka) {
       VOICEPULSE_CLICKHOUSE_DATABASE: database,
       VOICEPULSE_KAFKA_TOPIC_PREFIX: prefix,
       VOICEPULSE_KAFKA_PARTITIONS: '4',
+      VOICEPULSE_METRICS_PORT: '0',
     };
     let ch: ClickHouse;
     let producer: KafkaBus;
@@ -111,6 +112,8 @@ if (!clickhouse || !kafka) {
       await a.disconnect();
     });
 
+    /** A sink process (services/sink/main.ts) once it logged `ready`, with its /metrics URL. */
+    let metricsUrl = '';
     function startChild(): Promise<ChildProcess> {
       const child = spawn(process.execPath, ['bin/run-ts.js', 'services/sink/main.ts'], {
         env,
@@ -118,7 +121,14 @@ if (!clickhouse || !kafka) {
       });
       return new Promise((resolve, reject) => {
         child.stdout?.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('ready')) resolve(child);
+          const ready = chunk
+            .toString()
+            .split('\n')
+            .find((line) => line.includes('"msg":"ready"'));
+          if (ready) {
+            metricsUrl = (JSON.parse(ready) as { metrics: string }).metrics;
+            resolve(child);
+          }
         });
         child.once('exit', (code) => reject(new Error(`sink exited early with ${code}`)));
       });
@@ -164,9 +174,15 @@ if (!clickhouse || !kafka) {
         const agg = await aggregates(ch, tenant);
         expect(agg.windows).toBe(agg.scores);
         expect(agg.durationSum).toBe(agg.durations);
+        // The restarted process reports what it stored, and is healthy.
+        const metrics = await (await fetch(metricsUrl)).text();
+        const stored = /^voicepulse_sink_rows_stored_total\{table="scores"\} (\d+)$/m.exec(metrics)?.[1];
+        expect(Number(stored)).toBeGreaterThan(0);
+        expect((await fetch(metricsUrl.replace('/metrics', '/healthz'))).status).toBe(200);
       } finally {
         child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        const code = await new Promise((r) => child.once('exit', r));
+        expect(code).toBe(0);
       }
       const a = admin.admin();
       await a.connect();

@@ -4,12 +4,15 @@
 // VOICEPULSE_CLICKHOUSE switch either side to the real service.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import type { EventBus } from '../../core/bus/bus.ts';
 import { createBus, parseBrokers } from '../../core/bus/create.ts';
+import { DeadLetterError } from '../../core/bus/kafka.ts';
 import { type ClickHouse, type ClickHouseConfig, connectClickHouse } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import { createQueryApi, type QueryApi } from '../query/api.ts';
 import { authConfigFromEnv, type QueryAuthConfig } from '../query/auth.ts';
+import { SinkMetrics } from './metrics.ts';
 import { dropExpiredPartitions } from './retention.ts';
 import { DEFAULT_SINK_GROUP, type Sink, startSink } from './sink.ts';
 
@@ -102,13 +105,23 @@ export interface Pipeline {
 export interface StartPipelineOptions {
   /** Reported when a batch fails to store (it is retried) or a message is dead-lettered. */
   onError?: (error: Error) => void;
+  /** Where the sink's metrics go (the process's /metrics); none = not measured. */
+  registry?: Registry;
 }
 
 export async function startPipeline(
   config: PipelineConfig,
   options: StartPipelineOptions = {},
 ): Promise<Pipeline> {
-  const onError = options.onError ? (error: Error) => options.onError?.(error) : undefined;
+  const metrics =
+    options.registry && config.runSink !== false ? new SinkMetrics(options.registry) : undefined;
+  const onError =
+    options.onError || metrics
+      ? (error: Error) => {
+          if (error instanceof DeadLetterError) metrics?.deadLetters.inc();
+          options.onError?.(error);
+        }
+      : undefined;
   const clickhouse = await connectClickHouse(config.clickhouse);
   try {
     if (config.migrate !== false) await migrate(clickhouse);
@@ -127,7 +140,12 @@ export async function startPipeline(
     const sink =
       config.runSink === false
         ? undefined
-        : await startSink({ bus, clickhouse, groupId: config.sinkGroupId ?? DEFAULT_SINK_GROUP });
+        : await startSink({
+            bus,
+            clickhouse,
+            groupId: config.sinkGroupId ?? DEFAULT_SINK_GROUP,
+            ...(metrics ? { metrics } : {}),
+          });
     // Retention runs where the sink runs: at start, then every RETENTION_SWEEP_MS.
     const sweep = () =>
       config.retentionDays === undefined

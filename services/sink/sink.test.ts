@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchHandler, BatchHandlerContext, EventBus } from '../../core/bus/bus.ts';
 import { eventually } from '../../core/bus/contract.ts';
@@ -10,6 +11,7 @@ import { syntheticCall } from '../../core/bus/synthetic.ts';
 import { type ClickHouse, openChdb } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { ScoreEvent, VoicePulseEvent } from '../../core/events/schema.ts';
+import { SinkMetrics } from './metrics.ts';
 import { type Pipeline, pipelineConfig, startPipeline } from './pipeline.ts';
 import { startSink } from './sink.ts';
 
@@ -220,10 +222,12 @@ describe('sink: exactly once, aggregates included', () => {
     let scripted = scriptedBus();
     const lossy = lossyReplies(ch);
     const skipped: number[] = [];
+    const registry = new Registry();
     let sink = await startSink({
       bus: scripted.bus,
       clickhouse: lossy.ch,
       onSkipped: (e) => skipped.push(e.length),
+      metrics: new SinkMetrics(registry),
     });
     await scripted.handler()(...batch(0, 20));
     // Stored, but the offset commit never happened: the same batch again.
@@ -236,6 +240,12 @@ describe('sink: exactly once, aggregates included', () => {
     await expect(scripted.handler()(...batch(30, 35))).rejects.toThrow(/connection reset/);
     await scripted.handler()(...batch(30, 35));
     expect(skipped).toEqual([20, 10, 5]);
+    const metric = async (name: string) =>
+      (await registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.table === 'scores')?.value;
+    // The lost-reply insert counts as a failure, its rows as skipped on the retry.
+    expect(await metric('voicepulse_sink_rows_stored_total')).toBe(30);
+    expect(await metric('voicepulse_sink_rows_skipped_total')).toBe(35);
+    expect(await metric('voicepulse_sink_insert_failures_total')).toBe(1);
     await sink.stop();
 
     // A new sink process knows nothing but what ClickHouse stored.

@@ -10,7 +10,8 @@
 import type { BatchHandlerContext, EventBus, Subscription } from '../../core/bus/bus.ts';
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { encodeEvents } from './rows.ts';
+import type { SinkMetrics } from './metrics.ts';
+import { encodeEvents, TABLES } from './rows.ts';
 
 export const DEFAULT_SINK_GROUP = 'voicepulse-sink';
 
@@ -24,6 +25,7 @@ export interface SinkOptions {
   onStored?: (events: readonly VoicePulseEvent[]) => void;
   /** Called with the events of a batch that were already stored and so skipped. */
   onSkipped?: (events: readonly VoicePulseEvent[]) => void;
+  metrics?: SinkMetrics;
 }
 
 export interface Sink {
@@ -54,7 +56,11 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     // Offsets increase within a batch: everything before `first` was stored already.
     let first = 0;
     while (first < events.length && (offsets[first] as number) <= stored) first++;
-    if (first > 0) options.onSkipped?.(events.slice(0, first));
+    if (first > 0) {
+      const skipped = events.slice(0, first);
+      options.metrics?.skipped.inc({ table: TABLES[skipped[0]!.type] }, skipped.length);
+      options.onSkipped?.(skipped);
+    }
     const fresh = first === 0 ? events : events.slice(first);
     if (fresh.length === 0) return;
     const [rows, ...more] = encodeEvents(fresh, {
@@ -64,7 +70,15 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     // One insert per batch keeps rows and position atomic; a topic holds one event type, so one table.
     if (!rows || more.length > 0) throw new Error(`batch from ${source} mixes event types`);
     positions.delete(source);
-    await clickhouse.insertTsv(rows.table, rows.columns, rows.tsv);
+    const timer = options.metrics?.insertSeconds.startTimer({ table: rows.table });
+    try {
+      await clickhouse.insertTsv(rows.table, rows.columns, rows.tsv);
+    } catch (err) {
+      options.metrics?.insertFailures.inc({ table: rows.table });
+      throw err;
+    }
+    timer?.();
+    options.metrics?.stored.inc({ table: rows.table }, rows.rows);
     positions.set(source, offsets[offsets.length - 1] as number);
     options.onStored?.(fresh);
   };

@@ -148,6 +148,14 @@ describe('docker-compose.yml', () => {
     expect(existsSync(resolve(ROOT, sink.command?.[0] ?? 'missing'))).toBe(true);
     expect(read('services/sink/sink.ts')).toContain("DEFAULT_SINK_GROUP = 'voicepulse-sink'");
     expect(healthText(sink)).toContain("describeGroups(['voicepulse-sink'])");
+    // Prometheus scrapes the sink on the port services/sink/main.ts listens on by default.
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const port = /VOICEPULSE_METRICS_PORT \?\? '(\d+)'/.exec(read('services/sink/main.ts'))?.[1];
+    expect(port).toBeDefined();
+    const job = prometheus.scrape_configs.find((j) => j.job_name === 'sink');
+    expect(job?.static_configs[0]?.targets).toEqual([`sink:${port}`]);
   });
 
   it.each(product)(
