@@ -37,8 +37,10 @@ describe('dashboards/generated', () => {
   );
 });
 
-it('Prometheus panels query metrics the live service registers (kafka_* come from kafka-exporter)', () => {
-  const registered = readFileSync(new URL('../services/gateway/metrics.ts', import.meta.url), 'utf8');
+it('Prometheus panels query metrics the live service or the sink registers (kafka_* come from kafka-exporter)', () => {
+  const registered = ['../services/gateway/metrics.ts', '../services/sink/metrics.ts']
+    .map((file) => readFileSync(new URL(file, import.meta.url), 'utf8'))
+    .join('\n');
   const exprs = Object.values(DASHBOARDS).flatMap((build) =>
     (build().panels ?? []).flatMap((p) =>
       ((p as { targets?: { datasource?: { uid?: string }; expr?: string }[] }).targets ?? [])

@@ -1,5 +1,6 @@
 // System health: throughput from ClickHouse (what reached storage) and, from Prometheus, what only
-// the running services know: scoring latency, Kafka consumer lag, calls in progress, restarts.
+// the running services know: scoring latency, Kafka consumer lag, sink rates, calls in progress,
+// restarts.
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PromQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
@@ -76,6 +77,24 @@ export function systemHealth(): Dashboard {
         .height(8)
         .span(12)
         .withTarget(prom('sum by (consumergroup) (kafka_consumergroup_lag)', '{{consumergroup}}')),
+    )
+    .withPanel(
+      new TimeSeriesPanel()
+        .title('Sink: rows stored and redeliveries skipped per second (Prometheus)')
+        .description(
+          'Rows the ClickHouse sinks inserted; skipped = redelivered events already stored (after a restart or rebalance); dead letters = messages that were not valid events',
+        )
+        .unit('reqps')
+        .height(8)
+        .span(12)
+        .withTarget(
+          prom(
+            'sum by (table) (rate(voicepulse_sink_rows_stored_total[$__rate_interval]))',
+            'stored {{table}}',
+          ),
+        )
+        .withTarget(prom('sum(rate(voicepulse_sink_rows_skipped_total[$__rate_interval]))', 'skipped'))
+        .withTarget(prom('sum(rate(voicepulse_sink_dead_letters_total[$__rate_interval]))', 'dead letters')),
     )
     .withPanel(
       new StatPanel()
