@@ -261,6 +261,34 @@ describe('sink: exactly once, aggregates included', () => {
     expect(t.meanFrustration).toBeCloseTo(expectedMean, 5);
   });
 
+  it('skips what another sink stored while it held the partition (rebalance and back)', async () => {
+    const tenant = 'handover';
+    const events = syntheticCall({
+      tenantId: tenant,
+      callId: 'call-3',
+      agentId: 'agent-3',
+      queue: null,
+      startedAtMs: 1_714_000_000_000,
+      durationMs: 40_000,
+    }).scores;
+    const context = (from: number, to: number): BatchHandlerContext => ({
+      topic: 'voicepulse.scores',
+      source: 'sink@voicepulse.scores#5',
+      offsets: events.slice(from, to).map((_, i) => from + i),
+    });
+    const a = scriptedBus();
+    const b = scriptedBus();
+    const sinkA = await startSink({ bus: a.bus, clickhouse: ch });
+    const sinkB = await startSink({ bus: b.bus, clickhouse: ch });
+    await a.handler()(events.slice(0, 10), context(0, 10));
+    // The partition moves to B, which stores more but dies before committing; A gets it back.
+    await b.handler()(events.slice(10, 20), context(10, 20));
+    await a.handler()(events.slice(10, events.length), context(10, events.length));
+    await sinkA.stop();
+    await sinkB.stop();
+    expect(await totals(tenant)).toMatchObject({ raw: events.length, windows: events.length });
+  });
+
   it('keeps sources apart: the same offsets from another partition or group are new', async () => {
     const tenant = 'apart';
     const events = syntheticCall({
