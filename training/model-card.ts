@@ -317,10 +317,15 @@ early-stopping score with RAVDESS ×3; emotion-tdnn-v1's row is from its own tra
 | + prosody, mixup on half the windows | stopped after 6 epochs, behind the row above at every epoch (RAVDESS 44.3 vs 51.0 at epoch 5) | | | | | |
 
 The prosody channels were kept (RAVDESS, the target corpus, +3.1; they also lift sad recall, 41 % on validation);
+emotion-tdnn-v2 is that configuration trained again by \`voicepulse train\` after the switch to the stacked-tap kernels
+(same seed; float summation order differs), whose validation is in the comparison table above;
 the per-band mean stays (the gain-only variant lost 8 points on RAVDESS and sad recall collapsed). Attentive
 statistics pooling was implemented but not trained in the time left, and is not in the code. A seed ensemble was not
 tried: the network is ~70 % of inference time, so N members cost ~N× and fall below 500× real time. The cross-corpus
-and TESS cross-speaker retrainings above use the shipped architecture with ${CROSS_EPOCHS} epochs each.
+and TESS cross-speaker retrainings above use the shipped architecture with ${CROSS_EPOCHS} epochs each; they transfer
+worse than the MLP over window functionals did (emotion-mlp-v1's stored runs, one member each, 40 epochs: without
+RAVDESS 30.7 %, TESS 55.9 %, EMOVO 30.2 %, URDU 38.3 %; TESS oaf-to-yaf 79.8 %, yaf-to-oaf 63.0 %): the frame-level
+network fits the training corpora's recording conditions more closely, and 8 epochs are a third of its budget.
 Between-run spread on 4 test actors is ±4 points. 65 % likely needs more speakers than RAVDESS's 16 training
 actors or a pretrained speech encoder, which this project does not ship.`);
   sections.push(`## Known limits
