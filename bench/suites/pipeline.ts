@@ -4,7 +4,7 @@
 // it being queryable, under a steady load, for both; and the query API's agent scorecard latency over
 // 30 days × 500 agents of synthetic call summaries, on the ClickHouse server and on chdb.
 // Env: VOICEPULSE_BENCH_ROWS (per sink process, default 200,000), VOICEPULSE_BENCH_BASELINE_ROWS
-// (default 1,000), VOICEPULSE_BENCH_AGENTS (500), VOICEPULSE_BENCH_DAYS (30),
+// (default 3,000), VOICEPULSE_BENCH_AGENTS (500), VOICEPULSE_BENCH_DAYS (30),
 // VOICEPULSE_BENCH_CALLS_PER_DAY (calls per agent per day, default 8).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
