@@ -41,6 +41,26 @@ export function measure(fn: () => void, { minMs = 1500, minRuns = 5 } = {}): Tim
     fn();
     times.push(performance.now() - t);
   }
+  return timing(times);
+}
+
+/** `measure` for an asynchronous fn: each call is awaited before the next starts. */
+export async function measureAsync(
+  fn: () => Promise<unknown>,
+  { minMs = 1500, minRuns = 5 } = {},
+): Promise<Timing> {
+  await fn();
+  const times: number[] = [];
+  const until = performance.now() + minMs;
+  while (times.length < minRuns || performance.now() < until) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return timing(times);
+}
+
+function timing(times: number[]): Timing {
   times.sort((a, b) => a - b);
   return { runs: times.length, bestMs: times[0]!, medianMs: times[times.length >> 1]! };
 }

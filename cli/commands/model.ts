@@ -11,12 +11,12 @@ import {
   averageProbs,
   COMMITTED_MODEL_DIR,
   COMMITTED_MODEL_VERSION,
-  classifyWindows,
   type EmotionModel,
   loadModel,
   ModelError,
   probsRecord,
 } from '../../core/model/model.ts';
+import { type ModelRunner, openRunner, RuntimeError, runtimeChoice } from '../../core/model/runtime.ts';
 import { type StreamingConfig, streamingConfig } from '../../core/streaming/config.ts';
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { classificationReport } from '../../training/metrics.ts';
@@ -26,11 +26,12 @@ import { CliError } from '../errors.ts';
 
 const USAGE_EXIT = 2;
 
-function openModel(dir: string | undefined): EmotionModel {
+/** The model in `dir` on the runtime VOICEPULSE_MODEL_RUNTIME picks (core/model/runtime.ts). */
+async function openModel(dir: string | undefined): Promise<ModelRunner> {
   try {
-    return loadModel(dir ?? COMMITTED_MODEL_DIR);
+    return await openRunner(loadModel(dir ?? COMMITTED_MODEL_DIR), runtimeChoice());
   } catch (err) {
-    if (err instanceof ModelError) throw new CliError(err.message);
+    if (err instanceof ModelError || err instanceof RuntimeError) throw new CliError(err.message);
     throw err;
   }
 }
@@ -64,6 +65,8 @@ const roundProbs = (p: Record<Emotion, number>) =>
 
 export interface ClassifyOutput {
   model: string;
+  /** What ran the network (core/model/runtime.ts). */
+  runtime: string;
   windows: { start: number; end: number; speaker: string; probs: Record<Emotion, number> }[];
   overall: Record<Emotion, number>;
 }
@@ -76,10 +79,11 @@ export interface ClassifyOutput {
  */
 export async function classifyFile(
   file: string,
-  model: EmotionModel,
-  windowMs = model.window.lengthMs,
-  hopMs = model.window.hopMs,
+  runner: ModelRunner,
+  windowMs = runner.model.window.lengthMs,
+  hopMs = runner.model.window.hopMs,
 ): Promise<ClassifyOutput> {
+  const { model } = runner;
   const audio = await readAudio(file);
   let config: StreamingConfig;
   try {
@@ -93,7 +97,7 @@ export async function classifyFile(
     throw err;
   }
   const windows: ClassifyOutput['windows'] = [];
-  audio.channels.forEach((channel, i) => {
+  for (const [i, channel] of audio.channels.entries()) {
     const x = toModelRate(channel, audio.sampleRate, model);
     const stream = new SpeakerStream(config, { keepAudio: true });
     const live = [...stream.push(x), ...stream.end()].filter((w) => w.samples !== null);
@@ -101,10 +105,7 @@ export async function classifyFile(
       live.length > 0 ? live : [{ startMs: 0, endMs: (1000 * x.length) / config.sampleRate, samples: x }];
     let probs: Float32Array[];
     try {
-      probs = classifyWindows(
-        model,
-        spans.map((w) => w.samples!),
-      );
+      probs = await runner.classifyWindows(spans.map((w) => w.samples!));
     } catch (err) {
       if (err instanceof ModelError) throw new CliError(`${file}: ${err.message}`);
       throw err;
@@ -117,8 +118,13 @@ export async function classifyFile(
         probs: roundProbs(probsRecord(model, probs[k]!)),
       });
     });
-  });
-  return { model: model.version, windows, overall: roundProbs(averageProbs(windows)) };
+  }
+  return {
+    model: model.version,
+    runtime: runner.runtime,
+    windows,
+    overall: roundProbs(averageProbs(windows)),
+  };
 }
 
 function formatProbs(p: Record<Emotion, number>): string {
@@ -161,7 +167,7 @@ export interface EvalOutput {
 export async function evaluateFolder(
   dir: string,
   labelsPath: string,
-  model: EmotionModel,
+  runner: ModelRunner,
 ): Promise<EvalOutput> {
   let csv: string;
   try {
@@ -172,7 +178,7 @@ export async function evaluateFolder(
   const rows = parseLabels(csv, dir);
   const probs: number[][] = [];
   for (const row of rows) {
-    const out = await classifyFile(row.file, model);
+    const out = await classifyFile(row.file, runner);
     probs.push(EMOTIONS.map((e) => out.overall[e]));
   }
   const r = classificationReport(
@@ -199,13 +205,13 @@ export function registerModelCommands(program: Command): void {
     .description(
       'score a WAV file (any rate or codec the audio core reads; stereo = two speakers) with the emotion model',
     )
-    .option('--json', 'print JSON: {model, windows: [{start, end, speaker, probs}], overall}')
+    .option('--json', 'print JSON: {model, runtime, windows: [{start, end, speaker, probs}], overall}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .option('--window-ms <ms>', 'window length (default: the model’s)', positiveMs('--window-ms'))
     .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'))
     .action(
       async (file: string, o: { json?: boolean; model?: string; windowMs?: number; hopMs?: number }) => {
-        const out = await classifyFile(file, openModel(o.model), o.windowMs, o.hopMs);
+        const out = await classifyFile(file, await openModel(o.model), o.windowMs, o.hopMs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
@@ -214,7 +220,9 @@ export function registerModelCommands(program: Command): void {
           (w) =>
             `${w.start.toFixed(2).padStart(7)}-${w.end.toFixed(2).padEnd(7)} ${w.speaker.padEnd(6)} ${formatProbs(w.probs)}`,
         );
-        lines.push(`overall (${out.model}): ${topEmotion(out.overall)}  ${formatProbs(out.overall)}`);
+        lines.push(
+          `overall (${out.model}, ${out.runtime}): ${topEmotion(out.overall)}  ${formatProbs(out.overall)}`,
+        );
         process.stdout.write(`${lines.join('\n')}\n`);
       },
     );
@@ -227,7 +235,7 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .action(async (o: { dir: string; labels: string; json?: boolean; model?: string }) => {
-      const out = await evaluateFolder(resolve(o.dir), resolve(o.labels), openModel(o.model));
+      const out = await evaluateFolder(resolve(o.dir), resolve(o.labels), await openModel(o.model));
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;

@@ -1,7 +1,9 @@
 // The emotion model as shipped: a versioned directory holding model.json (format, frontend config,
 // label map, window, input normalisation, layer shapes, calibration temperature, training metadata)
 // and weights.bin (float32 little-endian). Two formats: an MLP ensemble over window functionals,
-// and a frame-level TDNN over log-mel frames (tfjs wasm). Loading needs no network and no training code.
+// and a frame-level TDNN over log-mel frames. Scoring here is synchronous on tfjs wasm (training and
+// evaluation use it); the product scores through runtime.ts, which picks a faster runtime where one
+// loads. Loading needs no network and no training code.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +29,7 @@ import {
   windowInput,
 } from './tdnn.ts';
 
-// Scoring stays synchronous for every caller: the wasm backend is ready once this module is.
+// The synchronous scoring below (training, evaluation) needs the wasm backend ready once this module is.
 await initTfjs();
 
 export const MODEL_FORMAT = 'voicepulse-emotion-mlp/1';
@@ -372,31 +374,40 @@ export function modelFeatures(model: EmotionModel, samples8k: Float32Array): Fea
     : logMelSpectrogram(samples8k, model.frontend);
 }
 
-/** Window probabilities over precomputed frame features (shared by scoring and evaluation). */
-export function scoreFeatureWindows(
+/**
+ * Each window's model input over precomputed frame features: its window descriptor (MLP) or its
+ * network input (TDNN, see windowInput). Shared by the synchronous scoring below and runtime.ts.
+ */
+export function featureWindowInputs(
   model: EmotionModel,
   features: FeatureMatrix,
   windowMs = model.window.lengthMs,
   hopMs = model.window.hopMs,
-): DescriptorWindow[] {
-  const ranges = windowRanges(model, features.cols, windowMs, hopMs);
-  if (!isTdnn(model)) {
-    const mlp = model;
-    return ranges.map((frames) => ({
-      frames,
-      probs: classifyDescriptor(mlp, windowFunctionals(features, mlp.frontend, frames[0], frames[1])),
-    }));
-  }
-  const probs = tdnnProbs(
-    model,
-    ranges.map(([s, e]) => windowInput(features, s, e, model.network, model.scale)),
-  );
-  return ranges.map((frames, i) => ({ frames, probs: probs[i]! }));
+): { frames: Array<[number, number]>; inputs: Float32Array[] } {
+  const frames = windowRanges(model, features.cols, windowMs, hopMs);
+  return { frames, inputs: frames.map(([s, e]) => windowModelInput(model, features, s, e)) };
+}
+
+/** The model input of each window of 8 kHz samples, each window scored as one unit. */
+export function sampleWindowInputs(model: EmotionModel, windows: readonly Float32Array[]): Float32Array[] {
+  return windows.map((samples) => {
+    const features = modelFeatures(model, samples);
+    return windowModelInput(model, features, 0, features.cols);
+  });
+}
+
+function windowModelInput(model: EmotionModel, features: FeatureMatrix, start: number, end: number) {
+  return isTdnn(model)
+    ? windowInput(features, start, end, model.network, model.scale)
+    : windowFunctionals(features, model.frontend, start, end);
 }
 
 const tdnnParams = new WeakMap<TdnnModel, TdnnParams>();
 
-/** Frees the wasm memory holding a TDNN model's weights (they are re-created on next use). */
+/** Most windows per network call: bounds activation memory when a long file is scored at once. */
+export const NETWORK_BATCH = 32;
+
+/** Frees the tfjs memory holding a TDNN model's weights (they are re-created on next use). */
 export function releaseModel(model: EmotionModel): void {
   if (!isTdnn(model)) return;
   const params = tdnnParams.get(model);
@@ -404,8 +415,12 @@ export function releaseModel(model: EmotionModel): void {
   tdnnParams.delete(model);
 }
 
-/** Softmax(logits / temperature) of network inputs (see windowInput), in batches. */
-function tdnnProbs(model: TdnnModel, inputs: readonly Float32Array[]): Float32Array[] {
+/**
+ * Class probabilities (model.labels order) of model inputs, synchronously: the MLP ensemble in
+ * TypeScript, the TDNN on tfjs's current backend (wasm unless runtime.ts switched to tfjs-node).
+ */
+export function inputProbs(model: EmotionModel, inputs: readonly Float32Array[]): Float32Array[] {
+  if (!isTdnn(model)) return inputs.map((d) => classifyDescriptor(model, d));
   let params = tdnnParams.get(model);
   if (!params) {
     params = weightTensors(model.network, model.weights);
@@ -414,9 +429,8 @@ function tdnnProbs(model: TdnnModel, inputs: readonly Float32Array[]): Float32Ar
   const { frames, classes } = model.network;
   const width = inputWidth(model.network);
   const out: Float32Array[] = [];
-  const batch = 32;
-  for (let b = 0; b < inputs.length; b += batch) {
-    const chunk = inputs.slice(b, b + batch);
+  for (let b = 0; b < inputs.length; b += NETWORK_BATCH) {
+    const chunk = inputs.slice(b, b + NETWORK_BATCH);
     const data = new Float32Array(chunk.length * frames * width);
     chunk.forEach((x, i) => {
       data.set(x, i * frames * width);
@@ -430,26 +444,30 @@ function tdnnProbs(model: TdnnModel, inputs: readonly Float32Array[]): Float32Ar
   return out;
 }
 
-/** Class probabilities (model.labels order) of each window of 8 kHz samples, scored as one unit. */
-export function classifyWindows(model: EmotionModel, windows: readonly Float32Array[]): Float32Array[] {
-  const features = windows.map((samples) => modelFeatures(model, samples));
-  if (!isTdnn(model)) {
-    const mlp = model;
-    return features.map((lld) => classifyDescriptor(mlp, windowFunctionals(lld, mlp.frontend, 0, lld.cols)));
-  }
-  return tdnnProbs(
-    model,
-    features.map((mel) => windowInput(mel, 0, mel.cols, model.network, model.scale)),
-  );
+/** Window probabilities over precomputed frame features (shared by scoring and evaluation). */
+export function scoreFeatureWindows(
+  model: EmotionModel,
+  features: FeatureMatrix,
+  windowMs = model.window.lengthMs,
+  hopMs = model.window.hopMs,
+): DescriptorWindow[] {
+  const { frames, inputs } = featureWindowInputs(model, features, windowMs, hopMs);
+  const probs = inputProbs(model, inputs);
+  return frames.map((f, i) => ({ frames: f, probs: probs[i]! }));
 }
 
-/** One line naming the model's architecture, for logs and benchmarks. */
-export function describeModel(model: EmotionModel): string {
+/** Class probabilities (model.labels order) of each window of 8 kHz samples, scored as one unit. */
+export function classifyWindows(model: EmotionModel, windows: readonly Float32Array[]): Float32Array[] {
+  return inputProbs(model, sampleWindowInputs(model, windows));
+}
+
+/** One line naming the model's architecture and the runtime running it, for logs and benchmarks. */
+export function describeModel(model: EmotionModel, runtime = 'tfjs-wasm'): string {
   if (isTdnn(model)) {
     const n = model.network;
-    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), tfjs wasm`;
+    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), ${runtime}`;
   }
-  return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor`;
+  return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor, TypeScript`;
 }
 
 function checkLength(model: EmotionModel, samples8k: Float32Array): void {
@@ -459,21 +477,37 @@ function checkLength(model: EmotionModel, samples8k: Float32Array): void {
     );
 }
 
+/** Window scores of `samples` 8 kHz samples from each window's frame range and probabilities. */
+export function windowScores(
+  model: EmotionModel,
+  samples: number,
+  frames: readonly [number, number][],
+  probs: readonly Float32Array[],
+): WindowScore[] {
+  const { frontend } = model;
+  const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
+  const durationMs = (1000 * samples) / frontend.sr;
+  return frames.map((f, i) => ({
+    startMs: f[0] * msPerFrame,
+    endMs: Math.min(durationMs, f[1] * msPerFrame),
+    probs: probsRecord(model, probs[i]!),
+  }));
+}
+
 /**
  * Scores mono audio at the model's sample rate (8 kHz) in windows of windowMs every hopMs
  * (defaults: the model's training window). Audio shorter than one window gets one window.
+ * Synchronous, on tfjs (training, the model card); the product scores through runtime.ts.
  */
 export function scoreWindows(samples8k: Float32Array, opts: ScoreOptions): WindowScore[] {
   const { model } = opts;
-  const { frontend } = model;
-  const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
-  const durationMs = (1000 * samples8k.length) / frontend.sr;
-  const windows = scoreFeatureWindows(model, modelFeatures(model, samples8k), opts.windowMs, opts.hopMs);
-  return windows.map(({ frames, probs }) => ({
-    startMs: frames[0] * msPerFrame,
-    endMs: Math.min(durationMs, frames[1] * msPerFrame),
-    probs: probsRecord(model, probs),
-  }));
+  const { frames, inputs } = featureWindowInputs(
+    model,
+    modelFeatures(model, samples8k),
+    opts.windowMs,
+    opts.hopMs,
+  );
+  return windowScores(model, samples8k.length, frames, inputProbs(model, inputs));
 }
 
 /** The mean of window probabilities: the utterance-level score. */

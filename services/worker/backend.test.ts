@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { saveModel } from '../../core/model/model.ts';
+import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/model.ts';
+import { RuntimeError } from '../../core/model/runtime.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
 import { voiced } from '../../core/streaming/synthetic.ts';
-import { shardOf, WorkerPool } from './backend.ts';
+import { createBackend, shardOf, WorkerPool } from './backend.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { randomModel } from './test-model.ts';
 
@@ -66,6 +67,47 @@ describe('WorkerPool', () => {
       expect(pool.restarts).toBe(1);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('loads the committed TDNN on ONNX Runtime in a scoring thread and scores with it', async () => {
+    const events: VoicePulseEvent[] = [];
+    const ready: string[] = [];
+    const pool = new WorkerPool({
+      modelDir: COMMITTED_MODEL_DIR,
+      config: streamingConfig(),
+      threads: 1,
+      onEvents: (out) => events.push(...out.map((o) => o.event)),
+      onReady: (_shard, model) => ready.push(model),
+    });
+    try {
+      pool.startCall(meta('t1'), DEFAULT_POLICY);
+      pool.pushAudio('t1', 'customer', voiced(4000), 0);
+      pool.endCall('t1', 0);
+      await until(() => events.some((e) => e.type === 'call_summary'));
+      expect(ready).toHaveLength(1);
+      expect(ready[0]).toMatch(/^model emotion-tdnn-v2: TDNN .*, onnx$/);
+      const scores = events.filter((e) => e.type === 'score');
+      expect(scores.length).toBe(3);
+      for (const e of scores) {
+        const total = Object.values(e.probs).reduce((a, b) => a + b, 0);
+        expect(total).toBeCloseTo(1, 5);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('createBackend', () => {
+  it('fails at start-up on an invalid VOICEPULSE_MODEL_RUNTIME', () => {
+    vi.stubEnv('VOICEPULSE_MODEL_RUNTIME', 'gpu');
+    try {
+      expect(() =>
+        createBackend({ modelDir: dir, config: streamingConfig(), threads: 1, onEvents: () => {} }),
+      ).toThrow(RuntimeError);
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });

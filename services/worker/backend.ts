@@ -3,13 +3,14 @@
 import { Worker } from 'node:worker_threads';
 import type { SpeakerRole } from '../../core/events/schema.ts';
 import { loadModel } from '../../core/model/model.ts';
+import { checkRuntime } from '../../core/model/runtime.ts';
 import { systemClock } from '../../core/streaming/clock.ts';
 import type { StreamingConfig } from '../../core/streaming/config.ts';
 import type { CallMeta } from './call.ts';
 import { type EngineOutput, ScoringEngine } from './engine.ts';
 import type { TenantPolicy } from './policy.ts';
 import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
-import { modelScorer } from './scorer.ts';
+import { pendingScorer } from './scorer.ts';
 
 export interface ScoringBackend {
   startCall(meta: CallMeta, policy: TenantPolicy): void;
@@ -34,9 +35,13 @@ export interface BackendOptions {
   flushIntervalMs?: number;
   /** Scoring fell behind and a call's oldest waiting windows were dropped. */
   onDropped?: (callId: string, windows: number) => void;
+  /** A scoring thread (shard 0 inline) loaded its model: `model` names it and its runtime. */
+  onReady?: (shard: number, model: string) => void;
 }
 
+/** Throws RuntimeError now when VOICEPULSE_MODEL_RUNTIME is invalid or names a runtime not installed. */
 export function createBackend(opts: BackendOptions): ScoringBackend {
+  checkRuntime();
   return opts.threads > 0 ? new WorkerPool(opts) : new InlineBackend(opts);
 }
 
@@ -44,7 +49,7 @@ export class InlineBackend implements ScoringBackend {
   readonly engine: ScoringEngine;
   constructor(opts: BackendOptions) {
     this.engine = new ScoringEngine({
-      scorer: modelScorer(loadModel(opts.modelDir)),
+      scorer: pendingScorer(loadModel(opts.modelDir), (model) => opts.onReady?.(0, model)),
       config: opts.config,
       clock: systemClock,
       maxBatch: opts.maxBatch ?? 8,
@@ -61,11 +66,11 @@ export class InlineBackend implements ScoringBackend {
   endCall(callId: string, arrivedAtMs: number): void {
     this.engine.endCall(callId, arrivedAtMs);
   }
-  async settle(): Promise<void> {
-    this.engine.drain();
+  settle(): Promise<void> {
+    return this.engine.drain();
   }
-  async close(): Promise<void> {
-    this.engine.drain();
+  close(): Promise<void> {
+    return this.engine.drain();
   }
 }
 
@@ -175,7 +180,8 @@ export class WorkerPool implements ScoringBackend {
     };
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
     w.on('message', (m: FromThread) => {
-      if (m.t === 'events') {
+      if (m.t === 'ready') this.opts.onReady?.(shard, m.model);
+      else if (m.t === 'events') {
         for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.event.callId);
         this.opts.onEvents(m.out);
       } else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);

@@ -1,7 +1,8 @@
 // Scores the live calls of one thread. Windows from all calls are queued and scored in batches;
 // batches are filled round-robin across calls (one window per call per turn), so a call that
-// produces windows faster than others cannot starve them. Between batches the engine yields to
-// the event loop so incoming audio keeps flowing.
+// produces windows faster than others cannot starve them. Scoring is asynchronous and one batch is
+// in flight at a time, so each call's windows are scored and emitted in order; between batches the
+// engine yields to the event loop so incoming audio keeps flowing.
 import type { SpeakerRole, VoicePulseEvent } from '../../core/events/schema.ts';
 import type { Clock } from '../../core/streaming/clock.ts';
 import type { StreamingConfig } from '../../core/streaming/config.ts';
@@ -53,6 +54,8 @@ export class ScoringEngine {
   /** Calls with queued windows or a pending end, in round-robin order. */
   private ready: string[] = [];
   private scheduled = false;
+  /** The batch being scored, if any: the next starts only when it has emitted. */
+  private inFlight: Promise<void> | undefined;
   private readonly maxBatch: number;
   private readonly maxPending: number;
 
@@ -85,9 +88,13 @@ export class ScoringEngine {
     this.enqueue(callId, slot, slot.call.end(arrivedAtMs));
   }
 
-  /** Scores everything queued now, synchronously (tests, shutdown). */
-  drain(): void {
-    while (this.ready.length > 0) this.runBatch();
+  /** Scores everything queued (and whatever is queued meanwhile), then resolves (tests, shutdown). */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.ready.length > 0) this.startBatch();
+      else return;
+    }
   }
 
   private slot(callId: string): CallSlot {
@@ -111,16 +118,28 @@ export class ScoringEngine {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.runBatch();
+      this.startBatch();
+    });
+  }
+
+  /**
+   * Starts scoring the next batch unless one is in flight; when it has emitted, schedules the next.
+   * A scoring failure rejects inFlight: drain's caller sees it, and with no caller it is an
+   * unhandled rejection that ends the thread (the pool replaces it), as a synchronous throw did.
+   */
+  private startBatch(): void {
+    if (this.inFlight || this.ready.length === 0) return;
+    this.inFlight = this.runBatch().finally(() => {
+      this.inFlight = undefined;
       if (this.ready.length > 0) this.schedule();
     });
   }
 
-  private runBatch(): void {
+  private async runBatch(): Promise<void> {
     const batch: Array<{ slot: CallSlot; w: PendingWindow }> = [];
     const finished: CallSlot[] = [];
     // One window per call per pass over the ready queue: round-robin across calls.
@@ -138,7 +157,7 @@ export class ScoringEngine {
     }
     const out: EngineOutput[] = [];
     if (batch.length > 0) {
-      const probs = this.opts.scorer.scoreWindows(batch.map((b) => b.w.window.samples));
+      const probs = await this.opts.scorer.scoreWindows(batch.map((b) => b.w.window.samples));
       batch.forEach(({ slot, w }, i) => {
         const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
         out.push({ event: score, arrivedAtMs: w.arrivedAtMs });

@@ -21,6 +21,8 @@ export interface ToThread {
 }
 
 export type FromThread =
+  /** The thread loaded its model; `model` names it and the runtime running it (describeModel). */
+  | { t: 'ready'; model: string }
   | { t: 'events'; out: EngineOutput[] }
   | { t: 'error'; callId: string; message: string }
   | { t: 'dropped'; callId: string; windows: number };

@@ -1,5 +1,5 @@
-// Entry point of one scoring thread: loads the model once, runs a ScoringEngine for the calls the
-// pool routes to it.
+// Entry point of one scoring thread: loads the model and its runtime once (messages wait in the
+// port meanwhile), runs a ScoringEngine for the calls the pool routes to it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../../core/model/model.ts';
 import { systemClock } from '../../core/streaming/clock.ts';
@@ -10,8 +10,9 @@ import { modelScorer } from './scorer.ts';
 const data = workerData as ThreadData;
 const port = parentPort!;
 const send = (m: FromThread) => port.postMessage(m);
+const scorer = await modelScorer(loadModel(data.modelDir));
 const engine = new ScoringEngine({
-  scorer: modelScorer(loadModel(data.modelDir)),
+  scorer,
   config: data.config,
   clock: systemClock,
   maxBatch: data.maxBatch,
@@ -19,6 +20,7 @@ const engine = new ScoringEngine({
   onDropped: (callId, windows) => send({ t: 'dropped', callId, windows }),
 });
 
+send({ t: 'ready', model: scorer.description });
 port.on('message', ({ commands, samples }: ToThread) => {
   for (const m of commands) {
     const callId = m.t === 'start' ? m.meta.callId : m.callId;

@@ -88,7 +88,7 @@ describe('gRPC', () => {
     expect(await done).toBeNull();
     const offline: VoicePulseEvent[] = [];
     const engine = new ScoringEngine({
-      scorer: modelScorer(loadModel(model.dir)),
+      scorer: await modelScorer(loadModel(model.dir)),
       config: streamingConfig(),
       clock: new ManualClock(0),
       emit: (o) => offline.push(...o.map((x) => x.event)),
@@ -101,7 +101,7 @@ describe('gRPC', () => {
       0,
     );
     engine.endCall('g1', 0);
-    engine.drain();
+    await engine.drain();
     const live = events
       .filter((e) => e.body === 'score')
       .map((e) => [e.score!.windowStartMs, e.score!.windowEndMs, e.score!.probs]);

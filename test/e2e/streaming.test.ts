@@ -11,6 +11,7 @@ import { writeWav } from '../../core/audio/wav.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { loadModel } from '../../core/model/model.ts';
+import { openRunner } from '../../core/model/runtime.ts';
 import { ManualClock } from '../../core/streaming/clock.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
 import { concat, randomChunks, silence, voiced } from '../../core/streaming/synthetic.ts';
@@ -44,7 +45,7 @@ const agentAudio = concat(silence(2000), voiced(6000, { f0: 115, seed: 7 }));
 const viaUlaw = (x: Float32Array) => Float32Array.from(decodeUlaw(encodeUlaw(toPcm16(x))), (v) => v / 32768);
 const viaPcm16 = (x: Float32Array) => Float32Array.from(toPcm16(x), (v) => v / 32768);
 
-function offline(
+async function offline(
   callId: string,
   tenant: string,
   customer: Float32Array,
@@ -53,7 +54,7 @@ function offline(
 ) {
   const out: VoicePulseEvent[] = [];
   const engine = new ScoringEngine({
-    scorer: modelScorer(loadModel(model.dir)),
+    scorer: await modelScorer(loadModel(model.dir)),
     config: streamingConfig(),
     clock: new ManualClock(0),
     emit: (o) => out.push(...o.map((x) => x.event)),
@@ -62,7 +63,7 @@ function offline(
   engine.pushAudio(callId, 'customer', customer, 0);
   engine.pushAudio(callId, 'agent', agent, 0);
   engine.endCall(callId, 0);
-  engine.drain();
+  await engine.drain();
   return out;
 }
 
@@ -91,7 +92,7 @@ describe('live scoring through sockets', () => {
     }
     ws.ws.send(stopMessage(call));
     const summary = (await watcher.waitFor(isSummary)) as CallSummaryEvent;
-    const reference = offline(
+    const reference = await offline(
       'CA-e2e-1',
       'acme',
       viaUlaw(customerAudio),
@@ -142,7 +143,7 @@ describe('live scoring through sockets', () => {
     const { code } = await ws.closed;
     expect(code).toBe(1000);
     const allow = { ...DEFAULT_POLICY, agentEmotionScoring: true };
-    const reference = offline('native-1', 'open', viaPcm16(customerAudio), viaPcm16(agentAudio), allow);
+    const reference = await offline('native-1', 'open', viaPcm16(customerAudio), viaPcm16(agentAudio), allow);
     expect(scoresOf(ws.events())).toEqual(scoresOf(reference));
     expect(ws.events().some((e) => e.type === 'score' && e.speaker === 'agent')).toBe(true);
   });
@@ -191,7 +192,7 @@ describe('live scoring through sockets', () => {
     ws.ws.send(msg('close', { reason: 'end' }));
     await ws.waitFor((m) => (m as { type: string }).type === 'closed');
     await watcher.waitFor((m) => isSummary(m) && (m as { callId: string }).callId === 'conv-e2e-1');
-    const reference = offline(
+    const reference = await offline(
       'conv-e2e-1',
       'acme',
       viaUlaw(customerAudio),
@@ -223,7 +224,7 @@ describe('live scoring through sockets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vp-e2e-classify-'));
     const wav = join(dir, 'customer.wav');
     writeFileSync(wav, writeWav({ sampleRate: 8000, channels: [viaUlaw(customerAudio)] }, 'pcm16'));
-    const classified = await classifyFile(wav, loadModel(model.dir));
+    const classified = await classifyFile(wav, await openRunner(loadModel(model.dir)));
     rmSync(dir, { recursive: true, force: true });
 
     const live = scoresOf(watcher.events());

@@ -1,0 +1,118 @@
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../corpora/seeded.ts';
+import { EMOTIONS } from '../emotions.ts';
+import { TELEPHONY_FEATURES } from '../features/config.ts';
+import { inputProbs, type TdnnModel } from './model.ts';
+import { ONNX_INPUT, ONNX_OUTPUT, tdnnOnnx } from './onnx.ts';
+import { inputWidth, type TdnnConfig, weightShapes } from './tdnn.ts';
+
+function randomTdnn(network: TdnnConfig, seed: string): TdnnModel {
+  const random = seededRandom(seed);
+  const arrays = weightShapes(network).map(({ w, b }) => ({
+    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
+    b: Float32Array.from({ length: b }, () => random() - 0.5),
+  }));
+  return {
+    version: `test-${seed}`,
+    labels: EMOTIONS,
+    frontend: TELEPHONY_FEATURES,
+    window: { lengthMs: 2000, hopMs: 1000 },
+    network,
+    scale: new Float32Array(inputWidth(network)).fill(1),
+    temperature: 0.8,
+    weights: { layers: arrays.slice(0, network.layers.length), dense: arrays.slice(network.layers.length) },
+    metadata: {},
+  };
+}
+
+/** ONNX Runtime's probabilities of `inputs` through the graph of `model`. */
+async function ortProbs(model: TdnnModel, inputs: Float32Array[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(tdnnOnnx(model));
+  const { frames } = model.network;
+  const width = inputWidth(model.network);
+  const data = new Float32Array(inputs.length * frames * width);
+  inputs.forEach((x, i) => {
+    data.set(x, i * frames * width);
+  });
+  const out = await session.run({
+    [ONNX_INPUT]: new ort.Tensor('float32', data, [inputs.length, frames, width]),
+  });
+  await session.release();
+  return out[ONNX_OUTPUT]!.data as Float32Array;
+}
+
+const base = { nMels: 6, pool: 1, frames: 20, classes: 6 };
+const shapes: Array<[string, TdnnConfig]> = [
+  [
+    'dilated layers, one hidden dense layer',
+    {
+      ...base,
+      layers: [
+        { context: 3, dilation: 1, channels: 8 },
+        { context: 2, dilation: 3, channels: 5 },
+      ],
+      dense: [7],
+    },
+  ],
+  [
+    'a one-tap first layer, no hidden dense layer',
+    {
+      ...base,
+      layers: [
+        { context: 1, dilation: 1, channels: 9 },
+        { context: 4, dilation: 2, channels: 6 },
+      ],
+      dense: [],
+    },
+  ],
+  [
+    'prosody channels, one-tap middle layer, two hidden dense layers',
+    {
+      ...base,
+      prosody: true,
+      layers: [
+        { context: 5, dilation: 1, channels: 8 },
+        { context: 1, dilation: 1, channels: 10 },
+        { context: 3, dilation: 3, channels: 8 },
+      ],
+      dense: [6, 5],
+    },
+  ],
+];
+
+describe('tdnnOnnx', () => {
+  for (const [name, network] of shapes)
+    it(`computes what tfjs computes (${name})`, async () => {
+      const model = randomTdnn(network, name);
+      const random = seededRandom(`${name} inputs`);
+      const size = network.frames * inputWidth(network);
+      const inputs = Array.from({ length: 5 }, (_, i) =>
+        Float32Array.from({ length: size }, () => (random() - 0.5) * (1 + i)),
+      );
+      const got = await ortProbs(model, inputs);
+      const want = inputProbs(model, inputs);
+      expect(got.length).toBe(inputs.length * network.classes);
+      want.forEach((p, i) => {
+        p.forEach((v, c) => {
+          expect(Math.abs(got[i * network.classes + c]! - v)).toBeLessThan(1e-5);
+        });
+        expect(
+          got.slice(i * network.classes, (i + 1) * network.classes).reduce((a, b) => a + b, 0),
+        ).toBeCloseTo(1, 5);
+      });
+    });
+
+  it('declares opset 17, a batch-sized input of network frames and the class probabilities', () => {
+    const [, network] = shapes[0]!;
+    const proto = onnxProto.onnx.ModelProto.decode(tdnnOnnx(randomTdnn(network, 'decl')));
+    expect(proto.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+    const graph = proto.graph as onnxProto.onnx.GraphProto;
+    const dims = (v: onnxProto.onnx.IValueInfoProto) =>
+      v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    expect(graph.input.map((v) => [v.name, dims(v)])).toEqual([[ONNX_INPUT, ['batch', 20, 6]]]);
+    expect(graph.output.map((v) => [v.name, dims(v)])).toEqual([[ONNX_OUTPUT, ['batch', 6]]]);
+    expect(graph.node.at(-1)!.opType).toBe('Softmax');
+  });
+});

@@ -1,0 +1,142 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { concat, silence, voiced } from '../streaming/synthetic.ts';
+import { classifyWindows, isTdnn, loadModel, scoreWindows, type TdnnModel } from './model.ts';
+import {
+  checkRuntime,
+  type Importer,
+  type ModelRunner,
+  openRunner,
+  RuntimeError,
+  runtimeChoice,
+} from './runtime.ts';
+
+const model = loadModel() as TdnnModel;
+
+/** Imports for real, except the packages in `broken`, which fail as `error` says. */
+const failing =
+  (broken: Record<string, 'missing' | 'crash'>): Importer =>
+  (specifier) => {
+    const how = broken[specifier];
+    if (how === 'missing')
+      return Promise.reject(
+        Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND' }),
+      );
+    if (how === 'crash')
+      return Promise.reject(new Error('libonnxruntime.so.1: cannot open shared object file'));
+    return import(specifier);
+  };
+const noAccelerators = failing({ 'onnxruntime-node': 'missing', '@tensorflow/tfjs-node': 'missing' });
+
+const installed = (pkg: string) => {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Largest absolute difference between two runners' probabilities of the same windows. */
+async function maxDifference(a: ModelRunner, b: ModelRunner, windows: Float32Array[]): Promise<number> {
+  const [pa, pb] = await Promise.all([a.classifyWindows(windows), b.classifyWindows(windows)]);
+  let max = 0;
+  pa.forEach((p, i) => {
+    p.forEach((v, c) => {
+      max = Math.max(max, Math.abs(v - pb[i]![c]!));
+    });
+  });
+  return max;
+}
+
+// Speech-like 2 s windows (pitch, level and pauses vary), and short ones that windowInput tiles.
+const windows = [
+  voiced(2000),
+  voiced(2000, { f0: 230, amplitude: 0.6, seed: 3 }),
+  concat(voiced(800, { f0: 95, seed: 7 }), silence(400), voiced(800, { f0: 120, seed: 8 })),
+  voiced(2000, { f0: 300, amplitude: 0.02, seed: 11 }),
+  voiced(600, { f0: 160, seed: 5 }),
+  voiced(1300, { f0: 200, seed: 9 }),
+];
+
+describe('runtimeChoice', () => {
+  it('reads VOICEPULSE_MODEL_RUNTIME: unset or empty is auto, names pass, anything else is an error', () => {
+    expect(runtimeChoice(undefined)).toBe('auto');
+    expect(runtimeChoice('')).toBe('auto');
+    for (const name of ['auto', 'onnx', 'tfjs-node', 'tfjs-wasm']) expect(runtimeChoice(name)).toBe(name);
+    expect(() => runtimeChoice('cuda')).toThrow(RuntimeError);
+    expect(() => runtimeChoice('cuda')).toThrow(/auto, onnx, tfjs-node, tfjs-wasm; got 'cuda'/);
+  });
+});
+
+describe('openRunner', () => {
+  it('onnx gives the probabilities tfjs wasm gives (committed model, within 1e-4)', async () => {
+    const onnx = await openRunner(model, 'onnx');
+    const wasm = await openRunner(model, 'tfjs-wasm');
+    expect([onnx.runtime, wasm.runtime]).toEqual(['onnx', 'tfjs-wasm']);
+    expect(await maxDifference(onnx, wasm, windows)).toBeLessThan(1e-4);
+    // The stream path too: windows sharing one feature pass, short tail window included.
+    const call = concat(voiced(3000, { seed: 2 }), silence(500), voiced(2700, { f0: 210, seed: 4 }));
+    const [a, b] = [await onnx.scoreWindows(call), scoreWindows(call, { model })];
+    expect(a.map((w) => [w.startMs, w.endMs])).toEqual(b.map((w) => [w.startMs, w.endMs]));
+    a.forEach((w, i) => {
+      for (const [e, p] of Object.entries(w.probs))
+        expect(Math.abs(p - b[i]!.probs[e as keyof typeof w.probs])).toBeLessThan(1e-4);
+    });
+    expect(onnx.describe()).toMatch(/^model emotion-tdnn-v2: TDNN .*, onnx$/);
+    await onnx.release();
+  });
+
+  it('tfjs-wasm scores as the synchronous path does', async () => {
+    const wasm = await openRunner(model, 'tfjs-wasm');
+    expect(await wasm.classifyWindows(windows)).toEqual(classifyWindows(model, windows));
+  });
+
+  it('auto picks onnx where it loads, else tfjs-node, else tfjs wasm', async () => {
+    expect((await openRunner(model, 'auto')).runtime).toBe('onnx');
+    expect((await openRunner(model, 'auto', noAccelerators)).runtime).toBe('tfjs-wasm');
+    const broken = failing({ 'onnxruntime-node': 'crash', '@tensorflow/tfjs-node': 'missing' });
+    expect((await openRunner(model, 'auto', broken)).runtime).toBe('tfjs-wasm');
+  });
+
+  it('a named runtime that cannot load is a clear error', async () => {
+    await expect(openRunner(model, 'onnx', noAccelerators)).rejects.toThrow(
+      "runtime 'onnx' is unavailable: onnxruntime-node is not installed (npm install onnxruntime-node)",
+    );
+    await expect(openRunner(model, 'onnx', failing({ 'onnxruntime-node': 'crash' }))).rejects.toThrow(
+      /runtime 'onnx' is unavailable: onnxruntime-node failed to load: libonnxruntime/,
+    );
+    await expect(openRunner(model, 'tfjs-node', noAccelerators)).rejects.toThrow(RuntimeError);
+  });
+
+  // tfjs-node is not a dependency (its install downloads a binary): where someone installed it, it
+  // must match tfjs wasm; where not (here), naming it is a clear error, at start-up too.
+  it('tfjs-node: matches tfjs wasm where installed, else a clear error', async () => {
+    if (installed('@tensorflow/tfjs-node')) {
+      const native = await openRunner(model, 'tfjs-node');
+      expect(await maxDifference(native, await openRunner(model, 'tfjs-wasm'), windows)).toBeLessThan(1e-4);
+    } else {
+      await expect(openRunner(model, 'tfjs-node')).rejects.toThrow(
+        "runtime 'tfjs-node' is unavailable: @tensorflow/tfjs-node is not installed",
+      );
+      expect(() => checkRuntime('tfjs-node')).toThrow(RuntimeError);
+    }
+    expect(() => checkRuntime('onnx')).not.toThrow();
+    expect(() => checkRuntime('auto')).not.toThrow();
+  });
+
+  it('runs an MLP model in TypeScript whatever is chosen', async () => {
+    const mlp = loadModel(fileURLToPath(new URL('../../models/emotion-mlp-v1', import.meta.url)));
+    expect(isTdnn(mlp)).toBe(false);
+    const runner = await openRunner(mlp, 'onnx', noAccelerators);
+    expect(runner.runtime).toBe('typescript');
+    expect(await runner.classifyWindows(windows)).toEqual(classifyWindows(mlp, windows));
+  });
+
+  it('rejects audio shorter than a frame as the synchronous path does', async () => {
+    const onnx = await openRunner(model, 'onnx');
+    await expect(onnx.classifyWindows([new Float32Array(100)])).rejects.toThrow(/shorter than one/);
+    await expect(onnx.scoreWindows(new Float32Array(100))).rejects.toThrow(/shorter than one/);
+  });
+});
