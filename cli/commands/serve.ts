@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RuntimeError } from '../../core/model/runtime.ts';
 import { ConfigError, type ServeFlags, serveConfig } from '../../services/app/config.ts';
 import { runServe, stopOnSignals } from '../../services/app/serve.ts';
 import { CliError } from '../errors.ts';
@@ -109,7 +110,11 @@ export function registerServeCommand(program: Command): void {
         },
       });
     } catch (err) {
-      if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      if (
+        err instanceof ConfigError ||
+        err instanceof RuntimeError ||
+        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      )
         throw new CliError((err as Error).message);
       throw err;
     }
