@@ -193,15 +193,19 @@ export interface TrainingSets {
   valItems: EvalItem[];
 }
 
-/** The train split in `augmentVariants` augmented copies besides the clean one, and the validation split. */
+/**
+ * The train split in `augmentVariants` augmented copies besides the clean one, and the validation
+ * split (required unless `needValidation` is false).
+ */
 export async function loadTrainingSets(
   store: Pick<DescriptorStore, 'get'>,
   clips: readonly LabeledClip[],
   augmentVariants: number,
+  needValidation = true,
 ): Promise<TrainingSets> {
   const train = clips.filter((c) => c.split === 'train');
   const val = clips.filter((c) => c.split === 'validation');
-  if (train.length === 0 || val.length === 0)
+  if (train.length === 0 || (needValidation && val.length === 0))
     throw new Error('training needs clips in both the train and validation splits');
   const variants: Variant[] = [
     'clean',

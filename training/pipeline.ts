@@ -132,17 +132,36 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
 }
 
-/** Trains the TDNN and evaluates it (test, channel robustness, and the baseline when given). */
+/**
+ * Trains the TDNN (selection on the validation speakers, then with settings.refit a retraining on
+ * train + validation for the selected number of epochs) and evaluates it (test, channel
+ * robustness, and the baseline when given).
+ */
 async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
   const log = opts.log ?? (() => {});
   const base = opts.quick ? QUICK_TDNN : TDNN_SETTINGS;
   const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
   const { clips, store } = prepareData(opts, settings.seed, log);
-  const trained = await trainTdnn(opts.version, clips, store, settings, log);
+  const selected = await trainTdnn(opts.version, clips, store, settings, log);
+  let trained = selected;
+  if (settings.refit) {
+    releaseModel(selected.model);
+    log(
+      `refit on train + validation: ${selected.epoch + 1} epochs, temperature ${selected.model.temperature}`,
+    );
+    trained = await trainTdnn(
+      opts.version,
+      clips.map((c) => (c.split === 'validation' ? { ...c, split: 'train' as const } : c)),
+      store,
+      settings,
+      log,
+      { epochs: selected.epoch + 1, temperature: selected.model.temperature },
+    );
+  }
   const test = clips.filter((c) => c.split === 'test');
   const evaluation: Evaluation = {
     test: await evaluateVariant(trained.model, test, store, 'clean'),
-    validation: trained.validation,
+    validation: selected.validation,
   };
   log(`test: ${describe(evaluation.test)}`);
   if (!opts.quick) {
@@ -164,7 +183,13 @@ async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
   }
   const model: EmotionModel = {
     ...trained.model,
-    metadata: { settings, data: summaryTable(clips), history: trained.history, evaluation },
+    metadata: {
+      settings,
+      data: summaryTable(clips),
+      history: selected.history,
+      ...(settings.refit && { refitHistory: trained.history }),
+      evaluation,
+    },
   };
   // Written before the retrainings too, so that an interrupted run still leaves the model.
   saveModel(model, opts.outDir);

@@ -86,6 +86,23 @@ describe('trainTdnn', () => {
     });
   }, 60_000);
 
+  it('refits a fixed number of epochs without validation, at the given temperature', async () => {
+    const { clips, mels } = syntheticClips();
+    const store = { get: async (list: CorpusClip[]) => list.map((c) => mels.get(c.path)!) };
+    const all = clips.map((c) => ({ ...c, split: 'train' as const }));
+    const trained = await trainTdnn('refit', all, store, SETTINGS, undefined, {
+      epochs: 3,
+      temperature: 0.8,
+    });
+    expect(trained.history).toHaveLength(3);
+    expect(trained.epoch).toBe(2);
+    expect(trained.history.at(-1)!.loss).toBeLessThan(trained.history[0]!.loss);
+    expect(trained.validation).toEqual([]);
+    expect(trained.model.temperature).toBe(0.8);
+    // Without a refit, training needs validation clips.
+    await expect(trainTdnn('refit', all, store, SETTINGS)).rejects.toThrow(/validation/);
+  }, 60_000);
+
   it('weights corpora in the selection score', () => {
     const report = (ua: number) => ({ n: 1, ua, wa: ua, macroF1: ua, recall: [], confusion: [], ece: 0 });
     const evals = [
