@@ -2,7 +2,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { concat, silence, voiced } from '../streaming/synthetic.ts';
-import { classifyWindows, isTdnn, loadModel, scoreWindows, type TdnnModel } from './model.ts';
+import {
+  COMMITTED_MODEL_VERSION,
+  classifyWindows,
+  isTdnn,
+  loadModel,
+  scoreWindows,
+  type TdnnModel,
+} from './model.ts';
 import {
   checkRuntime,
   type Importer,
@@ -84,7 +91,7 @@ describe('openRunner', () => {
       for (const [e, p] of Object.entries(w.probs))
         expect(Math.abs(p - b[i]!.probs[e as keyof typeof w.probs])).toBeLessThan(1e-4);
     });
-    expect(onnx.describe()).toMatch(/^model emotion-tdnn-v2: TDNN .*, onnx$/);
+    expect(onnx.describe()).toMatch(new RegExp(`^model ${COMMITTED_MODEL_VERSION}: TDNN .*, onnx$`));
     await onnx.release();
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/model.ts';
+import { COMMITTED_MODEL_DIR, COMMITTED_MODEL_VERSION, saveModel } from '../../core/model/model.ts';
 import { RuntimeError } from '../../core/model/runtime.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
 import { voiced } from '../../core/streaming/synthetic.ts';
@@ -86,7 +86,7 @@ describe('WorkerPool', () => {
       pool.endCall('t1', 0);
       await until(() => events.some((e) => e.type === 'call_summary'));
       expect(ready).toHaveLength(1);
-      expect(ready[0]).toMatch(/^model emotion-tdnn-v2: TDNN .*, onnx$/);
+      expect(ready[0]).toMatch(new RegExp(`^model ${COMMITTED_MODEL_VERSION}: TDNN .*, onnx$`));
       const scores = events.filter((e) => e.type === 'score');
       expect(scores.length).toBe(3);
       for (const e of scores) {
