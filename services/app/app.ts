@@ -140,6 +140,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     threads: o.threads,
     ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
     onEvents,
+    onReady: (shard, model) => log.info({ shard, model }, 'scoring thread ready'),
     onError: (callId, message) => log.warn({ callId, message }, 'scoring error'),
     onDropped: (callId, windows) => {
       metrics.droppedWindows.inc(windows);

@@ -20,8 +20,12 @@ describe('voicepulse serve', () => {
       },
     );
     let out = '';
+    let logs = '';
     child.stdout.on('data', (d) => {
       out += d;
+    });
+    child.stderr.on('data', (d) => {
+      logs += d;
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const until = Date.now() + 30_000;
@@ -30,6 +34,9 @@ describe('voicepulse serve', () => {
     expect(health, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/);
     expect(out).toMatch(/Twilio Media Streams\s+ws:\/\/127\.0\.0\.1:\d+\/twilio/);
     expect(await (await fetch(health!)).json()).toEqual({ ok: true, activeCalls: 0 });
+    // Each scoring thread logs (JSON, stderr) the model and the runtime it loaded.
+    while (!logs.includes('scoring thread ready') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(logs).toMatch(/"shard":0,"model":"model [^"]+","msg":"scoring thread ready"/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
