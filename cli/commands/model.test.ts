@@ -60,8 +60,10 @@ describe('voicepulse classify', () => {
       windows: { start: number; end: number; speaker: string; probs: Record<string, number> }[];
       overall: Record<string, number>;
     };
+    expect(Object.keys(out)).toEqual(['model', 'windows', 'overall']);
     expect(out.model).toBe(loadModel().version);
     expect(new Set(out.windows.map((w) => w.speaker))).toEqual(new Set(['left', 'right']));
+    for (const w of out.windows) expect(Object.keys(w)).toEqual(['start', 'end', 'speaker', 'probs']);
     const left = out.windows.filter((w) => w.speaker === 'left');
     expect(left.map((w) => [w.start, w.end])).toEqual([
       [0, 2],

@@ -63,10 +63,9 @@ const round = (v: number) => Math.round(v * 1e4) / 1e4;
 const roundProbs = (p: Record<Emotion, number>) =>
   Object.fromEntries(EMOTIONS.map((e) => [e, round(p[e])])) as Record<Emotion, number>;
 
+/** The shape `classify --json` prints (the issue's contract: model, windows, overall; nothing else). */
 export interface ClassifyOutput {
   model: string;
-  /** What ran the network (core/model/runtime.ts). */
-  runtime: string;
   windows: { start: number; end: number; speaker: string; probs: Record<Emotion, number> }[];
   overall: Record<Emotion, number>;
 }
@@ -121,7 +120,6 @@ export async function classifyFile(
   }
   return {
     model: model.version,
-    runtime: runner.runtime,
     windows,
     overall: roundProbs(averageProbs(windows)),
   };
@@ -205,13 +203,14 @@ export function registerModelCommands(program: Command): void {
     .description(
       'score a WAV file (any rate or codec the audio core reads; stereo = two speakers) with the emotion model',
     )
-    .option('--json', 'print JSON: {model, runtime, windows: [{start, end, speaker, probs}], overall}')
+    .option('--json', 'print JSON: {model, windows: [{start, end, speaker, probs}], overall}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .option('--window-ms <ms>', 'window length (default: the model’s)', positiveMs('--window-ms'))
     .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'))
     .action(
       async (file: string, o: { json?: boolean; model?: string; windowMs?: number; hopMs?: number }) => {
-        const out = await classifyFile(file, await openModel(o.model), o.windowMs, o.hopMs);
+        const runner = await openModel(o.model);
+        const out = await classifyFile(file, runner, o.windowMs, o.hopMs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
@@ -221,7 +220,7 @@ export function registerModelCommands(program: Command): void {
             `${w.start.toFixed(2).padStart(7)}-${w.end.toFixed(2).padEnd(7)} ${w.speaker.padEnd(6)} ${formatProbs(w.probs)}`,
         );
         lines.push(
-          `overall (${out.model}, ${out.runtime}): ${topEmotion(out.overall)}  ${formatProbs(out.overall)}`,
+          `overall (${out.model}, ${runner.runtime}): ${topEmotion(out.overall)}  ${formatProbs(out.overall)}`,
         );
         process.stdout.write(`${lines.join('\n')}\n`);
       },
