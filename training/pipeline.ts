@@ -56,18 +56,20 @@ const BABBLE_CLIPS = 60;
 export const CROSS_EPOCHS = 8;
 const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
 
-/** The quick (CI smoke) TDNN: a narrow net, one augmented channel, a few epochs. */
+/**
+ * The quick (CI smoke) TDNN: a narrower net, one augmented channel, a few epochs. Seed 'ci' test UA
+ * over the four corpora: 37 % at 64 channels and lr 1e-3; 32 channels (or lr 3e-3) stayed at chance.
+ */
 const QUICK_TDNN: TdnnTrainSettings = {
   ...TDNN_SETTINGS,
   augmentVariants: 1,
   maxEpochs: 15,
   patience: 15,
-  lr: 3e-3,
   weightAverage: 0.9,
   net: {
     ...TDNN_SETTINGS.net,
-    layers: TDNN_SETTINGS.net.layers.map((l) => ({ ...l, channels: 32 })),
-    dense: [32],
+    layers: TDNN_SETTINGS.net.layers.map((l) => ({ ...l, channels: 64 })),
+    dense: [64],
   },
 };
 
