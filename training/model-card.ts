@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { EMOTIONS } from '../core/emotions.ts';
 import { type EmotionModel, isTdnn, type MlpModel, type TdnnModel } from '../core/model/model.ts';
-import { type ModelRunner, openRunner, RUNTIMES, RuntimeError } from '../core/model/runtime.ts';
+import { openInstalledRunners } from '../core/model/runtime.ts';
 import { PROSODY_CHANNELS, receptiveField, tf } from '../core/model/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
 import type { ClassificationReport } from './metrics.ts';
@@ -90,14 +90,7 @@ export async function measureSpeed(model: EmotionModel): Promise<SpeedMeasuremen
     (_, i) => 0.3 * Math.sin(i * (0.05 + 1e-6 * i)) + 0.01 * Math.sin(i * i),
   );
   const out: SpeedMeasurement[] = [];
-  for (const choice of isTdnn(model) ? RUNTIMES : (['tfjs-wasm'] as const)) {
-    let runner: ModelRunner;
-    try {
-      runner = await openRunner(model, choice);
-    } catch (err) {
-      if (err instanceof RuntimeError) continue;
-      throw err;
-    }
+  for (const runner of (await openInstalledRunners(model)).runners) {
     await runner.scoreWindows(x.subarray(0, 5 * sr));
     let ms = Number.POSITIVE_INFINITY;
     let alone = Number.POSITIVE_INFINITY;
@@ -118,8 +111,7 @@ export async function measureSpeed(model: EmotionModel): Promise<SpeedMeasuremen
       msPerWindowAlone: alone,
       windows,
     });
-    // tfjs runtimes share the model's tensors with the synchronous path: keep them.
-    if (runner.runtime === 'onnx') await runner.release();
+    await runner.release();
   }
   return out;
 }

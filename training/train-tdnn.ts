@@ -221,16 +221,15 @@ export async function trainTdnn(
       });
       loss += (value * batch.length) / order.length;
     }
-    const model = snapshot();
     if (refit) {
       const seconds = (performance.now() - t0) / 1000;
       history.push({ epoch, loss, valScore: Number.NaN, seconds });
       log(
         `tdnn refit epoch ${epoch}: loss ${loss.toFixed(4)} (${samples.length} windows, ${seconds.toFixed(0)} s)`,
       );
-      best = { score: Number.NaN, epoch, model, validation: [] };
       continue;
     }
+    const model = snapshot();
     const validation = evaluateByCorpus(model, valItems);
     releaseModel(model);
     const valScore = weightedUa(validation, settings.selectionWeights);
@@ -241,12 +240,11 @@ export async function trainTdnn(
     );
     if (valScore > best.score) best = { score: valScore, epoch, model, validation };
   }
+  // A refit keeps its last epoch (read before the variables go).
+  const last = refit && { ...snapshot(), temperature: refit.temperature };
   for (const v of [...variables, ...averaged]) v.dispose();
   optimizer.dispose();
-  if (refit) {
-    best.model.temperature = refit.temperature;
-    return { model: best.model, epoch: best.epoch, history, validation: [] };
-  }
+  if (last) return { model: last, epoch: history.length - 1, history, validation: [] };
   log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
   best.model.temperature = tdnnTemperature(best.model, valItems);
   log(`temperature ${best.model.temperature.toFixed(2)}`);

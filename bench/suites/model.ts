@@ -9,13 +9,7 @@ import {
   loadModel,
   modelFeatures,
 } from '../../core/model/model.ts';
-import {
-  type ModelRunner,
-  openRunner,
-  RUNTIMES,
-  RuntimeError,
-  runtimeChoice,
-} from '../../core/model/runtime.ts';
+import { openInstalledRunners, openRunner, runtimeChoice } from '../../core/model/runtime.ts';
 import type { BenchSuite } from '../harness.ts';
 import { measureAsync } from '../harness.ts';
 
@@ -50,16 +44,9 @@ export const modelSuite: BenchSuite = {
     const windows = inputs.length;
     const rt = (ms: number) => `${((SECONDS * 1000) / ms).toFixed(0)}×`;
 
-    const runners: ModelRunner[] = [];
-    const notes: string[] = [];
-    // The baseline first, so every later row can be compared with it.
-    for (const runtime of [...RUNTIMES].reverse())
-      try {
-        runners.push(await openRunner(model, runtime));
-      } catch (err) {
-        if (!(err instanceof RuntimeError)) throw err;
-        notes.push(`not measured: ${err.message}`);
-      }
+    // The baseline (tfjs wasm) first, so every later row can be compared with it.
+    const { runners, unavailable } = await openInstalledRunners(model);
+    const notes = unavailable.map((reason) => `not measured: ${reason}`);
     const rows: string[][] = [];
     const streamMs = new Map<string, number>();
     let baseline: Record<string, number> = {};

@@ -14,6 +14,7 @@ import {
   checkRuntime,
   type Importer,
   type ModelRunner,
+  openInstalledRunners,
   openRunner,
   RuntimeError,
   runtimeChoice,
@@ -139,6 +140,18 @@ describe('openRunner', () => {
     const runner = await openRunner(mlp, 'onnx', noAccelerators);
     expect(runner.runtime).toBe('typescript');
     expect(await runner.classifyWindows(windows)).toEqual(classifyWindows(mlp, windows));
+  });
+
+  it('opens every installed runtime, tfjs wasm first, and says why the others did not load', async () => {
+    const { runners, unavailable } = await openInstalledRunners(model);
+    const expected = ['tfjs-wasm', ...(installed('@tensorflow/tfjs-node') ? ['tfjs-node'] : []), 'onnx'];
+    expect(runners.map((r) => r.runtime)).toEqual(expected);
+    expect(unavailable).toHaveLength(3 - expected.length);
+    for (const reason of unavailable) expect(reason).toMatch(/tfjs-node is not installed/);
+    for (const r of runners) await r.release();
+    const mlp = loadModel(fileURLToPath(new URL('../../models/emotion-mlp-v1', import.meta.url)));
+    const single = await openInstalledRunners(mlp);
+    expect(single.runners.map((r) => r.runtime)).toEqual(['typescript']);
   });
 
   it('rejects audio shorter than a frame as the synchronous path does', async () => {

@@ -131,6 +131,25 @@ export async function openRunner(
   };
 }
 
+/**
+ * A runner for each runtime that loads here, tfjs wasm (the baseline) first, and why the others did
+ * not load (for benchmarks and the model card). An MLP gets its one TypeScript runner.
+ */
+export async function openInstalledRunners(
+  model: EmotionModel,
+): Promise<{ runners: ModelRunner[]; unavailable: string[] }> {
+  const runners: ModelRunner[] = [];
+  const unavailable: string[] = [];
+  for (const runtime of isTdnn(model) ? [...RUNTIMES].reverse() : (['tfjs-wasm'] as const))
+    try {
+      runners.push(await openRunner(model, runtime));
+    } catch (err) {
+      if (!(err instanceof RuntimeError)) throw err;
+      unavailable.push(err.message);
+    }
+  return { runners, unavailable };
+}
+
 async function loadNetwork(
   model: TdnnModel,
   choice: RuntimeChoice,
