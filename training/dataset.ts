@@ -112,7 +112,7 @@ export class DescriptorStore {
     this.memory.set(key, have);
     const missing = clips.filter((c) => !have.has(c.path));
     if (missing.length === 0) return;
-    const file = join(this.opts.cacheDir, `${this.cacheId()}-${variant}-${corpus}`);
+    const file = join(this.opts.cacheDir, `${this.id}-${variant}-${corpus}`);
     if (existsSync(`${file}.json`)) readCache(file, have);
     const todo = clips.filter((c) => !have.has(c.path));
     if (todo.length === 0) return;
@@ -137,7 +137,8 @@ export class DescriptorStore {
     writeCache(file, have);
   }
 
-  private cacheId(): string {
+  /** Identifies everything the cached descriptors depend on (cache version, frontend, seed, babble). */
+  get id(): string {
     const { frontend, seed, babbleClips } = this.opts;
     const h = createHash('sha256');
     h.update(JSON.stringify({ v: CACHE_VERSION, frontend, seed, babble: babbleClips.map((c) => c.path) }));
@@ -193,19 +194,15 @@ export interface TrainingSets {
   valItems: EvalItem[];
 }
 
-/**
- * The train split in `augmentVariants` augmented copies besides the clean one, and the validation
- * split (required unless `needValidation` is false).
- */
+/** The train split in `augmentVariants` augmented copies besides the clean one, and the validation split. */
 export async function loadTrainingSets(
   store: Pick<DescriptorStore, 'get'>,
   clips: readonly LabeledClip[],
   augmentVariants: number,
-  needValidation = true,
 ): Promise<TrainingSets> {
   const train = clips.filter((c) => c.split === 'train');
   const val = clips.filter((c) => c.split === 'validation');
-  if (train.length === 0 || (needValidation && val.length === 0))
+  if (train.length === 0 || val.length === 0)
     throw new Error('training needs clips in both the train and validation splits');
   const variants: Variant[] = [
     'clean',

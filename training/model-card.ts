@@ -142,15 +142,35 @@ function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string
   autocorrelation pitch tracker in semitones minus the window's voiced mean, 0 where unvoiced; voicing strength), so
   that pitch, which 64 mel bands over a 256-point FFT do not resolve, reaches the network.`
     : '';
+  const members = model.members.length;
+  const folds = ((model.metadata.evaluation as Evaluation | undefined)?.folds ?? []).filter(
+    (f) => f.speakers,
+  );
+  const corpus = folds[0]?.corpus ?? '';
+  const speakers = folds.reduce((s, f) => s + (f.speakers?.length ?? 0), 0);
+  const ensemble =
+    members > 1
+      ? `
+- Ensemble: ${members} networks of that shape, one per speaker fold (below), probabilities averaged. Each network's
+  input scale and temperature are folded into its first and last layer (\`training/ensemble.ts\`), so the members
+  share one input per window and ONNX Runtime runs them in one graph.`
+      : '';
+  const selection =
+    folds.length > 1
+      ? `; one network per speaker fold: the ${speakers} non-test ${corpus} speakers are cut into ${folds.length} folds
+  (\`core/corpora/splits.json\`, gender- and class-balanced; the first is the manifest's validation split), each
+  network is validated (early stopping, temperature) on its fold and trained on the other ${folds.length - 1}; the other corpora
+  keep their manifest splits. Every non-test ${corpus} speaker trains ${folds.length - 1} of the ${folds.length} networks`
+      : '';
   return `- Input (\`core/model/tdnn.ts\` \`windowInput\`): TELEPHONY_FEATURES log-mel (${n.nMels} Slaney bands, 25 ms Hann / 10 ms
   hop, 50–4000 Hz), ${n.pool} frames averaged (${hopMs} ms hop, ${n.frames} frames per ${model.window.lengthMs} ms window), each band's
   mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel),
   divided by each channel's spread over the training windows; windows shorter than ${model.window.lengthMs} ms are tiled.${prosody}
 - Network: ${n.layers.length} TDNN layers (dilated 1-D convolutions: ${n.layers.map((l) => `${l.context}-frame context, dilation ${l.dilation} → ${l.channels}`).join(', ')};
   ReLU, then per-frame layer normalisation), statistics pooling (mean and standard deviation over time),
-  dense ${n.dense.join('-')} (ReLU) → ${n.classes}, softmax temperature ${model.temperature}
-  (fitted on the validation speakers' windows, minimum negative log-likelihood). Receptive field
-  ${receptiveField(n)} frames (${receptiveField(n) * hopMs} ms). Utterance score = mean of its window probabilities.
+  dense ${n.dense.join('-')} (ReLU) → ${n.classes}, softmax temperature fitted on the validation speakers' windows (minimum
+  negative log-likelihood). Receptive field ${receptiveField(n)} frames (${receptiveField(n) * hopMs} ms). Utterance score = mean of
+  its window probabilities.${ensemble}
 - Runtime (\`core/model/runtime.ts\`): ONNX Runtime (\`onnxruntime-node\`, CPU, one intra-op thread) on a graph
   built in memory from the weights, where it installs; otherwise tfjs ${tf.version_core} on the wasm backend (XNNPACK),
   one thread, binaries loaded from \`node_modules\` (no network). Training and evaluation run on tfjs wasm; the two
@@ -159,13 +179,7 @@ function tdnnArchitecture(model: TdnnModel, settings: TdnnTrainSettings): string
   dropout ${settings.dropout} before each dense layer, label smoothing ${settings.labelSmoothing}, class balancing (each corpus×emotion
   cell weighs the same, times the corpus weights ${JSON.stringify(settings.corpusWeights)}); the weights kept are an
   exponential moving average (decay ${settings.weightAverage}) at the epoch with the best validation UA, averaged over
-  corpora with weights ${JSON.stringify(settings.selectionWeights)} (patience ${settings.patience})${
-    settings.refit
-      ? `; then the same network, seed and schedule
-  are trained again on the training and validation speakers together for that many epochs, and those weights ship,
-  at the temperature fitted in the selection run (four more RAVDESS actors: 14 → 18)`
-      : ''
-  }. Augmentation: ${settings.augmentVariants} random telephone
+  corpora with weights ${JSON.stringify(settings.selectionWeights)} (patience ${settings.patience})${selection}. Augmentation: ${settings.augmentVariants} random telephone
   channels per clip (as for the MLP: speed, band limit, noise, gain, G.711 round trip), random 2 s crops,
   SpecAugment time masks (up to 2 × 15 %) and mel-band masks (up to 8 bands). Seed \`${settings.seed}\`.`;
 }
@@ -237,26 +251,39 @@ ${Object.entries(data)
   .map(([c, s]) => `| ${c} | ${s.train ?? 0} | ${s.validation ?? 0} | ${s.test ?? 0} |`)
   .join('\n')}`);
 
+  if (ev.folds && ev.folds.length > 1) {
+    const corpora = ev.folds[0]!.validation.map((e) => e.corpus);
+    const ua = (evals: CorpusEvaluation[], corpus: string) =>
+      evals.find((e) => e.corpus === corpus)?.utterance.ua ?? Number.NaN;
+    const mean = (corpus: string) =>
+      ev.folds!.reduce((s, f) => s + ua(f.validation, corpus), 0) / ev.folds!.length;
+    const folded = ev.folds[0]!.corpus ?? '';
+    sections.push(`## Speaker folds (validation utterance UA % of each network at its kept epoch)
+
+| network | ${folded} validation speakers | kept epoch | ${corpora.join(' | ')} |
+|---|---|---|${corpora.map(() => '---').join('|')}|
+${ev.folds
+  .map(
+    (f) =>
+      `| ${f.name} | ${f.speakers?.join(', ') ?? '–'} | ${f.epoch} | ${corpora.map((c) => pct(ua(f.validation, c))).join(' | ')} |`,
+  )
+  .join('\n')}
+| mean | | | ${corpora.map((c) => pct(mean(c))).join(' | ')} |
+
+Each network's ${folded} column is measured on speakers it never trained on, so their mean is a cross-validated
+estimate over all ${ev.folds.reduce((s, f) => s + (f.speakers?.length ?? 0), 0)} non-test ${folded} speakers of what one network of this recipe reaches; the other
+corpora's columns share one validation split. The shipped ensemble has no validation speakers of its own: the test
+below is its only held-out measure, looked at once.`);
+  }
   if (ev.baseline) {
     const { baseline } = ev;
     const cell = (evals: CorpusEvaluation[], corpus: string) =>
       pct(evals.find((e) => e.corpus === corpus)?.utterance.ua ?? Number.NaN);
-    sections.push(`## Compared with ${baseline.version} (same clips, utterance UA %)
+    sections.push(`## Compared with ${baseline.version} (same test clips, utterance UA %)
 
-| corpus | validation: ${baseline.version} | validation: ${model.version} | test: ${baseline.version} | test: ${model.version} |
-|---|---|---|---|---|
-${ev.test
-  .map(
-    (e) =>
-      `| ${e.corpus} | ${cell(baseline.validation, e.corpus)} | ${cell(ev.validation ?? [], e.corpus)} | ${cell(baseline.test, e.corpus)} | ${pct(e.utterance.ua)} |`,
-  )
-  .join('\n')}
-
-Validation is what chose the model (${model.version}'s column: the kept epoch${
-      (settings as unknown as TdnnTrainSettings).refit
-        ? ' of the selection run; the shipped weights were then retrained with the validation speakers, so validation says nothing more about them'
-        : ''
-    }); test was looked at once, after.`);
+| corpus | ${baseline.version} | ${model.version} |
+|---|---|---|
+${ev.test.map((e) => `| ${e.corpus} | ${cell(baseline.test, e.corpus)} | ${pct(e.utterance.ua)} |`).join('\n')}`);
   }
 
   sections.push(`## Held-out test results (8 kHz µ-law, as stored)

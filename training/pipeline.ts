@@ -1,15 +1,26 @@
 // `voicepulse train`: data → descriptors (cached) → training (MLP ensemble or TDNN) → held-out
 // evaluation (clean, channel robustness, cross-corpus and TESS cross-speaker) → versioned model
 // directory.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CorpusId } from '../core/corpora/clip.ts';
 import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
+import { loadSplitManifest, type SplitManifest } from '../core/corpora/split-manifest.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
-import { type EmotionModel, loadModel, type MlpModel, releaseModel, saveModel } from '../core/model/model.ts';
+import {
+  type EmotionModel,
+  loadModel,
+  type MlpModel,
+  releaseModel,
+  saveModel,
+  type TdnnModel,
+} from '../core/model/model.ts';
 import { DescriptorStore, type LabeledClip, labeledClips, pickBabble, type Variant } from './dataset.ts';
+import { ensembleOf } from './ensemble.ts';
 import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
 import { corporaOf, FULL_SETTINGS, QUICK_SETTINGS, type TrainSettings, trainModel } from './train.ts';
-import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn } from './train-tdnn.ts';
+import { TDNN_SETTINGS, type TdnnEpoch, type TdnnTrainSettings, trainTdnn } from './train-tdnn.ts';
 
 export type Architecture = 'mlp' | 'tdnn';
 
@@ -40,10 +51,10 @@ export interface Evaluation {
   robustness?: Record<string, CorpusEvaluation[]>;
   crossCorpus?: CorpusEvaluation[];
   tessCrossSpeaker?: Record<string, CorpusEvaluation[]>;
-  /** The selected epoch's validation reports. */
-  validation?: CorpusEvaluation[];
-  /** The baseline model on the same clips. */
-  baseline?: { version: string; validation: CorpusEvaluation[]; test: CorpusEvaluation[] };
+  /** TDNN: each network's fold, kept epoch and validation reports. */
+  folds?: FoldResult[];
+  /** The baseline model on the same test clips. */
+  baseline?: { version: string; test: CorpusEvaluation[] };
 }
 
 /** Quick mode keeps this many clips per (corpus, split, emotion) cell. */
@@ -62,6 +73,7 @@ const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
  */
 const QUICK_TDNN: TdnnTrainSettings = {
   ...TDNN_SETTINGS,
+  speakerFolds: false,
   augmentVariants: 1,
   maxEpochs: 15,
   patience: 15,
@@ -77,24 +89,25 @@ const QUICK_TDNN: TdnnTrainSettings = {
  * The six-class clips (subsampled for --quick) and the frame-feature store over them; the cache and
  * its augmented channels are shared by both architectures.
  */
-function prepareData(
+export function prepareData(
   opts: PipelineOptions,
   seed: string,
   log: (msg: string) => void,
-): { clips: LabeledClip[]; store: DescriptorStore } {
+): { clips: LabeledClip[]; store: DescriptorStore; cacheDir: string } {
   let clips = labeledClips(opts.dataRoot);
   if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
   if (opts.quick) clips = subsample(clips, QUICK_CELL, seed);
+  const cacheDir = opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors');
   const store = new DescriptorStore({
     dataRoot: opts.dataRoot,
     frontend: DEFAULT_FRONTEND,
     seed,
-    cacheDir: opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors'),
+    cacheDir,
     babbleClips: pickBabble(clips, BABBLE_CLIPS, seed),
     log,
   });
   log(`${clips.length} clips: ${summary(clips)}`);
-  return { clips, store };
+  return { clips, store, cacheDir };
 }
 
 export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
@@ -134,64 +147,147 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
 }
 
+/** One network of a TDNN training run: its validation speakers and the clips as it sees them. */
+export interface TrainingFold {
+  /** 'split' (the manifest's train/validation split) or 'fold<k>'. */
+  name: string;
+  /** The corpus whose speakers are folded, and this fold's speakers of it (absent for 'split'). */
+  corpus?: CorpusId;
+  speakers?: string[];
+  clips: LabeledClip[];
+}
+
 /**
- * Trains the TDNN (selection on the validation speakers, then with settings.refit a retraining on
- * train + validation for the selected number of epochs) and evaluates it (test, channel
- * robustness, and the baseline when given).
+ * The networks a TDNN run trains. With `useFolds` and a corpus whose split protocol lists speaker
+ * folds (splits.json: RAVDESS), one per fold: that fold's speakers validate it, the corpus's other
+ * non-test speakers train it, every other corpus keeps its manifest split. Otherwise one network on
+ * the manifest split. Test clips stay test clips either way.
+ */
+export function trainingFolds(
+  clips: LabeledClip[],
+  useFolds: boolean,
+  manifest: Pick<SplitManifest, 'folds'> = loadSplitManifest(),
+): TrainingFold[] {
+  const corpus = useFolds ? corporaOf(clips).find((c) => manifest.folds(c)) : undefined;
+  if (!corpus) return [{ name: 'split', clips }];
+  return manifest.folds(corpus)!.map((speakers, k) => ({
+    name: `fold${k + 1}`,
+    corpus,
+    speakers,
+    clips: clips.map((c) =>
+      c.clip.corpus !== corpus || c.split === 'test'
+        ? c
+        : { ...c, split: speakers.includes(c.clip.speaker) ? ('validation' as const) : ('train' as const) },
+    ),
+  }));
+}
+
+/** A fold network's record in the shipped model's metadata. */
+export interface FoldResult {
+  name: string;
+  corpus?: CorpusId;
+  speakers?: string[];
+  /** The kept epoch and the fold's validation reports at it (temperature fitted). */
+  epoch: number;
+  validation: CorpusEvaluation[];
+  history: TdnnEpoch[];
+}
+
+/**
+ * The network of one training fold. With `checkpoints` (a directory), it is read from its checkpoint
+ * there when one exists (keyed by the settings, the descriptor cache and the fold's clips and
+ * splits: everything that determines the weights), otherwise trained and checkpointed.
+ */
+export async function trainFoldNetwork(
+  version: string,
+  fold: TrainingFold,
+  settings: TdnnTrainSettings,
+  store: Pick<DescriptorStore, 'get' | 'id'>,
+  checkpoints: string | undefined,
+  log: (msg: string) => void,
+): Promise<{ network: TdnnModel; result: FoldResult }> {
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        settings,
+        descriptors: store.id,
+        clips: fold.clips.map((c) => [c.clip.corpus, c.clip.path, c.split]),
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const checkpoint = checkpoints && join(checkpoints, key);
+  let network: TdnnModel;
+  if (checkpoint && existsSync(join(checkpoint, 'model.json'))) {
+    network = loadModel(checkpoint) as TdnnModel;
+    log(`${fold.name}: from checkpoint ${checkpoint} (kept epoch ${String(network.metadata.epoch)})`);
+  } else {
+    log(`${fold.name}: validation speakers ${fold.speakers?.join(', ') ?? 'of the manifest split'}`);
+    const trained = await trainTdnn(`${version}-${fold.name}`, fold.clips, store, settings, log);
+    network = {
+      ...trained.model,
+      metadata: { epoch: trained.epoch, validation: trained.validation, history: trained.history },
+    };
+    if (checkpoint) saveModel(network, checkpoint);
+  }
+  const { epoch, validation, history } = network.metadata as Pick<
+    FoldResult,
+    'epoch' | 'validation' | 'history'
+  >;
+  const result = {
+    name: fold.name,
+    corpus: fold.corpus,
+    speakers: fold.speakers,
+    epoch,
+    validation,
+    history,
+  };
+  return { network, result };
+}
+
+/**
+ * Trains one network per training fold (a full run checkpoints each under the cache directory, so
+ * an interrupted run resumes where it stopped), joins them into
+ * one ensemble (ensemble.ts; a single network stays one member) and evaluates it: test, channel
+ * robustness, the baseline's test when given, then the cross-corpus retrainings.
  */
 async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
   const log = opts.log ?? (() => {});
   const base = opts.quick ? QUICK_TDNN : TDNN_SETTINGS;
   const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
-  const { clips, store } = prepareData(opts, settings.seed, log);
-  const selected = await trainTdnn(opts.version, clips, store, settings, log);
-  let trained = selected;
-  if (settings.refit) {
-    releaseModel(selected.model);
-    log(
-      `refit on train + validation: ${selected.epoch + 1} epochs, temperature ${selected.model.temperature}`,
-    );
-    trained = await trainTdnn(
-      opts.version,
-      clips.map((c) => (c.split === 'validation' ? { ...c, split: 'train' as const } : c)),
-      store,
-      settings,
-      log,
-      { epochs: selected.epoch + 1, temperature: selected.model.temperature },
-    );
+  const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);
+  const folds: FoldResult[] = [];
+  const networks: TdnnModel[] = [];
+  for (const fold of trainingFolds(clips, settings.speakerFolds)) {
+    // Full runs take over an hour: each finished network is checkpointed so a rerun resumes.
+    const checkpoints = opts.quick ? undefined : join(cacheDir, 'tdnn-folds');
+    const { network, result } = await trainFoldNetwork(opts.version, fold, settings, store, checkpoints, log);
+    folds.push(result);
+    networks.push(network);
   }
+  const ensemble = ensembleOf(opts.version, networks);
   const test = clips.filter((c) => c.split === 'test');
-  const evaluation: Evaluation = {
-    test: await evaluateVariant(trained.model, test, store, 'clean'),
-    validation: selected.validation,
-  };
+  const evaluation: Evaluation = { test: await evaluateVariant(ensemble, test, store, 'clean'), folds };
   log(`test: ${describe(evaluation.test)}`);
   if (!opts.quick) {
     evaluation.robustness = {};
     for (const v of ROBUSTNESS) {
-      evaluation.robustness[v] = await evaluateVariant(trained.model, test, store, v);
+      evaluation.robustness[v] = await evaluateVariant(ensemble, test, store, v);
       log(`test ${v}: ${describe(evaluation.robustness[v])}`);
     }
   }
   if (opts.baselineDir && existsSync(opts.baselineDir)) {
     const baseline = loadModel(opts.baselineDir);
-    const val = clips.filter((c) => c.split === 'validation');
     evaluation.baseline = {
       version: baseline.version,
-      validation: await evaluateVariant(baseline, val, store, 'clean'),
       test: await evaluateVariant(baseline, test, store, 'clean'),
     };
-    log(`baseline ${baseline.version} validation: ${describe(evaluation.baseline.validation)}`);
+    releaseModel(baseline);
+    log(`baseline ${baseline.version} test: ${describe(evaluation.baseline.test)}`);
   }
   const model: EmotionModel = {
-    ...trained.model,
-    metadata: {
-      settings,
-      data: summaryTable(clips),
-      history: selected.history,
-      ...(settings.refit && { refitHistory: trained.history }),
-      evaluation,
-    },
+    ...ensemble,
+    metadata: { settings, data: summaryTable(clips), evaluation },
   };
   // Written before the retrainings too, so that an interrupted run still leaves the model.
   saveModel(model, opts.outDir);
@@ -210,12 +306,8 @@ async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
     saveModel(model, opts.outDir);
     log(`model rewritten with the cross-corpus results`);
   }
-  return {
-    model,
-    firstLoss: trained.history[0]!.loss,
-    lastLoss: trained.history.at(-1)!.loss,
-    evaluation,
-  };
+  const first = folds[0]!.history;
+  return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
 }
 
 async function evaluateVariant(

@@ -45,10 +45,11 @@ export interface TdnnTrainSettings {
   /** Weight of each corpus's validation UA in the early-stopping score (default 1). */
   selectionWeights: Partial<Record<CorpusId, number>>;
   /**
-   * After selection, retrain on train + validation for the selected number of epochs (the same
-   * schedule) at the fitted temperature, and ship that.
+   * Train one network per speaker fold of the corpora whose split manifest lists folds (each fold
+   * the validation speakers of its network, the other non-test speakers training it) and ship the
+   * ensemble of all of them; otherwise one network on the manifest's train/validation split.
    */
-  refit: boolean;
+  speakerFolds: boolean;
   net: Omit<TdnnConfig, 'classes'>;
 }
 
@@ -67,7 +68,7 @@ export const TDNN_SETTINGS: TdnnTrainSettings = {
   weightAverage: 0.995,
   corpusWeights: { ravdess: 3 },
   selectionWeights: { ravdess: 3 },
-  refit: true,
+  speakerFolds: true,
   net: {
     nMels: 64,
     // Validation RAVDESS UA 62.5 % with, 59.4 % without (docs/model-card.md).
@@ -92,22 +93,13 @@ export interface TdnnEpoch {
 }
 
 export interface TrainedTdnn {
-  /** The weights of the best validation epoch (of the last epoch for a refit). */
+  /** The weights of the best validation epoch. */
   model: TdnnModel;
   /** That epoch. */
   epoch: number;
   history: TdnnEpoch[];
-  /** Validation reports of that epoch (empty for a refit). */
+  /** Validation reports of that epoch. */
   validation: CorpusEvaluation[];
-}
-
-/**
- * A refit: train a fixed number of epochs of the same schedule (no validation: the validation
- * speakers are in the training clips) and keep the last, at a temperature fitted before.
- */
-export interface Refit {
-  epochs: number;
-  temperature: number;
 }
 
 /**
@@ -120,7 +112,6 @@ export async function trainTdnn(
   store: Pick<DescriptorStore, 'get'>,
   settings: TdnnTrainSettings,
   log: (msg: string) => void = () => {},
-  refit?: Refit,
 ): Promise<TrainedTdnn> {
   const frontend = DEFAULT_FRONTEND;
   const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
@@ -128,7 +119,7 @@ export async function trainTdnn(
     train,
     trainFeatures: trainMel,
     valItems,
-  } = await loadTrainingSets(store, clips, settings.augmentVariants, refit === undefined);
+  } = await loadTrainingSets(store, clips, settings.augmentVariants);
   const msPerFrame = (1000 * frontend.hopLength) / frontend.sr;
   const geometry = {
     lengthFrames: Math.round(settings.windowMs / msPerFrame),
@@ -160,12 +151,11 @@ export async function trainTdnn(
     network: cfg,
     scale,
     temperature: 1,
-    weights: readWeights(cfg, averagedParams),
+    members: [readWeights(cfg, averagedParams)],
     metadata: {},
   });
   let best = { score: -1, epoch: 0, model: snapshot(), validation: [] as CorpusEvaluation[] };
-  const epochs = refit?.epochs ?? settings.maxEpochs;
-  for (let epoch = 0; epoch < epochs && (refit || epoch - best.epoch <= settings.patience); epoch++) {
+  for (let epoch = 0; epoch < settings.maxEpochs && epoch - best.epoch <= settings.patience; epoch++) {
     const t0 = performance.now();
     const samples: Sample[] = [];
     train.forEach((c, i) => {
@@ -221,14 +211,6 @@ export async function trainTdnn(
       });
       loss += (value * batch.length) / order.length;
     }
-    if (refit) {
-      const seconds = (performance.now() - t0) / 1000;
-      history.push({ epoch, loss, valScore: Number.NaN, seconds });
-      log(
-        `tdnn refit epoch ${epoch}: loss ${loss.toFixed(4)} (${samples.length} windows, ${seconds.toFixed(0)} s)`,
-      );
-      continue;
-    }
     const model = snapshot();
     const validation = evaluateByCorpus(model, valItems);
     releaseModel(model);
@@ -240,11 +222,8 @@ export async function trainTdnn(
     );
     if (valScore > best.score) best = { score: valScore, epoch, model, validation };
   }
-  // A refit keeps its last epoch (read before the variables go).
-  const last = refit && { ...snapshot(), temperature: refit.temperature };
   for (const v of [...variables, ...averaged]) v.dispose();
   optimizer.dispose();
-  if (last) return { model: last, epoch: history.length - 1, history, validation: [] };
   log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
   best.model.temperature = tdnnTemperature(best.model, valItems);
   log(`temperature ${best.model.temperature.toFixed(2)}`);

@@ -264,10 +264,7 @@ export function registerModelCommands(program: Command): void {
       "'tdnn' (frame-level network, the committed model's) or 'mlp' (ensemble over window functionals)",
       'tdnn',
     )
-    .option(
-      '--baseline <dir>',
-      'model directory evaluated on the same validation and test clips, for the model card',
-    )
+    .option('--baseline <dir>', 'model directory evaluated on the same test clips, for the model card')
     .option('--model-version <name>', 'version name written into the model')
     .option(
       '--card <path>',

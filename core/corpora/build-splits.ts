@@ -51,6 +51,22 @@ function speakerProtocol(
 }
 
 /**
+ * `p` with speaker folds for cross-validated training: the validation speakers are one fold and the
+ * training speakers are cut into three more of about 5, 5 and 4 fourteenths of them (RAVDESS: 14
+ * actors), balanced like the splits (balancedGroupSplit's three parts).
+ */
+function withFolds(p: SplitProtocol, corpus: CorpusId, clips: readonly CorpusClip[]): SplitProtocol {
+  if (p.kind !== 'speaker') return p;
+  const train = clips.filter((c) => p.train.includes(c.speaker));
+  const parts = balancedGroupSplit(
+    groupsOf(train, (c) => c.speaker, byLabelAndGender),
+    { train: 5, validation: 5, test: 4 },
+    `${SEED}/${corpus}/folds`,
+  );
+  return { ...p, folds: [p.validation, parts.train, parts.validation, parts.test] };
+}
+
+/**
  * The split manifest for the given clips (normally every clip of the data root). CREMA-D and SAVEE
  * are split from their documented speaker lists, so no copy of them is needed.
  */
@@ -65,11 +81,15 @@ export function buildSplitManifest(clips: readonly CorpusClip[]): SplitManifestD
     corpora.ravdess = {
       default: 'speaker',
       protocols: {
-        speaker: speakerProtocol(
+        speaker: withFolds(
+          speakerProtocol(
+            'ravdess',
+            ravdess,
+            { train: n - 2 * held, validation: held, test: held },
+            `actor-disjoint, ${n - 2 * held}/${held}/${held} actors, gender- and class-balanced; 4 training folds`,
+          ),
           'ravdess',
           ravdess,
-          { train: n - 2 * held, validation: held, test: held },
-          `actor-disjoint, ${n - 2 * held}/${held}/${held} actors, gender- and class-balanced`,
         ),
       },
     };

@@ -80,12 +80,12 @@ describe('SplitManifest.splitOf', () => {
 });
 
 describe('SplitManifest validation', () => {
-  const protocol = (train: string[], validation: string[], test: string[]) => ({
+  const protocol = (train: string[], validation: string[], test: string[], folds?: string[][]) => ({
     version: 1,
     corpora: {
       urdu: {
         default: 'speaker',
-        protocols: { speaker: { kind: 'speaker', description: '', train, validation, test } },
+        protocols: { speaker: { kind: 'speaker', description: '', train, validation, test, folds } },
       },
     },
   });
@@ -96,8 +96,35 @@ describe('SplitManifest validation', () => {
     ['a missing default', { version: 1, corpora: { urdu: { default: 'x', protocols: {} } } }],
     ['an unknown corpus', { version: 1, corpora: { timit: { default: 'x', protocols: {} } } }],
     ['a wrong version', { version: 2, corpora: {} }],
+    ['folds missing a training speaker', protocol(['a', 'c'], ['b'], ['d'], [['b'], ['a']])],
+    ['folds holding a test speaker', protocol(['a'], ['b'], ['d'], [['b'], ['a', 'd']])],
+    [
+      'a speaker in two folds',
+      protocol(
+        ['a', 'c'],
+        ['b'],
+        ['d'],
+        [
+          ['b', 'a'],
+          ['a', 'c'],
+        ],
+      ),
+    ],
   ])('rejects %s', (_, data) => {
     expect(() => new SplitManifest(data)).toThrow(SplitError);
+  });
+  it('gives the default protocol’s folds', () => {
+    const manifest = new SplitManifest(protocol(['a', 'c'], ['b'], ['d'], [['b'], ['c', 'a']]));
+    expect(manifest.folds('urdu')).toEqual([['b'], ['c', 'a']]);
+    expect(manifest.folds('ravdess')).toBeUndefined();
+    expect(new SplitManifest(protocol(['a'], ['b'], ['d'])).folds('urdu')).toBeUndefined();
+    // The committed RAVDESS folds: the validation actors, then the training actors in three folds.
+    const folds = committed.folds('ravdess')!;
+    const speaker = committed.protocol('ravdess');
+    if (speaker.kind === 'cross-speaker') throw new Error('RAVDESS has a speaker protocol');
+    expect(folds[0]).toEqual(speaker.validation);
+    expect(folds.slice(1).flat().sort()).toEqual([...speaker.train].sort());
+    expect(folds.map((f) => f.length)).toEqual([4, 5, 5, 4]);
   });
   it('reports unreadable manifest files as SplitError', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vp-splits-'));

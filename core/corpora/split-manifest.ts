@@ -8,13 +8,29 @@ export type Split = (typeof SPLITS)[number];
 const ids = z.array(z.string().min(1));
 
 /** Speakers (kind 'speaker') or TESS words (kind 'word') assigned to each split, pairwise disjoint. */
-const groupProtocol = z.object({
-  kind: z.enum(['speaker', 'word']),
-  description: z.string(),
-  train: ids,
-  validation: ids,
-  test: ids,
-});
+const groupProtocol = z
+  .object({
+    kind: z.enum(['speaker', 'word']),
+    description: z.string(),
+    train: ids,
+    validation: ids,
+    test: ids,
+    /**
+     * Folds for cross-validated training: a partition of the train and validation groups, each fold
+     * the validation set of one network.
+     */
+    folds: z.array(ids.min(1)).min(2).optional(),
+  })
+  .refine((p) => {
+    if (!p.folds) return true;
+    const inFolds = p.folds.flat();
+    const pool = new Set([...p.train, ...p.validation]);
+    return (
+      new Set(inFolds).size === inFolds.length &&
+      inFolds.length === pool.size &&
+      inFolds.every((g) => pool.has(g))
+    );
+  }, 'folds must partition the train and validation groups');
 /** Train on some speakers, test on others; the training speakers' clips of `validationWords` validate. */
 const crossSpeakerProtocol = z.object({
   kind: z.literal('cross-speaker'),
@@ -86,6 +102,13 @@ export class SplitManifest {
     const p = entry.protocols[chosen];
     if (!p) throw new SplitError('unknown-protocol', `no protocol '${chosen}' for ${corpus}`);
     return p;
+  }
+
+  /** The default protocol's folds of `corpus` (see groupProtocol), if it has any. */
+  folds(corpus: CorpusId): string[][] | undefined {
+    if (!this.data.corpora[corpus]) return undefined;
+    const p = this.protocol(corpus);
+    return p.kind === 'cross-speaker' ? undefined : p.folds;
   }
 
   splitOf(clip: CorpusClip, protocolName?: string): Split {

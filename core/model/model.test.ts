@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,10 +19,9 @@ import {
   saveModel,
   scoreFeatureWindows,
   scoreWindows,
-  type TdnnModel,
   windowFrames,
 } from './model.ts';
-import { weightShapes } from './tdnn.ts';
+import { randomTdnn as randomTdnnOf } from './test-tdnn.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,36 +48,23 @@ function randomModel(): MlpModel {
   };
 }
 
-function randomTdnn(prosody = false): TdnnModel {
-  const random = seededRandom('tdnn');
-  const network = {
-    nMels: 64,
-    prosody,
-    pool: 2,
-    frames: 100,
-    layers: [
-      { context: 3, dilation: 1, channels: 8 },
-      { context: 3, dilation: 2, channels: 8 },
-    ],
-    dense: [8],
-    classes: 6,
-  };
-  const arrays = weightShapes(network).map(({ w, b }) => ({
-    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
-    b: Float32Array.from({ length: b }, () => random() - 0.5),
-  }));
-  return {
-    version: 'test-tdnn',
-    labels: EMOTIONS,
-    frontend: prosody ? DEFAULT_FRONTEND : TELEPHONY_FEATURES,
-    window: { lengthMs: 2000, hopMs: 1000 },
-    network,
-    scale: new Float32Array(prosody ? 67 : 64).fill(4),
-    temperature: 1.2,
-    weights: { layers: arrays.slice(0, 2), dense: arrays.slice(2) },
-    metadata: { note: 'test' },
-  };
-}
+const randomTdnn = (prosody = false, members = 1) =>
+  randomTdnnOf(
+    {
+      nMels: 64,
+      prosody,
+      pool: 2,
+      frames: 100,
+      layers: [
+        { context: 3, dilation: 1, channels: 8 },
+        { context: 3, dilation: 2, channels: 8 },
+      ],
+      dense: [8],
+      classes: 6,
+    },
+    'tdnn',
+    { members, scale: 4, temperature: 1.2 },
+  );
 
 const speechLike = (seconds: number) => {
   let phase = 0;
@@ -147,6 +133,31 @@ describe('TDNN model directory', () => {
     });
     writeFileSync(join(dir, 't1', 'weights.bin'), new Uint8Array(400));
     expect(() => loadModel(join(dir, 't1'))).toThrow(/too short/);
+  });
+
+  it('stores an ensemble member after member and scores it as the mean of its members', () => {
+    const model = randomTdnn(true, 3);
+    saveModel(model, join(dir, 'e1'));
+    const loaded = loadModel(join(dir, 'e1'));
+    if (!isTdnn(loaded)) throw new Error('saved a TDNN, loaded an MLP');
+    expect(loaded.members).toHaveLength(3);
+    expect(loaded.members[2]!.dense[0]!.w).toEqual(model.members[2]!.dense[0]!.w);
+    const x = speechLike(3);
+    const features = modelFeatures(loaded, x);
+    const each = model.members.map((w) => scoreFeatureWindows({ ...model, members: [w] }, features));
+    const ensemble = scoreFeatureWindows(loaded, features);
+    ensemble.forEach((win, i) => {
+      win.probs.forEach((p, c) => {
+        expect(p).toBeCloseTo(each.reduce((s, m) => s + m[i]!.probs[c]!, 0) / each.length, 6);
+      });
+    });
+    // Members differ, so the mean is not any one member's.
+    expect(each[0]![0]!.probs).not.toEqual(each[1]![0]!.probs);
+    writeFileSync(
+      join(dir, 'e1', 'weights.bin'),
+      readFileSync(join(dir, 'e1', 'weights.bin')).subarray(0, -4),
+    );
+    expect(() => loadModel(join(dir, 'e1'))).toThrow(/too short/);
   });
 });
 

@@ -62,7 +62,10 @@ export interface MlpModel {
   metadata: Record<string, unknown>;
 }
 
-/** A TDNN over each window's log-mel frames (and prosody, see TdnnConfig.prosody). */
+/**
+ * A TDNN over each window's log-mel frames (and prosody, see TdnnConfig.prosody): one network, or
+ * an ensemble of networks of the same shape whose probabilities are averaged.
+ */
 export interface TdnnModel {
   version: string;
   labels: readonly Emotion[];
@@ -75,9 +78,10 @@ export interface TdnnModel {
   network: TdnnConfig;
   /** Per-band spread of the mean-normalised training windows (see windowInput). */
   scale: Float32Array;
-  /** Softmax temperature. */
+  /** Softmax temperature, applied to every member's logits. */
   temperature: number;
-  weights: TdnnWeights;
+  /** One network's weights per ensemble member (at least one). */
+  members: TdnnWeights[];
   metadata: Record<string, unknown>;
 }
 
@@ -142,6 +146,8 @@ const tdnnManifestSchema = z.object({
   }),
   scale: z.array(z.number().positive()),
   temperature: z.number().positive(),
+  /** Ensemble members stored one after another in weights.bin (absent: one network). */
+  members: positiveInt.optional(),
   metadata: z.record(z.string(), z.unknown()),
 });
 const manifestSchema = z.discriminatedUnion('format', [mlpManifestSchema, tdnnManifestSchema]);
@@ -189,16 +195,19 @@ function tdnnFromManifest(
     );
   if (m.network.prosody && m.frontend.pitchStride === undefined)
     throw new ModelError(`a prosody network needs frontend.pitchStride`);
-  const arrays = weightShapes(m.network).map(({ w, b }) => ({ w: take(w[0] * w[1]), b: take(b) }));
-  const weights = {
-    layers: arrays.slice(0, m.network.layers.length),
-    dense: arrays.slice(m.network.layers.length),
-  };
-  try {
-    checkWeights(m.network, weights);
-  } catch (err) {
-    throw new ModelError(`invalid layers in ${dir}: ${(err as Error).message}`);
-  }
+  const members = Array.from({ length: m.members ?? 1 }, () => {
+    const arrays = weightShapes(m.network).map(({ w, b }) => ({ w: take(w[0] * w[1]), b: take(b) }));
+    const weights = {
+      layers: arrays.slice(0, m.network.layers.length),
+      dense: arrays.slice(m.network.layers.length),
+    };
+    try {
+      checkWeights(m.network, weights);
+    } catch (err) {
+      throw new ModelError(`invalid layers in ${dir}: ${(err as Error).message}`);
+    }
+    return weights;
+  });
   return {
     version: m.version,
     labels: m.labels,
@@ -207,7 +216,7 @@ function tdnnFromManifest(
     network: m.network,
     scale: Float32Array.from(m.scale),
     temperature: m.temperature,
-    weights,
+    members,
     metadata: m.metadata,
   };
 }
@@ -274,10 +283,13 @@ function tdnnManifest(model: TdnnModel) {
     network: model.network,
     scale: Array.from(model.scale),
     temperature: model.temperature,
+    members: model.members.length,
     metadata: model.metadata,
   };
-  const { layers, dense } = model.weights;
-  return { manifest, arrays: [...layers, ...dense].flatMap((p) => [p.w, p.b]) };
+  return {
+    manifest,
+    arrays: model.members.flatMap(({ layers, dense }) => [...layers, ...dense].flatMap((p) => [p.w, p.b])),
+  };
 }
 
 function mlpManifest(model: MlpModel) {
@@ -402,7 +414,8 @@ function windowModelInput(model: EmotionModel, features: FeatureMatrix, start: n
     : windowFunctionals(features, model.frontend, start, end);
 }
 
-const tdnnParams = new WeakMap<TdnnModel, TdnnParams>();
+/** Each member's weights as tfjs tensors, made on first use. */
+const tdnnParams = new WeakMap<TdnnModel, TdnnParams[]>();
 
 /** Most windows per network call: bounds activation memory when a long file is scored at once. */
 export const NETWORK_BATCH = 32;
@@ -410,8 +423,8 @@ export const NETWORK_BATCH = 32;
 /** Frees the tfjs memory holding a TDNN model's weights (they are re-created on next use). */
 export function releaseModel(model: EmotionModel): void {
   if (!isTdnn(model)) return;
-  const params = tdnnParams.get(model);
-  if (params) for (const p of [...params.layers, ...params.dense]) tf.dispose([p.w, p.b]);
+  for (const params of tdnnParams.get(model) ?? [])
+    for (const p of [...params.layers, ...params.dense]) tf.dispose([p.w, p.b]);
   tdnnParams.delete(model);
 }
 
@@ -421,10 +434,10 @@ export function releaseModel(model: EmotionModel): void {
  */
 export function inputProbs(model: EmotionModel, inputs: readonly Float32Array[]): Float32Array[] {
   if (!isTdnn(model)) return inputs.map((d) => classifyDescriptor(model, d));
-  let params = tdnnParams.get(model);
-  if (!params) {
-    params = weightTensors(model.network, model.weights);
-    tdnnParams.set(model, params);
+  let members = tdnnParams.get(model);
+  if (!members) {
+    members = model.members.map((weights) => weightTensors(model.network, weights));
+    tdnnParams.set(model, members);
   }
   const { frames, classes } = model.network;
   const width = inputWidth(model.network);
@@ -436,8 +449,11 @@ export function inputProbs(model: EmotionModel, inputs: readonly Float32Array[])
       data.set(x, i * frames * width);
     });
     const probs = tf.tidy(() => {
-      const logits = tdnnLogits(model.network, params, tf.tensor3d(data, [chunk.length, frames, width]));
-      return tf.softmax(tf.div(logits, model.temperature)).dataSync() as Float32Array;
+      const x = tf.tensor3d(data, [chunk.length, frames, width]);
+      const each = members.map((params) =>
+        tf.softmax(tf.div(tdnnLogits(model.network, params, x), model.temperature)),
+      );
+      return (each.length === 1 ? each[0]! : tf.mean(tf.stack(each), 0)).dataSync() as Float32Array;
     });
     for (let i = 0; i < chunk.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
   }
@@ -465,7 +481,8 @@ export function classifyWindows(model: EmotionModel, windows: readonly Float32Ar
 export function describeModel(model: EmotionModel, runtime = 'tfjs-wasm'): string {
   if (isTdnn(model)) {
     const n = model.network;
-    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), ${runtime}`;
+    const ensemble = model.members.length > 1 ? `${model.members.length}-member ensemble, each a ` : '';
+    return `model ${model.version}: ${ensemble}TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), ${runtime}`;
   }
   return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor, TypeScript`;
 }

@@ -2,30 +2,10 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../corpora/seeded.ts';
-import { EMOTIONS } from '../emotions.ts';
-import { TELEPHONY_FEATURES } from '../features/config.ts';
 import { inputProbs, type TdnnModel } from './model.ts';
 import { ONNX_INPUT, ONNX_OUTPUT, tdnnOnnx } from './onnx.ts';
-import { inputWidth, type TdnnConfig, weightShapes } from './tdnn.ts';
-
-function randomTdnn(network: TdnnConfig, seed: string): TdnnModel {
-  const random = seededRandom(seed);
-  const arrays = weightShapes(network).map(({ w, b }) => ({
-    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
-    b: Float32Array.from({ length: b }, () => random() - 0.5),
-  }));
-  return {
-    version: `test-${seed}`,
-    labels: EMOTIONS,
-    frontend: TELEPHONY_FEATURES,
-    window: { lengthMs: 2000, hopMs: 1000 },
-    network,
-    scale: new Float32Array(inputWidth(network)).fill(1),
-    temperature: 0.8,
-    weights: { layers: arrays.slice(0, network.layers.length), dense: arrays.slice(network.layers.length) },
-    metadata: {},
-  };
-}
+import { inputWidth, type TdnnConfig } from './tdnn.ts';
+import { randomTdnn } from './test-tdnn.ts';
 
 /** ONNX Runtime's probabilities of `inputs` through the graph of `model`. */
 async function ortProbs(model: TdnnModel, inputs: Float32Array[]): Promise<Float32Array> {
@@ -83,9 +63,13 @@ const shapes: Array<[string, TdnnConfig]> = [
 ];
 
 describe('tdnnOnnx', () => {
-  for (const [name, network] of shapes)
+  const cases: Array<[string, TdnnConfig, number]> = [
+    ...shapes.map(([name, network]): [string, TdnnConfig, number] => [name, network, 1]),
+    ['a 3-member ensemble', shapes[2]![1], 3],
+  ];
+  for (const [name, network, members] of cases)
     it(`computes what tfjs computes (${name})`, async () => {
-      const model = randomTdnn(network, name);
+      const model = randomTdnn(network, name, { members });
       const random = seededRandom(`${name} inputs`);
       const size = network.frames * inputWidth(network);
       const inputs = Array.from({ length: 5 }, (_, i) =>
@@ -114,5 +98,11 @@ describe('tdnnOnnx', () => {
     expect(graph.input.map((v) => [v.name, dims(v)])).toEqual([[ONNX_INPUT, ['batch', 20, 6]]]);
     expect(graph.output.map((v) => [v.name, dims(v)])).toEqual([[ONNX_OUTPUT, ['batch', 6]]]);
     expect(graph.node.at(-1)!.opType).toBe('Softmax');
+    // An ensemble averages its members' softmax outputs in the graph: still one input, one output.
+    const ensemble = onnxProto.onnx.ModelProto.decode(tdnnOnnx(randomTdnn(network, 'decl', { members: 2 })));
+    const nodes = (ensemble.graph as onnxProto.onnx.GraphProto).node;
+    expect(nodes.filter((n) => n.opType === 'Softmax')).toHaveLength(2);
+    expect(nodes.at(-1)!.opType).toBe('Mean');
+    expect(nodes.at(-1)!.output).toEqual([ONNX_OUTPUT]);
   });
 });

@@ -1,9 +1,10 @@
 // A TDNN model as an ONNX graph, built in memory from its weights at load time (weights.bin stays
 // the one source of truth: no .onnx file to drift from it). The graph computes what tdnnLogits
-// does (tdnn.ts) plus softmax(logits / temperature), so ONNX Runtime returns probabilities.
+// does (tdnn.ts) plus softmax(logits / temperature) per ensemble member and their mean, so ONNX
+// Runtime returns probabilities in one call whatever the number of members.
 import onnxProto from 'onnx-proto';
 import type { TdnnModel } from './model.ts';
-import { inputWidth } from './tdnn.ts';
+import { inputWidth, type TdnnWeights } from './tdnn.ts';
 
 const { onnx } = onnxProto;
 const { AttributeType } = onnx.AttributeProto;
@@ -21,7 +22,7 @@ type Layout = 'ntc' | 'nct';
 
 /** Serialised ONNX ModelProto of `model`'s network, temperature and softmax. */
 export function tdnnOnnx(model: TdnnModel): Uint8Array {
-  const { network: cfg, weights } = model;
+  const { network: cfg } = model;
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   let counter = 0;
@@ -53,71 +54,83 @@ export function tdnnOnnx(model: TdnnModel): Uint8Array {
     return output;
   };
 
-  let h = ONNX_INPUT;
-  let layout: Layout = 'ntc';
-  // Conv reads [batch, channels, time], LayerNormalization normalises the last axis: transpose
-  // only where the next op needs the other layout.
-  const as = (target: Layout) => {
-    if (layout !== target) h = node('Transpose', [h], [ints('perm', [0, 2, 1])]);
-    layout = target;
-  };
-  let inputs = inputWidth(cfg);
-  cfg.layers.forEach((l, i) => {
-    const { w, b } = weights.layers[i]!;
-    const bias = constant('b', [l.channels], b);
-    if (l.context === 1) {
-      // One tap is a per-frame matMul: stay in [batch, time, channels].
+  /** One member's network, temperature and softmax, writing its probabilities to `output`. */
+  const member = (weights: TdnnWeights, output: string) => {
+    let h = ONNX_INPUT;
+    let layout: Layout = 'ntc';
+    // Conv reads [batch, channels, time], LayerNormalization normalises the last axis: transpose
+    // only where the next op needs the other layout.
+    const as = (target: Layout) => {
+      if (layout !== target) h = node('Transpose', [h], [ints('perm', [0, 2, 1])]);
+      layout = target;
+    };
+    let inputs = inputWidth(cfg);
+    cfg.layers.forEach((l, i) => {
+      const { w, b } = weights.layers[i]!;
+      const bias = constant('b', [l.channels], b);
+      if (l.context === 1) {
+        // One tap is a per-frame matMul: stay in [batch, time, channels].
+        as('ntc');
+        h = node('Add', [node('MatMul', [h, constant('w', [inputs, l.channels], w)]), bias]);
+      } else {
+        // Stored [inputs, context·channels] tap-major; Conv wants [channels, inputs, context].
+        const kernel = new Float32Array(w.length);
+        for (let c = 0; c < l.channels; c++)
+          for (let j = 0; j < inputs; j++)
+            for (let k = 0; k < l.context; k++)
+              kernel[(c * inputs + j) * l.context + k] = w[j * l.context * l.channels + k * l.channels + c]!;
+        as('nct');
+        h = node(
+          'Conv',
+          [h, constant('w', [l.channels, inputs, l.context], kernel), bias],
+          [ints('kernel_shape', [l.context]), ints('dilations', [l.dilation])],
+        );
+      }
+      h = node('Relu', [h]);
       as('ntc');
-      h = node('Add', [node('MatMul', [h, constant('w', [inputs, l.channels], w)]), bias]);
-    } else {
-      // Stored [inputs, context·channels] tap-major; Conv wants [channels, inputs, context].
-      const kernel = new Float32Array(w.length);
-      for (let c = 0; c < l.channels; c++)
-        for (let j = 0; j < inputs; j++)
-          for (let k = 0; k < l.context; k++)
-            kernel[(c * inputs + j) * l.context + k] = w[j * l.context * l.channels + k * l.channels + c]!;
-      as('nct');
       h = node(
-        'Conv',
-        [h, constant('w', [l.channels, inputs, l.context], kernel), bias],
-        [ints('kernel_shape', [l.context]), ints('dilations', [l.dilation])],
+        'LayerNormalization',
+        [h, constant('gain', [l.channels], new Float32Array(l.channels).fill(1))],
+        [
+          int('axis', -1),
+          onnx.AttributeProto.create({ name: 'epsilon', type: AttributeType.FLOAT, f: EPSILON }),
+        ],
       );
-    }
-    h = node('Relu', [h]);
-    as('ntc');
-    h = node(
-      'LayerNormalization',
-      [h, constant('gain', [l.channels], new Float32Array(l.channels).fill(1))],
-      [
-        int('axis', -1),
-        onnx.AttributeProto.create({ name: 'epsilon', type: AttributeType.FLOAT, f: EPSILON }),
-      ],
+      inputs = l.channels;
+    });
+    // Statistics pooling over time: mean and sqrt(relu(E[h²] − mean²) + ε).
+    const overTime = [ints('axes', [1]), int('keepdims', 0)];
+    const mean = node('ReduceMean', [h], overTime);
+    const meanSquare = node('ReduceMean', [node('Mul', [h, h])], overTime);
+    const variance = node('Relu', [node('Sub', [meanSquare, node('Mul', [mean, mean])])]);
+    const std = node('Sqrt', [node('Add', [variance, constant('eps', [], Float32Array.of(EPSILON))])]);
+    let z = node('Concat', [mean, std], [int('axis', 1)]);
+    inputs *= 2;
+    weights.dense.forEach((p, i) => {
+      const width = p.b.length;
+      z = node('Gemm', [z, constant('w', [inputs, width], p.w), constant('b', [width], p.b)]);
+      if (i < weights.dense.length - 1) z = node('Relu', [z]);
+      inputs = width;
+    });
+    const scaled = node('Div', [z, constant('temperature', [], Float32Array.of(model.temperature))]);
+    nodes.push(
+      onnx.NodeProto.create({
+        opType: 'Softmax',
+        input: [scaled],
+        output: [output],
+        attribute: [int('axis', -1)],
+      }),
     );
-    inputs = l.channels;
-  });
-  // Statistics pooling over time: mean and sqrt(relu(E[h²] − mean²) + ε).
-  const overTime = [ints('axes', [1]), int('keepdims', 0)];
-  const mean = node('ReduceMean', [h], overTime);
-  const meanSquare = node('ReduceMean', [node('Mul', [h, h])], overTime);
-  const variance = node('Relu', [node('Sub', [meanSquare, node('Mul', [mean, mean])])]);
-  const std = node('Sqrt', [node('Add', [variance, constant('eps', [], Float32Array.of(EPSILON))])]);
-  let z = node('Concat', [mean, std], [int('axis', 1)]);
-  inputs *= 2;
-  weights.dense.forEach((p, i) => {
-    const width = p.b.length;
-    z = node('Gemm', [z, constant('w', [inputs, width], p.w), constant('b', [width], p.b)]);
-    if (i < weights.dense.length - 1) z = node('Relu', [z]);
-    inputs = width;
-  });
-  const scaled = node('Div', [z, constant('temperature', [], Float32Array.of(model.temperature))]);
-  nodes.push(
-    onnx.NodeProto.create({
-      opType: 'Softmax',
-      input: [scaled],
-      output: [ONNX_OUTPUT],
-      attribute: [int('axis', -1)],
-    }),
-  );
+  };
+  if (model.members.length === 1) member(model.members[0]!, ONNX_OUTPUT);
+  else {
+    const outputs = model.members.map((weights) => {
+      const output = fresh('member');
+      member(weights, output);
+      return output;
+    });
+    nodes.push(onnx.NodeProto.create({ opType: 'Mean', input: outputs, output: [ONNX_OUTPUT] }));
+  }
 
   const tensor = (name: string, dims: (number | string)[]) =>
     onnx.ValueInfoProto.create({

@@ -35,7 +35,8 @@ describe('voicepulse serve', () => {
     expect(out).toMatch(/Twilio Media Streams\s+ws:\/\/127\.0\.0\.1:\d+\/twilio/);
     expect(await (await fetch(health!)).json()).toEqual({ ok: true, activeCalls: 0 });
     // Each scoring thread logs (JSON, stderr) the model and the runtime it loaded.
-    while (!logs.includes('scoring thread ready') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while (!logs.includes('scoring thread ready') && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     expect(logs).toMatch(/"shard":0,"model":"model [^"]+","msg":"scoring thread ready"/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

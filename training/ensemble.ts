@@ -1,0 +1,56 @@
+// Networks trained on different speaker folds, joined into one ensemble model that averages their
+// probabilities. Each network was trained with its own input scale and calibrated with its own
+// temperature; both are linear, so they fold exactly into its weights and the members share one
+// input (one windowInput per window, one ONNX call) and the ensemble's temperature is 1.
+import { type EmotionModel, isTdnn, type TdnnModel } from '../core/model/model.ts';
+import type { TdnnWeights } from '../core/model/tdnn.ts';
+
+export function ensembleOf(
+  version: string,
+  models: readonly EmotionModel[],
+  metadata: Record<string, unknown> = {},
+): TdnnModel {
+  const tdnns = models.filter(isTdnn);
+  const first = tdnns[0];
+  if (!first || tdnns.length !== models.length)
+    throw new Error('an ensemble needs at least one TDNN and only TDNNs');
+  const shape = (m: TdnnModel) => JSON.stringify([m.labels, m.frontend, m.window, m.network]);
+  if (tdnns.some((m) => shape(m) !== shape(first)))
+    throw new Error('ensemble members differ in labels, frontend, window or network shape');
+  const scale = first.scale;
+  return {
+    ...first,
+    version,
+    scale,
+    temperature: 1,
+    members: tdnns.flatMap((m) => m.members.map((w) => rescaled(w, scale, m.scale, m.temperature))),
+    metadata,
+  };
+}
+
+/**
+ * `weights` reading inputs divided by `shared` instead of `own` (first-layer rows × shared/own)
+ * with logits divided by `temperature` (last layer ÷ temperature).
+ */
+function rescaled(
+  weights: TdnnWeights,
+  shared: Float32Array,
+  own: Float32Array,
+  temperature: number,
+): TdnnWeights {
+  const [first, ...layers] = weights.layers;
+  const w = Float32Array.from(first!.w);
+  const cols = w.length / shared.length;
+  for (let j = 0; j < shared.length; j++) {
+    const ratio = shared[j]! / own[j]!;
+    for (let c = j * cols; c < (j + 1) * cols; c++) w[c]! *= ratio;
+  }
+  const last = weights.dense.at(-1)!;
+  return {
+    layers: [{ w, b: first!.b }, ...layers],
+    dense: [
+      ...weights.dense.slice(0, -1),
+      { w: last.w.map((v) => v / temperature), b: last.b.map((v) => v / temperature) },
+    ],
+  };
+}

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
+import type { LabeledClip } from './dataset.ts';
+import { trainFoldNetwork, trainingFolds } from './pipeline.ts';
+import { MELS, syntheticClips } from './synthetic-clips.ts';
+import { TDNN_SETTINGS, type TdnnTrainSettings } from './train-tdnn.ts';
+
+const clip = (corpus: CorpusId, speaker: string, split: LabeledClip['split']): LabeledClip => ({
+  clip: { corpus, path: `${corpus}-${speaker}.wav`, speaker, label: 'angry', emotion: 'angry' },
+  emotion: 'angry',
+  label: 0,
+  split,
+});
+
+describe('trainingFolds', () => {
+  const clips = [
+    clip('ravdess', 'a', 'train'),
+    clip('ravdess', 'b', 'train'),
+    clip('ravdess', 'c', 'validation'),
+    clip('ravdess', 't', 'test'),
+    clip('tess', 'OAF', 'validation'),
+  ];
+  const manifest = { folds: (c: CorpusId) => (c === 'ravdess' ? [['c'], ['a', 'b']] : undefined) };
+
+  it('validates each network on one fold of speakers and trains it on the others; test and other corpora stay', () => {
+    const folds = trainingFolds(clips, true, manifest);
+    expect(folds.map((f) => [f.name, f.corpus, f.speakers])).toEqual([
+      ['fold1', 'ravdess', ['c']],
+      ['fold2', 'ravdess', ['a', 'b']],
+    ]);
+    const splits = (f: (typeof folds)[number]) => f.clips.map((c) => `${c.clip.speaker}:${c.split}`);
+    expect(splits(folds[0]!)).toEqual(['a:train', 'b:train', 'c:validation', 't:test', 'OAF:validation']);
+    expect(splits(folds[1]!)).toEqual([
+      'a:validation',
+      'b:validation',
+      'c:train',
+      't:test',
+      'OAF:validation',
+    ]);
+  });
+
+  it('trains one network on the manifest split without folds or when asked not to fold', () => {
+    expect(trainingFolds(clips, false, manifest)).toEqual([{ name: 'split', clips }]);
+    expect(trainingFolds(clips, true, { folds: () => undefined })).toEqual([{ name: 'split', clips }]);
+  });
+});
+
+describe('trainFoldNetwork', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'vp-folds-'));
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+  const { clips, mels } = syntheticClips();
+  const store = {
+    id: 'descriptors-1',
+    get: async (list: CorpusClip[]) => list.map((c) => mels.get(c.path)!),
+  };
+  const settings: TdnnTrainSettings = {
+    ...TDNN_SETTINGS,
+    augmentVariants: 1,
+    maxEpochs: 2,
+    patience: 2,
+    batchSize: 16,
+    net: {
+      nMels: MELS,
+      pool: 2,
+      frames: 50,
+      layers: [{ context: 3, dilation: 1, channels: 8 }],
+      dense: [8],
+    },
+  };
+  const fold = { name: 'fold1', corpus: 'ravdess' as const, speakers: ['s3'], clips };
+
+  it('checkpoints the network and reuses it only when nothing that determines it changed', async () => {
+    const logs: string[] = [];
+    const log = (m: string) => logs.push(m);
+    const first = await trainFoldNetwork('v', fold, settings, store, cacheDir, log);
+    expect(first.result).toMatchObject({ name: 'fold1', corpus: 'ravdess', speakers: ['s3'] });
+    expect(first.result.history.length).toBeGreaterThan(0);
+    expect(first.result.validation.map((e) => e.corpus).sort()).toEqual(['ravdess', 'tess']);
+    expect(logs.some((m) => m.includes('from checkpoint'))).toBe(false);
+
+    const again = await trainFoldNetwork('v', fold, settings, store, cacheDir, log);
+    expect(logs.filter((m) => m.includes('from checkpoint'))).toHaveLength(1);
+    expect(again.network.members).toEqual(first.network.members);
+    expect(again.network.temperature).toBe(first.network.temperature);
+    expect(again.result).toEqual(JSON.parse(JSON.stringify(first.result)));
+
+    // Without a checkpoint directory: trained anew.
+    const before = logs.filter((m) => m.includes('from checkpoint')).length;
+    const fresh = await trainFoldNetwork('v', fold, settings, store, undefined, log);
+    expect(logs.filter((m) => m.includes('from checkpoint'))).toHaveLength(before);
+    expect(fresh.network.members).toEqual(first.network.members);
+
+    // Another seed, another descriptor cache or other splits: trained anew.
+    for (const [s, st, f] of [
+      [{ ...settings, seed: 'other' }, store, fold],
+      [settings, { ...store, id: 'descriptors-2' }, fold],
+      [
+        settings,
+        store,
+        { ...fold, clips: clips.map((c, i): LabeledClip => (i === 0 ? { ...c, split: 'validation' } : c)) },
+      ],
+    ] as const) {
+      const before = logs.filter((m) => m.includes('from checkpoint')).length;
+      await trainFoldNetwork('v', f, s, st, cacheDir, log);
+      expect(logs.filter((m) => m.includes('from checkpoint'))).toHaveLength(before);
+    }
+  }, 120_000);
+});
