@@ -388,11 +388,10 @@ For emotion-tdnn-v3, the same network and cache (one run each; validation uttera
 | mean probabilities of the two rows above (a 2-member ensemble) | 68.2 | 99.7 | 36.9 | 57.3 | – | – | – |
 
 The auxiliary classes did not help and are not in the code. Longer training did: RAVDESS validation UA was still
-rising at the end of the 25-epoch schedule. A 2-member ensemble did
-not beat its members on validation, so the product ships one network (ONNX Runtime would have afforded two: see the
-runtime table). The validation speakers then join the training set for the shipped weights (the refit above): the
-test speakers are the only held-out ones, and they were looked at once, for the shipped model. The cross-corpus
-and TESS cross-speaker retrainings above use the shipped architecture with ${CROSS_EPOCHS} epochs each, without a refit;
+rising at the end of the 25-epoch schedule. A 2-member ensemble of networks trained on the same speakers did
+not beat its members on validation, so emotion-tdnn-v3 shipped one network, retrained for the kept number of epochs
+on the training and validation speakers together (a refit, since removed from the code). The cross-corpus
+and TESS cross-speaker retrainings above use one network of the shipped shape with ${CROSS_EPOCHS} epochs each;
 they transfer worse than the MLP over window functionals did (emotion-mlp-v1's stored runs, one member each, 40 epochs:
 without RAVDESS 30.7 %, TESS 55.9 %, EMOVO 30.2 %, URDU 38.3 %; TESS oaf-to-yaf 79.8 %, yaf-to-oaf 63.0 %): the
 frame-level network fits the training corpora's recording conditions more closely.
@@ -405,7 +404,24 @@ picking one of 60 epochs on validation fits the validation actors, and one clip 
 12.5 points. emotion-tdnn-v3 ships because the procedure fixed before the test was looked at picks it (and it learned
 from 4 more actors); the test says the two are level. 65 % likely needs more speakers than RAVDESS's 18 training and
 validation actors, model choices cross-validated over speakers rather than one 4-actor validation split, or a
-pretrained speech encoder, which this project does not ship.`);
+pretrained speech encoder, which this project does not ship.
+
+emotion-tdnn-v4 takes the second of those. Each network is trained as emotion-tdnn-v3's selection run was (same
+settings and seed), but there are four, one per speaker fold of the 18 non-test RAVDESS actors (the first fold is
+v3's validation split, whose network is v3's selection run again, bit for bit: kept epoch 51, 69.3 %), and the shipped
+model averages them. The fold table above shows how much one 4–5-actor split says: the three new folds' actors reach
+58.3–60.4 % where v3's validation actors reached 69.3 %, so v3's 69.3 % was an easy split, not a better recipe;
+the folds' mean (the cross-validated estimate for one network) is 61.7 %. Every non-test actor now trains three of
+the four networks, and no actor's validation picks the epoch of the networks it trains. Four members, not more:
+the ensemble costs four network passes per window (runtime table above). The rule, written down before the test was
+looked at: ship the four-fold ensemble, with no member added or dropped afterwards, unless its RAVDESS test UA fell
+more than 3 points below v3's. Test, looked at once: RAVDESS **65.1 %** (v3 58.3 %), TESS 100 %, EMOVO 42.9 %
+(v3 48.8 %), URDU 30.9 % (v3 33.9 %). Per test actor (v4 / v3, measured after): 01 66.7 / 64.6, 04 72.9 / 60.4,
+09 64.6 / 56.3, 18 56.3 / 52.1: every test actor gains. Sad stays the weakest class (13 % recall for actors 01 and
+04), and actor 18's four neutral clips are all missed. One test utterance moves RAVDESS UA by 0.5–1 point, so
+65.1 % meets the 65 % target by a single utterance's margin; the cross-validated 61.7 % for one network says the
+recipe sits near, not safely above, the target. EMOVO and URDU (one validation split each, not folded, so their
+validation speakers never train) lost 3–6 points against v3, which trained on its validation speakers.`);
   sections.push(`## Known limits
 
 - Acted speech (RAVDESS, TESS, EMOVO) and TV talk shows (URDU); spontaneous call-centre speech differs.

@@ -9,7 +9,7 @@ import { readWavFile } from '../audio/wav.ts';
 import { loadModel, modelFeatures } from './model.ts';
 
 /** Test-speaker utterance UA of the committed model minus a margin for numeric drift. */
-const MIN_UA: Record<string, number> = { ravdess: 0.55, tess: 0.97 };
+const MIN_UA: Record<string, number> = { ravdess: 0.61, tess: 0.97 };
 
 const data = findCorpus();
 describe.skipIf(data === undefined)('committed model accuracy on held-out speakers', () => {

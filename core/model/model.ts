@@ -35,7 +35,7 @@ await initTfjs();
 export const MODEL_FORMAT = 'voicepulse-emotion-mlp/1';
 export const TDNN_MODEL_FORMAT = 'voicepulse-emotion-tdnn/1';
 /** The committed model the product scores with. */
-export const COMMITTED_MODEL_VERSION = 'emotion-tdnn-v3';
+export const COMMITTED_MODEL_VERSION = 'emotion-tdnn-v4';
 export const COMMITTED_MODEL_DIR = fileURLToPath(
   new URL(`../../models/${COMMITTED_MODEL_VERSION}`, import.meta.url),
 );

@@ -58,6 +58,12 @@ describe('CallAlertRules', () => {
     expect(run(r, [0.5, 0.35, 0.5, 0.35, 0.5, 0.45])).toEqual([5]);
     const s = new CallAlertRules(noShift, false, () => 0);
     expect(run(s, [0.5, 0.25, 0.5, 0.25, 0.5, 0.45])).toEqual([]);
+    // Firing on a dip: the message states the rule and the current value without claiming 0.38 ≥ 0.4.
+    const t = new CallAlertRules(noShift, false, () => 0);
+    const fired = [0.5, 0.5, 0.5, 0.5, 0.5, 0.38].flatMap((f, i) =>
+      t.evaluate(score((i + 2) * 1000, { frustration: f })),
+    );
+    expect(fired.map((a) => a.message)).toEqual(['customer frustration at or above 0.4 for 5 s (now 0.38)']);
   });
 
   it('does not fire for a brief spike', () => {

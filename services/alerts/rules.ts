@@ -83,7 +83,8 @@ export class CallAlertRules {
           out.push(
             this.alert(score, 'customer_frustration_sustained', score.frustration, c.threshold, {
               critical: score.frustration >= c.criticalThreshold,
-              message: `customer frustration ${score.frustration.toFixed(2)} ≥ ${c.threshold} for ${c.sustainMs / 1000} s`,
+              // The run survives dips within the hysteresis band, so the current value may sit just below it.
+              message: `customer frustration at or above ${c.threshold} for ${c.sustainMs / 1000} s (now ${score.frustration.toFixed(2)})`,
             }),
           );
       }
@@ -107,7 +108,7 @@ export class CallAlertRules {
         out.push(
           this.alert(score, 'agent_anger', score.probs.angry, a.threshold, {
             critical: false,
-            message: `agent anger ${score.probs.angry.toFixed(2)} ≥ ${a.threshold} for ${a.sustainMs / 1000} s`,
+            message: `agent anger at or above ${a.threshold} for ${a.sustainMs / 1000} s (now ${score.probs.angry.toFixed(2)})`,
           }),
         );
     }
