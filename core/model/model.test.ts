@@ -11,6 +11,7 @@ import {
   averageProbs,
   COMMITTED_MODEL_DIR,
   classifyWindows,
+  describeModel,
   isTdnn,
   loadModel,
   type MlpModel,
@@ -151,6 +152,7 @@ describe('TDNN model directory', () => {
         expect(p).toBeCloseTo(each.reduce((s, m) => s + m[i]!.probs[c]!, 0) / each.length, 6);
       });
     });
+    expect(describeModel(loaded, 'onnx')).toMatch(/^model test-tdnn: TDNN over .*, 3 networks averaged, onnx$/);
     // Members differ, so the mean is not any one member's.
     expect(each[0]![0]!.probs).not.toEqual(each[1]![0]!.probs);
     writeFileSync(

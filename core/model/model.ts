@@ -481,8 +481,8 @@ export function classifyWindows(model: EmotionModel, windows: readonly Float32Ar
 export function describeModel(model: EmotionModel, runtime = 'tfjs-wasm'): string {
   if (isTdnn(model)) {
     const n = model.network;
-    const ensemble = model.members.length > 1 ? `${model.members.length}-member ensemble, each a ` : '';
-    return `model ${model.version}: ${ensemble}TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')}), ${runtime}`;
+    const ensemble = model.members.length > 1 ? `, ${model.members.length} networks averaged` : '';
+    return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')})${ensemble}, ${runtime}`;
   }
   return `model ${model.version}: ${model.members.length} MLP members, ${model.mean.length}-dim window descriptor, TypeScript`;
 }
