@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../core/corpora/seeded.ts';
 import { inputProbs, type TdnnModel } from '../core/model/model.ts';
-import { inputWidth, type TdnnConfig } from '../core/model/tdnn.ts';
-import { randomTdnn } from '../core/model/test-tdnn.ts';
+import { inputWidth } from '../core/model/tdnn.ts';
+import { randomTdnn, smallNetwork } from '../core/model/test-tdnn.ts';
 import { ensembleOf } from './ensemble.ts';
 
-const network: TdnnConfig = {
-  nMels: 6,
-  prosody: true,
-  pool: 1,
-  frames: 20,
-  layers: [
-    { context: 3, dilation: 1, channels: 8 },
-    { context: 2, dilation: 2, channels: 5 },
-  ],
-  dense: [7],
-  classes: 6,
-};
+const network = smallNetwork({ prosody: true, dense: [7] });
 
 /** Window inputs as the model reads them: raw values divided by the model's own scale. */
 function inputsFor(model: TdnnModel, raw: Float32Array[]): Float32Array[] {

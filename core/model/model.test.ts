@@ -22,7 +22,7 @@ import {
   scoreWindows,
   windowFrames,
 } from './model.ts';
-import { randomTdnn as randomTdnnOf } from './test-tdnn.ts';
+import { randomTdnn as randomTdnnOf, smallNetwork } from './test-tdnn.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,22 +50,11 @@ function randomModel(): MlpModel {
 }
 
 const randomTdnn = (prosody = false, members = 1) =>
-  randomTdnnOf(
-    {
-      nMels: 64,
-      prosody,
-      pool: 2,
-      frames: 100,
-      layers: [
-        { context: 3, dilation: 1, channels: 8 },
-        { context: 3, dilation: 2, channels: 8 },
-      ],
-      dense: [8],
-      classes: 6,
-    },
-    'tdnn',
-    { members, scale: 4, temperature: 1.2 },
-  );
+  randomTdnnOf(smallNetwork({ nMels: 64, prosody, pool: 2, frames: 100 }), 'tdnn', {
+    members,
+    scale: 4,
+    temperature: 1.2,
+  });
 
 const speechLike = (seconds: number) => {
   let phase = 0;
@@ -152,7 +141,9 @@ describe('TDNN model directory', () => {
         expect(p).toBeCloseTo(each.reduce((s, m) => s + m[i]!.probs[c]!, 0) / each.length, 6);
       });
     });
-    expect(describeModel(loaded, 'onnx')).toMatch(/^model test-tdnn: TDNN over .*, 3 networks averaged, onnx$/);
+    expect(describeModel(loaded, 'onnx')).toMatch(
+      /^model test-tdnn: TDNN over .*, 3 networks averaged, onnx$/,
+    );
     // Members differ, so the mean is not any one member's.
     expect(each[0]![0]!.probs).not.toEqual(each[1]![0]!.probs);
     writeFileSync(

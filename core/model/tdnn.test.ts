@@ -10,13 +10,12 @@ import {
   receptiveField,
   type TdnnConfig,
   TdnnError,
-  type TdnnWeights,
   tdnnLogits,
   tf,
-  weightShapes,
   weightTensors,
   windowInput,
 } from './tdnn.ts';
+import { randomWeights } from './test-tdnn.ts';
 
 const CFG: TdnnConfig = {
   nMels: 4,
@@ -29,15 +28,6 @@ const CFG: TdnnConfig = {
   dense: [4],
   classes: 6,
 };
-
-function randomWeights(cfg: TdnnConfig, seed: string): TdnnWeights {
-  const random = seededRandom(seed);
-  const arrays = weightShapes(cfg).map(({ w, b }) => ({
-    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
-    b: Float32Array.from({ length: b }, () => random() - 0.5),
-  }));
-  return { layers: arrays.slice(0, cfg.layers.length), dense: arrays.slice(cfg.layers.length) };
-}
 
 function ramp(rows: number, cols: number): FeatureMatrix {
   return {

@@ -6,6 +6,22 @@ import { DEFAULT_FRONTEND } from './frontend.ts';
 import type { TdnnModel } from './model.ts';
 import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from './tdnn.ts';
 
+/** A small two-layer network (for tests that need one of some shape, not a particular one). */
+export function smallNetwork(over: Partial<TdnnConfig> = {}): TdnnConfig {
+  return {
+    nMels: 6,
+    pool: 1,
+    frames: 20,
+    layers: [
+      { context: 3, dilation: 1, channels: 8 },
+      { context: 3, dilation: 2, channels: 8 },
+    ],
+    dense: [8],
+    classes: 6,
+    ...over,
+  };
+}
+
 export function randomWeights(network: TdnnConfig, seed: string): TdnnWeights {
   const random = seededRandom(seed);
   const arrays = weightShapes(network).map(({ w, b }) => ({
