@@ -146,6 +146,8 @@ export async function startApp(o: AppOptions): Promise<App> {
       metrics.droppedWindows.inc(windows);
       log.warn({ callId, windows }, 'scoring fell behind: windows dropped');
     },
+    onFailed: (reason) =>
+      log.error({ reason }, 'scoring unavailable: new calls are refused and /healthz fails'),
     onRestart: (shard, calls) => {
       metrics.workerRestarts.inc();
       log.error({ shard, calls }, 'scoring thread died and was replaced');
@@ -177,8 +179,13 @@ export async function startApp(o: AppOptions): Promise<App> {
       return;
     }
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true, activeCalls: calls.size }));
+      const failure = backend.failure;
+      res.writeHead(failure ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          failure ? { ok: false, activeCalls: calls.size, failure } : { ok: true, activeCalls: calls.size },
+        ),
+      );
       return;
     }
     for (const h of o.http ?? []) if (await h(req, res)) return;

@@ -9,7 +9,7 @@ import type { LiveMetrics } from './metrics.ts';
 
 export class CallAdmissionError extends Error {
   constructor(
-    readonly reason: 'limit' | 'duplicate' | 'forbidden',
+    readonly reason: 'limit' | 'duplicate' | 'forbidden' | 'unavailable',
     message: string,
   ) {
     super(message);
@@ -47,6 +47,8 @@ export class CallRegistry {
   start(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
     if (!mayAccessTenant(principal, meta.tenantId))
       throw new CallAdmissionError('forbidden', `this token may not stream calls of tenant ${meta.tenantId}`);
+    if (this.backend.failure)
+      throw new CallAdmissionError('unavailable', `scoring is unavailable: ${this.backend.failure}`);
     if (this.open.has(meta.callId))
       throw new CallAdmissionError('duplicate', `call ${meta.callId} is already streaming`);
     if (this.open.size >= this.maxCalls)

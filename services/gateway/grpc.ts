@@ -83,6 +83,7 @@ const ADMISSION_STATUS: Record<CallAdmissionError['reason'], grpc.status> = {
   limit: grpc.status.RESOURCE_EXHAUSTED,
   duplicate: grpc.status.ALREADY_EXISTS,
   forbidden: grpc.status.PERMISSION_DENIED,
+  unavailable: grpc.status.UNAVAILABLE,
 };
 
 class GrpcError extends Error {

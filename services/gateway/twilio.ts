@@ -150,6 +150,8 @@ export function admissionError(err: unknown): ProtocolError {
   if (err instanceof CallAdmissionError) {
     if (err.reason === 'limit') return new ProtocolError(CLOSE.tryAgainLater, 'call-limit', err.message);
     if (err.reason === 'forbidden') return new ProtocolError(CLOSE.policy, 'tenant-forbidden', err.message);
+    if (err.reason === 'unavailable')
+      return new ProtocolError(CLOSE.tryAgainLater, 'scoring-unavailable', err.message);
     return new ProtocolError(CLOSE.duplicateCall, 'duplicate-call', err.message);
   }
   return err as ProtocolError;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -7,7 +7,7 @@ import { COMMITTED_MODEL_DIR, COMMITTED_MODEL_VERSION, saveModel } from '../../c
 import { RuntimeError } from '../../core/model/runtime.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
 import { voiced } from '../../core/streaming/synthetic.ts';
-import { createBackend, shardOf, WorkerPool } from './backend.ts';
+import { createBackend, MAX_START_FAILURES, shardOf, WorkerPool } from './backend.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { randomModel } from './test-model.ts';
 
@@ -97,6 +97,38 @@ describe('WorkerPool', () => {
       await pool.close();
     }
   });
+});
+
+describe('WorkerPool start-up failures', () => {
+  it('stops replacing a thread that cannot load its model, reports why once, and stays down', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'vp-broken-model-'));
+    saveModel(randomModel(6), broken);
+    writeFileSync(join(broken, 'weights.bin'), new Uint8Array(8)); // truncated
+    const failed: string[] = [];
+    const pool = new WorkerPool({
+      modelDir: broken,
+      config: streamingConfig(),
+      threads: 1,
+      onEvents: () => {},
+      onFailed: (reason) => failed.push(reason),
+    });
+    try {
+      expect(pool.failure).toBeNull();
+      await until(() => pool.failure !== null, 60_000);
+      expect(failed).toHaveLength(1);
+      expect(pool.failure).toMatch(
+        new RegExp(`failed to start ${MAX_START_FAILURES} times in a row: .*too short`),
+      );
+      expect(pool.restarts).toBe(MAX_START_FAILURES - 1);
+      // Nothing respawns afterwards.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(pool.restarts).toBe(MAX_START_FAILURES - 1);
+      expect(failed).toHaveLength(1);
+    } finally {
+      await pool.close();
+      rmSync(broken, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('createBackend', () => {

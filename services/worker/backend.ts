@@ -16,6 +16,8 @@ export interface ScoringBackend {
   startCall(meta: CallMeta, policy: TenantPolicy): void;
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
   endCall(callId: string, arrivedAtMs: number): void;
+  /** Why no call can be scored (scoring threads that keep failing to start), or null. */
+  readonly failure: string | null;
   /** Resolves once every ended call has emitted its summary (or after timeoutMs). */
   settle(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -37,7 +39,15 @@ export interface BackendOptions {
   onDropped?: (callId: string, windows: number) => void;
   /** A scoring thread (shard 0 inline) loaded its model: `model` names it and its runtime. */
   onReady?: (shard: number, model: string) => void;
+  /** Scoring threads failed to start MAX_START_FAILURES times in a row: the pool stopped replacing them. */
+  onFailed?: (reason: string) => void;
 }
+
+/**
+ * Consecutive start-up failures (a thread exiting before it loaded its model) after which a shard
+ * is not replaced again: a model or runtime that cannot load would otherwise respawn forever.
+ */
+export const MAX_START_FAILURES = 3;
 
 /** Throws RuntimeError now when VOICEPULSE_MODEL_RUNTIME is invalid or names a runtime not installed. */
 export function createBackend(opts: BackendOptions): ScoringBackend {
@@ -47,6 +57,8 @@ export function createBackend(opts: BackendOptions): ScoringBackend {
 
 export class InlineBackend implements ScoringBackend {
   readonly engine: ScoringEngine;
+  /** The model loads on this thread before the backend exists: nothing can fail later. */
+  readonly failure = null;
   constructor(opts: BackendOptions) {
     this.engine = new ScoringEngine({
       scorer: pendingScorer(loadModel(opts.modelDir), (model) => opts.onReady?.(0, model)),
@@ -92,6 +104,9 @@ export class WorkerPool implements ScoringBackend {
   private readonly outbox: Array<{ commands: ThreadCommand[]; audio: Float32Array[]; samples: number }> = [];
   private flushScheduled = false;
   restarts = 0;
+  failure: string | null = null;
+  /** Per shard: the current thread's load state, consecutive start failures and last error. */
+  private readonly boot: Array<{ ready: boolean; failures: number; error: string }> = [];
 
   constructor(private readonly opts: BackendOptions) {
     for (let i = 0; i < opts.threads; i++) {
@@ -172,6 +187,8 @@ export class WorkerPool implements ScoringBackend {
   }
 
   private spawn(shard: number): Worker {
+    const boot = (this.boot[shard] ??= { ready: false, failures: 0, error: 'exited' });
+    boot.ready = false;
     const data: ThreadData & { entry: string } = {
       entry: new URL('./thread.ts', import.meta.url).href,
       modelDir: this.opts.modelDir,
@@ -180,16 +197,27 @@ export class WorkerPool implements ScoringBackend {
     };
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
     w.on('message', (m: FromThread) => {
-      if (m.t === 'ready') this.opts.onReady?.(shard, m.model);
-      else if (m.t === 'events') {
+      if (m.t === 'ready') {
+        boot.ready = true;
+        boot.failures = 0;
+        this.opts.onReady?.(shard, m.model);
+      } else if (m.t === 'events') {
         for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.event.callId);
         this.opts.onEvents(m.out);
       } else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
       else this.opts.onError?.(m.callId, m.message);
     });
-    w.on('error', (err) => this.opts.onError?.('', `scoring thread ${shard} failed: ${err.message}`));
+    w.on('error', (err) => {
+      boot.error = err.message;
+      this.opts.onError?.('', `scoring thread ${shard} failed: ${err.message}`);
+    });
     w.on('exit', () => {
-      if (this.closing) return;
+      if (this.closing || this.failure) return;
+      if (!boot.ready && ++boot.failures >= MAX_START_FAILURES) {
+        this.failure = `scoring thread ${shard} failed to start ${boot.failures} times in a row: ${boot.error}`;
+        this.opts.onFailed?.(this.failure);
+        return;
+      }
       // Replace the thread and re-open its calls: they lose only in-flight windows and history.
       this.restarts++;
       this.workers[shard] = this.spawn(shard);

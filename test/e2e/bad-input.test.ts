@@ -1,5 +1,7 @@
 // Every kind of bad input gets a clear error and close code, and a healthy call running alongside
 // is unaffected.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSummaryEvent } from '../../core/events/schema.ts';
 import { voiced } from '../../core/streaming/synthetic.ts';
@@ -176,4 +178,33 @@ describe('bad input', () => {
     // The three open calls send nothing more: each is closed by the idle timeout.
     for (const c of open) expect(await c.closed).toEqual({ code: 4408, reason: 'idle-timeout' });
   });
+});
+
+describe('a model that cannot load', () => {
+  it('refuses calls with a clear code and fails /healthz instead of respawning scoring threads forever', async () => {
+    const broken = tempModelDir();
+    writeFileSync(join(broken.dir, 'weights.bin'), new Uint8Array(8)); // truncated
+    const down = await testApp(broken.dir, { threads: 1 });
+    try {
+      const health = () => fetch(`${down.urls.http}/healthz`);
+      const until = Date.now() + 60_000;
+      while ((await health()).status === 200 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 100));
+      const res = await health();
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { ok: boolean; failure: string };
+      expect(body.ok).toBe(false);
+      expect(body.failure).toMatch(/failed to start 3 times in a row: .*too short/);
+      const error = await expectClose(
+        connect(down.urls.twilio!),
+        [startMessage(twilioCall('no-model'))],
+        1013,
+        'scoring-unavailable',
+      );
+      expect(error.message).toMatch(/scoring is unavailable/);
+    } finally {
+      await down.stop();
+      broken.remove();
+    }
+  }, 90_000);
 });
