@@ -187,7 +187,8 @@ export class WorkerPool implements ScoringBackend {
   }
 
   private spawn(shard: number): Worker {
-    const boot = (this.boot[shard] ??= { ready: false, failures: 0, error: 'exited' });
+    this.boot[shard] ??= { ready: false, failures: 0, error: 'exited' };
+    const boot = this.boot[shard];
     boot.ready = false;
     const data: ThreadData & { entry: string } = {
       entry: new URL('./thread.ts', import.meta.url).href,
