@@ -182,6 +182,9 @@ export function trainingFolds(
   }));
 }
 
+/** Bump when training code changes what a network learns from the same settings and data. */
+const CHECKPOINT_VERSION = 1;
+
 /** A fold network's record in the shipped model's metadata. */
 export interface FoldResult {
   name: string;
@@ -209,6 +212,7 @@ export async function trainFoldNetwork(
   const key = createHash('sha256')
     .update(
       JSON.stringify({
+        v: CHECKPOINT_VERSION,
         settings,
         descriptors: store.id,
         clips: fold.clips.map((c) => [c.clip.corpus, c.clip.path, c.split]),
