@@ -2,29 +2,22 @@
 // probabilities. Each network was trained with its own input scale and calibrated with its own
 // temperature; both are linear, so they fold exactly into its weights and the members share one
 // input (one windowInput per window, one ONNX call) and the ensemble's temperature is 1.
-import { type EmotionModel, isTdnn, type TdnnModel } from '../core/model/model.ts';
+import type { TdnnModel } from '../core/model/model.ts';
 import type { TdnnWeights } from '../core/model/tdnn.ts';
 
-export function ensembleOf(
-  version: string,
-  models: readonly EmotionModel[],
-  metadata: Record<string, unknown> = {},
-): TdnnModel {
-  const tdnns = models.filter(isTdnn);
-  const first = tdnns[0];
-  if (!first || tdnns.length !== models.length)
-    throw new Error('an ensemble needs at least one TDNN and only TDNNs');
+export function ensembleOf(version: string, models: readonly TdnnModel[]): TdnnModel {
+  const first = models[0];
+  if (!first) throw new Error('an ensemble needs at least one network');
   const shape = (m: TdnnModel) => JSON.stringify([m.labels, m.frontend, m.window, m.network]);
-  if (tdnns.some((m) => shape(m) !== shape(first)))
+  if (models.some((m) => shape(m) !== shape(first)))
     throw new Error('ensemble members differ in labels, frontend, window or network shape');
   const scale = first.scale;
   return {
     ...first,
     version,
-    scale,
     temperature: 1,
-    members: tdnns.flatMap((m) => m.members.map((w) => rescaled(w, scale, m.scale, m.temperature))),
-    metadata,
+    members: models.flatMap((m) => m.members.map((w) => rescaled(w, scale, m.scale, m.temperature))),
+    metadata: {},
   };
 }
 

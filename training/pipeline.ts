@@ -89,7 +89,7 @@ const QUICK_TDNN: TdnnTrainSettings = {
  * The six-class clips (subsampled for --quick) and the frame-feature store over them; the cache and
  * its augmented channels are shared by both architectures.
  */
-export function prepareData(
+function prepareData(
   opts: PipelineOptions,
   seed: string,
   log: (msg: string) => void,
@@ -262,9 +262,9 @@ async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
   const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);
   const folds: FoldResult[] = [];
   const networks: TdnnModel[] = [];
+  // Full runs take over an hour: each finished network is checkpointed so a rerun resumes.
+  const checkpoints = opts.quick ? undefined : join(cacheDir, 'tdnn-folds');
   for (const fold of trainingFolds(clips, settings.speakerFolds)) {
-    // Full runs take over an hour: each finished network is checkpointed so a rerun resumes.
-    const checkpoints = opts.quick ? undefined : join(cacheDir, 'tdnn-folds');
     const { network, result } = await trainFoldNetwork(opts.version, fold, settings, store, checkpoints, log);
     folds.push(result);
     networks.push(network);

@@ -8,6 +8,7 @@ import { voiced } from '../../core/streaming/synthetic.ts';
 import type { App } from '../../services/app/app.ts';
 import { DEFAULT_LIMITS } from '../../services/gateway/session.ts';
 import { mediaMessages, startMessage, stopMessage } from '../../services/gateway/twilio-client.ts';
+import { MAX_START_FAILURES } from '../../services/worker/backend.ts';
 import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from './support.ts';
 
 const ACME_TOKEN = 'acme-token-0123456789';
@@ -194,7 +195,9 @@ describe('a model that cannot load', () => {
       expect(res.status).toBe(503);
       const body = (await res.json()) as { ok: boolean; failure: string };
       expect(body.ok).toBe(false);
-      expect(body.failure).toMatch(/failed to start 3 times in a row: .*too short/);
+      expect(body.failure).toMatch(
+        new RegExp(`failed to start ${MAX_START_FAILURES} times in a row: .*too short`),
+      );
       const error = await expectClose(
         connect(down.urls.twilio!),
         [startMessage(twilioCall('no-model'))],
