@@ -38,7 +38,7 @@ describe('dashboards/generated', () => {
 });
 
 it('Prometheus panels query metrics the live service or the sink registers (kafka_* come from kafka-exporter)', () => {
-  const registered = ['../services/gateway/metrics.ts', '../services/sink/metrics.ts']
+  const registered = ['../services/live/ingress/metrics.ts', '../services/sink/metrics.ts']
     .map((file) => readFileSync(new URL(file, import.meta.url), 'utf8'))
     .join('\n');
   const exprs = Object.values(DASHBOARDS).flatMap((build) =>

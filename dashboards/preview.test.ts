@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { type PanelResult, previewHtml } from './preview.ts';
+import { type PanelResult, previewHtml } from './testing/preview.ts';
 
 const panel = (over: Partial<PanelResult>): PanelResult => ({
   title: 'p',

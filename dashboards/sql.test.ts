@@ -5,11 +5,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ClickHouse, connectHttp } from '../core/clickhouse/client.ts';
 import { migrate } from '../core/clickhouse/migrations.ts';
 import { insertEvents } from '../services/sink/rows.ts';
-import { describeWithService } from '../test/support/services.ts';
+import { describeWithService } from '../test/testing/services.ts';
 import { columnsOf } from './datasources.ts';
 import { DASHBOARDS } from './index.ts';
 import { ALL, type QueryContext, renderPanelSql } from './macros.ts';
-import { SEED_AGENTS, SEED_QUEUES, seedEvents } from './seed.ts';
+import { SEED_AGENTS, SEED_QUEUES, seedEvents } from './testing/seed.ts';
 import { clickhouseTargets } from './targets.ts';
 
 const TENANT = 'tenant-dash';

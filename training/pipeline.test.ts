@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
 import { trainFoldNetwork, trainingFolds } from './pipeline.ts';
-import { MELS, syntheticClips } from './synthetic-clips.ts';
+import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings } from './train-tdnn.ts';
 
 const clip = (corpus: CorpusId, speaker: string, split: LabeledClip['split']): LabeledClip => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CorpusClip } from '../core/corpora/clip.ts';
 import { evaluateByCorpus } from './evaluate.ts';
-import { MELS, syntheticClips } from './synthetic-clips.ts';
+import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn, weightedUa } from './train-tdnn.ts';
 
 const SETTINGS: TdnnTrainSettings = {

@@ -17,14 +17,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { BatchHandler } from '../../core/bus/bus.ts';
 import { InProcessBus } from '../../core/bus/in-process.ts';
 import { KafkaBus } from '../../core/bus/kafka.ts';
-import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { ScoreEvent } from '../../core/events/schema.ts';
-import { createQueryApi } from '../../services/query/api.ts';
+import { createQueryApi } from '../../services/live/query/api.ts';
 import { insertEvents } from '../../services/sink/rows.ts';
 import { startSink } from '../../services/sink/sink.ts';
-import { requireService } from '../../test/support/services.ts';
+import { requireService } from '../../test/testing/services.ts';
 import type { BenchSuite, SuiteResult, Verdict } from '../harness.ts';
 
 const TARGET_ROWS_PER_S = 100_000;

@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/model.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
-import { startApp } from '../../services/app/app.ts';
-import { modelPresent } from '../../services/app/config.ts';
-import { percentile } from '../../services/app/load.ts';
-import { DEFAULT_LIMITS } from '../../services/gateway/session.ts';
-import { randomModel } from '../../services/worker/test-model.ts';
+import { startApp } from '../../services/live/app.ts';
+import { modelPresent } from '../../services/live/config.ts';
+import { percentile } from '../../clients/load.ts';
+import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
+import { randomModel } from '../../services/live/scoring/testing/model.ts';
 import type { BenchSuite } from '../harness.ts';
 
 const TARGET_CALLS = 200;

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../../core/audio/wav.ts';
 import { loadSplitManifest } from '../../core/corpora/split-manifest.ts';
 import type { StatsRow } from '../../core/corpora/stats.ts';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
 const run = promisify(execFile);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../../core/audio/wav.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import { isTdnn, loadModel } from '../../core/model/model.ts';
-import { findCorpus } from '../../test/support/corpus.ts';
+import { findCorpus } from '../../test/testing/corpus.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
 const execFileAsync = promisify(execFile);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RuntimeError } from '../../core/model/runtime.ts';
-import { ConfigError, type ServeFlags, serveConfig } from '../../services/app/config.ts';
-import { runServe, stopOnSignals } from '../../services/app/serve.ts';
+import { ConfigError, type ServeFlags, serveConfig } from '../../services/live/config.ts';
+import { runServe, stopOnSignals } from '../../services/live/serve.ts';
 import { CliError } from '../errors.ts';
 
 export interface CommonServeOptions extends ServeFlags {

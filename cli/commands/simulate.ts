@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defaultDataRoot } from '../../core/corpora/scan.ts';
-import { demoCall } from '../../services/app/demo-call.ts';
-import { percentile, runLoad } from '../../services/app/load.ts';
+import { demoCall } from '../../clients/demo-call.ts';
+import { percentile, runLoad } from '../../clients/load.ts';
 import { CliError } from '../errors.ts';
 import { intOption } from './serve.ts';
 

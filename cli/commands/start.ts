@@ -9,11 +9,11 @@ import WebSocket from 'ws';
 import { defaultDataRoot } from '../../core/corpora/scan.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { saveModel } from '../../core/model/model.ts';
-import { modelPresent } from '../../services/app/config.ts';
-import { demoCall } from '../../services/app/demo-call.ts';
-import { playCall } from '../../services/app/players.ts';
-import { runServe, stopOnSignals } from '../../services/app/serve.ts';
-import { randomModel } from '../../services/worker/test-model.ts';
+import { modelPresent } from '../../services/live/config.ts';
+import { demoCall } from '../../clients/demo-call.ts';
+import { playCall } from '../../clients/players.ts';
+import { runServe, stopOnSignals } from '../../services/live/serve.ts';
+import { randomModel } from '../../services/live/scoring/testing/model.ts';
 import { addServeOptions, type CommonServeOptions, printUrls, toConfig } from './serve.ts';
 
 interface StartOptions extends CommonServeOptions {

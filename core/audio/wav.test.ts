@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { seededRandom } from '../corpora/seeded.ts';
 import { decodeAlaw, decodeUlaw } from './g711.ts';
 import {

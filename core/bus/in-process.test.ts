@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { busContract, waitUntil } from './contract.ts';
+import { busContract, waitUntil } from './testing/contract.ts';
 import { InProcessBus } from './in-process.ts';
 import { partitionFor } from './partition.ts';
-import { syntheticCall } from './synthetic.ts';
+import { syntheticCall } from './testing/synthetic.ts';
 
 describe('InProcessBus: EventBus contract', () => {
   busContract(async () => new InProcessBus({ partitions: 4, retryDelayMs: 5 }));

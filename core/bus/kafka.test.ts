@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
-import { describeWithService } from '../../test/support/services.ts';
+import { describeWithService } from '../../test/testing/services.ts';
 import { DEAD_LETTER_TOPIC, TOPICS } from './bus.ts';
-import { busContract, eventually, waitUntil } from './contract.ts';
+import { busContract, eventually, waitUntil } from './testing/contract.ts';
 import { DEAD_LETTER_HEADERS, KafkaBus } from './kafka.ts';
-import { syntheticCall } from './synthetic.ts';
+import { syntheticCall } from './testing/synthetic.ts';
 
 await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
   const prefix = `vp-bus-${randomUUID().slice(0, 8)}.`;

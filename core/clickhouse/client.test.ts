@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedClickHouse, serverClickHouse } from '../../test/support/clickhouse.ts';
+import { embeddedClickHouse, serverClickHouse } from '../../test/testing/clickhouse.ts';
 import type { ClickHouse } from './client.ts';
 import { loadMigrations, migrate, parseMigration } from './migrations.ts';
-import { SQLISH } from './sqlish.ts';
+import { SQLISH } from './testing/sqlish.ts';
 
 /** ALTER … DELETE is a mutation, applied in the background. */
 async function eventuallyGone(ch: ClickHouse, version: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { buildSplitManifest, formatSplitManifest } from './build-splits.ts';
 import type { CorpusClip } from './clip.ts';
 import { scanCorpora } from './scan.ts';

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countIssues } from './clip.ts';
 import { CREMAD_ACTORS, CREMAD_KNOWN_DEFECTS, parseCremadName, scanCremad } from './cremad.ts';
-import { makeTree } from './test-tree.ts';
+import { makeTree } from './testing/tree.ts';
 
 const SENTENCES = ['IEO', 'TIE', 'IOM', 'IWW', 'TAI', 'MTI', 'IWL', 'ITH', 'DFA', 'ITS', 'TSI', 'WSI'];
 const EMOTIONS = ['ANG', 'DIS', 'FEA', 'HAP', 'NEU', 'SAD'];

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { countIssues } from './clip.ts';
 import { parseRavdessName, scanRavdess } from './ravdess.ts';
-import { makeTree } from './test-tree.ts';
+import { makeTree } from './testing/tree.ts';
 
 /** The 60 speech file names of one RAVDESS actor, as the corpus defines them. */
 function actorFiles(actor: number): string[] {

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countIssues } from './clip.ts';
 import { parseSaveeName, SAVEE_SPEAKERS, scanSavee } from './savee.ts';
-import { makeTree } from './test-tree.ts';
+import { makeTree } from './testing/tree.ts';
 
 /** SAVEE's 120 names per speaker: 15 per emotion except 30 neutral. */
 function speakerFiles(speaker: string, flat: boolean): string[] {

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { CorpusRootError, corpusRoots, defaultDataRoot, scanCorpora, scanCorporaReport } from './scan.ts';
-import { makeTree } from './test-tree.ts';
+import { makeTree } from './testing/tree.ts';
 
 describe('defaultDataRoot', () => {
   it('honours VOICEPULSE_DATA, else <repo>/../shared/data', () => {

@@ -5,7 +5,7 @@ import { WavError, writeWav } from '../audio/wav.ts';
 import { scanCorporaReport } from './scan.ts';
 import { loadSplitManifest } from './split-manifest.ts';
 import { corpusStats, wavFileDurationMs } from './stats.ts';
-import { makeTree } from './test-tree.ts';
+import { makeTree } from './testing/tree.ts';
 
 const tone = (frames: number) => Float32Array.from({ length: frames }, (_, i) => 0.3 * Math.sin(i / 5));
 const mulaw = (frames: number) => writeWav({ sampleRate: 8000, channels: [tone(frames)] }, 'mulaw');

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { countIssues } from './clip.ts';
 import { parseTessName, scanTess } from './tess.ts';
-import { makeTree } from './test-tree.ts';
+import { makeTree } from './testing/tree.ts';
 
 describe('parseTessName', () => {
   it('takes speaker, word and emotion from the name', () => {

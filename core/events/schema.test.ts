@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticCall } from '../bus/synthetic.ts';
+import { syntheticCall } from '../bus/testing/synthetic.ts';
 import {
   EVENT_SCHEMA_VERSION,
   EventValidationError,

@@ -2,10 +2,10 @@
 // TypeScript port, with the tolerances documented in README.md.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeWithCorpus } from '../../test/support/corpus.ts';
+import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { readWavFile } from '../audio/wav.ts';
-import type { ReferenceCase } from './fixture.ts';
-import { computeCase, ReferenceFixtures } from './fixture.ts';
+import type { ReferenceCase } from './testing/fixture.ts';
+import { computeCase, ReferenceFixtures } from './testing/fixture.ts';
 import type { FeatureMatrix } from './matrix.ts';
 
 /** Max |ours - librosa| as a fraction of max |librosa|, for references computed in float64. */

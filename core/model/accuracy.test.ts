@@ -2,7 +2,7 @@
 // of the UA recorded in its model card (docs/model-card.md); a worse model fails CI.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findCorpus } from '../../test/support/corpus.ts';
+import { findCorpus } from '../../test/testing/corpus.ts';
 import { labeledClips } from '../../training/dataset.ts';
 import { evaluateByCorpus } from '../../training/evaluate.ts';
 import { readWavFile } from '../audio/wav.ts';

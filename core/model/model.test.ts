@@ -22,7 +22,7 @@ import {
   scoreWindows,
   windowFrames,
 } from './model.ts';
-import { randomTdnn as randomTdnnOf, smallNetwork } from './test-tdnn.ts';
+import { randomTdnn as randomTdnnOf, smallNetwork } from './testing/tdnn.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { seededRandom } from '../corpora/seeded.ts';
 import { inputProbs, type TdnnModel } from './model.ts';
 import { ONNX_INPUT, ONNX_OUTPUT, tdnnOnnx } from './onnx.ts';
 import { inputWidth, type TdnnConfig } from './tdnn.ts';
-import { randomTdnn } from './test-tdnn.ts';
+import { randomTdnn } from './testing/tdnn.ts';
 
 /** ONNX Runtime's probabilities of `inputs` through the graph of `model`. */
 async function ortProbs(model: TdnnModel, inputs: Float32Array[]): Promise<Float32Array> {

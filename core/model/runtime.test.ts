@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { concat, silence, voiced } from '../streaming/synthetic.ts';
+import { concat, silence, voiced } from '../streaming/testing/synthetic.ts';
 import {
   COMMITTED_MODEL_VERSION,
   classifyWindows,

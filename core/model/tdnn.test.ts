@@ -15,7 +15,7 @@ import {
   weightTensors,
   windowInput,
 } from './tdnn.ts';
-import { randomWeights } from './test-tdnn.ts';
+import { randomWeights } from './testing/tdnn.ts';
 
 const CFG: TdnnConfig = {
   nMels: 4,

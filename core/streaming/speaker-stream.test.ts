@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { streamingConfig } from './config.ts';
 import { SpeakerStream, type SpeakerWindow } from './speaker-stream.ts';
-import { concat, randomChunks, silence, voiced } from './synthetic.ts';
+import { concat, randomChunks, silence, voiced } from './testing/synthetic.ts';
 
 const config = streamingConfig();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silence, voiced } from './synthetic.ts';
+import { silence, voiced } from './testing/synthetic.ts';
 import { EnergyVad } from './vad.ts';
 
 function frames(x: Float32Array): Float32Array[] {

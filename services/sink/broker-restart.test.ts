@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../core/bus/contract.ts';
+import { eventually } from '../../core/bus/testing/contract.ts';
 import { KafkaBus } from '../../core/bus/kafka.ts';
-import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp } from '../../core/clickhouse/client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { requireService } from '../../test/support/services.ts';
+import { requireService } from '../../test/testing/services.ts';
 import { type Pipeline, pipelineConfig, startPipeline } from './pipeline.ts';
 
 const run = promisify(execFile);

@@ -5,14 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, TOPICS } from '../../core/bus/bus.ts';
-import { eventually } from '../../core/bus/contract.ts';
+import { eventually } from '../../core/bus/testing/contract.ts';
 import { KafkaBus } from '../../core/bus/kafka.ts';
-import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp } from '../../core/clickhouse/client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { requireService } from '../../test/support/services.ts';
+import { requireService } from '../../test/testing/services.ts';
 import { pipelineConfig, startPipeline } from './pipeline.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy } from './testing/tcp-proxy.ts';
 
 const clickhouse = await requireService('clickhouse');
 const kafka = await requireService('kafka');

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
-import { requireService } from '../../test/support/services.ts';
+import { requireService } from '../../test/testing/services.ts';
 import { dropExpiredPartitions } from './retention.ts';
 import { insertEvents } from './rows.ts';
 

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { syntheticCall } from '../../core/bus/synthetic.ts';
+import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { AlertEvent } from '../../core/events/schema.ts';
 import {
   embeddedClickHouse,
   type OpenedClickHouse,
   serverClickHouse,
-} from '../../test/support/clickhouse.ts';
+} from '../../test/testing/clickhouse.ts';
 import { encodeEvents, insertEvents, tsvField } from './rows.ts';
 
 describe('tsvField', () => {

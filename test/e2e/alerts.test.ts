@@ -3,12 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../core/events/schema.ts';
-import { voiced } from '../../core/streaming/synthetic.ts';
-import { DEFAULT_ALERT_RULES } from '../../services/alerts/rules.ts';
-import type { App } from '../../services/app/app.ts';
-import { mediaMessages, startMessage, stopMessage } from '../../services/gateway/twilio-client.ts';
-import { DEFAULT_POLICY } from '../../services/worker/policy.ts';
-import { connect, isSummary, TOKEN, tempModelDir, testApp } from './support.ts';
+import { voiced } from '../../core/streaming/testing/synthetic.ts';
+import { DEFAULT_ALERT_RULES } from '../../core/alerts/rules.ts';
+import type { App } from '../../services/live/app.ts';
+import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
+import { DEFAULT_POLICY } from '../../core/tenancy/policy.ts';
+import { connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const model = tempModelDir();
 let app: App;

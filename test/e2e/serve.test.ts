@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempModelDir } from './support.ts';
+import { tempModelDir } from '../testing/e2e.ts';
 
 const model = tempModelDir();
 afterAll(() => model.remove());

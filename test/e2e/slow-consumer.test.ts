@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BoundedSender } from '../../services/gateway/send-queue.ts';
+import { BoundedSender } from '../../services/live/ingress/send-queue.ts';
 
 describe('slow consumer', () => {
   it('keeps queue and send buffer bounded and counts what it dropped', async () => {

@@ -1,6 +1,6 @@
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService } from '../support/services.ts';
+import { describeWithService } from '../testing/services.ts';
 
 await describeWithService('chromium', 'Chromium smoke (headless)', ({ executablePath, args }) => {
   let browser: Browser;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService } from '../support/services.ts';
+import { describeWithService } from '../testing/services.ts';
 
 await describeWithService('clickhouse', 'ClickHouse smoke (real server)', ({ url }) => {
   const table = `vp_infra_smoke_${randomUUID().replaceAll('-', '')}`;

@@ -10,10 +10,10 @@ import { parse, parseAllDocuments } from 'yaml';
 import { registerServeCommand } from '../../cli/commands/serve.ts';
 import { CLICKHOUSE, PROMETHEUS } from '../../dashboards/datasources.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
-import { DEFAULT_PORT, serveConfig } from '../../services/app/config.ts';
-import { WS_PATHS } from '../../services/gateway/server.ts';
+import { DEFAULT_PORT, serveConfig } from '../../services/live/config.ts';
+import { WS_PATHS } from '../../services/live/ingress/server.ts';
 import { pipelineConfig } from '../../services/sink/pipeline.ts';
-import { WALLBOARD_PATH } from '../../services/wallboard/wallboard.ts';
+import { WALLBOARD_PATH } from '../../services/live/wallboard/wallboard.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
@@ -129,13 +129,13 @@ describe('docker-compose.yml', () => {
     expect(grpc).toBe(serveConfig({ port }, {}).grpcPort);
     expect(live.ports).toContain(`127.0.0.1:${grpc}:${grpc}`);
     expect(healthText(live)).toContain(`http://127.0.0.1:${port}/healthz`);
-    expect(read('services/app/app.ts')).toContain("path === '/healthz'");
+    expect(read('services/live/app.ts')).toContain("path === '/healthz'");
     const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
     };
     const job = prometheus.scrape_configs.find((j) => j.job_name === 'voicepulse');
     expect(job?.static_configs[0]?.targets).toEqual([`voicepulse:${port}`]);
-    expect(read('services/app/app.ts')).toContain(`path === '${job?.metrics_path}'`);
+    expect(read('services/live/app.ts')).toContain(`path === '${job?.metrics_path}'`);
     const exporter = prometheus.scrape_configs.find((j) => j.job_name === 'kafka-exporter');
     expect(exporter?.static_configs[0]?.targets).toEqual(['kafka-exporter:9308']);
     expect(healthText(compose.services['kafka-exporter'] as ComposeService)).toContain(':9308/');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService } from '../support/services.ts';
+import { describeWithService } from '../testing/services.ts';
 
 const RECEIVE_TIMEOUT_MS = 30_000;
 

@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { saveModel } from '../../core/model/model.ts';
-import { randomModel } from '../../services/worker/test-model.ts';
-import { describeWithService, requireService } from '../support/services.ts';
+import { randomModel } from '../../services/live/scoring/testing/model.ts';
+import { describeWithService, requireService } from '../testing/services.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 

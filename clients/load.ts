@@ -1,0 +1,115 @@
+// Load generation: N concurrent two-speaker calls played at real-time pace (or `speed` times
+// faster) against a running gateway, with the scores, alerts and summaries they get back and the
+// client-observed latency of each score (from the send time of its window's last chunk).
+import WebSocket from 'ws';
+import type { VoicePulseEvent } from '../core/events/schema.ts';
+import type { TwoSpeakerCall } from './demo-call.ts';
+import { type Protocol, playCall } from './players.ts';
+
+export interface LoadOptions {
+  url: string;
+  token: string;
+  calls: number;
+  protocol: Protocol;
+  call: TwoSpeakerCall;
+  speed?: number;
+  /** Starts are spread evenly over this many ms so calls do not hop in lockstep. */
+  rampMs?: number;
+  tenant?: string;
+}
+
+export interface LoadResult {
+  calls: number;
+  completed: number;
+  failed: number;
+  scores: number;
+  alerts: number;
+  summaries: number;
+  /** Client-observed score latencies (ms). */
+  latenciesMs: number[];
+  wallMs: number;
+  errors: string[];
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const speed = o.speed ?? 1;
+  const tenant = o.tenant ?? `sim-${Date.now()}`;
+  const started = new Map<string, number>();
+  const result: LoadResult = {
+    calls: o.calls,
+    completed: 0,
+    failed: 0,
+    scores: 0,
+    alerts: 0,
+    summaries: 0,
+    latenciesMs: [],
+    wallMs: 0,
+    errors: [],
+  };
+  const onEvent = (e: VoicePulseEvent) => {
+    if (e.type === 'score') {
+      result.scores++;
+      const t0 = started.get(e.callId);
+      // The window's last 20 ms chunk left the client at t0 + (end - 20 ms) / speed.
+      if (t0 !== undefined) result.latenciesMs.push(performance.now() - (t0 + (e.windowEndMs - 20) / speed));
+    } else if (e.type === 'alert') result.alerts++;
+    else result.summaries++;
+  };
+  // Twilio sends nothing back: one tenant-wide watcher sees every call's events.
+  let watcher: WebSocket | undefined;
+  if (o.protocol === 'twilio') {
+    watcher = new WebSocket(`${o.url}/watch?tenant=${tenant}`, {
+      headers: { authorization: `Bearer ${o.token}` },
+    });
+    await new Promise((resolve, reject) => {
+      watcher!.once('open', resolve);
+      watcher!.once('error', reject);
+    });
+    watcher.on('message', (data) => onEvent(JSON.parse(data.toString())));
+  }
+  const t0 = performance.now();
+  const rampMs = o.rampMs ?? 1000;
+  await Promise.all(
+    Array.from({ length: o.calls }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, (i * rampMs) / Math.max(1, o.calls)));
+      const callId = `${tenant}-call-${i}`;
+      try {
+        await playCall(o.protocol, {
+          url: o.url,
+          token: o.token,
+          callId,
+          tenant,
+          agent: `agent-${i % 50}`,
+          queue: 'sim',
+          customer: o.call.customer,
+          agentAudio: o.call.agent,
+          speed,
+          onStarted: (t) => started.set(callId, t),
+          onMessage: (text) => {
+            const m = JSON.parse(text);
+            if (m.type === 'score' || m.type === 'alert' || m.type === 'call_summary') onEvent(m);
+          },
+        });
+        result.completed++;
+      } catch (err) {
+        result.failed++;
+        if (result.errors.length < 10) result.errors.push((err as Error).message);
+      }
+    }),
+  );
+  // Let the last summaries arrive on the watcher.
+  if (watcher) {
+    const until = Date.now() + 10_000;
+    while (result.summaries < result.completed && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    watcher.close();
+  }
+  result.wallMs = performance.now() - t0;
+  return result;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

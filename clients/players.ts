@@ -1,0 +1,217 @@
+// Plays a two-speaker call into a running gateway at real-time pace (or `speed` times faster):
+// over the Twilio Media Streams protocol (20 ms µ-law chunks per track) or the native protocol
+// (20 ms interleaved stereo PCM16 frames). Used by the demo, `voicepulse simulate` and the bench.
+import * as grpc from '@grpc/grpc-js';
+import WebSocket from 'ws';
+import { voicePulseService } from '../services/live/ingress/grpc.ts';
+import {
+  CHUNK_SAMPLES,
+  mediaMessages,
+  startMessage,
+  stopMessage,
+  toPcm16,
+} from './twilio-client.ts';
+
+export interface PlayOptions {
+  /** Base URL of the server, e.g. ws://127.0.0.1:8080 (gRPC: host:port). */
+  url: string;
+  token: string;
+  callId: string;
+  tenant: string;
+  agent?: string;
+  queue?: string;
+  customer: Float32Array;
+  agentAudio: Float32Array;
+  /** 1 = real time. */
+  speed?: number;
+  /** Called with the time (performance.now()) the call's first chunk was sent. */
+  onStarted?: (t0: number) => void;
+  /** Called with each event the server sends back on the call's own stream (native, gRPC). */
+  onMessage?: (text: string) => void;
+}
+
+export type Protocol = 'twilio' | 'native' | 'grpc';
+
+interface GrpcEvent {
+  envelope: { callId: string; tenantId: string };
+  body: 'score' | 'alert' | 'callSummary';
+  score?: { speaker: string; windowStartMs: number; windowEndMs: number };
+  alert?: unknown;
+  callSummary?: { json: string };
+}
+
+/** The parts of a gRPC event the players report: type, call and window end. */
+function fromGrpcEvent(e: GrpcEvent): string {
+  if (e.body === 'callSummary') return e.callSummary!.json;
+  if (e.body === 'alert')
+    return JSON.stringify({ type: 'alert', callId: e.envelope.callId, ...(e.alert as object) });
+  return JSON.stringify({
+    type: 'score',
+    callId: e.envelope.callId,
+    ...e.score,
+    speaker: e.score!.speaker === 'SPEAKER_AGENT' ? 'agent' : 'customer',
+  });
+}
+
+async function playGrpc(
+  o: PlayOptions,
+  customer: Int16Array,
+  agent: Int16Array,
+  chunks: number,
+  speed: number,
+) {
+  const Client = voicePulseService();
+  const client = new Client(o.url.replace(/^\w+:\/\//, ''), grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${o.token}`);
+  const stream = (
+    client as unknown as { streamCall(m: grpc.Metadata): grpc.ClientDuplexStream<unknown, GrpcEvent> }
+  ).streamCall(metadata);
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', (e: GrpcEvent) => o.onMessage?.(fromGrpcEvent(e)));
+    stream.on('end', () => resolve());
+    stream.on('error', (err) => reject(err));
+  });
+  stream.write({
+    start: {
+      callId: o.callId,
+      tenant: o.tenant,
+      agent: o.agent ?? '',
+      queue: o.queue ?? '',
+      codec: 'CODEC_PCM16',
+      sampleRate: 8000,
+      channels: ['SPEAKER_CUSTOMER', 'SPEAKER_AGENT'],
+    },
+  });
+  await paced(
+    chunks,
+    speed,
+    (k) => {
+      const frame = new Int16Array(2 * CHUNK_SAMPLES);
+      for (let i = 0; i < CHUNK_SAMPLES; i++) {
+        frame[2 * i] = customer[k * CHUNK_SAMPLES + i]!;
+        frame[2 * i + 1] = agent[k * CHUNK_SAMPLES + i]!;
+      }
+      stream.write({ chunk: { audio: Buffer.from(frame.buffer) } });
+    },
+    o.onStarted,
+  );
+  stream.write({ stop: {} });
+  stream.end();
+  try {
+    await done;
+  } finally {
+    client.close();
+  }
+}
+
+function opened(ws: WebSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) =>
+      reject(new Error(`server answered HTTP ${res.statusCode}`)),
+    );
+  });
+}
+
+async function paced(
+  chunks: number,
+  speed: number,
+  send: (k: number) => void,
+  onStarted?: (t0: number) => void,
+) {
+  const stepMs = (1000 * CHUNK_SAMPLES) / 8000 / speed;
+  const t0 = performance.now();
+  onStarted?.(t0);
+  for (let k = 0; k < chunks; k++) {
+    const due = t0 + k * stepMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    send(k);
+  }
+}
+
+/** Streams the call; resolves when the server has closed the socket (or after the stop was sent for Twilio). */
+export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void> {
+  const speed = o.speed ?? 1;
+  const n = Math.max(o.customer.length, o.agentAudio.length);
+  const pad = (x: Float32Array) => {
+    const out = new Float32Array(Math.ceil(n / CHUNK_SAMPLES) * CHUNK_SAMPLES);
+    out.set(x);
+    return out;
+  };
+  const customer = pad(o.customer);
+  const agent = pad(o.agentAudio);
+  const chunks = customer.length / CHUNK_SAMPLES;
+  if (protocol === 'twilio') {
+    const ws = new WebSocket(`${o.url}/twilio`);
+    await opened(ws);
+    const call = {
+      callSid: o.callId,
+      streamSid: `MZ${o.callId}`,
+      params: {
+        tenant: o.tenant,
+        token: o.token,
+        ...(o.agent ? { agent: o.agent } : {}),
+        ...(o.queue ? { queue: o.queue } : {}),
+      },
+    };
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    ws.send(startMessage(call));
+    const inbound = mediaMessages(call, 'inbound', customer);
+    const outbound = mediaMessages(call, 'outbound', agent);
+    await paced(
+      chunks,
+      speed,
+      (k) => {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(inbound[k]!);
+        ws.send(outbound[k]!);
+      },
+      o.onStarted,
+    );
+    if (ws.readyState === ws.OPEN) ws.send(stopMessage(call));
+    ws.close(1000, 'call ended');
+    await closed;
+    return;
+  }
+  if (protocol === 'grpc') return playGrpc(o, toPcm16(customer), toPcm16(agent), chunks, speed);
+  const ws = new WebSocket(`${o.url}/stream`, { headers: { authorization: `Bearer ${o.token}` } });
+  await opened(ws);
+  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) o.onMessage?.(data.toString());
+  });
+  ws.send(
+    JSON.stringify({
+      type: 'start',
+      callId: o.callId,
+      tenant: o.tenant,
+      agent: o.agent ?? null,
+      queue: o.queue ?? null,
+      codec: 'pcm16',
+      sampleRate: 8000,
+      channels: ['customer', 'agent'],
+    }),
+  );
+  const c16 = toPcm16(customer);
+  const a16 = toPcm16(agent);
+  await paced(
+    chunks,
+    speed,
+    (k) => {
+      if (ws.readyState !== ws.OPEN) return;
+      const frame = new Int16Array(2 * CHUNK_SAMPLES);
+      for (let i = 0; i < CHUNK_SAMPLES; i++) {
+        frame[2 * i] = c16[k * CHUNK_SAMPLES + i]!;
+        frame[2 * i + 1] = a16[k * CHUNK_SAMPLES + i]!;
+      }
+      ws.send(frame);
+    },
+    o.onStarted,
+  );
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'stop' }));
+  await closed;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_SCHEMA_VERSION, parseEvent, type ScoreEvent } from '../events/schema.ts';
+import { CallAlertRules, DEFAULT_ALERT_RULES } from './rules.ts';
+
+const probs = { angry: 0.1, disgust: 0, fear: 0, happy: 0, neutral: 0.9, sad: 0 };
+
+function score(endMs: number, over: Partial<ScoreEvent> = {}): ScoreEvent {
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    eventId: `c:${endMs}`,
+    tenantId: 't',
+    callId: 'c',
+    agentId: 'a',
+    queue: null,
+    producedAtMs: 0,
+    type: 'score',
+    speaker: 'customer',
+    windowStartMs: endMs - 2000,
+    windowEndMs: endMs,
+    probs,
+    valence: 0,
+    arousal: 0.3,
+    frustration: 0,
+    speechRatio: 1,
+    modelVersion: 'm',
+    ...over,
+  };
+}
+
+/** Feeds one score per second with the given frustration values; returns the seconds that alerted. */
+function run(rules: CallAlertRules, frustration: number[], rule = 'customer_frustration_sustained') {
+  return frustration.flatMap((f, i) =>
+    rules
+      .evaluate(score((i + 2) * 1000, { frustration: f }))
+      .filter((a) => a.rule === rule)
+      .map((a) => {
+        parseEvent(a);
+        return i;
+      }),
+  );
+}
+
+describe('CallAlertRules', () => {
+  const noShift = {
+    ...DEFAULT_ALERT_RULES,
+    customerNegativeShift: { ...DEFAULT_ALERT_RULES.customerNegativeShift, enabled: false },
+  };
+
+  it('fires once frustration has stayed over the threshold for the sustain time', () => {
+    const r = new CallAlertRules(noShift, false, () => 0);
+    // threshold 0.4, 5 s: above from second 2; fires at second 7.
+    expect(run(r, [0.1, 0.2, 0.6, 0.6, 0.6, 0.7, 0.6, 0.6, 0.6, 0.6])).toEqual([7]);
+  });
+
+  it('lets a run survive dips within the hysteresis band, but not below it', () => {
+    const r = new CallAlertRules(noShift, false, () => 0);
+    // 0.35 is within 0.1 of the 0.4 threshold: the run from second 0 goes on and fires at second 5.
+    expect(run(r, [0.5, 0.35, 0.5, 0.35, 0.5, 0.45])).toEqual([5]);
+    const s = new CallAlertRules(noShift, false, () => 0);
+    expect(run(s, [0.5, 0.25, 0.5, 0.25, 0.5, 0.45])).toEqual([]);
+    // Firing on a dip: the message states the rule and the current value without claiming 0.38 ≥ 0.4.
+    const t = new CallAlertRules(noShift, false, () => 0);
+    const fired = [0.5, 0.5, 0.5, 0.5, 0.5, 0.38].flatMap((f, i) =>
+      t.evaluate(score((i + 2) * 1000, { frustration: f })),
+    );
+    expect(fired.map((a) => a.message)).toEqual(['customer frustration at or above 0.4 for 5 s (now 0.38)']);
+  });
+
+  it('does not fire for a brief spike', () => {
+    const r = new CallAlertRules(noShift, false, () => 0);
+    expect(run(r, [0.9, 0.9, 0.9, 0.2, 0.9, 0.9, 0.9, 0.2])).toEqual([]);
+  });
+
+  it('re-arms only below threshold minus hysteresis, and respects the cooldown', () => {
+    const rules = {
+      ...noShift,
+      cooldownMs: 10_000,
+      customerFrustration: { ...noShift.customerFrustration, threshold: 0.5, sustainMs: 0 },
+    };
+    const r = new CallAlertRules(rules, false, () => 0);
+    // fires at 0; dips to 0.45 (inside hysteresis band) and back: no re-fire; dips to 0.3 re-arms,
+    // but the next crossing at second 5 is in cooldown; the crossing at second 12 fires.
+    const f = [0.6, 0.45, 0.6, 0.3, 0.3, 0.6, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.6];
+    expect(run(r, f)).toEqual([0, 12]);
+  });
+
+  it('flags a sharp negative valence shift', () => {
+    const r = new CallAlertRules(DEFAULT_ALERT_RULES, false, () => 0);
+    const valences = [0.5, 0.5, 0.4, 0.1, -0.2, -0.3];
+    const fired = valences.flatMap((v, i) =>
+      r
+        .evaluate(score((i + 2) * 1000, { valence: v }))
+        .filter((a) => a.rule === 'customer_negative_shift')
+        .map(() => i),
+    );
+    expect(fired).toEqual([4]);
+  });
+
+  it('never evaluates agent anger unless the policy allows agent scoring', () => {
+    const angry = { ...probs, angry: 0.9, neutral: 0.1 };
+    const rules = { ...DEFAULT_ALERT_RULES, agentAnger: { ...DEFAULT_ALERT_RULES.agentAnger, sustainMs: 0 } };
+    const off = new CallAlertRules(rules, false, () => 0);
+    const on = new CallAlertRules(rules, true, () => 0);
+    const agentScore = score(2000, { speaker: 'agent', probs: angry });
+    expect(off.evaluate(agentScore)).toEqual([]);
+    expect(on.evaluate(agentScore).map((a) => a.rule)).toEqual(['agent_anger']);
+  });
+});

@@ -1,0 +1,53 @@
+// Seeded random TDNN models of any shape, for the model, ONNX and ensemble tests.
+import { seededRandom } from '../../corpora/seeded.ts';
+import { EMOTIONS } from '../../emotions.ts';
+import { TELEPHONY_FEATURES } from '../../features/config.ts';
+import { DEFAULT_FRONTEND } from '../frontend.ts';
+import type { TdnnModel } from '../model.ts';
+import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from '../tdnn.ts';
+
+/** A small two-layer network (for tests that need one of some shape, not a particular one). */
+export function smallNetwork(over: Partial<TdnnConfig> = {}): TdnnConfig {
+  return {
+    nMels: 6,
+    pool: 1,
+    frames: 20,
+    layers: [
+      { context: 3, dilation: 1, channels: 8 },
+      { context: 3, dilation: 2, channels: 8 },
+    ],
+    dense: [8],
+    classes: 6,
+    ...over,
+  };
+}
+
+export function randomWeights(network: TdnnConfig, seed: string): TdnnWeights {
+  const random = seededRandom(seed);
+  const arrays = weightShapes(network).map(({ w, b }) => ({
+    w: Float32Array.from({ length: w[0] * w[1] }, () => random() - 0.5),
+    b: Float32Array.from({ length: b }, () => random() - 0.5),
+  }));
+  return { layers: arrays.slice(0, network.layers.length), dense: arrays.slice(network.layers.length) };
+}
+
+/** A model of `network` with `members` random networks (seeded by `seed`), its scale filled with `scale`. */
+export function randomTdnn(
+  network: TdnnConfig,
+  seed: string,
+  opts: { members?: number; scale?: number; temperature?: number } = {},
+): TdnnModel {
+  return {
+    version: `test-${seed}`,
+    labels: EMOTIONS,
+    frontend: network.prosody ? DEFAULT_FRONTEND : TELEPHONY_FEATURES,
+    window: { lengthMs: 2000, hopMs: 1000 },
+    network,
+    scale: new Float32Array(inputWidth(network)).fill(opts.scale ?? 1),
+    temperature: opts.temperature ?? 0.8,
+    members: Array.from({ length: opts.members ?? 1 }, (_, k) =>
+      randomWeights(network, k === 0 ? seed : `${seed}|${k}`),
+    ),
+    metadata: { note: 'test' },
+  };
+}

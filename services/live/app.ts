@@ -1,0 +1,245 @@
+// The composition root of the live service: one HTTP server carrying the WebSocket gateway
+// (/twilio, /audiohook, /stream, /watch), /metrics, /healthz and any mounted HTTP APIs (the query
+// API under /api/); scoring threads; alert delivery; events to the bus.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { EventBus } from '../../core/bus/bus.ts';
+import { type AlertEvent, parseEvent, type VoicePulseEvent } from '../../core/events/schema.ts';
+import type { StreamingConfig } from '../../core/streaming/config.ts';
+import { WebhookDelivery } from './alerts/webhook.ts';
+import { CallRegistry, preciseNow } from './ingress/calls.ts';
+import { type ExtraGrpcService, type GrpcServer, startGrpcServer } from './ingress/grpc.ts';
+import { EventHub } from './ingress/hub.ts';
+import { LiveMetrics } from './ingress/metrics.ts';
+import { createGateway, WS_PATHS } from './ingress/server.ts';
+import type { GatewayLimits } from './ingress/session.ts';
+import { createBackend } from './scoring/backend.ts';
+import type { EngineOutput } from './scoring/engine.ts';
+import { policyFor, type TenantPolicies } from '../../core/tenancy/policy.ts';
+
+/** An HTTP API mounted on the server; resolves true when it handled the request. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export interface AppOptions {
+  port: number;
+  host: string;
+  /** The operator token (any tenant). */
+  token: string;
+  /** Per-tenant tokens: tenant id → token, each limited to its tenant. */
+  tenantTokens?: Readonly<Record<string, string>>;
+  modelDir: string;
+  /** Scoring threads (0 = score on the main thread). */
+  threads: number;
+  maxBatch?: number;
+  streaming: StreamingConfig;
+  limits: GatewayLimits;
+  policies: TenantPolicies;
+  logger: Logger;
+  /** Where every event goes besides the live watchers (the pipeline's bus); none = live only. */
+  bus?: EventBus;
+  http?: HttpHandler[];
+  /** Where metrics go (shared with the pipeline's); default a new one. /metrics serves it. */
+  registry?: Registry;
+  /** More services on the gRPC port (the query API), next to the gateway's. */
+  grpcServices?: readonly ExtraGrpcService[];
+  /** gRPC port (0 = any free port); absent = no gRPC. A port that cannot be bound is logged, not fatal. */
+  grpcPort?: number;
+  /** Each scored window's latency (ms), for benchmarks. */
+  onWindowLatency?: (ms: number) => void;
+  webhookBaseDelayMs?: number;
+}
+
+export interface App {
+  readonly port: number;
+  readonly urls: Record<string, string>;
+  readonly metrics: LiveMetrics;
+  readonly registry: Registry;
+  stop(): Promise<void>;
+}
+
+/** Publishes to the bus in small batches so a burst of scores is one bus call, not hundreds. */
+class BusBatcher {
+  private batch: VoicePulseEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+  ) {}
+  add(e: VoicePulseEvent): void {
+    this.batch.push(e);
+    if (this.batch.length >= 500) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), 50);
+  }
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const events = this.batch;
+    this.batch = [];
+    if (events.length > 0)
+      this.inFlight = this.inFlight.then(() =>
+        this.bus
+          .publish(events)
+          .catch((err: Error) =>
+            this.log.error({ err: err.message, events: events.length }, 'bus publish failed'),
+          ),
+      );
+    return this.inFlight;
+  }
+}
+
+export async function startApp(o: AppOptions): Promise<App> {
+  const log = o.logger;
+  const registry = o.registry ?? new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'voicepulse_' });
+  const metrics = new LiveMetrics(registry);
+  const hub = new EventHub();
+  const busBatcher = o.bus ? new BusBatcher(o.bus, log) : undefined;
+  const webhooks = new WebhookDelivery({
+    ...(o.webhookBaseDelayMs ? { baseDelayMs: o.webhookBaseDelayMs } : {}),
+    onFailure: (url, alert, error) => {
+      metrics.webhookFailures.inc();
+      log.warn({ url, alertId: alert.eventId, error }, 'webhook delivery failed');
+    },
+  });
+
+  const onEvents = (out: EngineOutput[]) => {
+    const now = preciseNow();
+    for (const { event: raw, arrivedAtMs } of out) {
+      // Events crossed a thread boundary: validate once here, before any consumer sees them.
+      let event: VoicePulseEvent;
+      try {
+        event = parseEvent(raw);
+      } catch (err) {
+        log.error(
+          { err: (err as Error).message, callId: raw.callId },
+          'invalid event from a scoring thread dropped',
+        );
+        continue;
+      }
+      if (arrivedAtMs !== undefined) {
+        const ms = now - arrivedAtMs;
+        metrics.windowLatency.observe(ms / 1000);
+        o.onWindowLatency?.(ms);
+      }
+      metrics.events.inc({ type: event.type });
+      hub.publish(event);
+      busBatcher?.add(event);
+      if (event.type === 'alert') deliverAlert(event);
+    }
+  };
+  const deliverAlert = (alert: AlertEvent) => {
+    for (const url of policyFor(o.policies, alert.tenantId).webhooks) webhooks.deliver(url, alert);
+  };
+
+  const backend = createBackend({
+    modelDir: o.modelDir,
+    config: o.streaming,
+    threads: o.threads,
+    ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
+    onEvents,
+    onReady: (shard, model) => log.info({ shard, model }, 'scoring thread ready'),
+    onError: (callId, message) => log.warn({ callId, message }, 'scoring error'),
+    onDropped: (callId, windows) => {
+      metrics.droppedWindows.inc(windows);
+      log.warn({ callId, windows }, 'scoring fell behind: windows dropped');
+    },
+    onFailed: (reason) =>
+      log.error({ reason }, 'scoring unavailable: new calls are refused and /healthz fails'),
+    onRestart: (shard, calls) => {
+      metrics.workerRestarts.inc();
+      log.error({ shard, calls }, 'scoring thread died and was replaced');
+    },
+  });
+  const calls = new CallRegistry(
+    backend,
+    o.policies,
+    o.limits.maxConcurrentCalls,
+    o.streaming.sampleRate,
+    metrics,
+  );
+  const auth = { operatorToken: o.token, tenantTokens: o.tenantTokens ?? {} };
+  const gatewayContext = { calls, hub, auth, limits: o.limits, log, metrics };
+  const gateway = createGateway(gatewayContext);
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      log.error({ err: err.message, url: req.url }, 'http handler failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    });
+  });
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(await registry.metrics());
+      return;
+    }
+    if (path === '/healthz') {
+      const failure = backend.failure;
+      res.writeHead(failure ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          failure ? { ok: false, activeCalls: calls.size, failure } : { ok: true, activeCalls: calls.size },
+        ),
+      );
+      return;
+    }
+    for (const h of o.http ?? []) if (await h(req, res)) return;
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  };
+  server.on('upgrade', (req, socket, head) => {
+    if (!gateway.handleUpgrade(req, socket, head))
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+  const urls: Record<string, string> = {
+    http: `http://${host}:${port}`,
+    metrics: `http://${host}:${port}/metrics`,
+  };
+  for (const p of WS_PATHS) urls[p.slice(1)] = `ws://${host}:${port}${p}`;
+  let grpcServer: GrpcServer | undefined;
+  if (o.grpcPort !== undefined) {
+    try {
+      grpcServer = await startGrpcServer(gatewayContext, o.host, o.grpcPort, o.grpcServices);
+      urls.grpc = `${host}:${grpcServer.port}`;
+    } catch (err) {
+      log.error(
+        { err: (err as Error).message, port: o.grpcPort },
+        'gRPC server failed to start; WebSocket paths only',
+      );
+    }
+  }
+
+  let stopped = false;
+  return {
+    port,
+    urls,
+    metrics,
+    registry,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // Closing the streams ends their calls; their summaries are emitted before the threads stop.
+      await grpcServer?.close();
+      await gateway.close();
+      await backend.settle(5000);
+      await backend.close();
+      await busBatcher?.flush();
+      await webhooks.settled();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Audio payload decoding for every ingress: G.711 µ-law / A-law or 16-bit linear PCM, mono or
+// interleaved, to float samples per channel (int16 / 32768, as the WAV reader and the model use).
+import { decodeAlaw, decodeUlaw } from '../../../core/audio/g711.ts';
+
+export const CODECS = ['pcm16', 'mulaw', 'alaw'] as const;
+export type Codec = (typeof CODECS)[number];
+
+export class AudioFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AudioFormatError';
+  }
+}
+
+export function bytesPerSample(codec: Codec): number {
+  return codec === 'pcm16' ? 2 : 1;
+}
+
+/**
+ * Decodes `bytes` holding whole frames of `channels` interleaved samples; returns one array per
+ * channel. pcm16 is little-endian.
+ */
+export function decodeFrames(bytes: Uint8Array, codec: Codec, channels: number): Float32Array[] {
+  const frameBytes = bytesPerSample(codec) * channels;
+  if (bytes.length % frameBytes !== 0)
+    throw new AudioFormatError(
+      `${bytes.length} bytes is not a whole number of ${channels}-channel ${codec} frames (${frameBytes} bytes each)`,
+    );
+  const n = bytes.length / frameBytes;
+  let pcm: Int16Array;
+  if (codec === 'mulaw') pcm = decodeUlaw(bytes);
+  else if (codec === 'alaw') pcm = decodeAlaw(bytes);
+  else {
+    pcm = new Int16Array(n * channels);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = view.getInt16(2 * i, true);
+  }
+  const out = Array.from({ length: channels }, () => new Float32Array(n));
+  for (let c = 0; c < channels; c++) {
+    const ch = out[c]!;
+    for (let i = 0; i < n; i++) ch[i] = pcm[i * channels + c]! / 32768;
+  }
+  return out;
+}

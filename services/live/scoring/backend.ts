@@ -1,0 +1,243 @@
+// Where the gateway sends call audio: a pool of scoring threads sharded by call id, or (threads = 0)
+// one engine on the calling thread (tests, the unbatched baseline).
+import { Worker } from 'node:worker_threads';
+import type { SpeakerRole } from '../../../core/events/schema.ts';
+import { loadModel } from '../../../core/model/model.ts';
+import { checkRuntime } from '../../../core/model/runtime.ts';
+import { systemClock } from '../../../core/streaming/clock.ts';
+import type { StreamingConfig } from '../../../core/streaming/config.ts';
+import type { CallMeta } from './call.ts';
+import { type EngineOutput, ScoringEngine } from './engine.ts';
+import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
+import { pendingScorer } from './scorer.ts';
+
+export interface ScoringBackend {
+  startCall(meta: CallMeta, policy: TenantPolicy): void;
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
+  endCall(callId: string, arrivedAtMs: number): void;
+  /** Why no call can be scored (scoring threads that keep failing to start), or null. */
+  readonly failure: string | null;
+  /** Resolves once every ended call has emitted its summary (or after timeoutMs). */
+  settle(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  modelDir: string;
+  config: StreamingConfig;
+  /** Scoring threads; 0 scores on the calling thread. */
+  threads: number;
+  maxBatch?: number;
+  onEvents: (out: EngineOutput[]) => void;
+  onError?: (callId: string, message: string) => void;
+  /** A scoring thread died and was replaced; its calls lost their in-flight windows and state. */
+  onRestart?: (shard: number, calls: number) => void;
+  /** How long audio for the scoring threads is gathered before one message carries it (default 5 ms). */
+  flushIntervalMs?: number;
+  /** Scoring fell behind and a call's oldest waiting windows were dropped. */
+  onDropped?: (callId: string, windows: number) => void;
+  /** A scoring thread (shard 0 inline) loaded its model: `model` names it and its runtime. */
+  onReady?: (shard: number, model: string) => void;
+  /** Scoring threads failed to start MAX_START_FAILURES times in a row: the pool stopped replacing them. */
+  onFailed?: (reason: string) => void;
+}
+
+/**
+ * Consecutive start-up failures (a thread exiting before it loaded its model) after which a shard
+ * is not replaced again: a model or runtime that cannot load would otherwise respawn forever.
+ */
+export const MAX_START_FAILURES = 3;
+
+/** Throws RuntimeError now when VOICEPULSE_MODEL_RUNTIME is invalid or names a runtime not installed. */
+export function createBackend(opts: BackendOptions): ScoringBackend {
+  checkRuntime();
+  return opts.threads > 0 ? new WorkerPool(opts) : new InlineBackend(opts);
+}
+
+export class InlineBackend implements ScoringBackend {
+  readonly engine: ScoringEngine;
+  /** The model loads on this thread before the backend exists: nothing can fail later. */
+  readonly failure = null;
+  constructor(opts: BackendOptions) {
+    this.engine = new ScoringEngine({
+      scorer: pendingScorer(loadModel(opts.modelDir), (model) => opts.onReady?.(0, model)),
+      config: opts.config,
+      clock: systemClock,
+      maxBatch: opts.maxBatch ?? 8,
+      emit: opts.onEvents,
+      ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
+    });
+  }
+  startCall(meta: CallMeta, policy: TenantPolicy): void {
+    this.engine.startCall(meta, policy);
+  }
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    this.engine.pushAudio(callId, speaker, samples, arrivedAtMs);
+  }
+  endCall(callId: string, arrivedAtMs: number): void {
+    this.engine.endCall(callId, arrivedAtMs);
+  }
+  settle(): Promise<void> {
+    return this.engine.drain();
+  }
+  close(): Promise<void> {
+    return this.engine.drain();
+  }
+}
+
+/** FNV-1a: a stable, cheap hash so a call always lands on the same thread. */
+export function shardOf(callId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i++) h = Math.imul(h ^ callId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shards;
+}
+
+export class WorkerPool implements ScoringBackend {
+  private readonly workers: Worker[] = [];
+  private readonly calls = new Map<
+    string,
+    { meta: CallMeta; policy: TenantPolicy; shard: number; samples: Record<SpeakerRole, number> }
+  >();
+  private closing = false;
+  /** Per shard: commands and audio waiting for the next flush. */
+  private readonly outbox: Array<{ commands: ThreadCommand[]; audio: Float32Array[]; samples: number }> = [];
+  private flushScheduled = false;
+  restarts = 0;
+  failure: string | null = null;
+  /** Per shard: the current thread's load state, consecutive start failures and last error. */
+  private readonly boot: Array<{ ready: boolean; failures: number; error: string }> = [];
+
+  constructor(private readonly opts: BackendOptions) {
+    for (let i = 0; i < opts.threads; i++) {
+      this.workers.push(this.spawn(i));
+      this.outbox.push({ commands: [], audio: [], samples: 0 });
+    }
+  }
+
+  startCall(meta: CallMeta, policy: TenantPolicy): void {
+    const shard = shardOf(meta.callId, this.workers.length);
+    this.calls.set(meta.callId, { meta, policy, shard, samples: { customer: 0, agent: 0 } });
+    this.post(shard, { t: 'start', meta, policy });
+  }
+
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    call.samples[speaker] += samples.length;
+    const box = this.outbox[call.shard]!;
+    box.commands.push({
+      t: 'audio',
+      callId,
+      speaker,
+      offset: box.samples,
+      length: samples.length,
+      arrivedAtMs,
+    });
+    box.audio.push(samples);
+    box.samples += samples.length;
+    this.scheduleFlush();
+  }
+
+  endCall(callId: string, arrivedAtMs: number): void {
+    const call = this.calls.get(callId);
+    if (call) this.post(call.shard, { t: 'end', callId, arrivedAtMs });
+  }
+
+  async settle(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.calls.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Kills a scoring thread as a crash would (tests of the restart path). */
+  async crash(shard: number): Promise<void> {
+    await this.workers[shard]!.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private post(shard: number, m: ThreadCommand): void {
+    this.outbox[shard]!.commands.push(m);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Posting to a thread costs far more than the 20 ms chunk it carries: gather for a few ms.
+    setTimeout(() => {
+      this.flushScheduled = false;
+      this.outbox.forEach((box, shard) => {
+        if (box.commands.length === 0) return;
+        const samples = new Float32Array(box.samples);
+        let o = 0;
+        for (const a of box.audio) {
+          samples.set(a, o);
+          o += a.length;
+        }
+        this.workers[shard]!.postMessage({ commands: box.commands, samples } satisfies ToThread, [
+          samples.buffer,
+        ]);
+        this.outbox[shard] = { commands: [], audio: [], samples: 0 };
+      });
+    }, this.opts.flushIntervalMs ?? 5);
+  }
+
+  private spawn(shard: number): Worker {
+    this.boot[shard] ??= { ready: false, failures: 0, error: 'exited' };
+    const boot = this.boot[shard];
+    boot.ready = false;
+    const data: ThreadData & { entry: string } = {
+      entry: new URL('./thread.ts', import.meta.url).href,
+      modelDir: this.opts.modelDir,
+      config: this.opts.config,
+      maxBatch: this.opts.maxBatch ?? 8,
+    };
+    const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
+    w.on('message', (m: FromThread) => {
+      if (m.t === 'ready') {
+        boot.ready = true;
+        boot.failures = 0;
+        this.opts.onReady?.(shard, m.model);
+      } else if (m.t === 'events') {
+        for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.event.callId);
+        this.opts.onEvents(m.out);
+      } else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
+      else this.opts.onError?.(m.callId, m.message);
+    });
+    w.on('error', (err) => {
+      boot.error = err.message;
+      this.opts.onError?.('', `scoring thread ${shard} failed: ${err.message}`);
+    });
+    w.on('exit', () => {
+      if (this.closing || this.failure) return;
+      if (!boot.ready && ++boot.failures >= MAX_START_FAILURES) {
+        this.failure = `scoring thread ${shard} failed to start ${boot.failures} times in a row: ${boot.error}`;
+        this.opts.onFailed?.(this.failure);
+        return;
+      }
+      // Replace the thread and re-open its calls: they lose only in-flight windows and history.
+      this.restarts++;
+      this.workers[shard] = this.spawn(shard);
+      // What was waiting for the dead thread is in-flight audio: lost with it.
+      this.outbox[shard] = { commands: [], audio: [], samples: 0 };
+      let n = 0;
+      for (const c of this.calls.values())
+        if (c.shard === shard) {
+          // Resume on the call's timeline (ms of audio sent so far per speaker).
+          const rate = this.opts.config.sampleRate;
+          const offsetsMs = {
+            customer: Math.round((1000 * c.samples.customer) / rate),
+            agent: Math.round((1000 * c.samples.agent) / rate),
+          };
+          this.post(shard, { t: 'start', meta: c.meta, policy: c.policy, offsetsMs });
+          n++;
+        }
+      this.opts.onRestart?.(shard, n);
+    });
+    return w;
+  }
+}

@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import { type CallSummaryEvent, parseEvent, type ScoreEvent } from '../../../core/events/schema.ts';
+import { ManualClock } from '../../../core/streaming/clock.ts';
+import { streamingConfig } from '../../../core/streaming/config.ts';
+import { concat, randomChunks, silence, voiced } from '../../../core/streaming/testing/synthetic.ts';
+import { type EngineOutput, ScoringEngine, UnknownCallError } from './engine.ts';
+import { DEFAULT_POLICY, type TenantPolicy } from '../../../core/tenancy/policy.ts';
+import { modelScorer, type Scorer } from './scorer.ts';
+import { randomModel } from './testing/model.ts';
+
+const config = streamingConfig();
+const meta = (callId: string) => ({ callId, tenantId: 't1', agentId: 'a1', queue: 'q1' });
+
+/** Wraps a scorer to record every window it is asked to score. */
+function spy(inner: Scorer) {
+  const seen: Float32Array[] = [];
+  const batches: number[] = [];
+  const scorer: Scorer = {
+    modelVersion: inner.modelVersion,
+    scoreWindows(ws) {
+      seen.push(...ws);
+      batches.push(ws.length);
+      return inner.scoreWindows(ws);
+    },
+  };
+  return { scorer, seen, batches };
+}
+
+function engine(scorer: Scorer, maxBatch?: number) {
+  const out: EngineOutput[] = [];
+  const e = new ScoringEngine({
+    scorer,
+    config,
+    clock: new ManualClock(1_700_000_000_000),
+    emit: (o) => out.push(...o),
+    ...(maxBatch ? { maxBatch } : {}),
+  });
+  return { e, out, events: () => out.map((o) => parseEvent(o.event)) };
+}
+
+const scorer = await modelScorer(randomModel(3));
+const customer = concat(
+  voiced(4000, { f0: 180 }),
+  silence(2000),
+  voiced(3000, { f0: 220, amplitude: 0.5, seed: 2 }),
+);
+const agent = concat(silence(3000), voiced(5000, { f0: 110, seed: 5 }));
+
+async function play(
+  e: ScoringEngine,
+  callId: string,
+  chunks: { customer: Float32Array[]; agent: Float32Array[] },
+) {
+  const n = Math.max(chunks.customer.length, chunks.agent.length);
+  for (let i = 0; i < n; i++) {
+    const c = chunks.customer[i];
+    const a = chunks.agent[i];
+    if (c) e.pushAudio(callId, 'customer', c, 0);
+    if (a) e.pushAudio(callId, 'agent', a, 0);
+  }
+  e.endCall(callId, 0);
+  await e.drain();
+}
+
+const scores = (evs: ReturnType<ReturnType<typeof engine>['events']>) =>
+  evs.filter((x): x is ScoreEvent => x.type === 'score').map(({ producedAtMs: _, ...rest }) => rest);
+
+describe('ScoringEngine', () => {
+  it('gives the same scores whatever the chunking', async () => {
+    const whole = engine(scorer);
+    whole.e.startCall(meta('c1'), DEFAULT_POLICY);
+    await play(whole.e, 'c1', { customer: [customer], agent: [agent] });
+    const reference = scores(whole.events());
+    expect(reference.length).toBe(7);
+    for (const [max, seed] of [
+      [160, 1],
+      [1234, 2],
+    ] as const) {
+      const chunked = engine(scorer);
+      chunked.e.startCall(meta('c1'), DEFAULT_POLICY);
+      await play(chunked.e, 'c1', {
+        customer: randomChunks(customer, max, seed),
+        agent: randomChunks(agent, max, seed + 9),
+      });
+      expect(scores(chunked.events())).toEqual(reference);
+    }
+  });
+
+  it('never calls the model on agent audio when the tenant has agent scoring off', async () => {
+    const s = spy(scorer);
+    const { e, events } = engine(s.scorer);
+    e.startCall(meta('c1'), DEFAULT_POLICY);
+    await play(e, 'c1', { customer: [silence(8000)], agent: [agent] });
+    expect(s.seen.length).toBe(0);
+    const evs = events();
+    expect(evs.some((x) => x.type === 'score')).toBe(false);
+    const summary = evs.find((x): x is CallSummaryEvent => x.type === 'call_summary')!;
+    expect(summary.agent.emotion).toBeNull();
+    expect(summary.agent.talk.talkMs).toBeGreaterThan(4000);
+    expect(summary.customer.emotion).toBeNull();
+  });
+
+  it('scores the agent only where the tenant allows it', async () => {
+    const s = spy(scorer);
+    const { e, events } = engine(s.scorer);
+    const allow: TenantPolicy = { ...DEFAULT_POLICY, agentEmotionScoring: true };
+    e.startCall(meta('c1'), allow);
+    await play(e, 'c1', { customer: [customer], agent: [agent] });
+    const evs = events();
+    expect(evs.filter((x) => x.type === 'score' && x.speaker === 'agent').length).toBeGreaterThan(0);
+    const summary = evs.find((x): x is CallSummaryEvent => x.type === 'call_summary')!;
+    expect(summary.agent.emotion?.scoredWindows).toBeGreaterThan(0);
+  });
+
+  it('reports talk, overtalk and the summary after the last score', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const out: EngineOutput[] = [];
+    const e = new ScoringEngine({ scorer, config, clock, emit: (o) => out.push(...o) });
+    const events = () => out.map((o) => parseEvent(o.event));
+    e.startCall(meta('c1'), DEFAULT_POLICY);
+    clock.advance(9000);
+    await play(e, 'c1', { customer: [customer], agent: [agent] });
+    const evs = events();
+    expect(evs.at(-1)!.type).toBe('call_summary');
+    const summary = evs.at(-1) as CallSummaryEvent;
+    expect(summary.durationMs).toBe(9000);
+    expect([summary.startedAtMs, summary.endedAtMs]).toEqual([1_700_000_000_000, 1_700_000_009_000]);
+    expect(evs.every((x) => x.producedAtMs === 1_700_000_009_000)).toBe(true);
+    // customer speaks 0-4 s and 6-9 s, agent 3-8 s: about 3 s of overtalk
+    expect(summary.overtalkMs).toBeGreaterThan(2500);
+    expect(summary.overtalkMs).toBeLessThan(3500);
+    expect(summary.customer.emotion!.scoredWindows).toBe(7);
+  });
+
+  it('fills batches round-robin so a busy call cannot starve another', async () => {
+    const s = spy(scorer);
+    const out: EngineOutput[] = [];
+    const e = new ScoringEngine({
+      scorer: s.scorer,
+      config,
+      clock: new ManualClock(0),
+      emit: (o) => out.push(...o),
+      maxBatch: 4,
+    });
+    e.startCall(meta('busy'), DEFAULT_POLICY);
+    e.startCall(meta('quiet'), DEFAULT_POLICY);
+    e.pushAudio('busy', 'customer', voiced(30_000), 0);
+    e.pushAudio('quiet', 'customer', voiced(2000), 0);
+    await e.drain();
+    const firstBatch = out.slice(0, 4).map((o) => o.event.callId);
+    expect(firstBatch).toContain('quiet');
+    expect(s.batches.every((b) => b <= 4)).toBe(true);
+  });
+
+  it("bounds each call's backlog, dropping its oldest windows", async () => {
+    const dropped: number[] = [];
+    const out: EngineOutput[] = [];
+    const e = new ScoringEngine({
+      scorer,
+      config,
+      clock: new ManualClock(0),
+      emit: (o) => out.push(...o),
+      maxPendingPerCall: 5,
+      onDropped: (_id, n) => dropped.push(n),
+    });
+    e.startCall(meta('c1'), DEFAULT_POLICY);
+    e.pushAudio('c1', 'customer', voiced(12_000), 0);
+    await e.drain();
+    // 11 windows (ends 2..12 s) were ready at once; the 6 oldest were dropped.
+    expect(dropped).toEqual([6]);
+    expect(out.map((o) => (o.event.type === 'score' ? o.event.windowEndMs : -1))).toEqual([
+      8000, 9000, 10000, 11000, 12000,
+    ]);
+  });
+
+  it('scores one batch at a time with a slow scorer, each call in order, as a fast scorer does', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const slow: Scorer = {
+      modelVersion: scorer.modelVersion,
+      async scoreWindows(ws) {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setTimeout(r, 4));
+        const probs = await scorer.scoreWindows(ws);
+        active--;
+        return probs;
+      },
+    };
+    const ids = ['a', 'b', 'c'];
+    // Chunks of up to 1 s: each round of pushes readies more windows than one batch of 2 takes.
+    const audio = (id: string) => randomChunks(voiced(9000, { seed: ids.indexOf(id) + 1 }), 8000, 7);
+    const run = async (s: Scorer, waitMs: number) => {
+      const { e, events } = engine(s, 2);
+      for (const id of ids) e.startCall(meta(id), DEFAULT_POLICY);
+      const chunks = ids.map(audio);
+      for (let i = 0; i < Math.max(...chunks.map((c) => c.length)); i++) {
+        ids.forEach((id, k) => {
+          const c = chunks[k]![i];
+          if (c) e.pushAudio(id, 'customer', c, 0);
+        });
+        // Audio keeps arriving while batches are in flight.
+        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      }
+      for (const id of ids) e.endCall(id, 0);
+      await e.drain();
+      return events();
+    };
+    const reference = await run(scorer, 0);
+    const evs = await run(slow, 3);
+    expect(maxActive).toBe(1);
+    for (const id of ids) {
+      const mine = (x: typeof evs) => x.filter((v) => v.callId === id);
+      expect(scores(mine(evs))).toEqual(scores(mine(reference)));
+      expect(scores(mine(evs)).length).toBeGreaterThan(3);
+      expect(mine(evs).at(-1)!.type).toBe('call_summary');
+    }
+  });
+
+  it('rejects drain when scoring fails and scores the next batch afterwards', async () => {
+    let fail = true;
+    const flaky: Scorer = {
+      modelVersion: scorer.modelVersion,
+      async scoreWindows(ws) {
+        if (fail) throw new Error('runtime failed');
+        return scorer.scoreWindows(ws);
+      },
+    };
+    const { e, events } = engine(flaky);
+    e.startCall(meta('c1'), DEFAULT_POLICY);
+    e.pushAudio('c1', 'customer', voiced(2000), 0);
+    await expect(e.drain()).rejects.toThrow('runtime failed');
+    fail = false;
+    e.pushAudio('c1', 'customer', voiced(1000, { seed: 2 }), 0);
+    await e.drain();
+    expect(scores(events()).map((x) => x.windowEndMs)).toEqual([3000]);
+  });
+
+  it('rejects audio for a call it does not know', () => {
+    const { e } = engine(scorer);
+    expect(() => e.pushAudio('nope', 'customer', voiced(100), 0)).toThrow(UnknownCallError);
+  });
+});

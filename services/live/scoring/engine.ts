@@ -1,0 +1,173 @@
+// Scores the live calls of one thread. Windows from all calls are queued and scored in batches;
+// batches are filled round-robin across calls (one window per call per turn), so a call that
+// produces windows faster than others cannot starve them. Scoring is asynchronous and one batch is
+// in flight at a time, so each call's windows are scored and emitted in order; between batches the
+// engine yields to the event loop so incoming audio keeps flowing.
+import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { Clock } from '../../../core/streaming/clock.ts';
+import type { StreamingConfig } from '../../../core/streaming/config.ts';
+import { type CallMeta, LiveCall, type PendingWindow } from './call.ts';
+import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import type { Scorer } from './scorer.ts';
+
+export interface EngineOutput {
+  event: VoicePulseEvent;
+  /** For score events: when the window's last sample arrived (ms since the epoch, fractional). */
+  arrivedAtMs?: number;
+}
+
+export interface EngineOptions {
+  scorer: Scorer;
+  config: StreamingConfig;
+  clock: Clock;
+  emit: (out: EngineOutput[]) => void;
+  /**
+   * Most windows per model call (default 8). Feature extraction dominates a window's cost (about
+   * 5 ms), so larger batches gain little and make every window in them wait for the whole batch.
+   */
+  maxBatch?: number;
+  /**
+   * Most windows waiting per call (default 30: 30 s of backlog at a 1 s hop, 30 × 64 KB of audio):
+   * when scoring falls behind, a call's oldest waiting windows are dropped (and reported) rather
+   * than letting memory grow without bound.
+   */
+  maxPendingPerCall?: number;
+  onDropped?: (callId: string, windows: number) => void;
+}
+
+export class UnknownCallError extends Error {
+  constructor(readonly callId: string) {
+    super(`unknown call ${callId}`);
+    this.name = 'UnknownCallError';
+  }
+}
+
+interface CallSlot {
+  call: LiveCall;
+  queue: PendingWindow[];
+  ending: boolean;
+  inReady: boolean;
+}
+
+export class ScoringEngine {
+  private readonly calls = new Map<string, CallSlot>();
+  /** Calls with queued windows or a pending end, in round-robin order. */
+  private ready: string[] = [];
+  private scheduled = false;
+  /** The batch being scored, if any: the next starts only when it has emitted. */
+  private inFlight: Promise<void> | undefined;
+  private readonly maxBatch: number;
+  private readonly maxPending: number;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.maxBatch = opts.maxBatch ?? 8;
+    this.maxPending = opts.maxPendingPerCall ?? 30;
+  }
+
+  startCall(meta: CallMeta, policy: TenantPolicy, offsetsMs?: Record<SpeakerRole, number>): void {
+    if (this.calls.has(meta.callId)) throw new Error(`call ${meta.callId} already started`);
+    this.calls.set(meta.callId, {
+      call: new LiveCall(meta, policy, this.opts.config, this.opts.clock, offsetsMs),
+      queue: [],
+      ending: false,
+      inReady: false,
+    });
+  }
+
+  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    const slot = this.slot(callId);
+    if (slot.ending) return;
+    this.enqueue(callId, slot, slot.call.push(speaker, samples, arrivedAtMs));
+  }
+
+  /** Scores the call's remaining windows, then emits its summary and forgets it. */
+  endCall(callId: string, arrivedAtMs: number): void {
+    const slot = this.slot(callId);
+    if (slot.ending) return;
+    slot.ending = true;
+    this.enqueue(callId, slot, slot.call.end(arrivedAtMs));
+  }
+
+  /** Scores everything queued (and whatever is queued meanwhile), then resolves (tests, shutdown). */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.ready.length > 0) this.startBatch();
+      else return;
+    }
+  }
+
+  private slot(callId: string): CallSlot {
+    const slot = this.calls.get(callId);
+    if (!slot) throw new UnknownCallError(callId);
+    return slot;
+  }
+
+  private enqueue(callId: string, slot: CallSlot, windows: PendingWindow[]): void {
+    slot.queue.push(...windows);
+    const excess = slot.queue.length - this.maxPending;
+    if (excess > 0) {
+      slot.queue.splice(0, excess);
+      this.opts.onDropped?.(callId, excess);
+    }
+    if (!slot.inReady && (slot.queue.length > 0 || slot.ending)) {
+      slot.inReady = true;
+      this.ready.push(callId);
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatch();
+    });
+  }
+
+  /**
+   * Starts scoring the next batch unless one is in flight; when it has emitted, schedules the next.
+   * A scoring failure rejects inFlight: drain's caller sees it, and with no caller it is an
+   * unhandled rejection that ends the thread (the pool replaces it), as a synchronous throw did.
+   */
+  private startBatch(): void {
+    if (this.inFlight || this.ready.length === 0) return;
+    this.inFlight = this.runBatch().finally(() => {
+      this.inFlight = undefined;
+      if (this.ready.length > 0) this.schedule();
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    const batch: Array<{ slot: CallSlot; w: PendingWindow }> = [];
+    const finished: CallSlot[] = [];
+    // One window per call per pass over the ready queue: round-robin across calls.
+    while (batch.length < this.maxBatch && this.ready.length > 0) {
+      const id = this.ready.shift()!;
+      const slot = this.calls.get(id);
+      if (!slot) continue;
+      slot.inReady = false;
+      const w = slot.queue.shift();
+      if (w) batch.push({ slot, w });
+      if (slot.queue.length > 0) {
+        slot.inReady = true;
+        this.ready.push(id);
+      } else if (slot.ending) finished.push(slot);
+    }
+    const out: EngineOutput[] = [];
+    if (batch.length > 0) {
+      const probs = await this.opts.scorer.scoreWindows(batch.map((b) => b.w.window.samples));
+      batch.forEach(({ slot, w }, i) => {
+        const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
+        out.push({ event: score, arrivedAtMs: w.arrivedAtMs });
+        for (const a of alerts) out.push({ event: a });
+      });
+    }
+    for (const slot of finished) {
+      out.push({ event: slot.call.summary(this.opts.scorer.modelVersion) });
+      this.calls.delete(slot.call.meta.callId);
+    }
+    if (out.length > 0) this.opts.emit(out);
+  }
+}

@@ -1,0 +1,34 @@
+// Messages between the worker pool (main thread) and its scoring threads.
+import type { SpeakerRole } from '../../../core/events/schema.ts';
+import type { StreamingConfig } from '../../../core/streaming/config.ts';
+import type { CallMeta } from './call.ts';
+import type { EngineOutput } from './engine.ts';
+import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+
+export type ThreadCommand =
+  | { t: 'start'; meta: CallMeta; policy: TenantPolicy; offsetsMs?: Record<SpeakerRole, number> }
+  /** Samples [offset, offset + length) of the batch's `samples`. */
+  | { t: 'audio'; callId: string; speaker: SpeakerRole; offset: number; length: number; arrivedAtMs: number }
+  | { t: 'end'; callId: string; arrivedAtMs: number };
+
+/**
+ * Everything for one thread since the last flush, in order, with all audio packed into one
+ * transferred buffer: one message every few ms instead of one per 20 ms chunk per call.
+ */
+export interface ToThread {
+  commands: ThreadCommand[];
+  samples: Float32Array;
+}
+
+export type FromThread =
+  /** The thread loaded its model; `model` names it and the runtime running it (describeModel). */
+  | { t: 'ready'; model: string }
+  | { t: 'events'; out: EngineOutput[] }
+  | { t: 'error'; callId: string; message: string }
+  | { t: 'dropped'; callId: string; windows: number };
+
+export interface ThreadData {
+  modelDir: string;
+  config: StreamingConfig;
+  maxBatch: number;
+}

@@ -1,0 +1,36 @@
+// Entry point of one scoring thread: loads the model and its runtime once (messages wait in the
+// port meanwhile), runs a ScoringEngine for the calls the pool routes to it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from '../../../core/model/model.ts';
+import { systemClock } from '../../../core/streaming/clock.ts';
+import { ScoringEngine } from './engine.ts';
+import type { FromThread, ThreadData, ToThread } from './protocol.ts';
+import { modelScorer } from './scorer.ts';
+
+const data = workerData as ThreadData;
+const port = parentPort!;
+const send = (m: FromThread) => port.postMessage(m);
+const scorer = await modelScorer(loadModel(data.modelDir));
+const engine = new ScoringEngine({
+  scorer,
+  config: data.config,
+  clock: systemClock,
+  maxBatch: data.maxBatch,
+  emit: (out) => send({ t: 'events', out }),
+  onDropped: (callId, windows) => send({ t: 'dropped', callId, windows }),
+});
+
+send({ t: 'ready', model: scorer.description });
+port.on('message', ({ commands, samples }: ToThread) => {
+  for (const m of commands) {
+    const callId = m.t === 'start' ? m.meta.callId : m.callId;
+    try {
+      if (m.t === 'start') engine.startCall(m.meta, m.policy, m.offsetsMs);
+      else if (m.t === 'audio')
+        engine.pushAudio(m.callId, m.speaker, samples.subarray(m.offset, m.offset + m.length), m.arrivedAtMs);
+      else engine.endCall(m.callId, m.arrivedAtMs);
+    } catch (err) {
+      send({ t: 'error', callId, message: (err as Error).message });
+    }
+  }
+});
