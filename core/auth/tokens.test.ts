@@ -1,34 +1,60 @@
 import { describe, expect, it } from 'vitest';
-import { AuthConfigError, authConfigFromEnv } from './tokens.ts';
+import {
+  AuthConfigError,
+  authConfigFromEnv,
+  authenticate,
+  mayAccessTenant,
+  parseTenantTokens,
+} from './tokens.ts';
+
+const OPERATOR = 'operator-token-0123456789';
+const ACME = 'acme-token-0123456789';
 
 describe('authConfigFromEnv', () => {
-  it('reads tokens and the query rate limits that are set', () => {
-    const config = authConfigFromEnv({
-      VOICEPULSE_TOKEN: 'operator-token-0123456789',
-      VOICEPULSE_TENANT_TOKENS: 'acme=acme-token-0123456789',
-      VOICEPULSE_QUERY_RATE_PER_SECOND: '2.5',
-      VOICEPULSE_QUERY_MAX_CONCURRENT: '4',
+  it('reads the operator token, the tenant tokens and the default tenant that are set', () => {
+    expect(
+      authConfigFromEnv({
+        VOICEPULSE_TOKEN: OPERATOR,
+        VOICEPULSE_TENANT_TOKENS: `acme=${ACME}`,
+        VOICEPULSE_DEFAULT_TENANT: 'acme',
+      }),
+    ).toEqual({ operatorToken: OPERATOR, tenantTokens: { acme: ACME }, defaultTenant: 'acme' });
+    expect(authConfigFromEnv({})).toEqual({});
+  });
+});
+
+describe('parseTenantTokens', () => {
+  it('reads tenant=token pairs and refuses short tokens or missing tenants, one line each', () => {
+    expect(parseTenantTokens(` acme=${ACME} , globex=globex-token-0123456789,`)).toEqual({
+      acme: ACME,
+      globex: 'globex-token-0123456789',
     });
-    expect(config).toEqual({
-      operatorToken: 'operator-token-0123456789',
-      tenantTokens: { acme: 'acme-token-0123456789' },
-      rateLimit: { ratePerSecond: 2.5, maxConcurrent: 4 },
-    });
-    expect(authConfigFromEnv({ VOICEPULSE_QUERY_BURST: '500' }).rateLimit).toEqual({ burst: 500 });
-    expect(authConfigFromEnv({}).rateLimit).toBeUndefined();
+    for (const bad of ['acme=short', `=${ACME}`, ACME]) {
+      expect(() => parseTenantTokens(bad)).toThrow(AuthConfigError);
+      expect(() => parseTenantTokens(bad)).toThrow(/^BAD_TENANT_TOKENS: VOICEPULSE_TENANT_TOKENS: /);
+    }
+  });
+});
+
+describe('authenticate', () => {
+  const config = { operatorToken: OPERATOR, tenantTokens: { acme: ACME }, defaultTenant: 'acme' };
+
+  it('names the principal of a known token and nobody for an unknown or missing one', () => {
+    expect(authenticate(config, OPERATOR)).toEqual({ kind: 'operator', defaultTenant: 'acme' });
+    expect(authenticate(config, ACME)).toEqual({ kind: 'tenant', tenantId: 'acme' });
+    expect(authenticate(config, `${ACME}x`)).toBeUndefined();
+    expect(authenticate(config, `Bearer ${ACME}`)).toBeUndefined();
+    expect(authenticate(config, '')).toBeUndefined();
+    expect(authenticate(config, undefined)).toBeUndefined();
   });
 
-  it('refuses limits that are not positive numbers, naming the variable', () => {
-    for (const [name, value] of [
-      ['VOICEPULSE_QUERY_RATE_PER_SECOND', '0'],
-      ['VOICEPULSE_QUERY_RATE_PER_SECOND', '-1'],
-      ['VOICEPULSE_QUERY_RATE_PER_SECOND', 'fast'],
-      ['VOICEPULSE_QUERY_BURST', '1.5'],
-      ['VOICEPULSE_QUERY_BURST', '1e3'],
-      ['VOICEPULSE_QUERY_MAX_CONCURRENT', '0'],
-    ] as const) {
-      expect(() => authConfigFromEnv({ [name]: value })).toThrow(AuthConfigError);
-      expect(() => authConfigFromEnv({ [name]: value })).toThrow(name);
-    }
+  it('refuses every token when none is configured', () => {
+    expect(authenticate({}, OPERATOR)).toBeUndefined();
+  });
+
+  it('lets the operator reach any tenant and a tenant token only its own', () => {
+    expect(mayAccessTenant(authenticate(config, OPERATOR)!, 'globex')).toBe(true);
+    expect(mayAccessTenant(authenticate(config, ACME)!, 'acme')).toBe(true);
+    expect(mayAccessTenant(authenticate(config, ACME)!, 'globex')).toBe(false);
   });
 });

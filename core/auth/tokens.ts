@@ -1,30 +1,29 @@
-// Bearer tokens for the query API. Two kinds:
+// Bearer tokens: who a request is, for every entry point (the live ingress, /watch, the query API).
+// Two kinds of token:
 //  - per-tenant tokens (VOICEPULSE_TENANT_TOKENS="acme=tokenA,globex=tokenB"): the token IS the
-//    tenant; its holder sees only that tenant's rows and cannot pick another;
-//  - the operator token (VOICEPULSE_TOKEN, the gateway's token): any tenant, named with `?tenant=`,
-//    defaulting to VOICEPULSE_DEFAULT_TENANT (or 'default').
-// With no token configured every request is refused: analytics are never served unauthenticated.
-// Each principal's query rate limits (ratelimit.ts) come from VOICEPULSE_QUERY_* with the tokens.
+//    tenant; its holder streams, watches and queries only that tenant and cannot pick another;
+//  - the operator token (VOICEPULSE_TOKEN): any tenant; where a tenant must be named and is not,
+//    VOICEPULSE_DEFAULT_TENANT (or 'default').
+// With no token configured every request is refused. Where a request carries its token (the
+// Authorization header, a query parameter) is bearer.ts; this module only judges a token.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RateLimitConfig } from '../../services/live/query/ratelimit.ts';
+import { VoicePulseError } from '../errors.ts';
 
-export interface QueryAuthConfig {
+export interface AuthConfig {
   operatorToken?: string;
   /** tenant id → token */
   tenantTokens?: Readonly<Record<string, string>>;
   defaultTenant?: string;
-  /** Per-principal limits; unset fields take DEFAULT_RATE_LIMIT. */
-  rateLimit?: Partial<RateLimitConfig>;
 }
 
 export type Principal = { kind: 'operator'; defaultTenant: string } | { kind: 'tenant'; tenantId: string };
 
-export class AuthConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuthConfigError';
-  }
-}
+export type AuthConfigErrorCode = 'BAD_TENANT_TOKENS';
+
+export class AuthConfigError extends VoicePulseError<AuthConfigErrorCode> {}
+
+/** Shortest tenant token accepted: shorter ones are guessable. */
+const MIN_TENANT_TOKEN_LENGTH = 16;
 
 /** Parses VOICEPULSE_TENANT_TOKENS (`tenant=token,…`). */
 export function parseTenantTokens(value: string): Record<string, string> {
@@ -36,9 +35,10 @@ export function parseTenantTokens(value: string): Record<string, string> {
     const eq = pair.indexOf('=');
     const tenant = pair.slice(0, eq).trim();
     const token = pair.slice(eq + 1).trim();
-    if (eq <= 0 || !tenant || token.length < 16) {
+    if (eq <= 0 || !tenant || token.length < MIN_TENANT_TOKEN_LENGTH) {
       throw new AuthConfigError(
-        `VOICEPULSE_TENANT_TOKENS: '${pair.slice(0, 40)}' is not tenant=token (token ≥ 16 chars)`,
+        'BAD_TENANT_TOKENS',
+        `VOICEPULSE_TENANT_TOKENS: '${pair.slice(0, 40)}' is not tenant=token (token ≥ ${MIN_TENANT_TOKEN_LENGTH} chars)`,
       );
     }
     out[tenant] = token;
@@ -46,38 +46,14 @@ export function parseTenantTokens(value: string): Record<string, string> {
   return out;
 }
 
-const RATE_LIMIT_ENV = {
-  ratePerSecond: 'VOICEPULSE_QUERY_RATE_PER_SECOND',
-  burst: 'VOICEPULSE_QUERY_BURST',
-  maxConcurrent: 'VOICEPULSE_QUERY_MAX_CONCURRENT',
-} as const;
-
-/** The VOICEPULSE_QUERY_* limits that are set: a positive number per second, positive integers otherwise. */
-function rateLimitFromEnv(env: NodeJS.ProcessEnv): Partial<RateLimitConfig> {
-  const out: Partial<RateLimitConfig> = {};
-  for (const [field, name] of Object.entries(RATE_LIMIT_ENV) as [keyof RateLimitConfig, string][]) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    const pattern = field === 'ratePerSecond' ? /^\d{1,6}(\.\d{1,3})?$/ : /^\d{1,6}$/;
-    const n = Number(value);
-    if (!pattern.test(value) || n <= 0) {
-      const expected = field === 'ratePerSecond' ? 'a positive number' : 'a positive integer';
-      throw new AuthConfigError(`${name}=${value.slice(0, 40)}: expected ${expected}`);
-    }
-    out[field] = n;
-  }
-  return out;
-}
-
-export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueryAuthConfig {
-  const rateLimit = rateLimitFromEnv(env);
+/** The tokens named by VOICEPULSE_TOKEN, VOICEPULSE_TENANT_TOKENS and VOICEPULSE_DEFAULT_TENANT. */
+export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   return {
     ...(env.VOICEPULSE_TOKEN ? { operatorToken: env.VOICEPULSE_TOKEN } : {}),
     ...(env.VOICEPULSE_TENANT_TOKENS
       ? { tenantTokens: parseTenantTokens(env.VOICEPULSE_TENANT_TOKENS) }
       : {}),
     ...(env.VOICEPULSE_DEFAULT_TENANT ? { defaultTenant: env.VOICEPULSE_DEFAULT_TENANT } : {}),
-    ...(Object.keys(rateLimit).length ? { rateLimit } : {}),
   };
 }
 
@@ -88,12 +64,8 @@ function same(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-export function authenticate(
-  config: QueryAuthConfig,
-  authorization: string | undefined,
-): Principal | undefined {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  const token = m?.[1];
+/** Who holds `token`, or undefined when it is missing or unknown. */
+export function authenticate(config: AuthConfig, token: string | null | undefined): Principal | undefined {
   if (!token) return undefined;
   let found: Principal | undefined;
   // Check every token without early exit so timing does not reveal which kind matched.
@@ -104,4 +76,9 @@ export function authenticate(
     if (same(t, token) && !found) found = { kind: 'tenant', tenantId };
   }
   return found;
+}
+
+/** Whether `p` may stream, watch or query the calls of `tenantId`. */
+export function mayAccessTenant(p: Principal, tenantId: string): boolean {
+  return p.kind === 'operator' || p.tenantId === tenantId;
 }

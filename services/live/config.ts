@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { AuthConfigError, authConfigFromEnv } from '../../core/auth/tokens.ts';
 import { COMMITTED_MODEL_DIR } from '../../core/model/model.ts';
 import { DEFAULT_STREAMING, type StreamingConfig } from '../../core/streaming/config.ts';
-import { DEFAULT_LIMITS, type GatewayLimits } from './ingress/session.ts';
-import { AuthConfigError, authConfigFromEnv } from '../../core/auth/tokens.ts';
 import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
+import { DEFAULT_LIMITS, type GatewayLimits } from './ingress/session.ts';
+import { RateLimitConfigError, rateLimitFromEnv } from './query/ratelimit.ts';
 
 export const DEFAULT_PORT = 8080;
 
@@ -73,8 +74,10 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   try {
     // Parses the query API's VOICEPULSE_QUERY_* limits too, so a bad one stops serve at startup.
     tenantTokens = authConfigFromEnv(env).tenantTokens ?? {};
+    rateLimitFromEnv(env);
   } catch (err) {
-    if (err instanceof AuthConfigError) throw new ConfigError(err.message);
+    if (err instanceof AuthConfigError || err instanceof RateLimitConfigError)
+      throw new ConfigError(err.message);
     throw err;
   }
   const port = flags.port ?? int(env.VOICEPULSE_PORT, 'VOICEPULSE_PORT') ?? DEFAULT_PORT;

@@ -2,13 +2,14 @@
 // embedded defaults, in the foreground, until SIGTERM/SIGINT.
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createQueryApi } from './query/api.ts';
 import { authConfigFromEnv } from '../../core/auth/tokens.ts';
-import { queryGrpcImplementation, queryService } from './query/grpc.ts';
 import { type Pipeline, type PipelineFlags, pipelineConfig, startPipeline } from '../sink/pipeline.ts';
-import { createWallboard } from './wallboard/wallboard.ts';
 import { type App, startApp } from './app.ts';
 import { ConfigError, modelPresent, type ServeConfig } from './config.ts';
+import { createQueryApi } from './query/api.ts';
+import { queryGrpcImplementation, queryService } from './query/grpc.ts';
+import { rateLimitFromEnv } from './query/ratelimit.ts';
+import { createWallboard } from './wallboard/wallboard.ts';
 
 export interface Running {
   app: App;
@@ -51,6 +52,7 @@ export async function runServe(
     ? {
         clickhouse: pipeline.clickhouse,
         auth: { ...authConfigFromEnv(), operatorToken: config.token },
+        rateLimit: rateLimitFromEnv(),
         onError: (err: Error) => log.error({ err: err.message }, 'query API error'),
       }
     : undefined;

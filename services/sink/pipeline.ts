@@ -5,13 +5,13 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import { type AuthConfig, authConfigFromEnv } from '../../core/auth/tokens.ts';
 import type { EventBus } from '../../core/bus/bus.ts';
 import { createBus, parseBrokers } from '../../core/bus/create.ts';
 import { DeadLetterError } from '../../core/bus/kafka.ts';
 import { type ClickHouse, type ClickHouseConfig, connectClickHouse } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import { createQueryApi, type QueryApi } from '../live/query/api.ts';
-import { authConfigFromEnv, type QueryAuthConfig } from '../../core/auth/tokens.ts';
 import { SinkMetrics } from './metrics.ts';
 import { dropExpiredPartitions } from './retention.ts';
 import { DEFAULT_SINK_GROUP, type Sink, startSink } from './sink.ts';
@@ -33,7 +33,7 @@ export interface PipelineConfig {
   /** false: bus and ClickHouse only, no sink in this process (e.g. a gateway-only instance). */
   runSink?: boolean;
   /** Tokens for the query API (VOICEPULSE_TOKEN, VOICEPULSE_TENANT_TOKENS, VOICEPULSE_DEFAULT_TENANT). */
-  auth: QueryAuthConfig;
+  auth: AuthConfig;
 }
 
 export class PipelineConfigError extends Error {

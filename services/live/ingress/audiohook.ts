@@ -6,8 +6,8 @@
 
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import type { Principal } from '../../../core/auth/tokens.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
-import type { Principal } from './auth.ts';
 import type { OpenCall } from './calls.ts';
 import { AudioFormatError, type Codec, decodeFrames } from './codec.ts';
 import { CLOSE, type GatewayContext, ProtocolError, parseTagged, type SessionHandler } from './session.ts';

@@ -2,9 +2,10 @@
 // WatchAlerts (a tenant's alerts) and WatchCall (one call's events). Same auth token, limits, call
 // registry and event hub as the WebSocket paths; errors map to gRPC status codes.
 import * as grpc from '@grpc/grpc-js';
+import { bearerToken } from '../../../core/auth/bearer.ts';
+import { authenticate, mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { loadProto } from '../../../proto/load.ts';
-import { mayAccessTenant, type Principal, principalOf } from './auth.ts';
 import { CallAdmissionError } from './calls.ts';
 import { AudioFormatError, type Codec } from './codec.ts';
 import type { EventSink } from './hub.ts';
@@ -97,7 +98,7 @@ class GrpcError extends Error {
 
 function authorize(ctx: GatewayContext, metadata: grpc.Metadata): Principal {
   const header = String(metadata.get('authorization')[0] ?? '');
-  const who = header.startsWith('Bearer ') ? principalOf(ctx.auth, header.slice(7).trim()) : undefined;
+  const who = authenticate(ctx.auth, bearerToken(header));
   if (!who) throw new GrpcError(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token');
   return who;
 }

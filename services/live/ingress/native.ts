@@ -8,8 +8,8 @@
 
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import type { Principal } from '../../../core/auth/tokens.ts';
 import { SPEAKER_ROLES } from '../../../core/events/schema.ts';
-import type { Principal } from './auth.ts';
 import { AudioFormatError, CODECS } from './codec.ts';
 import { InterleavedIngest } from './interleaved.ts';
 import { BoundedSender } from './send-queue.ts';

@@ -5,8 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { requestToken } from '../../../core/auth/bearer.ts';
+import { authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import { audiohookSession } from './audiohook.ts';
-import { type Principal, principalOf, requestToken } from './auth.ts';
 import { nativeSession } from './native.ts';
 import { CLOSE, type GatewayContext, ProtocolError, runSession, type SessionHandler } from './session.ts';
 import { twilioSession } from './twilio.ts';
@@ -43,7 +44,7 @@ export function createGateway(ctx: GatewayContext): Gateway {
       const url = new URL(req.url ?? '/', 'http://gateway');
       const path = url.pathname;
       if (!(WS_PATHS as readonly string[]).includes(path)) return false;
-      const principal = principalOf(ctx.auth, requestToken(req, url));
+      const principal = authenticate(ctx.auth, requestToken(req.headers, url));
       if (!principal && path !== '/twilio') {
         ctx.metrics?.rejected.inc({ path, reason: 'unauthorized' });
         socket.end(

@@ -2,7 +2,7 @@
 // codes, the idle timeout, and one place that turns a handler's failure into a clear close.
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import type { IngressAuth } from './auth.ts';
+import type { AuthConfig } from '../../../core/auth/tokens.ts';
 import type { CallRegistry } from './calls.ts';
 import type { EventHub } from './hub.ts';
 import type { LiveMetrics } from './metrics.ts';
@@ -30,7 +30,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
 export interface GatewayContext {
   calls: CallRegistry;
   hub: EventHub;
-  auth: IngressAuth;
+  auth: AuthConfig;
   limits: GatewayLimits;
   log: Logger;
   metrics?: LiveMetrics;

@@ -2,8 +2,8 @@
 // start, media, mark, dtmf, stop. Media is base64 8 kHz µ-law, 20 ms per message; track inbound is
 // the caller (customer), outbound the agent side. Chunks are reordered per track by chunk number.
 import { z } from 'zod';
+import { authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
-import { type Principal, principalOf } from './auth.ts';
 import { CallAdmissionError, type OpenCall } from './calls.ts';
 import { decodeFrames } from './codec.ts';
 import { Reorderer } from './reorder.ts';
@@ -73,7 +73,7 @@ export function twilioSession(ctx: GatewayContext, principal: Principal | undefi
     start: (m) => {
       if (call) throw new ProtocolError(CLOSE.invalidPayload, 'duplicate-start', 'stream already started');
       const p = m.start.customParameters;
-      const who = principal ?? principalOf(ctx.auth, p.token);
+      const who = principal ?? authenticate(ctx.auth, p.token);
       if (!who) throw new ProtocolError(CLOSE.policy, 'unauthorized', 'missing or wrong token');
       const f = m.start.mediaFormat;
       if (f.encoding !== 'audio/x-mulaw' || f.sampleRate !== 8000 || f.channels !== 1)

@@ -1,8 +1,8 @@
 // /watch?callId=ID or /watch?tenant=T: pushes that call's (or tenant's) events as JSON text messages
 // through a bounded drop-oldest queue, so a slow supervisor desktop cannot grow server memory.
 import type { WebSocket } from 'ws';
+import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
-import { mayAccessTenant, type Principal } from './auth.ts';
 import { BoundedSender } from './send-queue.ts';
 import { CLOSE, type GatewayContext, ProtocolError, type SessionHandler } from './session.ts';
 

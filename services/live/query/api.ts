@@ -6,20 +6,23 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { bearerToken } from '../../../core/auth/bearer.ts';
+import { type AuthConfig, authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import type { ClickHouse } from '../../../core/clickhouse/client.ts';
 import { EMOTIONS } from '../../../core/emotions.ts';
-import { authenticate, type Principal, type QueryAuthConfig } from '../../../core/auth/tokens.ts';
 import { agentScorecard, callTimeline, searchCalls, type TimeRange, trend } from './queries.ts';
-import { QueryRateLimiter } from './ratelimit.ts';
+import { QueryRateLimiter, type RateLimitConfig } from './ratelimit.ts';
 
 export interface QueryApiOptions {
   clickhouse: ClickHouse;
-  auth: QueryAuthConfig;
+  auth: AuthConfig;
+  /** Per-principal limits; unset fields take DEFAULT_RATE_LIMIT. */
+  rateLimit?: Partial<RateLimitConfig>;
   /** Clock for default time ranges (tests). */
   now?: () => number;
   /**
    * Per-principal admission; pass the same one to REST and gRPC so they share each budget.
-   * Default: a limiter of its own from `auth.rateLimit`.
+   * Default: a limiter of its own from `rateLimit`.
    */
   limiter?: QueryRateLimiter;
   onError?: (error: Error) => void;
@@ -349,9 +352,9 @@ export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onErr
   };
 }
 
-/** The limiter of `options`, else a new one from `auth.rateLimit` (REST and gRPC share a passed one). */
+/** The limiter of `options`, else a new one from `rateLimit` (REST and gRPC share a passed one). */
 export function limiterOf(options: QueryApiOptions): QueryRateLimiter {
-  return options.limiter ?? new QueryRateLimiter(options.auth.rateLimit);
+  return options.limiter ?? new QueryRateLimiter(options.rateLimit);
 }
 
 export function createQueryApi(options: QueryApiOptions): QueryApi {
@@ -370,7 +373,7 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
           res.end(openapi);
           return true;
         }
-        const principal = authenticate(options.auth, req.headers.authorization);
+        const principal = authenticate(options.auth, bearerToken(req.headers.authorization));
         if (!principal) {
           res.setHeader('www-authenticate', 'Bearer');
           throw new QueryError(401, 'missing or invalid bearer token');

@@ -3,9 +3,10 @@
 // results are those of /api/*; QueryError statuses map to gRPC status codes (rate limited:
 // RESOURCE_EXHAUSTED with the wait in `grpc-retry-pushback-ms`, which grpc clients' retry honours).
 import * as grpc from '@grpc/grpc-js';
+import { bearerToken } from '../../../core/auth/bearer.ts';
+import { authenticate } from '../../../core/auth/tokens.ts';
 import { loadProto } from '../../../proto/load.ts';
 import { createQueryRunner, limiterOf, type QueryApiOptions, QueryError, RateLimitedError } from './api.ts';
-import { authenticate } from '../../../core/auth/tokens.ts';
 
 /** The generated service constructor (client side); `.service` is the server-side definition. */
 export function queryService(): grpc.ServiceClientConstructor {
@@ -63,7 +64,10 @@ export function queryGrpcImplementation(options: QueryApiOptions): grpc.UntypedS
       toRest: (req: Request) => { path: string; params: URLSearchParams },
     ): grpc.handleUnaryCall<Request, unknown> =>
     (call, callback) => {
-      const principal = authenticate(options.auth, call.metadata.get('authorization')[0]?.toString());
+      const principal = authenticate(
+        options.auth,
+        bearerToken(call.metadata.get('authorization')[0]?.toString()),
+      );
       if (!principal) {
         callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
         return;
