@@ -2,10 +2,10 @@
 // policy lookup, and audio handed to the scoring backend with its arrival time.
 
 import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
+import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
 import { policyFor, type TenantPolicies } from '../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../scoring/backend.ts';
-import type { CallMeta } from '../scoring/call.ts';
 import type { LiveMetrics } from './metrics.ts';
 
 export class CallAdmissionError extends Error {

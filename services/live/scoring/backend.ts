@@ -1,14 +1,14 @@
 // Where the gateway sends call audio: a pool of scoring threads sharded by call id, or (threads = 0)
 // one engine on the calling thread (tests, the unbatched baseline).
 import { Worker } from 'node:worker_threads';
+import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
 import { loadModel } from '../../../core/model/model.ts';
 import { checkRuntime } from '../../../core/model/runtime.ts';
 import { systemClock } from '../../../core/streaming/clock.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
-import type { CallMeta } from './call.ts';
-import { type EngineOutput, ScoringEngine } from './engine.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import { type EngineOutput, ScoringEngine } from './engine.ts';
 import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
 import { pendingScorer } from './scorer.ts';
 

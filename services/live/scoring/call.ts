@@ -2,6 +2,8 @@
 // measures and the end-of-call summary. Agent audio without agent emotion scoring is measure-only:
 // its windows carry no audio, so the model cannot be called on it.
 
+import { CallAlertRules } from '../../../core/alerts/rules.ts';
+import type { CallMeta } from '../../../core/calls/meta.ts';
 import {
   type AlertEvent,
   type CallSummaryEvent,
@@ -16,15 +18,7 @@ import type { StreamingConfig } from '../../../core/streaming/config.ts';
 import { OvertalkMeter } from '../../../core/streaming/overtalk.ts';
 import { SpeakerStream, type SpeakerWindow } from '../../../core/streaming/speaker-stream.ts';
 import { EmotionSummary } from '../../../core/streaming/summary.ts';
-import { CallAlertRules } from '../../../core/alerts/rules.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
-
-export interface CallMeta {
-  callId: string;
-  tenantId: string;
-  agentId: string | null;
-  queue: string | null;
-}
 
 /** A window waiting for the model. */
 export interface PendingWindow {

@@ -3,11 +3,13 @@
 // produces windows faster than others cannot starve them. Scoring is asynchronous and one batch is
 // in flight at a time, so each call's windows are scored and emitted in order; between batches the
 // engine yields to the event loop so incoming audio keeps flowing.
+
+import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
 import type { Clock } from '../../../core/streaming/clock.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
-import { type CallMeta, LiveCall, type PendingWindow } from './call.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import { LiveCall, type PendingWindow } from './call.ts';
 import type { Scorer } from './scorer.ts';
 
 export interface EngineOutput {

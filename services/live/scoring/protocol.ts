@@ -1,9 +1,10 @@
 // Messages between the worker pool (main thread) and its scoring threads.
+
+import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
-import type { CallMeta } from './call.ts';
-import type { EngineOutput } from './engine.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import type { EngineOutput } from './engine.ts';
 
 export type ThreadCommand =
   | { t: 'start'; meta: CallMeta; policy: TenantPolicy; offsetsMs?: Record<SpeakerRole, number> }

@@ -1,0 +1,18 @@
+// What names a call everywhere in VoicePulse (ingress, scoring, events, storage): its id, the
+// tenant it belongs to, and the agent and queue it was routed to when the carrier says so. Ids are
+// opaque strings of 1–128 characters; every ingress validates them with this schema at the start of
+// a call, so nothing downstream meets an empty or unbounded id.
+import { z } from 'zod';
+
+export const MAX_ID_LENGTH = 128;
+
+export const idSchema = z.string().min(1).max(MAX_ID_LENGTH);
+
+export const callMetaSchema = z.strictObject({
+  callId: idSchema,
+  tenantId: idSchema,
+  agentId: idSchema.nullable(),
+  queue: idSchema.nullable(),
+});
+
+export type CallMeta = z.infer<typeof callMetaSchema>;
