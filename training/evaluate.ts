@@ -1,9 +1,9 @@
 // Evaluation of a model on labelled clips' frame descriptors: per corpus, per window and per
 // utterance (mean of its window probabilities).
 import type { CorpusId } from '../core/corpora/clip.ts';
+import { type ClassificationReport, classificationReport } from '../core/evaluation/classification.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { type EmotionModel, scoreFeatureWindows } from '../core/model/model.ts';
-import { type ClassificationReport, classificationReport } from './metrics.ts';
 
 export interface EvalItem {
   lld: FeatureMatrix;

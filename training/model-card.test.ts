@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { classificationReport } from '../core/evaluation/classification.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
-import { classificationReport } from './metrics.ts';
 import { refreshConfusionSection } from './model-card.ts';
 
 const onehot = (c: number) => Float32Array.from({ length: 6 }, (_, i) => (i === c ? 1 : 0));

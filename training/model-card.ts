@@ -4,11 +4,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { EMOTIONS } from '../core/emotions.ts';
+import type { ClassificationReport } from '../core/evaluation/classification.ts';
 import { type EmotionModel, isTdnn, type MlpModel, type TdnnModel } from '../core/model/model.ts';
 import { openInstalledRunners } from '../core/model/runtime.ts';
 import { PROSODY_CHANNELS, receptiveField, tf } from '../core/model/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
-import type { ClassificationReport } from './metrics.ts';
 import { CROSS_EPOCHS, type Evaluation } from './pipeline.ts';
 import { confusionMatrixSvg } from './plots.ts';
 import type { TdnnTrainSettings } from './train-tdnn.ts';

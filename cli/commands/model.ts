@@ -7,6 +7,7 @@ import { resample } from '../../core/audio/resample.ts';
 import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
 import { defaultDataRoot } from '../../core/corpora/scan.ts';
 import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
+import { classificationReport } from '../../core/evaluation/classification.ts';
 import {
   averageProbs,
   COMMITTED_MODEL_DIR,
@@ -19,9 +20,7 @@ import {
 import { type ModelRunner, openRunner, RuntimeError, runtimeChoice } from '../../core/model/runtime.ts';
 import { type StreamingConfig, streamingConfig } from '../../core/streaming/config.ts';
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
-import { classificationReport } from '../../training/metrics.ts';
-import { writeModelCard } from '../../training/model-card.ts';
-import { describe, runTraining } from '../../training/pipeline.ts';
+import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
 
 const USAGE_EXIT = 2;
@@ -281,6 +280,9 @@ export function registerModelCommands(program: Command): void {
         arch: string;
         baseline?: string;
       }) => {
+        const [{ describe, runTraining }, { writeModelCard }] = await importDevOnly('train', () =>
+          Promise.all([import('../../training/pipeline.ts'), import('../../training/model-card.ts')]),
+        );
         const quick = o.quick === true;
         if (o.arch !== 'tdnn' && o.arch !== 'mlp')
           throw new CliError(`--arch must be 'tdnn' or 'mlp', got '${o.arch}'`, USAGE_EXIT);

@@ -1,5 +1,6 @@
-// Classification metrics for emotion evaluation: UA (unweighted = mean per-class recall), WA
-// (accuracy), macro-F1, per-class recall, confusion matrix and expected calibration error.
+// Classification metrics for emotion evaluation (`voicepulse eval`, training and the model card): UA
+// (unweighted = mean per-class recall), WA (accuracy), macro-F1, per-class recall, confusion matrix and
+// expected calibration error.
 
 export interface ClassificationReport {
   n: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classificationReport } from './metrics.ts';
+import { classificationReport } from './classification.ts';
 
 const onehot = (c: number, k = 3, p = 1) =>
   Array.from({ length: k }, (_, i) => (i === c ? p : (1 - p) / (k - 1)));
