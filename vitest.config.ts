@@ -5,6 +5,7 @@ export default defineConfig({
     include: [
       'core/**/*.test.ts',
       'cli/**/*.test.ts',
+      'clients/**/*.test.ts',
       'training/**/*.test.ts',
       'services/**/*.test.ts',
       'dashboards/**/*.test.ts',

@@ -1,19 +1,27 @@
-// The two-speaker demo call: a neutral agent and a customer who turns angry, built from RAVDESS
-// clips when the corpus is present (actor 01 as the customer, actor 02 as the agent), else from
-// synthetic speech-like audio. Each turn plays on its speaker's track while the other is silent.
-import { existsSync } from 'node:fs';
+// The two-speaker demo call `npm start` and `voicepulse simulate` play: a calm agent and a customer
+// who turns angry, built from the RAVDESS clips committed in clients/demo/ (attribution and licence
+// in its README), so a fresh clone needs no corpus. Both actors are in RAVDESS's held-out test split
+// (core/corpora/splits.json), so the committed model never trained on these voices. Each turn plays
+// on its speaker's track while the other is silent.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readWavFile } from '../core/audio/wav.ts';
 import type { SpeakerRole } from '../core/events/schema.ts';
-import { concat, silence, voiced } from '../core/streaming/testing/synthetic.ts';
+import { concat, silence } from '../core/streaming/testing/synthetic.ts';
+
+export const DEMO_DIR = fileURLToPath(new URL('./demo/', import.meta.url));
 
 export interface TwoSpeakerCall {
   customer: Float32Array;
   agent: Float32Array;
-  source: 'ravdess' | 'synthetic';
-  /** One line per turn: when it starts, who speaks, and what (for the demo's narration). */
+  /** Where the audio comes from, for reports. */
+  source: 'ravdess';
+  /** One line per turn: when it starts, who speaks, and what the actor performed (the demo's narration). */
   turns: Array<{ atMs: number; speaker: SpeakerRole; what: string }>;
 }
+
+/** Actor 01 (male) is the customer, actor 04 (female) the agent. */
+const ACTOR: Record<SpeakerRole, string> = { customer: '01', agent: '04' };
 
 type Turn = [SpeakerRole, mood: 'neutral' | 'angry', statement: 1 | 2, repetition: 1 | 2];
 const SCRIPT: Turn[] = [
@@ -30,52 +38,30 @@ const SCRIPT: Turn[] = [
 ];
 const GAP_MS = 300;
 
-/** RAVDESS file of a turn: 03-01-EE-II-SS-RR-AA (angry at strong intensity). */
-function ravdessPath(root: string, [speaker, mood, statement, rep]: Turn): string {
-  const actor = speaker === 'customer' ? '01' : '02';
+/** RAVDESS name of a turn's clip: 03-01-EE-II-SS-RR-AA (angry at strong intensity, neutral at normal). */
+export function demoClipName([speaker, mood, statement, rep]: Turn): string {
+  const actor = ACTOR[speaker];
   const emotion = mood === 'angry' ? '05' : '01';
   const intensity = mood === 'angry' ? '02' : '01';
-  return join(
-    root,
-    'ravdess',
-    `Actor_${actor}`,
-    `03-01-${emotion}-${intensity}-0${statement}-0${rep}-${actor}.wav`,
-  );
+  return `03-01-${emotion}-${intensity}-0${statement}-0${rep}-${actor}.wav`;
 }
 
-function syntheticTurn([speaker, mood, statement, rep]: Turn): Float32Array {
-  const seed = statement * 3 + rep;
-  if (speaker === 'agent') return voiced(2500, { f0: 200, amplitude: 0.25, seed });
-  return mood === 'angry'
-    ? voiced(3000, { f0: 210, amplitude: 0.8, seed })
-    : voiced(2500, { f0: 120, amplitude: 0.3, seed });
-}
+/** Every clip the script plays (each once, in first-use order). */
+export const DEMO_CLIPS: readonly string[] = [...new Set(SCRIPT.map(demoClipName))];
 
-export async function demoCall(dataRoot: string | undefined): Promise<TwoSpeakerCall> {
-  const useCorpus = dataRoot !== undefined && SCRIPT.every((t) => existsSync(ravdessPath(dataRoot, t)));
+export async function demoCall(dir: string = DEMO_DIR): Promise<TwoSpeakerCall> {
   const parts: Record<SpeakerRole, Float32Array[]> = { customer: [], agent: [] };
   const turns: TwoSpeakerCall['turns'] = [];
   let atMs = 0;
   for (const turn of SCRIPT) {
-    const audio = useCorpus
-      ? (await readWavFile(ravdessPath(dataRoot!, turn))).channels[0]!
-      : syntheticTurn(turn);
+    const audio = (await readWavFile(join(dir, demoClipName(turn)))).channels[0]!;
     const [speaker, mood] = turn;
     const other: SpeakerRole = speaker === 'customer' ? 'agent' : 'customer';
     const gap = silence(GAP_MS);
     parts[speaker].push(audio, gap);
     parts[other].push(new Float32Array(audio.length), gap);
-    turns.push({
-      atMs,
-      speaker,
-      what: useCorpus ? `${mood} (${ravdessPath('', turn)})` : `${mood} (synthetic)`,
-    });
+    turns.push({ atMs, speaker, what: `acted ${mood} (RAVDESS ${demoClipName(turn)})` });
     atMs += Math.round(audio.length / 8 + GAP_MS);
   }
-  return {
-    customer: concat(...parts.customer),
-    agent: concat(...parts.agent),
-    source: useCorpus ? 'ravdess' : 'synthetic',
-    turns,
-  };
+  return { customer: concat(...parts.customer), agent: concat(...parts.agent), source: 'ravdess', turns };
 }
