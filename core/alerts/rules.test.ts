@@ -58,12 +58,65 @@ describe('CallAlertRules', () => {
     expect(run(r, [0.5, 0.35, 0.5, 0.35, 0.5, 0.45])).toEqual([5]);
     const s = new CallAlertRules(noShift, false, () => 0);
     expect(run(s, [0.5, 0.25, 0.5, 0.25, 0.5, 0.45])).toEqual([]);
-    // Firing on a dip: the message states the rule and the current value without claiming 0.38 ≥ 0.4.
+  });
+
+  it('words an alert that fires on a dip without contradicting its numbers (the demo call: now 0.38)', () => {
+    // Was "customer frustration at or above 0.4 for 5 s (now 0.38)": 0.38 is not at or above 0.4.
     const t = new CallAlertRules(noShift, false, () => 0);
-    const fired = [0.5, 0.5, 0.5, 0.5, 0.5, 0.38].flatMap((f, i) =>
+    const fired = [0.45, 0.61, 0.5, 0.42, 0.5, 0.38].flatMap((f, i) =>
       t.evaluate(score((i + 2) * 1000, { frustration: f })),
     );
-    expect(fired.map((a) => a.message)).toEqual(['customer frustration at or above 0.4 for 5 s (now 0.38)']);
+    expect(fired.map((a) => [a.message, a.value, a.threshold, a.severity])).toEqual([
+      [
+        'customer frustration sustained (rule: 0.40 or above for 5 s, dips to 0.30 allowed): peak 0.61, now 0.38',
+        0.61,
+        0.4,
+        'warning',
+      ],
+    ]);
+    const c = new CallAlertRules(noShift, false, () => 0);
+    const critical = [0.5, 0.5, 0.5, 0.5, 0.5, 0.75].flatMap((f, i) =>
+      c.evaluate(score((i + 2) * 1000, { frustration: f })),
+    );
+    expect(critical.map((a) => [a.message, a.severity])).toEqual([
+      [
+        'customer frustration sustained (rule: 0.40 or above for 5 s, dips to 0.30 allowed): peak 0.75, now 0.75; critical at 0.70 or above',
+        'critical',
+      ],
+    ]);
+  });
+
+  it('never reports a value below its threshold, and its message carries the value it reports', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let alerts = 0;
+    for (let call = 0; call < 200; call++) {
+      const r = new CallAlertRules({ ...DEFAULT_ALERT_RULES, cooldownMs: 5000 }, true, () => 0);
+      let level = random();
+      for (let i = 0; i < 60; i++) {
+        level = Math.min(1, Math.max(0, level + (random() - 0.5) * 0.3));
+        const angry = Math.min(1, level * 1.2);
+        const speaker = i % 3 === 0 ? 'agent' : 'customer';
+        for (const a of r.evaluate(
+          score((i + 2) * 1000, {
+            speaker,
+            frustration: level,
+            valence: 0.8 - 1.6 * level,
+            probs: { ...probs, angry, neutral: 1 - angry },
+          }),
+        )) {
+          alerts++;
+          expect(a.value, a.message).toBeGreaterThanOrEqual(a.threshold);
+          expect(a.message).toContain(a.value.toFixed(2));
+          expect(a.message).toContain(a.threshold.toFixed(2));
+          expect(a.message).not.toMatch(/at or above [\d.]+ for/);
+        }
+      }
+    }
+    expect(alerts).toBeGreaterThan(50);
   });
 
   it('does not fire for a brief spike', () => {

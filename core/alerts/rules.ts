@@ -2,6 +2,9 @@
 // only after the value falls clearly back) and a cooldown (no repeat of a rule on the same call and
 // speaker within cooldownMs of call time), so an agent is not spammed. Time is the call's own
 // timeline (window end offsets), which makes the rules deterministic and replayable.
+// An alert's message states its rule and the numbers that triggered it, and never claims more than
+// they show: a sustained run survives dips within the hysteresis band, so it reports the run's peak
+// (its `value`, at or above the threshold by construction) and the current value separately.
 import { z } from 'zod';
 import type { AlertEvent, AlertRule, ScoreEvent, SpeakerRole } from '../events/schema.ts';
 
@@ -43,6 +46,8 @@ export const DEFAULT_ALERT_RULES: AlertRules = {
 interface RuleState {
   /** Call time at which the value first reached the threshold in the current run. */
   runStartMs: number | null;
+  /** Highest value of the current run. */
+  runPeak: number;
   armed: boolean;
   lastFiredMs: number | null;
 }
@@ -72,21 +77,17 @@ export class CallAlertRules {
     if (score.speaker === 'customer') {
       if (r.customerFrustration.enabled) {
         const c = r.customerFrustration;
-        const fire = this.sustained(
-          'customer_frustration_sustained',
-          score.frustration,
-          c.threshold,
-          c.sustainMs,
-          at,
-        );
-        if (fire)
+        const rule = 'customer_frustration_sustained';
+        const peak = this.sustained(rule, score.frustration, c.threshold, c.sustainMs, at);
+        if (peak !== null) {
+          const critical = score.frustration >= c.criticalThreshold;
           out.push(
-            this.alert(score, 'customer_frustration_sustained', score.frustration, c.threshold, {
-              critical: score.frustration >= c.criticalThreshold,
-              // The run survives dips within the hysteresis band, so the current value may sit just below it.
-              message: `customer frustration at or above ${c.threshold} for ${c.sustainMs / 1000} s (now ${score.frustration.toFixed(2)})`,
+            this.alert(score, rule, peak, c.threshold, {
+              critical,
+              message: `${this.sustainedMessage('customer frustration', c.threshold, c.sustainMs, peak, score.frustration)}${critical ? `; critical at ${c.criticalThreshold.toFixed(2)} or above` : ''}`,
             }),
           );
+        }
       }
       if (r.customerNegativeShift.enabled) {
         const s = r.customerNegativeShift;
@@ -98,17 +99,18 @@ export class CallAlertRules {
           out.push(
             this.alert(score, 'customer_negative_shift', drop, s.drop, {
               critical: false,
-              message: `customer valence fell by ${drop.toFixed(2)} within ${s.lookbackMs / 1000} s`,
+              message: `customer valence fell by ${drop.toFixed(2)} within ${s.lookbackMs / 1000} s (rule: a fall of ${s.drop.toFixed(2)} or more)`,
             }),
           );
       }
     } else if (this.agentScoringAllowed && r.agentAnger.enabled) {
       const a = r.agentAnger;
-      if (this.sustained('agent_anger', score.probs.angry, a.threshold, a.sustainMs, at))
+      const peak = this.sustained('agent_anger', score.probs.angry, a.threshold, a.sustainMs, at);
+      if (peak !== null)
         out.push(
-          this.alert(score, 'agent_anger', score.probs.angry, a.threshold, {
+          this.alert(score, 'agent_anger', peak, a.threshold, {
             critical: false,
-            message: `agent anger at or above ${a.threshold} for ${a.sustainMs / 1000} s (now ${score.probs.angry.toFixed(2)})`,
+            message: this.sustainedMessage('agent anger', a.threshold, a.sustainMs, peak, score.probs.angry),
           }),
         );
     }
@@ -119,25 +121,33 @@ export class CallAlertRules {
   private ruleState(rule: AlertRule): RuleState {
     let s = this.state.get(rule);
     if (!s) {
-      s = { runStartMs: null, armed: true, lastFiredMs: null };
+      s = { runStartMs: null, runPeak: 0, armed: true, lastFiredMs: null };
       this.state.set(rule, s);
     }
     return s;
   }
 
-  /** Value at or above threshold (dips within the hysteresis band allowed) for sustainMs, armed, and out of cooldown. */
+  /**
+   * Value at or above threshold (dips within the hysteresis band allowed) for sustainMs, armed, and
+   * out of cooldown: returns the run's peak when the rule fires, else null.
+   */
   private sustained(
     rule: AlertRule,
     value: number,
     threshold: number,
     sustainMs: number,
     at: number,
-  ): boolean {
+  ): number | null {
     const s = this.ruleState(rule);
     // A run starts at the threshold and survives dips that stay within the hysteresis band.
-    if (value >= threshold) s.runStartMs ??= at;
-    else if (value < threshold - this.rules.hysteresis) s.runStartMs = null;
-    return this.crossing(
+    if (value >= threshold) {
+      if (s.runStartMs === null) {
+        s.runStartMs = at;
+        s.runPeak = value;
+      }
+    } else if (value < threshold - this.rules.hysteresis) s.runStartMs = null;
+    if (s.runStartMs !== null) s.runPeak = Math.max(s.runPeak, value);
+    const fires = this.crossing(
       rule,
       s.runStartMs !== null && at - s.runStartMs >= sustainMs ? 1 : 0,
       1,
@@ -145,6 +155,14 @@ export class CallAlertRules {
       value,
       threshold,
     );
+    return fires ? s.runPeak : null;
+  }
+
+  /** e.g. "customer frustration sustained (rule: 0.40 or above for 5 s, dips to 0.30 allowed): peak 0.61, now 0.38". */
+  private sustainedMessage(what: string, threshold: number, sustainMs: number, peak: number, now: number) {
+    const floor = threshold - this.rules.hysteresis;
+    const dips = this.rules.hysteresis > 0 ? `, dips to ${Math.max(0, floor).toFixed(2)} allowed` : '';
+    return `${what} sustained (rule: ${threshold.toFixed(2)} or above for ${sustainMs / 1000} s${dips}): peak ${peak.toFixed(2)}, now ${now.toFixed(2)}`;
   }
 
   /**
