@@ -19,12 +19,12 @@ export function intOption(name: string) {
   };
 }
 
-/** Flags shared by `serve` and `start`. */
-export function addServeOptions(cmd: Command): Command {
+/** Flags shared by `serve` and `start` (`portDefault`: the port used without --port or VOICEPULSE_PORT). */
+export function addServeOptions(cmd: Command, portDefault = '8080'): Command {
   return cmd
     .option(
       '--port <n>',
-      'HTTP/WebSocket port (env VOICEPULSE_PORT, default 8080; 0 = any free port)',
+      `HTTP/WebSocket port (env VOICEPULSE_PORT, default ${portDefault}; 0 = any free port)`,
       intOption('--port'),
     )
     .option('--host <addr>', 'listen address (env VOICEPULSE_HOST, default 0.0.0.0)')
@@ -66,6 +66,11 @@ export function toConfig(o: CommonServeOptions) {
   }
 }
 
+/** The wallboard's URL for the demo tenant; carries the token only when it was generated (printed anyway). */
+export function wallboardLink(urls: Record<string, string>, token: string, generated: boolean): string {
+  return `${urls.http}/?tenant=demo${generated ? `&token=${token}` : ''}`;
+}
+
 export function printUrls(
   urls: Record<string, string>,
   token: string,
@@ -79,7 +84,7 @@ export function printUrls(
     `  native stream         ${urls.stream}`,
     `  watch (events)        ${urls.watch}?callId=ID | ?tenant=T`,
     `  gRPC                  ${urls.grpc ?? 'not serving'} (StreamCall, WatchAlerts, WatchCall; proto/voicepulse.proto)`,
-    `  wallboard             ${urls.http}/?tenant=demo${generated ? `&token=${token}` : ''}`,
+    `  wallboard             ${wallboardLink(urls, token, generated)}`,
     ...(queryApi
       ? [`  query API (REST)      ${urls.http}/api/ (OpenAPI: ${urls.http}/api/openapi.json)`]
       : []),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { defaultDataRoot } from '../../core/corpora/scan.ts';
 import { demoCall } from '../../clients/demo-call.ts';
 import { percentile, runLoad } from '../../clients/load.ts';
 import { CliError } from '../errors.ts';
@@ -19,7 +18,7 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description(
-      'stream N concurrent two-speaker calls (corpus clips, else synthetic) at real-time pace against a gateway',
+      'stream N concurrent copies of the two-speaker demo call at real-time pace against a gateway',
     )
     .option('--calls <n>', 'concurrent calls', intOption('--calls'), 10)
     .option('--protocol <p>', 'twilio | native | grpc', 'twilio')
@@ -34,7 +33,7 @@ export function registerSimulateCommand(program: Command): void {
       if (!(o.speed > 0)) throw new CliError('--speed must be positive');
       const token = o.token ?? process.env.VOICEPULSE_TOKEN;
       if (!token) throw new CliError('give --token or set VOICEPULSE_TOKEN');
-      const call = await demoCall(defaultDataRoot());
+      const call = await demoCall();
       const r = await runLoad({
         url: o.url.replace(/\/$/, ''),
         token,

@@ -1,23 +1,23 @@
 // `npm start` / `voicepulse start`: serve on embedded defaults, then play the two-speaker demo call
-// through the Twilio-format WebSocket at real-time pace, printing each speaker's scores and the
-// alerts live; then stop (or keep serving with --keep-serving).
+// (clients/demo) through the Twilio-format WebSocket at real-time pace, printing each speaker's
+// scores and the alerts live; then keep serving, so the wallboard link works, until Ctrl-C / SIGTERM
+// (or stop at once with --exit-after-demo).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
-import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import { demoCall } from '../../clients/demo-call.ts';
+import { playCall } from '../../clients/players.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { saveModel } from '../../core/model/model.ts';
 import { modelPresent } from '../../services/live/config.ts';
-import { demoCall } from '../../clients/demo-call.ts';
-import { playCall } from '../../clients/players.ts';
-import { runServe, stopOnSignals } from '../../services/live/serve.ts';
 import { randomModel } from '../../services/live/scoring/testing/model.ts';
-import { addServeOptions, type CommonServeOptions, printUrls, toConfig } from './serve.ts';
+import { runServe, stopOnSignals } from '../../services/live/serve.ts';
+import { addServeOptions, type CommonServeOptions, printUrls, toConfig, wallboardLink } from './serve.ts';
 
 interface StartOptions extends CommonServeOptions {
-  keepServing?: boolean;
+  exitAfterDemo?: boolean;
   speed: number;
 }
 
@@ -50,12 +50,19 @@ export function formatEvent(e: VoicePulseEvent): string {
 
 export function registerStartCommand(program: Command): void {
   addServeOptions(
-    program.command('start').description('serve on embedded defaults and play a two-speaker demo call'),
+    program
+      .command('start')
+      .description(
+        'serve on embedded defaults, play a two-speaker demo call, then keep serving until Ctrl-C',
+      ),
+    'a free port',
   )
-    .option('--keep-serving', 'keep serving after the demo call (stop with Ctrl-C / SIGTERM)')
+    .option('--exit-after-demo', 'stop serving once the demo call has ended')
     .option('--speed <x>', 'playback speed (1 = real time)', Number, 1)
     .action(async (o: StartOptions) => {
-      const config = toConfig({ ...o, port: o.port ?? 0 });
+      // A first run must not fail on a busy 8080: any free port unless one is asked for.
+      const port = o.port ?? (process.env.VOICEPULSE_PORT === undefined ? 0 : undefined);
+      const config = toConfig({ ...o, port });
       if (!modelPresent(config.modelDir)) {
         // The demo still runs before a model is trained, clearly labelled: its scores mean nothing.
         const dir = mkdtempSync(join(tmpdir(), 'voicepulse-untrained-'));
@@ -70,11 +77,11 @@ export function registerStartCommand(program: Command): void {
         logLevel: process.env.VOICEPULSE_LOG_LEVEL ?? 'warn',
       });
       printUrls(running.app.urls, config.token, config.tokenGenerated, running.pipeline !== undefined);
-      const call = await demoCall(defaultDataRoot());
+      const call = await demoCall();
       const callId = `demo-${Date.now()}`;
       const base = running.app.urls.http!.replace('http://', 'ws://');
       process.stdout.write(
-        `\nDemo call ${callId}: ${(call.customer.length / 8000).toFixed(1)} s, ${call.source === 'ravdess' ? 'RAVDESS clips (actor 01 = customer, actor 02 = agent)' : 'synthetic audio (no corpus found)'}, via ${base}/twilio at ${o.speed}x real time\n\n`,
+        `\nDemo call ${callId}: ${(call.customer.length / 8000).toFixed(1)} s of RAVDESS clips (actor 01 = customer, actor 04 = agent; clients/demo, CC BY-NC-SA 4.0), via ${base}/twilio at ${o.speed}x real time\n\n`,
       );
       const watcher = new WebSocket(`${base}/watch?callId=${callId}`, {
         headers: { authorization: `Bearer ${config.token}` },
@@ -83,10 +90,12 @@ export function registerStartCommand(program: Command): void {
         watcher.once('open', resolve);
         watcher.once('error', reject);
       });
+      let alerts = 0;
       const summary = new Promise<void>((resolve) => {
         watcher.on('message', (data) => {
           const e = JSON.parse(data.toString()) as VoicePulseEvent;
           process.stdout.write(`${formatEvent(e)}\n`);
+          if (e.type === 'alert') alerts++;
           if (e.type === 'call_summary') resolve();
         });
       });
@@ -94,7 +103,7 @@ export function registerStartCommand(program: Command): void {
         setTimeout(
           () =>
             process.stdout.write(
-              `  ${(t.atMs / 1000).toFixed(1).padStart(5)} s  ▶ ${t.speaker} speaks: ${t.what}\n`,
+              `  ${(t.atMs / 1000).toFixed(1).padStart(5)} s  ▶ ${t.speaker}: ${t.what}\n`,
             ),
           t.atMs / o.speed,
         ),
@@ -113,13 +122,14 @@ export function registerStartCommand(program: Command): void {
       await Promise.race([summary, new Promise((r) => setTimeout(r, 15_000))]);
       for (const t of narration) clearTimeout(t);
       watcher.close();
-      if (o.keepServing) {
-        process.stdout.write('\nDemo done; still serving (Ctrl-C or SIGTERM to stop).\n');
-        stopOnSignals(running, () => process.exit(0));
-        return;
+      if (o.exitAfterDemo) {
+        await running.stop();
+        process.stdout.write('\nDemo done; server stopped.\n');
+        process.exit(0);
       }
-      await running.stop();
-      process.stdout.write('\nDemo done; server stopped.\n');
-      process.exit(0);
+      process.stdout.write(
+        `\nDemo done. Still serving: the wallboard shows the call${alerts > 0 ? ` and its ${alerts === 1 ? 'alert' : `${alerts} alerts`}` : ''} at\n  ${wallboardLink(running.app.urls, config.token, config.tokenGenerated)}\nPress Ctrl-C to stop.\n`,
+      );
+      stopOnSignals(running, () => process.exit(0));
     });
 }
