@@ -34,7 +34,7 @@ export interface Sink {
 }
 
 /** Highest offset of `source` already in ClickHouse, or -1. */
-async function storedPosition(clickhouse: ClickHouse, source: string): Promise<number> {
+export async function storedPosition(clickhouse: ClickHouse, source: string): Promise<number> {
   const [row] = await clickhouse.query<{ n: string | number; stored: string | number }>(
     'SELECT count() AS n, maxMerge(stored_offset) AS stored FROM sink_positions WHERE source = {s:String}',
     { s: source },
