@@ -10,11 +10,13 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 
-# .npmrc stops onnxruntime-node's postinstall downloading CUDA binaries (without it the optional
-# package is dropped where nuget is unreachable). Its CPU binaries ship for every platform (288 MB):
-# keep this image's platform only (45 MB on linux/x64).
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+# onnxruntime-node's postinstall only downloads CUDA binaries (and where that fails the optional
+# package is dropped); its CPU runtime ships in the package. npm 11 skips it by package.json's
+# allowScripts; this image's npm 10 predates allowScripts, so the variable the script reads skips
+# it. The CPU binaries ship for every platform (288 MB): keep this image's platform only (45 MB on
+# linux/x64).
+COPY package.json package-lock.json ./
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
   && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 \
     ! -path "*/$(node -p process.platform)/$(node -p process.arch)" -exec rm -rf {} +
 
