@@ -14,6 +14,7 @@ import { PanelBuilder as TimeSeriesPanel } from '@grafana/grafana-foundation-sdk
 import { EMOTIONS } from '../core/emotions.ts';
 import { TAG, UID, VARIABLE_SQL } from './common.ts';
 import { CLICKHOUSE, seriesQuery, tableQuery } from './datasources.ts';
+import { withEmotionColors } from './palette.ts';
 
 const CALL = `tenant_id = \${tenant:singlequote} AND call_id = \${call_id:singlequote}`;
 /** Windows are scored several times a second; the panels show one point per second. */
@@ -52,19 +53,21 @@ export function callTimeline(): Dashboard {
         ),
     )
     .withPanel(
-      new TimeSeriesPanel()
-        .title('Customer emotion mix')
-        .unit('percentunit')
-        .fillOpacity(60)
-        .stacking(new StackingConfigBuilder().mode(StackingMode.Percent))
-        .height(9)
-        .span(24)
-        .withTarget(
-          seriesQuery(
-            `SELECT ${SECOND} AS time, ${emotionMix} FROM scores WHERE ${CALL} AND speaker = 'customer' GROUP BY time ORDER BY time`,
-            ['time', ...EMOTIONS],
+      withEmotionColors(
+        new TimeSeriesPanel()
+          .title('Customer emotion mix')
+          .unit('percentunit')
+          .fillOpacity(60)
+          .stacking(new StackingConfigBuilder().mode(StackingMode.Percent))
+          .height(9)
+          .span(24)
+          .withTarget(
+            seriesQuery(
+              `SELECT ${SECOND} AS time, ${emotionMix} FROM scores WHERE ${CALL} AND speaker = 'customer' GROUP BY time ORDER BY time`,
+              ['time', ...EMOTIONS],
+            ),
           ),
-        ),
+      ),
     )
     .withPanel(
       new TablePanel()

@@ -10,6 +10,7 @@ import { PanelBuilder as TimeSeriesPanel } from '@grafana/grafana-foundation-sdk
 import { EMOTIONS } from '../core/emotions.ts';
 import { bucket, CALL_TIMELINE_LINK, FILTER, UID, voicePulseDashboard } from './common.ts';
 import { seriesQuery, tableQuery } from './datasources.ts';
+import { withEmotionColors } from './palette.ts';
 
 export function customerSatisfaction(): Dashboard {
   const emotionMix = EMOTIONS.map((e) => `avgMerge(${e}_mean) AS ${e}`).join(', ');
@@ -50,20 +51,22 @@ export function customerSatisfaction(): Dashboard {
         ),
     )
     .withPanel(
-      new TimeSeriesPanel()
-        .title('Customer emotion mix over time')
-        .description('Mean probability of each emotion in customer speech, stacked to 100 %')
-        .unit('percentunit')
-        .fillOpacity(60)
-        .stacking(new StackingConfigBuilder().mode(StackingMode.Percent))
-        .height(9)
-        .span(16)
-        .withTarget(
-          seriesQuery(
-            `SELECT ${bucket('minute', 300)} AS time, ${emotionMix} FROM score_minutes WHERE $__timeFilter(minute) AND ${FILTER} AND speaker = 'customer' GROUP BY time ORDER BY time`,
-            ['time', ...EMOTIONS],
+      withEmotionColors(
+        new TimeSeriesPanel()
+          .title('Customer emotion mix over time')
+          .description('Mean probability of each emotion in customer speech, stacked to 100 %')
+          .unit('percentunit')
+          .fillOpacity(60)
+          .stacking(new StackingConfigBuilder().mode(StackingMode.Percent))
+          .height(9)
+          .span(16)
+          .withTarget(
+            seriesQuery(
+              `SELECT ${bucket('minute', 300)} AS time, ${emotionMix} FROM score_minutes WHERE $__timeFilter(minute) AND ${FILTER} AND speaker = 'customer' GROUP BY time ORDER BY time`,
+              ['time', ...EMOTIONS],
+            ),
           ),
-        ),
+      ),
     )
     .withPanel(
       new BarChartPanel()

@@ -7,6 +7,7 @@ const panel = (over: Partial<PanelResult>): PanelResult => ({
   gridPos: { x: 0, y: 0, w: 12, h: 5 },
   columns: [],
   rows: [],
+  colors: {},
   ...over,
 });
 

@@ -22,7 +22,31 @@ export interface PanelResult {
   gridPos: { x: number; y: number; w: number; h: number };
   columns: { name: string; type: string }[];
   rows: Record<string, unknown>[];
+  /** Fixed colours of fields by name (the panel's overrides, e.g. the emotion palette). */
+  colors: Record<string, string>;
   error?: string;
+}
+
+/** The fixed colour each field of a panel is given by a byName override. */
+export function panelColors(panel: unknown): Record<string, string> {
+  const overrides =
+    (
+      panel as {
+        fieldConfig?: {
+          overrides?: {
+            matcher?: { id?: string; options?: unknown };
+            properties?: { id?: string; value?: { mode?: string; fixedColor?: string } }[];
+          }[];
+        };
+      }
+    ).fieldConfig?.overrides ?? [];
+  const out: Record<string, string> = {};
+  for (const o of overrides) {
+    const color = o.properties?.find((p) => p.id === 'color' && p.value?.mode === 'fixed')?.value?.fixedColor;
+    if (o.matcher?.id === 'byName' && typeof o.matcher.options === 'string' && color)
+      out[o.matcher.options] = color;
+  }
+  return out;
 }
 
 /** Runs each ClickHouse panel of `dashboard` (first target) and returns what it would show. */
@@ -41,6 +65,7 @@ export async function queryPanels(
       title: p.title ?? '',
       type: p.type ?? 'table',
       gridPos: p.gridPos ?? { x: 0, y: 0, w: 24, h: 8 },
+      colors: panelColors(panel),
     };
     if (sql === undefined) {
       out.push({
@@ -91,6 +116,10 @@ table{border-collapse:collapse;width:100%;font-size:12px}td,th{border-bottom:1px
 <main>${cells.join('')}</main><script>${uplotJs}</script><script>
 const panels=${JSON.stringify(panels).replace(/</g, '\\u003c')};
 const colors=['#73bf69','#f2cc0c','#5794f2','#ff9830','#f2495c','#b877d9','#8ab8ff'];
+// The rows' times are UTC: label ticks HH:MM in UTC, with the date where it changes (uPlot's default
+// labels follow the tick spacing and show bare ':00'/':30' for a few minutes of data); ticks on whole minutes.
+const MINUTE_STEPS=[60,120,300,600,900,1800,3600,7200,10800,21600,43200,86400,604800];
+function timeLabels(u,splits){let day='';return splits.map(t=>{const s=new Date(t*1000).toISOString();const d=s.slice(0,10);const hm=s.slice(11,16);if(d===day)return hm;day=d;return hm+'\n'+d;});}
 panels.forEach((p,i)=>{const el=document.getElementById('p'+i);
  if(p.error){el.innerHTML='<div class="error"></div>';el.firstChild.textContent=p.error;return;}
  const names=p.columns.map(c=>c.name);
@@ -99,7 +128,7 @@ panels.forEach((p,i)=>{const el=document.getElementById('p'+i);
   const times=[...new Set(p.rows.map(r=>Date.parse(r.time.replace(' ','T')+'Z')/1000))].sort((a,b)=>a-b);const idx=new Map(times.map((t,j)=>[t,j]));
   const series={};p.rows.forEach(r=>{const t=idx.get(Date.parse(r.time.replace(' ','T')+'Z')/1000);valueCols.forEach(v=>{const key=labelCol?r[labelCol.name]+(valueCols.length>1?' '+v:''):v;(series[key]??=times.map(()=>null))[t]=Number(r[v]);});});
   const keys=Object.keys(series);
-  new uPlot({width:el.clientWidth,height:Math.max(80,el.clientHeight-40),legend:{show:true},scales:{x:{time:true}},axes:[{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'}},{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'}}],series:[{},...keys.map((k,j)=>({label:k,stroke:colors[j%colors.length],width:2,spanGaps:true}))]},[times,...keys.map(k=>series[k])],el);
+  new uPlot({width:el.clientWidth,height:Math.max(80,el.clientHeight-40),legend:{show:true},scales:{x:{time:true}},axes:[{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'},space:70,incrs:MINUTE_STEPS,values:timeLabels},{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'}}],series:[{value:(u,t)=>t==null?'--':new Date(t*1000).toISOString().slice(0,16).replace('T',' ')},...keys.map((k,j)=>({label:k,stroke:p.colors[k]??colors[j%colors.length],width:2,spanGaps:true}))]},[times,...keys.map(k=>series[k])],el);
   return;}
  if(p.type==='stat'&&p.rows.length===1){el.innerHTML=names.map(n=>'<span class="stat">'+Number(p.rows[0][n]).toFixed(Number.isInteger(Number(p.rows[0][n]))?0:2)+'<small>'+n+'</small></span>').join(' ');return;}
  const fmt=v=>typeof v==='number'&&!Number.isInteger(v)?v.toFixed(3):String(v);
