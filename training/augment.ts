@@ -2,7 +2,7 @@
 // limit, additive noise (white, pink, babble) at a target SNR, gain and speed perturbation.
 import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../core/audio/g711.ts';
 import { resample } from '../core/audio/resample.ts';
-import { gaussian, type Random } from './train-mlp.ts';
+import { gaussian, type Random } from '../core/random.ts';
 
 export type Codec = 'mulaw' | 'alaw';
 

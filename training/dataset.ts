@@ -8,11 +8,11 @@ import { resample } from '../core/audio/resample.ts';
 import { readWavFile } from '../core/audio/wav.ts';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import { scanCorpora } from '../core/corpora/scan.ts';
-import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { loadSplitManifest, type Split } from '../core/corpora/split-manifest.ts';
 import { EMOTIONS, type Emotion } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { type FrontendConfig, frameDescriptors } from '../core/model/frontend.ts';
+import { seededRandom, shuffled } from '../core/random.ts';
 import { applyChannel, type ChannelSpec, randomChannel } from './augment.ts';
 import type { EvalItem } from './evaluate.ts';
 

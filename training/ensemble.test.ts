@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../core/corpora/seeded.ts';
 import { inputProbs, type TdnnModel } from '../core/model/model.ts';
 import { inputWidth } from '../core/model/tdnn.ts';
 import { randomTdnn, smallNetwork } from '../core/model/testing/tdnn.ts';
+import { seededRandom } from '../core/random.ts';
 import { ensembleOf } from './ensemble.ts';
 
 const network = smallNetwork({ prosody: true, dense: [7] });

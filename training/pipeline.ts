@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusId } from '../core/corpora/clip.ts';
-import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { loadSplitManifest, type SplitManifest } from '../core/corpora/split-manifest.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import {
@@ -16,6 +15,7 @@ import {
   saveModel,
   type TdnnModel,
 } from '../core/model/model.ts';
+import { seededRandom, shuffled } from '../core/random.ts';
 import { DescriptorStore, type LabeledClip, labeledClips, pickBabble, type Variant } from './dataset.ts';
 import { ensembleOf } from './ensemble.ts';
 import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';

@@ -2,7 +2,6 @@
 // channels, random 2 s crops, SpecAugment time and band masks, class balancing) with Adam on tfjs
 // wasm, keeping the epoch with the best weighted validation UA.
 import type { CorpusId } from '../core/corpora/clip.ts';
-import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { EMOTIONS } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
@@ -18,10 +17,10 @@ import {
   weightTensors,
   windowInput,
 } from '../core/model/tdnn.ts';
+import { gaussian, type Random, seededRandom, shuffled } from '../core/random.ts';
 import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
 import { type CorpusEvaluation, type EvalItem, evaluateByCorpus, predictItems } from './evaluate.ts';
 import { balancingWeights, fitTemperature } from './train.ts';
-import { gaussian, type Random } from './train-mlp.ts';
 import { randomCrops, timeMask } from './windows.ts';
 
 export interface TdnnTrainSettings {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../core/corpora/seeded.ts';
+import { seededRandom } from '../core/random.ts';
 import { fitTemperature } from './train.ts';
 
 describe('fitTemperature', () => {

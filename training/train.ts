@@ -2,13 +2,13 @@
 // of every corpus present, with channel augmentation, crops, masks, class balancing and early
 // stopping on the validation speakers; the softmax temperature is fitted on validation.
 import type { CorpusId } from '../core/corpora/clip.ts';
-import { seededRandom, shuffled } from '../core/corpora/seeded.ts';
 import { EMOTIONS } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import { functionalsSize, windowFunctionals } from '../core/model/functionals.ts';
 import type { Mlp } from '../core/model/mlp.ts';
 import { ensembleProbs, type MlpModel, memberLogits, windowFrames } from '../core/model/model.ts';
+import { seededRandom, shuffled } from '../core/random.ts';
 import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
 import { type EvalItem, evaluateByCorpus } from './evaluate.ts';
 import { initMlp, MlpTrainer, type MlpTrainOptions } from './train-mlp.ts';

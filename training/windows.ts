@@ -3,7 +3,7 @@
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import type { FrontendConfig } from '../core/model/frontend.ts';
 import { windowFunctionals } from '../core/model/functionals.ts';
-import type { Random } from './train-mlp.ts';
+import type { Random } from '../core/random.ts';
 
 export interface CropOptions {
   lengthFrames: number;

@@ -1,6 +1,6 @@
 import FFT from 'fft.js';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../corpora/seeded.ts';
+import { seededRandom } from '../random.ts';
 import { PASSBAND_EDGE, resample, STOPBAND_EDGE, StreamingResampler } from './resample.ts';
 
 const RATES = [8000, 16000, 22050, 44100, 48000];

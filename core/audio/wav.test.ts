@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithCorpus } from '../../test/testing/corpus.ts';
-import { seededRandom } from '../corpora/seeded.ts';
+import { seededRandom } from '../random.ts';
 import { decodeAlaw, decodeUlaw } from './g711.ts';
 import {
   readWav,

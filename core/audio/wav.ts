@@ -5,6 +5,7 @@
 // placeholder (0 or 0xFFFFFFFF), takes the rest of the file; a trailing partial frame is dropped;
 // fmt fields that disagree on the frame size are an error; the byte rate is not checked.
 import { readFile } from 'node:fs/promises';
+import { VoicePulseError } from '../errors.ts';
 import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './g711.ts';
 
 export type SampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
@@ -36,15 +37,7 @@ export type WavErrorCode =
   | 'BAD_SAMPLES'
   | 'BAD_INPUT';
 
-export class WavError extends Error {
-  constructor(
-    readonly code: WavErrorCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'WavError';
-  }
-}
+export class WavError extends VoicePulseError<WavErrorCode> {}
 
 /** Sample rates outside this range are treated as a corrupt header. */
 export const MIN_SAMPLE_RATE = 1000;

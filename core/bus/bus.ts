@@ -1,5 +1,6 @@
 // The event bus every service talks to. Two implementations share this interface: an in-process
 // bus (the embedded default of `npm start`) and Kafka (the pipeline); configuration picks one.
+import { VoicePulseError } from '../errors.ts';
 import type { EventType, VoicePulseEvent } from '../events/schema.ts';
 
 /** Kafka topic (or in-process channel) for each event type; keyed by call id. */
@@ -9,6 +10,19 @@ export const TOPICS: Readonly<Record<EventType, string>> = {
   call_summary: 'voicepulse.summaries',
 };
 export const DEAD_LETTER_TOPIC = 'voicepulse.dead-letter';
+
+/** Why the bus refused a call, or what it reports through `onError` while it keeps going. */
+export type BusErrorCode =
+  /** publish or subscribe after close(). */
+  | 'BUS_CLOSED'
+  /** A consumer group fell behind the in-process bus's retention. */
+  | 'EVENTS_DROPPED'
+  /** A message that is not a valid event went to the dead-letter topic. */
+  | 'DEAD_LETTERED'
+  /** A Kafka subscription did not join its consumer group in time. */
+  | 'JOIN_TIMEOUT';
+
+export class BusError<Code extends BusErrorCode = BusErrorCode> extends VoicePulseError<Code> {}
 
 export interface BatchHandlerContext {
   /** Topic the batch came from (without the bus's topic prefix). */

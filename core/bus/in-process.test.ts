@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { busContract, waitUntil } from './testing/contract.ts';
 import { InProcessBus } from './in-process.ts';
 import { partitionFor } from './partition.ts';
+import { busContract, waitUntil } from './testing/contract.ts';
 import { syntheticCall } from './testing/synthetic.ts';
 
 describe('InProcessBus: EventBus contract', () => {

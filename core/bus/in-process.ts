@@ -8,8 +8,14 @@
 // 3 topics × partitions × retainPerPartition events (defaults: 3 × 4 × 20,000 ≈ 240,000 events).
 import { randomUUID } from 'node:crypto';
 import { type EventType, parseEvent, type VoicePulseEvent } from '../events/schema.ts';
-import type { BatchHandler, EventBus, SubscribeOptions, Subscription } from './bus.ts';
-import { TOPICS } from './bus.ts';
+import {
+  type BatchHandler,
+  BusError,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+  TOPICS,
+} from './bus.ts';
 import { partitionFor } from './partition.ts';
 
 export interface InProcessBusOptions {
@@ -26,17 +32,9 @@ export interface InProcessBusOptions {
   onError?: (error: Error, context: { groupId: string; topic: string; partition: number }) => void;
 }
 
-export class BusClosedError extends Error {
-  constructor() {
-    super('the event bus is closed');
-    this.name = 'BusClosedError';
-  }
-}
-
-export class EventsDroppedError extends Error {
+export class EventsDroppedError extends BusError<'EVENTS_DROPPED'> {
   constructor(readonly count: number) {
-    super(`${count} events dropped: the consumer group fell behind the retention limit`);
-    this.name = 'EventsDroppedError';
+    super('EVENTS_DROPPED', `${count} events dropped: the consumer group fell behind the retention limit`);
   }
 }
 
@@ -132,7 +130,7 @@ export class InProcessBus implements EventBus {
   }
 
   async publish(events: readonly VoicePulseEvent[]): Promise<void> {
-    if (this.closed) throw new BusClosedError();
+    if (this.closed) throw new BusError('BUS_CLOSED', 'the event bus is closed');
     // Validate all first: a bad event rejects the whole call before anything is published.
     const parsed = events.map((e) => parseEvent(e));
     const touched = new Set<PartitionLog>();
@@ -146,7 +144,7 @@ export class InProcessBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    if (this.closed) throw new BusClosedError();
+    if (this.closed) throw new BusError('BUS_CLOSED', 'the event bus is closed');
     const topics = new Set(options.types.map((t: EventType) => TOPICS[t]));
     const member: Member = { topics, handler: options.handler, inFlight: new Set() };
     let group = this.groups.get(options.groupId);

@@ -3,8 +3,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithService } from '../../test/testing/services.ts';
 import { DEAD_LETTER_TOPIC, TOPICS } from './bus.ts';
-import { busContract, eventually, waitUntil } from './testing/contract.ts';
 import { DEAD_LETTER_HEADERS, KafkaBus } from './kafka.ts';
+import { busContract, eventually, waitUntil } from './testing/contract.ts';
 import { syntheticCall } from './testing/synthetic.ts';
 
 await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {

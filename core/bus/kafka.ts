@@ -10,6 +10,7 @@ import { type EachBatchPayload, Kafka, logLevel, type Message, Partitioners, typ
 import { parseEvent, type VoicePulseEvent } from '../events/schema.ts';
 import {
   type BatchHandler,
+  BusError,
   DEAD_LETTER_TOPIC,
   type EventBus,
   type SubscribeOptions,
@@ -54,14 +55,13 @@ const JOIN_TIMEOUT_MS = 60_000;
 /** Most bytes of message values in one produce request; below the broker's 1 MiB default limit. */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
-export class DeadLetterError extends Error {
+export class DeadLetterError extends BusError<'DEAD_LETTERED'> {
   constructor(
     readonly topic: string,
     readonly offset: string,
     readonly reason: string,
   ) {
-    super(`dead-lettered ${topic}@${offset}: ${reason}`);
-    this.name = 'DeadLetterError';
+    super('DEAD_LETTERED', `${topic}@${offset}: ${reason}`);
   }
 }
 
@@ -185,7 +185,12 @@ export class KafkaBus implements EventBus {
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`consumer group ${options.groupId} not joined within ${JOIN_TIMEOUT_MS} ms`));
+        reject(
+          new BusError(
+            'JOIN_TIMEOUT',
+            `consumer group ${options.groupId} not joined within ${JOIN_TIMEOUT_MS} ms`,
+          ),
+        );
       }, JOIN_TIMEOUT_MS);
       const off = consumer.on(consumer.events.GROUP_JOIN, () => {
         clearTimeout(timer);

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { ClickHouseError } from './errors.ts';
 import { type Params, renderParams } from './params.ts';
 
 export type Row = Record<string, unknown>;
@@ -22,16 +23,6 @@ export interface ClickHouse {
   /** One insert of pre-encoded TabSeparated lines into the named columns (the sink's fast path). */
   insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void>;
   close(): Promise<void>;
-}
-
-export class ClickHouseUnavailableError extends Error {
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'ClickHouseUnavailableError';
-  }
 }
 
 export interface HttpClickHouseOptions {
@@ -118,7 +109,7 @@ class HttpClickHouse implements ClickHouse {
   }
 }
 
-/** Connection-level failures become ClickHouseUnavailableError so callers can back off and retry. */
+/** Connection-level failures become ClickHouseError UNAVAILABLE so callers can back off and retry. */
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -129,7 +120,7 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
       (code && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|UND_ERR)/.test(code)) ||
       /socket hang up|Timeout error|ECONNREFUSED|ECONNRESET/i.test(message)
     ) {
-      throw new ClickHouseUnavailableError(`ClickHouse unreachable: ${message}`, err);
+      throw new ClickHouseError('UNAVAILABLE', `ClickHouse unreachable: ${message}`, { cause: err });
     }
     throw err;
   }
@@ -144,7 +135,7 @@ function nonEmpty(columns: readonly string[]): [string, ...string[]] {
 /** Database names are configuration, not user input; still, only plain identifiers are accepted. */
 export function identifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name))
-    throw new RangeError(`'${name}' is not a plain identifier`);
+    throw new ClickHouseError('BAD_IDENTIFIER', `'${name}' is not a plain identifier`);
   return name;
 }
 

@@ -7,6 +7,7 @@
 // of a call, lands on one shard, so ReplacingMergeTree deduplication and FINAL stay correct per shard.
 // Distributed DDL (ON CLUSTER) needs ZooKeeper, which the Replicated engines need anyway.
 import { identifier } from './client.ts';
+import { ClickHouseError } from './errors.ts';
 import { ADD_COLUMN, loadMigrations, type Migration } from './migrations.ts';
 
 export interface ClusterOptions {
@@ -18,12 +19,8 @@ const CREATE_TABLE =
   /^CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*)\) ENGINE = (\w+)(?:\(([^)]*)\))?\s*([\s\S]*)$/;
 const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s*([\s\S]*)$/;
 
-export class ClusterDdlError extends Error {
-  constructor(statement: string) {
-    super(`no cluster form for statement: ${statement.slice(0, 80)}…`);
-    this.name = 'ClusterDdlError';
-  }
-}
+const noClusterForm = (statement: string) =>
+  new ClickHouseError('NO_CLUSTER_FORM', `no cluster form for statement: ${statement.slice(0, 80)}…`);
 
 export function clusterDdl(options: ClusterOptions, migrations: Migration[] = loadMigrations()): string[] {
   const cluster = identifier(options.cluster);
@@ -63,7 +60,7 @@ export function clusterDdl(options: ClusterOptions, migrations: Migration[] = lo
         const [, name, target, select] = view as unknown as string[];
         // The view's source is its FROM table; point it, and the target, at the local tables.
         const local = (select as string).replace(/\bFROM (\w+)\b/, (_m, source: string) => {
-          if (!tables.includes(source)) throw new ClusterDdlError(statement);
+          if (!tables.includes(source)) throw noClusterForm(statement);
           return `FROM ${db}.${source}_local`;
         });
         out.push(
@@ -71,7 +68,7 @@ export function clusterDdl(options: ClusterOptions, migrations: Migration[] = lo
         );
         continue;
       }
-      throw new ClusterDdlError(statement);
+      throw noClusterForm(statement);
     }
   }
   return out;

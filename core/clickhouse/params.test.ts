@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { QueryParamError, quoteString, renderParams } from './params.ts';
+import { ClickHouseError } from './errors.ts';
+import { quoteString, renderParams } from './params.ts';
 
 describe('renderParams', () => {
   it('quotes strings so no value can leave the literal', () => {
@@ -13,12 +14,13 @@ describe('renderParams', () => {
     expect(
       renderParams('SELECT {a:String}, {n:UInt32}, {f:Float64}, {b:Int64}', { a: 'x', n: 7, f: 0.5, b: -3n }),
     ).toBe("SELECT 'x', 7, toFloat64(0.5), (-3)");
-    expect(() => renderParams('{n:UInt32}', { n: -1 })).toThrow(QueryParamError);
-    expect(() => renderParams('{n:UInt8}', { n: 256 })).toThrow(QueryParamError);
-    expect(() => renderParams('{n:UInt32}', { n: 1.5 })).toThrow(QueryParamError);
-    expect(() => renderParams('{n:UInt32}', { n: '1 OR 1=1' })).toThrow(QueryParamError);
-    expect(() => renderParams('{f:Float64}', { f: Number.NaN })).toThrow(QueryParamError);
-    expect(() => renderParams('{s:String}', { s: 3 })).toThrow(QueryParamError);
+    expect(() => renderParams('{n:UInt32}', { n: -1 })).toThrow(ClickHouseError);
+    expect(() => renderParams('{n:UInt8}', { n: 256 })).toThrow(ClickHouseError);
+    expect(() => renderParams('{n:UInt32}', { n: 1.5 })).toThrow(ClickHouseError);
+    expect(() => renderParams('{n:UInt32}', { n: '1 OR 1=1' })).toThrow(ClickHouseError);
+    expect(() => renderParams('{f:Float64}', { f: Number.NaN })).toThrow(ClickHouseError);
+    expect(() => renderParams('{s:String}', { s: 3 })).toThrow(ClickHouseError);
+    expect(() => renderParams('{s:String}', {})).toThrow(expect.objectContaining({ code: 'BAD_PARAM' }));
     expect(() => renderParams('{s:Array}', { s: 'x' })).toThrow(/not supported/);
     expect(() => renderParams('{missing:String}', {})).toThrow(/no value/);
   });

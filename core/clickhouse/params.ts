@@ -3,16 +3,10 @@
 // placeholders here into typed literals. Every value is checked against its declared type; strings
 // are escaped per ClickHouse's quoted-literal grammar (backslash escapes), so no value can end the
 // literal. Newer servers and chdb bind the same placeholders natively and never come through here.
+import { ClickHouseError } from './errors.ts';
 
 export type ParamValue = string | number | bigint | boolean;
 export type Params = Readonly<Record<string, ParamValue>>;
-
-export class QueryParamError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueryParamError';
-  }
-}
 
 /** `{name:Type}`: the placeholder syntax ClickHouse itself binds. */
 export const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*):\s*([A-Za-z0-9]+)\s*\}/g;
@@ -62,7 +56,7 @@ export function quoteString(value: string): string {
 export function literal(name: string, type: string, value: ParamValue): string {
   if (type === 'String') {
     if (typeof value !== 'string')
-      throw new QueryParamError(`{${name}:String} needs a string, got ${typeof value}`);
+      throw new ClickHouseError('BAD_PARAM', `{${name}:String} needs a string, got ${typeof value}`);
     return quoteString(value);
   }
   const range = INT_RANGES[type];
@@ -76,7 +70,8 @@ export function literal(name: string, type: string, value: ParamValue): string {
             ? BigInt(Number(value))
             : undefined;
     if (big === undefined || big < range[0] || big > range[1]) {
-      throw new QueryParamError(
+      throw new ClickHouseError(
+        'BAD_PARAM',
         `{${name}:${type}} needs an integer in [${range[0]}, ${range[1]}], got ${String(value)}`,
       );
     }
@@ -86,17 +81,18 @@ export function literal(name: string, type: string, value: ParamValue): string {
   }
   if (type === 'Float32' || type === 'Float64') {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new QueryParamError(`{${name}:${type}} needs a finite number, got ${String(value)}`);
+      throw new ClickHouseError('BAD_PARAM', `{${name}:${type}} needs a finite number, got ${String(value)}`);
     }
     return `to${type}(${value.toString()})`;
   }
-  throw new QueryParamError(`{${name}:${type}}: type ${type} is not supported`);
+  throw new ClickHouseError('BAD_PARAM', `{${name}:${type}}: type ${type} is not supported`);
 }
 
 /** Replaces every `{name:Type}` in `sql` with the checked literal; every placeholder must have a value. */
 export function renderParams(sql: string, params: Params = {}): string {
   return sql.replace(PLACEHOLDER, (_m, name: string, type: string) => {
-    if (!Object.hasOwn(params, name)) throw new QueryParamError(`no value for {${name}:${type}}`);
+    if (!Object.hasOwn(params, name))
+      throw new ClickHouseError('BAD_PARAM', `no value for {${name}:${type}}`);
     return literal(name, type, params[name] as ParamValue);
   });
 }

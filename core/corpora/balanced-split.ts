@@ -1,4 +1,4 @@
-import { seededRandom, shuffled } from './seeded.ts';
+import { seededRandom, shuffled } from '../random.ts';
 import { SPLITS, type Split } from './split-manifest.ts';
 
 /** A unit that must stay within one split (a speaker, a word), with its clip counts per stratum. */

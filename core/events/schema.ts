@@ -4,6 +4,7 @@
 import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { EMOTIONS } from '../emotions.ts';
+import { VoicePulseError } from '../errors.ts';
 
 /** Bumped on any incompatible change; consumers reject versions they do not know. */
 export const EVENT_SCHEMA_VERSION = 1 as const;
@@ -125,13 +126,10 @@ export const voicePulseEventSchema = z.discriminatedUnion('type', [
 export type VoicePulseEvent = z.infer<typeof voicePulseEventSchema>;
 export type EventType = VoicePulseEvent['type'];
 
-export class EventValidationError extends Error {
-  constructor(
-    message: string,
-    readonly issues: readonly string[],
-  ) {
-    super(message);
-    this.name = 'EventValidationError';
+/** An event that breaks its schema: `issues` lists every problem, one line each. */
+export class EventValidationError extends VoicePulseError<'INVALID_EVENT'> {
+  constructor(readonly issues: readonly string[]) {
+    super('INVALID_EVENT', issues.join('; '));
   }
 }
 
@@ -154,5 +152,5 @@ export function parseEvent(value: unknown): VoicePulseEvent {
   const result = voicePulseEventSchema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new EventValidationError(`invalid event: ${issues.join('; ')}`, issues);
+  throw new EventValidationError(issues);
 }

@@ -208,7 +208,7 @@ export function chromaStft(y: Float32Array, options: ChromaStftOptions): Feature
   const tuning =
     options.tuning ?? estimateTuningFromFrames(spec.frames, spec.bins, spec.cols, sr, 0.01, nChroma);
   const fb = chromaFilterbank({ sr, nFft: stft.nFft, nChroma, tuning });
-  if (fb.cols !== spec.bins) throw new FeatureError('invalid-option', 'chroma bank and spectrogram disagree');
+  if (fb.cols !== spec.bins) throw new FeatureError('INVALID_OPTION', 'chroma bank and spectrogram disagree');
   const out = new Float64Array(spec.cols * nChroma);
   for (let t = 0; t < spec.cols; t++) {
     const s = t * spec.bins;

@@ -20,12 +20,12 @@ export interface DbParams {
 export function resolveDb(options: PowerToDbOptions = {}): DbParams {
   const ref = options.ref ?? 1;
   if (ref !== 'max' && !Number.isFinite(ref)) {
-    throw new FeatureError('invalid-option', `ref must be a finite number or 'max', got ${ref}`);
+    throw new FeatureError('INVALID_OPTION', `ref must be a finite number or 'max', got ${ref}`);
   }
   const amin = positiveNumber('amin', options.amin ?? 1e-10);
   const topDb = options.topDb === undefined ? 80 : options.topDb;
   if (topDb !== null && !(topDb >= 0 && Number.isFinite(topDb))) {
-    throw new FeatureError('invalid-option', `topDb must be a non-negative number or null, got ${topDb}`);
+    throw new FeatureError('INVALID_OPTION', `topDb must be a non-negative number or null, got ${topDb}`);
   }
   return { ref, amin, topDb };
 }

@@ -26,7 +26,7 @@ describe('delta', () => {
     const m = row((t) => t, 10);
     expect(() => delta(m, { width: 4 })).toThrow(FeatureError);
     expect(() => delta(m, { width: 1 })).toThrow(FeatureError);
-    expect(() => delta(m, { width: 11 })).toThrow(expect.objectContaining({ code: 'signal-too-short' }));
+    expect(() => delta(m, { width: 11 })).toThrow(expect.objectContaining({ code: 'SIGNAL_TOO_SHORT' }));
     expect(() => delta(m, { width: 3, order: 3 })).toThrow(FeatureError);
   });
 });

@@ -71,12 +71,12 @@ export function delta(data: FeatureMatrix, options: DeltaOptions = {}): FeatureM
   const width = positiveInt('width', options.width ?? 9);
   const order = positiveInt('order', options.order ?? 1);
   if (width < 3 || width % 2 !== 1)
-    throw new FeatureError('invalid-option', `width must be an odd integer >= 3, got ${width}`);
+    throw new FeatureError('INVALID_OPTION', `width must be an odd integer >= 3, got ${width}`);
   if (order >= width)
-    throw new FeatureError('invalid-option', `order ${order} must be less than width ${width}`);
+    throw new FeatureError('INVALID_OPTION', `order ${order} must be less than width ${width}`);
   const { rows, cols } = data;
   if (width > cols) {
-    throw new FeatureError('signal-too-short', `width ${width} exceeds the ${cols} frames (mode 'interp')`);
+    throw new FeatureError('SIGNAL_TOO_SHORT', `width ${width} exceeds the ${cols} frames (mode 'interp')`);
   }
   const half = (width - 1) / 2;
   const weights = Array.from({ length: width }, (_, at) => savgolWeights(width, order, at));

@@ -1,34 +1,28 @@
+import { VoicePulseError } from '../errors.ts';
+
 /** Why a feature computation refused its input or options. */
-export type FeatureErrorCode = 'invalid-option' | 'invalid-input' | 'signal-too-short' | 'stream-ended';
+export type FeatureErrorCode = 'INVALID_OPTION' | 'INVALID_INPUT' | 'SIGNAL_TOO_SHORT' | 'STREAM_ENDED';
 
 /** Bad options or audio given to a feature function: a clear typed error instead of garbage output. */
-export class FeatureError extends Error {
-  constructor(
-    readonly code: FeatureErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FeatureError';
-  }
-}
+export class FeatureError extends VoicePulseError<FeatureErrorCode> {}
 
 export function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new FeatureError('invalid-option', `${name} must be a positive integer, got ${value}`);
+    throw new FeatureError('INVALID_OPTION', `${name} must be a positive integer, got ${value}`);
   }
   return value;
 }
 
 export function positiveNumber(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new FeatureError('invalid-option', `${name} must be a positive finite number, got ${value}`);
+    throw new FeatureError('INVALID_OPTION', `${name} must be a positive finite number, got ${value}`);
   }
   return value;
 }
 
 export function finiteNumber(name: string, value: number): number {
   if (!Number.isFinite(value))
-    throw new FeatureError('invalid-option', `${name} must be finite, got ${value}`);
+    throw new FeatureError('INVALID_OPTION', `${name} must be finite, got ${value}`);
   return value;
 }
 
@@ -36,7 +30,7 @@ export function finiteNumber(name: string, value: number): number {
 export function requireFiniteAudio(y: Float32Array): void {
   for (let i = 0; i < y.length; i++) {
     if (!Number.isFinite(y[i]!)) {
-      throw new FeatureError('invalid-input', `audio sample ${i} is not finite (${y[i]})`);
+      throw new FeatureError('INVALID_INPUT', `audio sample ${i} is not finite (${y[i]})`);
     }
   }
 }

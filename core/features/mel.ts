@@ -36,11 +36,11 @@ export function resolveMel(options: MelOptions, nFft: number): MelParams {
   const fmin = options.fmin ?? 0;
   const fmax = options.fmax ?? sr / 2;
   if (!Number.isFinite(fmin) || fmin < 0 || !Number.isFinite(fmax) || fmax <= fmin) {
-    throw new FeatureError('invalid-option', `need 0 <= fmin < fmax, got fmin ${fmin}, fmax ${fmax}`);
+    throw new FeatureError('INVALID_OPTION', `need 0 <= fmin < fmax, got fmin ${fmin}, fmax ${fmax}`);
   }
   const norm = options.norm === undefined ? 'slaney' : options.norm;
   if (norm !== 'slaney' && norm !== null) {
-    throw new FeatureError('invalid-option', `mel norm must be 'slaney' or null, got ${String(norm)}`);
+    throw new FeatureError('INVALID_OPTION', `mel norm must be 'slaney' or null, got ${String(norm)}`);
   }
   return {
     sr,

@@ -32,10 +32,10 @@ export class Dct {
   ) {
     positiveInt('nMfcc', nMfcc);
     if (nMfcc > nMels) {
-      throw new FeatureError('invalid-option', `nMfcc ${nMfcc} must not exceed nMels ${nMels}`);
+      throw new FeatureError('INVALID_OPTION', `nMfcc ${nMfcc} must not exceed nMels ${nMels}`);
     }
     if (!(lifter >= 0 && Number.isFinite(lifter))) {
-      throw new FeatureError('invalid-option', `lifter must be a non-negative number, got ${lifter}`);
+      throw new FeatureError('INVALID_OPTION', `lifter must be a non-negative number, got ${lifter}`);
     }
     const half = nMels >> 1;
     const width = nMels - half; // half + 1 when nMels is odd: the middle sample gets its own column

@@ -13,7 +13,7 @@ export function npPow(x: number, p: number): number {
 
 /** Checks a librosa norm order: Infinity or a positive number. */
 export function normOrder(name: string, norm: number): number {
-  if (!(norm > 0)) throw new FeatureError('invalid-option', `${name} must be > 0 or Infinity, got ${norm}`);
+  if (!(norm > 0)) throw new FeatureError('INVALID_OPTION', `${name} must be > 0 or Infinity, got ${norm}`);
   return norm;
 }
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeWithCorpus } from '../../test/testing/corpus.ts';
 import { readWavFile } from '../audio/wav.ts';
+import type { FeatureMatrix } from './matrix.ts';
 import type { ReferenceCase } from './testing/fixture.ts';
 import { computeCase, ReferenceFixtures } from './testing/fixture.ts';
-import type { FeatureMatrix } from './matrix.ts';
 
 /** Max |ours - librosa| as a fraction of max |librosa|, for references computed in float64. */
 const SYNTHETIC_TOLERANCE = 3e-7;

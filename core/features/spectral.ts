@@ -68,7 +68,7 @@ export function spectralRolloff(
 ): FeatureMatrix {
   const rollPercent = options.rollPercent ?? 0.85;
   if (!(rollPercent > 0 && rollPercent < 1)) {
-    throw new FeatureError('invalid-option', `rollPercent must lie in (0, 1), got ${rollPercent}`);
+    throw new FeatureError('INVALID_OPTION', `rollPercent must lie in (0, 1), got ${rollPercent}`);
   }
   return perFrame(y, options, (S, freqs) => {
     let total = 0;

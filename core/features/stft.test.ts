@@ -14,7 +14,7 @@ describe('stft', () => {
     expect(frameCount(256, 256, 80, false)).toBe(1);
     expect(frameCount(8000, 256, 80, false)).toBe(97);
     expect(() => frameCount(255, 256, 80, false)).toThrow(
-      expect.objectContaining({ code: 'signal-too-short' }),
+      expect.objectContaining({ code: 'SIGNAL_TOO_SHORT' }),
     );
   });
 

@@ -27,11 +27,11 @@ export interface StftParams {
 export function resolveStft(options: StftOptions = {}, defaultHop?: number): StftParams {
   const nFft = positiveInt('nFft', options.nFft ?? 2048);
   if (nFft < 2 || (nFft & (nFft - 1)) !== 0) {
-    throw new FeatureError('invalid-option', `nFft must be a power of two >= 2 (fft.js), got ${nFft}`);
+    throw new FeatureError('INVALID_OPTION', `nFft must be a power of two >= 2 (fft.js), got ${nFft}`);
   }
   const winLength = positiveInt('winLength', options.winLength ?? nFft);
   if (winLength > nFft) {
-    throw new FeatureError('invalid-option', `winLength ${winLength} must not exceed nFft ${nFft}`);
+    throw new FeatureError('INVALID_OPTION', `winLength ${winLength} must not exceed nFft ${nFft}`);
   }
   const hopLength = positiveInt('hopLength', options.hopLength ?? defaultHop ?? Math.floor(winLength / 4));
   return { nFft, hopLength, winLength, center: options.center ?? true };
@@ -42,7 +42,7 @@ export function frameCount(n: number, frameLength: number, hopLength: number, ce
   const padded = center ? n + 2 * Math.floor(frameLength / 2) : n;
   if (padded < frameLength) {
     throw new FeatureError(
-      'signal-too-short',
+      'SIGNAL_TOO_SHORT',
       `${n} samples are fewer than the frame length ${frameLength} (center=false)`,
     );
   }

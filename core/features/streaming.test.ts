@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../corpora/seeded.ts';
+import { seededRandom } from '../random.ts';
 import type { FeatureConfig } from './config.ts';
 import { TELEPHONY_FEATURES } from './config.ts';
 import { FeatureError } from './errors.ts';
 import { logMelSpectrogram } from './logmel.ts';
+import type { LogMelMfcc } from './logmel-mfcc.ts';
+import { extractLogMelMfcc } from './logmel-mfcc.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { mfcc } from './mfcc.ts';
-import type { LogMelMfcc } from './pipeline.ts';
-import { extractLogMelMfcc } from './pipeline.ts';
 import { StreamingFeatureExtractor } from './streaming.ts';
 
 const rng = (seed: number): (() => number) => seededRandom(String(seed));
@@ -76,7 +76,7 @@ describe('StreamingFeatureExtractor', () => {
   const y = testSignal(3 * 8000 + 37, 1);
   const batch = extractLogMelMfcc(y, TELEPHONY_FEATURES);
 
-  it('batch pipeline equals the librosa-named functions bit for bit', () => {
+  it('batch log-mel + MFCC equals the librosa-named functions bit for bit', () => {
     expect(batch.logMel.cols).toBe(1 + Math.floor(y.length / 80));
     expectIdentical(batch.logMel, logMelSpectrogram(y, TELEPHONY_FEATURES));
     expectIdentical(batch.mfcc, mfcc(y, TELEPHONY_FEATURES));
@@ -138,14 +138,14 @@ describe('StreamingFeatureExtractor', () => {
     const s = new StreamingFeatureExtractor();
     s.push(y.subarray(0, 1000));
     const first = s.flush();
-    expect(() => s.push(y.subarray(0, 10))).toThrow(expect.objectContaining({ code: 'stream-ended' }));
+    expect(() => s.push(y.subarray(0, 10))).toThrow(expect.objectContaining({ code: 'STREAM_ENDED' }));
     expect(() => s.flush()).toThrow(FeatureError);
     s.reset();
     s.push(y.subarray(0, 1000));
     expectIdentical(s.flush().logMel, first.logMel);
     s.reset();
     expect(() => s.push(Float32Array.of(0, Number.NaN))).toThrow(
-      expect.objectContaining({ code: 'invalid-input' }),
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
     );
   });
 

@@ -1,8 +1,8 @@
 import type { FeatureConfig } from './config.ts';
 import { TELEPHONY_FEATURES } from './config.ts';
 import { FeatureError, requireFiniteAudio } from './errors.ts';
-import type { LogMelMfcc } from './pipeline.ts';
-import { allocateLogMelMfcc, FramePipeline, storeFrame } from './pipeline.ts';
+import type { LogMelMfcc } from './logmel-mfcc.ts';
+import { allocateLogMelMfcc, LogMelMfccFrame, storeFrame } from './logmel-mfcc.ts';
 import { copyFrame, frameCount } from './stft.ts';
 
 /** Frames completed by one push or flush; column j is frame firstFrame + j of the whole stream. */
@@ -17,7 +17,7 @@ export interface StreamFrames extends LogMelMfcc {
  * and flush() emits the frames that reach into the end padding.
  */
 export class StreamingFeatureExtractor {
-  private readonly pipeline: FramePipeline;
+  private readonly frame: LogMelMfccFrame;
   private readonly pad: number;
   /** Samples [bufferStart, received) live in buffer[0, received - bufferStart). */
   private buffer = new Float32Array(4096);
@@ -27,7 +27,7 @@ export class StreamingFeatureExtractor {
   private ended = false;
 
   constructor(readonly config: FeatureConfig = TELEPHONY_FEATURES) {
-    this.pipeline = new FramePipeline(config);
+    this.frame = new LogMelMfccFrame(config);
     this.pad = config.center ? Math.floor(config.nFft / 2) : 0;
   }
 
@@ -44,7 +44,7 @@ export class StreamingFeatureExtractor {
   /** Adds samples (at config.sr); returns the frames they complete (often none for small chunks). */
   push(chunk: Float32Array): StreamFrames {
     if (this.ended)
-      throw new FeatureError('stream-ended', 'push after flush; call reset() to start a new stream');
+      throw new FeatureError('STREAM_ENDED', 'push after flush; call reset() to start a new stream');
     requireFiniteAudio(chunk);
     this.append(chunk);
     const { nFft, hopLength } = this.config;
@@ -56,7 +56,7 @@ export class StreamingFeatureExtractor {
   /** Ends the stream: yields the remaining frames (zero padding past the end, as librosa's center=True). */
   flush(): StreamFrames {
     if (this.ended)
-      throw new FeatureError('stream-ended', 'flush called twice; call reset() to start a new stream');
+      throw new FeatureError('STREAM_ENDED', 'flush called twice; call reset() to start a new stream');
     this.ended = true;
     return this.emit(frameCount(this.received, this.config.nFft, this.config.hopLength, this.config.center));
   }
@@ -84,7 +84,7 @@ export class StreamingFeatureExtractor {
     const first = this.nextFrame;
     const out = allocateLogMelMfcc(this.config, Math.max(0, until - first));
     const { hopLength } = this.config;
-    const p = this.pipeline;
+    const p = this.frame;
     for (let t = first; t < until; t++) {
       copyFrame(this.buffer, this.bufferStart, this.received, t * hopLength - this.pad, p.frame);
       p.run();

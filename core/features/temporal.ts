@@ -29,7 +29,7 @@ export function zeroCrossingRate(
   requireFiniteAudio(y);
   const { frameLength, hopLength, center } = resolveFrames(options);
   const threshold = options.threshold ?? 1e-10;
-  if (y.length === 0) throw new FeatureError('invalid-input', 'zero crossing rate of an empty signal');
+  if (y.length === 0) throw new FeatureError('INVALID_INPUT', 'zero crossing rate of an empty signal');
   const cols = frameCount(y.length, frameLength, hopLength, center);
   const pad = center ? Math.floor(frameLength / 2) : 0;
   // Sign bit per padded position, computed once: crossings are then bit comparisons.

@@ -20,7 +20,7 @@ export function hannWindow(length: number): Float64Array {
 /** librosa's STFT window: Hann of winLength, zero-padded on both sides to nFft (util.pad_center). */
 export function stftWindow(winLength: number, nFft: number): Float64Array {
   if (winLength > nFft) {
-    throw new FeatureError('invalid-option', `winLength ${winLength} must not exceed nFft ${nFft}`);
+    throw new FeatureError('INVALID_OPTION', `winLength ${winLength} must not exceed nFft ${nFft}`);
   }
   const out = new Float64Array(nFft);
   out.set(hannWindow(winLength), Math.floor((nFft - winLength) / 2));

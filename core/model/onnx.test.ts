@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../corpora/seeded.ts';
+import { seededRandom } from '../random.ts';
 import { inputProbs, type TdnnModel } from './model.ts';
 import { ONNX_INPUT, ONNX_OUTPUT, tdnnOnnx } from './onnx.ts';
 import { inputWidth, type TdnnConfig } from './tdnn.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../corpora/seeded.ts';
+import { seededRandom } from '../random.ts';
 import { trackPitch } from './pitch.ts';
 
 const SR = 8000;

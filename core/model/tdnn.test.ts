@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../corpora/seeded.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
+import { seededRandom } from '../random.ts';
 import {
   checkWeights,
   initTfjs,

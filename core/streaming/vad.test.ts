@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../random.ts';
 import { silence, voiced } from './testing/synthetic.ts';
 import { EnergyVad } from './vad.ts';
 
@@ -17,11 +18,8 @@ describe('EnergyVad', () => {
 
   it('learns a steady background as noise, yet still hears speech over it', () => {
     const vad = new EnergyVad();
-    let s = 7;
-    const noise = new Float32Array(8000 * 10).map(() => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return ((s / 2 ** 32) * 2 - 1) * 0.02; // about -40 dBFS
-    });
+    const random = seededRandom('background');
+    const noise = new Float32Array(8000 * 10).map(() => (random() * 2 - 1) * 0.02); // about -40 dBFS
     const decisions = frames(noise).map((f) => vad.isSpeech(f));
     expect(decisions.slice(-100).some(Boolean)).toBe(false);
     const speech = voiced(300, { amplitude: 0.3 });

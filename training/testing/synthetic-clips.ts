@@ -1,10 +1,9 @@
 // Synthetic labelled clips and their mel frames, for the TDNN training and pipeline tests.
 import type { CorpusClip } from '../../core/corpora/clip.ts';
-import { seededRandom } from '../../core/corpora/seeded.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import type { FeatureMatrix } from '../../core/features/matrix.ts';
+import { gaussian, seededRandom } from '../../core/random.ts';
 import type { LabeledClip } from '../dataset.ts';
-import { gaussian } from '../train-mlp.ts';
 
 export const MELS = 16;
 

@@ -1,7 +1,6 @@
 // Schema-valid synthetic calls (scores, alerts, summary) from a seed, for the pipeline's tests and
 // benchmarks. Deterministic: the same options give the same events, including event ids, so a
 // replay of a synthetic stream is a real replay.
-import { seededRandom } from '../../corpora/seeded.ts';
 import { EMOTIONS } from '../../emotions.ts';
 import {
   type AlertEvent,
@@ -11,6 +10,7 @@ import {
   type ScoreEvent,
   type SpeakerRole,
 } from '../../events/schema.ts';
+import { seededRandom } from '../../random.ts';
 
 export interface SyntheticCallOptions {
   tenantId: string;

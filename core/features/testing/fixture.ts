@@ -14,7 +14,7 @@ import { stftPower } from '../stft.ts';
 import { rms, zeroCrossingRate } from '../temporal.ts';
 import { stftWindow } from '../window.ts';
 
-const DIR = join(import.meta.dirname, 'fixtures');
+const DIR = join(import.meta.dirname, '..', 'fixtures');
 
 interface ArrayRef {
   offset: number;

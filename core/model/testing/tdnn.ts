@@ -1,7 +1,7 @@
 // Seeded random TDNN models of any shape, for the model, ONNX and ensemble tests.
-import { seededRandom } from '../../corpora/seeded.ts';
 import { EMOTIONS } from '../../emotions.ts';
 import { TELEPHONY_FEATURES } from '../../features/config.ts';
+import { seededRandom } from '../../random.ts';
 import { DEFAULT_FRONTEND } from '../frontend.ts';
 import type { TdnnModel } from '../model.ts';
 import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from '../tdnn.ts';

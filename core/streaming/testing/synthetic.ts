@@ -1,4 +1,5 @@
 // Deterministic synthetic speech-like signals at 8 kHz (tests, the demo without a corpus, load generation).
+import { seededRandom } from '../../random.ts';
 
 /** A harmonic tone with a wobbling pitch and syllable-like amplitude modulation. */
 export function voiced(
@@ -39,11 +40,10 @@ export function concat(...parts: Float32Array[]): Float32Array {
 
 /** Splits `x` into chunks of pseudo-random sizes in [1, maxChunk]. */
 export function randomChunks(x: Float32Array, maxChunk: number, seed: number): Float32Array[] {
-  let s = seed >>> 0 || 1;
+  const random = seededRandom(`chunks ${seed}`);
   const out: Float32Array[] = [];
   for (let o = 0; o < x.length; ) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const n = 1 + (s % maxChunk);
+    const n = 1 + Math.floor(random() * maxChunk);
     out.push(x.subarray(o, o + n));
     o += n;
   }

@@ -12,7 +12,7 @@ import { frameCount, PowerSpectrum, readFrame, resolveStft } from './stft.ts';
  * samples, call run(), read `logMel` and `mfcc`. Every step is the same code the librosa-named
  * batch functions use, so its output equals theirs bit for bit.
  */
-export class FramePipeline {
+export class LogMelMfccFrame {
   readonly frame: Float64Array;
   readonly logMel: Float64Array;
   readonly mfcc: Float64Array;
@@ -26,7 +26,7 @@ export class FramePipeline {
   constructor(readonly config: FeatureConfig) {
     const stft = resolveStft(config);
     if (config.topDb !== null || typeof config.ref !== 'number') {
-      throw new FeatureError('invalid-option', 'a frame-wise pipeline needs a numeric ref and topDb null');
+      throw new FeatureError('INVALID_OPTION', 'frame-wise log-mel needs a numeric ref and topDb null');
     }
     const db = resolveDb(config);
     this.spectrum = new PowerSpectrum(stft, 2);
@@ -54,8 +54,8 @@ export interface LogMelMfcc {
   mfcc: FeatureMatrix;
 }
 
-/** Writes the pipeline's current frame into column t of both outputs. */
-export function storeFrame(p: FramePipeline, out: LogMelMfcc, t: number): void {
+/** Writes the frame's current log-mel and MFCC into column t of both outputs. */
+export function storeFrame(p: LogMelMfccFrame, out: LogMelMfcc, t: number): void {
   const { logMel, mfcc } = out;
   for (let m = 0; m < logMel.rows; m++) logMel.data[m * logMel.cols + t] = p.logMel[m]!;
   for (let k = 0; k < mfcc.rows; k++) mfcc.data[k * mfcc.cols + t] = p.mfcc[k]!;
@@ -74,7 +74,7 @@ export function allocateLogMelMfcc(config: FeatureConfig, cols: number): LogMelM
  */
 export function extractLogMelMfcc(y: Float32Array, config: FeatureConfig): LogMelMfcc {
   requireFiniteAudio(y);
-  const p = new FramePipeline(config);
+  const p = new LogMelMfccFrame(config);
   const cols = frameCount(y.length, config.nFft, config.hopLength, config.center);
   const out = allocateLogMelMfcc(config, cols);
   for (let t = 0; t < cols; t++) {

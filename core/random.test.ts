@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, shuffled } from './seeded.ts';
+import { gaussian, seededRandom, shuffled } from './random.ts';
 
 describe('seededRandom', () => {
   it('repeats for one seed and differs across seeds', () => {
@@ -19,6 +19,17 @@ describe('seededRandom', () => {
       sum += v;
     }
     expect(sum / 10_000).toBeCloseTo(0.5, 1);
+  });
+});
+
+describe('gaussian', () => {
+  it('has mean 0 and standard deviation 1', () => {
+    const r = seededRandom('normal');
+    const xs = Array.from({ length: 20_000 }, () => gaussian(r));
+    const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length;
+    expect(mean).toBeCloseTo(0, 1);
+    expect(Math.sqrt(variance)).toBeCloseTo(1, 1);
   });
 });
 
