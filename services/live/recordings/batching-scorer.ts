@@ -1,0 +1,52 @@
+// One model call for the windows that several recordings ask for in the same turn of the event
+// loop. Each recording is analysed by its own ScoringEngine (its own clock: the recording's time),
+// and each engine scores one hop at a time, so alone it would make batches of one or two windows;
+// through this scorer the recordings analysed together on a thread share each batch.
+import type { EmotionProbs } from '../../../core/events/schema.ts';
+import type { Scorer } from '../scoring/scorer.ts';
+
+interface Request {
+  windows: readonly Float32Array[];
+  resolve: (probs: EmotionProbs[]) => void;
+  reject: (err: unknown) => void;
+}
+
+export class BatchingScorer implements Scorer {
+  private pending: Request[] = [];
+  private scheduled = false;
+
+  constructor(private readonly inner: Scorer) {}
+
+  get modelVersion(): string {
+    return this.inner.modelVersion;
+  }
+
+  scoreWindows(windows: readonly Float32Array[]): Promise<EmotionProbs[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ windows, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the microtasks of this turn: every engine that is ready has asked by then.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const requests = this.pending;
+    this.pending = [];
+    this.inner.scoreWindows(requests.flatMap((r) => r.windows)).then(
+      (probs) => {
+        let at = 0;
+        for (const r of requests) {
+          r.resolve(probs.slice(at, at + r.windows.length));
+          at += r.windows.length;
+        }
+      },
+      (err: unknown) => {
+        for (const r of requests) r.reject(err);
+      },
+    );
+  }
+}

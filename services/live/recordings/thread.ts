@@ -1,0 +1,36 @@
+// Entry point of one analysis thread: loads the model once, then analyses the recordings the pool
+// sends, several at a time, their windows scored together (BatchingScorer).
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from '../../../core/model/model.ts';
+import { modelScorer } from '../scoring/scorer.ts';
+import { analyzeRecording } from './analyze.ts';
+import { BatchingScorer } from './batching-scorer.ts';
+import type { AnalysisThreadData, FromAnalysisThread, ToAnalysisThread } from './protocol.ts';
+
+/** Progress is reported at most this often per recording (audio time). */
+const PROGRESS_EVERY_MS = 60_000;
+
+const data = workerData as AnalysisThreadData;
+const port = parentPort!;
+const send = (m: FromAnalysisThread) => port.postMessage(m);
+const inner = await modelScorer(loadModel(data.modelDir));
+const scorer = new BatchingScorer(inner);
+send({ t: 'ready', model: inner.description });
+
+port.on('message', (m: ToAnalysisThread) => {
+  let reported = 0;
+  analyzeRecording(m.bytes, m.meta, {
+    ...m.roles,
+    scorer,
+    config: data.config,
+    policy: m.policy,
+    onProgress: (audioMs) => {
+      if (audioMs - reported < PROGRESS_EVERY_MS) return;
+      reported = audioMs;
+      send({ t: 'progress', id: m.id, audioMs });
+    },
+  }).then(
+    (a) => send({ t: 'done', id: m.id, events: a.events, speakers: a.speakers }),
+    (err: Error) => send({ t: 'failed', id: m.id, message: err.message }),
+  );
+});
