@@ -2,6 +2,8 @@
 # the live service as `serve --port 8080` (gateway, scoring threads, alerts, query API, wallboard)
 # and the sinks as `node bin/run-ts.js services/sink/main.ts`. TypeScript runs through tsx (a
 # runtime dependency), so there is no build step; uPlot is a runtime dependency the wallboard serves.
+# test/infra/production-install.test.ts builds this file set without Docker (this install step, then
+# the checkout less .dockerignore) and runs serve, the sink and every runtime command from it.
 FROM node:20-slim
 
 ENV NODE_ENV=production
