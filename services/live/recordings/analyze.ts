@@ -59,7 +59,9 @@ class HopFeeder {
     for (const role of SPEAKER_ROLES) {
       const x = chunk[role];
       if (!x || x.length === 0) continue;
-      (this.buffers[role] ??= []).push(x);
+      const parts = this.buffers[role] ?? [];
+      parts.push(x);
+      this.buffers[role] = parts;
       this.buffered[role] += x.length;
     }
   }

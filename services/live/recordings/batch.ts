@@ -15,9 +15,9 @@ import {
 } from '../../../core/recordings/metadata.ts';
 import { analysedReport, otherReport, type RecordingReport } from '../../../core/recordings/report.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
+import type { RecordingStore } from '../../../core/recordings/store.ts';
 import { policyFor, type TenantPolicies } from '../../../core/tenancy/policy.ts';
 import type { AnalysisPool } from './pool.ts';
-import type { RecordingStore } from './store.ts';
 
 export interface RecordingContext {
   pool: AnalysisPool;

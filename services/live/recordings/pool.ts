@@ -4,14 +4,14 @@
 // replaced. With `threads: 0` recordings are analysed on the calling thread (tests).
 import { Worker } from 'node:worker_threads';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
-import { loadModel } from '../../../core/model/model.ts';
 import type { RecordingMeta } from '../../../core/recordings/metadata.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
-import { modelScorer, type Scorer } from '../scoring/scorer.ts';
+import type { Scorer } from '../scoring/scorer.ts';
 import { analyzeRecording } from './analyze.ts';
 import { BatchingScorer } from './batching-scorer.ts';
+import { openModelScorer } from './model.ts';
 import type { AnalysisThreadData, AnalyzeRequest, FromAnalysisThread } from './protocol.ts';
 
 export interface AnalysisPoolOptions {
@@ -91,7 +91,7 @@ export class AnalysisPool {
   private async analyzeHere(job: AnalysisJob): Promise<AnalysisOutput> {
     this.local ??= this.options.scorer
       ? Promise.resolve(new BatchingScorer(this.options.scorer))
-      : modelScorer(loadModel(this.options.modelDir)).then((s) => new BatchingScorer(s));
+      : openModelScorer(this.options.modelDir).then((s) => new BatchingScorer(s));
     const analysis = await analyzeRecording(job.bytes, job.meta, {
       ...job.roles,
       scorer: await this.local,

@@ -1,10 +1,9 @@
 // Entry point of one analysis thread: loads the model once, then analyses the recordings the pool
 // sends, several at a time, their windows scored together (BatchingScorer).
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadModel } from '../../../core/model/model.ts';
-import { modelScorer } from '../scoring/scorer.ts';
 import { analyzeRecording } from './analyze.ts';
 import { BatchingScorer } from './batching-scorer.ts';
+import { openModelScorer } from './model.ts';
 import type { AnalysisThreadData, FromAnalysisThread, ToAnalysisThread } from './protocol.ts';
 
 /** Progress is reported at most this often per recording (audio time). */
@@ -13,7 +12,7 @@ const PROGRESS_EVERY_MS = 60_000;
 const data = workerData as AnalysisThreadData;
 const port = parentPort!;
 const send = (m: FromAnalysisThread) => port.postMessage(m);
-const inner = await modelScorer(loadModel(data.modelDir));
+const inner = await openModelScorer(data.modelDir);
 const scorer = new BatchingScorer(inner);
 send({ t: 'ready', model: inner.description });
 

@@ -8,16 +8,17 @@
 // audio is skipped without analysis; one whose summary came from other audio (or a live call) keeps
 // its call id, and the recording is refused.
 //
+// This module holds what both sides share; the direct store, which writes rows, is the sink's
+// (services/sink/recording-store.ts).
+//
 // Two sinks: ClickHouse directly (embedded chdb or a server), or the event bus (Kafka), where the
 // real sink stores the events under its own sources. On the bus the check reads ClickHouse before
 // publishing and cannot tell which audio a stored call came from, so any stored summary of the call
 // id counts as done; and two runs racing the sink, or a publish that died half-way, can count a call
 // twice in the minute aggregates (the raw tables, and so every query API answer, collapse copies).
-import type { EventBus } from '../../../core/bus/bus.ts';
-import type { ClickHouse } from '../../../core/clickhouse/client.ts';
-import { type EventType, parseEvent, type VoicePulseEvent } from '../../../core/events/schema.ts';
-import { encodeEvents } from '../../sink/rows.ts';
-import { storedPosition } from '../../sink/sink.ts';
+import type { EventBus } from '../bus/bus.ts';
+import type { ClickHouse } from '../clickhouse/client.ts';
+import { type EventType, parseEvent, type VoicePulseEvent } from '../events/schema.ts';
 
 export interface RecordingKey {
   tenantId: string;
@@ -45,7 +46,11 @@ export const recordingSource = (key: RecordingKey) =>
   `${PREFIX}${key.contentHash}:${key.tenantId}/${key.callId}`;
 const ORDER: readonly EventType[] = ['score', 'alert', 'call_summary'];
 
-async function lookup(ch: ClickHouse, key: RecordingKey, knowsSources: boolean): Promise<StoredState> {
+export async function lookupRecording(
+  ch: ClickHouse,
+  key: RecordingKey,
+  knowsSources: boolean,
+): Promise<StoredState> {
   const [row] = await ch.query<{ source: string }>(
     `SELECT source FROM call_summaries FINAL
      WHERE tenant_id = {tenant:String} AND call_id = {call:String} LIMIT 1`,
@@ -60,46 +65,16 @@ async function lookup(ch: ClickHouse, key: RecordingKey, knowsSources: boolean):
 }
 
 /** Validated (the bus boundary's check, for the direct path too), grouped by type in storing order. */
-function byType(events: readonly VoicePulseEvent[]): [EventType, VoicePulseEvent[]][] {
+export function byType(events: readonly VoicePulseEvent[]): [EventType, VoicePulseEvent[]][] {
   const groups = new Map<EventType, VoicePulseEvent[]>(ORDER.map((t) => [t, []]));
   for (const e of events) groups.get(e.type)!.push(parseEvent(e));
   return [...groups].filter(([, es]) => es.length > 0);
 }
 
-export function clickhouseRecordingStore(ch: ClickHouse): RecordingStore {
-  // One store at a time: two copies of one recording analysed together must not both read the
-  // position before either has written it.
-  let last: Promise<void> = Promise.resolve();
-  return {
-    kind: 'clickhouse',
-    lookup: (key) => lookup(ch, key, true),
-    store(key, events) {
-      const run = last.then(() => storeEvents(ch, key, events));
-      last = run.catch(() => {});
-      return run;
-    },
-  };
-}
-
-async function storeEvents(
-  ch: ClickHouse,
-  key: RecordingKey,
-  events: readonly VoicePulseEvent[],
-): Promise<void> {
-  for (const [type, group] of byType(events)) {
-    const source = `${recordingSource(key)}#${type}`;
-    const first = (await storedPosition(ch, source)) + 1;
-    if (first >= group.length) continue;
-    const fresh = group.slice(first);
-    for (const rows of encodeEvents(fresh, { source, offsets: fresh.map((_, i) => first + i) }))
-      await ch.insertTsv(rows.table, rows.columns, rows.tsv);
-  }
-}
-
 export function busRecordingStore(bus: EventBus, ch: ClickHouse): RecordingStore {
   return {
     kind: 'bus',
-    lookup: (key) => lookup(ch, key, false),
+    lookup: (key) => lookupRecording(ch, key, false),
     async store(_key, events) {
       for (const [, group] of byType(events)) await bus.publish(group);
     },
