@@ -6,7 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import dockerignore from '@balena/dockerignore';
+import dockerignoreModule from '@balena/dockerignore';
+
+// Typed as an ES default export, but the package is CommonJS (`module.exports = factory`), which is
+// what Node's default import returns.
+const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
