@@ -8,7 +8,7 @@
 // The install is cached by the hash of its inputs, like Docker's layer cache (the first run takes
 // ~40 s more on two cores, from npm's cache with --prefer-offline), outside the checkout, so that no
 // package resolves from the development node_modules.
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -30,6 +30,7 @@ import { playCall } from '../../clients/players.ts';
 import { writeWav } from '../../core/audio/wav.ts';
 import { concat, silence, voiced } from '../../core/streaming/testing/synthetic.ts';
 import { imageFiles, ROOT } from '../testing/image.ts';
+import { type Started, startProcess, until } from '../testing/processes.ts';
 import { requireService } from '../testing/services.ts';
 
 /** The Dockerfile's install layer: the files it copies first and its `RUN … npm ci …` step. */
@@ -75,43 +76,13 @@ function productionNodeModules(): string {
   return join(dir, 'node_modules');
 }
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
 const running: Started[] = [];
 
+/** Starts `node argv…` in the production tree. */
 function start(app: string, argv: string[], env: NodeJS.ProcessEnv): Started {
-  const child = spawn('node', argv, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const started = { child, output: () => output, exited };
+  const started = startProcess(['node', ...argv], { cwd: app, env });
   running.push(started);
   return started;
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  s: Started,
-  ms = 60_000,
-) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (s.child.exitCode !== null) throw new Error(`${what}: exited ${s.child.exitCode}\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: not within ${ms} ms\n${s.output().slice(-3000)}`);
 }
 
 /** Runs a CLI command to its end in the production tree. */
@@ -282,7 +253,7 @@ describe.skipIf(!kafka || !clickhouse)(
         serve,
       );
       await until('serve healthy', async () => (await fetch(`${http}/healthz`).catch(() => null))?.ok, serve);
-      expect(serve.output()).not.toContain('analytics pipeline failed');
+      expect(serve.output()).not.toContain('analytics failed to start');
       const metrics = await until(
         'sink ready',
         () => /"metrics":"(http:[^"]+)".*"msg":"ready"/.exec(sink.output())?.[1],
