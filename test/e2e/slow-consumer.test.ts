@@ -1,9 +1,10 @@
-// A consumer that stops reading must not grow the server's memory: the bounded sender drops the
-// oldest messages once its queue and the socket's send buffer are full.
+// A consumer that stops reading must not grow the server's memory: the outbox drops the oldest
+// messages once its queue and the socket's send buffer are full.
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BoundedSender } from '../../services/live/ingress/send-queue.ts';
+import { Outbox } from '../../services/live/ingress/outbox.ts';
+import { socketOutboxPort } from '../../services/live/ingress/websocket.ts';
 
 describe('slow consumer', () => {
   it('keeps queue and send buffer bounded and counts what it dropped', async () => {
@@ -15,19 +16,19 @@ describe('slow consumer', () => {
     // Stop reading: the kernel buffers fill, then the server's ws buffer.
     (client as unknown as { _socket: { pause(): void } })._socket.pause();
     const ws = await serverSide;
-    const sender = new BoundedSender(ws, { maxQueued: 100, highWaterBytes: 256 * 1024 });
-    const message = JSON.stringify({ type: 'score', pad: 'x'.repeat(1000) });
+    const outbox = new Outbox(socketOutboxPort(ws, 256 * 1024), { maxQueued: 100 });
+    const message = { text: JSON.stringify({ type: 'score', pad: 'x'.repeat(1000) }) };
     const heapBefore = process.memoryUsage().heapUsed;
     let maxBuffered = 0;
     for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < 2000; i++) sender.send(message);
+      for (let i = 0; i < 2000; i++) outbox.send(message);
       maxBuffered = Math.max(maxBuffered, ws.bufferedAmount);
-      expect(sender.queued).toBeLessThanOrEqual(100);
+      expect(outbox.queued).toBeLessThanOrEqual(100);
       await new Promise((r) => setTimeout(r, 5));
     }
     // 100,000 messages of 1 KB (100 MB) offered; the server holds at most the bounds.
-    expect(sender.dropped).toBeGreaterThan(90_000);
-    expect(maxBuffered).toBeLessThan(256 * 1024 + 2 * message.length);
+    expect(outbox.dropped).toBeGreaterThan(90_000);
+    expect(maxBuffered).toBeLessThan(256 * 1024 + 2 * message.text.length);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(40 * 1024 * 1024);
     client.terminate();
     wss.close();

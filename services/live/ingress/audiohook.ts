@@ -1,17 +1,18 @@
-// Genesys Cloud AudioHook protocol v2 (server side). Text messages carry {version:'2', id, type, seq,
-// serverseq|clientseq, position, parameters}; the client (Genesys) sends open, ping, paused, resumed,
-// discarded, update, error, close; the server answers opened, pong, updated, closed, or disconnect on
-// error. Binary messages are audio: PCMU (µ-law) or L16 (16-bit little-endian) at 8 kHz, channels
-// interleaved in the order negotiated in `opened` (external = customer, internal = agent).
-
-import type { WebSocket } from 'ws';
+// Genesys Cloud AudioHook protocol v2 (server side) over a call session, one handler per client
+// message type as in Genesys's reference server. Text messages carry {version:'2', id, type, seq,
+// serverseq, position, parameters}; the client (Genesys) sends open, ping, paused, resumed,
+// discarded, update, error, close; the server answers opened, pong, updated, closed, or disconnect
+// on error. `seq` counts the client's messages from 1 without gaps and `serverseq` may not run
+// ahead of what the server sent (BAD_SEQ otherwise). Binary messages are audio: PCMU (µ-law) or
+// L16 (16-bit little-endian) at 8 kHz, channels interleaved in the order negotiated in `opened`
+// (external = customer, internal = agent).
 import { z } from 'zod';
-import type { Principal } from '../../../core/auth/tokens.ts';
+import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
-import type { OpenCall } from './calls.ts';
-import { AudioFormatError, type Codec, decodeFrames } from './codec.ts';
-import { CLOSE, type GatewayContext, ProtocolError, parseTagged, type SessionHandler } from './session.ts';
-import { admissionError } from './twilio.ts';
+import type { Codec } from './codec.ts';
+import { IngressError, type IngressErrorCode } from './errors.ts';
+import { type ProtocolAdapter, parseMessage } from './messages.ts';
+import type { CallSession, IngressContext } from './session.ts';
 
 const duration = z.string().regex(/^PT\d+(\.\d+)?S$/, 'ISO 8601 duration in seconds (PTn.nS)');
 const mediaParameter = z.object({
@@ -30,6 +31,7 @@ const base = {
   serverseq: z.number().int().nonnegative(),
   position: duration,
 };
+const gap = z.object({ start: duration, discarded: duration });
 const audiohookMessage = z.discriminatedUnion('type', [
   z.object({
     ...base,
@@ -45,16 +47,8 @@ const audiohookMessage = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('ping'), parameters: z.object({ rtt: duration.optional() }) }),
   z.object({ ...base, type: z.literal('paused'), parameters: z.object({}) }),
-  z.object({
-    ...base,
-    type: z.literal('resumed'),
-    parameters: z.object({ start: duration, discarded: duration }),
-  }),
-  z.object({
-    ...base,
-    type: z.literal('discarded'),
-    parameters: z.object({ start: duration, discarded: duration }),
-  }),
+  z.object({ ...base, type: z.literal('resumed'), parameters: gap }),
+  z.object({ ...base, type: z.literal('discarded'), parameters: gap }),
   z.object({ ...base, type: z.literal('update'), parameters: z.object({ language: z.string().optional() }) }),
   z.object({
     ...base,
@@ -64,72 +58,72 @@ const audiohookMessage = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('close'), parameters: z.object({ reason: z.string() }) }),
 ]);
 type AudioHookMessage = z.infer<typeof audiohookMessage>;
-const TYPES = new Set(['open', 'ping', 'paused', 'resumed', 'discarded', 'update', 'error', 'close']);
+
 const FORMATS: Record<string, Codec> = { PCMU: 'mulaw', L16: 'pcm16' };
 const CHANNEL_SPEAKER: Record<'external' | 'internal', SpeakerRole> = {
   external: 'customer',
   internal: 'agent',
 };
+/** Failures that AudioHook's `disconnect` reports as `unauthorized` rather than `error`. */
+const UNAUTHORIZED: ReadonlySet<IngressErrorCode> = new Set([
+  'UNAUTHORIZED',
+  'AUTH_TIMEOUT',
+  'TENANT_FORBIDDEN',
+]);
 
 function seconds(d: string): number {
   return Number(d.slice(2, -1));
 }
 
-export function audiohookSession(ctx: GatewayContext, ws: WebSocket, principal: Principal): SessionHandler {
-  let call: OpenCall | undefined;
+/** A customConfig value usable as an id, else null. */
+function configId(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : null;
+}
+
+export function audiohookAdapter(session: CallSession, ctx: IngressContext): ProtocolAdapter {
   let sessionId = '';
   let serverSeq = 0;
   let clientSeq = 0;
-  let codec: Codec = 'mulaw';
-  let speakers: SpeakerRole[] = [];
   let closing = false;
-
-  const send = (type: string, parameters: Record<string, unknown>) => {
-    serverSeq++;
-    ws.send(
-      JSON.stringify({ version: '2', id: sessionId, type, seq: serverSeq, clientseq: clientSeq, parameters }),
-    );
-  };
-  const silence = (d: string) => {
-    if (!call) return;
-    const n = Math.min(8000 * 60, Math.round(seconds(d) * 8000));
-    if (n > 0) for (const s of speakers) call.audio(s, new Float32Array(n));
-  };
+  const message = (type: string, parameters: Record<string, unknown>) =>
+    JSON.stringify({ version: '2', id: sessionId, type, seq: ++serverSeq, clientseq: clientSeq, parameters });
+  const send = (type: string, parameters: Record<string, unknown>) => session.send(message(type, parameters));
+  // Once the session has an id, failures are reported the AudioHook way.
+  session.renderErrorsWith((err) =>
+    sessionId
+      ? message('disconnect', {
+          reason: UNAUTHORIZED.has(err.code) ? 'unauthorized' : 'error',
+          info: detailOf(err),
+        })
+      : undefined,
+  );
 
   const handlers: { [K in AudioHookMessage['type']]: (m: Extract<AudioHookMessage, { type: K }>) => void } = {
     open: (m) => {
-      if (call) throw new ProtocolError(CLOSE.invalidPayload, 'duplicate-open', 'session already open');
+      if (session.started) throw new IngressError('DUPLICATE_OPEN', 'session already open');
       const offer = m.parameters.media.find((p) => p.rate === 8000 && p.format in FORMATS);
-      if (!offer)
-        throw new ProtocolError(
-          CLOSE.unsupported,
-          'unsupported-codec',
-          'no offered media is PCMU or L16 at 8000 Hz',
-        );
+      if (!offer) throw new IngressError('UNSUPPORTED_CODEC', 'no offered media is PCMU or L16 at 8000 Hz');
       const cfg = m.parameters.customConfig ?? {};
-      const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : null);
-      try {
-        call = ctx.calls.start(
-          {
-            callId: m.parameters.conversationId,
-            tenantId: str(cfg.tenant) ?? m.parameters.organizationId,
-            agentId: str(cfg.agent),
-            queue: str(cfg.queue),
-          },
-          'audiohook',
-          principal,
-        );
-      } catch (err) {
-        throw admissionError(err);
-      }
-      codec = FORMATS[offer.format]!;
-      speakers = offer.channels.map((c) => CHANNEL_SPEAKER[c]);
+      session.start({
+        meta: {
+          callId: m.parameters.conversationId,
+          tenantId: configId(cfg.tenant) ?? m.parameters.organizationId,
+          agentId: configId(cfg.agent),
+          queue: configId(cfg.queue),
+        },
+        media: {
+          codec: FORMATS[offer.format],
+          sampleRate: 8000,
+          channels: offer.channels.map((c) => CHANNEL_SPEAKER[c]),
+          framing: 'interleaved',
+        },
+      });
       send('opened', { startPaused: false, media: [offer] });
     },
     ping: () => send('pong', {}),
     paused: () => {},
-    resumed: (m) => silence(m.parameters.discarded),
-    discarded: (m) => silence(m.parameters.discarded),
+    resumed: (m) => session.gap(seconds(m.parameters.discarded)),
+    discarded: (m) => session.gap(seconds(m.parameters.discarded)),
     update: () => send('updated', {}),
     error: (m) =>
       ctx.log.warn(
@@ -138,60 +132,29 @@ export function audiohookSession(ctx: GatewayContext, ws: WebSocket, principal: 
       ),
     close: () => {
       closing = true;
-      call?.end();
+      session.stop();
       send('closed', {});
     },
   };
 
   return {
     onText(text) {
-      const { raw, kind: type } = parseTagged(text, 'type', TYPES);
-      const parsed = audiohookMessage.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new ProtocolError(
-          CLOSE.invalidPayload,
-          'invalid-message',
-          `invalid ${type}: ${issue?.path.join('.')}: ${issue?.message}`,
-        );
-      }
-      const m = parsed.data;
+      const m = parseMessage(text, audiohookMessage, 'type');
       if (m.type === 'open') sessionId = m.id;
-      else if (m.id !== sessionId)
-        throw new ProtocolError(CLOSE.unknownCall, 'unknown-session', `unknown session ${m.id}`);
-      if (m.seq !== clientSeq + 1)
-        throw new ProtocolError(CLOSE.invalidPayload, 'bad-seq', `seq ${m.seq} after ${clientSeq}`);
+      else if (m.id !== sessionId) throw new IngressError('UNKNOWN_SESSION', `unknown session ${m.id}`);
+      if (m.seq !== clientSeq + 1) throw new IngressError('BAD_SEQ', `seq ${m.seq} after ${clientSeq}`);
+      if (m.serverseq > serverSeq)
+        throw new IngressError(
+          'BAD_SEQ',
+          `serverseq ${m.serverseq} is ahead of the server's seq ${serverSeq}`,
+        );
       clientSeq = m.seq;
       (handlers[m.type] as (x: AudioHookMessage) => void)(m);
     },
     onBinary(bytes) {
-      if (!call || closing)
-        throw new ProtocolError(CLOSE.unknownCall, 'audio-before-open', 'audio outside an open session');
-      try {
-        const channels = decodeFrames(bytes, codec, speakers.length);
-        channels.forEach((samples, c) => {
-          call!.audio(speakers[c]!, samples);
-        });
-      } catch (err) {
-        if (err instanceof AudioFormatError)
-          throw new ProtocolError(CLOSE.invalidPayload, 'bad-frame', err.message);
-        throw err;
-      }
-    },
-    onClose() {
-      call?.end();
-    },
-    reportError(err) {
-      // AudioHook reports server-side failures with a disconnect message.
-      if (sessionId)
-        send('disconnect', {
-          reason: err.closeCode === CLOSE.policy ? 'unauthorized' : 'error',
-          info: err.message,
-        });
-      else
-        ws.send(
-          JSON.stringify({ type: 'error', code: err.closeCode, reason: err.reason, message: err.message }),
-        );
+      if (!session.started || closing)
+        throw new IngressError('AUDIO_BEFORE_OPEN', 'audio outside an open session');
+      session.frames(bytes);
     },
   };
 }

@@ -1,26 +1,20 @@
-// The calls the gateway has open, whatever their protocol: admission (limits, duplicates), tenant
-// policy lookup, and audio handed to the scoring backend with its arrival time.
-
+// The calls the ingress has open, whatever their protocol: admission (who may stream which tenant,
+// scoring available, no duplicate id, the concurrency limit), the tenant's policy, and audio handed
+// to the scoring backend with its arrival time. A refusal is an IngressError with a RefusalCode,
+// checked in that order, so the cheapest and most telling reason wins.
 import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
 import { policyFor, type TenantPolicies } from '../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../scoring/backend.ts';
+import { IngressError, type RefusalCode } from './errors.ts';
 import type { LiveMetrics } from './metrics.ts';
-
-export class CallAdmissionError extends Error {
-  constructor(
-    readonly reason: 'limit' | 'duplicate' | 'forbidden' | 'unavailable',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CallAdmissionError';
-  }
-}
 
 export interface OpenCall {
   readonly meta: CallMeta;
+  /** One speaker's audio at 8 kHz; ignored once the call has ended. */
   audio(speaker: SpeakerRole, samples: Float32Array): void;
+  /** Ends the call (idempotent): the scoring backend emits its last windows and the summary. */
   end(): void;
 }
 
@@ -28,6 +22,8 @@ export interface OpenCall {
 export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
+
+const refuse = (code: RefusalCode, message: string) => new IngressError(code, message);
 
 export class CallRegistry {
   private readonly open = new Map<string, CallMeta>();
@@ -44,16 +40,16 @@ export class CallRegistry {
     return this.open.size;
   }
 
-  /** Opens a call for `principal`, which must be allowed to stream the call's tenant. */
-  start(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
+  /** Opens a call for `principal`, or throws the IngressError that refuses it. */
+  admit(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
     if (!mayAccessTenant(principal, meta.tenantId))
-      throw new CallAdmissionError('forbidden', `this token may not stream calls of tenant ${meta.tenantId}`);
+      throw refuse('TENANT_FORBIDDEN', `this token may not stream calls of tenant ${meta.tenantId}`);
     if (this.backend.failure)
-      throw new CallAdmissionError('unavailable', `scoring is unavailable: ${this.backend.failure}`);
+      throw refuse('SCORING_UNAVAILABLE', `scoring is unavailable: ${this.backend.failure}`);
     if (this.open.has(meta.callId))
-      throw new CallAdmissionError('duplicate', `call ${meta.callId} is already streaming`);
+      throw refuse('DUPLICATE_CALL', `call ${meta.callId} is already streaming`);
     if (this.open.size >= this.maxCalls)
-      throw new CallAdmissionError('limit', `at most ${this.maxCalls} concurrent calls`);
+      throw refuse('CALL_LIMIT', `at most ${this.maxCalls} concurrent calls`);
     this.open.set(meta.callId, meta);
     this.metrics?.activeCalls.set(this.open.size);
     this.backend.startCall(meta, policyFor(this.policies, meta.tenantId));

@@ -1,16 +1,14 @@
 // Audio payload decoding for every ingress: G.711 µ-law / A-law or 16-bit linear PCM, mono or
 // interleaved, to float samples per channel (int16 / 32768, as the WAV reader and the model use).
 import { decodeAlaw, decodeUlaw } from '../../../core/audio/g711.ts';
+import { VoicePulseError } from '../../../core/errors.ts';
 
 export const CODECS = ['pcm16', 'mulaw', 'alaw'] as const;
 export type Codec = (typeof CODECS)[number];
 
-export class AudioFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AudioFormatError';
-  }
-}
+export type AudioFormatErrorCode = 'PARTIAL_FRAME' | 'BAD_CHANNEL_TAG';
+
+export class AudioFormatError extends VoicePulseError<AudioFormatErrorCode> {}
 
 export function bytesPerSample(codec: Codec): number {
   return codec === 'pcm16' ? 2 : 1;
@@ -24,6 +22,7 @@ export function decodeFrames(bytes: Uint8Array, codec: Codec, channels: number):
   const frameBytes = bytesPerSample(codec) * channels;
   if (bytes.length % frameBytes !== 0)
     throw new AudioFormatError(
+      'PARTIAL_FRAME',
       `${bytes.length} bytes is not a whole number of ${channels}-channel ${codec} frames (${frameBytes} bytes each)`,
     );
   const n = bytes.length / frameBytes;

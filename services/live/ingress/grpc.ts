@@ -1,16 +1,20 @@
-// gRPC ingress and watchers (proto/voicepulse.proto): StreamCall (audio in, the call's events out),
-// WatchAlerts (a tenant's alerts) and WatchCall (one call's events). Same auth token, limits, call
-// registry and event hub as the WebSocket paths; errors map to gRPC status codes.
+// The gRPC transport (proto/voicepulse.proto), on its own port next to the WebSocket paths.
+// StreamCall is a call session over the duplex stream: the proto's oneof start / chunk / stop is
+// the protocol (its shape checked by protobuf, its values by the session's start schema), and the
+// response stream carries the call's events until the summary. WatchAlerts and WatchCall are
+// watchers (watch.ts). Same auth, limits, call registry, event hub, outbox policy and error table
+// (errors.ts: one gRPC status per code) as the WebSocket paths.
 import * as grpc from '@grpc/grpc-js';
 import { bearerToken } from '../../../core/auth/bearer.ts';
-import { authenticate, mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
+import { authenticate } from '../../../core/auth/tokens.ts';
+import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { loadProto } from '../../../proto/load.ts';
-import { CallAdmissionError } from './calls.ts';
-import { AudioFormatError, type Codec } from './codec.ts';
-import type { EventSink } from './hub.ts';
-import { InterleavedIngest } from './interleaved.ts';
-import type { GatewayContext } from './session.ts';
+import type { Codec } from './codec.ts';
+import { asIngressError, IngressError, wireOf } from './errors.ts';
+import type { OutboxPort } from './outbox.ts';
+import { CallSession, type IngressContext, type Outgoing, refuse, type SessionPort } from './session.ts';
+import { type WatchTarget, watch } from './watch.ts';
 
 const CODEC: Record<string, Codec> = { CODEC_PCM16: 'pcm16', CODEC_MULAW: 'mulaw', CODEC_ALAW: 'alaw' };
 const SPEAKER: Record<string, SpeakerRole> = { SPEAKER_CUSTOMER: 'customer', SPEAKER_AGENT: 'agent' };
@@ -80,193 +84,113 @@ export function toProtoEvent(e: VoicePulseEvent): Record<string, unknown> {
   return { envelope, callSummary: { json: JSON.stringify(e) } };
 }
 
-const ADMISSION_STATUS: Record<CallAdmissionError['reason'], grpc.status> = {
-  limit: grpc.status.RESOURCE_EXHAUSTED,
-  duplicate: grpc.status.ALREADY_EXISTS,
-  forbidden: grpc.status.PERMISSION_DENIED,
-  unavailable: grpc.status.UNAVAILABLE,
-};
-
-class GrpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The token of a call's `authorization: Bearer …` metadata. */
+function metadataToken(metadata: grpc.Metadata): string | undefined {
+  return bearerToken(metadata.get('authorization')[0]?.toString());
 }
 
-function authorize(ctx: GatewayContext, metadata: grpc.Metadata): Principal {
-  const header = String(metadata.get('authorization')[0] ?? '');
-  const who = authenticate(ctx.auth, bearerToken(header));
-  if (!who) throw new GrpcError(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token');
-  return who;
-}
+type ServerStream = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
-function fail(
-  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
-  err: unknown,
-) {
-  const e = err instanceof GrpcError ? err : new GrpcError(grpc.status.INTERNAL, (err as Error).message);
-  call.emit('error', { code: e.code, details: e.message });
-}
-
-/** An event sink writing to a gRPC stream; past maxQueued unsent messages the newest is dropped and counted. */
-function streamSink(
-  ctx: GatewayContext,
-  call: { write(chunk: unknown): boolean; readonly writableLength: number },
-  filter?: (e: VoicePulseEvent) => boolean,
-): EventSink {
+/** A server stream's writable side for an outbox: the stream's own buffer up to its high-water mark. */
+function streamOutboxPort(call: ServerStream): OutboxPort<Outgoing> {
   return {
-    send(_message, event) {
-      if (filter && !filter(event)) return;
-      if (call.writableLength >= ctx.limits.maxQueuedMessages) {
-        ctx.metrics?.watcherDropped.inc();
-        return;
-      }
-      call.write(toProtoEvent(event));
+    // gRPC carries events only; the protocol has no text messages.
+    write: (m) => {
+      if ('event' in m) call.write(toProtoEvent(m.event));
+    },
+    saturated: () => call.writableNeedDrain,
+    onWritable: (retry) => call.once('drain', retry),
+    isOpen: () => !call.writableEnded && !call.destroyed && !call.cancelled,
+  };
+}
+
+/** A server stream as a session's (or watcher's) port: the status of errors.ts on failure. */
+function streamPort(call: ServerStream): SessionPort {
+  return {
+    out: streamOutboxPort(call),
+    end: () => call.end(),
+    fail: (err) => {
+      call.emit('error', { code: wireOf(err).grpc, details: detailOf(err) });
     },
   };
 }
 
-function streamCall(ctx: GatewayContext, call: grpc.ServerDuplexStream<StreamCallRequest, unknown>): void {
-  let ingest: InterleavedIngest | undefined;
-  let unsubscribe: (() => void) | undefined;
-  let idle: NodeJS.Timeout | undefined;
-  const touch = () => {
-    clearTimeout(idle);
-    idle = setTimeout(
-      () =>
-        stop(new GrpcError(grpc.status.DEADLINE_EXCEEDED, `no message for ${ctx.limits.idleTimeoutMs} ms`)),
-      ctx.limits.idleTimeoutMs,
-    );
-    idle.unref();
-  };
-  const stop = (err?: unknown) => {
-    clearTimeout(idle);
-    ingest?.finish();
-    if (err) {
-      ctx.metrics?.rejected.inc({
-        path: 'grpc',
-        reason: err instanceof GrpcError ? grpc.status[err.code] : 'internal',
-      });
-      unsubscribe?.();
-      fail(call, err);
-    }
-  };
-  let principal: Principal;
-  try {
-    principal = authorize(ctx, call.metadata);
-  } catch (err) {
-    stop(err);
-    return;
-  }
-  touch();
-  call.on('data', (req: StreamCallRequest) => {
-    touch();
-    try {
-      if (req.msg === 'start') {
-        const s = req.start!;
-        if (ingest) throw new GrpcError(grpc.status.FAILED_PRECONDITION, 'call already started');
-        if (!s.callId || !s.tenant || s.callId.length > 128 || s.tenant.length > 128)
-          throw new GrpcError(
-            grpc.status.INVALID_ARGUMENT,
-            'start needs callId and tenant (1-128 characters)',
-          );
-        const codec = CODEC[s.codec];
-        if (!codec) throw new GrpcError(grpc.status.INVALID_ARGUMENT, `unsupported codec ${s.codec}`);
-        const speakers = s.channels.map((c) => SPEAKER[c]);
-        if (
-          speakers.length < 1 ||
-          speakers.length > 2 ||
-          speakers.some((x) => !x) ||
-          new Set(speakers).size !== speakers.length
-        )
-          throw new GrpcError(
-            grpc.status.INVALID_ARGUMENT,
-            'channels must name customer and/or agent, each once',
-          );
-        if (!(s.sampleRate >= 8000 && s.sampleRate <= 48000))
-          throw new GrpcError(grpc.status.INVALID_ARGUMENT, `sample rate ${s.sampleRate} is not 8000-48000`);
-        const open = ctx.calls.start(
-          { callId: s.callId, tenantId: s.tenant, agentId: s.agent || null, queue: s.queue || null },
-          'grpc',
-          principal,
-        );
-        try {
-          ingest = new InterleavedIngest(open, codec, s.sampleRate, speakers as SpeakerRole[], 'interleaved');
-        } catch (err) {
-          open.end();
-          throw err;
-        }
-        const sink = streamSink(ctx, call);
-        unsubscribe = ctx.hub.subscribeCall(s.callId, {
-          send: (message, event) => {
-            sink.send(message, event);
-            if (event.type === 'call_summary') {
-              unsubscribe?.();
-              call.end();
-            }
-          },
-        });
-      } else if (req.msg === 'chunk') {
-        if (!ingest) throw new GrpcError(grpc.status.FAILED_PRECONDITION, 'audio before start');
-        ingest.push(new Uint8Array(req.chunk!.audio));
-      } else if (req.msg === 'stop') {
-        if (!ingest) throw new GrpcError(grpc.status.FAILED_PRECONDITION, 'stop before start');
-        stop();
-      } else throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'empty request');
-    } catch (err) {
-      if (err instanceof AudioFormatError) stop(new GrpcError(grpc.status.INVALID_ARGUMENT, err.message));
-      else if (err instanceof CallAdmissionError)
-        stop(new GrpcError(ADMISSION_STATUS[err.reason], err.message));
-      else stop(err);
-    }
+/** StreamCall as a call session: start, then chunks of whole interleaved frames, then stop. */
+function streamCall(ctx: IngressContext, call: grpc.ServerDuplexStream<StreamCallRequest, unknown>): void {
+  const session = new CallSession(ctx, streamPort(call), {
+    protocol: 'grpc',
+    path: 'grpc',
+    echoEvents: true,
   });
-  call.on('end', () => stop());
-  call.on('cancelled', () => {
-    stop();
-    unsubscribe?.();
-  });
+  const handlers: { [K in StreamCallRequest['msg']]: (req: StreamCallRequest) => void } = {
+    start: ({ start: s }) =>
+      session.start({
+        meta: { callId: s!.callId, tenantId: s!.tenant, agentId: s!.agent || null, queue: s!.queue || null },
+        media: {
+          codec: CODEC[s!.codec] ?? s!.codec,
+          sampleRate: s!.sampleRate,
+          channels: s!.channels.map((c) => SPEAKER[c] ?? c),
+          framing: 'interleaved',
+        },
+      }),
+    chunk: ({ chunk }) => session.frames(new Uint8Array(chunk!.audio)),
+    stop: () => {
+      if (!session.started) throw new IngressError('UNKNOWN_CALL', 'stop before start');
+      session.stop();
+    },
+  };
+  session.handle(() => session.authenticate(metadataToken(call.metadata)));
+  call.on('data', (req: StreamCallRequest) =>
+    session.handle(() => {
+      const handler = handlers[req.msg];
+      if (!handler) throw new IngressError('INVALID_MESSAGE', 'empty request: set start, chunk or stop');
+      handler(req);
+    }),
+  );
+  // The client's half-close ends its audio; the response stream ends after the summary.
+  call.on('end', () => session.stop());
+  call.on('cancelled', () => session.closed());
+  call.on('close', () => session.closed());
 }
 
-function watch(
-  ctx: GatewayContext,
-  call: grpc.ServerWritableStream<
-    { tenant?: string; agent?: string; queue?: string; callId?: string },
-    unknown
-  >,
-  kind: 'alerts' | 'call',
+/** WatchAlerts and WatchCall: watchers over a server stream. */
+function watchStream(
+  ctx: IngressContext,
+  call: grpc.ServerWritableStream<WatchRequest, unknown>,
+  target: (r: WatchRequest) => { target: WatchTarget; filter?: (e: VoicePulseEvent) => boolean },
 ): void {
+  const port = streamPort(call);
   try {
-    const principal = authorize(ctx, call.metadata);
-    const r = call.request;
-    let unsubscribe: () => void;
-    if (kind === 'alerts') {
-      if (!r.tenant) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'tenant is required');
-      if (!mayAccessTenant(principal, r.tenant))
-        throw new GrpcError(grpc.status.PERMISSION_DENIED, `this token may not watch tenant ${r.tenant}`);
-      unsubscribe = ctx.hub.subscribeTenant(
-        r.tenant,
-        streamSink(
-          ctx,
-          call,
-          (e) =>
-            e.type === 'alert' && (!r.agent || e.agentId === r.agent) && (!r.queue || e.queue === r.queue),
-        ),
-      );
-    } else {
-      if (!r.callId) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'callId is required');
-      unsubscribe = ctx.hub.subscribeCall(
-        r.callId,
-        streamSink(ctx, call, (e) => mayAccessTenant(principal, e.tenantId)),
-      );
-    }
+    const principal = authenticate(ctx.auth, metadataToken(call.metadata));
+    if (!principal) throw new IngressError('UNAUTHORIZED', 'missing or wrong bearer token');
+    const t = target(call.request);
+    const unsubscribe = watch(ctx, port.out, principal, t.target, t.filter);
     call.on('cancelled', unsubscribe);
     call.on('close', unsubscribe);
   } catch (err) {
-    fail(call, err);
+    refuse(ctx, 'grpc', port, asIngressError(err));
   }
+}
+
+interface WatchRequest {
+  tenant?: string;
+  agent?: string;
+  queue?: string;
+  callId?: string;
+}
+
+function alertsOf(r: WatchRequest) {
+  if (!r.tenant) throw new IngressError('BAD_WATCH_TARGET', 'tenant is required');
+  return {
+    target: { tenant: r.tenant },
+    filter: (e: VoicePulseEvent) =>
+      e.type === 'alert' && (!r.agent || e.agentId === r.agent) && (!r.queue || e.queue === r.queue),
+  };
+}
+
+function callOf(r: WatchRequest) {
+  if (!r.callId) throw new IngressError('BAD_WATCH_TARGET', 'callId is required');
+  return { target: { callId: r.callId } };
 }
 
 export interface GrpcServer {
@@ -281,7 +205,7 @@ export interface ExtraGrpcService {
 }
 
 export async function startGrpcServer(
-  ctx: GatewayContext,
+  ctx: IngressContext,
   host: string,
   port: number,
   extra: readonly ExtraGrpcService[] = [],
@@ -292,8 +216,8 @@ export async function startGrpcServer(
   for (const e of extra) server.addService(e.service, e.implementation);
   server.addService(voicePulseService().service, {
     streamCall: (call: grpc.ServerDuplexStream<StreamCallRequest, unknown>) => streamCall(ctx, call),
-    watchAlerts: (call: grpc.ServerWritableStream<{ tenant: string }, unknown>) => watch(ctx, call, 'alerts'),
-    watchCall: (call: grpc.ServerWritableStream<{ callId: string }, unknown>) => watch(ctx, call, 'call'),
+    watchAlerts: (call: grpc.ServerWritableStream<WatchRequest, unknown>) => watchStream(ctx, call, alertsOf),
+    watchCall: (call: grpc.ServerWritableStream<WatchRequest, unknown>) => watchStream(ctx, call, callOf),
   });
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>

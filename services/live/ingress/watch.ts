@@ -1,47 +1,50 @@
-// /watch?callId=ID or /watch?tenant=T: pushes that call's (or tenant's) events as JSON text messages
-// through a bounded drop-oldest queue, so a slow supervisor desktop cannot grow server memory.
-import type { WebSocket } from 'ws';
+// Watchers, on either transport: /watch?callId=ID or /watch?tenant=T (WebSocket), WatchCall and
+// WatchAlerts (gRPC). A watcher receives a call's or a tenant's live events through a bounded
+// outbox with the sessions' drop-oldest policy (outbox.ts), so a slow supervisor desktop cannot
+// grow server memory, and only events of tenants its principal may see.
 import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
-import { BoundedSender } from './send-queue.ts';
-import { CLOSE, type GatewayContext, ProtocolError, type SessionHandler } from './session.ts';
+import { IngressError } from './errors.ts';
+import { Outbox, type OutboxPort } from './outbox.ts';
+import type { IngressContext, Outgoing } from './session.ts';
+
+export type WatchTarget = { callId: string } | { tenant: string };
 
 const ID = /^[\w.:@-]{1,128}$/;
 
-export function watchSession(
-  ctx: GatewayContext,
-  ws: WebSocket,
-  url: URL,
-  principal: Principal,
-): SessionHandler {
-  const callId = url.searchParams.get('callId');
-  const tenant = url.searchParams.get('tenant');
+/** The target of `/watch?callId=ID` or `/watch?tenant=T`: exactly one, a plain id. */
+export function watchTargetOf(query: URLSearchParams): WatchTarget {
+  const callId = query.get('callId');
+  const tenant = query.get('tenant');
   if ((callId === null) === (tenant === null) || !ID.test(callId ?? tenant ?? ''))
-    throw new ProtocolError(CLOSE.policy, 'bad-watch-target', 'give exactly one of callId or tenant');
-  const out = new BoundedSender(ws, {
+    throw new IngressError('BAD_WATCH_TARGET', 'give exactly one of callId or tenant');
+  return callId !== null ? { callId } : { tenant: tenant! };
+}
+
+/**
+ * Subscribes `out` to the target's events that pass `filter`; returns the unsubscribe. Throws
+ * TENANT_FORBIDDEN for a tenant the principal may not watch; a call of another tenant simply
+ * shows nothing.
+ */
+export function watch(
+  ctx: IngressContext,
+  out: OutboxPort<Outgoing>,
+  principal: Principal,
+  target: WatchTarget,
+  filter: (e: VoicePulseEvent) => boolean = () => true,
+): () => void {
+  if ('tenant' in target && !mayAccessTenant(principal, target.tenant))
+    throw new IngressError('TENANT_FORBIDDEN', `this token may not watch tenant ${target.tenant}`);
+  const outbox = new Outbox(out, {
     maxQueued: ctx.limits.maxQueuedMessages,
-    highWaterBytes: ctx.limits.highWaterBytes,
     onDrop: () => ctx.metrics?.watcherDropped.inc(),
   });
-  if (tenant !== null && !mayAccessTenant(principal, tenant))
-    throw new ProtocolError(CLOSE.policy, 'tenant-forbidden', `this token may not watch tenant ${tenant}`);
-  // A tenant token watching a call id sees that call's events only if the call is its tenant's.
   const sink = {
-    send: (message: string, event: VoicePulseEvent) => {
-      if (mayAccessTenant(principal, event.tenantId)) out.send(message);
+    send: (json: string, event: VoicePulseEvent) => {
+      if (mayAccessTenant(principal, event.tenantId) && filter(event)) outbox.send({ json, event });
     },
   };
-  const unsubscribe = callId ? ctx.hub.subscribeCall(callId, sink) : ctx.hub.subscribeTenant(tenant!, sink);
-  return {
-    idleTimeout: false,
-    onText() {
-      // Watchers only listen; anything they send is ignored.
-    },
-    onBinary() {
-      throw new ProtocolError(CLOSE.unsupported, 'binary-not-supported', '/watch accepts no audio');
-    },
-    onClose() {
-      unsubscribe();
-    },
-  };
+  return 'callId' in target
+    ? ctx.hub.subscribeCall(target.callId, sink)
+    : ctx.hub.subscribeTenant(target.tenant, sink);
 }

@@ -1,0 +1,200 @@
+// StreamCall, WatchAlerts and WatchCall over a real HTTP/2 connection on loopback, with the
+// recording backend (no model): every request type and error path of the gRPC protocol.
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GrpcServer, startGrpcServer, voicePulseService } from './grpc.ts';
+import { ACME_TOKEN, fakeEvent, OPERATOR_TOKEN, type TestIngress, testIngress } from './testing/fakes.ts';
+
+interface Ev {
+  envelope: { callId: string; tenantId: string };
+  body: string;
+  alert?: { rule: string };
+  callSummary?: { json: string };
+}
+interface Client extends grpc.Client {
+  streamCall(m: grpc.Metadata): grpc.ClientDuplexStream<unknown, Ev>;
+  watchCall(req: object, m: grpc.Metadata): grpc.ClientReadableStream<Ev>;
+  watchAlerts(req: object, m: grpc.Metadata): grpc.ClientReadableStream<Ev>;
+}
+
+let ingress: TestIngress;
+let server: GrpcServer;
+let client: Client;
+beforeAll(async () => {
+  ingress = testIngress({ idleTimeoutMs: 300, maxConcurrentCalls: 3 });
+  server = await startGrpcServer(ingress.ctx, '127.0.0.1', 0);
+  const Service = voicePulseService();
+  client = new Service(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as Client;
+});
+afterAll(async () => {
+  client.close();
+  await server.close();
+});
+
+const auth = (token: string | null = OPERATOR_TOKEN) => {
+  const m = new grpc.Metadata();
+  if (token !== null) m.set('authorization', `Bearer ${token}`);
+  return m;
+};
+const start = (callId: string, over: object = {}) => ({
+  start: {
+    callId,
+    tenant: 'acme',
+    agent: 'agent-1',
+    queue: '',
+    codec: 'CODEC_PCM16',
+    sampleRate: 8000,
+    channels: ['SPEAKER_CUSTOMER', 'SPEAKER_AGENT'],
+    ...over,
+  },
+});
+const pcm = (...v: number[]) => ({ chunk: { audio: Buffer.from(Int16Array.from(v).buffer) } });
+
+function open(metadata = auth()) {
+  const stream = client.streamCall(metadata);
+  const events: Ev[] = [];
+  const done = new Promise<grpc.StatusObject | null>((resolve) => {
+    stream.on('data', (e: Ev) => events.push(e));
+    stream.on('end', () => resolve(null));
+    stream.on('error', (err: grpc.ServiceError) => resolve(err));
+  });
+  return { stream, events, done };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+/** The status a stream ends with after `requests`. */
+async function statusAfter(requests: object[], metadata = auth()) {
+  const s = open(metadata);
+  for (const r of requests) s.stream.write(r);
+  const err = await s.done;
+  s.stream.cancel();
+  return err && { code: grpc.status[err.code], details: err.details };
+}
+
+describe('gRPC StreamCall', () => {
+  it('start, chunks, stop: audio per channel; the call’s events come back and the stream ends after the summary', async () => {
+    const s = open();
+    s.stream.write(start('s1'));
+    s.stream.write(pcm(1, -1, 2, -2));
+    s.stream.write({ stop: {} });
+    await until(() => ingress.backend.ended.includes('s1'));
+    expect(ingress.backend.started.at(-1)).toEqual({
+      callId: 's1',
+      tenantId: 'acme',
+      agentId: 'agent-1',
+      queue: null,
+    });
+    expect(Array.from(ingress.backend.samples('s1', 'customer'), (v) => v * 32768)).toEqual([1, 2]);
+    expect(Array.from(ingress.backend.samples('s1', 'agent'), (v) => v * 32768)).toEqual([-1, -2]);
+    ingress.ctx.hub.publish(fakeEvent('s1', 'score'));
+    ingress.ctx.hub.publish(fakeEvent('s1', 'alert'));
+    ingress.ctx.hub.publish(fakeEvent('s1', 'call_summary'));
+    expect(await s.done).toBeNull();
+    expect(s.events.map((e) => e.body)).toEqual(['score', 'alert', 'callSummary']);
+    expect(JSON.parse(s.events[2]!.callSummary!.json).type).toBe('call_summary');
+  });
+
+  it('a half-close ends the call’s audio like stop', async () => {
+    const s = open();
+    s.stream.write(start('s2'));
+    s.stream.end();
+    await until(() => ingress.backend.ended.includes('s2'));
+    expect(ingress.backend.ended).toContain('s2');
+    ingress.ctx.hub.publish(fakeEvent('s2', 'call_summary'));
+    expect(await s.done).toBeNull();
+  });
+
+  it('refuses each kind of bad request with the status of the error table', async () => {
+    expect(await statusAfter([start('e1')], auth(null))).toEqual({
+      code: 'UNAUTHENTICATED',
+      details: 'missing or wrong token',
+    });
+    expect((await statusAfter([start('e1')], auth('wrong')))?.code).toBe('UNAUTHENTICATED');
+    expect((await statusAfter([start('e2', { tenant: 'globex' })], auth(ACME_TOKEN)))?.code).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect((await statusAfter([start('e3', { codec: 'CODEC_UNSPECIFIED' })]))?.code).toBe('INVALID_ARGUMENT');
+    expect((await statusAfter([start('e4', { codec: 'CODEC_MULAW', sampleRate: 16000 })]))?.code).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect((await statusAfter([start('e5', { channels: ['SPEAKER_UNSPECIFIED'] })]))?.code).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect((await statusAfter([start('')]))?.details).toMatch(/^invalid start: meta.callId: /);
+    expect((await statusAfter([start('e6', { sampleRate: 96000 })]))?.code).toBe('INVALID_ARGUMENT');
+    expect((await statusAfter([{}]))?.code).toBe('INVALID_ARGUMENT');
+    expect(await statusAfter([pcm(1, 2)])).toEqual({
+      code: 'FAILED_PRECONDITION',
+      details: 'audio before start',
+    });
+    expect(await statusAfter([{ stop: {} }])).toEqual({
+      code: 'FAILED_PRECONDITION',
+      details: 'stop before start',
+    });
+    expect((await statusAfter([start('e7'), start('e7')]))?.code).toBe('FAILED_PRECONDITION');
+    expect((await statusAfter([start('e8'), { chunk: { audio: Buffer.alloc(3) } }]))?.code).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await count('grpc', 'bad-frame')).toBe(1);
+  });
+
+  it('refuses a duplicate call, calls past the limit, and all calls while scoring is unavailable', async () => {
+    const held = [open(), open(), open()];
+    for (const [i, h] of held.entries()) h.stream.write(start(`held-${i}`));
+    await until(() => ingress.ctx.calls.size === 3);
+    expect((await statusAfter([start('held-0')]))?.code).toBe('ALREADY_EXISTS');
+    expect((await statusAfter([start('one-more')]))?.code).toBe('RESOURCE_EXHAUSTED');
+    for (const h of held) h.stream.cancel();
+    await until(() => ingress.ctx.calls.size === 0);
+    ingress.backend.failure = 'no model';
+    try {
+      expect((await statusAfter([start('down')]))?.code).toBe('UNAVAILABLE');
+    } finally {
+      ingress.backend.failure = null;
+    }
+  });
+
+  it('ends a stream that sends nothing for the idle timeout with DEADLINE_EXCEEDED', async () => {
+    const s = open();
+    s.stream.write(start('idle'));
+    expect((await s.done)?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(ingress.backend.ended).toContain('idle');
+  });
+});
+
+describe('gRPC watchers', () => {
+  function watchStream(stream: grpc.ClientReadableStream<Ev>) {
+    const events: Ev[] = [];
+    stream.on('data', (e: Ev) => events.push(e));
+    const status = new Promise<grpc.ServiceError>((r) => stream.on('error', r));
+    return { events, status };
+  }
+
+  it('WatchAlerts: the tenant’s alerts, filtered by agent; WatchCall: every event of one call', async () => {
+    const alerts = watchStream(client.watchAlerts({ tenant: 'acme', agent: 'agent-7' }, auth(ACME_TOKEN)));
+    const call = watchStream(client.watchCall({ callId: 'w1' }, auth()));
+    await new Promise((r) => setTimeout(r, 100));
+    ingress.ctx.hub.publish(fakeEvent('w1', 'score'));
+    ingress.ctx.hub.publish(fakeEvent('w1', 'alert', { agentId: 'agent-7' }));
+    ingress.ctx.hub.publish(fakeEvent('w2', 'alert', { agentId: 'agent-8' }));
+    ingress.ctx.hub.publish(fakeEvent('w3', 'alert', { agentId: 'agent-7', tenantId: 'globex' }));
+    await until(() => call.events.length === 2 && alerts.events.length === 1);
+    expect(alerts.events.map((e) => [e.envelope.callId, e.body])).toEqual([['w1', 'alert']]);
+    expect(call.events.map((e) => e.body)).toEqual(['score', 'alert']);
+  });
+
+  it('refuses a missing target, a wrong token and another tenant', async () => {
+    const code = async (stream: grpc.ClientReadableStream<Ev>) =>
+      grpc.status[(await watchStream(stream).status).code];
+    expect(await code(client.watchAlerts({}, auth()))).toBe('INVALID_ARGUMENT');
+    expect(await code(client.watchCall({}, auth()))).toBe('INVALID_ARGUMENT');
+    expect(await code(client.watchCall({ callId: 'w1' }, auth('wrong')))).toBe('UNAUTHENTICATED');
+    expect(await code(client.watchAlerts({ tenant: 'globex' }, auth(ACME_TOKEN)))).toBe('PERMISSION_DENIED');
+  });
+});
+
+const count = (path: string, reason: string) =>
+  ingress.count('voicepulse_ws_rejections_total', { path, reason });

@@ -1,0 +1,41 @@
+// What the WebSocket protocol adapters (twilio.ts, audiohook.ts, native.ts) share: the shape of an
+// adapter, and the parsing of a JSON text message against the protocol's zod schema, a union
+// discriminated by `tag` (Twilio's `event`, AudioHook's and native's `type`). Refusals: not JSON →
+// MALFORMED_JSON; not an object or an unknown tag → UNKNOWN_EVENT; anything else the schema
+// rejects → the code `codeOf` gives the first issue's path, else INVALID_MESSAGE, naming the field.
+import type { z } from 'zod';
+import { IngressError, type IngressErrorCode } from './errors.ts';
+
+/** A protocol's handling of the messages of one connection, over its CallSession. */
+export interface ProtocolAdapter {
+  onText(text: string): void;
+  onBinary(bytes: Uint8Array): void;
+}
+
+export function parseMessage<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  tag: 'event' | 'type',
+  codeOf: (path: string) => IngressErrorCode | undefined = () => undefined,
+): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new IngressError('MALFORMED_JSON', 'message is not valid JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.join('.');
+  const kind = (raw as Record<string, unknown> | null)?.[tag];
+  if ((path === '' && issue.code === 'invalid_type') || (path === tag && issue.code === 'invalid_union'))
+    throw new IngressError(
+      'UNKNOWN_EVENT',
+      `unknown ${tag === 'event' ? 'event' : 'message type'} ${JSON.stringify(kind) ?? 'undefined'}`,
+    );
+  throw new IngressError(
+    codeOf(path) ?? 'INVALID_MESSAGE',
+    `invalid ${String(kind)} message: ${path}: ${issue.message}`,
+  );
+}
