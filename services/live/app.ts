@@ -13,7 +13,7 @@ import { CallRegistry, preciseNow } from './ingress/calls.ts';
 import { type ExtraGrpcService, type GrpcServer, startGrpcServer } from './ingress/grpc.ts';
 import { EventHub } from './ingress/hub.ts';
 import { LiveMetrics } from './ingress/metrics.ts';
-import { createGateway, WS_PATHS } from './ingress/server.ts';
+import { createGateway, WS_PATHS } from './ingress/websocket.ts';
 import type { GatewayLimits } from './ingress/session.ts';
 import { createBackend } from './scoring/backend.ts';
 import type { EngineOutput } from './scoring/engine.ts';

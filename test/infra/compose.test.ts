@@ -11,7 +11,7 @@ import { registerServeCommand } from '../../cli/commands/serve.ts';
 import { CLICKHOUSE, PROMETHEUS } from '../../dashboards/datasources.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
 import { DEFAULT_PORT, serveConfig } from '../../services/live/config.ts';
-import { WS_PATHS } from '../../services/live/ingress/server.ts';
+import { WS_PATHS } from '../../services/live/ingress/websocket.ts';
 import { pipelineConfig } from '../../services/sink/pipeline.ts';
 import { WALLBOARD_PATH } from '../../services/live/wallboard/wallboard.ts';
 
