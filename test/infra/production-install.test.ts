@@ -249,7 +249,7 @@ describe.skipIf(!kafka || !clickhouse)(
       );
       http = await until(
         'serve prints its URLs',
-        () => /health\s+(http:\/\/\S+)\/healthz/.exec(serve.output())?.[1],
+        () => /(http:\/\/\S+)\/healthz/.exec(serve.output())?.[1],
         serve,
       );
       await until('serve healthy', async () => (await fetch(`${http}/healthz`).catch(() => null))?.ok, serve);
