@@ -10,6 +10,8 @@ import { bearerToken } from '../../../core/auth/bearer.ts';
 import { type AuthConfig, authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import type { ClickHouse } from '../../../core/clickhouse/client.ts';
 import { EMOTIONS } from '../../../core/emotions.ts';
+import { detailOf, VoicePulseError } from '../../../core/errors.ts';
+import { csvHeaders, csvTableFor, wantsCsv, writeCsv } from './csv.ts';
 import { agentScorecard, callTimeline, searchCalls, type TimeRange, trend } from './queries.ts';
 import { QueryRateLimiter, type RateLimitConfig } from './ratelimit.ts';
 
@@ -84,39 +86,56 @@ const callsQuery = rangeQuery.extend({
 
 const cursorSchema = z.strictObject({ k: z.number().finite(), id, s: z.enum(['recent', 'frustration']) });
 
-/** A request the API refuses; `status` is the HTTP status (gRPC maps it to a status code). */
-export class QueryError extends Error {
+/** Why the API refuses a request. HTTP_STATUS (here) and grpc.ts map each to its wire code. */
+export type QueryErrorCode =
+  | 'INVALID_REQUEST'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'RATE_LIMITED';
+
+/** The REST edge's status for each refusal. */
+export const HTTP_STATUS: Readonly<Record<QueryErrorCode, number>> = {
+  INVALID_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  RATE_LIMITED: 429,
+};
+
+/** A request the API refuses; `issues` lists each invalid parameter. */
+export class QueryError extends VoicePulseError<QueryErrorCode> {
   constructor(
-    readonly status: number,
+    code: QueryErrorCode,
     message: string,
     readonly issues?: string[],
   ) {
-    super(message);
-    this.name = 'QueryError';
+    super(code, message);
   }
 }
 
-/** 429: the principal's rate or concurrency limit; retry after `retryAfterMs`. */
+/** The principal's rate or concurrency limit; retry after `retryAfterMs`. */
 export class RateLimitedError extends QueryError {
   constructor(
     message: string,
     readonly retryAfterMs: number,
   ) {
-    super(429, message);
-    this.name = 'RateLimitedError';
+    super('RATE_LIMITED', message);
   }
 }
 
 function parse<T extends z.ZodType>(schema: T, params: URLSearchParams): z.infer<T> {
   const raw: Record<string, string> = {};
   for (const [k, v] of params) {
-    if (k in raw) throw new QueryError(400, `query parameter '${k}' given more than once`);
+    if (k in raw) throw new QueryError('INVALID_REQUEST', `query parameter '${k}' given more than once`);
     raw[k] = v;
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`);
-    throw new QueryError(400, 'invalid query parameters', issues);
+    throw new QueryError('INVALID_REQUEST', 'invalid query parameters', issues);
   }
   return result.data;
 }
@@ -126,25 +145,26 @@ function pathId(segment: string): string {
   try {
     value = decodeURIComponent(segment);
   } catch {
-    throw new QueryError(400, 'malformed path segment');
+    throw new QueryError('INVALID_REQUEST', 'malformed path segment');
   }
   const result = id.safeParse(value);
-  if (!result.success) throw new QueryError(400, 'path id must be 1–128 characters');
+  if (!result.success) throw new QueryError('INVALID_REQUEST', 'path id must be 1–128 characters');
   return result.data;
 }
 
 function range(q: { from?: number | undefined; to?: number | undefined }, now: number): TimeRange {
   const toMs = q.to ?? now;
   const fromMs = q.from ?? toMs - 7 * DAY_MS;
-  if (fromMs >= toMs) throw new QueryError(400, '`from` must be before `to`');
-  if (toMs - fromMs > MAX_RANGE_MS) throw new QueryError(400, 'time range longer than 400 days');
+  if (fromMs >= toMs) throw new QueryError('INVALID_REQUEST', '`from` must be before `to`');
+  if (toMs - fromMs > MAX_RANGE_MS)
+    throw new QueryError('INVALID_REQUEST', 'time range longer than 400 days');
   return { fromMs, toMs };
 }
 
 function tenantOf(principal: Principal, requested: string | undefined): string {
   if (principal.kind === 'operator') return requested ?? principal.defaultTenant;
   if (requested !== undefined && requested !== principal.tenantId) {
-    throw new QueryError(403, 'this token may not read another tenant');
+    throw new QueryError('FORBIDDEN', 'this token may not read another tenant');
   }
   return principal.tenantId;
 }
@@ -180,7 +200,7 @@ function decodeCursor(value: string) {
   try {
     return cursorSchema.parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
   } catch {
-    throw new QueryError(400, 'invalid cursor');
+    throw new QueryError('INVALID_REQUEST', 'invalid cursor');
   }
 }
 
@@ -223,7 +243,7 @@ export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onErr
           tenant,
           execute: async () => {
             const timeline = await callTimeline(ch, tenant, callId);
-            if (!timeline) throw new QueryError(404, `no call ${callId}`);
+            if (!timeline) throw new QueryError('NOT_FOUND', `no call ${callId}`);
             return { ...timeline, tz: q.tz };
           },
         };
@@ -295,7 +315,8 @@ export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onErr
       (p, params) => {
         const q = parse(callsQuery, params);
         const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (cursor && cursor.s !== q.sort) throw new QueryError(400, 'cursor belongs to another sort order');
+        if (cursor && cursor.s !== q.sort)
+          throw new QueryError('INVALID_REQUEST', 'cursor belongs to another sort order');
         const tenant = tenantOf(p, q.tenant);
         const r = range(q, now());
         return {
@@ -347,7 +368,7 @@ export function createQueryRunner(options: Omit<QueryApiOptions, 'auth' | 'onErr
         const match = pattern.exec(pathname);
         if (match) return admitted(principal, route(principal, params, match));
       }
-      throw new QueryError(404, `no route ${pathname}`);
+      throw new QueryError('NOT_FOUND', `no route ${pathname}`);
     },
   };
 }
@@ -367,7 +388,8 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return false;
       try {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new QueryError(405, 'only GET');
+        if (req.method !== 'GET' && req.method !== 'HEAD')
+          throw new QueryError('METHOD_NOT_ALLOWED', 'only GET');
         if (url.pathname === '/api/openapi.json') {
           res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
           res.end(openapi);
@@ -376,17 +398,25 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         const principal = authenticate(options.auth, bearerToken(req.headers.authorization));
         if (!principal) {
           res.setHeader('www-authenticate', 'Bearer');
-          throw new QueryError(401, 'missing or invalid bearer token');
+          throw new QueryError('UNAUTHENTICATED', 'missing or invalid bearer token');
         }
-        send(res, 200, await runner.run(principal, url.pathname, url.searchParams));
+        const csv = wantsCsv(url.searchParams, req.headers.accept);
+        if (csv === undefined) throw new QueryError('INVALID_REQUEST', '`format` must be json or csv');
+        const table = csv ? csvTableFor(url.pathname) : undefined;
+        const body = await runner.run(principal, url.pathname, url.searchParams);
+        if (table) await writeCsv(res, table, body, csvHeaders(body));
+        else send(res, 200, body);
         return true;
       } catch (err) {
         if (err instanceof RateLimitedError) {
           // Retry-After is whole seconds (RFC 9110); the body carries the exact wait.
           res.setHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
-          send(res, 429, { error: err.message, retryAfterMs: err.retryAfterMs });
+          send(res, HTTP_STATUS[err.code], { error: detailOf(err), retryAfterMs: err.retryAfterMs });
         } else if (err instanceof QueryError) {
-          send(res, err.status, { error: err.message, ...(err.issues ? { issues: err.issues } : {}) });
+          send(res, HTTP_STATUS[err.code], {
+            error: detailOf(err),
+            ...(err.issues ? { issues: err.issues } : {}),
+          });
         } else {
           options.onError?.(err instanceof Error ? err : new Error(String(err)));
           send(res, 500, { error: 'internal error' });
