@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { asIngressError, IngressError, reasonOf, wireOf } from './errors.ts';
+import { asIngressError, INGRESS_ERROR_CODES, IngressError, reasonOf, wireOf } from './errors.ts';
 
 describe('the ingress error table', () => {
   it('gives each code one close code, one kebab-case reason and one gRPC status', () => {
@@ -28,5 +29,19 @@ describe('the ingress error table', () => {
     expect(wrapped.cause).toBe(bug);
     expect(wireOf(wrapped)).toMatchObject({ close: 1011, reason: 'internal-error', grpc: status.INTERNAL });
     expect(asIngressError('text').message).toBe('INTERNAL_ERROR: text');
+  });
+});
+
+describe('services/live/README.md', () => {
+  it('documents every code with the close code and gRPC status of the table', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` \| (\d{4}) \| ([A-Z_]+) \|/gm)].map((m) =>
+      m.slice(1),
+    );
+    const table = INGRESS_ERROR_CODES.map((code) => {
+      const wire = wireOf(new IngressError(code, ''));
+      return [wire.reason, String(wire.close), status[wire.grpc]];
+    });
+    expect(rows).toEqual(table);
   });
 });

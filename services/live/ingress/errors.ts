@@ -63,6 +63,8 @@ const WIRE = {
 
 export type IngressErrorCode = keyof typeof WIRE;
 
+export const INGRESS_ERROR_CODES = Object.keys(WIRE) as readonly IngressErrorCode[];
+
 /** Why a call may not start (CallRegistry.admit). */
 export type RefusalCode = Extract<
   IngressErrorCode,
