@@ -3,14 +3,8 @@
 // (20 ms interleaved stereo PCM16 frames). Used by the demo, `voicepulse simulate` and the bench.
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
-import { voicePulseService } from '../services/live/ingress/grpc.ts';
-import {
-  CHUNK_SAMPLES,
-  mediaMessages,
-  startMessage,
-  stopMessage,
-  toPcm16,
-} from './twilio-client.ts';
+import { voicePulseService } from '../proto/load.ts';
+import { CHUNK_SAMPLES, mediaMessages, startMessage, stopMessage, toPcm16 } from './twilio-client.ts';
 
 export interface PlayOptions {
   /** Base URL of the server, e.g. ws://127.0.0.1:8080 (gRPC: host:port). */

@@ -18,3 +18,11 @@ const LOADER_OPTIONS: protoLoader.Options = {
 export function loadProto(file: string): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(file, LOADER_OPTIONS));
 }
+
+/** The live service's contract (voicepulse.proto): the client constructor; `.service` is the server-side definition. */
+export function voicePulseService(): grpc.ServiceClientConstructor {
+  const pkg = loadProto('voicepulse.proto') as unknown as {
+    voicepulse: { v1: { VoicePulse: grpc.ServiceClientConstructor } };
+  };
+  return pkg.voicepulse.v1.VoicePulse;
+}

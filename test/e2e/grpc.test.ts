@@ -1,16 +1,16 @@
 // gRPC StreamCall / WatchCall / WatchAlerts through a real HTTP/2 connection.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPcm16 } from '../../clients/twilio-client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { loadModel } from '../../core/model/model.ts';
 import { ManualClock } from '../../core/streaming/clock.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
 import { concat, silence, voiced } from '../../core/streaming/testing/synthetic.ts';
-import type { App } from '../../services/live/app.ts';
-import { voicePulseService } from '../../services/live/ingress/grpc.ts';
-import { toPcm16 } from '../../clients/twilio-client.ts';
-import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { DEFAULT_POLICY } from '../../core/tenancy/policy.ts';
+import { voicePulseService } from '../../proto/load.ts';
+import type { App } from '../../services/live/app.ts';
+import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { modelScorer } from '../../services/live/scoring/scorer.ts';
 import { TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 

@@ -2,7 +2,8 @@
 // recording backend (no model): every request type and error path of the gRPC protocol.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GrpcServer, startGrpcServer, voicePulseService } from './grpc.ts';
+import { voicePulseService } from '../../../proto/load.ts';
+import { type GrpcServer, startGrpcServer } from './grpc.ts';
 import { ACME_TOKEN, fakeEvent, OPERATOR_TOKEN, type TestIngress, testIngress } from './testing/fakes.ts';
 
 interface Ev {

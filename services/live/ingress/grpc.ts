@@ -9,7 +9,7 @@ import { bearerToken } from '../../../core/auth/bearer.ts';
 import { authenticate } from '../../../core/auth/tokens.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
-import { loadProto } from '../../../proto/load.ts';
+import { voicePulseService } from '../../../proto/load.ts';
 import type { Codec } from './codec.ts';
 import { asIngressError, IngressError, wireOf } from './errors.ts';
 import type { OutboxPort } from './outbox.ts';
@@ -19,14 +19,6 @@ import { type WatchTarget, watch } from './watch.ts';
 const CODEC: Record<string, Codec> = { CODEC_PCM16: 'pcm16', CODEC_MULAW: 'mulaw', CODEC_ALAW: 'alaw' };
 const SPEAKER: Record<string, SpeakerRole> = { SPEAKER_CUSTOMER: 'customer', SPEAKER_AGENT: 'agent' };
 const SPEAKER_ENUM: Record<SpeakerRole, string> = { customer: 'SPEAKER_CUSTOMER', agent: 'SPEAKER_AGENT' };
-
-/** The generated service constructor (client side) and definition (server side). */
-export function voicePulseService(): grpc.ServiceClientConstructor {
-  const pkg = loadProto('voicepulse.proto') as unknown as {
-    voicepulse: { v1: { VoicePulse: grpc.ServiceClientConstructor } };
-  };
-  return pkg.voicepulse.v1.VoicePulse;
-}
 
 export interface StreamCallRequest {
   msg: 'start' | 'chunk' | 'stop';
