@@ -112,3 +112,68 @@ export function otherReport(
     csat: null,
   };
 }
+
+const SPEAKER_COLUMNS = (role: SpeakerRole) => [
+  ...EMOTIONS.map((e) => `${role}_${e}`),
+  `${role}_valence_start`,
+  `${role}_valence_end`,
+  `${role}_frustration_start`,
+  `${role}_frustration_end`,
+  `${role}_frustration_mean`,
+  `${role}_frustration_peak`,
+  `${role}_windows`,
+];
+
+/** Columns of `analyze --csv`: the report flattened; empty cells for what is null. */
+export const REPORT_CSV_COLUMNS: readonly string[] = [
+  'file',
+  'status',
+  'reason',
+  'callId',
+  'tenant',
+  'agentId',
+  'queue',
+  'startedAt',
+  'assumed',
+  'durationS',
+  'speakers',
+  'alerts',
+  'csat',
+  ...SPEAKER_COLUMNS('customer'),
+  ...SPEAKER_COLUMNS('agent'),
+];
+
+const speakerCells = (s: SpeakerReport | null) =>
+  s
+    ? [
+        ...EMOTIONS.map((e) => s.mix[e]),
+        s.valence.start,
+        s.valence.end,
+        s.frustration.start,
+        s.frustration.end,
+        s.frustration.mean,
+        s.frustration.peak,
+        s.windows,
+      ]
+    : SPEAKER_COLUMNS('customer').map(() => null);
+
+/** One CSV row (REPORT_CSV_COLUMNS order) of a report; lists are joined with `;`. */
+export function reportCsvRow(r: RecordingReport): (string | number | null)[] {
+  return [
+    r.file,
+    r.status,
+    r.reason,
+    r.callId,
+    r.tenant,
+    r.agentId,
+    r.queue,
+    r.startedAt,
+    r.assumed.join(';'),
+    r.durationS,
+    r.speakers.join(';'),
+    r.alerts,
+    r.csat,
+    ...speakerCells(r.emotion.customer),
+    ...speakerCells(r.emotion.agent),
+  ];
+}

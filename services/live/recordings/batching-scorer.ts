@@ -3,10 +3,11 @@
 // and each engine scores one hop at a time, so alone it would make batches of one or two windows;
 // through this scorer the recordings analysed together on a thread share each batch.
 import type { EmotionProbs } from '../../../core/events/schema.ts';
+import type { StreamWindow } from '../../../core/model/runner.ts';
 import type { Scorer } from '../scoring/scorer.ts';
 
 interface Request {
-  windows: readonly Float32Array[];
+  windows: readonly StreamWindow[];
   resolve: (probs: EmotionProbs[]) => void;
   reject: (err: unknown) => void;
 }
@@ -21,7 +22,7 @@ export class BatchingScorer implements Scorer {
     return this.inner.modelVersion;
   }
 
-  scoreWindows(windows: readonly Float32Array[]): Promise<EmotionProbs[]> {
+  scoreWindows(windows: readonly StreamWindow[]): Promise<EmotionProbs[]> {
     return new Promise((resolve, reject) => {
       this.pending.push({ windows, resolve, reject });
       if (!this.scheduled) {

@@ -4,6 +4,7 @@
 // replaced. With `threads: 0` recordings are analysed on the calling thread (tests).
 import { Worker } from 'node:worker_threads';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { RecordingMeta } from '../../../core/recordings/metadata.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
@@ -16,6 +17,8 @@ import type { AnalysisThreadData, AnalyzeRequest, FromAnalysisThread } from './p
 
 export interface AnalysisPoolOptions {
   modelDir: string;
+  /** What runs the network (default auto: the first runtime that loads). */
+  runtime?: RuntimeChoice;
   config: StreamingConfig;
   /** Worker threads (0 = the calling thread). */
   threads: number;
@@ -91,7 +94,7 @@ export class AnalysisPool {
   private async analyzeHere(job: AnalysisJob): Promise<AnalysisOutput> {
     this.local ??= this.options.scorer
       ? Promise.resolve(new BatchingScorer(this.options.scorer))
-      : openModelScorer(this.options.modelDir).then((s) => new BatchingScorer(s));
+      : openModelScorer(this.options.modelDir, this.options.runtime).then((s) => new BatchingScorer(s));
     const analysis = await analyzeRecording(job.bytes, job.meta, {
       ...job.roles,
       scorer: await this.local,
@@ -126,6 +129,7 @@ export class AnalysisPool {
     const data: AnalysisThreadData = {
       entry: new URL('./thread.ts', import.meta.url).href,
       modelDir: this.options.modelDir,
+      runtime: this.options.runtime ?? 'auto',
       config: this.options.config,
       concurrency: this.concurrency,
     };

@@ -1,5 +1,6 @@
 // Messages between an analysis pool and its threads (structured clone; audio bytes transferred).
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { RecordingMeta } from '../../../core/recordings/metadata.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
@@ -8,6 +9,7 @@ import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 export interface AnalysisThreadData {
   entry: string;
   modelDir: string;
+  runtime: RuntimeChoice;
   config: StreamingConfig;
   /** Recordings analysed at once on the thread, sharing model batches. */
   concurrency: number;

@@ -12,7 +12,7 @@ const PROGRESS_EVERY_MS = 60_000;
 const data = workerData as AnalysisThreadData;
 const port = parentPort!;
 const send = (m: FromAnalysisThread) => port.postMessage(m);
-const inner = await openModelScorer(data.modelDir);
+const inner = await openModelScorer(data.modelDir, data.runtime);
 const scorer = new BatchingScorer(inner);
 send({ t: 'ready', model: inner.description });
 

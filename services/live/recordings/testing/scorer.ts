@@ -9,7 +9,7 @@ export function energyScorer(modelVersion = 'test-energy'): Scorer {
   return {
     modelVersion,
     async scoreWindows(windows) {
-      return windows.map((x): EmotionProbs => {
+      return windows.map(({ samples: x }): EmotionProbs => {
         let energy = 0;
         let crossings = 0;
         for (let i = 0; i < x.length; i++) {
