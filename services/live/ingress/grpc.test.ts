@@ -158,6 +158,28 @@ describe('gRPC StreamCall', () => {
     }
   });
 
+  it('a client that stops reading: the oldest events are dropped, the newest and the summary arrive', async () => {
+    const s = open();
+    s.stream.pause();
+    s.stream.write(start('slow'));
+    s.stream.write({ stop: {} });
+    await until(() => ingress.backend.ended.includes('slow'));
+    const dropped = () => ingress.count('voicepulse_watch_dropped_messages_total');
+    const before = await dropped();
+    const offered = 20_000;
+    for (let i = 0; i < offered; i++)
+      ingress.ctx.hub.publish({ ...fakeEvent('slow', 'score'), eventId: `e${i}` });
+    ingress.ctx.hub.publish(fakeEvent('slow', 'call_summary'));
+    expect(await dropped()).toBeGreaterThan(before + offered / 2);
+    s.stream.resume();
+    expect(await s.done).toBeNull();
+    const received = s.events.map((e) => (e as Ev & { envelope: { eventId: string } }).envelope.eventId);
+    expect(received.at(-1)).toBe('slow:call_summary');
+    // What arrives after the stall is the newest events, in order.
+    expect(received.at(-2)).toBe(`e${offered - 1}`);
+    expect(received.length).toBeLessThan(offered / 2);
+  });
+
   it('ends a stream that sends nothing for the idle timeout with DEADLINE_EXCEEDED', async () => {
     const s = open();
     s.stream.write(start('idle'));

@@ -13,8 +13,7 @@
 // adapters ← session ← SessionPort, implemented once per transport (websocket.ts, grpc.ts) and by
 // a fake in tests (testing/fakes.ts).
 import type { Logger } from 'pino';
-import type { AuthConfig } from '../../../core/auth/tokens.ts';
-import { authenticate, type Principal } from '../../../core/auth/tokens.ts';
+import { type AuthConfig, authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
