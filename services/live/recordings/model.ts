@@ -4,7 +4,10 @@
 import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { ModelScorer } from '../scoring/scorer.ts';
 
-export async function openModelScorer(modelDir: string, runtime: RuntimeChoice = 'auto'): Promise<ModelScorer> {
+export async function openModelScorer(
+  modelDir: string,
+  runtime: RuntimeChoice = 'auto',
+): Promise<ModelScorer> {
   const { openScorer } = await import('../scoring/scorer.ts');
   return openScorer(modelDir, { runtime });
 }
