@@ -37,7 +37,7 @@ export class LiveMetrics {
     });
     this.watcherDropped = new Counter({
       name: 'voicepulse_watch_dropped_messages_total',
-      help: 'Messages dropped for slow WebSocket consumers',
+      help: 'Messages dropped, oldest first, for consumers that read too slowly (WebSocket or gRPC)',
       registers,
     });
     this.lostChunks = new Counter({
