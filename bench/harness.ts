@@ -1,5 +1,7 @@
 // Small benchmark harness: suites register in bench/run.ts, measure with `measure`, and return a
 // table plus pass/fail verdicts that run.ts prints.
+import type { Settings } from '../core/config/env.ts';
+import { seededRandom } from '../core/random.ts';
 
 export interface Verdict {
   label: string;
@@ -18,7 +20,8 @@ export interface BenchSuite {
   /** Selects the suite: `npm run bench -- <name>`. */
   name: string;
   description: string;
-  run(): SuiteResult | Promise<SuiteResult>;
+  /** `settings`: the environment, parsed once by run.ts (the bench's VOICEPULSE_BENCH_* among them). */
+  run(settings: Settings): SuiteResult | Promise<SuiteResult>;
 }
 
 export interface Timing {
@@ -75,4 +78,16 @@ export function formatTable(columns: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Seeded speech-like test audio: a gliding harmonic tone with a little noise. */
+export function speechLikeAudio(seconds: number, sr: number): Float32Array {
+  const y = new Float32Array(Math.round(seconds * sr));
+  const random = seededRandom('bench audio');
+  let phase = 0;
+  for (let i = 0; i < y.length; i++) {
+    phase += (2 * Math.PI * (140 + 60 * Math.sin(i / 6000))) / sr;
+    y[i] = 0.3 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.02 * (random() - 0.5);
+  }
+  return y;
 }

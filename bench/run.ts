@@ -1,5 +1,6 @@
 // `npm run bench [-- <suite>...]`: runs the registered suites (all by default) and prints a table each.
 // To add a suite, write bench/suites/<name>.ts exporting a BenchSuite and list it in SUITES.
+import { ConfigError, parseEnv, type Settings } from '../core/config/env.ts';
 import type { BenchSuite } from './harness.ts';
 import { formatTable } from './harness.ts';
 import { featuresSuite } from './suites/features.ts';
@@ -21,9 +22,19 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+let settings: Settings;
+try {
+  settings = parseEnv(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`bench: ${err.message}`);
+  process.exit(2);
+}
+for (const warning of settings.warnings) console.error(`bench: warning: ${warning}`);
+
 for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
   console.log(`\n== ${suite.name}: ${suite.description}\n`);
-  const result = await suite.run();
+  const result = await suite.run(settings);
   console.log(formatTable(result.columns, result.rows));
   for (const note of result.notes ?? []) console.log(note);
   for (const v of result.verdicts)

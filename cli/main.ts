@@ -3,13 +3,15 @@
 // or a devDependency: each runs from a production install (npm ci --omit=dev, .dockerignore applied;
 // test/infra/production-install.test.ts and import-graph.test.ts hold that).
 import { Command } from 'commander';
+import { ConfigError, parseEnv, type Settings } from '../core/config/env.ts';
+import { detailOf } from '../core/errors.ts';
 import { CliError } from './errors.ts';
 
 interface LazyCommand {
   /** The line `voicepulse --help` lists; the module's own description shows in `voicepulse NAME --help`. */
   summary: string;
   /** Imports the command's module and returns its registration. */
-  load: () => Promise<(program: Command) => void>;
+  load: () => Promise<(program: Command, settings: Settings) => void>;
 }
 
 const modelCommands = async () => (await import('./commands/model.ts')).registerModelCommands;
@@ -50,10 +52,37 @@ const COMMANDS = new Map<string, LazyCommand>([
       load: async () => (await import('./commands/data.ts')).registerDataCommand,
     },
   ],
+  [
+    'analyze',
+    {
+      summary: 'analyse recorded calls (WAV, MP3, FLAC, Ogg/Opus) into history with their original time',
+      load: async () => (await import('./commands/analyze.ts')).registerAnalyzeCommand,
+    },
+  ],
+  [
+    'export',
+    {
+      summary: 'export history (calls) as CSV or JSON lines',
+      load: async () => (await import('./commands/export.ts')).registerExportCommand,
+    },
+  ],
   ['classify', { summary: 'score a WAV file with the emotion model', load: modelCommands }],
   ['eval', { summary: 'evaluate the emotion model on a labelled folder of WAVs', load: modelCommands }],
   ['train', { summary: 'train the emotion model (needs a development install)', load: modelCommands }],
 ]);
+
+/** The environment, parsed once for the command that runs; a bad value stops it with one line. */
+function environment(): Settings {
+  try {
+    const settings = parseEnv(process.env);
+    for (const warning of settings.warnings) process.stderr.write(`voicepulse: warning: ${warning}\n`);
+    return settings;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`voicepulse: ${err.message}\n`);
+    process.exit(2);
+  }
+}
 
 const program = new Command()
   .name('voicepulse')
@@ -64,14 +93,14 @@ const program = new Command()
 // an unknown name) gets the summaries, so commander prints the list or suggests a name.
 const argv = process.argv.slice(2);
 const requested = COMMANDS.get((argv[0] === 'help' ? argv[1] : argv[0]) ?? '');
-if (requested) (await requested.load())(program);
+if (requested) (await requested.load())(program, environment());
 else for (const [name, c] of COMMANDS) program.command(name).summary(c.summary);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CliError) {
-    process.stderr.write(`voicepulse: ${err.message}\n`);
+    process.stderr.write(`voicepulse: ${detailOf(err)}\n`);
     process.exit(err.exitCode);
   }
   throw err;

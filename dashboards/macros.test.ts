@@ -53,6 +53,7 @@ describe('expandMacros (the plugin backend, pkg/macros/macros.go)', () => {
 
   it('rejects unknown macros, wrong argument counts and unbalanced parentheses', () => {
     expect(() => expandMacros('$__nope', ctx)).toThrow(MacroError);
+    expect(() => expandMacros('$__nope', ctx)).toThrow(expect.objectContaining({ code: 'UNKNOWN_MACRO' }));
     expect(() => expandMacros('$__timeFilter(a, b)', ctx)).toThrow(/expects 1 argument/);
     expect(() => expandMacros('$__timeFilter(a', ctx)).toThrow(/unbalanced/);
   });

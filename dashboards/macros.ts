@@ -6,12 +6,17 @@
 // Hand-written because these live inside Grafana and the plugin (TypeScript in a browser bundle, Go
 // on the server); neither is a library this project can call.
 
-export class MacroError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MacroError';
-  }
-}
+import { VoicePulseError } from '../core/errors.ts';
+
+/** Why a panel's SQL cannot be expanded the way Grafana would. */
+export type MacroErrorCode =
+  | 'UNBALANCED_PARENTHESES'
+  | 'WRONG_ARGUMENT_COUNT'
+  | 'UNKNOWN_VARIABLE'
+  | 'UNSUPPORTED_FORMAT'
+  | 'UNKNOWN_MACRO';
+
+export class MacroError extends VoicePulseError<MacroErrorCode> {}
 
 /** A template variable's current value: one string, or several for a multi-value variable. */
 export type VariableValue = string | readonly string[];
@@ -46,7 +51,10 @@ function callArgs(sql: string, open: number): { args: string[]; end: number } {
       start = i + 1;
     }
   }
-  throw new MacroError(`unbalanced parentheses after position ${open} in: ${sql.slice(open, open + 60)}`);
+  throw new MacroError(
+    'UNBALANCED_PARENTHESES',
+    `unbalanced parentheses after position ${open} in: ${sql.slice(open, open + 60)}`,
+  );
 }
 
 /**
@@ -59,10 +67,12 @@ export function applyConditionalAll(sql: string, variables: QueryContext['variab
   let at = out.lastIndexOf(macro);
   while (at !== -1) {
     const { args, end } = callArgs(out, at + macro.length - 1);
-    if (args.length !== 2) throw new MacroError(`$__conditionalAll needs 2 arguments, got ${args.length}`);
+    if (args.length !== 2)
+      throw new MacroError('WRONG_ARGUMENT_COUNT', `$__conditionalAll needs 2 arguments, got ${args.length}`);
     const name = (args[1] ?? '').trim().replace(/^\$\{?|\}$/g, '');
     const value = variables[name];
-    if (value === undefined) throw new MacroError(`$__conditionalAll refers to unknown variable '${name}'`);
+    if (value === undefined)
+      throw new MacroError('UNKNOWN_VARIABLE', `$__conditionalAll refers to unknown variable '${name}'`);
     const flat = typeof value === 'string' ? value : value.join(',');
     const phrase = flat === '' || flat === ALL ? '1=1' : (args[0] ?? '').trim();
     out = out.slice(0, at) + phrase + out.slice(end);
@@ -124,7 +134,10 @@ export function interpolateVariables(sql: string, ctx: QueryContext): string {
       if (format === undefined) return defaultFormat(value);
       if (format === 'singlequote') return singleQuote(value);
       if (format === 'raw') return typeof value === 'string' ? value : value.join(',');
-      throw new MacroError(`variable format '${format}' of \${${name}} is not supported here`);
+      throw new MacroError(
+        'UNSUPPORTED_FORMAT',
+        `variable format '${format}' of \${${name}} is not supported here`,
+      );
     },
   );
 }
@@ -136,7 +149,11 @@ const toDate = (ms: number) => `toDate('${new Date(ms).toISOString().slice(0, 10
 type Macro = (args: string[], ctx: QueryContext) => string;
 
 function arity(name: string, args: string[], n: number): string[] {
-  if (args.length !== n) throw new MacroError(`$__${name} expects ${n} argument(s), received ${args.length}`);
+  if (args.length !== n)
+    throw new MacroError(
+      'WRONG_ARGUMENT_COUNT',
+      `$__${name} expects ${n} argument(s), received ${args.length}`,
+    );
   return args;
 }
 
@@ -186,7 +203,7 @@ export function expandMacros(sql: string, ctx: QueryContext): string {
   for (let m = token.exec(sql); m !== null; m = token.exec(sql)) {
     const name = m[1] ?? '';
     const macro = MACROS[name];
-    if (!macro) throw new MacroError(`unknown macro $__${name}`);
+    if (!macro) throw new MacroError('UNKNOWN_MACRO', `unknown macro $__${name}`);
     const after = m.index + m[0].length;
     const call = sql[after] === '(' ? callArgs(sql, after) : { args: [], end: after };
     out +=

@@ -2,31 +2,17 @@
 // in multiples of real time, next to two straightforward baselines measured in the same run.
 import meyda from 'meyda';
 import { TELEPHONY_FEATURES as CONFIG } from '../../core/features/config.ts';
+import { extractLogMelMfcc } from '../../core/features/logmel-mfcc.ts';
 import { melFilterbank, melFilterbankMatrix } from '../../core/features/mel.ts';
-import { extractLogMelMfcc } from '../../core/features/pipeline.ts';
 import { frameCount, readFrame } from '../../core/features/stft.ts';
 import { StreamingFeatureExtractor } from '../../core/features/streaming.ts';
 import { stftWindow } from '../../core/features/window.ts';
 import type { BenchSuite, Timing } from '../harness.ts';
-import { measure } from '../harness.ts';
+import { measure, speechLikeAudio } from '../harness.ts';
 
 const TARGET = 2000;
 // meyda's typings declare an ES default export; its CommonJS build's module.exports is that object.
 const Meyda = meyda as unknown as typeof meyda.default;
-
-/** Seeded speech-like test audio: a gliding harmonic tone with noise. */
-function audio(seconds: number): Float32Array {
-  const n = Math.round(seconds * CONFIG.sr);
-  const y = new Float32Array(n);
-  let phase = 0;
-  let seed = 12345;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    phase += (2 * Math.PI * (140 + 60 * Math.sin(i / 6000))) / CONFIG.sr;
-    y[i] = 0.3 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.02 * (seed / 2 ** 32 - 0.5);
-  }
-  return y;
-}
 
 /**
  * The textbook version: per frame an O(N^2) DFT (twiddles precomputed), dense mel matrix, log10,
@@ -104,8 +90,8 @@ export const featuresSuite: BenchSuite = {
   name: 'features',
   description: `log-mel + MFCC (TELEPHONY_FEATURES, 8 kHz), one thread, × real time (target ≥ ${TARGET}×)`,
   run() {
-    const long = audio(60);
-    const short = audio(5);
+    const long = speechLikeAudio(60, CONFIG.sr);
+    const short = speechLikeAudio(5, CONFIG.sr);
     const cases: { name: string; seconds: number; time: Timing }[] = [
       {
         name: 'voicepulse batch (extractLogMelMfcc)',

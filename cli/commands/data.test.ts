@@ -110,7 +110,22 @@ describe('voicepulse data stats on generated WAVs', () => {
   });
 });
 
-describeWithCorpus('voicepulse data stats on the real corpora', (root) => {
+describe('voicepulse data splits', () => {
+  it('refuses to write a manifest from a data root that lacks corpora it splits', async () => {
+    const { code, stdout, stderr } = await voicepulse('data', 'splits', '--check', '--data', data);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^voicepulse: data splits: corpora missing under .*: tess\b.*\n$/);
+  });
+});
+
+describeWithCorpus('voicepulse data on the real corpora', (root) => {
+  it('splits: the committed manifest is what the corpora give', async () => {
+    const { code, stdout } = await voicepulse('data', 'splits', '--check', '--data', root);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/splits\.json is up to date\n$/);
+  });
+
   it('counts every documented clip, each speaker in a single split', async () => {
     const { code, stdout } = await voicepulse('data', 'stats', '--json', '--data', root);
     expect(code).toBe(0);

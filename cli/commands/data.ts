@@ -1,7 +1,15 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { Settings } from '../../core/config/env.ts';
+import {
+  buildSplitManifest,
+  formatSplitManifest,
+  SCANNED_SPLIT_CORPORA,
+} from '../../core/corpora/build-splits.ts';
 import { CORPUS_IDS } from '../../core/corpora/clip.ts';
-import { CorpusRootError, defaultDataRoot, scanCorporaReport } from '../../core/corpora/scan.ts';
-import { loadSplitManifest } from '../../core/corpora/split-manifest.ts';
+import { CorpusRootError, scanCorporaReport } from '../../core/corpora/scan.ts';
+import { loadSplitManifest, SPLIT_MANIFEST_URL } from '../../core/corpora/split-manifest.ts';
 import { type CorpusStats, compareLabels, corpusStats, type StatsRow } from '../../core/corpora/stats.ts';
 import { CliError } from '../errors.ts';
 
@@ -12,7 +20,12 @@ interface StatsOptions {
   savee?: string;
 }
 
-export function registerDataCommand(program: Command): void {
+interface SplitsOptions {
+  data?: string;
+  check?: boolean;
+}
+
+export function registerDataCommand(program: Command, settings: Settings): void {
   const data = program.command('data').description('emotional speech corpora');
   data
     .command('stats')
@@ -28,12 +41,38 @@ export function registerDataCommand(program: Command): void {
     .option('--cremad <dir>', 'your CREMA-D copy (default: <data>/cremad)')
     .option('--savee <dir>', 'your SAVEE copy (default: <data>/savee)')
     .action((opts: StatsOptions) => {
-      const dataRoot = opts.data ?? defaultDataRoot();
+      const dataRoot = opts.data ?? settings.data.root;
       const stats = computeStats(dataRoot, opts);
       if (opts.json) process.stdout.write(`${JSON.stringify(stats.rows, null, 2)}\n`);
       else process.stdout.write(renderStats(stats.rows));
       reportProblems(stats);
     });
+  data
+    .command('splits')
+    .description('regenerate core/corpora/splits.json from the corpus file lists')
+    .option('--data <dir>', 'data root (default: $VOICEPULSE_DATA or ../shared/data)')
+    .option('--check', 'compare instead of writing; fail when the committed manifest is stale')
+    .action((opts: SplitsOptions) => writeSplits(opts.data ?? settings.data.root, opts.check === true));
+}
+
+/** splits.json is generated, never hand-edited: from every corpus it splits, all present. */
+function writeSplits(dataRoot: string, check: boolean): void {
+  const scans = scanCorporaReport(dataRoot);
+  const missing = SCANNED_SPLIT_CORPORA.filter(
+    (id) => !scans.some((s) => s.corpus === id && s.clips.length > 0),
+  );
+  if (missing.length > 0)
+    throw new CliError(`data splits: corpora missing under ${dataRoot}: ${missing.join(', ')}`);
+  const text = formatSplitManifest(buildSplitManifest(scans.flatMap((s) => s.clips)));
+  const target = fileURLToPath(SPLIT_MANIFEST_URL);
+  if (!check) {
+    writeFileSync(target, text);
+    process.stdout.write(`data splits: wrote ${target}\n`);
+  } else if (readFileSync(target, 'utf8') !== text) {
+    throw new CliError(`data splits: ${target} is out of date; rerun without --check`);
+  } else {
+    process.stdout.write(`data splits: ${target} is up to date\n`);
+  }
 }
 
 function computeStats(dataRoot: string, opts: StatsOptions): CorpusStats {

@@ -13,8 +13,6 @@ import { spectralBandwidth, spectralCentroid, spectralRolloff } from '../../core
 import { rms, zeroCrossingRate } from '../../core/features/temporal.ts';
 import { CliError } from '../errors.ts';
 
-const USAGE_EXIT = 2;
-
 /** Parsed command-line options, librosa's names in camelCase; undefined = librosa's default. */
 export interface FeatureCliOptions {
   kind: FeatureKind;
@@ -62,7 +60,7 @@ const OPTION_GROUP: Partial<Record<keyof FeatureCliOptions, { group: Group; flag
 };
 
 function usage(message: string): CliError {
-  return new CliError(message, USAGE_EXIT);
+  return new CliError(message, 'USAGE');
 }
 
 const integer = (flag: string) => (value: string) => {

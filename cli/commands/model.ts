@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ZodError } from 'zod';
 import { resample } from '../../core/audio/resample.ts';
 import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
-import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import type { Settings } from '../../core/config/env.ts';
 import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
 import { classificationReport } from '../../core/evaluation/classification.ts';
 import {
@@ -22,8 +22,6 @@ import { type StreamingConfig, streamingConfig } from '../../core/streaming/conf
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
-
-const USAGE_EXIT = 2;
 
 /** The model in `dir` on the runtime VOICEPULSE_MODEL_RUNTIME picks (core/model/runtime.ts). */
 async function openModel(dir: string | undefined): Promise<ModelRunner> {
@@ -90,7 +88,7 @@ export async function classifyFile(
     if (err instanceof ZodError)
       throw new CliError(
         `window ${windowMs} ms / hop ${hopMs} ms: ${err.issues.map((i) => i.message).join('; ')}`,
-        USAGE_EXIT,
+        'USAGE',
       );
     throw err;
   }
@@ -139,17 +137,17 @@ export function parseLabels(csv: string, dir: string): { file: string; emotion: 
     if (line.trim() === '') return;
     const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
     if (cells.length < 2)
-      throw new CliError(`labels line ${i + 1}: expected 'file,emotion', got '${line}'`, USAGE_EXIT);
+      throw new CliError(`labels line ${i + 1}: expected 'file,emotion', got '${line}'`, 'USAGE');
     const [file = '', emotion = ''] = cells;
     if (i === 0 && file.toLowerCase() === 'file' && emotion.toLowerCase() === 'emotion') return;
     if (!isEmotion(emotion))
       throw new CliError(
         `labels line ${i + 1}: emotion '${emotion}' is not one of ${EMOTIONS.join(', ')}`,
-        USAGE_EXIT,
+        'USAGE',
       );
     rows.push({ file: isAbsolute(file) ? file : join(dir, file), emotion });
   });
-  if (rows.length === 0) throw new CliError('labels file lists no files', USAGE_EXIT);
+  if (rows.length === 0) throw new CliError('labels file lists no files', 'USAGE');
   return rows;
 }
 
@@ -192,11 +190,11 @@ export async function evaluateFolder(
 const positiveMs = (flag: string) => (value: string) => {
   const v = Number(value);
   if (!(v > 0) || !Number.isFinite(v))
-    throw new CliError(`${flag} must be a positive number of ms, got '${value}'`, USAGE_EXIT);
+    throw new CliError(`${flag} must be a positive number of ms, got '${value}'`, 'USAGE');
   return v;
 };
 
-export function registerModelCommands(program: Command): void {
+export function registerModelCommands(program: Command, settings: Settings): void {
   program
     .command('classify <file>')
     .description(
@@ -285,7 +283,7 @@ export function registerModelCommands(program: Command): void {
         );
         const quick = o.quick === true;
         if (o.arch !== 'tdnn' && o.arch !== 'mlp')
-          throw new CliError(`--arch must be 'tdnn' or 'mlp', got '${o.arch}'`, USAGE_EXIT);
+          throw new CliError(`--arch must be 'tdnn' or 'mlp', got '${o.arch}'`, 'USAGE');
         const arch = o.arch;
         const version = o.modelVersion ?? (quick ? 'quick' : COMMITTED_MODEL_VERSION);
         const outDir = resolve(
@@ -294,7 +292,7 @@ export function registerModelCommands(program: Command): void {
         const t0 = performance.now();
         const log = (m: string) =>
           process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`);
-        const dataRoot = resolve(o.data ?? defaultDataRoot());
+        const dataRoot = resolve(o.data ?? settings.data.root);
         const baselineDir = o.baseline === undefined ? undefined : resolve(o.baseline);
         const result = await runTraining({
           dataRoot,

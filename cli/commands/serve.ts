@@ -1,22 +1,37 @@
 import type { Command } from 'commander';
+import {
+  ConfigError,
+  parseBrokers,
+  parseClickHouseUrl,
+  parseInteger,
+  type Settings,
+} from '../../core/config/env.ts';
+import { detailOf } from '../../core/errors.ts';
 import { RuntimeError } from '../../core/model/runtime.ts';
-import { ConfigError, type ServeFlags, serveConfig } from '../../services/live/config.ts';
+import { type ServeFlags, serveConfig } from '../../services/live/config.ts';
 import { runServe, stopOnSignals } from '../../services/live/serve.ts';
 import { CliError } from '../errors.ts';
 
 export interface CommonServeOptions extends ServeFlags {
+  /** false with --no-pipeline: live scoring only. */
   pipeline: boolean;
-  kafka?: string;
-  clickhouse?: string;
 }
 
-export function intOption(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0)
-      throw new CliError(`${name} must be a non-negative integer, got '${v}'`);
-    return n;
+/** A flag's value through one of the settings' parsers; a bad one is a usage error naming the flag. */
+function flagParser<T>(parse: (name: string, text: string) => T, name: string) {
+  return (text: string): T => {
+    try {
+      return parse(name, text);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(detailOf(err), 'USAGE', { cause: err });
+      throw err;
+    }
   };
+}
+
+/** An integer flag, parsed like the integer settings. */
+export function intOption(name: string, range: { min?: number; max?: number } = {}) {
+  return flagParser((n, text) => parseInteger(n, text, range), name);
 }
 
 /** Flags shared by `serve` and `start` (`portDefault`: the port used without --port or VOICEPULSE_PORT). */
@@ -25,13 +40,13 @@ export function addServeOptions(cmd: Command, portDefault = '8080'): Command {
     .option(
       '--port <n>',
       `HTTP/WebSocket port (env VOICEPULSE_PORT, default ${portDefault}; 0 = any free port)`,
-      intOption('--port'),
+      intOption('--port', { max: 65_535 }),
     )
     .option('--host <addr>', 'listen address (env VOICEPULSE_HOST, default 0.0.0.0)')
     .option(
       '--threads <n>',
       'scoring threads (env VOICEPULSE_THREADS, default cores - 1)',
-      intOption('--threads'),
+      intOption('--threads', { max: 1024 }),
     )
     .option(
       '--model <dir>',
@@ -42,26 +57,27 @@ export function addServeOptions(cmd: Command, portDefault = '8080'): Command {
     .option(
       '--grpc-port <n>',
       'gRPC port (env VOICEPULSE_GRPC_PORT, default --port + 1)',
-      intOption('--grpc-port'),
+      intOption('--grpc-port', { max: 65_535 }),
     )
     .option('--no-pipeline', 'live scoring only: no event bus sink / ClickHouse')
-    .option('--kafka <brokers>', 'Kafka brokers host:port[,…] instead of the in-process bus')
-    .option('--clickhouse <url>', 'ClickHouse HTTP URL instead of the embedded store');
+    .option(
+      '--kafka <brokers>',
+      'Kafka brokers host:port[,…] instead of the in-process bus (env VOICEPULSE_KAFKA_BROKERS)',
+      flagParser(parseBrokers, '--kafka'),
+    )
+    .option(
+      '--clickhouse <url>',
+      'ClickHouse HTTP URL instead of the embedded store (env VOICEPULSE_CLICKHOUSE_URL)',
+      flagParser(parseClickHouseUrl, '--clickhouse'),
+    );
 }
 
-export function toConfig(o: CommonServeOptions) {
+/** The serve configuration: these flags over the environment's settings. */
+export function toConfig(o: CommonServeOptions, settings: Settings) {
   try {
-    return serveConfig({
-      ...(o.port !== undefined ? { port: o.port } : {}),
-      ...(o.host ? { host: o.host } : {}),
-      ...(o.threads !== undefined ? { threads: o.threads } : {}),
-      ...(o.model ? { model: o.model } : {}),
-      ...(o.policies ? { policies: o.policies } : {}),
-      ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
-      ...(o.grpcPort !== undefined ? { grpcPort: o.grpcPort } : {}),
-    });
+    return serveConfig(o, settings);
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message);
+    if (err instanceof ConfigError) throw new CliError(err.message, 'FAILED', { cause: err });
     throw err;
   }
 }
@@ -98,32 +114,28 @@ export function printUrls(
   process.stdout.write(lines.join('\n'));
 }
 
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, settings: Settings): void {
   addServeOptions(
     program
       .command('serve')
-      .description('run gateway, scoring workers, alerts and the pipeline in the foreground'),
+      .description(
+        'run gateway, scoring workers, alerts and the analytics (bus, sink, query API) in the foreground',
+      ),
   ).action(async (o: CommonServeOptions) => {
-    const config = toConfig(o);
+    const config = toConfig(o, settings);
     let running: Awaited<ReturnType<typeof runServe>>;
     try {
-      running = await runServe(config, {
-        pipeline: o.pipeline,
-        pipelineFlags: {
-          ...(o.kafka ? { kafka: o.kafka } : {}),
-          ...(o.clickhouse ? { clickhouse: o.clickhouse } : {}),
-        },
-      });
+      running = await runServe(config, { analytics: o.pipeline });
     } catch (err) {
       if (
         err instanceof ConfigError ||
         err instanceof RuntimeError ||
         (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
       )
-        throw new CliError((err as Error).message);
+        throw new CliError((err as Error).message, 'FAILED', { cause: err });
       throw err;
     }
-    printUrls(running.app.urls, config.token, config.tokenGenerated, running.pipeline !== undefined);
+    printUrls(running.app.urls, config.token, config.tokenGenerated, running.analytics !== undefined);
     stopOnSignals(running, () => process.exit(0));
   });
 }

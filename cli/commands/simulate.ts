@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { demoCall } from '../../clients/demo-call.ts';
 import { percentile, runLoad } from '../../clients/load.ts';
+import type { Settings } from '../../core/config/env.ts';
 import { CliError } from '../errors.ts';
 import { intOption } from './serve.ts';
 
@@ -14,13 +15,13 @@ interface SimulateOptions {
   json?: boolean;
 }
 
-export function registerSimulateCommand(program: Command): void {
+export function registerSimulateCommand(program: Command, settings: Settings): void {
   program
     .command('simulate')
     .description(
       'stream N concurrent copies of the two-speaker demo call at real-time pace against a gateway',
     )
-    .option('--calls <n>', 'concurrent calls', intOption('--calls'), 10)
+    .option('--calls <n>', 'concurrent calls', intOption('--calls', { min: 1 }), 10)
     .option('--protocol <p>', 'twilio | native | grpc', 'twilio')
     .option('--url <url>', 'server base URL (gRPC: host:port of the gRPC server)', 'ws://127.0.0.1:8080')
     .option('--token <t>', 'bearer token (default: env VOICEPULSE_TOKEN)')
@@ -29,10 +30,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: SimulateOptions) => {
       if (o.protocol !== 'twilio' && o.protocol !== 'native' && o.protocol !== 'grpc')
-        throw new CliError(`--protocol must be twilio, native or grpc, got '${o.protocol}'`);
-      if (!(o.speed > 0)) throw new CliError('--speed must be positive');
-      const token = o.token ?? process.env.VOICEPULSE_TOKEN;
-      if (!token) throw new CliError('give --token or set VOICEPULSE_TOKEN');
+        throw new CliError(`--protocol must be twilio, native or grpc, got '${o.protocol}'`, 'USAGE');
+      if (!(o.speed > 0)) throw new CliError('--speed must be positive', 'USAGE');
+      const token = o.token ?? settings.auth.token;
+      if (!token) throw new CliError('give --token or set VOICEPULSE_TOKEN', 'USAGE');
       const call = await demoCall();
       const r = await runLoad({
         url: o.url.replace(/\/$/, ''),

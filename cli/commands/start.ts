@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { demoCall } from '../../clients/demo-call.ts';
 import { playCall } from '../../clients/players.ts';
+import type { Settings } from '../../core/config/env.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { saveModel } from '../../core/model/model.ts';
 import { modelPresent } from '../../services/live/config.ts';
@@ -48,7 +49,7 @@ export function formatEvent(e: VoicePulseEvent): string {
   return lines.join('\n');
 }
 
-export function registerStartCommand(program: Command): void {
+export function registerStartCommand(program: Command, settings: Settings): void {
   addServeOptions(
     program
       .command('start')
@@ -61,8 +62,8 @@ export function registerStartCommand(program: Command): void {
     .option('--speed <x>', 'playback speed (1 = real time)', Number, 1)
     .action(async (o: StartOptions) => {
       // A first run must not fail on a busy 8080: any free port unless one is asked for.
-      const port = o.port ?? (process.env.VOICEPULSE_PORT === undefined ? 0 : undefined);
-      const config = toConfig({ ...o, port });
+      const port = o.port ?? (settings.live.port === undefined ? 0 : undefined);
+      const config = toConfig({ ...o, port }, settings);
       if (!modelPresent(config.modelDir)) {
         // The demo still runs before a model is trained, clearly labelled: its scores mean nothing.
         const dir = mkdtempSync(join(tmpdir(), 'voicepulse-untrained-'));
@@ -73,10 +74,10 @@ export function registerStartCommand(program: Command): void {
         config.modelDir = dir;
       }
       const running = await runServe(config, {
-        pipeline: o.pipeline,
-        logLevel: process.env.VOICEPULSE_LOG_LEVEL ?? 'warn',
+        analytics: o.pipeline,
+        logLevel: config.logLevel ?? 'warn',
       });
-      printUrls(running.app.urls, config.token, config.tokenGenerated, running.pipeline !== undefined);
+      printUrls(running.app.urls, config.token, config.tokenGenerated, running.analytics !== undefined);
       const call = await demoCall();
       const callId = `demo-${Date.now()}`;
       const base = running.app.urls.http!.replace('http://', 'ws://');

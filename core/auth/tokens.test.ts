@@ -1,27 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AuthConfigError,
-  authConfigFromEnv,
-  authenticate,
-  mayAccessTenant,
-  parseTenantTokens,
-} from './tokens.ts';
+import { AuthConfigError, authenticate, mayAccessTenant, parseTenantTokens } from './tokens.ts';
 
 const OPERATOR = 'operator-token-0123456789';
 const ACME = 'acme-token-0123456789';
-
-describe('authConfigFromEnv', () => {
-  it('reads the operator token, the tenant tokens and the default tenant that are set', () => {
-    expect(
-      authConfigFromEnv({
-        VOICEPULSE_TOKEN: OPERATOR,
-        VOICEPULSE_TENANT_TOKENS: `acme=${ACME}`,
-        VOICEPULSE_DEFAULT_TENANT: 'acme',
-      }),
-    ).toEqual({ operatorToken: OPERATOR, tenantTokens: { acme: ACME }, defaultTenant: 'acme' });
-    expect(authConfigFromEnv({})).toEqual({});
-  });
-});
 
 describe('parseTenantTokens', () => {
   it('reads tenant=token pairs and refuses short tokens or missing tenants, one line each', () => {

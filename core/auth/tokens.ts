@@ -46,17 +46,6 @@ export function parseTenantTokens(value: string): Record<string, string> {
   return out;
 }
 
-/** The tokens named by VOICEPULSE_TOKEN, VOICEPULSE_TENANT_TOKENS and VOICEPULSE_DEFAULT_TENANT. */
-export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  return {
-    ...(env.VOICEPULSE_TOKEN ? { operatorToken: env.VOICEPULSE_TOKEN } : {}),
-    ...(env.VOICEPULSE_TENANT_TOKENS
-      ? { tenantTokens: parseTenantTokens(env.VOICEPULSE_TENANT_TOKENS) }
-      : {}),
-    ...(env.VOICEPULSE_DEFAULT_TENANT ? { defaultTenant: env.VOICEPULSE_DEFAULT_TENANT } : {}),
-  };
-}
-
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Constant-time comparison (hashing first makes the lengths equal). */

@@ -1,16 +1,9 @@
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithCorpus } from '../../test/testing/corpus.ts';
-import { CorpusRootError, corpusRoots, defaultDataRoot, scanCorpora, scanCorporaReport } from './scan.ts';
+import { CorpusRootError, corpusRoots, scanCorpora, scanCorporaReport } from './scan.ts';
 import { makeTree } from './testing/tree.ts';
-
-describe('defaultDataRoot', () => {
-  it('honours VOICEPULSE_DATA, else <repo>/../shared/data', () => {
-    expect(defaultDataRoot({ VOICEPULSE_DATA: '/data/x' })).toBe(resolve('/data/x'));
-    expect(defaultDataRoot({})).toBe(resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
-  });
-});
 
 describe('corpusRoots', () => {
   it('puts each corpus under the data root unless overridden', () => {

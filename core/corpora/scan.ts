@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { VoicePulseError } from '../errors.ts';
 import type { CorpusClip, CorpusId, CorpusScan } from './clip.ts';
 import { CORPUS_IDS } from './clip.ts';
 import { scanCremad } from './cremad.ts';
@@ -21,12 +21,6 @@ const SCANNERS: Record<CorpusId, (root: string) => CorpusScan> = {
 
 /** Per-corpus root directories overriding `<dataRoot>/<corpus>` (e.g. a user's own CREMA-D copy). */
 export type CorpusRoots = Partial<Record<CorpusId, string>>;
-
-/** The data root used when none is given: env VOICEPULSE_DATA, else <repo>/../shared/data. */
-export function defaultDataRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.VOICEPULSE_DATA) return resolve(env.VOICEPULSE_DATA);
-  return resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'data');
-}
 
 /** Where each corpus lives: its override, else `<dataRoot>/<corpus id>` (e.g. data/ravdess, data/cremad). */
 export function corpusRoots(
@@ -68,12 +62,12 @@ export function scanCorpora(dataRoot: string | undefined, options: ScanOptions =
   return scanCorporaReport(dataRoot, options).flatMap((s) => s.clips);
 }
 
-export class CorpusRootError extends Error {
+/** A corpus folder the caller named explicitly is not there. */
+export class CorpusRootError extends VoicePulseError<'NOT_A_DIRECTORY'> {
   constructor(
     readonly corpus: CorpusId,
     readonly root: string,
   ) {
-    super(`${corpus} root is not a directory: ${root}`);
-    this.name = 'CorpusRootError';
+    super('NOT_A_DIRECTORY', `${corpus} root is not a directory: ${root}`);
   }
 }

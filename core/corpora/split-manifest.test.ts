@@ -71,11 +71,11 @@ describe('SplitManifest.splitOf', () => {
         return e instanceof SplitError ? e.code : String(e);
       }
     };
-    expect(code(() => fixture.splitOf(emovo('m3')))).toBe('unassigned');
-    expect(code(() => fixture.splitOf(tess('YAF', 'owl')))).toBe('unassigned');
-    expect(code(() => fixture.splitOf(tess('MAF', 'dog'), 'cross'))).toBe('unassigned');
-    expect(code(() => fixture.splitOf(emovo('f1'), 'nope'))).toBe('unknown-protocol');
-    expect(code(() => fixture.splitOf({ ...emovo('DC'), corpus: 'savee' }))).toBe('unknown-corpus');
+    expect(code(() => fixture.splitOf(emovo('m3')))).toBe('UNASSIGNED');
+    expect(code(() => fixture.splitOf(tess('YAF', 'owl')))).toBe('UNASSIGNED');
+    expect(code(() => fixture.splitOf(tess('MAF', 'dog'), 'cross'))).toBe('UNASSIGNED');
+    expect(code(() => fixture.splitOf(emovo('f1'), 'nope'))).toBe('UNKNOWN_PROTOCOL');
+    expect(code(() => fixture.splitOf({ ...emovo('DC'), corpus: 'savee' }))).toBe('UNKNOWN_CORPUS');
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { VoicePulseError } from '../errors.ts';
 import { CORPUS_IDS, type CorpusClip, type CorpusId } from './clip.ts';
 
 export const SPLITS = ['train', 'validation', 'test'] as const;
@@ -68,17 +69,9 @@ const manifestSchema = z.object({
 export type SplitProtocol = z.infer<typeof protocol>;
 export type SplitManifestData = z.infer<typeof manifestSchema>;
 
-export type SplitErrorCode = 'invalid-manifest' | 'unknown-corpus' | 'unknown-protocol' | 'unassigned';
+export type SplitErrorCode = 'INVALID_MANIFEST' | 'UNKNOWN_CORPUS' | 'UNKNOWN_PROTOCOL' | 'UNASSIGNED';
 
-export class SplitError extends Error {
-  constructor(
-    readonly code: SplitErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SplitError';
-  }
-}
+export class SplitError extends VoicePulseError<SplitErrorCode> {}
 
 /** A validated split manifest: resolves any clip to its split under a named or the default protocol. */
 export class SplitManifest {
@@ -87,7 +80,7 @@ export class SplitManifest {
   constructor(data: unknown) {
     const parsed = manifestSchema.safeParse(data);
     if (!parsed.success)
-      throw new SplitError('invalid-manifest', `invalid split manifest: ${parsed.error.message}`);
+      throw new SplitError('INVALID_MANIFEST', `invalid split manifest: ${parsed.error.message}`);
     this.data = parsed.data;
   }
 
@@ -97,10 +90,10 @@ export class SplitManifest {
 
   protocol(corpus: CorpusId, name?: string): SplitProtocol {
     const entry = this.data.corpora[corpus];
-    if (!entry) throw new SplitError('unknown-corpus', `no split protocols for corpus ${corpus}`);
+    if (!entry) throw new SplitError('UNKNOWN_CORPUS', `no split protocols for corpus ${corpus}`);
     const chosen = name ?? entry.default;
     const p = entry.protocols[chosen];
-    if (!p) throw new SplitError('unknown-protocol', `no protocol '${chosen}' for ${corpus}`);
+    if (!p) throw new SplitError('UNKNOWN_PROTOCOL', `no protocol '${chosen}' for ${corpus}`);
     return p;
   }
 
@@ -117,7 +110,7 @@ export class SplitManifest {
     if (!split) {
       const key = p.kind === 'word' ? `word '${clip.text ?? ''}'` : `speaker '${clip.speaker}'`;
       throw new SplitError(
-        'unassigned',
+        'UNASSIGNED',
         `${clip.corpus} ${key} of ${clip.path} is in no split of its protocol`,
       );
     }
@@ -151,8 +144,9 @@ function readJson(path: string | URL): unknown {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new SplitError(
-      'invalid-manifest',
+      'INVALID_MANIFEST',
       `cannot read split manifest ${String(path)}: ${(err as Error).message}`,
+      { cause: err },
     );
   }
 }

@@ -70,7 +70,7 @@ function splitOrUnassigned(manifest: SplitManifest, clip: CorpusScan['clips'][nu
   try {
     return manifest.splitOf(clip);
   } catch (err) {
-    if (err instanceof SplitError && (err.code === 'unassigned' || err.code === 'unknown-corpus'))
+    if (err instanceof SplitError && (err.code === 'UNASSIGNED' || err.code === 'UNKNOWN_CORPUS'))
       return 'unassigned';
     throw err;
   }

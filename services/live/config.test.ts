@@ -1,12 +1,59 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, serveConfig } from './config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv } from '../../core/config/env.ts';
+import { DEFAULT_PORT, serveConfig } from './config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vp-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('serveConfig', () => {
-  it('reads tenant tokens and refuses a bad query rate limit at startup', () => {
-    expect(serveConfig({}, { VOICEPULSE_TENANT_TOKENS: 'acme=acme-token-0123456789' }).tenantTokens).toEqual({
-      acme: 'acme-token-0123456789',
+  it('takes flags over the environment over the defaults', () => {
+    const settings = parseEnv({
+      VOICEPULSE_PORT: '9000',
+      VOICEPULSE_TOKEN: 'operator-token',
+      VOICEPULSE_TENANT_TOKENS: 'acme=acme-token-0123456789',
+      VOICEPULSE_QUERY_BURST: '20',
+      VOICEPULSE_KAFKA_BROKERS: 'env:9092',
     });
-    expect(() => serveConfig({}, { VOICEPULSE_QUERY_BURST: 'lots' })).toThrow(ConfigError);
-    expect(() => serveConfig({}, { VOICEPULSE_TENANT_TOKENS: 'acme=short' })).toThrow(ConfigError);
+    const fromEnv = serveConfig({}, settings);
+    expect(fromEnv).toMatchObject({
+      port: 9000,
+      grpcPort: 9001,
+      token: 'operator-token',
+      tokenGenerated: false,
+    });
+    expect(fromEnv.auth).toEqual({
+      operatorToken: 'operator-token',
+      tenantTokens: { acme: 'acme-token-0123456789' },
+      defaultTenant: undefined,
+    });
+    expect(fromEnv.rateLimit).toMatchObject({ burst: 20 });
+    expect(fromEnv.analytics.kafka.brokers).toEqual(['env:9092']);
+    expect(fromEnv.analytics.clickhouse.kind).toBe('chdb');
+    const flagged = serveConfig({ port: 0, kafka: ['flag:9092'], clickhouse: 'http://flag:8123' }, settings);
+    expect(flagged).toMatchObject({ port: 0, grpcPort: 0 });
+    expect(flagged.analytics.kafka.brokers).toEqual(['flag:9092']);
+    expect(flagged.analytics.clickhouse).toMatchObject({
+      kind: 'http',
+      url: 'http://flag:8123',
+      database: 'voicepulse',
+    });
+    const defaults = serveConfig({}, parseEnv({}));
+    expect(defaults).toMatchObject({ port: DEFAULT_PORT, grpcPort: DEFAULT_PORT + 1, tokenGenerated: true });
+    expect(defaults.token.length).toBeGreaterThanOrEqual(20);
+    expect(defaults.auth.operatorToken).toBe(defaults.token);
+  });
+
+  it('refuses an unreadable or invalid policies file with the file named', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ acme: { agentEmotion: 'sometimes' } }));
+    for (const path of [bad, join(dir, 'missing.json')]) {
+      expect(() => serveConfig({ policies: path }, parseEnv({}))).toThrow(ConfigError);
+      expect(() => serveConfig({ policies: path }, parseEnv({}))).toThrow(
+        expect.objectContaining({ code: 'INVALID_POLICIES', message: expect.stringContaining(path) }),
+      );
+    }
   });
 });

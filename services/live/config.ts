@@ -1,15 +1,20 @@
-// Embedded defaults of `voicepulse serve` / `npm start`, overridden by flags, then environment.
+// What `voicepulse serve` / `npm start` runs with: command-line flags over the parsed environment
+// (core/config/env.ts) over the embedded defaults, resolved once into one ServeConfig.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { AuthConfigError, authConfigFromEnv } from '../../core/auth/tokens.ts';
-import { COMMITTED_MODEL_DIR } from '../../core/model/model.ts';
-import { DEFAULT_STREAMING, type StreamingConfig } from '../../core/streaming/config.ts';
+import type { AuthConfig } from '../../core/auth/tokens.ts';
+import { ConfigError, type Settings } from '../../core/config/env.ts';
+import { COMMITTED_MODEL_DIR } from '../../core/model/format.ts';
+import type { RuntimeChoice } from '../../core/model/runtime.ts';
+import { DEFAULT_SETTINGS, type StreamingSettings } from '../../core/streaming/config.ts';
 import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
+import { type AnalyticsConfig, analyticsConfig } from '../sink/analytics.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from './ingress/session.ts';
-import { RateLimitConfigError, rateLimitFromEnv } from './query/ratelimit.ts';
+import type { RateLimitConfig } from './query/ratelimit.ts';
 
+/** The HTTP port of `voicepulse serve` when neither --port nor VOICEPULSE_PORT names one. */
 export const DEFAULT_PORT = 8080;
 
 export interface ServeFlags {
@@ -20,6 +25,10 @@ export interface ServeFlags {
   policies?: string;
   maxCalls?: number;
   grpcPort?: number;
+  /** Kafka brokers instead of the in-process bus (`--kafka`, parsed). */
+  kafka?: string[];
+  /** ClickHouse HTTP URL instead of the embedded store (`--clickhouse`). */
+  clickhouse?: string;
 }
 
 export interface ServeConfig {
@@ -27,76 +36,75 @@ export interface ServeConfig {
   /** gRPC port: --grpc-port, VOICEPULSE_GRPC_PORT, else the HTTP port + 1 (any free port when that is 0). */
   grpcPort: number;
   host: string;
-  /** The bearer token; generated (and printed) when VOICEPULSE_TOKEN is unset. */
+  /** The operator token; generated (and printed) when VOICEPULSE_TOKEN is unset. */
   token: string;
   tokenGenerated: boolean;
-  /** VOICEPULSE_TENANT_TOKENS: tenant id → token limited to that tenant. */
-  tenantTokens: Record<string, string>;
+  /** Who may do what: the operator token above, the tenant tokens and the default tenant. */
+  auth: AuthConfig & { operatorToken: string; tenantTokens: Readonly<Record<string, string>> };
+  /** The query API's per-token limits (unset fields: DEFAULT_RATE_LIMIT). */
+  rateLimit: Partial<RateLimitConfig>;
   threads: number;
   modelDir: string;
+  /** What runs the emotion network: VOICEPULSE_MODEL_RUNTIME. */
+  modelRuntime: RuntimeChoice;
   policies: TenantPolicies;
-  streaming: StreamingConfig;
+  /** Live windowing and smoothing; the window and hop come from the model. */
+  streaming: StreamingSettings;
   limits: GatewayLimits;
+  /** The bus, ClickHouse and sink `serve` embeds (unless --no-pipeline). */
+  analytics: AnalyticsConfig;
+  /** Grafana's base URL for the wallboard's call links; none = no links. */
+  grafanaUrl: string | undefined;
+  /** pino level of the process (undefined: the command's own default). */
+  logLevel: Settings['log']['level'];
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
-  const int = (v: string | undefined, name: string) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0)
-      throw new ConfigError(`${name} must be a non-negative integer, got '${v}'`);
-    return n;
-  };
-  const modelDir = flags.model ?? env.VOICEPULSE_MODEL_DIR ?? COMMITTED_MODEL_DIR;
-  const policiesPath = flags.policies ?? env.VOICEPULSE_POLICIES;
-  let policies: TenantPolicies = {};
-  if (policiesPath) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(policiesPath, 'utf8'));
-    } catch (err) {
-      throw new ConfigError(`cannot read tenant policies ${policiesPath}: ${(err as Error).message}`);
-    }
-    const parsed = tenantPoliciesSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new ConfigError(`invalid tenant policies in ${policiesPath}: ${parsed.error.message}`);
-    policies = parsed.data;
-  }
-  const token = env.VOICEPULSE_TOKEN;
-  let tenantTokens: Record<string, string> = {};
+function loadPolicies(path: string): TenantPolicies {
+  let raw: unknown;
   try {
-    // Parses the query API's VOICEPULSE_QUERY_* limits too, so a bad one stops serve at startup.
-    tenantTokens = authConfigFromEnv(env).tenantTokens ?? {};
-    rateLimitFromEnv(env);
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    if (err instanceof AuthConfigError || err instanceof RateLimitConfigError)
-      throw new ConfigError(err.message);
-    throw err;
+    throw new ConfigError(
+      'INVALID_POLICIES',
+      `cannot read tenant policies ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
-  const port = flags.port ?? int(env.VOICEPULSE_PORT, 'VOICEPULSE_PORT') ?? DEFAULT_PORT;
+  const parsed = tenantPoliciesSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError('INVALID_POLICIES', `invalid tenant policies in ${path}: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig {
+  const { live, auth } = settings;
+  const policiesFile = flags.policies ?? live.policiesFile;
+  const port = flags.port ?? live.port ?? DEFAULT_PORT;
+  const token = auth.token || randomBytes(18).toString('base64url');
+  const clickhouseUrl = flags.clickhouse ?? settings.clickhouse.url;
   return {
     port,
-    grpcPort:
-      flags.grpcPort ?? int(env.VOICEPULSE_GRPC_PORT, 'VOICEPULSE_GRPC_PORT') ?? (port === 0 ? 0 : port + 1),
-    host: flags.host ?? env.VOICEPULSE_HOST ?? '0.0.0.0',
-    token: token || randomBytes(18).toString('base64url'),
-    tokenGenerated: !token,
-    tenantTokens,
-    threads:
-      flags.threads ??
-      int(env.VOICEPULSE_THREADS, 'VOICEPULSE_THREADS') ??
-      Math.max(1, availableParallelism() - 1),
-    modelDir,
-    policies,
-    streaming: DEFAULT_STREAMING,
+    grpcPort: flags.grpcPort ?? live.grpcPort ?? (port === 0 ? 0 : port + 1),
+    host: flags.host ?? live.host,
+    token,
+    tokenGenerated: !auth.token,
+    auth: { operatorToken: token, tenantTokens: auth.tenantTokens, defaultTenant: auth.defaultTenant },
+    rateLimit: settings.query,
+    threads: flags.threads ?? live.threads ?? Math.max(1, availableParallelism() - 1),
+    modelDir: flags.model ?? settings.model.dir ?? COMMITTED_MODEL_DIR,
+    modelRuntime: settings.model.runtime,
+    policies: policiesFile ? loadPolicies(policiesFile) : {},
+    streaming: DEFAULT_SETTINGS,
     limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: flags.maxCalls ?? DEFAULT_LIMITS.maxConcurrentCalls },
+    analytics: analyticsConfig({
+      ...settings,
+      kafka: { ...settings.kafka, brokers: flags.kafka ?? settings.kafka.brokers },
+      clickhouse: { ...settings.clickhouse, url: clickhouseUrl },
+    }),
+    grafanaUrl: live.grafanaUrl,
+    logLevel: settings.log.level,
   };
 }
 

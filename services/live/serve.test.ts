@@ -1,46 +1,78 @@
-// `runServe` with the pipeline: the query API answers over REST and over gRPC on the gateway's gRPC
-// port, with one rate limiter whose counter is on /metrics.
+// `runServe` with the analytics: what the bus carries is stored and served by the query API, over
+// REST and over gRPC on the gateway's gRPC port, with one rate limiter whose counter is on /metrics.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryService } from './query/grpc.ts';
+import { eventually } from '../../core/bus/testing/contract.ts';
+import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
+import { parseEnv } from '../../core/config/env.ts';
 import { serveConfig } from './config.ts';
+import { queryService } from './query/grpc.ts';
 import { type Running, runServe } from './serve.ts';
 
 const TOKEN = 'serve-operator-token-0123456789';
 const TENANT_TOKEN = 'acme-tenant-token-0123456789';
 
-describe('runServe with the analytics pipeline', () => {
+describe('runServe with the analytics', () => {
   let dir: string;
   let running: Running;
-  const saved = { ...process.env };
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vp-serve-'));
-    Object.assign(process.env, {
+    const settings = parseEnv({
       VOICEPULSE_CHDB_PATH: dir,
+      VOICEPULSE_TOKEN: TOKEN,
       VOICEPULSE_QUERY_BURST: '2',
       VOICEPULSE_QUERY_RATE_PER_SECOND: '0.001',
       VOICEPULSE_TENANT_TOKENS: `acme=${TENANT_TOKEN}`,
     });
-    delete process.env.VOICEPULSE_KAFKA;
-    delete process.env.VOICEPULSE_CLICKHOUSE;
-    const env = { ...process.env, VOICEPULSE_TOKEN: TOKEN };
-    running = await runServe(serveConfig({ port: 0, grpcPort: 0, host: '127.0.0.1', threads: 1 }, env), {
-      pipeline: true,
-      logLevel: 'silent',
-    });
+    const flags = { port: 0, grpcPort: 0, host: '127.0.0.1', threads: 1 };
+    running = await runServe(serveConfig(flags, settings), { analytics: true, logLevel: 'silent' });
   });
   afterAll(async () => {
     await running?.stop();
-    process.env = saved;
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('stores what the bus carries and serves it through the query API', async () => {
+    const call = syntheticCall({
+      tenantId: 'acme',
+      callId: 'live-1',
+      agentId: 'agent-9',
+      queue: 'vip',
+      startedAtMs: Date.now() - 60_000,
+      durationMs: 10_000,
+    });
+    const analytics = running.analytics;
+    if (!analytics) throw new Error('the analytics did not start');
+    await analytics.bus.publish([...call.scores, call.summary]);
+    // Wait on the store, then ask the API once (polling it would spend the rate limit under test).
+    const stored = async () => {
+      const count = async (table: string) =>
+        Number(
+          (
+            await analytics.clickhouse.query<{ n: string | number }>(
+              `SELECT count() AS n FROM ${table} FINAL WHERE call_id = 'live-1'`,
+            )
+          )[0]?.n,
+        );
+      return { scores: await count('scores'), summaries: await count('call_summaries') };
+    };
+    const expected = { scores: call.scores.length, summaries: 1 };
+    expect(await eventually(stored, (c) => JSON.stringify(c) === JSON.stringify(expected))).toEqual(expected);
+    const res = await fetch(`${running.app.urls.http}/api/calls/live-1/timeline?tenant=acme`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { customer: unknown[]; summary: unknown };
+    expect(body.customer).toHaveLength(5);
+    expect(body.summary).not.toBeNull();
+  });
+
   it('serves the query API over gRPC next to the gateway, rate-limited together with REST', async () => {
-    expect(running.pipeline).toBeDefined();
+    expect(running.analytics).toBeDefined();
     const Query = queryService();
     const client = new Query(running.app.urls.grpc ?? '', grpc.credentials.createInsecure()) as grpc.Client &
       Record<

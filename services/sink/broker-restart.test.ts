@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../core/bus/testing/contract.ts';
 import { KafkaBus } from '../../core/bus/kafka.ts';
+import { eventually } from '../../core/bus/testing/contract.ts';
 import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp } from '../../core/clickhouse/client.ts';
+import { parseEnv } from '../../core/config/env.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { requireService } from '../../test/testing/services.ts';
-import { type Pipeline, pipelineConfig, startPipeline } from './pipeline.ts';
+import { type Analytics, analyticsConfig, startAnalytics } from './analytics.ts';
 
 const run = promisify(execFile);
 const KAFKA_VERSION = '3.9.2';
@@ -65,7 +66,7 @@ if (!clickhouse || !kafka || !existsSync(join(sharedLibs, '.resolved'))) {
     let env: NodeJS.ProcessEnv;
     let brokers: string[];
     let ch: ClickHouse;
-    let pipeline: Pipeline | undefined;
+    let analytics: Analytics | undefined;
     let producer: KafkaBus | undefined;
     const kafkaSh = async (cmd: 'start' | 'stop') => {
       // kafka.sh start can report "broker exited during start-up" for a broker that is starting:
@@ -102,7 +103,7 @@ if (!clickhouse || !kafka || !existsSync(join(sharedLibs, '.resolved'))) {
 
     afterAll(async () => {
       await producer?.close().catch(() => {});
-      await pipeline?.stop().catch(() => {});
+      await analytics?.stop().catch(() => {});
       await kafkaSh('stop').catch(() => {});
       await ch?.exec(`DROP DATABASE IF EXISTS ${database}`);
       await ch?.close();
@@ -110,15 +111,16 @@ if (!clickhouse || !kafka || !existsSync(join(sharedLibs, '.resolved'))) {
     }, 60_000);
 
     it('loses and duplicates nothing while the broker restarts', async () => {
-      pipeline = await startPipeline({
-        ...pipelineConfig(
-          { kafka: brokers.join(','), clickhouse: clickhouse.url },
-          {
+      analytics = await startAnalytics(
+        analyticsConfig(
+          parseEnv({
+            VOICEPULSE_KAFKA_BROKERS: brokers.join(','),
+            VOICEPULSE_CLICKHOUSE_URL: clickhouse.url,
             VOICEPULSE_CLICKHOUSE_DATABASE: database,
             VOICEPULSE_KAFKA_PARTITIONS: '3',
-          },
+          }),
         ),
-      });
+      );
       producer = new KafkaBus({ brokers, partitions: 3, logLevel: logLevel.NOTHING });
       await producer.start();
       const events: VoicePulseEvent[] = [];

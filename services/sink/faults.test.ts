@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, TOPICS } from '../../core/bus/bus.ts';
-import { eventually } from '../../core/bus/testing/contract.ts';
 import { KafkaBus } from '../../core/bus/kafka.ts';
+import { eventually } from '../../core/bus/testing/contract.ts';
 import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp } from '../../core/clickhouse/client.ts';
+import { parseEnv } from '../../core/config/env.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { requireService } from '../../test/testing/services.ts';
-import { pipelineConfig, startPipeline } from './pipeline.ts';
+import { analyticsConfig, startAnalytics } from './analytics.ts';
 import { TcpProxy } from './testing/tcp-proxy.ts';
 
 const clickhouse = await requireService('clickhouse');
@@ -80,8 +81,8 @@ if (!clickhouse || !kafka) {
     const database = `vp_faults_${run}`;
     const env = {
       ...process.env,
-      VOICEPULSE_KAFKA: kafka.brokers.join(','),
-      VOICEPULSE_CLICKHOUSE: clickhouse.url,
+      VOICEPULSE_KAFKA_BROKERS: kafka.brokers.join(','),
+      VOICEPULSE_CLICKHOUSE_URL: clickhouse.url,
       VOICEPULSE_CLICKHOUSE_DATABASE: database,
       VOICEPULSE_KAFKA_TOPIC_PREFIX: prefix,
       VOICEPULSE_KAFKA_PARTITIONS: '4',
@@ -194,7 +195,7 @@ if (!clickhouse || !kafka) {
     it('a replay of stored events (group offsets reset to the start) changes neither rows nor aggregates', async () => {
       const tenant = `replay-${run}`;
       const groupId = `sink-replay-${run}`;
-      const config = { ...pipelineConfig({}, env), sinkGroupId: groupId };
+      const config = { ...analyticsConfig(parseEnv(env)), sink: { groupId } };
       const events = stream(tenant, 20);
       const topics = Object.values(TOPICS).map((t) => prefix + t);
       const a = admin.admin();
@@ -212,20 +213,20 @@ if (!clickhouse || !kafka) {
         return true;
       };
       try {
-        let pipeline = await startPipeline(config);
+        let analytics = await startAnalytics(config);
         await producer.publish(events);
         await eventually(caughtUp, (done) => done, 60_000);
-        await pipeline.stop();
+        await analytics.stop();
         const before = { counts: await counts(ch, tenant), aggregates: await aggregates(ch, tenant) };
         expect(before.counts).toEqual(expectedCounts(events));
         expect(before.aggregates.windows).toBe(before.aggregates.scores);
         for (const topic of topics) await a.resetOffsets({ groupId, topic, earliest: true });
         expect(await caughtUp()).toBe(false);
-        pipeline = await startPipeline(config);
+        analytics = await startAnalytics(config);
         try {
           await eventually(caughtUp, (done) => done, 60_000);
         } finally {
-          await pipeline.stop();
+          await analytics.stop();
         }
         expect({ counts: await counts(ch, tenant), aggregates: await aggregates(ch, tenant) }).toEqual(
           before,
@@ -241,11 +242,14 @@ if (!clickhouse || !kafka) {
       const proxy = new TcpProxy(target.hostname, Number(target.port || 8123));
       await proxy.up();
       const errors: Error[] = [];
-      const pipeline = await startPipeline(
-        {
-          ...pipelineConfig({ clickhouse: `http://127.0.0.1:${proxy.port}` }, env),
-          sinkGroupId: `sink-outage-${run}`,
-        },
+      const analytics = await startAnalytics(
+        analyticsConfig(
+          parseEnv({
+            ...env,
+            VOICEPULSE_CLICKHOUSE_URL: `http://127.0.0.1:${proxy.port}`,
+            VOICEPULSE_SINK_GROUP: `sink-outage-${run}`,
+          }),
+        ),
         { onError: (e) => errors.push(e) },
       );
       try {
@@ -273,7 +277,7 @@ if (!clickhouse || !kafka) {
         );
         expect(final).toEqual(expectedCounts(events));
       } finally {
-        await pipeline.stop();
+        await analytics.stop();
         await proxy.down();
       }
     }, 120_000);

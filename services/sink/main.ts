@@ -1,20 +1,26 @@
-// A standalone sink process (`node bin/run-ts.js services/sink/main.ts`), configured like
-// `voicepulse serve` through VOICEPULSE_KAFKA / VOICEPULSE_CLICKHOUSE. Serves /metrics and /healthz on
-// VOICEPULSE_METRICS_PORT (default 9464; 0 = any free port), logs JSON lines (pino) to stdout and
-// logs `ready` once consuming. SIGTERM/SIGINT stop it cleanly: in-flight batches are stored and
-// committed, then it leaves the group.
+// A standalone sink process (`node bin/run-ts.js services/sink/main.ts`), configured by the same
+// environment as `voicepulse serve` (docs/configuration.md: VOICEPULSE_KAFKA_BROKERS,
+// VOICEPULSE_CLICKHOUSE_URL, …). Serves /metrics and /healthz on VOICEPULSE_METRICS_PORT (default
+// 9464; 0 = any free port), logs JSON lines (pino) to stdout and logs `ready` once consuming.
+// SIGTERM/SIGINT stop it cleanly: in-flight batches are stored and committed, then it leaves the group.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { pipelineConfig, startPipeline } from './pipeline.ts';
+import { ConfigError, parseEnv, type Settings } from '../../core/config/env.ts';
+import { analyticsConfig, startAnalytics } from './analytics.ts';
 
-const log = pino({ level: process.env.VOICEPULSE_LOG_LEVEL ?? 'info', base: { service: 'sink' } });
-const portSetting = process.env.VOICEPULSE_METRICS_PORT ?? '9464';
-if (!/^\d{1,5}$/.test(portSetting) || Number(portSetting) > 65_535) {
-  log.fatal({ VOICEPULSE_METRICS_PORT: portSetting }, 'VOICEPULSE_METRICS_PORT must be a port number');
+const log = pino({ base: { service: 'sink' } });
+let settings: Settings;
+try {
+  settings = parseEnv(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  log.fatal({ err }, 'invalid configuration');
   process.exit(2);
 }
+log.level = settings.log.level ?? 'info';
+for (const warning of settings.warnings) log.warn(warning);
 
 const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'voicepulse_' });
@@ -34,16 +40,17 @@ const server = createServer((req, res) => {
     res.writeHead(404).end();
   }
 });
+const port = settings.sink.metricsPort;
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
-  server.listen(Number(portSetting), resolve);
+  server.listen(port, resolve);
 }).catch((err: Error) => {
-  log.fatal({ err: err.message, port: portSetting }, 'metrics port unavailable');
+  log.fatal({ err, port }, 'metrics port unavailable');
   process.exit(1);
 });
 
-const pipeline = await startPipeline(pipelineConfig(), {
-  onError: (error) => log.warn({ err: error.message, kind: error.name }, 'sink error'),
+const analytics = await startAnalytics(analyticsConfig(settings), {
+  onError: (err) => log.warn({ err }, 'sink error'),
   registry,
 });
 healthy = true;
@@ -55,7 +62,7 @@ const stop = (signal: NodeJS.Signals) => {
   stopping = true;
   healthy = false;
   log.info({ signal }, 'stopping');
-  void pipeline
+  void analytics
     .stop()
     .then(() => new Promise((r) => server.close(r)))
     .then(() => process.exit(0));

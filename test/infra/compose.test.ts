@@ -8,12 +8,13 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { registerServeCommand } from '../../cli/commands/serve.ts';
+import { ENV_NAMES, parseEnv } from '../../core/config/env.ts';
 import { CLICKHOUSE, PROMETHEUS } from '../../dashboards/datasources.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
 import { DEFAULT_PORT, serveConfig } from '../../services/live/config.ts';
 import { WS_PATHS } from '../../services/live/ingress/websocket.ts';
-import { pipelineConfig } from '../../services/sink/pipeline.ts';
 import { WALLBOARD_PATH } from '../../services/live/wallboard/wallboard.ts';
+import { analyticsConfig } from '../../services/sink/analytics.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
@@ -41,20 +42,9 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeFil
 const services = Object.entries(compose.services ?? {});
 const product = services.filter(([, s]) => s.image?.startsWith('voicepulse:'));
 
-/** Every VOICEPULSE_* name the product's code reads (non-test sources). */
-const envNamesInCode = (() => {
-  const names = new Set<string>();
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
-        for (const m of readFileSync(path, 'utf8').matchAll(/VOICEPULSE_[A-Z0-9_]+/g)) names.add(m[0]);
-    }
-  };
-  for (const dir of ['cli', 'core', 'services']) walk(resolve(ROOT, dir));
-  return names;
-})();
+/** Every VOICEPULSE_* name the product reads: its one environment schema (old names excluded). */
+const envNamesInCode = new Set(ENV_NAMES);
+const defaults = parseEnv({});
 
 function volumeParts(entry: Volume): { source: string; target: string; bind: boolean } {
   if (typeof entry === 'string') {
@@ -115,7 +105,7 @@ describe('docker-compose.yml', () => {
   it('starts the live service with a real CLI command on the port its health check and Prometheus use', () => {
     const live = compose.services.voicepulse as ComposeService;
     const program = new Command();
-    registerServeCommand(program);
+    registerServeCommand(program, defaults);
     const serve = program.commands.find((c) => c.name() === live.command?.[0]);
     expect(serve, `voicepulse ${live.command?.[0]}`).toBeDefined();
     const args = live.command ?? [];
@@ -126,7 +116,7 @@ describe('docker-compose.yml', () => {
     expect(live.ports).toContain(`127.0.0.1:${port}:${port}`);
     // gRPC: the port serve would pick by default, said explicitly and published.
     const grpc = Number(args[args.indexOf('--grpc-port') + 1]);
-    expect(grpc).toBe(serveConfig({ port }, {}).grpcPort);
+    expect(grpc).toBe(serveConfig({ port }, defaults).grpcPort);
     expect(live.ports).toContain(`127.0.0.1:${grpc}:${grpc}`);
     expect(healthText(live)).toContain(`http://127.0.0.1:${port}/healthz`);
     expect(read('services/live/app.ts')).toContain("path === '/healthz'");
@@ -152,8 +142,7 @@ describe('docker-compose.yml', () => {
     const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
     };
-    const port = /VOICEPULSE_METRICS_PORT \?\? '(\d+)'/.exec(read('services/sink/main.ts'))?.[1];
-    expect(port).toBeDefined();
+    const port = defaults.sink.metricsPort;
     const job = prometheus.scrape_configs.find((j) => j.job_name === 'sink');
     expect(job?.static_configs[0]?.targets).toEqual([`sink:${port}`]);
   });
@@ -164,8 +153,10 @@ describe('docker-compose.yml', () => {
       for (const name of Object.keys(s.environment ?? {}).filter((n) => n.startsWith('VOICEPULSE_')))
         expect(envNamesInCode, name).toContain(name);
       const env = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
-      const config = pipelineConfig({}, env);
-      expect(config.kafkaBrokers).toEqual(['kafka:9092']);
+      const settings = parseEnv(env);
+      expect(settings.warnings).toEqual([]);
+      const config = analyticsConfig(settings);
+      expect(config.kafka.brokers).toEqual(['kafka:9092']);
       expect(config.clickhouse).toMatchObject({ kind: 'http', url: 'http://clickhouse:8123' });
     },
   );
@@ -186,8 +177,7 @@ describe('Grafana provisioning', () => {
     const ch = byUid.get(CLICKHOUSE.uid as string)?.jsonData ?? {};
     expect(`${ch.protocol}://${ch.host}:${ch.port}`).toBe('http://clickhouse:8123');
     // Grafana reads the database the sink writes by default.
-    const sinkDb = pipelineConfig({}, { VOICEPULSE_CLICKHOUSE_URL: 'http://clickhouse:8123' }).clickhouse;
-    expect(ch.defaultDatabase).toBe((sinkDb as { database: string }).database);
+    expect(ch.defaultDatabase).toBe(defaults.clickhouse.database);
     expect(byUid.get(PROMETHEUS.uid as string)?.url).toBe('http://prometheus:9090');
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['clickhouse', 'prometheus']));
   });
@@ -255,7 +245,7 @@ describe('deploy/k8s', () => {
     const port = live.ports.find((p: { name: string }) => p.name === 'http');
     expect(port.containerPort).toBe(DEFAULT_PORT);
     const grpc = live.ports.find((p: { name: string }) => p.name === 'grpc');
-    expect(grpc.containerPort).toBe(serveConfig({ port: DEFAULT_PORT }, {}).grpcPort);
+    expect(grpc.containerPort).toBe(serveConfig({ port: DEFAULT_PORT }, defaults).grpcPort);
     for (const probe of [live.readinessProbe, live.livenessProbe]) {
       expect(probe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     }

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { saveModel } from '../../core/model/model.ts';
-import { randomModel } from '../../services/live/scoring/testing/model.ts';
+import { saveModel } from '../../core/model/format.ts';
+import { seededModel } from '../../core/model/testing/tdnn.ts';
 import { describeWithService, requireService } from '../testing/services.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -89,7 +89,7 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
 
   beforeAll(() => {
     if (!clickhouse) throw new Error('ClickHouse is needed too (start it with deploy/local/up.sh)');
-    saveModel(randomModel(3), modelDir);
+    saveModel(seededModel('startup'), modelDir);
   });
 
   afterAll(async () => {
@@ -113,7 +113,7 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
       'voicepulse_active_calls',
     );
     // Healthy alone would also hold with the analytics pipeline down (live-only fallback).
-    expect(s.output()).not.toContain('analytics pipeline failed');
+    expect(s.output()).not.toContain('analytics failed to start');
     const tables = await fetch(`${clickhouse?.url}/`, {
       method: 'POST',
       body: `SELECT count() FROM system.tables WHERE database = 'vp_startup_${run}' AND name = 'scores'`,

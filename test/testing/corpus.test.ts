@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import { parseEnv } from '../../core/config/env.ts';
 import { corpusRoot, findCorpus, MissingCorpusError, requireCorpus } from './corpus.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vp-corpus-'));
@@ -18,7 +18,7 @@ describe('corpusRoot', () => {
     expect(corpusRoot({ VOICEPULSE_DATA: missing })).toBeUndefined();
   });
   it('falls back to <repo>/../shared/data', () => {
-    const fallback = defaultDataRoot({});
+    const fallback = parseEnv({}).data.root;
     expect(fallback).toBe(resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
     expect(corpusRoot({})).toBe(existsSync(fallback) ? fallback : undefined);
   });

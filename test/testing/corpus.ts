@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { defaultDataRoot } from '../../core/corpora/scan.ts';
+import { parseEnv } from '../../core/config/env.ts';
 
 /**
  * The corpus data root: env VOICEPULSE_DATA if set, else <repo>/../shared/data;
  * undefined when that directory does not exist.
  */
 export function corpusRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const root = defaultDataRoot(env);
+  const root = parseEnv(env).data.root;
   return existsSync(root) ? root : undefined;
 }
 

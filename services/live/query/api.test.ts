@@ -319,12 +319,12 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       expect(other.status).toBe('fulfilled');
       expect(second.status === 'rejected' && second.reason).toBeInstanceOf(RateLimitedError);
       expect(second.status === 'rejected' && second.reason).toMatchObject({
-        status: 429,
+        code: 'RATE_LIMITED',
         retryAfterMs: 1000,
       });
       await expect(runner.run(a, '/api/calls/missing/timeline', new URLSearchParams())).rejects.toMatchObject(
         {
-          status: 404,
+          code: 'NOT_FOUND',
         },
       );
       await expect(search(a)).resolves.toMatchObject({ calls: expect.any(Array) });

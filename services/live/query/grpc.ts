@@ -1,12 +1,20 @@
 // The query API over gRPC (proto/query.proto). Each RPC is turned into the REST path and query
 // parameters it corresponds to and run by the same QueryRunner, so validation, tenant isolation and
-// results are those of /api/*; QueryError statuses map to gRPC status codes (rate limited:
+// results are those of /api/*; QueryError codes map to gRPC status codes (rate limited:
 // RESOURCE_EXHAUSTED with the wait in `grpc-retry-pushback-ms`, which grpc clients' retry honours).
 import * as grpc from '@grpc/grpc-js';
 import { bearerToken } from '../../../core/auth/bearer.ts';
 import { authenticate } from '../../../core/auth/tokens.ts';
+import { detailOf } from '../../../core/errors.ts';
 import { loadProto } from '../../../proto/load.ts';
-import { createQueryRunner, limiterOf, type QueryApiOptions, QueryError, RateLimitedError } from './api.ts';
+import {
+  createQueryRunner,
+  limiterOf,
+  type QueryApiOptions,
+  QueryError,
+  type QueryErrorCode,
+  RateLimitedError,
+} from './api.ts';
 
 /** The generated service constructor (client side); `.service` is the server-side definition. */
 export function queryService(): grpc.ServiceClientConstructor {
@@ -16,12 +24,14 @@ export function queryService(): grpc.ServiceClientConstructor {
   return pkg.voicepulse.query.v1.Query;
 }
 
-const STATUS: Record<number, grpc.status> = {
-  400: grpc.status.INVALID_ARGUMENT,
-  401: grpc.status.UNAUTHENTICATED,
-  403: grpc.status.PERMISSION_DENIED,
-  404: grpc.status.NOT_FOUND,
-  429: grpc.status.RESOURCE_EXHAUSTED,
+/** The gRPC edge's status for each refusal (api.ts's HTTP_STATUS is the REST one). */
+const GRPC_STATUS: Readonly<Record<QueryErrorCode, grpc.status>> = {
+  INVALID_REQUEST: grpc.status.INVALID_ARGUMENT,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  FORBIDDEN: grpc.status.PERMISSION_DENIED,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  METHOD_NOT_ALLOWED: grpc.status.UNIMPLEMENTED,
+  RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 interface RangeMessage {
@@ -83,11 +93,11 @@ export function queryGrpcImplementation(options: QueryApiOptions): grpc.UntypedS
         (result) => callback(null, dropNulls(result)),
         (err: unknown) => {
           if (err instanceof QueryError) {
-            const details = err.issues ? `${err.message}: ${err.issues.join('; ')}` : err.message;
+            const details = err.issues ? `${detailOf(err)}: ${err.issues.join('; ')}` : detailOf(err);
             const metadata = new grpc.Metadata();
             if (err instanceof RateLimitedError)
               metadata.set('grpc-retry-pushback-ms', String(err.retryAfterMs));
-            callback({ code: STATUS[err.status] ?? grpc.status.INVALID_ARGUMENT, details, metadata });
+            callback({ code: GRPC_STATUS[err.code], details, metadata });
           } else {
             options.onError?.(err instanceof Error ? err : new Error(String(err)));
             callback({ code: grpc.status.INTERNAL, details: 'internal error' });
