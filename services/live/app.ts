@@ -82,9 +82,7 @@ class BusBatcher {
       this.inFlight = this.inFlight.then(() =>
         this.bus
           .publish(events)
-          .catch((err: Error) =>
-            this.log.error({ err: err.message, events: events.length }, 'bus publish failed'),
-          ),
+          .catch((err: Error) => this.log.error({ err, events: events.length }, 'bus publish failed')),
       );
     return this.inFlight;
   }
@@ -113,10 +111,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       try {
         event = parseEvent(raw);
       } catch (err) {
-        log.error(
-          { err: (err as Error).message, callId: raw.callId },
-          'invalid event from a scoring thread dropped',
-        );
+        log.error({ err, callId: raw.callId }, 'invalid event from a scoring thread dropped');
         continue;
       }
       if (arrivedAtMs !== undefined) {
@@ -166,7 +161,7 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      log.error({ err: err.message, url: req.url }, 'http handler failed');
+      log.error({ err, url: req.url }, 'http handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');
     });
@@ -213,10 +208,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       grpcServer = await startGrpcServer(gatewayContext, o.host, o.grpcPort, o.grpcServices);
       urls.grpc = `${host}:${grpcServer.port}`;
     } catch (err) {
-      log.error(
-        { err: (err as Error).message, port: o.grpcPort },
-        'gRPC server failed to start; WebSocket paths only',
-      );
+      log.error({ err, port: o.grpcPort }, 'gRPC server failed to start; WebSocket paths only');
     }
   }
 
