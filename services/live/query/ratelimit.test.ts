@@ -1,13 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../core/auth/tokens.ts';
-import {
-  type Admission,
-  DEFAULT_RATE_LIMIT,
-  QueryRateLimiter,
-  RateLimitConfigError,
-  rateLimitFromEnv,
-} from './ratelimit.ts';
+import { type Admission, DEFAULT_RATE_LIMIT, QueryRateLimiter } from './ratelimit.ts';
 
 const A: Principal = { kind: 'tenant', tenantId: 'a' };
 const B: Principal = { kind: 'tenant', tenantId: 'b' };
@@ -147,29 +141,5 @@ describe('QueryRateLimiter', () => {
     expect(() => new QueryRateLimiter({ burst: 0.5 })).toThrow(/burst/);
     expect(() => new QueryRateLimiter({ maxConcurrent: 0 })).toThrow(/maxConcurrent/);
     expect(new QueryRateLimiter().config).toEqual(DEFAULT_RATE_LIMIT);
-  });
-});
-
-describe('rateLimitFromEnv', () => {
-  it('reads the limits that are set', () => {
-    expect(
-      rateLimitFromEnv({ VOICEPULSE_QUERY_RATE_PER_SECOND: '2.5', VOICEPULSE_QUERY_MAX_CONCURRENT: '4' }),
-    ).toEqual({ ratePerSecond: 2.5, maxConcurrent: 4 });
-    expect(rateLimitFromEnv({ VOICEPULSE_QUERY_BURST: '500' })).toEqual({ burst: 500 });
-    expect(rateLimitFromEnv({ VOICEPULSE_QUERY_BURST: '' })).toEqual({});
-  });
-
-  it('refuses limits that are not positive numbers, naming the variable', () => {
-    for (const [name, value] of [
-      ['VOICEPULSE_QUERY_RATE_PER_SECOND', '0'],
-      ['VOICEPULSE_QUERY_RATE_PER_SECOND', '-1'],
-      ['VOICEPULSE_QUERY_RATE_PER_SECOND', 'fast'],
-      ['VOICEPULSE_QUERY_BURST', '1.5'],
-      ['VOICEPULSE_QUERY_BURST', '1e3'],
-      ['VOICEPULSE_QUERY_MAX_CONCURRENT', '0'],
-    ] as const) {
-      expect(() => rateLimitFromEnv({ [name]: value })).toThrow(RateLimitConfigError);
-      expect(() => rateLimitFromEnv({ [name]: value })).toThrow(name);
-    }
   });
 });

@@ -3,10 +3,10 @@
 // queries at once, refilled at `ratePerSecond` — and a cap on queries in flight. Tenants share
 // nothing, and only authenticated requests reach it.
 // Hand-written: npm's limiters (limiter, rate-limiter-flexible) read the wall clock and cap no concurrency.
-// The limits are the query API's own settings (VOICEPULSE_QUERY_*), not part of the auth config.
+// The limits are the query API's own settings (VOICEPULSE_QUERY_*, parsed in core/config/env.ts), not
+// part of the auth config.
 import { Counter, type Registry } from 'prom-client';
 import type { Principal } from '../../../core/auth/tokens.ts';
-import { VoicePulseError } from '../../../core/errors.ts';
 
 export interface RateLimitConfig {
   /** Sustained queries per second per principal. */
@@ -23,31 +23,6 @@ export const DEFAULT_RATE_LIMIT: Readonly<RateLimitConfig> = {
   burst: 300,
   maxConcurrent: 8,
 };
-
-export class RateLimitConfigError extends VoicePulseError<'BAD_RATE_LIMIT'> {}
-
-const RATE_LIMIT_ENV = {
-  ratePerSecond: 'VOICEPULSE_QUERY_RATE_PER_SECOND',
-  burst: 'VOICEPULSE_QUERY_BURST',
-  maxConcurrent: 'VOICEPULSE_QUERY_MAX_CONCURRENT',
-} as const;
-
-/** The VOICEPULSE_QUERY_* limits that are set: a positive number per second, positive integers otherwise. */
-export function rateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<RateLimitConfig> {
-  const out: Partial<RateLimitConfig> = {};
-  for (const [field, name] of Object.entries(RATE_LIMIT_ENV) as [keyof RateLimitConfig, string][]) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    const pattern = field === 'ratePerSecond' ? /^\d{1,6}(\.\d{1,3})?$/ : /^\d{1,6}$/;
-    const n = Number(value);
-    if (!pattern.test(value) || n <= 0) {
-      const expected = field === 'ratePerSecond' ? 'a positive number' : 'a positive integer';
-      throw new RateLimitConfigError('BAD_RATE_LIMIT', `${name}=${value.slice(0, 40)}: expected ${expected}`);
-    }
-    out[field] = n;
-  }
-  return out;
-}
 
 export interface Refusal {
   ok: false;
