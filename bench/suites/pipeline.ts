@@ -3,9 +3,9 @@
 // path), next to a one-row-per-insert baseline in the same run; p99 latency from a score published to
 // it being queryable, under a steady load, for both; and the query API's agent scorecard latency over
 // 30 days × 500 agents of synthetic call summaries, on the ClickHouse server and on chdb.
-// Env: VOICEPULSE_BENCH_ROWS (per sink process, default 200,000), VOICEPULSE_BENCH_BASELINE_ROWS
-// (default 3,000), VOICEPULSE_BENCH_AGENTS (500), VOICEPULSE_BENCH_DAYS (30),
-// VOICEPULSE_BENCH_CALLS_PER_DAY (calls per agent per day, default 8).
+// Sizes: the bench settings (docs/configuration.md): VOICEPULSE_BENCH_ROWS per sink process,
+// VOICEPULSE_BENCH_BASELINE_ROWS, VOICEPULSE_BENCH_AGENTS, VOICEPULSE_BENCH_DAYS and
+// VOICEPULSE_BENCH_CALLS_PER_DAY (calls per agent per day).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { KafkaBus } from '../../core/bus/kafka.ts';
 import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, connectHttp, openChdb } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
+import type { BenchSettings } from '../../core/config/env.ts';
 import type { ScoreEvent } from '../../core/events/schema.ts';
 import { createQueryApi } from '../../services/live/query/api.ts';
 import { insertEvents } from '../../services/sink/rows.ts';
@@ -28,7 +29,6 @@ import { requireService } from '../../test/testing/services.ts';
 import type { BenchSuite, SuiteResult, Verdict } from '../harness.ts';
 
 const TARGET_ROWS_PER_S = 100_000;
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
@@ -128,8 +128,8 @@ async function sinkProcesses(t: Target, prefix: string, sinks: number, rows: num
   const env = {
     ...process.env,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim(),
-    VOICEPULSE_KAFKA: t.brokers.join(','),
-    VOICEPULSE_CLICKHOUSE: t.clickhouseUrl,
+    VOICEPULSE_KAFKA_BROKERS: t.brokers.join(','),
+    VOICEPULSE_CLICKHOUSE_URL: t.clickhouseUrl,
     VOICEPULSE_CLICKHOUSE_DATABASE: t.database,
     VOICEPULSE_CLICKHOUSE_MIGRATE: '0',
     VOICEPULSE_KAFKA_TOPIC_PREFIX: prefix,
@@ -313,10 +313,8 @@ async function seedSummaries(
   return total;
 }
 
-async function scorecardLatency(ch: ClickHouse, label: string): Promise<string[]> {
-  const agents = env('VOICEPULSE_BENCH_AGENTS', 500);
-  const days = env('VOICEPULSE_BENCH_DAYS', 30);
-  const perDay = env('VOICEPULSE_BENCH_CALLS_PER_DAY', 8);
+async function scorecardLatency(ch: ClickHouse, label: string, sizes: BenchSettings): Promise<string[]> {
+  const { agents, days, callsPerDay: perDay } = sizes;
   const endMs = Date.UTC(2024, 5, 1);
   await migrate(ch);
   const seedStart = performance.now();
@@ -389,7 +387,8 @@ export const pipelineSuite: BenchSuite = {
   name: 'pipeline',
   description:
     'Kafka → ClickHouse rows/s and produce→queryable latency (batched sink vs one row per insert), scorecard query latency',
-  async run(): Promise<SuiteResult> {
+  async run(settings): Promise<SuiteResult> {
+    const sizes = settings.bench;
     const clickhouse = await requireService('clickhouse');
     const kafka = await requireService('kafka');
     const rows: string[][] = [];
@@ -404,11 +403,11 @@ export const pipelineSuite: BenchSuite = {
       try {
         await migrate(ch);
         const target: Target = { brokers: kafka.brokers, ch, clickhouseUrl: clickhouse.url, database };
-        const rowsPerRun = env('VOICEPULSE_BENCH_ROWS', 200_000);
+        const rowsPerRun = sizes.rows;
         const runs = [
           await sinkProcesses(target, `${prefix}s1.`, 1, rowsPerRun),
           await sinkProcesses(target, `${prefix}s2.`, 2, rowsPerRun * 2),
-          await oneRowPerInsert(target, `${prefix}b.`, env('VOICEPULSE_BENCH_BASELINE_ROWS', 3_000)),
+          await oneRowPerInsert(target, `${prefix}b.`, sizes.baselineRows),
         ];
         const rate = (r: Throughput) => r.rows / (r.ms / 1000);
         for (const r of runs) {
@@ -447,7 +446,7 @@ export const pipelineSuite: BenchSuite = {
             `p99 ${l.p99.toFixed(0)} ms`,
           ]);
         }
-        rows.push(await scorecardLatency(ch, `ClickHouse ${await ch.version()} over HTTP`));
+        rows.push(await scorecardLatency(ch, `ClickHouse ${await ch.version()} over HTTP`, sizes));
       } finally {
         await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
         await ch.close();
@@ -469,7 +468,7 @@ export const pipelineSuite: BenchSuite = {
     const dir = mkdtempSync(join(tmpdir(), 'vp-bench-chdb-'));
     const chdb = await openChdb(dir);
     try {
-      const embeddedRows = env('VOICEPULSE_BENCH_ROWS', 200_000);
+      const embeddedRows = sizes.rows;
       const rate = await embeddedThroughput(chdb, embeddedRows);
       rows.push([
         `in-process bus → chdb ${await chdb.version()} (embedded default)`,
@@ -477,7 +476,7 @@ export const pipelineSuite: BenchSuite = {
         Math.round(rate).toLocaleString('en'),
         '',
       ]);
-      rows.push(await scorecardLatency(chdb, `chdb ${await chdb.version()}`));
+      rows.push(await scorecardLatency(chdb, `chdb ${await chdb.version()}`, sizes));
     } finally {
       await chdb.close();
       rmSync(dir, { recursive: true, force: true });
