@@ -1,0 +1,196 @@
+// The upload API, mounted before the query API: `POST /api/recordings` (the audio as the request
+// body, metadata as query parameters) answers 202 with a job id; `GET /api/recordings/{id}` the
+// job's status and, when done, its call id and report. Same bearer tokens, tenant isolation and
+// per-token rate limits as the query API (a request spends one unit of the same budget); a body over
+// `maxBytes` is refused with 413 (by Content-Length at once, else when the stream passes it) and a
+// full queue with 503. The body is streamed to the spool folder, never held in memory.
+import { createWriteStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { bearerToken } from '../../../core/auth/bearer.ts';
+import { type AuthConfig, authenticate, mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
+import { idSchema } from '../../../core/calls/meta.ts';
+import { SPEAKER_ROLES } from '../../../core/events/schema.ts';
+import type { QueryRateLimiter } from '../query/ratelimit.ts';
+import type { JobQueue, RecordingJob } from './jobs.ts';
+
+/** 512 MiB: a 4-hour stereo 16-bit 8 kHz WAV is 461 MB; compressed calls are far smaller. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
+export interface RecordingsApiOptions {
+  queue: JobQueue;
+  auth: AuthConfig;
+  /** The query API's limiter: uploads and status reads spend the same per-token budget. */
+  limiter: QueryRateLimiter;
+  maxBytes?: number;
+}
+
+const uploadQuery = z.strictObject({
+  tenant: idSchema.optional(),
+  callId: idSchema.optional(),
+  agent: idSchema.optional(),
+  queue: idSchema.optional(),
+  startedAt: z.iso
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s))
+    .optional(),
+  customerChannel: z.enum(['left', 'right']).optional(),
+  speaker: z.enum(SPEAKER_ROLES).optional(),
+});
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** The job as the API shows it. */
+export function jobView(job: RecordingJob) {
+  return {
+    id: job.id,
+    status: job.status,
+    tenant: job.tenantId,
+    callId: job.callId,
+    createdAt: new Date(job.createdAtMs).toISOString(),
+    updatedAt: new Date(job.updatedAtMs).toISOString(),
+    bytes: job.bytes,
+    error: job.error,
+    report: job.report,
+  };
+}
+
+export function createRecordingsApi(options: RecordingsApiOptions) {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+
+  /** Admits one request of `principal` for `tenant` (429 when over budget); returns its release. */
+  const admit = (principal: Principal, tenant: string) => {
+    const admission = options.limiter.admit(principal, tenant);
+    if (!admission.ok)
+      throw new Refusal(
+        429,
+        admission.reason === 'rate'
+          ? 'rate limit exceeded for this token'
+          : 'too many concurrent queries for this token',
+        { retryAfterMs: admission.retryAfterMs },
+      );
+    return admission.release;
+  };
+
+  const upload = async (req: IncomingMessage, res: ServerResponse, principal: Principal, url: URL) => {
+    const raw = Object.fromEntries(url.searchParams);
+    if (Object.keys(raw).length !== [...url.searchParams.keys()].length)
+      throw new Refusal(400, 'a query parameter is given more than once');
+    const parsed = uploadQuery.safeParse(raw);
+    if (!parsed.success)
+      throw new Refusal(400, 'invalid query parameters', {
+        issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`),
+      });
+    const q = parsed.data;
+    const tenant = q.tenant ?? (principal.kind === 'tenant' ? principal.tenantId : principal.defaultTenant);
+    if (!mayAccessTenant(principal, tenant))
+      throw new Refusal(403, 'this token may not write another tenant');
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > maxBytes) throw new Refusal(413, `recording larger than ${maxBytes} bytes`);
+    const full = options.queue.accepting();
+    if (full)
+      throw new Refusal(503, full === 'CLOSED' ? 'shutting down' : 'too many recordings queued', {
+        retryAfterMs: 30_000,
+      });
+    const release = admit(principal, tenant);
+    const { id, audioPath } = options.queue.newUpload();
+    let bytes = 0;
+    try {
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          done(bytes > maxBytes ? new Refusal(413, `recording larger than ${maxBytes} bytes`) : null, chunk);
+        },
+      });
+      await pipeline(req, counter, createWriteStream(audioPath));
+      if (bytes === 0) throw new Refusal(400, 'no audio in the request body');
+      const job = await options.queue.submit(id, {
+        tenantId: tenant,
+        bytes,
+        given: {
+          ...(q.callId ? { callId: q.callId } : {}),
+          ...(q.agent ? { agentId: q.agent } : {}),
+          ...(q.queue ? { queue: q.queue } : {}),
+          ...(q.startedAt !== undefined ? { startedAtMs: q.startedAt } : {}),
+        },
+        roles: {
+          ...(q.customerChannel ? { customerChannel: q.customerChannel } : {}),
+          ...(q.speaker ? { monoSpeaker: q.speaker } : {}),
+        },
+      });
+      send(res, 202, jobView(job), { location: `/api/recordings/${job.id}` });
+    } catch (err) {
+      await options.queue.discard(id);
+      // A refused body is not read to its end: close the connection rather than drain it.
+      if (err instanceof Refusal) res.setHeader('connection', 'close');
+      throw err;
+    } finally {
+      release();
+    }
+  };
+
+  return {
+    async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = /^\/api\/recordings(?:\/([^/]+))?$/.exec(url.pathname);
+      if (!match) return false;
+      try {
+        const principal = authenticate(options.auth, bearerToken(req.headers.authorization));
+        if (!principal) {
+          res.setHeader('www-authenticate', 'Bearer');
+          throw new Refusal(401, 'missing or invalid bearer token');
+        }
+        const id = match[1];
+        if (id === undefined) {
+          if (req.method !== 'POST') throw new Refusal(405, 'POST a recording here');
+          await upload(req, res, principal, url);
+          return true;
+        }
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'only GET');
+        const job = options.queue.get(decodeURIComponent(id));
+        // Another tenant's job is answered exactly like a missing one.
+        if (!job || !mayAccessTenant(principal, job.tenantId))
+          throw new Refusal(404, `no recording job ${id}`);
+        admit(principal, job.tenantId)();
+        send(res, 200, jobView(job));
+        return true;
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err;
+        const retry = err.extra.retryAfterMs;
+        send(
+          res,
+          err.status,
+          { error: err.message, ...err.extra },
+          typeof retry === 'number' ? { 'retry-after': String(Math.ceil(retry / 1000)) } : {},
+        );
+        return true;
+      }
+    },
+  };
+}
