@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoreEvent, VoicePulseEvent } from '../core/events/schema.ts';
-import { COMMITTED_MODEL_DIR } from '../core/model/model.ts';
+import { COMMITTED_MODEL_DIR } from '../core/model/format.ts';
 import type { App } from '../services/live/app.ts';
 import { connect, isSummary, TOKEN, testApp } from '../test/testing/e2e.ts';
 import { DEMO_CLIPS, DEMO_DIR, demoCall } from './demo-call.ts';

@@ -8,17 +8,12 @@ import {
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
+import { UID } from '../core/dashboards.ts';
 import { CLICKHOUSE, declareColumns } from './datasources.ts';
 
 export const TAG = 'voicepulse';
 
-export const UID = {
-  liveOperations: 'voicepulse-live-operations',
-  customerSatisfaction: 'voicepulse-customer-satisfaction',
-  agentPerformance: 'voicepulse-agent-performance',
-  systemHealth: 'voicepulse-system-health',
-  callTimeline: 'voicepulse-call-timeline',
-} as const;
+export { UID };
 
 /** Tenant first: queue and agent options are those of the selected tenant (and queues). */
 export const VARIABLE_SQL = {

@@ -40,6 +40,8 @@ export interface AppOptions {
   /** Where every event goes besides the live watchers (the pipeline's bus); none = live only. */
   bus?: EventBus;
   http?: HttpHandler[];
+  /** Sees every validated event after the live watchers (the wallboard's history). */
+  onEvent?: (event: VoicePulseEvent) => void;
   /** Where metrics go (shared with the pipeline's); default a new one. /metrics serves it. */
   registry?: Registry;
   /** More services on the gRPC port (the query API), next to the gateway's. */
@@ -121,6 +123,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       }
       metrics.events.inc({ type: event.type });
       hub.publish(event);
+      o.onEvent?.(event);
       busBatcher?.add(event);
       if (event.type === 'alert') deliverAlert(event);
     }
