@@ -1,7 +1,7 @@
 // The deployment's start-up commands, run without Docker: docker-compose.yml's voicepulse and sink
 // commands and environment, with the compose host names swapped for the local Kafka and ClickHouse
 // (deploy/local/up.sh). Each must come up, pass its own health check, and stop cleanly on SIGTERM.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { saveModel } from '../../core/model/format.ts';
 import { seededModel } from '../../core/model/testing/tdnn.ts';
+import { type Started, startProcess, until } from '../testing/processes.ts';
 import { describeWithService, requireService } from '../testing/services.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -24,40 +25,6 @@ interface ComposeService {
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(argv: string[], env: NodeJS.ProcessEnv): Started {
-  const child = spawn(argv[0] as string, argv.slice(1), {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, output: () => output, exited };
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, started: Started, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    if (started.child.exitCode !== null)
-      throw new Error(`${what}: exited ${started.child.exitCode}\n${started.output()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: not within ${ms} ms\n${started.output().slice(-2000)}`);
-}
 
 const clickhouse = await requireService('clickhouse');
 
@@ -103,7 +70,7 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
     // This machine's ports instead of the container's (8080/8081 may be taken here).
     const local: Record<string, string> = { '--port': String(port), '--grpc-port': String(port + 1) };
     const args = service.command.map((a, i, all) => local[all[i - 1] ?? ''] ?? a);
-    const s = start(['node', 'bin/voicepulse.js', ...args], envOf(service));
+    const s = startProcess(['node', 'bin/voicepulse.js', ...args], { cwd: ROOT, env: envOf(service) });
     started.push(s);
     const healthy = async () =>
       (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok === true;
@@ -125,7 +92,10 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
 
   it('sink: comes up, passes the compose health check, then stops on SIGTERM', async () => {
     const service = compose.services.sink as ComposeService;
-    const s = start([...(service.entrypoint ?? []), ...service.command], envOf(service));
+    const s = startProcess([...(service.entrypoint ?? []), ...service.command], {
+      cwd: ROOT,
+      env: envOf(service),
+    });
     started.push(s);
     await until('sink ready', () => s.output().includes('ready'), s, 60_000);
     // The compose health check itself, pointed at the local broker and this run's group.
