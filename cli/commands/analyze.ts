@@ -16,7 +16,7 @@ import { FileNamePattern, type MetadataIndex, readMetadataFile } from '../../cor
 import { REPORT_CSV_COLUMNS, type RecordingReport, reportCsvRow } from '../../core/recordings/report.ts';
 import type { ChannelSide } from '../../core/recordings/roles.ts';
 import { busRecordingStore, type RecordingStore } from '../../core/recordings/store.ts';
-import { DEFAULT_STREAMING } from '../../core/streaming/config.ts';
+import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
 import { analyzeFiles, type BatchProgress } from '../../services/live/recordings/batch.ts';
 import { AnalysisPool } from '../../services/live/recordings/pool.ts';
@@ -241,7 +241,7 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
       const pool = new AnalysisPool({
         modelDir: flags.model ?? settings.model.dir ?? COMMITTED_MODEL_DIR,
         runtime: settings.model.runtime,
-        config: DEFAULT_STREAMING,
+        config: DEFAULT_SETTINGS,
         threads: flags.threads ?? availableParallelism(),
       });
       const tty = process.stderr.isTTY === true;

@@ -7,7 +7,12 @@ import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.t
 import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { RecordingMeta } from '../../../core/recordings/metadata.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
-import type { StreamingConfig } from '../../../core/streaming/config.ts';
+import {
+  modelStreaming,
+  type StreamingConfig,
+  type StreamingSettings,
+  streamingConfigSchema,
+} from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import type { Scorer } from '../scoring/scorer.ts';
 import { analyzeRecording } from './analyze.ts';
@@ -19,7 +24,8 @@ export interface AnalysisPoolOptions {
   modelDir: string;
   /** What runs the network (default auto: the first runtime that loads). */
   runtime?: RuntimeChoice;
-  config: StreamingConfig;
+  /** Streaming settings; the window and hop are the model's (an injected scorer: as given here). */
+  config: StreamingSettings;
   /** Worker threads (0 = the calling thread). */
   threads: number;
   /** Recordings in flight per thread (default 8). */
@@ -58,7 +64,7 @@ export class AnalysisPool {
   private readonly waiting: Pending[] = [];
   private readonly concurrency: number;
   private nextId = 1;
-  private local: Promise<Scorer> | undefined;
+  private local: Promise<{ scorer: Scorer; config: StreamingConfig }> | undefined;
   private closed = false;
   /** Why the threads cannot run (a model or runtime that does not load): every recording fails with it. */
   private failure: string | undefined;
@@ -92,13 +98,18 @@ export class AnalysisPool {
   }
 
   private async analyzeHere(job: AnalysisJob): Promise<AnalysisOutput> {
-    this.local ??= this.options.scorer
-      ? Promise.resolve(new BatchingScorer(this.options.scorer))
-      : openModelScorer(this.options.modelDir, this.options.runtime).then((s) => new BatchingScorer(s));
+    const { scorer, modelDir, runtime, config } = this.options;
+    this.local ??= scorer
+      ? Promise.resolve({ scorer: new BatchingScorer(scorer), config: streamingConfigSchema.parse(config) })
+      : openModelScorer(modelDir, runtime).then((m) => ({
+          scorer: new BatchingScorer(m.scorer),
+          config: modelStreaming(config, m.window),
+        }));
+    const local = await this.local;
     const analysis = await analyzeRecording(job.bytes, job.meta, {
       ...job.roles,
-      scorer: await this.local,
-      config: this.options.config,
+      scorer: local.scorer,
+      config: local.config,
       policy: job.policy,
       ...(job.onProgress ? { onProgress: job.onProgress } : {}),
     });

@@ -3,14 +3,15 @@ import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.t
 import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { RecordingMeta } from '../../../core/recordings/metadata.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
-import type { StreamingConfig } from '../../../core/streaming/config.ts';
+import type { StreamingSettings } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 
 export interface AnalysisThreadData {
   entry: string;
   modelDir: string;
   runtime: RuntimeChoice;
-  config: StreamingConfig;
+  /** The streaming settings; the window and hop are the model's. */
+  config: StreamingSettings;
   /** Recordings analysed at once on the thread, sharing model batches. */
   concurrency: number;
 }

@@ -1,6 +1,7 @@
 // Entry point of one analysis thread: loads the model once, then analyses the recordings the pool
 // sends, several at a time, their windows scored together (BatchingScorer).
 import { parentPort, workerData } from 'node:worker_threads';
+import { modelStreaming } from '../../../core/streaming/config.ts';
 import { analyzeRecording } from './analyze.ts';
 import { BatchingScorer } from './batching-scorer.ts';
 import { openModelScorer } from './model.ts';
@@ -12,8 +13,10 @@ const PROGRESS_EVERY_MS = 60_000;
 const data = workerData as AnalysisThreadData;
 const port = parentPort!;
 const send = (m: FromAnalysisThread) => port.postMessage(m);
-const inner = await openModelScorer(data.modelDir, data.runtime);
+const opened = await openModelScorer(data.modelDir, data.runtime);
+const inner = opened.scorer;
 const scorer = new BatchingScorer(inner);
+const config = modelStreaming(data.config, opened.window);
 send({ t: 'ready', model: inner.description });
 
 port.on('message', (m: ToAnalysisThread) => {
@@ -21,7 +24,7 @@ port.on('message', (m: ToAnalysisThread) => {
   analyzeRecording(m.bytes, m.meta, {
     ...m.roles,
     scorer,
-    config: data.config,
+    config,
     policy: m.policy,
     onProgress: (audioMs) => {
       if (audioMs - reported < PROGRESS_EVERY_MS) return;

@@ -1,0 +1,76 @@
+// The upload side of `voicepulse serve`: the job queue (jobs.ts) over its spool folder, one
+// analysis thread of its own (uploads never take the live scoring threads), the idempotent store
+// the server's analytics use, and the REST handler (http.ts) to mount before the query API.
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { AuthConfig } from '../../../core/auth/tokens.ts';
+import type { ClickHouseConfig } from '../../../core/clickhouse/client.ts';
+import type { RuntimeChoice } from '../../../core/model/runtime.ts';
+import type { RecordingStore } from '../../../core/recordings/store.ts';
+import type { StreamingSettings } from '../../../core/streaming/config.ts';
+import type { TenantPolicies } from '../../../core/tenancy/policy.ts';
+import type { QueryRateLimiter } from '../query/ratelimit.ts';
+import { processRecording } from './batch.ts';
+import { createRecordingsApi } from './http.ts';
+import { JobQueue } from './jobs.ts';
+import { AnalysisPool } from './pool.ts';
+
+export interface RecordingsServiceOptions {
+  spoolDir: string;
+  store: RecordingStore;
+  modelDir: string;
+  runtime: RuntimeChoice;
+  streaming: StreamingSettings;
+  policies: TenantPolicies;
+  auth: AuthConfig;
+  /** The query API's limiter (shared budget). */
+  limiter: QueryRateLimiter;
+  /** Uploads analysed at once (default 2, on one thread, sharing its model batches). */
+  concurrency?: number;
+  maxBytes?: number;
+  log: Logger;
+}
+
+/**
+ * Where uploads wait: beside the embedded store (`<cache>/recordings` next to `<cache>/chdb`), or
+ * under ~/.cache/voicepulse/recordings with a ClickHouse server. Mount a volume there in production.
+ */
+export function defaultSpoolDir(clickhouse: ClickHouseConfig): string {
+  return clickhouse.kind === 'chdb'
+    ? join(dirname(clickhouse.path), 'recordings')
+    : join(homedir(), '.cache', 'voicepulse', 'recordings');
+}
+
+export function startRecordings(o: RecordingsServiceOptions) {
+  const concurrency = o.concurrency ?? 2;
+  const pool = new AnalysisPool({
+    modelDir: o.modelDir,
+    runtime: o.runtime,
+    config: o.streaming,
+    threads: 1,
+    concurrency,
+  });
+  const queue = new JobQueue({
+    dir: o.spoolDir,
+    concurrency,
+    process: (input, roles) => processRecording(input, { pool, store: o.store, policies: o.policies, roles }),
+    onError: (err) => o.log.warn({ err }, 'recording job error'),
+  });
+  queue.start();
+  const api = createRecordingsApi({
+    queue,
+    auth: o.auth,
+    limiter: o.limiter,
+    ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
+  });
+  return {
+    handle: api.handle,
+    queue,
+    /** Stops taking jobs; running ones finish (or run again after the next start). */
+    async close(): Promise<void> {
+      await queue.close();
+      await pool.close();
+    },
+  };
+}
