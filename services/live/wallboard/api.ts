@@ -135,18 +135,24 @@ export function createWallboardApi(options: WallboardApiOptions): WallboardApi {
       'x-accel-buffering': 'no',
     });
     streams.add(res);
-    const write = (line: string) => {
-      if (res.writableLength > maxBuffered) res.end();
-      else res.write(`${line}\n`);
-    };
-    write(JSON.stringify(snapshot(tenant)));
-    const unsubscribe = history.subscribe(tenant, write);
-    const ping = setInterval(() => write(JSON.stringify({ type: 'ping', nowMs: Date.now() })), pingMs);
+    let unsubscribe = () => {};
+    let ping: NodeJS.Timeout | undefined;
     const closed = () => {
       clearInterval(ping);
       unsubscribe();
       streams.delete(res);
     };
+    const write = (line: string) => {
+      if (res.writableEnded) return;
+      if (res.writableLength <= maxBuffered) res.write(`${line}\n`);
+      else {
+        closed();
+        res.end();
+      }
+    };
+    write(JSON.stringify(snapshot(tenant)));
+    unsubscribe = history.subscribe(tenant, write);
+    ping = setInterval(() => write(JSON.stringify({ type: 'ping', nowMs: Date.now() })), pingMs);
     res.once('close', closed);
     req.once('close', () => res.end());
   };
