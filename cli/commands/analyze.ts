@@ -22,7 +22,7 @@ import { analyzeFiles, type BatchProgress } from '../../services/live/recordings
 import { AnalysisPool } from '../../services/live/recordings/pool.ts';
 import { clickhouseRecordingStore } from '../../services/sink/recording-store.ts';
 import { CliError } from '../errors.ts';
-import { intOption } from './serve.ts';
+import { intOption } from '../flags.ts';
 import { openAnalyticsStore } from './store.ts';
 
 interface AnalyzeFlags {

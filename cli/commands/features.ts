@@ -12,6 +12,7 @@ import { mfcc } from '../../core/features/mfcc.ts';
 import { spectralBandwidth, spectralCentroid, spectralRolloff } from '../../core/features/spectral.ts';
 import { rms, zeroCrossingRate } from '../../core/features/temporal.ts';
 import { CliError } from '../errors.ts';
+import { intOption } from '../flags.ts';
 
 /** Parsed command-line options, librosa's names in camelCase; undefined = librosa's default. */
 export interface FeatureCliOptions {
@@ -63,11 +64,7 @@ function usage(message: string): CliError {
   return new CliError(message, 'USAGE');
 }
 
-const integer = (flag: string) => (value: string) => {
-  if (!/^[0-9]+$/.test(value) || Number(value) <= 0)
-    throw usage(`${flag} must be a positive integer, got '${value}'`);
-  return Number(value);
-};
+const integer = (flag: string) => intOption(flag, { min: 1 });
 
 const hz = (flag: string) => (value: string) => {
   const v = Number(value);

@@ -3,7 +3,7 @@ import { demoCall } from '../../clients/demo-call.ts';
 import { percentile, runLoad } from '../../clients/load.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { CliError } from '../errors.ts';
-import { intOption } from './serve.ts';
+import { intOption } from '../flags.ts';
 
 interface SimulateOptions {
   calls: number;
