@@ -14,6 +14,7 @@ import type { FeatureMatrix } from '../core/features/matrix.ts';
 import { type FrontendConfig, frameDescriptors } from '../core/model/frontend.ts';
 import { seededRandom, shuffled } from '../core/random.ts';
 import { applyChannel, type ChannelSpec, randomChannel } from './augment.ts';
+import { TrainingError } from './errors.ts';
 import type { EvalItem } from './evaluate.ts';
 
 export interface LabeledClip {
@@ -203,7 +204,7 @@ export async function loadTrainingSets(
   const train = clips.filter((c) => c.split === 'train');
   const val = clips.filter((c) => c.split === 'validation');
   if (train.length === 0 || val.length === 0)
-    throw new Error('training needs clips in both the train and validation splits');
+    throw new TrainingError('EMPTY_SPLIT', 'training needs clips in both the train and validation splits');
   const variants: Variant[] = [
     'clean',
     ...Array.from({ length: augmentVariants }, (_, k) => `aug${k + 1}` as Variant),
@@ -222,4 +223,9 @@ export async function loadTrainingSets(
   );
   const valItems = valFeatures.map((lld, i) => ({ lld, label: val[i]!.label, corpus: val[i]!.clip.corpus }));
   return { train, trainFeatures, valItems };
+}
+
+/** Corpora present in `clips`. */
+export function corporaOf(clips: readonly LabeledClip[]): CorpusId[] {
+  return [...new Set(clips.map((c) => c.clip.corpus))];
 }

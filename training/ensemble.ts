@@ -2,15 +2,19 @@
 // probabilities. Each network was trained with its own input scale and calibrated with its own
 // temperature; both are linear, so they fold exactly into its weights and the members share one
 // input (one windowInput per window, one ONNX call) and the ensemble's temperature is 1.
-import type { TdnnModel } from '../core/model/model.ts';
+import type { EmotionModel } from '../core/model/format.ts';
 import type { TdnnWeights } from '../core/model/tdnn.ts';
+import { TrainingError } from './errors.ts';
 
-export function ensembleOf(version: string, models: readonly TdnnModel[]): TdnnModel {
+export function ensembleOf(version: string, models: readonly EmotionModel[]): EmotionModel {
   const first = models[0];
-  if (!first) throw new Error('an ensemble needs at least one network');
-  const shape = (m: TdnnModel) => JSON.stringify([m.labels, m.frontend, m.window, m.network]);
+  if (!first) throw new TrainingError('ENSEMBLE_MISMATCH', 'an ensemble needs at least one network');
+  const shape = (m: EmotionModel) => JSON.stringify([m.labels, m.frontend, m.window, m.network]);
   if (models.some((m) => shape(m) !== shape(first)))
-    throw new Error('ensemble members differ in labels, frontend, window or network shape');
+    throw new TrainingError(
+      'ENSEMBLE_MISMATCH',
+      'ensemble members differ in labels, frontend, window or network shape',
+    );
   const scale = first.scale;
   return {
     ...first,

@@ -1,36 +1,32 @@
-// `voicepulse train`: data → descriptors (cached) → training (MLP ensemble or TDNN) → held-out
-// evaluation (clean, channel robustness, cross-corpus and TESS cross-speaker) → versioned model
-// directory.
+// `voicepulse train`: data → descriptors (cached) → one TDNN per speaker fold (checkpointed) → their
+// ensemble → held-out evaluation (clean, channel robustness, cross-corpus and TESS cross-speaker) →
+// versioned model directory.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusId } from '../core/corpora/clip.ts';
 import { loadSplitManifest, type SplitManifest } from '../core/corpora/split-manifest.ts';
+import { type EmotionModel, loadModel, saveModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
-import {
-  type EmotionModel,
-  loadModel,
-  type MlpModel,
-  releaseModel,
-  saveModel,
-  type TdnnModel,
-} from '../core/model/model.ts';
 import { seededRandom, shuffled } from '../core/random.ts';
-import { DescriptorStore, type LabeledClip, labeledClips, pickBabble, type Variant } from './dataset.ts';
+import {
+  corporaOf,
+  DescriptorStore,
+  type LabeledClip,
+  labeledClips,
+  pickBabble,
+  type Variant,
+} from './dataset.ts';
 import { ensembleOf } from './ensemble.ts';
-import { type CorpusEvaluation, evaluateByCorpus } from './evaluate.ts';
-import { corporaOf, FULL_SETTINGS, QUICK_SETTINGS, type TrainSettings, trainModel } from './train.ts';
+import { TrainingError } from './errors.ts';
+import { type CorpusEvaluation, evaluateModel } from './evaluate.ts';
 import { TDNN_SETTINGS, type TdnnEpoch, type TdnnTrainSettings, trainTdnn } from './train-tdnn.ts';
-
-export type Architecture = 'mlp' | 'tdnn';
 
 export interface PipelineOptions {
   dataRoot: string;
   outDir: string;
   version: string;
   quick: boolean;
-  /** Default 'mlp'. */
-  arch?: Architecture;
   /** A model directory to evaluate on the same validation and test clips, for comparison. */
   baselineDir?: string;
   seed?: string;
@@ -40,7 +36,7 @@ export interface PipelineOptions {
 
 export interface PipelineResult {
   model: EmotionModel;
-  /** Mean training loss of the first and last epoch (of the first member). */
+  /** Mean training loss of the first and last epoch (of the first network). */
   firstLoss: number;
   lastLoss: number;
   evaluation: Evaluation;
@@ -51,7 +47,7 @@ export interface Evaluation {
   robustness?: Record<string, CorpusEvaluation[]>;
   crossCorpus?: CorpusEvaluation[];
   tessCrossSpeaker?: Record<string, CorpusEvaluation[]>;
-  /** TDNN: each network's fold, kept epoch and validation reports. */
+  /** Each network's fold, kept epoch and validation reports. */
   folds?: FoldResult[];
   /** The baseline model on the same test clips. */
   baseline?: { version: string; test: CorpusEvaluation[] };
@@ -61,8 +57,8 @@ export interface Evaluation {
 const QUICK_CELL = 10;
 const BABBLE_CLIPS = 60;
 /**
- * Epochs of each TDNN cross-corpus and TESS cross-speaker retraining (six of them, ~11 min in all):
- * a fresh `train --arch tdnn` then took 70 min here (descriptors 2 min, four fold networks 56 min).
+ * Epochs of each cross-corpus and TESS cross-speaker retraining (six of them, ~11 min in all): a
+ * fresh `train` then took 70 min here (descriptors 2 min, four fold networks 56 min).
  */
 export const CROSS_EPOCHS = 8;
 const ROBUSTNESS: Variant[] = ['alaw-band', 'noisy10', 'noisy0'];
@@ -85,17 +81,14 @@ const QUICK_TDNN: TdnnTrainSettings = {
   },
 };
 
-/**
- * The six-class clips (subsampled for --quick) and the frame-feature store over them; the cache and
- * its augmented channels are shared by both architectures.
- */
+/** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
 function prepareData(
   opts: PipelineOptions,
   seed: string,
   log: (msg: string) => void,
 ): { clips: LabeledClip[]; store: DescriptorStore; cacheDir: string } {
   let clips = labeledClips(opts.dataRoot);
-  if (clips.length === 0) throw new Error(`no six-class clips under ${opts.dataRoot}`);
+  if (clips.length === 0) throw new TrainingError('NO_CLIPS', `no six-class clips under ${opts.dataRoot}`);
   if (opts.quick) clips = subsample(clips, QUICK_CELL, seed);
   const cacheDir = opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors');
   const store = new DescriptorStore({
@@ -110,44 +103,7 @@ function prepareData(
   return { clips, store, cacheDir };
 }
 
-export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
-  if (opts.arch === 'tdnn') return runTdnnTraining(opts);
-  const log = opts.log ?? (() => {});
-  const base = opts.quick ? QUICK_SETTINGS : FULL_SETTINGS;
-  const settings: TrainSettings = { ...base, seed: opts.seed ?? base.seed };
-  const { clips, store } = prepareData(opts, settings.seed, log);
-  const trained = await trainModel(opts.version, clips, store, settings, log);
-  const test = clips.filter((c) => c.split === 'test');
-  const evaluation: Evaluation = { test: await evaluateVariant(trained.model, test, store, 'clean') };
-  log(`test: ${describe(evaluation.test)}`);
-  if (!opts.quick) {
-    evaluation.robustness = {};
-    for (const v of ROBUSTNESS) {
-      evaluation.robustness[v] = await evaluateVariant(trained.model, test, store, v);
-      log(`test ${v}: ${describe(evaluation.robustness[v])}`);
-    }
-    // One ensemble member per retraining.
-    const retrain: Retrain = async (version, subset) =>
-      (await trainModel(version, subset, store, { ...settings, members: 1 })).model;
-    evaluation.crossCorpus = await crossCorpus(clips, store, retrain, log);
-    evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, retrain, log);
-  }
-  const first = trained.history.filter((h) => h.member === 0);
-  const model: MlpModel = {
-    ...trained.model,
-    metadata: {
-      settings,
-      data: summaryTable(clips),
-      history: trained.history,
-      evaluation,
-    },
-  };
-  saveModel(model, opts.outDir);
-  log(`model written to ${opts.outDir}`);
-  return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
-}
-
-/** One network of a TDNN training run: its validation speakers and the clips as it sees them. */
+/** One network of a training run: its validation speakers and the clips as it sees them. */
 export interface TrainingFold {
   /** 'split' (the manifest's train/validation split) or 'fold<k>'. */
   name: string;
@@ -158,7 +114,7 @@ export interface TrainingFold {
 }
 
 /**
- * The networks a TDNN run trains. With `useFolds` and a corpus whose split protocol lists speaker
+ * The networks a run trains. With `useFolds` and a corpus whose split protocol lists speaker
  * folds (splits.json: RAVDESS), one per fold: that fold's speakers validate it, the corpus's other
  * non-test speakers train it, every other corpus keeps its manifest split. Otherwise one network on
  * the manifest split. Test clips stay test clips either way.
@@ -208,7 +164,7 @@ export async function trainFoldNetwork(
   store: Pick<DescriptorStore, 'get' | 'id'>,
   checkpoints: string | undefined,
   log: (msg: string) => void,
-): Promise<{ network: TdnnModel; result: FoldResult }> {
+): Promise<{ network: EmotionModel; result: FoldResult }> {
   const key = createHash('sha256')
     .update(
       JSON.stringify({
@@ -221,9 +177,9 @@ export async function trainFoldNetwork(
     .digest('hex')
     .slice(0, 16);
   const checkpoint = checkpoints && join(checkpoints, key);
-  let network: TdnnModel;
+  let network: EmotionModel;
   if (checkpoint && existsSync(join(checkpoint, 'model.json'))) {
-    network = loadModel(checkpoint) as TdnnModel;
+    network = loadModel(checkpoint);
     log(`${fold.name}: from checkpoint ${checkpoint} (kept epoch ${String(network.metadata.epoch)})`);
   } else {
     log(`${fold.name}: validation speakers ${fold.speakers?.join(', ') ?? 'of the manifest split'}`);
@@ -255,13 +211,13 @@ export async function trainFoldNetwork(
  * one ensemble (ensemble.ts; a single network stays one member) and evaluates it: test, channel
  * robustness, the baseline's test when given, then the cross-corpus retrainings.
  */
-async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
+export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
   const log = opts.log ?? (() => {});
   const base = opts.quick ? QUICK_TDNN : TDNN_SETTINGS;
   const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
   const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);
   const folds: FoldResult[] = [];
-  const networks: TdnnModel[] = [];
+  const networks: EmotionModel[] = [];
   // Full runs take over an hour: each finished network is checkpointed so a rerun resumes.
   const checkpoints = opts.quick ? undefined : join(cacheDir, 'tdnn-folds');
   for (const fold of trainingFolds(clips, settings.speakerFolds)) {
@@ -286,7 +242,6 @@ async function runTdnnTraining(opts: PipelineOptions): Promise<PipelineResult> {
       version: baseline.version,
       test: await evaluateVariant(baseline, test, store, 'clean'),
     };
-    releaseModel(baseline);
     log(`baseline ${baseline.version} test: ${describe(evaluation.baseline.test)}`);
   }
   const model: EmotionModel = {
@@ -324,13 +279,13 @@ async function evaluateVariant(
     clips.map((c) => c.clip),
     variant,
   );
-  return evaluateByCorpus(
+  return evaluateModel(
     model,
     clips.map((c, i) => ({ lld: llds[i]!, label: c.label, corpus: c.clip.corpus })),
   );
 }
 
-/** Trains a lighter model of the same architecture on a subset of the clips (their splits as given). */
+/** Trains a lighter network of the same shape on a subset of the clips (their splits as given). */
 type Retrain = (version: string, clips: LabeledClip[]) => Promise<EmotionModel>;
 
 /** Train without corpus X, test on every clip of X. */
@@ -346,7 +301,6 @@ async function crossCorpus(
     const model = await retrain(`without-${corpus}`, others);
     const held = clips.filter((c) => c.clip.corpus === corpus);
     const [evaluation] = await evaluateVariant(model, held, store, 'clean');
-    releaseModel(model);
     log(`cross-corpus ${corpus}: ${describe([evaluation!])}`);
     out.push(evaluation!);
   }
@@ -367,7 +321,6 @@ async function tessCrossSpeaker(
     const model = await retrain(`tess-${protocol}`, clips);
     const test = clips.filter((c) => c.split === 'test' && c.clip.corpus === 'tess');
     out[protocol] = await evaluateVariant(model, test, store, 'clean');
-    releaseModel(model);
     log(`tess ${protocol}: ${describe(out[protocol])}`);
   }
   return out;

@@ -2,13 +2,10 @@
 // no browser, no canvas, no network).
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { VoicePulseError } from '../core/errors.ts';
 
-export class PlotError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PlotError';
-  }
-}
+/** INVALID_PLOT: labels or counts that do not make a confusion matrix. */
+export class PlotError extends VoicePulseError<'INVALID_PLOT'> {}
 
 export interface ConfusionPlot {
   title: string;
@@ -25,14 +22,16 @@ export interface ConfusionPlot {
  */
 export async function confusionMatrixSvg(plot: ConfusionPlot): Promise<string> {
   const { labels, confusion } = plot;
-  if (labels.length === 0) throw new PlotError('confusion plot needs at least one class');
-  if (new Set(labels).size !== labels.length) throw new PlotError('confusion plot labels must be distinct');
+  if (labels.length === 0) throw new PlotError('INVALID_PLOT', 'confusion plot needs at least one class');
+  if (new Set(labels).size !== labels.length)
+    throw new PlotError('INVALID_PLOT', 'confusion plot labels must be distinct');
   if (confusion.length !== labels.length || confusion.some((row) => row.length !== labels.length))
     throw new PlotError(
+      'INVALID_PLOT',
       `confusion matrix must be ${labels.length}×${labels.length}, one row and column per label`,
     );
   if (confusion.some((row) => row.some((v) => !Number.isInteger(v) || v < 0)))
-    throw new PlotError('confusion matrix cells must be non-negative integer counts');
+    throw new PlotError('INVALID_PLOT', 'confusion matrix cells must be non-negative integer counts');
 
   const values = confusion.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);

@@ -2,7 +2,7 @@
 // model's stored test evaluation, without retraining or re-measuring anything else on the card.
 // Usage: npx tsx training/refresh-card-plots.ts [model dir (default: the committed model)] [card]
 import { fileURLToPath } from 'node:url';
-import { COMMITTED_MODEL_DIR, loadModel } from '../core/model/model.ts';
+import { COMMITTED_MODEL_DIR, loadModel } from '../core/model/format.ts';
 import { refreshConfusionSection } from './model-card.ts';
 import type { Evaluation } from './pipeline.ts';
 

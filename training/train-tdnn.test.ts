@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CorpusClip } from '../core/corpora/clip.ts';
-import { evaluateByCorpus } from './evaluate.ts';
+import { evaluateModel } from './evaluate.ts';
 import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn, weightedUa } from './train-tdnn.ts';
 
@@ -36,7 +36,7 @@ describe('trainTdnn', () => {
     expect(trained.model.scale).toHaveLength(MELS);
     // The returned model is the best epoch's: re-scoring validation reproduces its score.
     const val = clips.filter((c) => c.split === 'validation');
-    const again = evaluateByCorpus(
+    const again = await evaluateModel(
       trained.model,
       val.map((c) => ({ lld: mels.get(c.clip.path)!, label: c.label, corpus: c.clip.corpus })),
     );
@@ -52,7 +52,9 @@ describe('trainTdnn', () => {
     const { clips, mels } = syntheticClips();
     const store = { get: async (list: CorpusClip[]) => list.map((c) => mels.get(c.path)!) };
     const all = clips.map((c) => ({ ...c, split: 'train' as const }));
-    await expect(trainTdnn('no-validation', all, store, SETTINGS)).rejects.toThrow(/validation/);
+    await expect(trainTdnn('no-validation', all, store, SETTINGS)).rejects.toThrow(
+      /^EMPTY_SPLIT: .*validation/,
+    );
   });
 
   it('weights corpora in the selection score', () => {

@@ -4,23 +4,21 @@
 import type { CorpusId } from '../core/corpora/clip.ts';
 import { EMOTIONS } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
+import type { EmotionModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
-import { releaseModel, type TdnnModel, windowFrames } from '../core/model/model.ts';
-import {
-  inputWidth,
-  readWeights,
-  type TdnnConfig,
-  type TdnnParams,
-  tdnnLogits,
-  tf,
-  weightShapes,
-  weightTensors,
-  windowInput,
-} from '../core/model/tdnn.ts';
+import { inputWidth, type TdnnConfig, weightShapes } from '../core/model/tdnn.ts';
+import { initTfjs, readWeights, type TdnnParams, tdnnLogits, tf, weightTensors } from '../core/model/tfjs.ts';
+import { windowFrames, windowInput } from '../core/model/windows.ts';
 import { gaussian, type Random, seededRandom, shuffled } from '../core/random.ts';
+import { fitTemperature } from './calibration.ts';
 import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
-import { type CorpusEvaluation, type EvalItem, evaluateByCorpus, predictItems } from './evaluate.ts';
-import { balancingWeights, fitTemperature } from './train.ts';
+import {
+  type CorpusEvaluation,
+  type EvalItem,
+  evaluateModel,
+  predictItems,
+  withTrainingRunner,
+} from './evaluate.ts';
 import { randomCrops, timeMask } from './windows.ts';
 
 export interface TdnnTrainSettings {
@@ -93,7 +91,7 @@ export interface TdnnEpoch {
 
 export interface TrainedTdnn {
   /** The weights of the best validation epoch. */
-  model: TdnnModel;
+  model: EmotionModel;
   /** That epoch. */
   epoch: number;
   history: TdnnEpoch[];
@@ -103,7 +101,7 @@ export interface TrainedTdnn {
 
 /**
  * Trains on `store`'s frame features of the clips (log-mel in their first rows, e.g. frame
- * descriptors); validation scores go through the product's scoring path (core/model/model.ts).
+ * descriptors); validation scores go through a ModelRunner (training/evaluate.ts).
  */
 export async function trainTdnn(
   version: string,
@@ -112,6 +110,7 @@ export async function trainTdnn(
   settings: TdnnTrainSettings,
   log: (msg: string) => void = () => {},
 ): Promise<TrainedTdnn> {
+  await initTfjs();
   const frontend = DEFAULT_FRONTEND;
   const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
   const {
@@ -142,7 +141,7 @@ export async function trainTdnn(
   let steps = 0;
   const optimizer = tf.train.adam(settings.lr);
   const history: TdnnEpoch[] = [];
-  const snapshot = (): TdnnModel => ({
+  const snapshot = (): EmotionModel => ({
     version,
     labels: EMOTIONS,
     frontend,
@@ -211,8 +210,7 @@ export async function trainTdnn(
       loss += (value * batch.length) / order.length;
     }
     const model = snapshot();
-    const validation = evaluateByCorpus(model, valItems);
-    releaseModel(model);
+    const validation = await evaluateModel(model, valItems);
     const valScore = weightedUa(validation, settings.selectionWeights);
     const seconds = (performance.now() - t0) / 1000;
     history.push({ epoch, loss, valScore, seconds });
@@ -224,11 +222,10 @@ export async function trainTdnn(
   for (const v of [...variables, ...averaged]) v.dispose();
   optimizer.dispose();
   log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
-  best.model.temperature = tdnnTemperature(best.model, valItems);
+  best.model.temperature = await tdnnTemperature(best.model, valItems);
   log(`temperature ${best.model.temperature.toFixed(2)}`);
   // Recomputed so that the stored validation calibration is the fitted model's.
-  const validation = evaluateByCorpus(best.model, valItems);
-  releaseModel(best.model);
+  const validation = await evaluateModel(best.model, valItems);
   return { model: best.model, epoch: best.epoch, history, validation };
 }
 
@@ -236,18 +233,32 @@ export async function trainTdnn(
  * The temperature fitted on the validation windows: log-probabilities at temperature 1 are the
  * logits up to a per-window constant, which softmax ignores.
  */
-function tdnnTemperature(model: TdnnModel, items: EvalItem[]): number {
-  const atOne = { ...model, temperature: 1 };
-  const preds = predictItems(atOne, items);
-  releaseModel(atOne);
+async function tdnnTemperature(model: EmotionModel, items: EvalItem[]): Promise<number> {
+  const preds = await withTrainingRunner({ ...model, temperature: 1 }, (runner) =>
+    predictItems(runner, items),
+  );
   return fitTemperature(
     preds.flatMap((p, i) =>
       p.windows.map((w) => ({
-        logits: [w.map((v) => Math.log(Math.max(1e-30, v)))],
+        logits: w.map((v) => Math.log(Math.max(1e-30, v))),
         label: items[i]!.label,
       })),
     ),
   );
+}
+
+/**
+ * Class balancing: each (corpus, emotion) cell of `train` carries the same total weight, times its
+ * corpus weight (default 1).
+ */
+export function balancingWeights(
+  train: readonly LabeledClip[],
+  corpusWeights: Partial<Record<CorpusId, number>>,
+): (c: LabeledClip) => number {
+  const cellCount = new Map<string, number>();
+  for (const c of train)
+    cellCount.set(`${c.clip.corpus}|${c.label}`, (cellCount.get(`${c.clip.corpus}|${c.label}`) ?? 0) + 1);
+  return (c) => (corpusWeights[c.clip.corpus] ?? 1) / cellCount.get(`${c.clip.corpus}|${c.label}`)!;
 }
 
 /** Mean utterance UA over corpora, each weighted by `weights` (default 1). */

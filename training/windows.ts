@@ -1,8 +1,4 @@
-// Window sampling over frame descriptors for training: random crops, SpecAugment-style time masks
-// (frames left out of the statistics) and band masks (mel-band statistics reset to the mean).
-import type { FeatureMatrix } from '../core/features/matrix.ts';
-import type { FrontendConfig } from '../core/model/frontend.ts';
-import { windowFunctionals } from '../core/model/functionals.ts';
+// Window sampling over frame features for training: random crops and SpecAugment-style time masks.
 import type { Random } from '../core/random.ts';
 
 export interface CropOptions {
@@ -30,33 +26,4 @@ export function timeMask(frames: number, random: Random): Uint8Array {
     keep.fill(0, start, start + width);
   }
   return keep;
-}
-
-/**
- * The normalised descriptor of a masked random window; a band mask of up to 8 mel bands sets
- * those bands' normalised statistics to 0 (the training mean).
- */
-export function augmentedDescriptor(
-  lld: FeatureMatrix,
-  cfg: FrontendConfig,
-  crop: [number, number],
-  mean: Float32Array,
-  std: Float32Array,
-  random: Random,
-): Float32Array {
-  const keep = timeMask(crop[1] - crop[0], random);
-  const v = normalise(windowFunctionals(lld, cfg, crop[0], crop[1], keep), mean, std);
-  if (random() < 0.5) {
-    const width = 1 + Math.floor(random() * 8);
-    const start = Math.floor(random() * (cfg.nMels - width));
-    for (let m = start; m < start + width; m++) {
-      // The three per-band statistics (shape, spread, change) lead the descriptor.
-      for (let k = 0; k < 3; k++) v[k * cfg.nMels + m] = 0;
-    }
-  }
-  return v;
-}
-
-export function normalise(v: Float32Array, mean: Float32Array, std: Float32Array): Float32Array {
-  return Float32Array.from(v, (x, i) => (x - mean[i]!) / std[i]!);
 }

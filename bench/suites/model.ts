@@ -1,15 +1,11 @@
 // Emotion-model inference speed for one speaker stream on one thread, in multiples of real time, on
-// each runtime that loads here (core/model/runtime.ts; tfjs wasm is the baseline): the product path
-// (frame features computed once per stream, windows share them and are scored in one batch), a
-// batch-1 path that scores each 2 s window from its own audio (what a lone live window costs), and
-// the network alone on prepared batch-1 inputs (the part the runtime changes).
-import {
-  COMMITTED_MODEL_DIR,
-  featureWindowInputs,
-  loadModel,
-  modelFeatures,
-} from '../../core/model/model.ts';
-import { openInstalledRunners, openRunner, runtimeChoice } from '../../core/model/runtime.ts';
+// each runtime that loads here (core/model/runtime.ts; tfjs wasm is the baseline): a recording
+// scored in one pass (frame features computed once, windows share them, one batch), the live path
+// that scores each 2 s window from its own audio (what a lone live window costs), and the network
+// alone on prepared batch-1 inputs (the part the runtime changes).
+import { COMMITTED_MODEL_DIR, loadModel } from '../../core/model/format.ts';
+import { ModelStream, openInstalledRunners, openRunner } from '../../core/model/runner.ts';
+import { modelFeatures, modelInput, modelWindowFrames } from '../../core/model/windows.ts';
 import type { BenchSuite } from '../harness.ts';
 import { measureAsync } from '../harness.ts';
 
@@ -31,16 +27,18 @@ function audio(seconds: number, sr: number): Float32Array {
 export const modelSuite: BenchSuite = {
   name: 'model',
   description: `emotion model inference per runtime, ${SECONDS} s stream, 2 s windows / 1 s hop, one thread (× real time)`,
-  async run() {
+  async run(settings) {
     const model = loadModel(COMMITTED_MODEL_DIR);
     const sr = model.frontend.sr;
     const y = audio(SECONDS, sr);
     const { lengthMs, hopMs } = model.window;
     const len = (lengthMs * sr) / 1000;
     const hop = (hopMs * sr) / 1000;
-    const alone: Float32Array[] = [];
-    for (let s = 0; s + len <= y.length; s += hop) alone.push(y.subarray(s, s + len));
-    const { inputs } = featureWindowInputs(model, modelFeatures(model, y));
+    const stream = new ModelStream();
+    const alone: { stream: ModelStream; samples: Float32Array }[] = [];
+    for (let s = 0; s + len <= y.length; s += hop) alone.push({ stream, samples: y.subarray(s, s + len) });
+    const features = modelFeatures(model, y);
+    const inputs = modelWindowFrames(model, features.cols).map(([s, e]) => modelInput(model, features, s, e));
     const windows = inputs.length;
     const rt = (ms: number) => `${((SECONDS * 1000) / ms).toFixed(0)}×`;
 
@@ -52,12 +50,12 @@ export const modelSuite: BenchSuite = {
     let baseline: Record<string, number> = {};
     for (const runner of runners) {
       const paths = {
-        'stream (shared frames)': await measureAsync(() => runner.scoreWindows(y)),
+        'stream (shared frames)': await measureAsync(() => runner.scoreRecording(y)),
         'batch-1 per window': await measureAsync(async () => {
-          for (const w of alone) await runner.classifyWindows([w]);
+          for (const w of alone) await runner.scoreWindows([w]);
         }),
         'network only, batch-1': await measureAsync(async () => {
-          for (const x of inputs) await runner.inputProbs([x]);
+          for (const x of inputs) await runner.networkProbs([x]);
         }),
       };
       if (runner.runtime === 'tfjs-wasm')
@@ -78,7 +76,7 @@ export const modelSuite: BenchSuite = {
       await runner.release();
     }
     // The verdict is the product's: the stream path on the runtime VOICEPULSE_MODEL_RUNTIME picks.
-    const product = await openRunner(model, runtimeChoice());
+    const product = await openRunner(model, { runtime: settings.model.runtime });
     notes.push(product.describe());
     await product.release();
     const ms = streamMs.get(product.runtime)!;

@@ -12,13 +12,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/model.ts';
-import { streamingConfig } from '../../core/streaming/config.ts';
+import { percentile } from '../../clients/load.ts';
+import { EMOTIONS } from '../../core/emotions.ts';
+import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/format.ts';
+import type { RuntimeChoice } from '../../core/model/runtime.ts';
+import { randomTdnn } from '../../core/model/testing/tdnn.ts';
+import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { startApp } from '../../services/live/app.ts';
 import { modelPresent } from '../../services/live/config.ts';
-import { percentile } from '../../clients/load.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import { randomModel } from '../../services/live/scoring/testing/model.ts';
+import { TDNN_SETTINGS } from '../../training/train-tdnn.ts';
 import type { BenchSuite } from '../harness.ts';
 
 const TARGET_CALLS = 200;
@@ -91,7 +94,7 @@ function simulate(
 
 async function runLevel(
   mode: Mode,
-  modelDir: string,
+  model: { dir: string; runtime: RuntimeChoice },
   calls: number,
   speed: number,
   protocol: string,
@@ -101,10 +104,11 @@ async function runLevel(
     port: 0,
     host: '127.0.0.1',
     token: TOKEN,
-    modelDir,
+    modelDir: model.dir,
+    modelRuntime: model.runtime,
     threads: mode.threads,
     maxBatch: mode.maxBatch,
-    streaming: streamingConfig(),
+    streaming: DEFAULT_SETTINGS,
     limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: 10_000, idleTimeoutMs: 120_000 },
     policies: {},
     logger: pino({ level: 'error' }),
@@ -138,22 +142,16 @@ async function runLevel(
 export const streamSuite: BenchSuite = {
   name: 'stream',
   description: 'N concurrent two-speaker calls at real-time pace: window latency, CPU and memory per call',
-  async run() {
-    const levels = (process.env.VOICEPULSE_BENCH_LEVELS ?? '25,50,100,150,200,300')
-      .split(',')
-      .map(Number)
-      .filter((n) => n > 0);
-    const speed = Number(process.env.VOICEPULSE_BENCH_SPEED ?? 1);
-    const protocol = process.env.VOICEPULSE_BENCH_PROTOCOL ?? 'twilio';
-    if (protocol !== 'twilio' && protocol !== 'native')
-      throw new Error(`VOICEPULSE_BENCH_PROTOCOL must be twilio or native`);
+  async run(settings) {
+    const { levels, speed, protocol } = settings.bench;
     const notes: string[] = [];
     let modelDir = COMMITTED_MODEL_DIR;
     let tmp: string | undefined;
     if (!modelPresent(modelDir)) {
-      // Same architecture and input size as the product model; inference cost does not depend on the weights.
+      // The committed model's shape (four networks of the training recipe's); cost does not depend on the weights.
       tmp = mkdtempSync(join(tmpdir(), 'vp-bench-model-'));
-      saveModel(randomModel(1, 'bench-untrained'), tmp);
+      const network = { ...TDNN_SETTINGS.net, classes: EMOTIONS.length };
+      saveModel(randomTdnn(network, 'bench', { members: 4, version: 'bench-untrained' }), tmp);
       modelDir = tmp;
       notes.push(
         'no committed model: timed with an untrained model of the same shape (cost does not depend on weights)',
@@ -167,7 +165,13 @@ export const streamSuite: BenchSuite = {
       for (const mode of MODES) {
         best[mode.name] = 0;
         for (const n of levels) {
-          const l = await runLevel(mode, modelDir, n, speed, protocol);
+          const l = await runLevel(
+            mode,
+            { dir: modelDir, runtime: settings.model.runtime },
+            n,
+            speed,
+            protocol,
+          );
           rows.push([
             mode.name,
             String(n),

@@ -2,33 +2,40 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ZodError } from 'zod';
 import { resample } from '../../core/audio/resample.ts';
 import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
+import { detailOf } from '../../core/errors.ts';
 import { classificationReport } from '../../core/evaluation/classification.ts';
 import {
-  averageProbs,
   COMMITTED_MODEL_DIR,
   COMMITTED_MODEL_VERSION,
   type EmotionModel,
   loadModel,
   ModelError,
-  probsRecord,
-} from '../../core/model/model.ts';
-import { type ModelRunner, openRunner, RuntimeError, runtimeChoice } from '../../core/model/runtime.ts';
-import { type StreamingConfig, streamingConfig } from '../../core/streaming/config.ts';
+} from '../../core/model/format.ts';
+import { averageProbs, probsRecord } from '../../core/model/probs.ts';
+import { type ModelRunner, ModelStream, openModel } from '../../core/model/runner.ts';
+import { type RuntimeChoice, RuntimeError } from '../../core/model/runtime.ts';
+import { streamingWindow } from '../../core/model/windows.ts';
+import {
+  DEFAULT_SETTINGS,
+  modelStreaming,
+  type StreamingConfig,
+  StreamingConfigError,
+} from '../../core/streaming/config.ts';
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
 
-/** The model in `dir` on the runtime VOICEPULSE_MODEL_RUNTIME picks (core/model/runtime.ts). */
-async function openModel(dir: string | undefined): Promise<ModelRunner> {
+/** The model in `dir` (default the committed one) on `runtime` (VOICEPULSE_MODEL_RUNTIME). */
+async function openRunner(dir: string | undefined, runtime: RuntimeChoice): Promise<ModelRunner> {
   try {
-    return await openRunner(loadModel(dir ?? COMMITTED_MODEL_DIR), runtimeChoice());
+    return await openModel(dir ?? COMMITTED_MODEL_DIR, { runtime });
   } catch (err) {
-    if (err instanceof ModelError || err instanceof RuntimeError) throw new CliError(err.message);
+    if (err instanceof ModelError || err instanceof RuntimeError)
+      throw new CliError(err.message, 'FAILED', { cause: err });
     throw err;
   }
 }
@@ -69,9 +76,10 @@ export interface ClassifyOutput {
 
 /**
  * Scores a file the way the live service scores a call: each channel is cut into the same windows
- * at the same sample positions (core/streaming SpeakerStream, so silent windows are skipped) and
- * each window is scored on its own audio, so `classify` equals the live scores of the same audio.
- * A channel with no scorable window (too short or too quiet) is scored as one window.
+ * at the same sample positions (core/streaming SpeakerStream, so silent windows are skipped; the
+ * model's window unless another is asked for) and each channel's windows are scored in order as
+ * one speaker's model stream, so `classify` equals the live scores of the same audio. A channel
+ * with no scorable window (too short or too quiet) is scored as one window.
  */
 export async function classifyFile(
   file: string,
@@ -83,35 +91,34 @@ export async function classifyFile(
   const audio = await readAudio(file);
   let config: StreamingConfig;
   try {
-    config = streamingConfig({ windowMs, hopMs });
+    config = modelStreaming(DEFAULT_SETTINGS, streamingWindow({ lengthMs: windowMs, hopMs }));
   } catch (err) {
-    if (err instanceof ZodError)
-      throw new CliError(
-        `window ${windowMs} ms / hop ${hopMs} ms: ${err.issues.map((i) => i.message).join('; ')}`,
-        'USAGE',
-      );
+    if (err instanceof StreamingConfigError) throw new CliError(detailOf(err), 'USAGE', { cause: err });
     throw err;
   }
   const windows: ClassifyOutput['windows'] = [];
   for (const [i, channel] of audio.channels.entries()) {
     const x = toModelRate(channel, audio.sampleRate, model);
-    const stream = new SpeakerStream(config, { keepAudio: true });
-    const live = [...stream.push(x), ...stream.end()].filter((w) => w.samples !== null);
+    const speaker = new SpeakerStream(config, { keepAudio: true });
+    const live = [...speaker.push(x), ...speaker.end()].filter((w) => w.samples !== null);
     const spans =
       live.length > 0 ? live : [{ startMs: 0, endMs: (1000 * x.length) / config.sampleRate, samples: x }];
+    const stream = new ModelStream();
     let probs: Float32Array[];
     try {
-      probs = await runner.classifyWindows(spans.map((w) => w.samples!));
+      probs = await runner.scoreWindows(spans.map((w) => ({ stream, samples: w.samples! })));
     } catch (err) {
-      if (err instanceof ModelError) throw new CliError(`${file}: ${err.message}`);
+      if (err instanceof ModelError) throw new CliError(`${file}: ${err.message}`, 'FAILED', { cause: err });
       throw err;
+    } finally {
+      stream.close();
     }
     spans.forEach((w, k) => {
       windows.push({
         start: round(w.startMs / 1000),
         end: round(w.endMs / 1000),
         speaker: speakerName(i, audio.channels.length),
-        probs: roundProbs(probsRecord(model, probs[k]!)),
+        probs: roundProbs(probsRecord(model.labels, probs[k]!)),
       });
     });
   }
@@ -206,7 +213,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
     .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'))
     .action(
       async (file: string, o: { json?: boolean; model?: string; windowMs?: number; hopMs?: number }) => {
-        const runner = await openModel(o.model);
+        const runner = await openRunner(o.model, settings.model.runtime);
         const out = await classifyFile(file, runner, o.windowMs, o.hopMs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -231,7 +238,8 @@ export function registerModelCommands(program: Command, settings: Settings): voi
     .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .action(async (o: { dir: string; labels: string; json?: boolean; model?: string }) => {
-      const out = await evaluateFolder(resolve(o.dir), resolve(o.labels), await openModel(o.model));
+      const runner = await openRunner(o.model, settings.model.runtime);
+      const out = await evaluateFolder(resolve(o.dir), resolve(o.labels), runner);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
@@ -256,11 +264,6 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       '--out <dir>',
       'model directory to write (default: models/<version>, or .cache/model-quick with --quick)',
     )
-    .option(
-      '--arch <arch>',
-      "'tdnn' (frame-level network, the committed model's) or 'mlp' (ensemble over window functionals)",
-      'tdnn',
-    )
     .option('--baseline <dir>', 'model directory evaluated on the same test clips, for the model card')
     .option('--model-version <name>', 'version name written into the model')
     .option(
@@ -275,16 +278,12 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         out?: string;
         modelVersion?: string;
         card?: string;
-        arch: string;
         baseline?: string;
       }) => {
         const [{ describe, runTraining }, { writeModelCard }] = await importDevOnly('train', () =>
           Promise.all([import('../../training/pipeline.ts'), import('../../training/model-card.ts')]),
         );
         const quick = o.quick === true;
-        if (o.arch !== 'tdnn' && o.arch !== 'mlp')
-          throw new CliError(`--arch must be 'tdnn' or 'mlp', got '${o.arch}'`, 'USAGE');
-        const arch = o.arch;
         const version = o.modelVersion ?? (quick ? 'quick' : COMMITTED_MODEL_VERSION);
         const outDir = resolve(
           o.out ?? (quick ? join('.cache', 'model-quick') : join(COMMITTED_MODEL_DIR, '..', version)),
@@ -299,12 +298,11 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           outDir,
           version,
           quick,
-          arch,
           baselineDir,
           seed: o.seed,
           log,
         }).catch((err: Error) => {
-          throw new CliError(`train: ${err.message}`);
+          throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
         });
         const card =
           o.card ?? (quick ? undefined : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));

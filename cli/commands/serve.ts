@@ -7,7 +7,9 @@ import {
   type Settings,
 } from '../../core/config/env.ts';
 import { detailOf } from '../../core/errors.ts';
+import { ModelError } from '../../core/model/format.ts';
 import { RuntimeError } from '../../core/model/runtime.ts';
+import { StreamingConfigError } from '../../core/streaming/config.ts';
 import { type ServeFlags, serveConfig } from '../../services/live/config.ts';
 import { runServe, stopOnSignals } from '../../services/live/serve.ts';
 import { CliError } from '../errors.ts';
@@ -130,6 +132,8 @@ export function registerServeCommand(program: Command, settings: Settings): void
       if (
         err instanceof ConfigError ||
         err instanceof RuntimeError ||
+        err instanceof ModelError ||
+        err instanceof StreamingConfigError ||
         (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
       )
         throw new CliError((err as Error).message, 'FAILED', { cause: err });

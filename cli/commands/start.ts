@@ -11,9 +11,9 @@ import { demoCall } from '../../clients/demo-call.ts';
 import { playCall } from '../../clients/players.ts';
 import type { Settings } from '../../core/config/env.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { saveModel } from '../../core/model/model.ts';
+import { saveModel } from '../../core/model/format.ts';
+import { seededModel } from '../../core/model/testing/tdnn.ts';
 import { modelPresent } from '../../services/live/config.ts';
-import { randomModel } from '../../services/live/scoring/testing/model.ts';
 import { runServe, stopOnSignals } from '../../services/live/serve.ts';
 import { addServeOptions, type CommonServeOptions, printUrls, toConfig, wallboardLink } from './serve.ts';
 
@@ -67,7 +67,7 @@ export function registerStartCommand(program: Command, settings: Settings): void
       if (!modelPresent(config.modelDir)) {
         // The demo still runs before a model is trained, clearly labelled: its scores mean nothing.
         const dir = mkdtempSync(join(tmpdir(), 'voicepulse-untrained-'));
-        saveModel(randomModel(1, 'untrained-demo'), dir);
+        saveModel(seededModel('demo', 'untrained-demo'), dir);
         process.stdout.write(
           `WARNING: no trained model at ${config.modelDir}; the demo uses an UNTRAINED placeholder model (scores are meaningless).\n`,
         );

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findCorpus } from '../../test/testing/corpus.ts';
 import { labeledClips } from '../../training/dataset.ts';
-import { evaluateByCorpus } from '../../training/evaluate.ts';
+import { evaluateModel } from '../../training/evaluate.ts';
 import { readWavFile } from '../audio/wav.ts';
-import { loadModel, modelFeatures } from './model.ts';
+import { loadModel } from './format.ts';
+import { modelFeatures } from './windows.ts';
 
 /** Test-speaker utterance UA of the committed model minus a margin for numeric drift. */
 const MIN_UA: Record<string, number> = { ravdess: 0.61, tess: 0.97 };
@@ -26,7 +27,7 @@ describe.skipIf(data === undefined)('committed model accuracy on held-out speake
         };
       }),
     );
-    for (const e of evaluateByCorpus(model, items))
+    for (const e of await evaluateModel(model, items))
       expect(e.utterance.ua, e.corpus).toBeGreaterThan(MIN_UA[e.corpus]!);
   });
 });

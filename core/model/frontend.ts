@@ -1,5 +1,7 @@
 // Frame-level descriptors (low-level descriptors, LLDs) of 8 kHz call audio: log-mel bands, MFCCs,
-// frame energy, pitch and voicing. The emotion model summarises these over each window.
+// frame energy, pitch and voicing. The network reads the log-mel and prosody rows (windows.ts);
+// training caches the full descriptors.
+import { VoicePulseError } from '../errors.ts';
 import { type FeatureConfig, TELEPHONY_FEATURES } from '../features/config.ts';
 import { logMelSpectrogram } from '../features/logmel.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
@@ -23,12 +25,13 @@ export function descriptorRows(cfg: FrontendConfig) {
   return { mel, mfcc: mfccRow, energy, f0: energy + 1, voicing: energy + 2, rows: energy + 3 };
 }
 
-export class FrontendError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FrontendError';
-  }
-}
+export type FrontendErrorCode =
+  /** Audio shorter than one FFT frame. */
+  | 'AUDIO_TOO_SHORT'
+  /** The energy and log-mel frames disagree in number (a frontend configuration error). */
+  | 'FRAME_MISMATCH';
+
+export class FrontendError extends VoicePulseError<FrontendErrorCode> {}
 
 /**
  * Descriptors of mono audio at cfg.sr: rows per descriptorRows, one column per hop (frame t
@@ -65,7 +68,7 @@ export function melProsody(samples: Float32Array, cfg: FrontendConfig = DEFAULT_
 
 function checkedLogMel(samples: Float32Array, cfg: FrontendConfig): FeatureMatrix {
   if (samples.length < cfg.nFft)
-    throw new FrontendError(`need at least ${cfg.nFft} samples, got ${samples.length}`);
+    throw new FrontendError('AUDIO_TOO_SHORT', `need at least ${cfg.nFft} samples, got ${samples.length}`);
   return logMelSpectrogram(samples, cfg);
 }
 
@@ -80,7 +83,8 @@ function writeProsody(
   const pitch = trackPitch(samples, { sr: cfg.sr, hopLength: cfg.hopLength * cfg.pitchStride });
   // Frame RMS over the FFT span (same centring as the mel frames), in dBFS.
   const energy = rms(samples, { frameLength: cfg.nFft, hopLength: cfg.hopLength, center: cfg.center });
-  if (energy.cols !== cols) throw new FrontendError(`rms gave ${energy.cols} frames, log-mel ${cols}`);
+  if (energy.cols !== cols)
+    throw new FrontendError('FRAME_MISMATCH', `rms gave ${energy.cols} frames, log-mel ${cols}`);
   for (let t = 0; t < cols; t++) {
     data[row0 * cols + t] = 20 * Math.log10(energy.data[t]! + 1e-5);
     const p = Math.min(pitch.f0Hz.length - 1, Math.floor(t / cfg.pitchStride));

@@ -1,10 +1,11 @@
-// A TDNN model as an ONNX graph, built in memory from its weights at load time (weights.bin stays
-// the one source of truth: no .onnx file to drift from it). The graph computes what tdnnLogits
-// does (tdnn.ts) plus softmax(logits / temperature) per ensemble member and their mean, so ONNX
-// Runtime returns probabilities in one call whatever the number of members.
+// The network on ONNX Runtime: the model as an ONNX graph, built in memory from its weights at load
+// time (weights.bin stays the one source of truth: no .onnx file to drift from it). The graph
+// computes what tdnnLogits does (tfjs.ts) plus softmax(logits / temperature) per ensemble member and
+// their mean, so ONNX Runtime returns probabilities in one call whatever the number of members.
 import onnxProto from 'onnx-proto';
-import type { TdnnModel } from './model.ts';
-import { inputWidth, type TdnnWeights } from './tdnn.ts';
+import type * as Ort from 'onnxruntime-node';
+import type { EmotionModel } from './format.ts';
+import { EPSILON, inputWidth, type Network, type TdnnWeights } from './tdnn.ts';
 
 const { onnx } = onnxProto;
 const { AttributeType } = onnx.AttributeProto;
@@ -15,13 +16,11 @@ export const ONNX_INPUT = 'x';
 export const ONNX_OUTPUT = 'probs';
 /** LayerNormalization needs opset 17. */
 const OPSET = 17;
-/** tdnn.ts's layer-norm and statistics-pooling epsilon. */
-const EPSILON = 1e-5;
 
 type Layout = 'ntc' | 'nct';
 
 /** Serialised ONNX ModelProto of `model`'s network, temperature and softmax. */
-export function tdnnOnnx(model: TdnnModel): Uint8Array {
+export function tdnnOnnx(model: EmotionModel): Uint8Array {
   const { network: cfg } = model;
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
@@ -155,4 +154,27 @@ export function tdnnOnnx(model: TdnnModel): Uint8Array {
     },
   });
   return onnx.ModelProto.encode(proto).finish();
+}
+
+/**
+ * `model`'s network in an ONNX Runtime session (`ort`: onnxruntime-node, imported by runtime.ts) on
+ * the calling thread with one intra-op thread: scaling is by scoring threads, one per core.
+ */
+export async function onnxNetwork(model: EmotionModel, ort: typeof Ort): Promise<Network> {
+  const session = await ort.InferenceSession.create(tdnnOnnx(model), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only: `classify --json` keeps stderr clean
+  });
+  const { frames } = model.network;
+  const width = inputWidth(model.network);
+  return {
+    async run(x, batch) {
+      const input = new ort.Tensor('float32', x, [batch, frames, width]);
+      return (await session.run({ [ONNX_INPUT]: input }))[ONNX_OUTPUT]!.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../random.ts';
-import { trackPitch } from './pitch.ts';
+import { PitchError, trackPitch } from './pitch.ts';
 
 const SR = 8000;
 
@@ -45,6 +45,6 @@ describe('trackPitch', () => {
   it('rejects a pitch range the frame cannot hold', () => {
     expect(() =>
       trackPitch(new Float32Array(SR), { sr: SR, hopLength: 80, frameLength: 64, fminHz: 50, fmaxHz: 90 }),
-    ).toThrow(RangeError);
+    ).toThrow(PitchError);
   });
 });

@@ -1,6 +1,10 @@
 // Autocorrelation pitch tracker (Boersma 1993, window-corrected). Hand-written: no installed
 // library tracks F0, and prosody is a strong emotion cue on band-limited phone audio.
 import FFT from 'fft.js';
+import { VoicePulseError } from '../errors.ts';
+
+/** INVALID_RANGE: a pitch range whose periods do not fit the analysis frame. */
+export class PitchError extends VoicePulseError<'INVALID_RANGE'> {}
 
 export interface PitchOptions {
   sr: number;
@@ -33,7 +37,10 @@ export function trackPitch(samples: Float32Array, opts: PitchOptions): PitchTrac
   const minLag = Math.max(2, Math.floor(sr / fmax));
   const maxLag = Math.min(frameLength - 2, Math.ceil(sr / fmin));
   if (minLag >= maxLag)
-    throw new RangeError(`pitch range ${fmin}-${fmax} Hz does not fit a ${frameLength}-sample frame`);
+    throw new PitchError(
+      'INVALID_RANGE',
+      `pitch range ${fmin}-${fmax} Hz does not fit a ${frameLength}-sample frame`,
+    );
   let size = 2;
   while (size < 2 * frameLength) size *= 2;
   const window = new Float32Array(frameLength);

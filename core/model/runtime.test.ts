@@ -1,26 +1,11 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { concat, silence, voiced } from '../streaming/testing/synthetic.ts';
-import {
-  COMMITTED_MODEL_VERSION,
-  classifyWindows,
-  isTdnn,
-  loadModel,
-  scoreWindows,
-  type TdnnModel,
-} from './model.ts';
-import {
-  checkRuntime,
-  type Importer,
-  type ModelRunner,
-  openInstalledRunners,
-  openRunner,
-  RuntimeError,
-  runtimeChoice,
-} from './runtime.ts';
+import { COMMITTED_MODEL_VERSION, loadModel } from './format.ts';
+import { type ModelRunner, ModelStream, openInstalledRunners, openRunner } from './runner.ts';
+import { checkRuntime, type Importer, RuntimeError } from './runtime.ts';
 
-const model = loadModel() as TdnnModel;
+const model = loadModel();
 
 /** Imports for real, except the packages in `broken`, which fail as `error` says. */
 const failing =
@@ -47,8 +32,9 @@ const installed = (pkg: string) => {
 };
 
 /** Largest absolute difference between two runners' probabilities of the same windows. */
-async function maxDifference(a: ModelRunner, b: ModelRunner, windows: Float32Array[]): Promise<number> {
-  const [pa, pb] = await Promise.all([a.classifyWindows(windows), b.classifyWindows(windows)]);
+async function maxDifference(a: ModelRunner, b: ModelRunner, samples: Float32Array[]): Promise<number> {
+  const windows = samples.map((x) => ({ stream: new ModelStream(), samples: x }));
+  const [pa, pb] = await Promise.all([a.scoreWindows(windows), b.scoreWindows(windows)]);
   let max = 0;
   pa.forEach((p, i) => {
     p.forEach((v, c) => {
@@ -68,78 +54,62 @@ const windows = [
   voiced(1300, { f0: 200, seed: 9 }),
 ];
 
-describe('runtimeChoice', () => {
-  it('reads VOICEPULSE_MODEL_RUNTIME: unset or empty is auto, names pass, anything else is an error', () => {
-    expect(runtimeChoice(undefined)).toBe('auto');
-    expect(runtimeChoice('')).toBe('auto');
-    for (const name of ['auto', 'onnx', 'tfjs-node', 'tfjs-wasm']) expect(runtimeChoice(name)).toBe(name);
-    expect(() => runtimeChoice('cuda')).toThrow(RuntimeError);
-    expect(() => runtimeChoice('cuda')).toThrow(/auto, onnx, tfjs-node, tfjs-wasm; got 'cuda'/);
-  });
-});
-
-describe('openRunner', () => {
+describe('runtimes', () => {
   it('onnx gives the probabilities tfjs wasm gives (committed model, within 1e-4)', async () => {
-    const onnx = await openRunner(model, 'onnx');
-    const wasm = await openRunner(model, 'tfjs-wasm');
+    const onnx = await openRunner(model, { runtime: 'onnx' });
+    const wasm = await openRunner(model, { runtime: 'tfjs-wasm' });
     expect([onnx.runtime, wasm.runtime]).toEqual(['onnx', 'tfjs-wasm']);
     expect(await maxDifference(onnx, wasm, windows)).toBeLessThan(1e-4);
-    // The stream path too: windows sharing one feature pass, short tail window included.
+    // The recording path too: windows sharing one feature pass, short tail window included.
     const call = concat(voiced(3000, { seed: 2 }), silence(500), voiced(2700, { f0: 210, seed: 4 }));
-    const [a, b] = [await onnx.scoreWindows(call), scoreWindows(call, { model })];
+    const [a, b] = [await onnx.scoreRecording(call), await wasm.scoreRecording(call)];
     expect(a.map((w) => [w.startMs, w.endMs])).toEqual(b.map((w) => [w.startMs, w.endMs]));
     a.forEach((w, i) => {
       for (const [e, p] of Object.entries(w.probs))
         expect(Math.abs(p - b[i]!.probs[e as keyof typeof w.probs])).toBeLessThan(1e-4);
     });
     expect(onnx.describe()).toMatch(new RegExp(`^model ${COMMITTED_MODEL_VERSION}: TDNN .*, onnx$`));
-    await onnx.release();
-  });
-
-  it('tfjs-wasm scores as the synchronous path does', async () => {
-    const wasm = await openRunner(model, 'tfjs-wasm');
-    expect(await wasm.classifyWindows(windows)).toEqual(classifyWindows(model, windows));
+    await Promise.all([onnx.release(), wasm.release()]);
   });
 
   it('auto picks onnx where it loads, else tfjs-node, else tfjs wasm', async () => {
-    expect((await openRunner(model, 'auto')).runtime).toBe('onnx');
-    expect((await openRunner(model, 'auto', noAccelerators)).runtime).toBe('tfjs-wasm');
+    expect((await openRunner(model)).runtime).toBe('onnx');
+    expect((await openRunner(model, { runtime: 'auto', importer: noAccelerators })).runtime).toBe(
+      'tfjs-wasm',
+    );
     const broken = failing({ 'onnxruntime-node': 'crash', '@tensorflow/tfjs-node': 'missing' });
-    expect((await openRunner(model, 'auto', broken)).runtime).toBe('tfjs-wasm');
+    expect((await openRunner(model, { importer: broken })).runtime).toBe('tfjs-wasm');
   });
 
-  it('a named runtime that cannot load is a clear error', async () => {
-    await expect(openRunner(model, 'onnx', noAccelerators)).rejects.toThrow(
-      "runtime 'onnx' is unavailable: onnxruntime-node is not installed (npm install onnxruntime-node)",
+  it('a named runtime that cannot load is a clear error with its code', async () => {
+    await expect(openRunner(model, { runtime: 'onnx', importer: noAccelerators })).rejects.toThrow(
+      "NOT_INSTALLED: runtime 'onnx' is unavailable: onnxruntime-node is not installed (npm install onnxruntime-node)",
     );
-    await expect(openRunner(model, 'onnx', failing({ 'onnxruntime-node': 'crash' }))).rejects.toThrow(
-      /runtime 'onnx' is unavailable: onnxruntime-node failed to load: libonnxruntime/,
+    await expect(
+      openRunner(model, { runtime: 'onnx', importer: failing({ 'onnxruntime-node': 'crash' }) }),
+    ).rejects.toThrow(
+      /^LOAD_FAILED: runtime 'onnx' is unavailable: onnxruntime-node failed to load: libonnxruntime/,
     );
-    await expect(openRunner(model, 'tfjs-node', noAccelerators)).rejects.toThrow(RuntimeError);
+    await expect(openRunner(model, { runtime: 'tfjs-node', importer: noAccelerators })).rejects.toThrow(
+      RuntimeError,
+    );
   });
 
   // tfjs-node is not a dependency (its install downloads a binary): where someone installed it, it
   // must match tfjs wasm; where not (here), naming it is a clear error, at start-up too.
   it('tfjs-node: matches tfjs wasm where installed, else a clear error', async () => {
     if (installed('@tensorflow/tfjs-node')) {
-      const native = await openRunner(model, 'tfjs-node');
-      expect(await maxDifference(native, await openRunner(model, 'tfjs-wasm'), windows)).toBeLessThan(1e-4);
+      const native = await openRunner(model, { runtime: 'tfjs-node' });
+      const wasm = await openRunner(model, { runtime: 'tfjs-wasm' });
+      expect(await maxDifference(native, wasm, windows)).toBeLessThan(1e-4);
     } else {
-      await expect(openRunner(model, 'tfjs-node')).rejects.toThrow(
+      await expect(openRunner(model, { runtime: 'tfjs-node' })).rejects.toThrow(
         "runtime 'tfjs-node' is unavailable: @tensorflow/tfjs-node is not installed",
       );
       expect(() => checkRuntime('tfjs-node')).toThrow(RuntimeError);
     }
     expect(() => checkRuntime('onnx')).not.toThrow();
     expect(() => checkRuntime('auto')).not.toThrow();
-  });
-
-  it('runs an MLP model in TypeScript whatever is chosen', async () => {
-    const mlp = loadModel(fileURLToPath(new URL('../../models/emotion-mlp-v1', import.meta.url)));
-    expect(isTdnn(mlp)).toBe(false);
-    const runner = await openRunner(mlp, 'onnx', noAccelerators);
-    expect(runner.runtime).toBe('typescript');
-    expect(await runner.classifyWindows(windows)).toEqual(classifyWindows(mlp, windows));
   });
 
   it('opens every installed runtime, tfjs wasm first, and says why the others did not load', async () => {
@@ -149,14 +119,5 @@ describe('openRunner', () => {
     expect(unavailable).toHaveLength(3 - expected.length);
     for (const reason of unavailable) expect(reason).toMatch(/tfjs-node is not installed/);
     for (const r of runners) await r.release();
-    const mlp = loadModel(fileURLToPath(new URL('../../models/emotion-mlp-v1', import.meta.url)));
-    const single = await openInstalledRunners(mlp);
-    expect(single.runners.map((r) => r.runtime)).toEqual(['typescript']);
-  });
-
-  it('rejects audio shorter than a frame as the synchronous path does', async () => {
-    const onnx = await openRunner(model, 'onnx');
-    await expect(onnx.classifyWindows([new Float32Array(100)])).rejects.toThrow(/shorter than one/);
-    await expect(onnx.scoreWindows(new Float32Array(100))).rejects.toThrow(/shorter than one/);
   });
 });

@@ -7,17 +7,18 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { EventBus } from '../../core/bus/bus.ts';
 import { type AlertEvent, parseEvent, type VoicePulseEvent } from '../../core/events/schema.ts';
-import type { StreamingConfig } from '../../core/streaming/config.ts';
+import type { RuntimeChoice } from '../../core/model/runtime.ts';
+import type { StreamingSettings } from '../../core/streaming/config.ts';
+import { policyFor, type TenantPolicies } from '../../core/tenancy/policy.ts';
 import { WebhookDelivery } from './alerts/webhook.ts';
 import { CallRegistry, preciseNow } from './ingress/calls.ts';
 import { type ExtraGrpcService, type GrpcServer, startGrpcServer } from './ingress/grpc.ts';
 import { EventHub } from './ingress/hub.ts';
 import { LiveMetrics } from './ingress/metrics.ts';
-import { createGateway, WS_PATHS } from './ingress/websocket.ts';
 import type { GatewayLimits } from './ingress/session.ts';
+import { createGateway, WS_PATHS } from './ingress/websocket.ts';
 import { createBackend } from './scoring/backend.ts';
 import type { EngineOutput } from './scoring/engine.ts';
-import { policyFor, type TenantPolicies } from '../../core/tenancy/policy.ts';
 
 /** An HTTP API mounted on the server; resolves true when it handled the request. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -30,10 +31,13 @@ export interface AppOptions {
   /** Per-tenant tokens: tenant id → token, each limited to its tenant. */
   tenantTokens?: Readonly<Record<string, string>>;
   modelDir: string;
+  /** What runs the emotion network (core/model/runtime.ts); default 'auto'. */
+  modelRuntime?: RuntimeChoice;
   /** Scoring threads (0 = score on the main thread). */
   threads: number;
   maxBatch?: number;
-  streaming: StreamingConfig;
+  /** Live windowing and smoothing; the window and hop are the model's (a configured one must equal them). */
+  streaming: StreamingSettings;
   limits: GatewayLimits;
   policies: TenantPolicies;
   logger: Logger;
@@ -134,6 +138,7 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   const backend = createBackend({
     modelDir: o.modelDir,
+    runtime: o.modelRuntime,
     config: o.streaming,
     threads: o.threads,
     ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),

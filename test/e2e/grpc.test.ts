@@ -3,7 +3,6 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPcm16 } from '../../clients/twilio-client.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { loadModel } from '../../core/model/model.ts';
 import { ManualClock } from '../../core/streaming/clock.ts';
 import { streamingConfig } from '../../core/streaming/config.ts';
 import { concat, silence, voiced } from '../../core/streaming/testing/synthetic.ts';
@@ -11,8 +10,8 @@ import { DEFAULT_POLICY } from '../../core/tenancy/policy.ts';
 import { voicePulseService } from '../../proto/load.ts';
 import type { App } from '../../services/live/app.ts';
 import { ScoringEngine } from '../../services/live/scoring/engine.ts';
-import { modelScorer } from '../../services/live/scoring/scorer.ts';
-import { TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
+import { openScorer } from '../../services/live/scoring/scorer.ts';
+import { expectClose, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const model = tempModelDir();
 let app: App;
@@ -88,7 +87,7 @@ describe('gRPC', () => {
     expect(await done).toBeNull();
     const offline: VoicePulseEvent[] = [];
     const engine = new ScoringEngine({
-      scorer: await modelScorer(loadModel(model.dir)),
+      scorer: await openScorer(model.dir, { runtime: 'auto' }),
       config: streamingConfig(),
       clock: new ManualClock(0),
       emit: (o) => offline.push(...o.map((x) => x.event)),
@@ -109,7 +108,7 @@ describe('gRPC', () => {
       e.type === 'score' ? [[e.windowStartMs, e.windowEndMs, e.probs]] : [],
     );
     expect(ref.length).toBe(5);
-    expect(live).toEqual(ref);
+    expectClose(live, ref);
     expect(JSON.parse(events.at(-1)!.callSummary!.json).type).toBe('call_summary');
     await new Promise((r) => setTimeout(r, 100));
     expect(watched.filter((e) => e.body === 'score').length).toBe(5);

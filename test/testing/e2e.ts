@@ -6,17 +6,17 @@ import { join } from 'node:path';
 import pino from 'pino';
 import WebSocket from 'ws';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
-import { saveModel } from '../../core/model/model.ts';
-import { streamingConfig } from '../../core/streaming/config.ts';
+import { saveModel } from '../../core/model/format.ts';
+import { seededModel } from '../../core/model/testing/tdnn.ts';
+import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { type App, type AppOptions, startApp } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import { randomModel } from '../../services/live/scoring/testing/model.ts';
 
 export const TOKEN = 'test-token';
 
 export function tempModelDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'vp-e2e-model-'));
-  saveModel(randomModel(11), dir);
+  saveModel(seededModel('e2e'), dir);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -27,7 +27,7 @@ export function testApp(modelDir: string, over: Partial<AppOptions> = {}): Promi
     token: TOKEN,
     modelDir,
     threads: 0,
-    streaming: streamingConfig(),
+    streaming: DEFAULT_SETTINGS,
     limits: DEFAULT_LIMITS,
     policies: {},
     logger: pino({ level: 'silent' }),
@@ -97,6 +97,30 @@ export function connect(
 export const isSummary = (m: unknown) => (m as { type?: string }).type === 'call_summary';
 
 /** Score events without their production time, for comparing runs. */
+/**
+ * `actual` equals `expected` except that numbers may differ by `tolerance`: the network's float
+ * results depend slightly on which windows share a batch, and live batches differ from offline ones.
+ */
+export function expectClose(actual: unknown, expected: unknown, tolerance = 1e-6, path = '$'): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    if (!(Math.abs(actual - expected) <= tolerance))
+      throw new Error(`${path}: ${actual} differs from ${expected} by more than ${tolerance}`);
+  } else if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual) !== Array.isArray(expected))
+      throw new Error(`${path}: ${JSON.stringify(actual)} is not like ${JSON.stringify(expected)}`);
+    const keys = Object.keys(expected);
+    if (JSON.stringify(Object.keys(actual).sort()) !== JSON.stringify([...keys].sort()))
+      throw new Error(`${path}: keys ${Object.keys(actual).join(',')} differ from ${keys.join(',')}`);
+    for (const k of keys)
+      expectClose(
+        (actual as Record<string, unknown>)[k],
+        (expected as Record<string, unknown>)[k],
+        tolerance,
+        `${path}.${k}`,
+      );
+  } else if (actual !== expected) throw new Error(`${path}: ${String(actual)} is not ${String(expected)}`);
+}
+
 export function scoresOf(events: readonly VoicePulseEvent[]) {
   return events
     .filter((e) => e.type === 'score')

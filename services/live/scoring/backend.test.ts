@@ -1,21 +1,31 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
-import { COMMITTED_MODEL_DIR, COMMITTED_MODEL_VERSION, saveModel } from '../../../core/model/model.ts';
+import { COMMITTED_MODEL_DIR, COMMITTED_MODEL_VERSION, saveModel } from '../../../core/model/format.ts';
 import { RuntimeError } from '../../../core/model/runtime.ts';
-import { streamingConfig } from '../../../core/streaming/config.ts';
+import { randomTdnn, seededModel, smallNetwork } from '../../../core/model/testing/tdnn.ts';
+import { DEFAULT_SETTINGS, StreamingConfigError, streamingConfig } from '../../../core/streaming/config.ts';
 import { voiced } from '../../../core/streaming/testing/synthetic.ts';
-import { createBackend, MAX_START_FAILURES, shardOf, WorkerPool } from './backend.ts';
 import { DEFAULT_POLICY } from '../../../core/tenancy/policy.ts';
-import { randomModel } from './testing/model.ts';
+import {
+  type BackendOptions,
+  createBackend,
+  MAX_START_FAILURES,
+  shardOf,
+  type WorkerPool,
+} from './backend.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
-saveModel(randomModel(5), dir);
+saveModel(seededModel('backend'), dir);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const meta = (callId: string) => ({ callId, tenantId: 't', agentId: null, queue: null });
+
+/** A pool of scoring threads (createBackend with threads > 0). */
+const pool = (opts: Omit<BackendOptions, 'config'>) =>
+  createBackend({ ...opts, config: DEFAULT_SETTINGS }) as WorkerPool;
 
 function until(pred: () => boolean, ms = 20_000): Promise<void> {
   const t0 = Date.now();
@@ -37,9 +47,8 @@ describe('WorkerPool', () => {
   it('scores calls on threads and survives a thread dying, losing only that thread’s in-flight work', async () => {
     const events: VoicePulseEvent[] = [];
     const restarts: number[] = [];
-    const pool = new WorkerPool({
+    const scoring = pool({
       modelDir: dir,
-      config: streamingConfig(),
       threads: 2,
       onEvents: (out) => events.push(...out.map((o) => o.event)),
       onRestart: (shard) => restarts.push(shard),
@@ -49,13 +58,13 @@ describe('WorkerPool', () => {
       const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
       const victim = ids.find((id) => shardOf(id, 2) === 0)!;
       const survivor = ids.find((id) => shardOf(id, 2) === 1)!;
-      for (const id of [victim, survivor]) pool.startCall(meta(id), DEFAULT_POLICY);
-      for (const id of [victim, survivor]) pool.pushAudio(id, 'customer', voiced(3000), 0);
+      for (const id of [victim, survivor]) scoring.startCall(meta(id), DEFAULT_POLICY);
+      for (const id of [victim, survivor]) scoring.pushAudio(id, 'customer', voiced(3000), 0);
       await until(() => events.filter((e) => e.type === 'score').length === 4);
-      await pool.crash(0);
+      await scoring.crash(0);
       await until(() => restarts.length === 1);
-      for (const id of [victim, survivor]) pool.pushAudio(id, 'customer', voiced(3000, { seed: 4 }), 0);
-      for (const id of [victim, survivor]) pool.endCall(id, 0);
+      for (const id of [victim, survivor]) scoring.pushAudio(id, 'customer', voiced(3000, { seed: 4 }), 0);
+      for (const id of [victim, survivor]) scoring.endCall(id, 0);
       await until(() => events.filter((e) => e.type === 'call_summary').length === 2);
       const windows = (id: string) =>
         events
@@ -64,26 +73,25 @@ describe('WorkerPool', () => {
       // The survivor's timeline is intact; the victim resumes at 3 s on a fresh window grid.
       expect(windows(survivor)).toEqual([2000, 3000, 4000, 5000, 6000]);
       expect(windows(victim)).toEqual([2000, 3000, 5000, 6000]);
-      expect(pool.restarts).toBe(1);
+      expect(scoring.restarts).toBe(1);
     } finally {
-      await pool.close();
+      await scoring.close();
     }
   });
 
   it('loads the committed TDNN on ONNX Runtime in a scoring thread and scores with it', async () => {
     const events: VoicePulseEvent[] = [];
     const ready: string[] = [];
-    const pool = new WorkerPool({
+    const scoring = pool({
       modelDir: COMMITTED_MODEL_DIR,
-      config: streamingConfig(),
       threads: 1,
       onEvents: (out) => events.push(...out.map((o) => o.event)),
       onReady: (_shard, model) => ready.push(model),
     });
     try {
-      pool.startCall(meta('t1'), DEFAULT_POLICY);
-      pool.pushAudio('t1', 'customer', voiced(4000), 0);
-      pool.endCall('t1', 0);
+      scoring.startCall(meta('t1'), DEFAULT_POLICY);
+      scoring.pushAudio('t1', 'customer', voiced(4000), 0);
+      scoring.endCall('t1', 0);
       await until(() => events.some((e) => e.type === 'call_summary'));
       expect(ready).toHaveLength(1);
       expect(ready[0]).toMatch(new RegExp(`^model ${COMMITTED_MODEL_VERSION}: TDNN .*, onnx$`));
@@ -94,7 +102,7 @@ describe('WorkerPool', () => {
         expect(total).toBeCloseTo(1, 5);
       }
     } finally {
-      await pool.close();
+      await scoring.close();
     }
   });
 });
@@ -102,44 +110,78 @@ describe('WorkerPool', () => {
 describe('WorkerPool start-up failures', () => {
   it('stops replacing a thread that cannot load its model, reports why once, and stays down', async () => {
     const broken = mkdtempSync(join(tmpdir(), 'vp-broken-model-'));
-    saveModel(randomModel(6), broken);
+    saveModel(seededModel('broken'), broken);
     writeFileSync(join(broken, 'weights.bin'), new Uint8Array(8)); // truncated
     const failed: string[] = [];
-    const pool = new WorkerPool({
+    const scoring = pool({
       modelDir: broken,
-      config: streamingConfig(),
       threads: 1,
       onEvents: () => {},
       onFailed: (reason) => failed.push(reason),
     });
     try {
-      expect(pool.failure).toBeNull();
-      await until(() => pool.failure !== null, 60_000);
+      expect(scoring.failure).toBeNull();
+      await until(() => scoring.failure !== null, 60_000);
       expect(failed).toHaveLength(1);
-      expect(pool.failure).toMatch(
+      expect(scoring.failure).toMatch(
         new RegExp(`failed to start ${MAX_START_FAILURES} times in a row: .*too short`),
       );
-      expect(pool.restarts).toBe(MAX_START_FAILURES - 1);
+      expect(scoring.restarts).toBe(MAX_START_FAILURES - 1);
       // Nothing respawns afterwards.
       await new Promise((r) => setTimeout(r, 1500));
-      expect(pool.restarts).toBe(MAX_START_FAILURES - 1);
+      expect(scoring.restarts).toBe(MAX_START_FAILURES - 1);
       expect(failed).toHaveLength(1);
     } finally {
-      await pool.close();
+      await scoring.close();
       rmSync(broken, { recursive: true, force: true });
     }
   }, 90_000);
 });
 
 describe('createBackend', () => {
-  it('fails at start-up on an invalid VOICEPULSE_MODEL_RUNTIME', () => {
-    vi.stubEnv('VOICEPULSE_MODEL_RUNTIME', 'gpu');
+  const options = { modelDir: dir, config: DEFAULT_SETTINGS, threads: 1, onEvents: () => {} };
+
+  it('fails at start-up on a named runtime that is not installed', () => {
+    expect(() => createBackend({ ...options, runtime: 'tfjs-node' })).toThrow(RuntimeError);
+    expect(() => createBackend({ ...options, runtime: 'tfjs-node' })).toThrow(/^NOT_INSTALLED: /);
+  });
+
+  it('fails at start-up on a model directory without a valid model.json', () => {
+    expect(() => createBackend({ ...options, modelDir: join(dir, 'absent') })).toThrow(/^UNREADABLE: /);
+  });
+
+  it('cuts live windows as the model was trained, and refuses a configured window that differs', async () => {
+    // A model trained on 1 s windows every 500 ms, scored live on the calling thread.
+    const short = mkdtempSync(join(tmpdir(), 'vp-model-1s-'));
+    const network = smallNetwork({ nMels: 64, prosody: true, pool: 2, frames: 50 });
+    saveModel(randomTdnn(network, 'short', { scale: 8, window: { lengthMs: 1000, hopMs: 500 } }), short);
     try {
-      expect(() =>
-        createBackend({ modelDir: dir, config: streamingConfig(), threads: 1, onEvents: () => {} }),
-      ).toThrow(RuntimeError);
+      const events: VoicePulseEvent[] = [];
+      const inline = createBackend({
+        ...options,
+        modelDir: short,
+        threads: 0,
+        onEvents: (out) => events.push(...out.map((o) => o.event)),
+      });
+      inline.startCall(meta('w'), DEFAULT_POLICY);
+      inline.pushAudio('w', 'customer', voiced(2000), 0);
+      inline.endCall('w', 0);
+      await inline.settle(10_000);
+      expect(events.flatMap((e) => (e.type === 'score' ? [[e.windowStartMs, e.windowEndMs]] : []))).toEqual([
+        [0, 1000],
+        [500, 1500],
+        [1000, 2000],
+      ]);
+      await inline.close();
+      // The same model under settings that name the 2 s window of the product's defaults.
+      expect(() => createBackend({ ...options, modelDir: short, config: streamingConfig() })).toThrow(
+        StreamingConfigError,
+      );
+      expect(() => createBackend({ ...options, modelDir: short, config: streamingConfig() })).toThrow(
+        /^WINDOW_MISMATCH: the configured window \(2000 ms every 1000 ms\) differs from the model's \(1000 ms every 500 ms\)/,
+      );
     } finally {
-      vi.unstubAllEnvs();
+      rmSync(short, { recursive: true, force: true });
     }
   });
 });

@@ -3,10 +3,16 @@
 import { Worker } from 'node:worker_threads';
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
-import { loadModel } from '../../../core/model/model.ts';
-import { checkRuntime } from '../../../core/model/runtime.ts';
+import { loadModel, readManifest } from '../../../core/model/format.ts';
+import { openRunner } from '../../../core/model/runner.ts';
+import { checkRuntime, type RuntimeChoice } from '../../../core/model/runtime.ts';
+import { streamingWindow } from '../../../core/model/windows.ts';
 import { systemClock } from '../../../core/streaming/clock.ts';
-import type { StreamingConfig } from '../../../core/streaming/config.ts';
+import {
+  modelStreaming,
+  type StreamingConfig,
+  type StreamingSettings,
+} from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import { type EngineOutput, ScoringEngine } from './engine.ts';
 import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
@@ -25,7 +31,10 @@ export interface ScoringBackend {
 
 export interface BackendOptions {
   modelDir: string;
-  config: StreamingConfig;
+  /** What runs the network (core/model/runtime.ts). Default 'auto'. */
+  runtime?: RuntimeChoice;
+  /** Live settings; the window and hop are the model's, and a configured one must equal them. */
+  config: StreamingSettings;
   /** Scoring threads; 0 scores on the calling thread. */
   threads: number;
   maxBatch?: number;
@@ -49,20 +58,28 @@ export interface BackendOptions {
  */
 export const MAX_START_FAILURES = 3;
 
-/** Throws RuntimeError now when VOICEPULSE_MODEL_RUNTIME is invalid or names a runtime not installed. */
+/**
+ * Checks at start-up what can be checked without loading the network: a named runtime that is not
+ * installed (RuntimeError), a model directory whose model.json is unreadable or invalid (ModelError),
+ * a configured window other than the model's (StreamingConfigError). The live windows are the model's.
+ */
 export function createBackend(opts: BackendOptions): ScoringBackend {
-  checkRuntime();
-  return opts.threads > 0 ? new WorkerPool(opts) : new InlineBackend(opts);
+  checkRuntime(opts.runtime ?? 'auto');
+  const config = modelStreaming(opts.config, streamingWindow(readManifest(opts.modelDir).window));
+  return opts.threads > 0 ? new WorkerPool(opts, config) : new InlineBackend(opts, config);
 }
 
 export class InlineBackend implements ScoringBackend {
   readonly engine: ScoringEngine;
-  /** The model loads on this thread before the backend exists: nothing can fail later. */
+  /** The model loads on this thread before the backend exists: only its runtime can fail later. */
   readonly failure = null;
-  constructor(opts: BackendOptions) {
+  constructor(opts: BackendOptions, config: StreamingConfig) {
+    const model = loadModel(opts.modelDir);
     this.engine = new ScoringEngine({
-      scorer: pendingScorer(loadModel(opts.modelDir), (model) => opts.onReady?.(0, model)),
-      config: opts.config,
+      scorer: pendingScorer(model.version, openRunner(model, { runtime: opts.runtime ?? 'auto' }), (d) =>
+        opts.onReady?.(0, d),
+      ),
+      config,
       clock: systemClock,
       maxBatch: opts.maxBatch ?? 8,
       emit: opts.onEvents,
@@ -108,7 +125,11 @@ export class WorkerPool implements ScoringBackend {
   /** Per shard: the current thread's load state, consecutive start failures and last error. */
   private readonly boot: Array<{ ready: boolean; failures: number; error: string }> = [];
 
-  constructor(private readonly opts: BackendOptions) {
+  constructor(
+    private readonly opts: BackendOptions,
+    /** The live windowing, resolved from the model by createBackend. */
+    private readonly config: StreamingConfig,
+  ) {
     for (let i = 0; i < opts.threads; i++) {
       this.workers.push(this.spawn(i));
       this.outbox.push({ commands: [], audio: [], samples: 0 });
@@ -193,7 +214,8 @@ export class WorkerPool implements ScoringBackend {
     const data: ThreadData & { entry: string } = {
       entry: new URL('./thread.ts', import.meta.url).href,
       modelDir: this.opts.modelDir,
-      config: this.opts.config,
+      runtime: this.opts.runtime ?? 'auto',
+      config: this.config,
       maxBatch: this.opts.maxBatch ?? 8,
     };
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
@@ -228,7 +250,7 @@ export class WorkerPool implements ScoringBackend {
       for (const c of this.calls.values())
         if (c.shard === shard) {
           // Resume on the call's timeline (ms of audio sent so far per speaker).
-          const rate = this.opts.config.sampleRate;
+          const rate = this.config.sampleRate;
           const offsetsMs = {
             customer: Math.round((1000 * c.samples.customer) / rate),
             agent: Math.round((1000 * c.samples.agent) / rate),

@@ -12,6 +12,7 @@ import {
   type ScoreEvent,
   type SpeakerRole,
 } from '../../../core/events/schema.ts';
+import { ModelStream } from '../../../core/model/runner.ts';
 import { AffectTracker } from '../../../core/streaming/affect.ts';
 import type { Clock } from '../../../core/streaming/clock.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
@@ -24,6 +25,8 @@ import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 export interface PendingWindow {
   callId: string;
   speaker: SpeakerRole;
+  /** The speaker's audio as the model sees it. */
+  stream: ModelStream;
   window: SpeakerWindow & { samples: Float32Array };
   /** When the window's last sample arrived at the gateway (ms since the epoch, fractional). */
   arrivedAtMs: number;
@@ -31,6 +34,10 @@ export interface PendingWindow {
 
 export class LiveCall {
   private readonly streams: Record<SpeakerRole, SpeakerStream>;
+  private readonly modelStreams: Record<SpeakerRole, ModelStream> = {
+    customer: new ModelStream(),
+    agent: new ModelStream(),
+  };
   private readonly affect: Record<SpeakerRole, AffectTracker>;
   private readonly summaries: Record<SpeakerRole, EmotionSummary>;
   private readonly overtalk: OvertalkMeter;
@@ -93,6 +100,12 @@ export class LiveCall {
     return { score, alerts: this.alerts.evaluate(score) };
   }
 
+  /** The call is over and its windows scored: the model may forget its speakers. */
+  close(): void {
+    this.modelStreams.customer.close();
+    this.modelStreams.agent.close();
+  }
+
   summary(modelVersion: string): CallSummaryEvent {
     const endedAtMs = Math.max(this.startedAtMs, Math.round(this.clock.now()));
     const audioMs = (s: SpeakerStream, speaker: SpeakerRole) =>
@@ -123,6 +136,7 @@ export class LiveCall {
         out.push({
           callId: this.meta.callId,
           speaker,
+          stream: this.modelStreams[speaker],
           window: { ...w, startMs: w.startMs + offset, endMs: w.endMs + offset, samples: w.samples },
           arrivedAtMs,
         });

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { type CallSummaryEvent, parseEvent, type ScoreEvent } from '../../../core/events/schema.ts';
+import type { StreamWindow } from '../../../core/model/runner.ts';
+import { openRunner } from '../../../core/model/runner.ts';
+import { seededModel } from '../../../core/model/testing/tdnn.ts';
 import { ManualClock } from '../../../core/streaming/clock.ts';
 import { streamingConfig } from '../../../core/streaming/config.ts';
 import { concat, randomChunks, silence, voiced } from '../../../core/streaming/testing/synthetic.ts';
-import { type EngineOutput, ScoringEngine, UnknownCallError } from './engine.ts';
 import { DEFAULT_POLICY, type TenantPolicy } from '../../../core/tenancy/policy.ts';
-import { modelScorer, type Scorer } from './scorer.ts';
-import { randomModel } from './testing/model.ts';
+import { type EngineOutput, ScoringEngine, ScoringError } from './engine.ts';
+import { runnerScorer, type Scorer } from './scorer.ts';
 
 const config = streamingConfig();
 const meta = (callId: string) => ({ callId, tenantId: 't1', agentId: 'a1', queue: 'q1' });
 
 /** Wraps a scorer to record every window it is asked to score. */
 function spy(inner: Scorer) {
-  const seen: Float32Array[] = [];
+  const seen: StreamWindow[] = [];
   const batches: number[] = [];
   const scorer: Scorer = {
     modelVersion: inner.modelVersion,
@@ -38,7 +40,7 @@ function engine(scorer: Scorer, maxBatch?: number) {
   return { e, out, events: () => out.map((o) => parseEvent(o.event)) };
 }
 
-const scorer = await modelScorer(randomModel(3));
+const scorer = runnerScorer(await openRunner(seededModel('engine')));
 const customer = concat(
   voiced(4000, { f0: 180 }),
   silence(2000),
@@ -238,6 +240,27 @@ describe('ScoringEngine', () => {
 
   it('rejects audio for a call it does not know', () => {
     const { e } = engine(scorer);
-    expect(() => e.pushAudio('nope', 'customer', voiced(100), 0)).toThrow(UnknownCallError);
+    expect(() => e.pushAudio('nope', 'customer', voiced(100), 0)).toThrow(ScoringError);
+    expect(() => e.endCall('nope', 0)).toThrow(/^UNKNOWN_CALL: unknown call nope/);
+    e.startCall(meta('c1'), DEFAULT_POLICY);
+    expect(() => e.startCall(meta('c1'), DEFAULT_POLICY)).toThrow(/^CALL_EXISTS: /);
+  });
+
+  it('scores each speaker in its own model stream and closes both when the call ends', async () => {
+    const s = spy(scorer);
+    const { e } = engine(s.scorer);
+    e.startCall(meta('c1'), { ...DEFAULT_POLICY, agentEmotionScoring: true });
+    e.startCall(meta('c2'), DEFAULT_POLICY);
+    e.pushAudio('c1', 'customer', customer, 0);
+    e.pushAudio('c1', 'agent', agent, 0);
+    e.pushAudio('c2', 'customer', customer, 0);
+    await e.drain();
+    const streams = new Set(s.seen.map((w) => w.stream));
+    expect(streams.size).toBe(3); // c1 customer, c1 agent, c2 customer
+    expect([...streams].some((m) => m.closed)).toBe(false);
+    e.endCall('c1', 0);
+    await e.drain();
+    // c1's two speakers' streams; c2's stays open.
+    expect([...streams].filter((m) => m.closed)).toHaveLength(2);
   });
 });

@@ -5,6 +5,7 @@
 // engine yields to the event loop so incoming audio keeps flowing.
 
 import type { CallMeta } from '../../../core/calls/meta.ts';
+import { VoicePulseError } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
 import type { Clock } from '../../../core/streaming/clock.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
@@ -37,10 +38,18 @@ export interface EngineOptions {
   onDropped?: (callId: string, windows: number) => void;
 }
 
-export class UnknownCallError extends Error {
-  constructor(readonly callId: string) {
-    super(`unknown call ${callId}`);
-    this.name = 'UnknownCallError';
+export type ScoringErrorCode =
+  /** Audio or an end for a call the engine does not hold. */
+  | 'UNKNOWN_CALL'
+  /** A start for a call the engine already holds. */
+  | 'CALL_EXISTS';
+
+export class ScoringError extends VoicePulseError<ScoringErrorCode> {
+  constructor(
+    code: ScoringErrorCode,
+    readonly callId: string,
+  ) {
+    super(code, code === 'UNKNOWN_CALL' ? `unknown call ${callId}` : `call ${callId} already started`);
   }
 }
 
@@ -67,7 +76,7 @@ export class ScoringEngine {
   }
 
   startCall(meta: CallMeta, policy: TenantPolicy, offsetsMs?: Record<SpeakerRole, number>): void {
-    if (this.calls.has(meta.callId)) throw new Error(`call ${meta.callId} already started`);
+    if (this.calls.has(meta.callId)) throw new ScoringError('CALL_EXISTS', meta.callId);
     this.calls.set(meta.callId, {
       call: new LiveCall(meta, policy, this.opts.config, this.opts.clock, offsetsMs),
       queue: [],
@@ -101,7 +110,7 @@ export class ScoringEngine {
 
   private slot(callId: string): CallSlot {
     const slot = this.calls.get(callId);
-    if (!slot) throw new UnknownCallError(callId);
+    if (!slot) throw new ScoringError('UNKNOWN_CALL', callId);
     return slot;
   }
 
@@ -159,7 +168,9 @@ export class ScoringEngine {
     }
     const out: EngineOutput[] = [];
     if (batch.length > 0) {
-      const probs = await this.opts.scorer.scoreWindows(batch.map((b) => b.w.window.samples));
+      const probs = await this.opts.scorer.scoreWindows(
+        batch.map(({ w }) => ({ stream: w.stream, samples: w.window.samples })),
+      );
       batch.forEach(({ slot, w }, i) => {
         const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
         out.push({ event: score, arrivedAtMs: w.arrivedAtMs });
@@ -168,6 +179,7 @@ export class ScoringEngine {
     }
     for (const slot of finished) {
       out.push({ event: slot.call.summary(this.opts.scorer.modelVersion) });
+      slot.call.close();
       this.calls.delete(slot.call.meta.callId);
     }
     if (out.length > 0) this.opts.emit(out);

@@ -2,6 +2,7 @@
 
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
+import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import type { EngineOutput } from './engine.ts';
@@ -30,6 +31,8 @@ export type FromThread =
 
 export interface ThreadData {
   modelDir: string;
+  runtime: RuntimeChoice;
+  /** The live windowing, the model's window included (createBackend resolved it). */
   config: StreamingConfig;
   maxBatch: number;
 }

@@ -1,42 +1,56 @@
-// The narrow scoring interface the workers need, and its adapter over the emotion model.
+// The narrow scoring interface the scoring engine needs (tests inject their own), and its adapter
+// over a ModelRunner (core/model/runner.ts), the one way the product scores.
 import type { EmotionProbs } from '../../../core/events/schema.ts';
-import { type EmotionModel, probsRecord } from '../../../core/model/model.ts';
-import { openRunner, type RuntimeChoice, runtimeChoice } from '../../../core/model/runtime.ts';
+import { probsRecord } from '../../../core/model/probs.ts';
+import {
+  type ModelRunner,
+  openModel,
+  type RunnerOptions,
+  type StreamWindow,
+} from '../../../core/model/runner.ts';
 
 export interface Scorer {
   readonly modelVersion: string;
-  /** Six class probabilities for each window (8 kHz mono samples), in input order. */
-  scoreWindows(windows: readonly Float32Array[]): Promise<EmotionProbs[]>;
+  /** Six class probabilities for each window (a speaker's 8 kHz audio), in input order. */
+  scoreWindows(windows: readonly StreamWindow[]): Promise<EmotionProbs[]>;
 }
 
-/**
- * Scores each window as one unit, the whole batch in one model call, on the runtime `choice` names
- * (default VOICEPULSE_MODEL_RUNTIME, see core/model/runtime.ts).
- */
-export async function modelScorer(
-  model: EmotionModel,
-  choice: RuntimeChoice = runtimeChoice(),
-): Promise<Scorer & { readonly description: string }> {
-  const runner = await openRunner(model, choice);
+/** A scorer over a loaded model, which can name the model and its runtime (logs, `ready` messages). */
+export interface ModelScorer extends Scorer {
+  readonly description: string;
+}
+
+/** Scores through `runner`: each window as one unit, the whole batch in one model call. */
+export function runnerScorer(runner: ModelRunner): ModelScorer {
+  const { labels, version } = runner.model;
   return {
-    modelVersion: model.version,
+    modelVersion: version,
     description: runner.describe(),
     async scoreWindows(windows) {
-      return (await runner.classifyWindows(windows)).map((p) => probsRecord(model, p));
+      return (await runner.scoreWindows(windows)).map((p) => probsRecord(labels, p));
     },
   };
 }
 
+/** The model in `dir` on its runtime, as a scorer (a scoring thread's, an analysis thread's). */
+export async function openScorer(dir: string, opts: RunnerOptions): Promise<ModelScorer> {
+  return runnerScorer(await openModel(dir, opts));
+}
+
 /**
- * modelScorer for callers that cannot wait (a backend is built synchronously): the runtime loads in
- * the background (onReady gets its description) and the first batch waits for it; a runtime that
- * fails to load fails that batch.
+ * A scorer for callers that cannot wait (a backend is built synchronously): the runner opens in the
+ * background (onReady gets its description) and the first batch waits for it; a runner that fails
+ * to open fails that batch.
  */
-export function pendingScorer(model: EmotionModel, onReady?: (description: string) => void): Scorer {
-  const ready = modelScorer(model);
+export function pendingScorer(
+  modelVersion: string,
+  opening: Promise<ModelRunner>,
+  onReady?: (description: string) => void,
+): Scorer {
+  const ready = opening.then(runnerScorer);
   ready.then((s) => onReady?.(s.description)).catch(() => {}); // a failure surfaces at the first batch
   return {
-    modelVersion: model.version,
+    modelVersion,
     async scoreWindows(windows) {
       return (await ready).scoreWindows(windows);
     },

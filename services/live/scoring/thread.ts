@@ -1,16 +1,15 @@
-// Entry point of one scoring thread: loads the model and its runtime once (messages wait in the
+// Entry point of one scoring thread: opens the model on its runtime once (messages wait in the
 // port meanwhile), runs a ScoringEngine for the calls the pool routes to it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadModel } from '../../../core/model/model.ts';
 import { systemClock } from '../../../core/streaming/clock.ts';
 import { ScoringEngine } from './engine.ts';
 import type { FromThread, ThreadData, ToThread } from './protocol.ts';
-import { modelScorer } from './scorer.ts';
+import { openScorer } from './scorer.ts';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
 const send = (m: FromThread) => port.postMessage(m);
-const scorer = await modelScorer(loadModel(data.modelDir));
+const scorer = await openScorer(data.modelDir, { runtime: data.runtime });
 const engine = new ScoringEngine({
   scorer,
   config: data.config,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../core/random.ts';
-import { fitTemperature } from './train.ts';
+import { fitTemperature } from './calibration.ts';
 
 describe('fitTemperature', () => {
   it('recovers the temperature that generated the labels', () => {
@@ -12,7 +12,7 @@ describe('fitTemperature', () => {
       let u = random() * p.reduce((a, b) => a + b, 0);
       let label = 0;
       while (label < 5 && u > p[label]!) u -= p[label++]!;
-      return { logits: [logits], label };
+      return { logits, label };
     });
     expect(fitTemperature(windows)).toBeCloseTo(2, 0);
     expect(Math.abs(fitTemperature(windows) - 2)).toBeLessThanOrEqual(0.25);

@@ -1,0 +1,198 @@
+// The emotion model as shipped: a versioned directory holding model.json (format, frontend config,
+// label map, window, network shape, input scale, calibration temperature, training metadata) and
+// weights.bin (float32 little-endian, ensemble members one after another). Reading and writing it
+// needs no runtime, no network and no training code; runner.ts runs what loadModel returns.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { EMOTIONS, type Emotion } from '../emotions.ts';
+import { VoicePulseError } from '../errors.ts';
+import type { FeatureConfig } from '../features/config.ts';
+import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from './tdnn.ts';
+
+export const MODEL_FORMAT = 'voicepulse-emotion-tdnn/1';
+/** The committed model the product scores with. */
+export const COMMITTED_MODEL_VERSION = 'emotion-tdnn-v4';
+export const COMMITTED_MODEL_DIR = fileURLToPath(
+  new URL(`../../models/${COMMITTED_MODEL_VERSION}`, import.meta.url),
+);
+
+export type ModelErrorCode =
+  /** model.json or weights.bin cannot be read. */
+  | 'UNREADABLE'
+  /** model.json is not a valid manifest, or its parts contradict each other. */
+  | 'INVALID_MANIFEST'
+  /** weights.bin does not hold the weights model.json describes. */
+  | 'WEIGHTS_MISMATCH'
+  /** Audio shorter than one analysis frame. */
+  | 'AUDIO_TOO_SHORT'
+  /** A window or hop that is not a positive duration. */
+  | 'INVALID_WINDOW'
+  /** A window scored on a model stream that was closed. */
+  | 'STREAM_CLOSED';
+
+export class ModelError extends VoicePulseError<ModelErrorCode> {}
+
+/** The window the model was trained on: what every caller scores, live included. */
+export interface WindowConfig {
+  lengthMs: number;
+  hopMs: number;
+}
+
+/**
+ * A TDNN over each window's log-mel frames (and prosody, see TdnnConfig.prosody): one network, or
+ * an ensemble of networks of the same shape whose probabilities are averaged.
+ */
+export interface EmotionModel {
+  version: string;
+  labels: readonly Emotion[];
+  /**
+   * Log-mel configuration (the network reads its first network.nMels rows); a prosody network
+   * reads frame descriptors and needs the pitch tracker's stride too.
+   */
+  frontend: FeatureConfig & { pitchStride?: number };
+  window: WindowConfig;
+  network: TdnnConfig;
+  /** Per-channel spread of the mean-normalised training windows (see windows.ts windowInput). */
+  scale: Float32Array;
+  /** Softmax temperature, applied to every member's logits. */
+  temperature: number;
+  /** One network's weights per ensemble member (at least one). */
+  members: TdnnWeights[];
+  /** Training and evaluation record, kept as written. */
+  metadata: Record<string, unknown>;
+}
+
+const positiveInt = z.number().int().positive();
+const manifestSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  version: z.string().min(1),
+  labels: z.array(z.enum(EMOTIONS)).min(2),
+  frontend: z.object({
+    sr: z.number().positive(),
+    nFft: positiveInt,
+    winLength: positiveInt,
+    hopLength: positiveInt,
+    center: z.boolean(),
+    nMels: positiveInt,
+    fmin: z.number().nonnegative(),
+    fmax: z.number().positive(),
+    htk: z.boolean(),
+    norm: z.literal('slaney').nullable(),
+    ref: z.number().positive(),
+    amin: z.number().positive(),
+    topDb: z.null(),
+    nMfcc: positiveInt,
+    lifter: z.number().nonnegative(),
+    pitchStride: positiveInt.optional(),
+  }),
+  window: z.object({ lengthMs: z.number().positive(), hopMs: z.number().positive() }),
+  network: z.object({
+    nMels: positiveInt,
+    prosody: z.boolean().optional(),
+    pool: positiveInt,
+    frames: positiveInt,
+    layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),
+    dense: z.array(positiveInt),
+    classes: positiveInt,
+  }),
+  scale: z.array(z.number().positive()),
+  temperature: z.number().positive(),
+  /** Ensemble members stored one after another in weights.bin (absent: one network). */
+  members: positiveInt.optional(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** model.json of a model directory, validated (the weights are not read). */
+export function readManifest(dir: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  } catch (err) {
+    throw new ModelError('UNREADABLE', `cannot read model directory ${dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success)
+    throw new ModelError('INVALID_MANIFEST', `invalid model.json in ${dir}: ${parsed.error.message}`);
+  const m = parsed.data;
+  const invalid = (why: string) => new ModelError('INVALID_MANIFEST', `${dir}: ${why}`);
+  if (m.network.classes !== m.labels.length)
+    throw invalid(`the network gives ${m.network.classes} classes for ${m.labels.length} labels`);
+  if (m.network.nMels > m.frontend.nMels || m.scale.length !== inputWidth(m.network))
+    throw invalid(
+      `the network reads ${inputWidth(m.network)} channels (${m.network.nMels} mel bands) with ${m.scale.length} scales`,
+    );
+  if (m.network.prosody && m.frontend.pitchStride === undefined)
+    throw invalid('a prosody network needs frontend.pitchStride');
+  return m;
+}
+
+/** Loads a model directory (model.json + weights.bin), validating every shape. */
+export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
+  const m = readManifest(dir);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(dir, 'weights.bin'));
+  } catch (err) {
+    throw new ModelError('UNREADABLE', `cannot read model directory ${dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const weights = new Float32Array(bytes.byteLength >> 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < weights.length; i++) weights[i] = view.getFloat32(4 * i, true);
+  let offset = 0;
+  const take = (n: number) => {
+    if (offset + n > weights.length)
+      throw new ModelError('WEIGHTS_MISMATCH', `weights.bin is too short for the layers in model.json`);
+    const out = weights.slice(offset, offset + n);
+    offset += n;
+    return out;
+  };
+  const members = Array.from({ length: m.members ?? 1 }, () => {
+    const arrays = weightShapes(m.network).map(({ w, b }) => ({ w: take(w[0] * w[1]), b: take(b) }));
+    return { layers: arrays.slice(0, m.network.layers.length), dense: arrays.slice(m.network.layers.length) };
+  });
+  if (offset !== weights.length || bytes.byteLength % 4 !== 0)
+    throw new ModelError('WEIGHTS_MISMATCH', `weights.bin has ${bytes.byteLength - 4 * offset} unused bytes`);
+  return {
+    version: m.version,
+    labels: m.labels,
+    frontend: m.frontend,
+    window: m.window,
+    network: m.network,
+    scale: Float32Array.from(m.scale),
+    temperature: m.temperature,
+    members,
+    metadata: m.metadata,
+  };
+}
+
+/** Writes `model` as a model directory. */
+export function saveModel(model: EmotionModel, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const manifest: Manifest = {
+    format: MODEL_FORMAT,
+    version: model.version,
+    labels: [...model.labels],
+    frontend: model.frontend,
+    window: model.window,
+    network: model.network,
+    scale: Array.from(model.scale),
+    temperature: model.temperature,
+    members: model.members.length,
+    metadata: model.metadata,
+  };
+  const arrays = model.members.flatMap(({ layers, dense }) =>
+    [...layers, ...dense].flatMap((p) => [p.w, p.b]),
+  );
+  const buf = Buffer.alloc(arrays.reduce((s, a) => s + a.length, 0) * 4);
+  let o = 0;
+  for (const a of arrays) for (const v of a) o = buf.writeFloatLE(v, o);
+  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileSync(join(dir, 'weights.bin'), buf);
+}

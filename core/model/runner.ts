@@ -1,0 +1,170 @@
+// The one way to score: a model bound to the runtime that runs its network, opened explicitly
+// (openModel, like livekit silero's VAD.load()) and released when done. Every caller — the live
+// scoring threads, classify and eval, training's evaluation, the benchmarks — scores through a
+// ModelRunner; callers hand it audio (or training's cached frame features), never network inputs,
+// so input building and normalisation live here and in windows.ts only.
+//
+// Live audio arrives per speaker as a ModelStream: the runner sees each speaker's windows in order
+// (the scoring engine keeps every call's windows in order), batched across speakers. This model
+// scores each window from its own audio, so a stream holds no state; a network that shares
+// frame-level layers between overlapping windows, or normalises its input per speaker from the
+// audio so far, keeps that per stream without any caller changing.
+import type { Emotion } from '../emotions.ts';
+import type { FeatureMatrix } from '../features/matrix.ts';
+import { type EmotionModel, loadModel, ModelError, type WindowConfig } from './format.ts';
+import { probsRecord } from './probs.ts';
+import {
+  type Importer,
+  loadNetwork,
+  RUNTIMES,
+  type RuntimeChoice,
+  RuntimeError,
+  type RuntimeName,
+} from './runtime.ts';
+import { inputWidth } from './tdnn.ts';
+import { modelFeatures, modelInput, modelWindowFrames, msPerFrame } from './windows.ts';
+
+export interface RunnerOptions {
+  /** What runs the network: a runtime by name, or the first that loads. Default 'auto'. */
+  runtime?: RuntimeChoice;
+  /** Imports the runtimes' optional packages (tests pass one that fails, standing for a failed install). */
+  importer?: Importer;
+}
+
+/**
+ * One speaker's audio as the model sees it: the windows scored for that speaker, in order. Close it
+ * when the speaker's audio ends; a closed stream's windows are refused.
+ */
+export class ModelStream {
+  #closed = false;
+  get closed(): boolean {
+    return this.#closed;
+  }
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+/** A window of one speaker's 8 kHz audio, scored as one unit. */
+export interface StreamWindow {
+  readonly stream: ModelStream;
+  readonly samples: Float32Array;
+}
+
+/** A window over precomputed frame features: its frame range [start, end) and probabilities. */
+export interface FeatureWindow {
+  frames: [number, number];
+  /** Class probabilities in model.labels order. */
+  probs: Float32Array;
+}
+
+export interface WindowScore {
+  startMs: number;
+  endMs: number;
+  probs: Record<Emotion, number>;
+}
+
+export interface ModelRunner {
+  readonly model: EmotionModel;
+  readonly runtime: RuntimeName;
+  /** One line naming the model's architecture and the runtime running it, for logs and benchmarks. */
+  describe(): string;
+  /** Class probabilities (model.labels order) of each window, in order: the live path. */
+  scoreWindows(windows: readonly StreamWindow[]): Promise<Float32Array[]>;
+  /**
+   * Windows (`window`, default the model's) over one recording's precomputed frame features
+   * (windows.ts modelFeatures, or training's cached frame descriptors), sharing them.
+   */
+  scoreFeatures(features: FeatureMatrix, window?: WindowConfig): Promise<FeatureWindow[]>;
+  /** scoreFeatures over a recording of 8 kHz samples; audio shorter than one window is one window. */
+  scoreRecording(samples8k: Float32Array, window?: WindowConfig): Promise<WindowScore[]>;
+  /** The network alone on prepared inputs (windows.ts modelInput): what benchmarks time. */
+  networkProbs(inputs: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** Frees the runtime's copy of the weights; the runner is unusable afterwards. */
+  release(): Promise<void>;
+}
+
+/** Most windows per network call: bounds activation memory when a long file is scored at once. */
+export const NETWORK_BATCH = 32;
+
+/** Loads the model in `dir` and its runtime. */
+export async function openModel(dir: string, opts: RunnerOptions = {}): Promise<ModelRunner> {
+  return openRunner(loadModel(dir), opts);
+}
+
+/** Binds a model in memory (a training snapshot, a test's) to its runtime. */
+export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}): Promise<ModelRunner> {
+  const { runtime, network } = await loadNetwork(model, opts.runtime ?? 'auto', opts.importer);
+  const size = model.network.frames * inputWidth(model.network);
+  const classes = model.labels.length;
+  const networkProbs = async (inputs: readonly Float32Array[]) => {
+    const out: Float32Array[] = [];
+    for (let b = 0; b < inputs.length; b += NETWORK_BATCH) {
+      const chunk = inputs.slice(b, b + NETWORK_BATCH);
+      const x = new Float32Array(chunk.length * size);
+      chunk.forEach((input, i) => {
+        x.set(input, i * size);
+      });
+      const probs = await network.run(x, chunk.length);
+      for (let i = 0; i < chunk.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
+    }
+    return out;
+  };
+  const scoreFeatures = async (features: FeatureMatrix, window?: WindowConfig) => {
+    const frames = modelWindowFrames(model, features.cols, window);
+    const probs = await networkProbs(frames.map(([s, e]) => modelInput(model, features, s, e)));
+    return frames.map((f, i) => ({ frames: f, probs: probs[i]! }));
+  };
+  return {
+    model,
+    runtime,
+    describe: () => describeModel(model, runtime),
+    async scoreWindows(windows) {
+      const closed = windows.find((w) => w.stream.closed);
+      if (closed) throw new ModelError('STREAM_CLOSED', 'a window was scored on a closed model stream');
+      return networkProbs(
+        windows.map(({ samples }) => {
+          const features = modelFeatures(model, samples);
+          return modelInput(model, features, 0, features.cols);
+        }),
+      );
+    },
+    scoreFeatures,
+    async scoreRecording(samples8k, window) {
+      const frameMs = msPerFrame(model);
+      const durationMs = (1000 * samples8k.length) / model.frontend.sr;
+      return (await scoreFeatures(modelFeatures(model, samples8k), window)).map(({ frames, probs }) => ({
+        startMs: frames[0] * frameMs,
+        endMs: Math.min(durationMs, frames[1] * frameMs),
+        probs: probsRecord(model.labels, probs),
+      }));
+    },
+    networkProbs,
+    release: () => network.release(),
+  };
+}
+
+/**
+ * A runner for each runtime that loads here, tfjs wasm (the baseline) first, and why the others did
+ * not load (for benchmarks and the model card).
+ */
+export async function openInstalledRunners(
+  model: EmotionModel,
+): Promise<{ runners: ModelRunner[]; unavailable: string[] }> {
+  const runners: ModelRunner[] = [];
+  const unavailable: string[] = [];
+  for (const runtime of [...RUNTIMES].reverse())
+    try {
+      runners.push(await openRunner(model, { runtime }));
+    } catch (err) {
+      if (!(err instanceof RuntimeError)) throw err;
+      unavailable.push(err.message);
+    }
+  return { runners, unavailable };
+}
+
+function describeModel(model: EmotionModel, runtime: RuntimeName): string {
+  const n = model.network;
+  const ensemble = model.members.length > 1 ? `, ${model.members.length} networks averaged` : '';
+  return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')})${ensemble}, ${runtime}`;
+}

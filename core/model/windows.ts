@@ -1,0 +1,166 @@
+// What the network reads: the frame features of 8 kHz audio, the windows cut from them (the model's
+// window and hop, from its manifest) and each window's network input (per-window mean-normalised,
+// scaled, pooled and tiled frames). Shared by every path through runner.ts, live and offline.
+import { logMelSpectrogram } from '../features/logmel.ts';
+import type { FeatureMatrix } from '../features/matrix.ts';
+import { type EmotionModel, ModelError, type WindowConfig } from './format.ts';
+import { melProsody } from './frontend.ts';
+import { inputWidth, type TdnnConfig, TdnnError } from './tdnn.ts';
+
+/** Duration of one feature frame (one STFT hop) in ms. */
+export function msPerFrame(model: EmotionModel): number {
+  return (1000 * model.frontend.hopLength) / model.frontend.sr;
+}
+
+/**
+ * The frame features a model's windows are scored from: log-mel + prosody rows for a prosody
+ * network, log-mel otherwise. Frame descriptors (frontend.ts) work too: their first rows are the
+ * log-mel bands and their last three the prosody rows, which is what training caches.
+ */
+export function modelFeatures(model: EmotionModel, samples8k: Float32Array): FeatureMatrix {
+  if (samples8k.length < model.frontend.nFft)
+    throw new ModelError(
+      'AUDIO_TOO_SHORT',
+      `audio of ${samples8k.length} samples is shorter than one ${model.frontend.nFft}-sample frame`,
+    );
+  const { pitchStride } = model.frontend;
+  return model.network.prosody && pitchStride !== undefined
+    ? melProsody(samples8k, { ...model.frontend, pitchStride })
+    : logMelSpectrogram(samples8k, model.frontend);
+}
+
+/**
+ * Frame ranges [start, end) of the windows covering `cols` frames; a tail longer than half a hop
+ * that regular hops leave uncovered gets one more window aligned to the end.
+ */
+export function windowFrames(cols: number, lengthFrames: number, hopFrames: number): Array<[number, number]> {
+  if (cols <= lengthFrames) return [[0, cols]];
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (; start + lengthFrames <= cols; start += hopFrames) out.push([start, start + lengthFrames]);
+  if (cols - out.at(-1)![1] > hopFrames / 2) out.push([cols - lengthFrames, cols]);
+  return out;
+}
+
+/** The windows (`window`, default the model's) over `cols` frames of the model's features. */
+export function modelWindowFrames(
+  model: EmotionModel,
+  cols: number,
+  window: WindowConfig = model.window,
+): Array<[number, number]> {
+  const { lengthMs, hopMs } = window;
+  if (!(lengthMs > 0 && hopMs > 0))
+    throw new ModelError('INVALID_WINDOW', `window ${lengthMs} ms / hop ${hopMs} ms must be positive`);
+  const frameMs = msPerFrame(model);
+  return windowFrames(
+    cols,
+    Math.max(1, Math.round(lengthMs / frameMs)),
+    Math.max(1, Math.round(hopMs / frameMs)),
+  );
+}
+
+/** The network input of frames [start, end) of `features` (see windowInput). */
+export function modelInput(
+  model: EmotionModel,
+  features: FeatureMatrix,
+  start: number,
+  end: number,
+): Float32Array {
+  return windowInput(features, start, end, model.network, model.scale);
+}
+
+/**
+ * The network input of one window: mel rows [0, nMels) of `features` over frames [start, end),
+ * `pool` frames averaged, each band's mean over the window removed (per-window cepstral-style
+ * mean normalisation: gain and channel colouring cancel), divided by `scale` (per-channel spread of
+ * the training windows), tiled to cfg.frames. With cfg.prosody, `features` are frame descriptors
+ * whose last three rows are energy (dB), F0 (semitones, 0 unvoiced) and voicing (frontend.ts
+ * descriptorRows); they become channels nMels.. : energy minus its window mean, F0 minus the mean of
+ * the window's voiced frames (0 where unvoiced), voicing as is. Returns [frames][inputWidth] row-major.
+ */
+export function windowInput(
+  features: FeatureMatrix,
+  start: number,
+  end: number,
+  cfg: TdnnConfig,
+  scale: Float32Array,
+): Float32Array {
+  const { nMels, pool, frames } = cfg;
+  const width = inputWidth(cfg);
+  if (features.rows < width)
+    throw new TdnnError('BAD_INPUT', `need ${width} feature rows, got ${features.rows}`);
+  if (!(start >= 0 && end <= features.cols && end - start >= pool))
+    throw new TdnnError('BAD_INPUT', `window [${start}, ${end}) does not fit ${features.cols} frames`);
+  const n = Math.min(frames, Math.floor((end - start) / pool));
+  const out = new Float32Array(frames * width);
+  const cols = features.cols;
+  /** Pools row `r` into channel `ch`; returns the pooled values' sum. */
+  const pooled = (r: number, ch: number) => {
+    const row = r * cols + start;
+    let sum = 0;
+    for (let t = 0; t < n; t++) {
+      let v = 0;
+      for (let k = 0; k < pool; k++) v += features.data[row + t * pool + k]!;
+      v /= pool;
+      out[t * width + ch] = v;
+      sum += v;
+    }
+    return sum;
+  };
+  const shift = (ch: number, mean: number) => {
+    const s = 1 / scale[ch]!;
+    for (let t = 0; t < n; t++) out[t * width + ch] = (out[t * width + ch]! - mean) * s;
+  };
+  for (let m = 0; m < nMels; m++) shift(m, pooled(m, m) / n);
+  if (cfg.prosody) {
+    const energy = features.rows - 3;
+    shift(nMels, pooled(energy, nMels) / n);
+    pooledF0(features, features.rows - 2, start, n, pool, out, width, nMels + 1, scale[nMels + 1]!);
+    pooled(features.rows - 1, nMels + 2);
+    shift(nMels + 2, 0);
+  }
+  // Tiling keeps the statistics the pooling layer sees close to the short window's own.
+  for (let t = n; t < frames; t++) out.copyWithin(t * width, (t % n) * width, (t % n) * width + width);
+  return out;
+}
+
+/** F0 channel: per pooled frame the mean of its voiced frames, minus the window's voiced mean; 0 unvoiced. */
+function pooledF0(
+  features: FeatureMatrix,
+  r: number,
+  start: number,
+  n: number,
+  pool: number,
+  out: Float32Array,
+  width: number,
+  ch: number,
+  scale: number,
+): void {
+  const row = r * features.cols + start;
+  const f0 = new Float32Array(n);
+  let sum = 0;
+  let voiced = 0;
+  for (let t = 0; t < n; t++) {
+    let v = 0;
+    let k = 0;
+    for (let j = 0; j < pool; j++) {
+      const x = features.data[row + t * pool + j]!;
+      if (x > 0) {
+        v += x;
+        k++;
+      }
+    }
+    if (k > 0) {
+      f0[t] = v / k;
+      sum += v / k;
+      voiced++;
+    }
+  }
+  const mean = voiced > 0 ? sum / voiced : 0;
+  for (let t = 0; t < n; t++) out[t * width + ch] = f0[t]! > 0 ? (f0[t]! - mean) / scale : 0;
+}
+
+/** A model window as the live path's settings spell it (core/streaming/config.ts modelStreaming). */
+export function streamingWindow(window: WindowConfig): { windowMs: number; hopMs: number } {
+  return { windowMs: window.lengthMs, hopMs: window.hopMs };
+}
