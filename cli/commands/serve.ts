@@ -1,39 +1,19 @@
 import type { Command } from 'commander';
-import {
-  ConfigError,
-  parseBrokers,
-  parseClickHouseUrl,
-  parseInteger,
-  type Settings,
-} from '../../core/config/env.ts';
-import { detailOf } from '../../core/errors.ts';
+import { ConfigError, parseBrokers, parseClickHouseUrl, type Settings } from '../../core/config/env.ts';
 import { ModelError } from '../../core/model/format.ts';
 import { RuntimeError } from '../../core/model/runtime.ts';
+import { busRecordingStore } from '../../core/recordings/store.ts';
 import { StreamingConfigError } from '../../core/streaming/config.ts';
-import { type ServeFlags, serveConfig } from '../../services/live/config.ts';
-import { runServe, stopOnSignals } from '../../services/live/serve.ts';
+import { type ServeConfig, type ServeFlags, serveConfig } from '../../services/live/config.ts';
+import { type AnalyticsStarter, runServe, stopOnSignals } from '../../services/live/serve.ts';
+import { analyticsConfig, startAnalytics } from '../../services/sink/analytics.ts';
+import { clickhouseRecordingStore } from '../../services/sink/recording-store.ts';
 import { CliError } from '../errors.ts';
+import { flagParser, intOption } from '../flags.ts';
 
 export interface CommonServeOptions extends ServeFlags {
   /** false with --no-pipeline: live scoring only. */
   pipeline: boolean;
-}
-
-/** A flag's value through one of the settings' parsers; a bad one is a usage error naming the flag. */
-function flagParser<T>(parse: (name: string, text: string) => T, name: string) {
-  return (text: string): T => {
-    try {
-      return parse(name, text);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(detailOf(err), 'USAGE', { cause: err });
-      throw err;
-    }
-  };
-}
-
-/** An integer flag, parsed like the integer settings. */
-export function intOption(name: string, range: { min?: number; max?: number } = {}) {
-  return flagParser((n, text) => parseInteger(n, text, range), name);
 }
 
 /** Flags shared by `serve` and `start` (`portDefault`: the port used without --port or VOICEPULSE_PORT). */
@@ -84,6 +64,33 @@ export function toConfig(o: CommonServeOptions, settings: Settings) {
   }
 }
 
+/**
+ * The analytics `serve` runs with, composed here because the live service and the sink do not
+ * import each other: the bus and ClickHouse, and the sink in this process. On embedded defaults
+ * (in-process bus, chdb) the sink must run here; on Kafka it does unless VOICEPULSE_SERVE_SINK=false
+ * (standalone sinks do the work). Uploaded recordings go through Kafka when the events do (the sink
+ * stores them), else straight into ClickHouse.
+ */
+export function pipelineFor(config: ServeConfig): AnalyticsStarter {
+  const settings = config.pipeline;
+  const shared = settings.kafka.brokers !== undefined;
+  const analytics = analyticsConfig(settings);
+  if (shared && !settings.sink.inServe) analytics.sink = false;
+  return async ({ registry, onError }) => {
+    const started = await startAnalytics(analytics, { registry, onError });
+    return {
+      bus: started.bus,
+      shared,
+      clickhouse: started.clickhouse,
+      clickhouseConfig: analytics.clickhouse,
+      recordingStore: shared
+        ? busRecordingStore(started.bus, started.clickhouse)
+        : clickhouseRecordingStore(started.clickhouse),
+      stop: () => started.stop(),
+    };
+  };
+}
+
 /** The wallboard's URL for the demo tenant; carries the token only when it was generated (printed anyway). */
 export function wallboardLink(urls: Record<string, string>, token: string, generated: boolean): string {
   return `${urls.http}/?tenant=demo${generated ? `&token=${token}` : ''}`;
@@ -127,7 +134,7 @@ export function registerServeCommand(program: Command, settings: Settings): void
     const config = toConfig(o, settings);
     let running: Awaited<ReturnType<typeof runServe>>;
     try {
-      running = await runServe(config, { analytics: o.pipeline });
+      running = await runServe(config, { analytics: o.pipeline ? pipelineFor(config) : undefined });
     } catch (err) {
       if (
         err instanceof ConfigError ||

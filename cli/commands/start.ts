@@ -15,7 +15,14 @@ import { saveModel } from '../../core/model/format.ts';
 import { seededModel } from '../../core/model/testing/tdnn.ts';
 import { modelPresent } from '../../services/live/config.ts';
 import { runServe, stopOnSignals } from '../../services/live/serve.ts';
-import { addServeOptions, type CommonServeOptions, printUrls, toConfig, wallboardLink } from './serve.ts';
+import {
+  addServeOptions,
+  type CommonServeOptions,
+  pipelineFor,
+  printUrls,
+  toConfig,
+  wallboardLink,
+} from './serve.ts';
 
 interface StartOptions extends CommonServeOptions {
   exitAfterDemo?: boolean;
@@ -74,7 +81,7 @@ export function registerStartCommand(program: Command, settings: Settings): void
         config.modelDir = dir;
       }
       const running = await runServe(config, {
-        analytics: o.pipeline,
+        analytics: o.pipeline ? pipelineFor(config) : undefined,
         logLevel: config.logLevel ?? 'warn',
       });
       printUrls(running.app.urls, config.token, config.tokenGenerated, running.analytics !== undefined);

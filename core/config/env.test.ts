@@ -28,7 +28,7 @@ function failure(env: Record<string, string>): string {
 describe('parseEnv', () => {
   it('gives the documented defaults for an empty environment', () => {
     const s = parseEnv({ HOME: '/home/x' });
-    expect(s.live).toEqual({ host: '0.0.0.0' });
+    expect(s.live).toEqual({ host: '0.0.0.0', drainSeconds: 30 });
     expect(s.auth).toEqual({ tenantTokens: {} });
     expect(s.kafka.brokers).toBeUndefined();
     expect(s.clickhouse).toEqual({
@@ -36,7 +36,7 @@ describe('parseEnv', () => {
       migrate: true,
       chdbPath: '/home/x/.cache/voicepulse/chdb',
     });
-    expect(s.sink.metricsPort).toBe(9464);
+    expect(s.sink).toMatchObject({ metricsPort: 9464, inServe: true });
     expect(s.model.runtime).toBe('auto');
     expect(s.data.root).toBe(resolve(ROOT, '..', 'shared', 'data'));
     expect(s.log.level).toBeUndefined();
@@ -65,7 +65,14 @@ describe('parseEnv', () => {
       VOICEPULSE_DATA: 'relative/data',
       VOICEPULSE_LOG_LEVEL: 'debug',
       VOICEPULSE_BENCH_LEVELS: '5, 10',
+      VOICEPULSE_DRAIN_SECONDS: '45',
+      VOICEPULSE_POD_ID: 'voicepulse-live-7d9f-x2',
+      VOICEPULSE_CLICKHOUSE_SHARDS: 'http://ch-1:8123, http://ch-2:8123',
+      VOICEPULSE_SERVE_SINK: '0',
     });
+    expect(s.live).toMatchObject({ drainSeconds: 45, podId: 'voicepulse-live-7d9f-x2' });
+    expect(s.clickhouse.shards).toEqual(['http://ch-1:8123', 'http://ch-2:8123']);
+    expect(s.sink.inServe).toBe(false);
     expect(s.live).toMatchObject({ port: 9000, grpcPort: 0, threads: 3 });
     expect(s.auth.tenantTokens).toEqual({ acme: 'acme-token-0123456789', globex: 'globex-token-0123456789' });
     expect(s.query).toEqual({ ratePerSecond: 0.5, burst: 20 });
@@ -134,6 +141,12 @@ describe('parseEnv', () => {
     ],
     ['VOICEPULSE_LOG_LEVEL', 'loud', 'VOICEPULSE_LOG_LEVEL must be one of fatal, error, warn'],
     ['VOICEPULSE_BENCH_PROTOCOL', 'grpc', 'VOICEPULSE_BENCH_PROTOCOL must be one of twilio, native'],
+    [
+      'VOICEPULSE_CLICKHOUSE_SHARDS',
+      'http://a:8123,b:8123',
+      "VOICEPULSE_CLICKHOUSE_SHARDS has 'b:8123', which is not an http:// or https:// URL",
+    ],
+    ['VOICEPULSE_DRAIN_SECONDS', '-5', 'VOICEPULSE_DRAIN_SECONDS must be an integer in 0..3600'],
   ])('refuses %s=%s in one line naming it', (name, value, message) => {
     const line = failure({ [name]: value });
     expect(line).toContain(`INVALID_SETTING: ${message}`);

@@ -43,6 +43,12 @@ export interface LiveSettings {
   /** Grafana's base URL: the wallboard links each call to its call-timeline dashboard. `VOICEPULSE_GRAFANA_URL`
    * @default none: no links */
   grafanaUrl?: string;
+  /** On SIGTERM: how long calls may go on (new ones refused) before the rest are ended. `VOICEPULSE_DRAIN_SECONDS`
+   * @default 30 */
+  drainSeconds: number;
+  /** This process's name among the live pods (presence, logs). `VOICEPULSE_POD_ID`
+   * @default the host name and a random suffix, new at every start */
+  podId?: string;
 }
 
 export interface AuthSettings {
@@ -97,6 +103,10 @@ export interface ClickHouseSettings {
   /** `VOICEPULSE_CLICKHOUSE_PASSWORD`
    * @default '' */
   password?: string;
+  /** Shard URLs of a ClickHouse cluster without replication: the sink writes each call's rows to one
+   * shard's local tables itself (deploy/README.md). `VOICEPULSE_CLICKHOUSE_SHARDS` as `url[,url…]`
+   * @default none: the sink inserts through VOICEPULSE_CLICKHOUSE_URL */
+  shards?: string[];
   /** Apply the schema migrations at start; false for a cluster set up from deploy/clickhouse/cluster/.
    * `VOICEPULSE_CLICKHOUSE_MIGRATE` as true/false/1/0
    * @default true */
@@ -117,6 +127,10 @@ export interface SinkSettings {
   /** Port of the standalone sink's /metrics and /healthz; 0 = any free port. `VOICEPULSE_METRICS_PORT`
    * @default 9464 */
   metricsPort: number;
+  /** Run a sink inside `voicepulse serve` when the bus is Kafka (the in-process bus always does).
+   * `VOICEPULSE_SERVE_SINK` as true/false/1/0
+   * @default true (false where standalone sinks run: deploy/k8s, the local cluster) */
+  inServe: boolean;
 }
 
 export const MODEL_RUNTIMES = ['auto', 'onnx', 'tfjs-node', 'tfjs-wasm'] as const;
@@ -169,6 +183,9 @@ export interface BenchSettings {
   /** Media protocol of the stream bench. `VOICEPULSE_BENCH_PROTOCOL`
    * @default 'twilio' */
   protocol: 'twilio' | 'native';
+  /** Concurrent calls of the cluster bench (across two pods). `VOICEPULSE_BENCH_CLUSTER_CALLS`
+   * @default 40 */
+  clusterCalls: number;
 }
 
 /** The parsed environment, by concern. */
@@ -261,6 +278,21 @@ const httpUrl = z.string().refine((text) => {
   }
 }, 'must be an http:// or https:// URL');
 
+/** `url[,url…]` (VOICEPULSE_CLICKHOUSE_SHARDS). */
+const urlList = z.string().transform((text, ctx) => {
+  const urls = text
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  const bad = urls.find((u) => !httpUrl.safeParse(u).success);
+  if (urls.length > 0 && bad === undefined) return urls;
+  ctx.addIssue({
+    code: 'custom',
+    message: bad === undefined ? 'names no URL' : `has '${bad}', which is not an http:// or https:// URL`,
+  });
+  return z.NEVER;
+});
+
 /** Parses a ClickHouse URL (the `--clickhouse` flag); ConfigError INVALID_SETTING naming `name` otherwise. */
 export function parseClickHouseUrl(name: string, text: string): string {
   return parseField(name, text, httpUrl);
@@ -300,6 +332,11 @@ const VARIABLES = {
   VOICEPULSE_THREADS: integer(0, 1024).optional(),
   VOICEPULSE_POLICIES: z.string().optional(),
   VOICEPULSE_GRAFANA_URL: httpUrl.optional(),
+  VOICEPULSE_DRAIN_SECONDS: integer(0, 3600).default(30),
+  VOICEPULSE_POD_ID: z
+    .string()
+    .regex(/^[\w.:@-]{1,128}$/, 'must be 1-128 letters, digits or . _ : @ -')
+    .optional(),
   VOICEPULSE_TOKEN: z.string().optional(),
   VOICEPULSE_TENANT_TOKENS: tenantTokens.optional(),
   VOICEPULSE_DEFAULT_TENANT: z.string().max(128, 'must be at most 128 characters').optional(),
@@ -317,12 +354,14 @@ const VARIABLES = {
   VOICEPULSE_CLICKHOUSE_DATABASE: identifier.default('voicepulse'),
   VOICEPULSE_CLICKHOUSE_USER: z.string().optional(),
   VOICEPULSE_CLICKHOUSE_PASSWORD: z.string().optional(),
+  VOICEPULSE_CLICKHOUSE_SHARDS: urlList.optional(),
   VOICEPULSE_CLICKHOUSE_MIGRATE: flag.default(true),
   VOICEPULSE_CACHE_DIR: z.string().optional(),
   VOICEPULSE_CHDB_PATH: z.string().optional(),
   VOICEPULSE_SINK_GROUP: z.string().max(255, 'must be at most 255 characters').optional(),
   VOICEPULSE_RETENTION_DAYS: positive.optional(),
   VOICEPULSE_METRICS_PORT: PORT.default(9464),
+  VOICEPULSE_SERVE_SINK: flag.default(true),
   VOICEPULSE_MODEL_DIR: z.string().optional(),
   VOICEPULSE_MODEL_RUNTIME: oneOf(MODEL_RUNTIMES).default('auto'),
   VOICEPULSE_DATA: z
@@ -338,6 +377,7 @@ const VARIABLES = {
   VOICEPULSE_BENCH_LEVELS: levels.default([25, 50, 100, 150, 200, 300]),
   VOICEPULSE_BENCH_SPEED: positiveNumber.default(1),
   VOICEPULSE_BENCH_PROTOCOL: oneOf(['twilio', 'native'] as const).default('twilio'),
+  VOICEPULSE_BENCH_CLUSTER_CALLS: positive.default(40),
 };
 
 const envSchema = z.object(VARIABLES);
@@ -394,6 +434,8 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       threads: v.VOICEPULSE_THREADS,
       policiesFile: v.VOICEPULSE_POLICIES,
       grafanaUrl: v.VOICEPULSE_GRAFANA_URL,
+      drainSeconds: v.VOICEPULSE_DRAIN_SECONDS,
+      podId: v.VOICEPULSE_POD_ID,
     },
     auth: {
       token: v.VOICEPULSE_TOKEN,
@@ -416,6 +458,7 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       database: v.VOICEPULSE_CLICKHOUSE_DATABASE,
       username: v.VOICEPULSE_CLICKHOUSE_USER,
       password: v.VOICEPULSE_CLICKHOUSE_PASSWORD,
+      shards: v.VOICEPULSE_CLICKHOUSE_SHARDS,
       migrate: v.VOICEPULSE_CLICKHOUSE_MIGRATE,
       chdbPath: v.VOICEPULSE_CHDB_PATH ?? join(cacheDir, 'chdb'),
     },
@@ -423,6 +466,7 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       groupId: v.VOICEPULSE_SINK_GROUP,
       retentionDays: v.VOICEPULSE_RETENTION_DAYS,
       metricsPort: v.VOICEPULSE_METRICS_PORT,
+      inServe: v.VOICEPULSE_SERVE_SINK,
     },
     model: { dir: v.VOICEPULSE_MODEL_DIR, runtime: v.VOICEPULSE_MODEL_RUNTIME },
     data: { root: v.VOICEPULSE_DATA },
@@ -436,6 +480,7 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       levels: v.VOICEPULSE_BENCH_LEVELS,
       speed: v.VOICEPULSE_BENCH_SPEED,
       protocol: v.VOICEPULSE_BENCH_PROTOCOL,
+      clusterCalls: v.VOICEPULSE_BENCH_CLUSTER_CALLS,
     },
     warnings,
   };

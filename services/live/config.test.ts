@@ -12,7 +12,7 @@ describe('serveConfig', () => {
   it('takes flags over the environment over the defaults', () => {
     const settings = parseEnv({
       VOICEPULSE_PORT: '9000',
-      VOICEPULSE_TOKEN: 'operator-token',
+      VOICEPULSE_TOKEN: 'Op3rator-t0ken-9f8e7d6c5b',
       VOICEPULSE_TENANT_TOKENS: 'acme=acme-token-0123456789',
       VOICEPULSE_QUERY_BURST: '20',
       VOICEPULSE_KAFKA_BROKERS: 'env:9092',
@@ -21,25 +21,21 @@ describe('serveConfig', () => {
     expect(fromEnv).toMatchObject({
       port: 9000,
       grpcPort: 9001,
-      token: 'operator-token',
+      token: 'Op3rator-t0ken-9f8e7d6c5b',
       tokenGenerated: false,
     });
     expect(fromEnv.auth).toEqual({
-      operatorToken: 'operator-token',
+      operatorToken: 'Op3rator-t0ken-9f8e7d6c5b',
       tenantTokens: { acme: 'acme-token-0123456789' },
       defaultTenant: undefined,
     });
     expect(fromEnv.rateLimit).toMatchObject({ burst: 20 });
-    expect(fromEnv.analytics.kafka.brokers).toEqual(['env:9092']);
-    expect(fromEnv.analytics.clickhouse.kind).toBe('chdb');
+    expect(fromEnv.pipeline.kafka.brokers).toEqual(['env:9092']);
+    expect(fromEnv.pipeline.clickhouse.url).toBeUndefined();
     const flagged = serveConfig({ port: 0, kafka: ['flag:9092'], clickhouse: 'http://flag:8123' }, settings);
     expect(flagged).toMatchObject({ port: 0, grpcPort: 0 });
-    expect(flagged.analytics.kafka.brokers).toEqual(['flag:9092']);
-    expect(flagged.analytics.clickhouse).toMatchObject({
-      kind: 'http',
-      url: 'http://flag:8123',
-      database: 'voicepulse',
-    });
+    expect(flagged.pipeline.kafka.brokers).toEqual(['flag:9092']);
+    expect(flagged.pipeline.clickhouse).toMatchObject({ url: 'http://flag:8123', database: 'voicepulse' });
     const defaults = serveConfig({}, parseEnv({}));
     expect(defaults).toMatchObject({ port: DEFAULT_PORT, grpcPort: DEFAULT_PORT + 1, tokenGenerated: true });
     expect(defaults.token.length).toBeGreaterThanOrEqual(20);

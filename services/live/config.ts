@@ -10,7 +10,6 @@ import { COMMITTED_MODEL_DIR } from '../../core/model/format.ts';
 import type { RuntimeChoice } from '../../core/model/runtime.ts';
 import { DEFAULT_SETTINGS, type StreamingSettings } from '../../core/streaming/config.ts';
 import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
-import { type AnalyticsConfig, analyticsConfig } from '../sink/analytics.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from './ingress/session.ts';
 import type { RateLimitConfig } from './query/ratelimit.ts';
 
@@ -51,8 +50,11 @@ export interface ServeConfig {
   /** Live windowing and smoothing; the window and hop come from the model. */
   streaming: StreamingSettings;
   limits: GatewayLimits;
-  /** The bus, ClickHouse and sink `serve` embeds (unless --no-pipeline). */
-  analytics: AnalyticsConfig;
+  /**
+   * The settings of the analytics side (bus, ClickHouse, sink) with --kafka / --clickhouse applied;
+   * the CLI starts them (cli/commands/serve.ts), unless --no-pipeline.
+   */
+  pipeline: Pick<Settings, 'kafka' | 'clickhouse' | 'sink'>;
   /** Grafana's base URL for the wallboard's call links; none = no links. */
   grafanaUrl: string | undefined;
   /** pino level of the process (undefined: the command's own default). */
@@ -91,18 +93,19 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
     token,
     tokenGenerated: !auth.token,
     auth: { operatorToken: token, tenantTokens: auth.tenantTokens, defaultTenant: auth.defaultTenant },
-    rateLimit: settings.query,
+    // Unset settings leave the limiter's defaults in place (a present `undefined` would replace them).
+    rateLimit: Object.fromEntries(Object.entries(settings.query).filter(([, v]) => v !== undefined)),
     threads: flags.threads ?? live.threads ?? Math.max(1, availableParallelism() - 1),
     modelDir: flags.model ?? settings.model.dir ?? COMMITTED_MODEL_DIR,
     modelRuntime: settings.model.runtime,
     policies: policiesFile ? loadPolicies(policiesFile) : {},
     streaming: DEFAULT_SETTINGS,
     limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: flags.maxCalls ?? DEFAULT_LIMITS.maxConcurrentCalls },
-    analytics: analyticsConfig({
-      ...settings,
+    pipeline: {
       kafka: { ...settings.kafka, brokers: flags.kafka ?? settings.kafka.brokers },
       clickhouse: { ...settings.clickhouse, url: clickhouseUrl },
-    }),
+      sink: settings.sink,
+    },
     grafanaUrl: live.grafanaUrl,
     logLevel: settings.log.level,
   };

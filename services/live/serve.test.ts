@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pipelineFor } from '../../cli/commands/serve.ts';
 import { eventually } from '../../core/bus/testing/contract.ts';
 import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { parseEnv } from '../../core/config/env.ts';
@@ -29,7 +30,8 @@ describe('runServe with the analytics', () => {
       VOICEPULSE_TENANT_TOKENS: `acme=${TENANT_TOKEN}`,
     });
     const flags = { port: 0, grpcPort: 0, host: '127.0.0.1', threads: 1 };
-    running = await runServe(serveConfig(flags, settings), { analytics: true, logLevel: 'silent' });
+    const config = serveConfig(flags, settings);
+    running = await runServe(config, { analytics: pipelineFor(config), logLevel: 'silent' });
   });
   afterAll(async () => {
     await running?.stop();

@@ -1,27 +1,54 @@
-// `voicepulse serve`: the live service plus the analytics side (bus, ClickHouse, sink) on embedded
-// defaults, in the foreground, until SIGTERM/SIGINT. The composition root: it starts the analytics,
-// mounts the query API (REST and gRPC) on their ClickHouse and the wallboard, and hands the bus to
-// the live service.
+// `voicepulse serve`: the live service in the foreground until SIGTERM/SIGINT, with the analytics
+// side it is given (the bus its events go to, the ClickHouse its query API reads). It mounts the
+// query API (REST and gRPC), recordings and the wallboard, and hands the bus to the live service.
+// What the analytics are (embedded bus + chdb + an in-process sink, or Kafka + a ClickHouse server)
+// is decided above the live and sink deployables (cli/commands/serve.ts), which keeps them apart.
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
+import type { EventBus } from '../../core/bus/bus.ts';
+import type { ClickHouse, ClickHouseConfig } from '../../core/clickhouse/client.ts';
 import { ConfigError } from '../../core/config/env.ts';
-import { type Analytics, startAnalytics } from '../sink/analytics.ts';
+import type { RecordingStore } from '../../core/recordings/store.ts';
 import { type App, startApp } from './app.ts';
 import { modelPresent, type ServeConfig } from './config.ts';
 import { createQueryApi, type QueryApiOptions } from './query/api.ts';
 import { queryGrpcImplementation, queryService } from './query/grpc.ts';
+import { defaultSpoolDir, startRecordings } from './recordings/service.ts';
 import { createWallboard } from './wallboard/wallboard.ts';
+
+/** The analytics side as the live service sees it. */
+export interface LiveAnalytics {
+  /** Where every event goes (the pipeline's bus). */
+  bus: EventBus;
+  /**
+   * Other processes publish to the same bus (Kafka): watchers are then fed from it, so every pod
+   * shows every call of a tenant (feed/). false: this process's events only (the in-process bus).
+   */
+  shared: boolean;
+  /** What the query API reads, and the configuration it came from (recordings spool beside it). */
+  clickhouse: ClickHouse;
+  clickhouseConfig: ClickHouseConfig;
+  /** Where analysed uploads are stored. */
+  recordingStore: RecordingStore;
+  stop(): Promise<void>;
+}
+
+/** Starts the analytics side; `registry` is the process's /metrics, `onError` logs what it reports. */
+export type AnalyticsStarter = (o: {
+  registry: Registry;
+  onError: (err: Error) => void;
+}) => Promise<LiveAnalytics>;
 
 export interface Running {
   app: App;
-  analytics: Analytics | undefined;
+  analytics: LiveAnalytics | undefined;
   log: Logger;
   stop(): Promise<void>;
 }
 
 export interface RunServeOptions {
-  /** Start the bus, ClickHouse and the sink (false: live scoring only, `--no-pipeline`). */
-  analytics: boolean;
+  /** Starts the bus, ClickHouse (and the sink where it runs here); absent: live scoring only, `--no-pipeline`. */
+  analytics?: AnalyticsStarter | undefined;
   /** pino level; default the configured one, else 'info'. */
   logLevel?: string;
 }
@@ -34,13 +61,10 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
       `no emotion model at ${config.modelDir} (train one with \`voicepulse train\` or pass --model DIR)`,
     );
   const registry = new Registry();
-  let analytics: Analytics | undefined;
+  let analytics: LiveAnalytics | undefined;
   if (opts.analytics) {
     try {
-      analytics = await startAnalytics(config.analytics, {
-        onError: (err) => log.warn({ err }, 'analytics error'),
-        registry,
-      });
+      analytics = await opts.analytics({ onError: (err) => log.warn({ err }, 'analytics error'), registry });
     } catch (err) {
       // Live scoring does not need the analytics store; say so loudly and carry on without it.
       log.error({ err }, 'analytics failed to start; serving live scores only');
@@ -66,6 +90,21 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
           },
         ]
       : [];
+  // Uploaded recordings are stored where the pipeline stores live calls.
+  const recordings =
+    analytics && queryApi
+      ? startRecordings({
+          spoolDir: defaultSpoolDir(analytics.clickhouseConfig),
+          store: analytics.recordingStore,
+          modelDir: config.modelDir,
+          runtime: config.modelRuntime,
+          streaming: config.streaming,
+          policies: config.policies,
+          auth: config.auth,
+          limiter: queryApi.limiter,
+          log,
+        })
+      : undefined;
   // The wallboard replays what its history has seen since start-up (history.ts), so it is fed every event.
   const wallboard = createWallboard({
     auth: config.auth,
@@ -86,7 +125,11 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
     logger: log,
     registry,
     ...(analytics ? { bus: analytics.bus } : {}),
-    http: [wallboard.handle, ...(queryApi ? [queryApi.handle.bind(queryApi)] : [])],
+    http: [
+      wallboard.handle,
+      ...(recordings ? [recordings.handle] : []),
+      ...(queryApi ? [queryApi.handle.bind(queryApi)] : []),
+    ],
     onEvent: wallboard.record,
     grpcServices,
   });
@@ -102,6 +145,7 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
     async stop() {
       wallboard.close();
       await app.stop();
+      await recordings?.close();
       await analytics?.stop();
       log.info('voicepulse stopped');
       log.flush();
