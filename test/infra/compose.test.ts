@@ -15,6 +15,7 @@ import { DEFAULT_PORT, serveConfig } from '../../services/live/config.ts';
 import { WS_PATHS } from '../../services/live/ingress/websocket.ts';
 import { WALLBOARD_PATH } from '../../services/live/wallboard/wallboard.ts';
 import { analyticsConfig } from '../../services/sink/analytics.ts';
+import { composeEnvironment } from './testing/compose.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
@@ -45,6 +46,8 @@ const product = services.filter(([, s]) => s.image?.startsWith('voicepulse:'));
 /** Every VOICEPULSE_* name the product reads: its one environment schema (old names excluded). */
 const envNamesInCode = new Set(ENV_NAMES);
 const defaults = parseEnv({});
+/** What an operator exports before `docker compose up`. */
+const SHELL_TOKEN = 'c0mp0se-test-token-8f3a91d2';
 
 function volumeParts(entry: Volume): { source: string; target: string; bind: boolean } {
   if (typeof entry === 'string') {
@@ -152,7 +155,10 @@ describe('docker-compose.yml', () => {
     (_n, s) => {
       for (const name of Object.keys(s.environment ?? {}).filter((n) => n.startsWith('VOICEPULSE_')))
         expect(envNamesInCode, name).toContain(name);
-      const env = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
+      const env = composeEnvironment(s.environment, { VOICEPULSE_TOKEN: SHELL_TOKEN });
+      expect(env.VOICEPULSE_TOKEN).toBe(SHELL_TOKEN);
+      // Without a token from the shell, compose stops before anything starts, saying what is missing.
+      expect(() => composeEnvironment(s.environment, {})).toThrow(/VOICEPULSE_TOKEN .*at least 16/);
       const settings = parseEnv(env);
       expect(settings.warnings).toEqual([]);
       const config = analyticsConfig(settings);

@@ -13,6 +13,7 @@ import { saveModel } from '../../core/model/format.ts';
 import { seededModel } from '../../core/model/testing/tdnn.ts';
 import { type Started, startProcess, until } from '../testing/processes.ts';
 import { describeWithService, requireService } from '../testing/services.ts';
+import { composeEnvironment } from './testing/compose.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -27,6 +28,8 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
 };
 
 const clickhouse = await requireService('clickhouse');
+/** What an operator exports before `docker compose up` (compose requires it). */
+const TOKEN = 'startup-test-token-5b0e7c1a';
 
 await describeWithService('kafka', 'compose start-up commands without Docker', ({ brokers }) => {
   const run = `${process.pid}_${Date.now()}`;
@@ -38,8 +41,9 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
   /** A compose service's environment, its host names replaced by the local services. */
   const envOf = (service: ComposeService): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const [k, v] of Object.entries(service.environment))
-      env[k] = String(v)
+    const fromCompose = composeEnvironment(service.environment, { VOICEPULSE_TOKEN: TOKEN });
+    for (const [k, v] of Object.entries(fromCompose))
+      env[k] = v
         .replace('kafka:9092', brokers.join(','))
         .replace('http://clickhouse:8123', clickhouse?.url ?? '');
     return {
