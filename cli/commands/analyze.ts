@@ -2,7 +2,6 @@
 // (core/recordings), analysis on worker threads and the batch (services/live/recordings), the
 // idempotent store (embedded chdb, a ClickHouse server, or Kafka); this file parses flags, opens the
 // store and shows progress and results.
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -17,12 +16,12 @@ import { REPORT_CSV_COLUMNS, type RecordingReport, reportCsvRow } from '../../co
 import type { ChannelSide } from '../../core/recordings/roles.ts';
 import { busRecordingStore, type RecordingStore } from '../../core/recordings/store.ts';
 import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
-import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
 import { analyzeFiles, type BatchProgress } from '../../services/live/recordings/batch.ts';
 import { AnalysisPool } from '../../services/live/recordings/pool.ts';
 import { clickhouseRecordingStore } from '../../services/sink/recording-store.ts';
 import { CliError } from '../errors.ts';
 import { intOption } from '../flags.ts';
+import { readTenantPolicies } from './policies.ts';
 import { openAnalyticsStore } from './store.ts';
 
 interface AnalyzeFlags {
@@ -51,18 +50,6 @@ function setting<T>(parse: (name: string, text: string) => T, name: string, text
     if (err instanceof ConfigError) usage(detailOf(err));
     throw err;
   }
-}
-
-function readPolicies(path: string): TenantPolicies {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new CliError(`cannot read tenant policies ${path}: ${(err as Error).message}`);
-  }
-  const parsed = tenantPoliciesSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid tenant policies in ${path}: ${parsed.error.message}`);
-  return parsed.data;
 }
 
 /** The store the flags (then the environment) name: Kafka (checked against ClickHouse), or ClickHouse. */
@@ -231,7 +218,7 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
         usage(detailOf(err as CliError));
       }
       const policiesFile = flags.policies ?? settings.live.policiesFile;
-      const policies = policiesFile ? readPolicies(policiesFile) : {};
+      const policies = readTenantPolicies(policiesFile);
       const { files, missing } = await discoverRecordings(paths);
       for (const m of missing)
         process.stderr.write(`voicepulse: ${m}: no such file, folder or matching recording\n`);
