@@ -51,7 +51,7 @@ function speechWav(
 const sum = (p: Record<string, number>) => EMOTIONS.reduce((s, e) => s + p[e]!, 0);
 
 describe('voicepulse classify', () => {
-  it('prints per-window and overall probabilities as JSON for a 16 kHz stereo WAV (two speakers)', async () => {
+  it('prints per-window and overall probabilities as JSON for a 16 kHz stereo call, speakers by role', async () => {
     const r = await voicepulse('classify', speechWav('stereo.wav', 16000, 2, 4.5), '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -59,12 +59,34 @@ describe('voicepulse classify', () => {
       model: string;
       windows: { start: number; end: number; speaker: string; probs: Record<string, number> }[];
       overall: Record<string, number>;
+      speakers: Record<
+        string,
+        {
+          scored: boolean;
+          reason?: string;
+          mix?: Record<string, number>;
+          valence?: number;
+          arousal?: number;
+          frustration?: { mean: number };
+        }
+      >;
     };
-    expect(Object.keys(out)).toEqual(['model', 'windows', 'overall']);
+    expect(Object.keys(out)).toEqual(['model', 'windows', 'overall', 'speakers']);
     expect(out.model).toBe(loadModel().version);
-    expect(new Set(out.windows.map((w) => w.speaker))).toEqual(new Set(['left', 'right']));
+    // Default policy: the agent (left) is not scored, as in live calls.
+    expect(new Set(out.windows.map((w) => w.speaker))).toEqual(new Set(['customer']));
+    expect(out.speakers.agent).toEqual({
+      scored: false,
+      reason: expect.stringMatching(/agent emotion scoring is off/),
+    });
+    const customer = out.speakers.customer!;
+    expect(customer.scored).toBe(true);
+    expect(sum(customer.mix!)).toBeCloseTo(1, 2);
+    expect(customer.valence).toBeGreaterThanOrEqual(-1);
+    expect(customer.arousal).toBeGreaterThanOrEqual(0);
+    expect(customer.frustration!.mean).toBeGreaterThanOrEqual(0);
     for (const w of out.windows) expect(Object.keys(w)).toEqual(['start', 'end', 'speaker', 'probs']);
-    const left = out.windows.filter((w) => w.speaker === 'left');
+    const left = out.windows.filter((w) => w.speaker === 'customer');
     expect(left.map((w) => [w.start, w.end])).toEqual([
       [0, 2],
       [1, 3],
@@ -75,6 +97,27 @@ describe('voicepulse classify', () => {
       expect(sum(w.probs)).toBeCloseTo(1, 2);
     }
     expect(sum(out.overall)).toBeCloseTo(1, 2);
+  });
+
+  it('scores the agent where the tenant policy allows it, on the channel it is told', async () => {
+    writeFileSync(join(dir, 'policies.json'), JSON.stringify({ acme: { agentEmotionScoring: true } }));
+    const r = await voicepulse(
+      'classify',
+      speechWav('stereo-policy.wav', 8000, 2, 3),
+      '--json',
+      '--policies',
+      join(dir, 'policies.json'),
+      '--tenant',
+      'acme',
+      '--customer-channel',
+      'left',
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { speakers: Record<string, { scored: boolean }> };
+    expect(out.speakers).toEqual({
+      customer: expect.objectContaining({ scored: true }),
+      agent: expect.objectContaining({ scored: true }),
+    });
   });
 
   it('prints a readable table by default and honours --window-ms/--hop-ms', async () => {
@@ -88,7 +131,10 @@ describe('voicepulse classify', () => {
     );
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(4); // three 1 s windows + overall
+    expect(lines).toHaveLength(5); // three 1 s windows, the speaker's overall, the file's
+    expect(lines.at(-2)).toMatch(
+      /^customer: \w+ .* valence -?[\d.]+ {2}arousal [\d.]+ {2}frustration [\d.]+/,
+    );
     expect(lines.at(-1)).toMatch(/^overall \(.+\): (angry|disgust|fear|happy|neutral|sad) /);
   });
 
@@ -99,7 +145,7 @@ describe('voicepulse classify', () => {
     writeFileSync(join(dir, 'text.wav'), 'not a wav file at all');
     const bad = await voicepulse('classify', join(dir, 'text.wav'));
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/NOT_RIFF/);
+    expect(bad.stderr).toMatch(/text\.wav: UNKNOWN_FORMAT: not a WAV, MP3, FLAC or Ogg\/Opus file/);
     const opt = await voicepulse('classify', join(dir, 'mono.wav'), '--hop-ms', '-5');
     expect(opt.code).toBe(2);
   });

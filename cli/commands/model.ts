@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { type DecodedAudio, DecodeError, decodeAll } from '../../core/audio/decode.ts';
 import { resample } from '../../core/audio/resample.ts';
-import { readWavFile, type WavAudio, WavError } from '../../core/audio/wav.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
 import { detailOf } from '../../core/errors.ts';
@@ -20,14 +20,23 @@ import { type ModelRunner, ModelStream, openModel } from '../../core/model/runne
 import { type RuntimeChoice, RuntimeError } from '../../core/model/runtime.ts';
 import { streamingWindow } from '../../core/model/windows.ts';
 import {
+  AGENT_NOT_SCORED,
+  mayScore,
+  type SpeakerOverall,
+  speakerOverall,
+} from '../../core/recordings/classify.ts';
+import { type ChannelSide, channelRoles, type RoleOptions } from '../../core/recordings/roles.ts';
+import {
   DEFAULT_SETTINGS,
   modelStreaming,
   type StreamingConfig,
   StreamingConfigError,
 } from '../../core/streaming/config.ts';
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
+import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy/policy.ts';
 import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
+import { readTenantPolicies } from './policies.ts';
 
 /** The model in `dir` (default the committed one) on `runtime` (VOICEPULSE_MODEL_RUNTIME). */
 async function openRunner(dir: string | undefined, runtime: RuntimeChoice): Promise<ModelRunner> {
@@ -40,11 +49,12 @@ async function openRunner(dir: string | undefined, runtime: RuntimeChoice): Prom
   }
 }
 
-async function readAudio(file: string): Promise<WavAudio> {
+/** Any recording the audio core decodes: WAV, MP3, FLAC, Ogg/Opus (core/audio/decode.ts). */
+async function readAudio(file: string): Promise<DecodedAudio> {
   try {
-    return await readWavFile(file);
+    return await decodeAll(readFileSync(file));
   } catch (err) {
-    if (err instanceof WavError) throw new CliError(`${file}: ${err.message}`);
+    if (err instanceof DecodeError) throw new CliError(`${file}: ${err.message}`);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES')
       throw new CliError(`${file}: ${e.message}`);
@@ -56,22 +66,22 @@ function toModelRate(x: Float32Array, rate: number, model: EmotionModel): Float3
   return rate === model.frontend.sr ? x : resample(x, rate, model.frontend.sr);
 }
 
-/** Speaker name of channel i: a stereo call's legs are 'left' and 'right'. */
-function speakerName(i: number, count: number): string {
-  if (count === 1) return 'mono';
-  if (count === 2) return i === 0 ? 'left' : 'right';
-  return `channel${i}`;
+/** Speaker of each channel: a call's roles (mono or stereo, core/recordings/roles.ts), else channelN. */
+function speakerNames(count: number, roles: RoleOptions): string[] {
+  return count <= 2 ? channelRoles(count, roles) : Array.from({ length: count }, (_, i) => `channel${i}`);
 }
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 const roundProbs = (p: Record<Emotion, number>) =>
   Object.fromEntries(EMOTIONS.map((e) => [e, round(p[e])])) as Record<Emotion, number>;
 
-/** The shape `classify --json` prints (the issue's contract: model, windows, overall; nothing else). */
+/** The shape `classify --json` prints: model, windows, overall, and each speaker's overall. */
 export interface ClassifyOutput {
   model: string;
   windows: { start: number; end: number; speaker: string; probs: Record<Emotion, number> }[];
   overall: Record<Emotion, number>;
+  /** Per speaker (by role): emotion mix, valence, arousal, frustration; or why it was not scored. */
+  speakers: Record<string, SpeakerOverall>;
 }
 
 /**
@@ -86,6 +96,7 @@ export async function classifyFile(
   runner: ModelRunner,
   windowMs = runner.model.window.lengthMs,
   hopMs = runner.model.window.hopMs,
+  call: { roles?: RoleOptions; policy?: TenantPolicy } = {},
 ): Promise<ClassifyOutput> {
   const { model } = runner;
   const audio = await readAudio(file);
@@ -97,7 +108,15 @@ export async function classifyFile(
     throw err;
   }
   const windows: ClassifyOutput['windows'] = [];
+  const speakers: ClassifyOutput['speakers'] = {};
+  const names = speakerNames(audio.channels.length, call.roles ?? {});
   for (const [i, channel] of audio.channels.entries()) {
+    const name = names[i]!;
+    // The agent's audio is scored only where the tenant allows it, as in live calls.
+    if ((name === 'agent' || name === 'customer') && !mayScore(name, call.policy ?? DEFAULT_POLICY)) {
+      speakers[name] = { scored: false, reason: AGENT_NOT_SCORED };
+      continue;
+    }
     const x = toModelRate(channel, audio.sampleRate, model);
     const speaker = new SpeakerStream(config, { keepAudio: true });
     const live = [...speaker.push(x), ...speaker.end()].filter((w) => w.samples !== null);
@@ -113,19 +132,21 @@ export async function classifyFile(
     } finally {
       stream.close();
     }
-    spans.forEach((w, k) => {
+    const scored = spans.map((w, k) => ({ ...w, probs: probsRecord(model.labels, probs[k]!) }));
+    for (const w of scored)
       windows.push({
         start: round(w.startMs / 1000),
         end: round(w.endMs / 1000),
-        speaker: speakerName(i, audio.channels.length),
-        probs: roundProbs(probsRecord(model.labels, probs[k]!)),
+        speaker: name,
+        probs: roundProbs(w.probs),
       });
-    });
+    speakers[name] = speakerOverall(scored, config.emaAlpha);
   }
   return {
     model: model.version,
     windows,
     overall: roundProbs(averageProbs(windows)),
+    speakers,
   };
 }
 
@@ -201,20 +222,48 @@ const positiveMs = (flag: string) => (value: string) => {
   return v;
 };
 
+interface CallFlags {
+  customerChannel: string;
+  speaker: string;
+  policies?: string;
+  tenant: string;
+}
+
+/** Roles and the tenant's policy for `classify` (the tenant policies file as `serve` reads it). */
+function callOptions(o: CallFlags, settings: Settings): { roles: RoleOptions; policy: TenantPolicy } {
+  if (o.customerChannel !== 'left' && o.customerChannel !== 'right')
+    throw new CliError(`--customer-channel must be left or right, got '${o.customerChannel}'`, 'USAGE');
+  if (o.speaker !== 'customer' && o.speaker !== 'agent')
+    throw new CliError(`--speaker must be customer or agent, got '${o.speaker}'`, 'USAGE');
+  const policy = policyFor(readTenantPolicies(o.policies ?? settings.live.policiesFile), o.tenant);
+  return { roles: { customerChannel: o.customerChannel as ChannelSide, monoSpeaker: o.speaker }, policy };
+}
+
 export function registerModelCommands(program: Command, settings: Settings): void {
   program
     .command('classify <file>')
     .description(
       'score a WAV file (any rate or codec the audio core reads; stereo = two speakers) with the emotion model',
     )
-    .option('--json', 'print JSON: {model, windows: [{start, end, speaker, probs}], overall}')
+    .option('--json', 'print JSON: {model, windows: [{start, end, speaker, probs}], overall, speakers}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .option('--window-ms <ms>', 'window length (default: the model’s)', positiveMs('--window-ms'))
     .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'))
+    .option('--customer-channel <side>', 'stereo call: the customer’s channel, left or right', 'right')
+    .option('--speaker <role>', 'mono: who speaks, customer or agent', 'customer')
+    .option(
+      '--policies <file>',
+      'tenant policies JSON (env VOICEPULSE_POLICIES): agent scoring is off by default',
+    )
+    .option('--tenant <id>', 'the tenant whose policy applies', 'default')
     .action(
-      async (file: string, o: { json?: boolean; model?: string; windowMs?: number; hopMs?: number }) => {
+      async (
+        file: string,
+        o: CallFlags & { json?: boolean; model?: string; windowMs?: number; hopMs?: number },
+      ) => {
+        const call = callOptions(o, settings);
         const runner = await openRunner(o.model, settings.model.runtime);
-        const out = await classifyFile(file, runner, o.windowMs, o.hopMs);
+        const out = await classifyFile(file, runner, o.windowMs, o.hopMs, call);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
@@ -223,6 +272,12 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           (w) =>
             `${w.start.toFixed(2).padStart(7)}-${w.end.toFixed(2).padEnd(7)} ${w.speaker.padEnd(6)} ${formatProbs(w.probs)}`,
         );
+        for (const [name, s] of Object.entries(out.speakers))
+          lines.push(
+            s.scored
+              ? `${name}: ${topEmotion(s.mix)}  ${formatProbs(s.mix)}  valence ${s.valence.toFixed(2)}  arousal ${s.arousal.toFixed(2)}  frustration ${s.frustration.mean.toFixed(2)} (peak ${s.frustration.peak.toFixed(2)})`
+              : `${name}: not scored: ${s.reason}`,
+          );
         lines.push(
           `overall (${out.model}, ${runner.runtime}): ${topEmotion(out.overall)}  ${formatProbs(out.overall)}`,
         );
