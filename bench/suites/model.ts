@@ -7,22 +7,10 @@ import { COMMITTED_MODEL_DIR, loadModel } from '../../core/model/format.ts';
 import { ModelStream, openInstalledRunners, openRunner } from '../../core/model/runner.ts';
 import { modelFeatures, modelInput, modelWindowFrames } from '../../core/model/windows.ts';
 import type { BenchSuite } from '../harness.ts';
-import { measureAsync } from '../harness.ts';
+import { measureAsync, speechLikeAudio } from '../harness.ts';
 
 const TARGET = 500;
 const SECONDS = 30;
-
-function audio(seconds: number, sr: number): Float32Array {
-  const y = new Float32Array(Math.round(seconds * sr));
-  let phase = 0;
-  let seed = 12345;
-  for (let i = 0; i < y.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    phase += (2 * Math.PI * (140 + 60 * Math.sin(i / 6000))) / sr;
-    y[i] = 0.3 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.02 * (seed / 2 ** 32 - 0.5);
-  }
-  return y;
-}
 
 export const modelSuite: BenchSuite = {
   name: 'model',
@@ -30,7 +18,7 @@ export const modelSuite: BenchSuite = {
   async run(settings) {
     const model = loadModel(COMMITTED_MODEL_DIR);
     const sr = model.frontend.sr;
-    const y = audio(SECONDS, sr);
+    const y = speechLikeAudio(SECONDS, sr);
     const { lengthMs, hopMs } = model.window;
     const len = (lengthMs * sr) / 1000;
     const hop = (hopMs * sr) / 1000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_SCHEMA_VERSION, parseEvent, type ScoreEvent } from '../events/schema.ts';
+import { seededRandom } from '../random.ts';
 import { CallAlertRules, DEFAULT_ALERT_RULES } from './rules.ts';
 
 const probs = { angry: 0.1, disgust: 0, fear: 0, happy: 0, neutral: 0.9, sad: 0 };
@@ -87,11 +88,7 @@ describe('CallAlertRules', () => {
   });
 
   it('never reports a value below its threshold, and its message carries the value it reports', () => {
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom('alert random walk');
     let alerts = 0;
     for (let call = 0; call < 200; call++) {
       const r = new CallAlertRules({ ...DEFAULT_ALERT_RULES, cooldownMs: 5000 }, true, () => 0);

@@ -1,6 +1,7 @@
 // Synthetic recorded calls for tests and the analyze benchmark: two speakers taking turns (speech
 // on one channel while the other is near-silent), written as the WAV or MP3 a recorder would keep.
 import { writeWav } from '../../audio/wav.ts';
+import { seededRandom } from '../../random.ts';
 import { voiced } from '../../streaming/testing/synthetic.ts';
 
 export interface SyntheticCall {
@@ -22,10 +23,9 @@ export function syntheticCall(seconds: number, opts: { seed?: number; turnMs?: n
   const customer = new Float32Array(n);
   const agentVoice = voiced(turn / 8, { f0: 120, amplitude: 0.25, seed });
   const customerVoice = voiced(turn / 8, { f0: 210, amplitude: 0.45, seed: seed + 7 });
-  let s = seed >>> 0 || 1;
+  const random = seededRandom(`recording noise ${seed}`);
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const noise = 0.002 * (s / 2 ** 32 - 0.5);
+    const noise = 0.002 * (random() - 0.5);
     const k = Math.floor(i / turn);
     const j = i % turn;
     agent[i] = noise + (k % 2 === 0 ? agentVoice[j]! : 0);
