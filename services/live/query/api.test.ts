@@ -271,9 +271,12 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       );
       const at = (path: string, token: string | null = TOKEN_A) => getFrom(limited.base, path, token);
       const spec = (await at('/api/openapi.json', null)).body;
-      for (const [path, item] of Object.entries(spec.paths as Record<string, { get: { responses: object } }>))
+      for (const [path, item] of Object.entries(
+        spec.paths as Record<string, Record<string, { responses: object }>>,
+      ))
         if (path !== '/api/openapi.json')
-          expect([path, item.get.responses]).toMatchObject([path, { 429: {} }]);
+          for (const op of Object.values(item))
+            expect([path, op.responses]).toMatchObject([path, { 429: {} }]);
       expect(spec.components.responses.TooManyRequests.headers).toHaveProperty('Retry-After');
       const timeline = '/api/calls/call-1/timeline';
       try {
