@@ -9,8 +9,8 @@ import { describeWithService } from '../test/testing/services.ts';
 import { columnsOf } from './datasources.ts';
 import { DASHBOARDS } from './index.ts';
 import { ALL, type QueryContext, renderPanelSql } from './macros.ts';
-import { SEED_AGENTS, SEED_QUEUES, seedEvents } from './testing/seed.ts';
 import { clickhouseTargets } from './targets.ts';
+import { SEED_AGENTS, SEED_QUEUES, seedEvents } from './testing/seed.ts';
 
 const TENANT = 'tenant-dash';
 const NOW_MS = Math.floor(Date.now() / 60_000) * 60_000; // whole minute: the minute tables start there
