@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classificationReport } from '../core/evaluation/classification.ts';
+import { seededModel } from '../core/model/testing/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
-import { refreshConfusionSection } from './model-card.ts';
+import { refreshConfusionSection, writeModelCard } from './model-card.ts';
+import { TDNN_SETTINGS } from './train-tdnn.ts';
 
 const onehot = (c: number) => Float32Array.from({ length: 6 }, (_, i) => (i === c ? 1 : 0));
 
@@ -65,4 +67,40 @@ describe('refreshConfusionSection', () => {
     await expect(refreshConfusionSection(card, [])).rejects.toThrow(/no 'Confusion matrices/);
     expect(readFileSync(card, 'utf8')).toBe('# Card\n\n## Data\n');
   });
+});
+
+describe('writeModelCard', () => {
+  it('renders what the run produced: its settings, data, test results and the speed measured now', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'card-'));
+    const card = join(dir, 'card.md');
+    const test = [
+      evaluation('ravdess', [
+        [0, 0],
+        [4, 4],
+        [5, 1],
+      ]),
+    ];
+    const model = {
+      ...seededModel('card', 'emotion-card-test'),
+      metadata: {
+        settings: { ...TDNN_SETTINGS, seed: 'card-seed' },
+        data: { ravdess: { train: 10, validation: 4, test: 3 } },
+        evaluation: { test },
+      },
+    };
+    await writeModelCard(card, model, join(dir, 'model'));
+    const text = readFileSync(card, 'utf8');
+    expect(text.startsWith('# Model card: emotion-card-test\n')).toBe(true);
+    expect(text).toContain('Seed `card-seed`');
+    expect(text).toContain('| ravdess | 10 | 4 | 3 |');
+    // The speed table: one row per runtime installed here, measured while writing.
+    expect(text).toMatch(/\| tfjs-wasm \| \*\*\d+×\*\* \|/);
+    expect(text).toMatch(/\| onnx \| \*\*\d+×\*\* \|/);
+    expect(text).toContain('![ravdess confusion matrix](img/confusion-ravdess.svg)');
+    // No history: that is docs/model-history.md, written by hand.
+    expect(text).toContain('`docs/model-history.md`');
+    expect(text).not.toMatch(/What was tried|emotion-tdnn-v[123]|Runtime measurements/);
+    // No section for what this run did not produce.
+    expect(text).not.toMatch(/## (Robustness|Cross-corpus|Speaker folds|Compared with)/);
+  }, 120_000);
 });
