@@ -102,7 +102,9 @@ describe('runServe with the analytics', () => {
       expect(rest.status).toBe(200);
       // The burst of 2 is spent across both protocols.
       expect((await scorecard()).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-      const metrics = await (await fetch(running.app.urls.metrics ?? '')).text();
+      const metrics = await (
+        await fetch(running.app.urls.metrics ?? '', { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
       expect(metrics).toMatch(/voicepulse_query_rate_limited_total\{[^}]*\} 1/);
     } finally {
       client.close();
