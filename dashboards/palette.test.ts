@@ -43,4 +43,8 @@ it('draws each series of the preview in its panel colour', () => {
   );
   expect(html).toContain(`"colors":{"angry":"${EMOTION_COLORS.angry}"}`);
   expect(html).toContain('stroke:p.colors[k]??');
+  // The page's own script parses (a stray newline in a string literal once blanked every panel).
+  const script = /<script>([^<]*panels\.forEach[\s\S]*?)<\/script>/.exec(html)?.[1];
+  expect(script).toBeDefined();
+  expect(() => new Function(script!)).not.toThrow();
 });

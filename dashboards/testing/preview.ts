@@ -98,7 +98,14 @@ const escapeHtml = (s: string) =>
   );
 
 /** A self-contained page (uPlot inlined) laying the panels out on Grafana's 24-column grid. */
-export function previewHtml(title: string, panels: PanelResult[], uplotJs: string, uplotCss: string): string {
+/** `timeRange`: the dashboard's time range (epoch ms), the x axis of every time series, as in Grafana. */
+export function previewHtml(
+  title: string,
+  panels: PanelResult[],
+  uplotJs: string,
+  uplotCss: string,
+  timeRange?: { fromMs: number; toMs: number },
+): string {
   const cells = panels.map((p, i) => {
     const style = `grid-column:${p.gridPos.x + 1}/span ${p.gridPos.w};grid-row:${p.gridPos.y + 1}/span ${p.gridPos.h}`;
     return `<section style="${style}"><h2>${escapeHtml(p.title)}</h2><div id="p${i}" class="body"></div></section>`;
@@ -112,14 +119,15 @@ section{background:#181b1f;border:1px solid #2a2d33;border-radius:3px;padding:8p
 .body{flex:1;min-height:0}
 table{border-collapse:collapse;width:100%;font-size:12px}td,th{border-bottom:1px solid #2a2d33;padding:3px 6px;text-align:left}
 .stat{font-size:30px;font-weight:600;color:#73bf69}.stat small{font-size:12px;color:#8e8e8e;margin-left:6px}.error{color:#f2495c}
-</style></head><body><h1>${escapeHtml(title)} <small>(preview from ClickHouse data, dashboards/preview.ts)</small></h1>
+</style></head><body><h1>${escapeHtml(title)} <small>(preview from ClickHouse data, dashboards/testing/preview.ts)</small></h1>
 <main>${cells.join('')}</main><script>${uplotJs}</script><script>
 const panels=${JSON.stringify(panels).replace(/</g, '\\u003c')};
+const range=${JSON.stringify(timeRange ? [timeRange.fromMs / 1000, timeRange.toMs / 1000] : null)};
 const colors=['#73bf69','#f2cc0c','#5794f2','#ff9830','#f2495c','#b877d9','#8ab8ff'];
 // The rows' times are UTC: label ticks HH:MM in UTC, with the date where it changes (uPlot's default
 // labels follow the tick spacing and show bare ':00'/':30' for a few minutes of data); ticks on whole minutes.
 const MINUTE_STEPS=[60,120,300,600,900,1800,3600,7200,10800,21600,43200,86400,604800];
-function timeLabels(u,splits){let day='';return splits.map(t=>{const s=new Date(t*1000).toISOString();const d=s.slice(0,10);const hm=s.slice(11,16);if(d===day)return hm;day=d;return hm+'\n'+d;});}
+function timeLabels(u,splits){let day='';return splits.map(t=>{const s=new Date(t*1000).toISOString();const d=s.slice(0,10);const hm=s.slice(11,16);if(d===day)return hm;day=d;return hm+'\\n'+d;});}
 panels.forEach((p,i)=>{const el=document.getElementById('p'+i);
  if(p.error){el.innerHTML='<div class="error"></div>';el.firstChild.textContent=p.error;return;}
  const names=p.columns.map(c=>c.name);
@@ -128,7 +136,7 @@ panels.forEach((p,i)=>{const el=document.getElementById('p'+i);
   const times=[...new Set(p.rows.map(r=>Date.parse(r.time.replace(' ','T')+'Z')/1000))].sort((a,b)=>a-b);const idx=new Map(times.map((t,j)=>[t,j]));
   const series={};p.rows.forEach(r=>{const t=idx.get(Date.parse(r.time.replace(' ','T')+'Z')/1000);valueCols.forEach(v=>{const key=labelCol?r[labelCol.name]+(valueCols.length>1?' '+v:''):v;(series[key]??=times.map(()=>null))[t]=Number(r[v]);});});
   const keys=Object.keys(series);
-  new uPlot({width:el.clientWidth,height:Math.max(80,el.clientHeight-40),legend:{show:true},scales:{x:{time:true}},axes:[{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'},space:70,incrs:MINUTE_STEPS,values:timeLabels},{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'}}],series:[{value:(u,t)=>t==null?'--':new Date(t*1000).toISOString().slice(0,16).replace('T',' ')},...keys.map((k,j)=>({label:k,stroke:p.colors[k]??colors[j%colors.length],width:2,spanGaps:true}))]},[times,...keys.map(k=>series[k])],el);
+  new uPlot({width:el.clientWidth,height:Math.max(80,el.clientHeight-40),legend:{show:true},scales:{x:range?{time:true,range:()=>range}:{time:true}},axes:[{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'},space:70,incrs:MINUTE_STEPS,values:timeLabels},{stroke:'#8e8e8e',grid:{stroke:'#2a2d33'}}],series:[{value:(u,t)=>t==null?'--':new Date(t*1000).toISOString().slice(0,16).replace('T',' ')},...keys.map((k,j)=>({label:k,stroke:p.colors[k]??colors[j%colors.length],width:2,spanGaps:true}))]},[times,...keys.map(k=>series[k])],el);
   return;}
  if(p.type==='stat'&&p.rows.length===1){el.innerHTML=names.map(n=>'<span class="stat">'+Number(p.rows[0][n]).toFixed(Number.isInteger(Number(p.rows[0][n]))?0:2)+'<small>'+n+'</small></span>').join(' ');return;}
  const fmt=v=>typeof v==='number'&&!Number.isInteger(v)?v.toFixed(3):String(v);
@@ -166,6 +174,7 @@ async function main(): Promise<void> {
     panels,
     readFileSync(join(uplotDir, 'uPlot.iife.min.js'), 'utf8'),
     readFileSync(join(uplotDir, 'uPlot.min.css'), 'utf8'),
+    ctx,
   );
   const { executablePath, args } = serviceEndpoint('chromium');
   const browser = await chromium.launch({ executablePath, args: [...args] });

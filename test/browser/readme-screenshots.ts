@@ -1,6 +1,6 @@
 // Retakes the README's screenshots from a fresh run of the product: `voicepulse serve` (committed
 // model, analytics on the ClickHouse server the tests use, database voicepulse_readme, dropped
-// first), one wave of six demo calls played fast (they end: the KPI strip's last-hour baseline),
+// first), a wave of three demo calls played at twice real time (they end: the KPI strip's last-hour baseline),
 // then six more in real time, 1.5 s apart, with the wallboard open. A supervisor acknowledges the
 // first alert, the first call's timeline is opened, and the board is captured; once the calls have
 // ended and the sink has flushed, dashboards/testing/preview.ts renders the customer-satisfaction
@@ -88,7 +88,8 @@ async function main(): Promise<void> {
         agentAudio: call.agent,
         speed,
       });
-    await Promise.all([0, 1, 2, 3, 4, 5].map((i) => play('a', i, 4)));
+    await Promise.all([0, 1, 2].map((i) => play('a', i, 2)));
+    await sleep(3000); // scoring catches up before the next wave is admitted
 
     const { executablePath, args } = serviceEndpoint('chromium');
     const browser = await chromium.launch({ executablePath, args: [...args] });
