@@ -40,7 +40,8 @@ const uploadQuery = z.strictObject({
   speaker: z.enum(SPEAKER_ROLES).optional(),
 });
 
-class Refusal extends Error {
+/** A refused request; `status` is the HTTP status (grpc.ts maps it to a gRPC code). */
+export class Refusal extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -81,7 +82,11 @@ export function jobView(job: RecordingJob) {
   };
 }
 
-export function createRecordingsApi(options: RecordingsApiOptions) {
+/**
+ * What REST and gRPC share: admission (tenant, rate budget, queue room), an upload streamed to the
+ * spool folder under the size limit, and a job's status for its tenant.
+ */
+export function recordingsDesk(options: RecordingsApiOptions) {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
 
   /** Admits one request of `principal` for `tenant` (429 when over budget); returns its release. */
@@ -98,60 +103,97 @@ export function createRecordingsApi(options: RecordingsApiOptions) {
     return admission.release;
   };
 
+  return {
+    /**
+     * Validates the upload's fields (the REST query parameters), admits it, streams `body` to the
+     * spool folder and queues the job. `declaredBytes`: a Content-Length, refused at once when over.
+     */
+    async upload(
+      principal: Principal,
+      fields: Record<string, string>,
+      body: AsyncIterable<Uint8Array>,
+      declaredBytes = Number.NaN,
+    ): Promise<RecordingJob> {
+      const parsed = uploadQuery.safeParse(fields);
+      if (!parsed.success)
+        throw new Refusal(400, 'invalid query parameters', {
+          issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`),
+        });
+      const q = parsed.data;
+      const tenant = q.tenant ?? (principal.kind === 'tenant' ? principal.tenantId : principal.defaultTenant);
+      if (!mayAccessTenant(principal, tenant))
+        throw new Refusal(403, 'this token may not write another tenant');
+      if (declaredBytes > maxBytes) throw new Refusal(413, `recording larger than ${maxBytes} bytes`);
+      const full = options.queue.accepting();
+      if (full)
+        throw new Refusal(503, full === 'CLOSED' ? 'shutting down' : 'too many recordings queued', {
+          retryAfterMs: 30_000,
+        });
+      const release = admit(principal, tenant);
+      const { id, audioPath } = options.queue.newUpload();
+      let bytes = 0;
+      try {
+        const counter = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            bytes += chunk.length;
+            done(
+              bytes > maxBytes ? new Refusal(413, `recording larger than ${maxBytes} bytes`) : null,
+              chunk,
+            );
+          },
+        });
+        await pipeline(body, counter, createWriteStream(audioPath));
+        if (bytes === 0) throw new Refusal(400, 'no audio in the request body');
+        return await options.queue.submit(id, {
+          tenantId: tenant,
+          bytes,
+          given: {
+            ...(q.callId ? { callId: q.callId } : {}),
+            ...(q.agent ? { agentId: q.agent } : {}),
+            ...(q.queue ? { queue: q.queue } : {}),
+            ...(q.startedAt !== undefined ? { startedAtMs: q.startedAt } : {}),
+          },
+          roles: {
+            ...(q.customerChannel ? { customerChannel: q.customerChannel } : {}),
+            ...(q.speaker ? { monoSpeaker: q.speaker } : {}),
+          },
+        });
+      } catch (err) {
+        await options.queue.discard(id);
+        throw err;
+      } finally {
+        release();
+      }
+    },
+
+    /** The job `id` as its tenant (or the operator) sees it; another tenant's is answered as missing. */
+    status(principal: Principal, id: string): RecordingJob {
+      const job = options.queue.get(id);
+      if (!job || !mayAccessTenant(principal, job.tenantId)) throw new Refusal(404, `no recording job ${id}`);
+      admit(principal, job.tenantId)();
+      return job;
+    },
+  };
+}
+
+export function createRecordingsApi(options: RecordingsApiOptions) {
+  const desk = recordingsDesk(options);
   const upload = async (req: IncomingMessage, res: ServerResponse, principal: Principal, url: URL) => {
-    const raw = Object.fromEntries(url.searchParams);
-    if (Object.keys(raw).length !== [...url.searchParams.keys()].length)
+    const fields = Object.fromEntries(url.searchParams);
+    if (Object.keys(fields).length !== [...url.searchParams.keys()].length)
       throw new Refusal(400, 'a query parameter is given more than once');
-    const parsed = uploadQuery.safeParse(raw);
-    if (!parsed.success)
-      throw new Refusal(400, 'invalid query parameters', {
-        issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`),
-      });
-    const q = parsed.data;
-    const tenant = q.tenant ?? (principal.kind === 'tenant' ? principal.tenantId : principal.defaultTenant);
-    if (!mayAccessTenant(principal, tenant))
-      throw new Refusal(403, 'this token may not write another tenant');
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (declared > maxBytes) throw new Refusal(413, `recording larger than ${maxBytes} bytes`);
-    const full = options.queue.accepting();
-    if (full)
-      throw new Refusal(503, full === 'CLOSED' ? 'shutting down' : 'too many recordings queued', {
-        retryAfterMs: 30_000,
-      });
-    const release = admit(principal, tenant);
-    const { id, audioPath } = options.queue.newUpload();
-    let bytes = 0;
     try {
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          done(bytes > maxBytes ? new Refusal(413, `recording larger than ${maxBytes} bytes`) : null, chunk);
-        },
-      });
-      await pipeline(req, counter, createWriteStream(audioPath));
-      if (bytes === 0) throw new Refusal(400, 'no audio in the request body');
-      const job = await options.queue.submit(id, {
-        tenantId: tenant,
-        bytes,
-        given: {
-          ...(q.callId ? { callId: q.callId } : {}),
-          ...(q.agent ? { agentId: q.agent } : {}),
-          ...(q.queue ? { queue: q.queue } : {}),
-          ...(q.startedAt !== undefined ? { startedAtMs: q.startedAt } : {}),
-        },
-        roles: {
-          ...(q.customerChannel ? { customerChannel: q.customerChannel } : {}),
-          ...(q.speaker ? { monoSpeaker: q.speaker } : {}),
-        },
-      });
+      const job = await desk.upload(
+        principal,
+        fields,
+        req,
+        Number(req.headers['content-length'] ?? Number.NaN),
+      );
       send(res, 202, jobView(job), { location: `/api/recordings/${job.id}` });
     } catch (err) {
-      await options.queue.discard(id);
       // A refused body is not read to its end: close the connection rather than drain it.
       if (err instanceof Refusal) res.setHeader('connection', 'close');
       throw err;
-    } finally {
-      release();
     }
   };
 
@@ -173,12 +215,7 @@ export function createRecordingsApi(options: RecordingsApiOptions) {
           return true;
         }
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'only GET');
-        const job = options.queue.get(decodeURIComponent(id));
-        // Another tenant's job is answered exactly like a missing one.
-        if (!job || !mayAccessTenant(principal, job.tenantId))
-          throw new Refusal(404, `no recording job ${id}`);
-        admit(principal, job.tenantId)();
-        send(res, 200, jobView(job));
+        send(res, 200, jobView(desk.status(principal, decodeURIComponent(id))));
         return true;
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;

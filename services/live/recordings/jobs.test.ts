@@ -121,7 +121,7 @@ describe('recording uploads', () => {
     const timeline = await callTimeline(opened.ch, 'acme', 'up-1');
     expect(timeline?.summary?.startedAtMs).toBe(Date.parse('2024-03-05T10:00:00Z'));
     // Finished jobs keep their record, not their audio.
-    expect(readdirSync(dir).filter((f) => f.endsWith('.audio'))).toEqual([]);
+    await until(async () => readdirSync(dir).filter((f) => f.endsWith('.audio')).length === 0);
     await restarted.close();
   });
 
