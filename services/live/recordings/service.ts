@@ -1,6 +1,7 @@
 // The upload side of `voicepulse serve`: the job queue (jobs.ts) over its spool folder, one
 // analysis thread of its own (uploads never take the live scoring threads), the idempotent store
-// the server's analytics use, and the REST handler (http.ts) to mount before the query API.
+// the server's analytics use, the REST handler (http.ts) to mount before the query API and the
+// gRPC service (grpc.ts).
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import type { StreamingSettings } from '../../../core/streaming/config.ts';
 import type { TenantPolicies } from '../../../core/tenancy/policy.ts';
 import type { QueryRateLimiter } from '../query/ratelimit.ts';
 import { processRecording } from './batch.ts';
+import { recordingsGrpcImplementation, recordingsService } from './grpc.ts';
 import { createRecordingsApi } from './http.ts';
 import { JobQueue } from './jobs.ts';
 import { AnalysisPool } from './pool.ts';
@@ -58,14 +60,17 @@ export function startRecordings(o: RecordingsServiceOptions) {
     onError: (err) => o.log.warn({ err }, 'recording job error'),
   });
   queue.start();
-  const api = createRecordingsApi({
+  const apiOptions = {
     queue,
     auth: o.auth,
     limiter: o.limiter,
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
-  });
+  };
   return {
-    handle: api.handle,
+    /** REST: mount before the query API. */
+    handle: createRecordingsApi(apiOptions).handle,
+    /** gRPC: add to the gateway's gRPC server, next to the query service. */
+    grpc: { service: recordingsService().service, implementation: recordingsGrpcImplementation(apiOptions) },
     queue,
     /** Stops taking jobs; running ones finish (or run again after the next start). */
     async close(): Promise<void> {
