@@ -115,6 +115,12 @@ export const callSummaryEventSchema = z.strictObject({
   agent: z.strictObject({ talk: talkStatsSchema, emotion: emotionStatsSchema.nullable() }),
   alerts: z.number().int().nonnegative(),
   modelVersion: id,
+  /**
+   * The live pod holding the call died before it ended (kill, crash): another pod ended the call
+   * after its lease ran out, with statistics from the scores it had seen (services/live/feed).
+   * Absent on a call that ended normally.
+   */
+  interrupted: z.literal(true).optional(),
 });
 export type CallSummaryEvent = z.infer<typeof callSummaryEventSchema>;
 

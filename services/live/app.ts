@@ -1,6 +1,8 @@
 // The composition root of the live service: one HTTP server carrying the WebSocket gateway
-// (/twilio, /audiohook, /stream, /watch), /metrics, /healthz and any mounted HTTP APIs (the query
-// API under /api/); scoring threads; alert delivery; events to the bus.
+// (/twilio, /audiohook, /stream, /watch), /metrics, /healthz, /readyz and any mounted HTTP APIs (the
+// query API under /api/); scoring threads; alert delivery; events to the bus. Watchers see this
+// process's events, or on a shared bus the whole cluster's (feed/). stop() drains: not ready, new
+// calls refused (DRAINING), open calls go on up to drainMs, then the rest end with summaries.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -11,6 +13,10 @@ import type { RuntimeChoice } from '../../core/model/runtime.ts';
 import type { StreamingSettings } from '../../core/streaming/config.ts';
 import { policyFor, type TenantPolicies } from '../../core/tenancy/policy.ts';
 import { WebhookDelivery } from './alerts/webhook.ts';
+import { ClusterFeed } from './feed/feed.ts';
+import { HeldCalls } from './feed/held.ts';
+import { FeedMetrics } from './feed/metrics.ts';
+import type { FeedSource } from './feed/source.ts';
 import { CallRegistry, preciseNow } from './ingress/calls.ts';
 import { type ExtraGrpcService, type GrpcServer, startGrpcServer } from './ingress/grpc.ts';
 import { EventHub } from './ingress/hub.ts';
@@ -44,8 +50,16 @@ export interface AppOptions {
   /** Where every event goes besides the live watchers (the pipeline's bus); none = live only. */
   bus?: EventBus;
   http?: HttpHandler[];
-  /** Sees every validated event after the live watchers (the wallboard's history). */
+  /** Sees every validated event after the live watchers (the wallboard's history); the cluster's with `cluster`. */
   onEvent?: (event: VoicePulseEvent) => void;
+  /**
+   * A shared bus (Kafka) and this pod's place on it: watchers and `onEvent` are fed every pod's
+   * events from `source`, this pod announces its calls there, and ends a dead pod's calls (feed/).
+   * Needs `bus`. Absent: this process's events only.
+   */
+  cluster?: { source: FeedSource; podId: string };
+  /** stop(): how long open calls may go on (new ones refused) before they are ended; default 0. */
+  drainMs?: number;
   /** Where metrics go (shared with the pipeline's); default a new one. /metrics serves it. */
   registry?: Registry;
   /** More services on the gRPC port (the query API), next to the gateway's. */
@@ -62,6 +76,7 @@ export interface App {
   readonly urls: Record<string, string>;
   readonly metrics: LiveMetrics;
   readonly registry: Registry;
+  /** Drains (not ready, new calls refused, open ones get drainMs to finish), then stops. */
   stop(): Promise<void>;
 }
 
@@ -100,6 +115,25 @@ export async function startApp(o: AppOptions): Promise<App> {
   collectDefaultMetrics({ register: registry, prefix: 'voicepulse_' });
   const metrics = new LiveMetrics(registry);
   const hub = new EventHub();
+  const held = new HeldCalls();
+  const feed =
+    o.cluster && o.bus
+      ? new ClusterFeed({
+          source: o.cluster.source,
+          podId: o.cluster.podId,
+          deliver: (event) => {
+            watchHub.publish(event);
+            o.onEvent?.(event);
+          },
+          publish: (events) => o.bus!.publish(events),
+          presence: () => ({ state: draining ? 'draining' : 'serving', calls: held.leases() }),
+          log,
+          metrics: new FeedMetrics(registry),
+        })
+      : undefined;
+  // Watchers see the cluster's events when there is a feed, else this process's.
+  const watchHub = feed ? new EventHub() : hub;
+  let draining = false;
   const busBatcher = o.bus ? new BusBatcher(o.bus, log) : undefined;
   const webhooks = new WebhookDelivery({
     ...(o.webhookBaseDelayMs ? { baseDelayMs: o.webhookBaseDelayMs } : {}),
@@ -127,7 +161,8 @@ export async function startApp(o: AppOptions): Promise<App> {
       }
       metrics.events.inc({ type: event.type });
       hub.publish(event);
-      o.onEvent?.(event);
+      if (!feed) o.onEvent?.(event);
+      if (event.type === 'call_summary') held.release(event.callId);
       busBatcher?.add(event);
       if (event.type === 'alert') deliverAlert(event);
     }
@@ -157,14 +192,14 @@ export async function startApp(o: AppOptions): Promise<App> {
     },
   });
   const calls = new CallRegistry(
-    backend,
+    held.track(backend),
     o.policies,
     o.limits.maxConcurrentCalls,
     o.streaming.sampleRate,
     metrics,
   );
   const auth = { operatorToken: o.token, tenantTokens: o.tenantTokens ?? {} };
-  const gatewayContext = { calls, hub, auth, limits: o.limits, log, metrics };
+  const gatewayContext = { calls, hub, watchHub, auth, limits: o.limits, log, metrics };
   const gateway = createGateway(gatewayContext);
 
   const server: Server = createServer((req, res) => {
@@ -179,6 +214,12 @@ export async function startApp(o: AppOptions): Promise<App> {
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(await registry.metrics());
+      return;
+    }
+    if (path === '/readyz') {
+      const ready = !draining && !backend.failure;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ready, draining, activeCalls: calls.size }));
       return;
     }
     if (path === '/healthz') {
@@ -199,6 +240,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     if (!gateway.handleUpgrade(req, socket, head))
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
+  // Ready only once the feed reads the cluster (a watcher would otherwise miss the first events).
+  await feed?.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -229,12 +272,22 @@ export async function startApp(o: AppOptions): Promise<App> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Closing the streams ends their calls; their summaries are emitted before the threads stop.
+      // Drain: /readyz fails so the load balancer sends new calls elsewhere, and a new call that
+      // still comes is refused with DRAINING; open calls may end on their own until the deadline.
+      draining = true;
+      calls.drain();
+      const until = Date.now() + (o.drainMs ?? 0);
+      if (held.size > 0) log.info({ calls: held.size, drainMs: o.drainMs ?? 0 }, 'draining');
+      // Until every call has ended and its summary is out (a caller may be waiting for it).
+      while (held.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      // Closing the streams ends the rest; their summaries are emitted before the threads stop.
       await grpcServer?.close();
       await gateway.close();
       await backend.settle(5000);
       await backend.close();
       await busBatcher?.flush();
+      // Summaries are on the bus: say this pod stopped, so no other pod ends its calls again.
+      await feed?.stop();
       await webhooks.settled();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,7 +2,7 @@
 // (core/config/env.ts) over the embedded defaults, resolved once into one ServeConfig.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AuthConfig } from '../../core/auth/tokens.ts';
 import { ConfigError, type Settings } from '../../core/config/env.ts';
@@ -57,6 +57,10 @@ export interface ServeConfig {
   pipeline: Pick<Settings, 'kafka' | 'clickhouse' | 'sink'>;
   /** Grafana's base URL for the wallboard's call links; none = no links. */
   grafanaUrl: string | undefined;
+  /** This process's name among the live pods (VOICEPULSE_POD_ID, else the host name and a random suffix). */
+  podId: string;
+  /** On SIGTERM, how long open calls may go on before they are ended (VOICEPULSE_DRAIN_SECONDS). */
+  drainMs: number;
   /** pino level of the process (undefined: the command's own default). */
   logLevel: Settings['log']['level'];
 }
@@ -107,6 +111,8 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
       sink: settings.sink,
     },
     grafanaUrl: live.grafanaUrl,
+    podId: live.podId ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    drainMs: live.drainSeconds * 1000,
     logLevel: settings.log.level,
   };
 }

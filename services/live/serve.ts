@@ -11,6 +11,7 @@ import { ConfigError } from '../../core/config/env.ts';
 import type { RecordingStore } from '../../core/recordings/store.ts';
 import { type App, startApp } from './app.ts';
 import { modelPresent, type ServeConfig } from './config.ts';
+import { kafkaFeedSource } from './feed/kafka.ts';
 import { createQueryApi, type QueryApiOptions } from './query/api.ts';
 import { queryGrpcImplementation, queryService } from './query/grpc.ts';
 import { defaultSpoolDir, startRecordings } from './recordings/service.ts';
@@ -132,10 +133,32 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
     ],
     onEvent: wallboard.record,
     grpcServices,
+    drainMs: config.drainMs,
+    ...(analytics?.shared && config.pipeline.kafka.brokers
+      ? {
+          cluster: {
+            podId: config.podId,
+            source: kafkaFeedSource({
+              brokers: config.pipeline.kafka.brokers,
+              topicPrefix: config.pipeline.kafka.topicPrefix,
+              replicationFactor: config.pipeline.kafka.replicationFactor,
+              podId: config.podId,
+              onError: (err) => log.warn({ err }, 'cluster feed'),
+            }),
+          },
+        }
+      : {}),
   });
   if (queryApi) registry.registerMetric(queryApi.limiter.limited);
   log.info(
-    { urls: app.urls, threads: config.threads, model: config.modelDir, analytics: !!analytics },
+    {
+      urls: app.urls,
+      threads: config.threads,
+      model: config.modelDir,
+      analytics: !!analytics,
+      pod: config.podId,
+      feed: analytics?.shared ? 'cluster' : 'process',
+    },
     'voicepulse serving',
   );
   return {
@@ -143,8 +166,9 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
     analytics,
     log,
     async stop() {
-      wallboard.close();
+      // The wallboard keeps streaming while the calls drain.
       await app.stop();
+      wallboard.close();
       await recordings?.close();
       await analytics?.stop();
       log.info('voicepulse stopped');

@@ -88,6 +88,7 @@ const summaryColumns: Column<CallSummaryEvent>[] = [
   ['agent_angry', (e) => e.agent.emotion?.emotionMix.angry ?? 0],
   ['alerts', (e) => e.alerts],
   ['model_version', (e) => e.modelVersion],
+  ['interrupted', (e) => (e.interrupted ? 1 : 0)],
 ];
 
 /** Columns every raw table ends with: the event's bus position (see deploy/clickhouse/migrations/003). */

@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS voicepulse.call_summaries_local ON CLUSTER voicepulse
       0), 1),
     0),
   source String,
-  source_offset UInt64
+  source_offset UInt64,
+  interrupted UInt8
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/call_summaries_local', '{replica}', produced_at_ms) PARTITION BY toYYYYMM(started_at)
 ORDER BY (tenant_id, call_id);
 

@@ -27,6 +27,7 @@ const refuse = (code: RefusalCode, message: string) => new IngressError(code, me
 
 export class CallRegistry {
   private readonly open = new Map<string, CallMeta>();
+  private draining = false;
 
   constructor(
     private readonly backend: ScoringBackend,
@@ -40,12 +41,19 @@ export class CallRegistry {
     return this.open.size;
   }
 
+  /** Refuses new calls from now on (DRAINING); calls already open go on. */
+  drain(): void {
+    this.draining = true;
+  }
+
   /** Opens a call for `principal`, or throws the IngressError that refuses it. */
   admit(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
     if (!mayAccessTenant(principal, meta.tenantId))
       throw refuse('TENANT_FORBIDDEN', `this token may not stream calls of tenant ${meta.tenantId}`);
     if (this.backend.failure)
       throw refuse('SCORING_UNAVAILABLE', `scoring is unavailable: ${this.backend.failure}`);
+    if (this.draining)
+      throw refuse('DRAINING', 'this server is shutting down: connect again to reach another');
     if (this.open.has(meta.callId))
       throw refuse('DUPLICATE_CALL', `call ${meta.callId} is already streaming`);
     if (this.open.size >= this.maxCalls)

@@ -56,6 +56,8 @@ const WIRE = {
   DUPLICATE_CALL: { close: CLOSE.conflict, grpc: status.ALREADY_EXISTS },
   CALL_LIMIT: { close: CLOSE.tryAgainLater, grpc: status.RESOURCE_EXHAUSTED },
   SCORING_UNAVAILABLE: { close: CLOSE.tryAgainLater, grpc: status.UNAVAILABLE },
+  // The pod is shutting down (SIGTERM): its calls go on, new ones belong on another pod.
+  DRAINING: { close: CLOSE.tryAgainLater, grpc: status.UNAVAILABLE },
   // The session's own deadlines and failures.
   IDLE_TIMEOUT: { close: CLOSE.timeout, grpc: status.DEADLINE_EXCEEDED },
   INTERNAL_ERROR: { close: CLOSE.internal, grpc: status.INTERNAL },
@@ -68,7 +70,7 @@ export const INGRESS_ERROR_CODES = Object.keys(WIRE) as readonly IngressErrorCod
 /** Why a call may not start (CallRegistry.admit). */
 export type RefusalCode = Extract<
   IngressErrorCode,
-  'TENANT_FORBIDDEN' | 'SCORING_UNAVAILABLE' | 'DUPLICATE_CALL' | 'CALL_LIMIT'
+  'TENANT_FORBIDDEN' | 'SCORING_UNAVAILABLE' | 'DRAINING' | 'DUPLICATE_CALL' | 'CALL_LIMIT'
 >;
 
 /** A refused connection, message or call: the session ends with this code's close code / gRPC status. */

@@ -55,7 +55,10 @@ export const SUMMARY_WAIT_MS = 15_000;
 /** What every session and watcher of the ingress shares. */
 export interface IngressContext {
   calls: CallRegistry;
+  /** This process's events: a native or gRPC caller's own call echoes from here. */
   hub: EventHub;
+  /** What watchers see (/watch, WatchAlerts, WatchCall); default `hub`. The cluster's events on a shared bus (feed/). */
+  watchHub?: EventHub;
   auth: AuthConfig;
   limits: GatewayLimits;
   log: Logger;

@@ -45,6 +45,6 @@ export function watch(
     },
   };
   return 'callId' in target
-    ? ctx.hub.subscribeCall(target.callId, sink)
-    : ctx.hub.subscribeTenant(target.tenant, sink);
+    ? (ctx.watchHub ?? ctx.hub).subscribeCall(target.callId, sink)
+    : (ctx.watchHub ?? ctx.hub).subscribeTenant(target.tenant, sink);
 }

@@ -1,0 +1,195 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { syntheticCall } from '../../../core/bus/testing/synthetic.ts';
+import type { CallSummaryEvent, VoicePulseEvent } from '../../../core/events/schema.ts';
+import { ClusterFeed, SUMMARY_GRACE_MS } from './feed.ts';
+import { FeedMetrics } from './metrics.ts';
+import { type CallLease, LEASE_MS } from './presence.ts';
+import { MemoryFeedNetwork } from './testing/memory.ts';
+
+const log = pino({ level: 'silent' });
+const T0 = 1_700_000_000_000;
+
+interface Pod {
+  id: string;
+  feed: ClusterFeed;
+  seen: VoicePulseEvent[];
+  calls: CallLease[];
+  kill(): void;
+  metrics: FeedMetrics;
+  published: VoicePulseEvent[][];
+}
+
+function pods(ids: string[]) {
+  const net = new MemoryFeedNetwork();
+  const make = (id: string): Pod => {
+    const source = net.source();
+    const seen: VoicePulseEvent[] = [];
+    const calls: CallLease[] = [];
+    const published: VoicePulseEvent[][] = [];
+    const metrics = new FeedMetrics(new Registry());
+    const feed = new ClusterFeed({
+      source,
+      podId: id,
+      deliver: (e) => seen.push(e),
+      publish: async (events) => {
+        published.push([...events]);
+        net.publish(events);
+      },
+      presence: () => ({ state: 'serving', calls }),
+      log,
+      metrics,
+    });
+    return { id, feed, seen, calls, kill: source.kill, metrics, published };
+  };
+  return { net, pods: ids.map(make) };
+}
+
+const callOf = (callId: string, durationMs = 10_000) =>
+  syntheticCall({
+    tenantId: 'acme',
+    callId,
+    agentId: 'a',
+    queue: 'q',
+    startedAtMs: T0,
+    durationMs,
+    escalation: 0.9,
+  });
+
+describe('ClusterFeed', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(T0);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("delivers every pod's events to every pod, and measures how late scores arrive", async () => {
+    const {
+      net,
+      pods: [a, b],
+    } = pods(['pod-a', 'pod-b']);
+    await a!.feed.start();
+    await b!.feed.start();
+    const one = callOf('from-a');
+    const two = callOf('from-b');
+    vi.setSystemTime(T0 + 10_250);
+    net.publish(one.scores);
+    net.publish(two.scores);
+    for (const pod of [a!, b!]) {
+      expect(pod.seen.map((e) => e.eventId)).toEqual([...one.scores, ...two.scores].map((e) => e.eventId));
+      const delay = await pod.metrics.delay.get();
+      expect(delay.values.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(one.scores.length * 2);
+    }
+  });
+
+  it("holds back a call's events produced before its summary, and shows ones produced after (continued elsewhere)", async () => {
+    const {
+      net,
+      pods: [a],
+    } = pods(['pod-a']);
+    await a!.feed.start();
+    const call = callOf('c', 10_000);
+    net.publish(call.scores.slice(0, 4));
+    net.publish([call.summary]);
+    net.publish(call.scores.slice(4, 5)); // another topic, a little behind: shown before the summary
+    await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
+    net.publish(call.scores.slice(5, 7)); // too late: the call has ended on the wallboards
+    const later = { ...call.scores[7]!, eventId: 'c:later', producedAtMs: call.summary.producedAtMs + 1 };
+    net.publish([later]);
+    expect(a!.seen.map((e) => e.eventId)).toEqual([
+      ...call.scores.slice(0, 5).map((e) => e.eventId),
+      call.summary.eventId,
+      'c:later',
+    ]);
+    expect((await a!.metrics.late.get()).values[0]?.value).toBe(2);
+  });
+
+  it("ends a dead pod's calls as interrupted, once, within the lease and a beat, on every pod", async () => {
+    const {
+      net,
+      pods: [a, b, c],
+    } = pods(['pod-a', 'pod-b', 'pod-c']);
+    for (const p of [a!, b!, c!]) await p.feed.start();
+    const call = callOf('held-by-a', 20_000);
+    a!.calls.push({
+      meta: { callId: 'held-by-a', tenantId: 'acme', agentId: 'a', queue: 'q' },
+      startedAtMs: T0,
+    });
+    b!.calls.push({
+      meta: { callId: 'held-by-b', tenantId: 'acme', agentId: null, queue: null },
+      startedAtMs: T0,
+    });
+    await vi.advanceTimersByTimeAsync(3000);
+    net.publish(call.scores.slice(0, 10));
+    const diedAt = Date.now();
+    a!.kill();
+    await vi.advanceTimersByTimeAsync(LEASE_MS - 1000);
+    expect(b!.published).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2000);
+    // pod-a is gone: pod-b has the smallest id among the live pods and ends pod-a's call, alone.
+    expect(c!.published).toEqual([]);
+    expect(b!.published).toHaveLength(1);
+    const [summary] = b!.published[0] as CallSummaryEvent[];
+    expect(summary).toMatchObject({
+      callId: 'held-by-a',
+      tenantId: 'acme',
+      interrupted: true,
+      startedAtMs: T0,
+      alerts: 0,
+    });
+    expect(summary!.endedAtMs).toBeGreaterThanOrEqual(diedAt - 1000);
+    expect(summary!.endedAtMs).toBeLessThanOrEqual(diedAt);
+    expect(summary!.customer.emotion?.scoredWindows).toBe(5);
+    await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
+    for (const p of [b!, c!]) expect(p.seen.at(-1)).toEqual(summary);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(b!.published).toHaveLength(1);
+    expect((await b!.metrics.interrupted.get()).values[0]?.value).toBe(1);
+  });
+
+  it('leaves the calls of a pod that stopped cleanly, and a call that moved to a live pod, alone', async () => {
+    const {
+      pods: [a, b, c],
+    } = pods(['pod-a', 'pod-b', 'pod-c']);
+    for (const p of [a!, b!, c!]) await p.feed.start();
+    const lease = (callId: string) => ({
+      meta: { callId, tenantId: 'acme', agentId: null, queue: null },
+      startedAtMs: T0,
+    });
+    a!.calls.push(lease('moves'));
+    c!.calls.push(lease('ends-cleanly'));
+    await vi.advanceTimersByTimeAsync(2000);
+    await c!.feed.stop();
+    b!.calls.push(lease('moves')); // an AudioHook reconnect: pod-b holds it now
+    a!.kill();
+    await vi.advanceTimersByTimeAsync(3 * LEASE_MS);
+    expect([a!, b!, c!].flatMap((p) => p.published)).toEqual([]);
+  });
+
+  it("ends the calls of a pod's previous incarnation (a container restarted under the same pod id)", async () => {
+    const {
+      net,
+      pods: [a, b],
+    } = pods(['pod-a', 'pod-b']);
+    await a!.feed.start();
+    await b!.feed.start();
+    b!.calls.push({
+      meta: { callId: 'lost', tenantId: 'acme', agentId: null, queue: null },
+      startedAtMs: T0,
+    });
+    await vi.advanceTimersByTimeAsync(2000);
+    b!.kill();
+    const restarted = new ClusterFeed({
+      source: net.source(),
+      podId: 'pod-b',
+      deliver: () => {},
+      publish: async () => {},
+      presence: () => ({ state: 'serving', calls: [] }),
+      log,
+    });
+    await restarted.start();
+    await vi.advanceTimersByTimeAsync(LEASE_MS + 2000);
+    expect(a!.published.flat().map((e) => e.callId)).toEqual(['lost']);
+  });
+});

@@ -1,0 +1,138 @@
+// The cluster feed on Kafka: one consumer per pod over the event topics and the presence topic, in a
+// consumer group of its own (every pod reads every partition), starting at the latest offset and
+// committing nothing (a restarted pod wants what happens now, not what it missed), plus a producer
+// for the pod's heartbeats. Messages are validated here, at the boundary; one that is not a valid
+// event or heartbeat is skipped and reported (the sink dead-letters bad events).
+// Not KafkaBus.subscribe: that one commits after its handler for the sink's exactly-once, which a
+// feed has no use for, and it reads events only.
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { TOPICS } from '../../../core/bus/bus.ts';
+import { parseEvent, type VoicePulseEvent } from '../../../core/events/schema.ts';
+import { heartbeatSchema } from './presence.ts';
+import type { FeedHandlers, FeedSource } from './source.ts';
+
+/** The presence topic (after the topic prefix): heartbeats, one partition, short retention. */
+export const PRESENCE_TOPIC = 'voicepulse.presence';
+const PRESENCE_RETENTION_MS = 10 * 60_000;
+const JOIN_TIMEOUT_MS = 60_000;
+
+export interface KafkaFeedOptions {
+  brokers: readonly string[];
+  /** Topic prefix of the bus (VOICEPULSE_KAFKA_TOPIC_PREFIX). */
+  topicPrefix?: string | undefined;
+  /** Replication factor for the presence topic if this pod creates it. */
+  replicationFactor?: number | undefined;
+  podId: string;
+  /** A message skipped as invalid, a failed consumer. */
+  onError: (err: Error) => void;
+}
+
+export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
+  const prefix = o.topicPrefix ?? '';
+  const presence = prefix + PRESENCE_TOPIC;
+  const eventTopics = new Set(Object.values(TOPICS).map((t) => prefix + t));
+  const kafka = new Kafka({
+    clientId: `voicepulse-feed-${o.podId}`,
+    brokers: [...o.brokers],
+    logLevel: logLevel.ERROR,
+    retry: { initialRetryTime: 300, retries: 10 },
+  });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    // A group of its own per process start: it never shares partitions, and never resumes old offsets.
+    groupId: `voicepulse-feed-${o.podId}-${randomBytes(4).toString('hex')}`,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    // Short long-poll: a watcher sees a score as soon as the broker has it.
+    maxWaitTimeInMs: 100,
+    retry: { initialRetryTime: 300, retries: 20 },
+  });
+  let handlers: FeedHandlers | undefined;
+
+  const ensurePresenceTopic = async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(presence))
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: presence,
+              numPartitions: 1,
+              replicationFactor: o.replicationFactor ?? 1,
+              configEntries: [{ name: 'retention.ms', value: String(PRESENCE_RETENTION_MS) }],
+            },
+          ],
+        });
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  return {
+    async start(h) {
+      handlers = h;
+      await ensurePresenceTopic();
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...eventTopics, presence], fromBeginning: false });
+      const joined = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          off();
+          reject(new Error(`feed consumer did not join within ${JOIN_TIMEOUT_MS} ms`));
+        }, JOIN_TIMEOUT_MS);
+        const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+          clearTimeout(timer);
+          off();
+          resolve();
+        });
+      });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: 4,
+        eachBatch: async ({ batch }) => {
+          if (batch.topic === presence) {
+            for (const m of batch.messages) {
+              const beat = heartbeatSchema.safeParse(parseJson(m.value));
+              if (beat.success) handlers?.heartbeat(beat.data);
+              else o.onError(new Error(`invalid heartbeat at offset ${m.offset}: ${beat.error.message}`));
+            }
+            return;
+          }
+          const events: VoicePulseEvent[] = [];
+          for (const m of batch.messages) {
+            try {
+              events.push(parseEvent(parseJson(m.value)));
+            } catch (err) {
+              o.onError(err as Error);
+            }
+          }
+          if (events.length > 0) handlers?.events(events);
+        },
+      });
+      await joined;
+    },
+    async heartbeat(beat) {
+      await producer.send({
+        topic: presence,
+        acks: 1,
+        messages: [{ key: beat.podId, value: JSON.stringify(beat) }],
+      });
+    },
+    async stop() {
+      handlers = undefined;
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+function parseJson(value: Buffer | null): unknown {
+  try {
+    return JSON.parse(value?.toString('utf8') ?? 'null');
+  } catch {
+    return null;
+  }
+}
