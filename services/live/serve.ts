@@ -132,7 +132,7 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
       ...(queryApi ? [queryApi.handle.bind(queryApi)] : []),
     ],
     onEvent: wallboard.record,
-    grpcServices,
+    grpcServices: [...grpcServices, ...(recordings ? [recordings.grpc] : [])],
     drainMs: config.drainMs,
     ...(analytics?.shared && config.pipeline.kafka.brokers
       ? {
