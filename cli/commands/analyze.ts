@@ -96,9 +96,8 @@ function progressLine(p: BatchProgress, width = 24): string {
   const done = p.filesTotal === 0 ? 1 : p.filesDone / p.filesTotal;
   const filled = Math.round(done * width);
   const speed = p.elapsedMs > 0 ? p.audioMs / p.elapsedMs : 0;
-  const eta =
-    p.bytesFraction > 0 ? (p.elapsedMs * (1 - p.bytesFraction)) / p.bytesFraction / 1000 : Number.NaN;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesDone}/${p.filesTotal} files  ${hours(p.audioMs)} audio  ${speed.toFixed(0)}× real time  ETA ${Number.isFinite(eta) ? clock(eta) : '–'}`;
+  const eta = p.etaMs === undefined ? '–' : clock(p.etaMs / 1000);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesDone}/${p.filesTotal} files  ${hours(p.audioMs)} audio  ${speed.toFixed(0)}× real time  ETA ${eta}`;
 }
 
 function assumedNote(r: RecordingReport): string | undefined {

@@ -89,8 +89,11 @@ export interface BatchProgress {
   filesTotal: number;
   /** Audio analysed so far, finished recordings and the progress of those in flight. */
   audioMs: number;
-  /** Share of the input bytes done (finished recordings), 0 … 1: what the ETA is estimated from. */
-  bytesFraction: number;
+  /**
+   * Time left, from the rate at which input bytes finished since the first recording did (so the
+   * threads' start-up is not extrapolated); undefined until two have finished.
+   */
+  etaMs: number | undefined;
   elapsedMs: number;
 }
 
@@ -122,14 +125,18 @@ export async function analyzeFiles(
   let doneAudioMs = 0;
   let doneBytes = 0;
   let filesDone = 0;
-  const progress = () =>
+  let first: { atMs: number; bytes: number } | undefined;
+  const progress = () => {
+    const now = performance.now();
+    const rate = first && filesDone >= 2 ? (doneBytes - first.bytes) / (now - first.atMs) : 0;
     options.onProgress?.({
       filesDone,
       filesTotal: files.length,
       audioMs: doneAudioMs + [...inFlightAudio.values()].reduce((a, b) => a + b, 0),
-      bytesFraction: doneBytes / totalBytes,
-      elapsedMs: performance.now() - started,
+      etaMs: rate > 0 ? (totalBytes - doneBytes) / rate : undefined,
+      elapsedMs: now - started,
     });
+  };
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
@@ -161,6 +168,7 @@ export async function analyzeFiles(
       doneAudioMs += (report.durationS ?? 0) * 1000;
       doneBytes += sizes[i]!;
       filesDone++;
+      first ??= { atMs: performance.now(), bytes: doneBytes };
       reports[i] = report;
       options.onReport?.(report);
       progress();
