@@ -152,6 +152,38 @@ describe('recording uploads', () => {
     expect(most).toBe(2);
   });
 
+  it('keeps the newest finished jobs only, in memory and on disk', async () => {
+    const dir = spool();
+    const queue = new JobQueue({
+      dir,
+      keepFinished: 2,
+      process: async (input) => ({ status: 'analysed', callId: input.file }) as RecordingReport,
+    });
+    queue.start();
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { id, audioPath } = queue.newUpload();
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(audioPath, wav);
+      await queue.submit(id, { tenantId: 't', bytes: wav.length, given: {}, roles: {} });
+      await until(
+        async () => queue.get(id)?.status === 'done' && readdirSync(dir).length === Math.min(i + 1, 2),
+      );
+      ids.push(id);
+    }
+    expect(ids.map((id) => queue.get(id)?.status)).toEqual([undefined, undefined, 'done', 'done']);
+    expect(readdirSync(dir).sort()).toEqual(
+      ids
+        .slice(2)
+        .map((id) => `${id}.json`)
+        .sort(),
+    );
+    // A restart reads back the two it kept.
+    const again = new JobQueue({ dir, keepFinished: 2, process: async () => ({}) as RecordingReport });
+    again.start();
+    expect(ids.map((id) => again.get(id)?.status)).toEqual([undefined, undefined, 'done', 'done']);
+  });
+
   it('keeps the query API’s auth, tenant isolation, size and rate limits', async () => {
     const queue = new JobQueue({ dir: spool(), process: analyse, maxQueued: 100 });
     queue.start();

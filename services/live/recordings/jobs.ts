@@ -3,7 +3,8 @@
 // by rename at every change of state), so a job the server accepted survives a restart: at start the
 // folder is read back, and jobs that were queued — or running when the process stopped — are queued
 // again (analysis is idempotent, so a rerun stores nothing twice). At most `concurrency` jobs run at
-// once and at most `maxQueued` wait; the audio of a finished job is deleted, its record kept.
+// once and at most `maxQueued` wait; the audio of a finished job is deleted, its record kept (the
+// newest `keepFinished` records: older ones are deleted, so the folder and memory stay bounded).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -51,6 +52,8 @@ export interface JobQueueOptions {
   concurrency?: number;
   /** Jobs waiting at most (default 1000): more are refused (503) until some finish. */
   maxQueued?: number;
+  /** Finished jobs whose status stays readable (default 10,000); the oldest go first. */
+  keepFinished?: number;
   now?: () => number;
   /** A job record that cannot be read or written (reported, not fatal). */
   onError?: (err: Error) => void;
@@ -61,6 +64,8 @@ export type SubmitError = 'QUEUE_FULL' | 'CLOSED';
 export class JobQueue {
   private readonly jobs = new Map<string, RecordingJob>();
   private readonly waiting: string[] = [];
+  /** Finished job ids, oldest first. */
+  private readonly finished: string[] = [];
   private running = 0;
   private closed = false;
   private readonly idle = new Set<() => void>();
@@ -91,7 +96,9 @@ export class JobQueue {
       if (job.status === 'running') job.status = 'queued';
       this.jobs.set(job.id, job);
       if (job.status === 'queued') this.waiting.push(job.id);
+      else this.finished.push(job.id);
     }
+    this.forgetOldest().catch((err: Error) => this.options.onError?.(err));
     this.pump();
   }
 
@@ -205,6 +212,17 @@ export class JobQueue {
         : { status: 'done', callId: report.callId, report },
     );
     await rm(this.audioPath(job.id), { force: true });
+    this.finished.push(job.id);
+    await this.forgetOldest();
+  }
+
+  private async forgetOldest(): Promise<void> {
+    const keep = this.options.keepFinished ?? 10_000;
+    while (this.finished.length > keep) {
+      const id = this.finished.shift()!;
+      this.jobs.delete(id);
+      await rm(join(this.options.dir, `${id}.json`), { force: true });
+    }
   }
 
   private async update(job: RecordingJob, change: Partial<RecordingJob>): Promise<void> {
