@@ -3,16 +3,56 @@
 // cluster (the names the sink and the query API use), and each materialized view reads and writes
 // the local tables, so every shard aggregates the rows it stores.
 //
-// Raw tables are sharded by cityHash64(tenant_id, call_id): every copy of an event, and every event
-// of a call, lands on one shard, so ReplacingMergeTree deduplication and FINAL stay correct per shard.
-// Distributed DDL (ON CLUSTER) needs ZooKeeper, which the Replicated engines need anyway.
-import { identifier } from './client.ts';
+// Raw tables are sharded by call (SHARDING_KEY, computed the same way by shardOf for writers that
+// route rows themselves, as the sink does): every copy of an event, and every event of a call, lands
+// on one shard, so ReplacingMergeTree deduplication and FINAL stay correct per shard.
+// Replicated (the default, production): Replicated* engines and ON CLUSTER DDL, both of which need
+// ZooKeeper or ClickHouse Keeper. Unreplicated (`replicated: false`, one server per shard, as
+// deploy/local/clickhouse-cluster.sh runs): plain engines, and the same statements applied to each
+// shard in turn (applyClusterDdl).
+import { type ClickHouse, identifier } from './client.ts';
 import { ClickHouseError } from './errors.ts';
 import { ADD_COLUMN, loadMigrations, type Migration } from './migrations.ts';
 
 export interface ClusterOptions {
   cluster: string;
   database: string;
+  /** Replicated* tables and ON CLUSTER DDL (needs Keeper); default true. */
+  replicated?: boolean;
+}
+
+/**
+ * The Distributed tables' sharding expression: murmurHash2_32 of `tenant/call`, whose remainder by
+ * the number of shards (equal weights) picks the shard, in remote_servers order.
+ */
+export const SHARDING_KEY = "murmurHash2_32(concat(tenant_id, '/', call_id))";
+
+/** ClickHouse's murmurHash2_32 (MurmurHash2, seed 0) over the UTF-8 bytes of `text`. */
+export function murmurHash2(text: string): number {
+  const data = Buffer.from(text, 'utf8');
+  const m = 0x5bd1e995;
+  let h = data.length >>> 0;
+  let i = 0;
+  for (; i + 4 <= data.length; i += 4) {
+    let k = data.readUInt32LE(i);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const rest = data.length - i;
+  if (rest >= 3) h ^= (data[i + 2] as number) << 16;
+  if (rest >= 2) h ^= (data[i + 1] as number) << 8;
+  if (rest >= 1) h = Math.imul(h ^ (data[i] as number), m);
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+/** The shard (0-based, remote_servers order) whose Distributed table holds the call's rows. */
+export function shardOf(tenantId: string, callId: string, shards: number): number {
+  return murmurHash2(`${tenantId}/${callId}`) % shards;
 }
 
 const CREATE_TABLE =
@@ -25,7 +65,9 @@ const noClusterForm = (statement: string) =>
 export function clusterDdl(options: ClusterOptions, migrations: Migration[] = loadMigrations()): string[] {
   const cluster = identifier(options.cluster);
   const db = identifier(options.database);
-  const out = [`CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER ${cluster}`];
+  const replicated = options.replicated ?? true;
+  const on = replicated ? ` ON CLUSTER ${cluster}` : '';
+  const out = [`CREATE DATABASE IF NOT EXISTS ${db}${on}`];
   const tables: string[] = [];
   // The cluster is created from scratch: a later migration's ADD COLUMN joins the CREATE TABLE.
   const added = new Map<string, string[]>();
@@ -44,14 +86,13 @@ export function clusterDdl(options: ClusterOptions, migrations: Migration[] = lo
           extra.length > 0 ? `${(created as string).trimEnd()},\n  ${extra.join(',\n  ')}\n` : created;
         tables.push(name as string);
         const path = `'/clickhouse/tables/{shard}/${db}/${name}_local', '{replica}'`;
+        const engineArgs = replicated ? [path, ...(args ? [args] : [])].join(', ') : (args ?? '');
         out.push(
-          `CREATE TABLE IF NOT EXISTS ${db}.${name}_local ON CLUSTER ${cluster} (${columns}) ENGINE = Replicated${engine}(${path}${args ? `, ${args}` : ''}) ${rest}`.trim(),
+          `CREATE TABLE IF NOT EXISTS ${db}.${name}_local${on} (${columns}) ENGINE = ${replicated ? 'Replicated' : ''}${engine}${engineArgs ? `(${engineArgs})` : ''} ${rest}`.trim(),
         );
-        const shardKey = /\bcall_id String\b/.test(columns as string)
-          ? 'cityHash64(tenant_id, call_id)'
-          : 'rand()';
+        const shardKey = /\bcall_id String\b/.test(columns as string) ? SHARDING_KEY : 'rand()';
         out.push(
-          `CREATE TABLE IF NOT EXISTS ${db}.${name} ON CLUSTER ${cluster} AS ${db}.${name}_local ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${shardKey})`,
+          `CREATE TABLE IF NOT EXISTS ${db}.${name}${on} AS ${db}.${name}_local ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${shardKey})`,
         );
         continue;
       }
@@ -64,7 +105,7 @@ export function clusterDdl(options: ClusterOptions, migrations: Migration[] = lo
           return `FROM ${db}.${source}_local`;
         });
         out.push(
-          `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name} ON CLUSTER ${cluster} TO ${db}.${target}_local AS ${local}`,
+          `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name}${on} TO ${db}.${target}_local AS ${local}`,
         );
         continue;
       }
@@ -72,4 +113,14 @@ export function clusterDdl(options: ClusterOptions, migrations: Migration[] = lo
     }
   }
   return out;
+}
+
+/**
+ * Applies the cluster DDL: replicated, once on the first shard (ON CLUSTER reaches the others);
+ * unreplicated, every statement on every shard. Idempotent (IF NOT EXISTS).
+ */
+export async function applyClusterDdl(shards: readonly ClickHouse[], options: ClusterOptions): Promise<void> {
+  const statements = clusterDdl(options);
+  const targets = (options.replicated ?? true) ? shards.slice(0, 1) : shards;
+  for (const shard of targets) for (const statement of statements) await shard.exec(statement);
 }

@@ -2,15 +2,19 @@
 # Local ClickHouse (Debian's clickhouse-server 18.16) for tests and dev, run without systemd.
 # Usage: deploy/local/clickhouse.sh [start|stop|status]   (default: start; start is idempotent)
 # HTTP on 127.0.0.1:8123, native protocol on 127.0.0.1:9000; data, config and logs under the cache dir.
+# Another instance beside it (the shards of deploy/local/clickhouse-cluster.sh): set
+# VOICEPULSE_CLICKHOUSE_INSTANCE (its folder under the cache dir), the two ports, and optionally
+# VOICEPULSE_CLICKHOUSE_CONFIG_D, an XML file merged into its config (config.d/, e.g. remote_servers).
 set -euo pipefail
-VP_SERVICE=clickhouse
+VP_SERVICE="${VOICEPULSE_CLICKHOUSE_INSTANCE:-clickhouse}"
 # shellcheck source=deploy/local/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 HTTP_PORT="${VOICEPULSE_CLICKHOUSE_HTTP_PORT:-8123}"
 TCP_PORT="${VOICEPULSE_CLICKHOUSE_TCP_PORT:-9000}"
 START_TIMEOUT_S="${VOICEPULSE_CLICKHOUSE_START_TIMEOUT_S:-60}"
-DIR="$VP_CACHE_DIR/clickhouse"
+DIR="$VP_CACHE_DIR/${VOICEPULSE_CLICKHOUSE_INSTANCE:-clickhouse}"
+CONFIG_D="${VOICEPULSE_CLICKHOUSE_CONFIG_D:-}"
 PIDFILE="$DIR/clickhouse-server.pid"
 LOG="$DIR/log/clickhouse-server.log"
 ERRLOG="$DIR/log/clickhouse-server.err.log"
@@ -20,7 +24,9 @@ URL="http://127.0.0.1:$HTTP_PORT"
 ping_ok() { [[ "$(curl -fsS --max-time 2 "$URL/ping" 2>/dev/null)" == "Ok." ]]; }
 
 write_config() {
-  mkdir -p "$DIR"/{data,tmp,user_files,format_schemas,log}
+  mkdir -p "$DIR"/{data,tmp,user_files,format_schemas,log,config.d}
+  rm -f "$DIR"/config.d/*.xml
+  [[ -z "$CONFIG_D" ]] || cp "$CONFIG_D" "$DIR/config.d/"
   # Own minimal config: loopback only, paths under $DIR, small caches (the packaged one wants 13 GB).
   cat >"$DIR/config.xml" <<XML
 <?xml version="1.0"?>

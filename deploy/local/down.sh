@@ -5,4 +5,5 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 status=0
 "$HERE/kafka.sh" stop || status=1
 "$HERE/clickhouse.sh" stop || status=1
+"$HERE/clickhouse-cluster.sh" stop || status=1
 exit "$status"

@@ -8,7 +8,12 @@ import type { Registry } from 'prom-client';
 import type { EventBus } from '../../core/bus/bus.ts';
 import { createBus } from '../../core/bus/create.ts';
 import { DeadLetterError } from '../../core/bus/kafka.ts';
-import { type ClickHouse, type ClickHouseConfig, connectClickHouse } from '../../core/clickhouse/client.ts';
+import {
+  type ClickHouse,
+  type ClickHouseConfig,
+  connectClickHouse,
+  connectHttp,
+} from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { KafkaSettings, Settings } from '../../core/config/env.ts';
 import { SinkMetrics } from './metrics.ts';
@@ -19,6 +24,11 @@ export interface AnalyticsConfig {
   /** The bus: Kafka when `brokers` are given, else in-process. */
   kafka: KafkaSettings;
   clickhouse: ClickHouseConfig;
+  /**
+   * Shard URLs of an unreplicated cluster (remote_servers order): the sink writes each call to its
+   * shard's local tables (sink.ts). The schema is the cluster's (deploy/clickhouse/cluster), never migrated here.
+   */
+  shards?: readonly string[] | undefined;
   /** false: leave the schema alone (a cluster set up from deploy/clickhouse/cluster/; see the README). */
   migrate: boolean;
   /** The sink in this process; false: bus and ClickHouse only. */
@@ -33,7 +43,8 @@ export function analyticsConfig(settings: Pick<Settings, 'kafka' | 'clickhouse' 
     clickhouse: ch.url
       ? { kind: 'http', url: ch.url, database: ch.database, username: ch.username, password: ch.password }
       : { kind: 'chdb', path: ch.chdbPath },
-    migrate: ch.migrate,
+    shards: ch.shards,
+    migrate: ch.migrate && !ch.shards,
     sink: {
       groupId: settings.sink.groupId ?? DEFAULT_SINK_GROUP,
       retentionDays: settings.sink.retentionDays,
@@ -70,7 +81,12 @@ export async function startAnalytics(
         }
       : undefined;
   const clickhouse = await connectClickHouse(config.clickhouse);
+  const shards: ClickHouse[] = [];
   try {
+    if (config.sink && config.shards && config.clickhouse.kind === 'http') {
+      const { kind: _, ...http } = config.clickhouse;
+      for (const url of config.shards) shards.push(await connectHttp({ ...http, url }));
+    }
     if (config.migrate) await migrate(clickhouse);
     const { brokers, partitions, replicationFactor, topicPrefix } = config.kafka;
     const bus = await createBus(
@@ -79,13 +95,24 @@ export async function startAnalytics(
         : { kind: 'in-process', onError },
     );
     const sink = config.sink
-      ? await startSink({ bus, clickhouse, groupId: config.sink.groupId, ...(metrics ? { metrics } : {}) })
+      ? await startSink({
+          bus,
+          clickhouse,
+          groupId: config.sink.groupId,
+          ...(shards.length > 0 ? { shards } : {}),
+          ...(metrics ? { metrics } : {}),
+        })
       : undefined;
     // Retention runs where the sink runs: at start, then every RETENTION_SWEEP_MS.
     const days = config.sink ? config.sink.retentionDays : undefined;
     let retention: NodeJS.Timeout | undefined;
     if (sink && days !== undefined) {
-      const sweep = () => dropExpiredPartitions(clickhouse, days).catch((err: Error) => onError?.(err));
+      const sweep = () =>
+        Promise.all(
+          shards.length > 0
+            ? shards.map((shard) => dropExpiredPartitions(shard, days, Date.now(), '_local'))
+            : [dropExpiredPartitions(clickhouse, days)],
+        ).catch((err: Error) => onError?.(err));
       await sweep();
       retention = setInterval(sweep, RETENTION_SWEEP_MS);
       retention.unref();
@@ -98,11 +125,11 @@ export async function startAnalytics(
         clearInterval(retention);
         await sink?.stop();
         await bus.close();
-        await clickhouse.close();
+        await Promise.all([clickhouse, ...shards].map((ch) => ch.close()));
       },
     };
   } catch (err) {
-    await clickhouse.close();
+    await Promise.all([clickhouse, ...shards].map((ch) => ch.close()));
     throw err;
   }
 }

@@ -17,11 +17,13 @@ function dayId(ms: number): string {
 /**
  * Drops day partitions wholly older than `retentionDays` (one extra day is kept, so a server time
  * zone other than UTC never cuts into the window). Returns the `table/partition` dropped.
+ * `suffix` '_local': a cluster shard's own tables.
  */
 export async function dropExpiredPartitions(
   ch: ClickHouse,
   retentionDays: number,
   nowMs = Date.now(),
+  suffix: '' | '_local' = '',
 ): Promise<string[]> {
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new RangeError(`retention must be a whole number of days ≥ 1, got ${retentionDays}`);
@@ -29,14 +31,15 @@ export async function dropExpiredPartitions(
   const cutoff = dayId(nowMs - (retentionDays + 1) * DAY_MS);
   const parts = await ch.query<{ table: string; id: string }>(
     `SELECT DISTINCT table, partition_id AS id FROM system.parts
-     WHERE database = currentDatabase() AND active AND table IN ('scores', 'alerts') AND partition_id < {cutoff:String}
+     WHERE database = currentDatabase() AND active AND table IN ({a:String}, {b:String}) AND partition_id < {cutoff:String}
      ORDER BY table, id`,
-    { cutoff },
+    { cutoff, a: `scores${suffix}`, b: `alerts${suffix}` },
   );
   const dropped: string[] = [];
   for (const { table, id } of parts) {
     // Both come from system.parts, and are checked anyway before going into DDL text.
-    if (!(RETAINED_TABLES as readonly string[]).includes(table) || !/^\d{8}$/.test(id)) continue;
+    const base = suffix ? table.slice(0, -suffix.length) : table;
+    if (!(RETAINED_TABLES as readonly string[]).includes(base) || !/^\d{8}$/.test(id)) continue;
     await ch.exec(`ALTER TABLE ${table} DROP PARTITION ID ${quoteString(id)}`);
     dropped.push(`${table}/${id}`);
   }

@@ -8,8 +8,16 @@
 // Before each insert the sink reads that position; events at or below it were stored before a crash,
 // a rebalance or a failed-but-applied insert, and are skipped, so the per-minute views never count
 // them twice. The raw tables would collapse them anyway.
+//
+// On a cluster of unreplicated shards the sink routes each call's rows itself (shardOf, the same
+// function as the Distributed tables' sharding key) into that shard's local tables, and reads that
+// shard's stored position: each shard's insert is atomic with its own position, so a batch that
+// reached one shard and failed on another is completed, not doubled, when it is redelivered. An
+// insert through a Distributed table could not promise that (it acknowledges, or fails, for all
+// shards at once, and the position read back would be the highest of any shard).
 import type { BatchHandlerContext, EventBus, Subscription } from '../../core/bus/bus.ts';
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
+import { shardOf } from '../../core/clickhouse/cluster.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import type { SinkMetrics } from './metrics.ts';
 import { encodeEvents, TABLES } from './rows.ts';
@@ -19,6 +27,11 @@ export const DEFAULT_SINK_GROUP = 'voicepulse-sink';
 export interface SinkOptions {
   bus: EventBus;
   clickhouse: ClickHouse;
+  /**
+   * The shards of an unreplicated cluster in remote_servers order: each call's rows go to its
+   * shard's `<table>_local`. Absent: everything is inserted through `clickhouse`.
+   */
+  shards?: readonly ClickHouse[];
   groupId?: string;
   /** Read what the group has not committed yet, from the oldest retained event (default true). */
   fromBeginning?: boolean;
@@ -33,22 +46,31 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
-/** Highest offset of `source` already in ClickHouse, or -1. */
-export async function storedPosition(clickhouse: ClickHouse, source: string): Promise<number> {
+/** Highest offset of `source` already in ClickHouse (`table`: a shard's local one), or -1. */
+export async function storedPosition(
+  clickhouse: ClickHouse,
+  source: string,
+  table = 'sink_positions',
+): Promise<number> {
   const [row] = await clickhouse.query<{ n: string | number; stored: string | number }>(
-    'SELECT count() AS n, maxMerge(stored_offset) AS stored FROM sink_positions WHERE source = {s:String}',
+    `SELECT count() AS n, maxMerge(stored_offset) AS stored FROM ${table} WHERE source = {s:String}`,
     { s: source },
   );
   return row && Number(row.n) > 0 ? Number(row.stored) : -1;
 }
 
 export async function startSink(options: SinkOptions): Promise<Sink> {
-  const { clickhouse } = options;
-  const store = async (events: VoicePulseEvent[], context: BatchHandlerContext) => {
-    const { source, offsets } = context;
+  const { clickhouse, shards } = options;
+  // `suffix`: '' for the tables themselves, '_local' for a shard's own.
+  const storeOn = async (
+    ch: ClickHouse,
+    suffix: string,
+    events: VoicePulseEvent[],
+    { source, offsets }: Pick<BatchHandlerContext, 'source' | 'offsets'>,
+  ) => {
     // Asked every batch (a few ms on a tiny table, against ~100 ms to insert one): a cached value
     // would go stale when a rebalance hands the partition to another sink and back.
-    const stored = await storedPosition(clickhouse, source);
+    const stored = await storedPosition(ch, source, `sink_positions${suffix}`);
     // Offsets increase within a batch: everything before `first` was stored already.
     let first = 0;
     while (first < events.length && (offsets[first] as number) <= stored) first++;
@@ -67,7 +89,7 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     if (!rows || more.length > 0) throw new Error(`batch from ${source} mixes event types`);
     const timer = options.metrics?.insertSeconds.startTimer({ table: rows.table });
     try {
-      await clickhouse.insertTsv(rows.table, rows.columns, rows.tsv);
+      await ch.insertTsv(rows.table + suffix, rows.columns, rows.tsv);
     } catch (err) {
       options.metrics?.insertFailures.inc({ table: rows.table });
       throw err;
@@ -75,6 +97,18 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     timer?.();
     options.metrics?.stored.inc({ table: rows.table }, rows.rows);
     options.onStored?.(fresh);
+  };
+  const store = async (events: VoicePulseEvent[], context: BatchHandlerContext) => {
+    if (!shards) return storeOn(clickhouse, '', events, context);
+    const parts = shards.map(() => ({ events: [] as VoicePulseEvent[], offsets: [] as number[] }));
+    events.forEach((e, i) => {
+      const part = parts[shardOf(e.tenantId, e.callId, shards.length)]!;
+      part.events.push(e);
+      part.offsets.push(context.offsets[i] as number);
+    });
+    for (const [i, part] of parts.entries())
+      if (part.events.length > 0)
+        await storeOn(shards[i]!, '_local', part.events, { source: context.source, offsets: part.offsets });
   };
   const subscription: Subscription = await options.bus.subscribe({
     groupId: options.groupId ?? DEFAULT_SINK_GROUP,

@@ -8,10 +8,12 @@ import { describe } from 'vitest';
  * VOICEPULSE_TEST_* variables below (.ci/run exports them); unset variables fall back to the addresses
  * up.sh uses, so tests also find services a developer left running.
  */
-export type ServiceName = 'clickhouse' | 'kafka' | 'chromium';
+export type ServiceName = 'clickhouse' | 'clickhouse-shards' | 'kafka' | 'chromium';
 
 export interface ServiceEndpoints {
   clickhouse: { url: string };
+  /** The two-shard cluster of deploy/local/clickhouse-cluster.sh, in remote_servers order. */
+  'clickhouse-shards': { urls: string[] };
   kafka: { brokers: string[] };
   chromium: { executablePath: string; args: readonly string[] };
 }
@@ -28,12 +30,14 @@ export const CHROMIUM_ARGS: readonly string[] = [
 
 const ENV_VARS: Record<ServiceName, string> = {
   clickhouse: 'VOICEPULSE_TEST_CLICKHOUSE_URL',
+  'clickhouse-shards': 'VOICEPULSE_TEST_CLICKHOUSE_SHARDS',
   kafka: 'VOICEPULSE_TEST_KAFKA_BROKERS',
   chromium: 'VOICEPULSE_TEST_CHROMIUM',
 };
 
 const DEFAULTS: Record<ServiceName, string> = {
   clickhouse: 'http://127.0.0.1:8123',
+  'clickhouse-shards': 'http://127.0.0.1:8131,http://127.0.0.1:8132',
   kafka: '127.0.0.1:9092',
   chromium: '/usr/bin/chromium',
 };
@@ -87,6 +91,12 @@ export function serviceEndpoint<N extends ServiceName>(
       }
       return { url: value.replace(/\/+$/, '') } as ServiceEndpoints[N];
     }
+    case 'clickhouse-shards': {
+      const urls = value.split(',').map((u) => u.trim().replace(/\/+$/, ''));
+      const bad = urls.find((u) => !URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol));
+      if (bad !== undefined) throw new ServiceConfigError(variable, value, `'${bad}' is not an http(s) URL`);
+      return { urls } as ServiceEndpoints[N];
+    }
     case 'kafka': {
       const brokers = value.split(',').map((b) => b.trim());
       for (const broker of brokers) parseBroker(variable, value, broker);
@@ -110,20 +120,29 @@ function tcpReachable(host: string, port: number): Promise<string | undefined> {
   });
 }
 
+async function pingClickHouse(base: string): Promise<string | undefined> {
+  const url = `${base}/ping`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const body = (await res.text()).trim();
+    return body === 'Ok.' ? undefined : `${url} answered ${res.status} '${body.slice(0, 80)}', not 'Ok.'`;
+  } catch (err) {
+    return `${url} unreachable: ${(err as Error).message}`;
+  }
+}
+
 /** Cheap reachability check; returns why the service is unusable, or undefined when it answers. */
 export async function probeService<N extends ServiceName>(
   name: N,
   endpoint: ServiceEndpoints[N],
 ): Promise<string | undefined> {
-  if (name === 'clickhouse') {
-    const url = `${(endpoint as ServiceEndpoints['clickhouse']).url}/ping`;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-      const body = (await res.text()).trim();
-      return body === 'Ok.' ? undefined : `${url} answered ${res.status} '${body.slice(0, 80)}', not 'Ok.'`;
-    } catch (err) {
-      return `${url} unreachable: ${(err as Error).message}`;
+  if (name === 'clickhouse') return pingClickHouse((endpoint as ServiceEndpoints['clickhouse']).url);
+  if (name === 'clickhouse-shards') {
+    for (const url of (endpoint as ServiceEndpoints['clickhouse-shards']).urls) {
+      const reason = await pingClickHouse(url);
+      if (reason) return reason;
     }
+    return undefined;
   }
   if (name === 'kafka') {
     const { brokers } = endpoint as ServiceEndpoints['kafka'];

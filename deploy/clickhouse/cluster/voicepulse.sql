@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS voicepulse.scores_local ON CLUSTER voicepulse (
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/scores_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, speaker, window_start_ms, event_id);
 
-CREATE TABLE IF NOT EXISTS voicepulse.scores ON CLUSTER voicepulse AS voicepulse.scores_local ENGINE = Distributed(voicepulse, voicepulse, scores_local, cityHash64(tenant_id, call_id));
+CREATE TABLE IF NOT EXISTS voicepulse.scores ON CLUSTER voicepulse AS voicepulse.scores_local ENGINE = Distributed(voicepulse, voicepulse, scores_local, murmurHash2_32(concat(tenant_id, '/', call_id)));
 
 CREATE TABLE IF NOT EXISTS voicepulse.alerts_local ON CLUSTER voicepulse (
   event_id String,
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS voicepulse.alerts_local ON CLUSTER voicepulse (
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/alerts_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, event_id);
 
-CREATE TABLE IF NOT EXISTS voicepulse.alerts ON CLUSTER voicepulse AS voicepulse.alerts_local ENGINE = Distributed(voicepulse, voicepulse, alerts_local, cityHash64(tenant_id, call_id));
+CREATE TABLE IF NOT EXISTS voicepulse.alerts ON CLUSTER voicepulse AS voicepulse.alerts_local ENGINE = Distributed(voicepulse, voicepulse, alerts_local, murmurHash2_32(concat(tenant_id, '/', call_id)));
 
 CREATE TABLE IF NOT EXISTS voicepulse.call_summaries_local ON CLUSTER voicepulse (
   event_id String,
@@ -99,7 +99,7 @@ CREATE TABLE IF NOT EXISTS voicepulse.call_summaries_local ON CLUSTER voicepulse
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/call_summaries_local', '{replica}', produced_at_ms) PARTITION BY toYYYYMM(started_at)
 ORDER BY (tenant_id, call_id);
 
-CREATE TABLE IF NOT EXISTS voicepulse.call_summaries ON CLUSTER voicepulse AS voicepulse.call_summaries_local ENGINE = Distributed(voicepulse, voicepulse, call_summaries_local, cityHash64(tenant_id, call_id));
+CREATE TABLE IF NOT EXISTS voicepulse.call_summaries ON CLUSTER voicepulse AS voicepulse.call_summaries_local ENGINE = Distributed(voicepulse, voicepulse, call_summaries_local, murmurHash2_32(concat(tenant_id, '/', call_id)));
 
 CREATE TABLE IF NOT EXISTS voicepulse.score_minutes_local ON CLUSTER voicepulse (
   minute DateTime,
