@@ -97,7 +97,15 @@ export interface BatchProgress {
   elapsedMs: number;
 }
 
+/**
+ * Input bytes being analysed at once at most (default 256 MiB; one larger file still runs alone):
+ * a thread holds each recording's bytes and its decoded audio, so long recordings are taken fewer
+ * at a time than short calls.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+
 export interface BatchOptions extends RecordingContext {
+  maxInFlightBytes?: number;
   metadata?: MetadataIndex;
   pattern?: FileNamePattern;
   tenantId?: string;
@@ -137,11 +145,17 @@ export async function analyzeFiles(
       elapsedMs: now - started,
     });
   };
+  const maxBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+  let inFlightBytes = 0;
+  const waiting: (() => void)[] = [];
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
       const file = files[i]!;
+      while (inFlightBytes > 0 && inFlightBytes + sizes[i]! > maxBytes)
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      inFlightBytes += sizes[i]!;
       let report: RecordingReport;
       try {
         const [bytes, info] = await Promise.all([readFile(file), stat(file)]);
@@ -165,6 +179,8 @@ export async function analyzeFiles(
         report = otherReport(file, 'failed', oneLine(err));
       }
       inFlightAudio.delete(i);
+      inFlightBytes -= sizes[i]!;
+      for (const wake of waiting.splice(0)) wake();
       doneAudioMs += (report.durationS ?? 0) * 1000;
       doneBytes += sizes[i]!;
       filesDone++;
