@@ -6,7 +6,7 @@ export type RecordingErrorCode =
   | 'TOO_MANY_CHANNELS'
   | 'TOO_LONG'
   | 'BAD_METADATA'
-  | 'NOT_FOUND'
+  /** Other audio (or a live call) is stored under the recording's call id. */
   | 'CALL_ID_TAKEN';
 
 export class RecordingError extends VoicePulseError<RecordingErrorCode> {}

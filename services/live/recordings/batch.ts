@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { VoicePulseError } from '../../../core/errors.ts';
 import type { CallSummaryEvent } from '../../../core/events/schema.ts';
+import { RecordingError } from '../../../core/recordings/errors.ts';
 import {
   completeMeta,
   type FileNamePattern,
@@ -63,11 +64,9 @@ export async function processRecording(
     if (stored.state === 'same')
       return otherReport(input.file, 'skipped', 'already stored (same audio and call id)', meta);
     if (stored.state === 'taken')
-      return otherReport(
-        input.file,
-        'failed',
-        `CALL_ID_TAKEN: call id ${meta.callId} of tenant ${meta.tenantId} already holds ${stored.by}; give this recording another call id`,
-        meta,
+      throw new RecordingError(
+        'CALL_ID_TAKEN',
+        `call id ${meta.callId} of tenant ${meta.tenantId} already holds ${stored.by}; give this recording another call id`,
       );
     const out = await ctx.pool.analyze({
       bytes: input.bytes,
