@@ -38,6 +38,7 @@ export function formatEvent(e: VoicePulseEvent): string {
   }
   if (e.type === 'alert')
     return `  ${(e.atMs / 1000).toFixed(1).padStart(5)} s  ALERT ${e.severity.toUpperCase()} ${e.rule}: ${e.message}`;
+  if (e.type === 'alert_ack') return `  alert ${e.alertId} acknowledged by ${e.by}`;
   const c = e.customer.emotion;
   const lines = [
     `  call summary: ${(e.durationMs / 1000).toFixed(1)} s, overtalk ${(e.overtalkMs / 1000).toFixed(1)} s, ${e.alerts} alert(s)`,

@@ -53,6 +53,20 @@ describe('CallAlertRules', () => {
     expect(run(r, [0.1, 0.2, 0.6, 0.6, 0.6, 0.7, 0.6, 0.6, 0.6, 0.6])).toEqual([7]);
   });
 
+  it("names the call's customer, when known, on the alerts it fires", () => {
+    const r = new CallAlertRules(noShift, false, () => 0);
+    const alerts = [0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6].flatMap((f, i) =>
+      r.evaluate(score((i + 2) * 1000, { frustration: f, customerId: 'cust-42' })),
+    );
+    expect(alerts).toHaveLength(1);
+    expect(parseEvent(alerts[0]).customerId).toBe('cust-42');
+    const s = new CallAlertRules(noShift, false, () => 0);
+    const [anonymous] = [0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6].flatMap((f, i) =>
+      s.evaluate(score((i + 2) * 1000, { frustration: f })),
+    );
+    expect(anonymous).not.toHaveProperty('customerId');
+  });
+
   it('lets a run survive dips within the hysteresis band, but not below it', () => {
     const r = new CallAlertRules(noShift, false, () => 0);
     // 0.35 is within 0.1 of the 0.4 threshold: the run from second 0 goes on and fires at second 5.

@@ -201,6 +201,7 @@ export class CallAlertRules {
       callId: score.callId,
       agentId: score.agentId,
       queue: score.queue,
+      ...(score.customerId ? { customerId: score.customerId } : {}),
       producedAtMs: Math.round(this.now()),
       type: 'alert',
       rule,

@@ -8,6 +8,7 @@ export const TOPICS: Readonly<Record<EventType, string>> = {
   score: 'voicepulse.scores',
   alert: 'voicepulse.alerts',
   call_summary: 'voicepulse.summaries',
+  alert_ack: 'voicepulse.acks',
 };
 export const DEAD_LETTER_TOPIC = 'voicepulse.dead-letter';
 

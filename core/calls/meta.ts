@@ -1,5 +1,5 @@
 // What names a call everywhere in VoicePulse (ingress, scoring, events, storage): its id, the
-// tenant it belongs to, and the agent and queue it was routed to when the carrier says so. Ids are
+// tenant it belongs to, and the agent, queue and customer when the carrier says so. Ids are
 // opaque strings of 1–128 characters; every ingress validates them with this schema at the start of
 // a call, so nothing downstream meets an empty or unbounded id.
 import { z } from 'zod';
@@ -13,6 +13,8 @@ export const callMetaSchema = z.strictObject({
   tenantId: idSchema,
   agentId: idSchema.nullable(),
   queue: idSchema.nullable(),
+  /** The caller or customer as the carrier names them; personal data, never logged (core/events/README.md). */
+  customerId: idSchema.optional(),
 });
 
 export type CallMeta = z.infer<typeof callMetaSchema>;

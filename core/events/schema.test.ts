@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticCall } from '../bus/testing/synthetic.ts';
 import {
+  type AlertAckEvent,
   EVENT_SCHEMA_VERSION,
   EventValidationError,
   parseEvent,
@@ -29,6 +30,20 @@ const score: ScoreEvent = {
   modelVersion: 'emotion-v1',
 };
 
+const ack: AlertAckEvent = {
+  schemaVersion: EVENT_SCHEMA_VERSION,
+  type: 'alert_ack',
+  eventId: 'ack-0f3c',
+  tenantId: 'acme',
+  callId: 'call-1',
+  agentId: 'agent-7',
+  queue: 'billing',
+  customerId: 'cust-42',
+  producedAtMs: 1_764_000_060_000,
+  alertId: 'call-1:alert:customer_frustration_sustained:8000',
+  by: 'Dana',
+};
+
 describe('event schema', () => {
   it('accepts a valid score event unchanged', () => {
     expect(parseEvent(structuredClone(score))).toEqual(score);
@@ -46,6 +61,23 @@ describe('event schema', () => {
       expect(err).toBeInstanceOf(EventValidationError);
       expect((err as EventValidationError).issues.join()).toContain('probs.angry');
     }
+  });
+
+  it('takes an optional customer id on every event that names a call; events without one stay valid', () => {
+    expect(parseEvent({ ...score, customerId: '+15551230000' })).toMatchObject({
+      customerId: '+15551230000',
+    });
+    expect(parseEvent(structuredClone(score))).not.toHaveProperty('customerId');
+    expect(() => parseEvent({ ...score, customerId: '' })).toThrow(EventValidationError);
+    expect(() => parseEvent({ ...score, customerId: 'x'.repeat(129) })).toThrow(EventValidationError);
+  });
+
+  it('accepts an alert acknowledgement naming the alert, who and when', () => {
+    expect(parseEvent(structuredClone(ack))).toEqual(ack);
+    expect(() => parseEvent({ ...ack, by: '' })).toThrow(EventValidationError);
+    expect(() => parseEvent({ ...ack, by: 'x'.repeat(65) })).toThrow(EventValidationError);
+    const { alertId: _alertId, ...noAlert } = ack;
+    expect(() => parseEvent(noAlert)).toThrow(EventValidationError);
   });
 
   it('rejects unknown fields and unknown types', () => {
@@ -66,6 +98,8 @@ describe('compiled fast path agrees with the zod schema', () => {
   });
   const events: VoicePulseEvent[] = [
     score,
+    { ...score, customerId: 'cust-42' },
+    ack,
     summary.summary,
     ...summary.alerts,
     ...summary.scores.slice(0, 2),

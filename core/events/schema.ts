@@ -1,6 +1,6 @@
-// One versioned schema for every event VoicePulse emits (scores, alerts, call summaries). Every
-// producer validates with it before publishing and every consumer validates on receipt, so a bad
-// event is rejected at the boundary with a readable reason.
+// One versioned schema for every event VoicePulse emits (scores, alerts, call summaries, alert
+// acknowledgements). Every producer validates with it before publishing and every consumer validates
+// on receipt, so a bad event is rejected at the boundary with a readable reason.
 import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { EMOTIONS } from '../emotions.ts';
@@ -35,6 +35,12 @@ const envelope = {
   callId: id,
   agentId: id.nullable(),
   queue: id.nullable(),
+  /**
+   * The caller or customer as the carrier names them (a phone number, a CRM id): personal data, never
+   * logged (core/events/README.md). Absent when the call's start did not give one, and on events
+   * produced before the field existed.
+   */
+  customerId: id.optional(),
   /** Wall-clock time the event was produced (ms since the Unix epoch). */
   producedAtMs: epochMs,
 };
@@ -124,10 +130,26 @@ export const callSummaryEventSchema = z.strictObject({
 });
 export type CallSummaryEvent = z.infer<typeof callSummaryEventSchema>;
 
+/**
+ * A supervisor acknowledged an alert on the wallboard; `producedAtMs` is when. The envelope is the
+ * alert's call. The first acknowledgement of an alert stands; a later one (another pod, a race) is
+ * kept in history but does not replace it.
+ */
+export const alertAckEventSchema = z.strictObject({
+  ...envelope,
+  type: z.literal('alert_ack'),
+  /** The acknowledged alert's eventId. */
+  alertId: id,
+  /** Who acknowledged, as they named themselves on the board. */
+  by: z.string().min(1).max(64),
+});
+export type AlertAckEvent = z.infer<typeof alertAckEventSchema>;
+
 export const voicePulseEventSchema = z.discriminatedUnion('type', [
   scoreEventSchema,
   alertEventSchema,
   callSummaryEventSchema,
+  alertAckEventSchema,
 ]);
 export type VoicePulseEvent = z.infer<typeof voicePulseEventSchema>;
 export type EventType = VoicePulseEvent['type'];

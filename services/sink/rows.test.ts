@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
-import type { AlertEvent } from '../../core/events/schema.ts';
+import type { AlertAckEvent, AlertEvent } from '../../core/events/schema.ts';
 import {
   embeddedClickHouse,
   type OpenedClickHouse,
@@ -49,6 +49,70 @@ describe('encodeEvents', () => {
   });
 });
 
+const ack: AlertAckEvent = {
+  schemaVersion: 1,
+  type: 'alert_ack',
+  eventId: 'ack-1',
+  tenantId: 'acme',
+  callId: 'call-1',
+  agentId: 'ann',
+  queue: null,
+  customerId: '+15551230000',
+  producedAtMs: 1_714_000_060_000,
+  alertId: 'call-1:alert:customer_frustration_sustained:8000',
+  by: 'Dana',
+};
+
+describe('customer ids and acknowledgements', () => {
+  const call = syntheticCall({
+    tenantId: 't',
+    callId: 'c',
+    agentId: 'a',
+    queue: 'q',
+    startedAtMs: 1_714_000_000_000,
+    durationMs: 30_000,
+  });
+  const field = (rows: ReturnType<typeof encodeEvents>[number] | undefined, name: string, line = 0) =>
+    rows?.tsv.split('\n')[line]?.split('\t')[rows.columns.indexOf(name)];
+
+  it('store the customer id on every table that names a call, empty when the event has none', () => {
+    const [score] = call.scores;
+    const alert: AlertEvent = {
+      ...score!,
+      type: 'alert',
+      eventId: 'c:alert',
+      rule: 'customer_frustration_sustained',
+      speaker: 'customer',
+      severity: 'warning',
+      atMs: 5000,
+      value: 0.5,
+      threshold: 0.4,
+      message: 'm',
+    };
+    const encoded = encodeEvents([
+      { ...score!, customerId: 'cust-42' },
+      score!,
+      { ...alert, customerId: 'cust-42' },
+      { ...call.summary, customerId: 'cust-42' },
+    ]);
+    const table = (name: string) => encoded.find((e) => e.table === name);
+    expect(field(table('scores'), 'customer_id')).toBe('cust-42');
+    expect(field(table('scores'), 'customer_id', 1)).toBe('');
+    expect(field(table('alerts'), 'customer_id')).toBe('cust-42');
+    expect(field(table('call_summaries'), 'customer_id')).toBe('cust-42');
+  });
+
+  it('put an acknowledgement in alert_acks with the alert, who and when', () => {
+    const [acks] = encodeEvents([ack], { source: 's', offsets: [3] });
+    expect(acks?.table).toBe('alert_acks');
+    expect(field(acks, 'alert_id')).toBe(ack.alertId);
+    expect(field(acks, 'acked_by')).toBe('Dana');
+    expect(field(acks, 'produced_at_ms')).toBe(String(ack.producedAtMs));
+    expect(field(acks, 'call_id')).toBe('call-1');
+    expect(field(acks, 'source_offset')).toBe('3');
+  });
+});
+
 // The escaping must survive both dialects: the 18.16 server and current ClickHouse (chdb).
 const targets: [string, (() => Promise<OpenedClickHouse>) | undefined][] = [
   ['chdb', embeddedClickHouse('vp-rows')],
@@ -57,8 +121,9 @@ const targets: [string, (() => Promise<OpenedClickHouse>) | undefined][] = [
 for (const [name, open] of targets) {
   describe.skipIf(!open)(`TabSeparated round trip on ${name}`, () => {
     const opened: OpenedClickHouse[] = [];
-    afterAll(async () => {
-      for (const o of opened) await o.cleanup();
+    // chdb holds one data directory per process: each test's goes before the next opens one.
+    afterEach(async () => {
+      for (const o of opened.splice(0)) await o.cleanup();
     });
 
     it('stores awkward strings byte for byte', async () => {
@@ -103,6 +168,37 @@ for (const [name, open] of targets) {
       expect(rows.map((r) => r.call_id)).toEqual(alerts.map((a) => a.callId));
       expect(rows.map((r) => r.value)).toEqual(alerts.map((a) => a.value));
       expect(rows.every((r) => r.threshold === 1e-7)).toBe(true);
+    });
+
+    it('stores customer ids and acknowledgements (migration 005)', async () => {
+      const o = await open!();
+      opened.push(o);
+      await migrate(o.ch);
+      const call = syntheticCall({
+        tenantId: 'acme',
+        callId: 'call-1',
+        agentId: 'ann',
+        queue: 'q',
+        startedAtMs: 1_714_000_000_000,
+        durationMs: 10_000,
+      });
+      await insertEvents(o.ch, [{ ...call.summary, customerId: '+15551230000' }, ack]);
+      const [summary] = await o.ch.query<{ customer_id: string }>(
+        'SELECT customer_id FROM call_summaries FINAL',
+      );
+      expect(summary?.customer_id).toBe('+15551230000');
+      const acks = await o.ch.query<Record<string, unknown>>(
+        'SELECT alert_id, acked_by, call_id, customer_id, produced_at_ms FROM alert_acks',
+      );
+      expect(acks.map((r) => ({ ...r, produced_at_ms: Number(r.produced_at_ms) }))).toEqual([
+        {
+          alert_id: ack.alertId,
+          acked_by: 'Dana',
+          call_id: 'call-1',
+          customer_id: '+15551230000',
+          produced_at_ms: ack.producedAtMs,
+        },
+      ]);
     });
   });
 }

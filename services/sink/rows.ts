@@ -1,9 +1,11 @@
 // Event → ClickHouse rows, one column list per raw table (names as in deploy/clickhouse/migrations),
 // encoded straight to TabSeparated: no row objects and no JSON on the sink's hot path, and the
-// cheapest input format for ClickHouse to parse. Nullable ids become '' so they can sit in sorting keys.
+// cheapest input format for ClickHouse to parse. Nullable and absent ids become '' so they can sit in
+// sorting keys.
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import type {
+  AlertAckEvent,
   AlertEvent,
   CallSummaryEvent,
   EventType,
@@ -15,6 +17,7 @@ export const TABLES: Readonly<Record<EventType, string>> = {
   score: 'scores',
   alert: 'alerts',
   call_summary: 'call_summaries',
+  alert_ack: 'alert_acks',
 };
 
 /** Where a batch of events came from: the bus source and each event's offset in it. */
@@ -32,6 +35,7 @@ const envelope: Column<VoicePulseEvent>[] = [
   ['call_id', (e) => e.callId],
   ['agent_id', (e) => e.agentId ?? ''],
   ['queue', (e) => e.queue ?? ''],
+  ['customer_id', (e) => e.customerId ?? ''],
   ['produced_at_ms', (e) => e.producedAtMs],
 ];
 
@@ -91,6 +95,12 @@ const summaryColumns: Column<CallSummaryEvent>[] = [
   ['interrupted', (e) => (e.interrupted ? 1 : 0)],
 ];
 
+const ackColumns: Column<AlertAckEvent>[] = [
+  ...envelope,
+  ['alert_id', (e) => e.alertId],
+  ['acked_by', (e) => e.by],
+];
+
 /** Columns every raw table ends with: the event's bus position (see deploy/clickhouse/migrations/003). */
 const SOURCE_COLUMNS = ['source', 'source_offset'] as const;
 
@@ -98,6 +108,7 @@ const COLUMNS: { readonly [T in EventType]: readonly Column<Extract<VoicePulseEv
   score: scoreColumns,
   alert: alertColumns,
   call_summary: summaryColumns,
+  alert_ack: ackColumns,
 };
 
 const SPECIAL = /[\\\t\n\r\0]/;

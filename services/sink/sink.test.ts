@@ -9,7 +9,7 @@ import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, openChdb } from '../../core/clickhouse/client.ts';
 import { migrate } from '../../core/clickhouse/migrations.ts';
 import { parseEnv } from '../../core/config/env.ts';
-import type { ScoreEvent, VoicePulseEvent } from '../../core/events/schema.ts';
+import type { AlertAckEvent, ScoreEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { type Analytics, analyticsConfig, startAnalytics } from './analytics.ts';
 import { SinkMetrics } from './metrics.ts';
 import { DEFAULT_SINK_GROUP, startSink } from './sink.ts';
@@ -68,6 +68,43 @@ describe('embedded analytics (in-process bus + chdb)', () => {
     expect(row).toMatchObject({ queue: '', agent: 'agent-0' });
     expect(row?.csat).toBeGreaterThanOrEqual(1);
     expect(row?.csat).toBeLessThanOrEqual(5);
+  });
+
+  it('stores alert acknowledgements and customer ids from the bus', async () => {
+    const c = syntheticCall({
+      tenantId: 'acme',
+      callId: 'ack-call',
+      agentId: 'ann',
+      queue: null,
+      startedAtMs: 1_714_100_000_000,
+      durationMs: 10_000,
+    });
+    const ack: AlertAckEvent = {
+      schemaVersion: 1,
+      type: 'alert_ack',
+      eventId: 'ack-1',
+      tenantId: 'acme',
+      callId: 'ack-call',
+      agentId: 'ann',
+      queue: null,
+      customerId: 'cust-42',
+      producedAtMs: 1_714_100_020_000,
+      alertId: 'ack-call:alert:customer_frustration_sustained:8000',
+      by: 'Dana',
+    };
+    await analytics.bus.publish([{ ...c.summary, customerId: 'cust-42' }, ack, ack]);
+    const rows = await eventually(
+      () =>
+        analytics.clickhouse.query<{ alert_id: string; acked_by: string; customer_id: string }>(
+          "SELECT alert_id, acked_by, customer_id FROM alert_acks FINAL WHERE call_id = 'ack-call'",
+        ),
+      (r) => r.length > 0,
+    );
+    expect(rows).toEqual([{ alert_id: ack.alertId, acked_by: 'Dana', customer_id: 'cust-42' }]);
+    const [summary] = await analytics.clickhouse.query<{ customer_id: string }>(
+      "SELECT customer_id FROM call_summaries FINAL WHERE call_id = 'ack-call'",
+    );
+    expect(summary?.customer_id).toBe('cust-42');
   });
 });
 

@@ -131,6 +131,7 @@ export class CallTally {
       callId: meta.callId,
       agentId: meta.agentId,
       queue: meta.queue,
+      ...(meta.customerId ? { customerId: meta.customerId } : {}),
       producedAtMs: nowMs,
       type: 'call_summary',
       startedAtMs: lease.startedAtMs,

@@ -151,6 +151,7 @@ export class LiveCall {
       callId: this.meta.callId,
       agentId: this.meta.agentId,
       queue: this.meta.queue,
+      ...(this.meta.customerId ? { customerId: this.meta.customerId } : {}),
       producedAtMs: Math.round(this.clock.now()),
     };
   }

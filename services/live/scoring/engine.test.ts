@@ -88,6 +88,19 @@ describe('ScoringEngine', () => {
     }
   });
 
+  it("puts the call's customer id on every event, and none when the start gave none", async () => {
+    const { e, events } = engine(scorer);
+    e.startCall({ ...meta('c1'), customerId: '+15551230000' }, DEFAULT_POLICY);
+    e.startCall(meta('c2'), DEFAULT_POLICY);
+    await play(e, 'c1', { customer: [customer], agent: [] });
+    await play(e, 'c2', { customer: [customer], agent: [] });
+    const evs = events();
+    const of = (callId: string) => evs.filter((x) => x.callId === callId);
+    expect(of('c1').length).toBeGreaterThan(1);
+    expect(of('c1').every((x) => x.customerId === '+15551230000')).toBe(true);
+    expect(of('c2').some((x) => 'customerId' in x)).toBe(false);
+  });
+
   it('never calls the model on agent audio when the tenant has agent scoring off', async () => {
     const s = spy(scorer);
     const { e, events } = engine(s.scorer);
