@@ -112,7 +112,7 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
   };
   const subscription: Subscription = await options.bus.subscribe({
     groupId: options.groupId ?? DEFAULT_SINK_GROUP,
-    types: ['score', 'alert', 'call_summary'],
+    types: ['score', 'alert', 'call_summary', 'alert_ack'],
     fromBeginning: options.fromBeginning ?? true,
     handler: store,
   });
