@@ -14,9 +14,14 @@ const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
+/** The package definition of `file` (a name in proto/, e.g. 'voicepulse.proto'), imports resolved in proto/. */
+export function protoDefinition(file: string): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(file, LOADER_OPTIONS);
+}
+
 /** The package tree of `file` (a name in proto/, e.g. 'voicepulse.proto'), imports resolved in proto/. */
 export function loadProto(file: string): grpc.GrpcObject {
-  return grpc.loadPackageDefinition(protoLoader.loadSync(file, LOADER_OPTIONS));
+  return grpc.loadPackageDefinition(protoDefinition(file));
 }
 
 /** The live service's contract (voicepulse.proto): the client constructor; `.service` is the server-side definition. */

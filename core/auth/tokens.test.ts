@@ -1,19 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { AuthConfigError, authenticate, mayAccessTenant, parseTenantTokens } from './tokens.ts';
+import {
+  AuthConfigError,
+  authenticate,
+  mayAccessTenant,
+  parseTenantSecrets,
+  parseTenantTokens,
+  secretWeakness,
+} from './tokens.ts';
 
 const OPERATOR = 'operator-token-0123456789';
 const ACME = 'acme-token-0123456789';
 
+describe('secretWeakness', () => {
+  it('refuses short, placeholder and predictable secrets and accepts random ones', () => {
+    expect(secretWeakness('abc')).toMatch(/shorter than 16/);
+    for (const placeholder of ['change-me-change-me', 'replace-me-0123456789', 'choose-a-secret-0123'])
+      expect(secretWeakness(placeholder)).toMatch(/placeholder/);
+    expect(secretWeakness('aaaaaaaaaaaaaaaaaaaaaaaa')).toMatch(/predictable/);
+    expect(secretWeakness('abababababababababababab')).toMatch(/predictable/);
+    expect(secretWeakness('Zq3xV9pL2mW8rT6yK4nB7cD1')).toBeUndefined();
+    expect(secretWeakness(ACME)).toBeUndefined();
+  });
+});
+
 describe('parseTenantTokens', () => {
-  it('reads tenant=token pairs and refuses short tokens or missing tenants, one line each', () => {
+  it('reads tenant=token pairs and refuses weak tokens or missing tenants, one line each, never the token', () => {
     expect(parseTenantTokens(` acme=${ACME} , globex=globex-token-0123456789,`)).toEqual({
       acme: ACME,
       globex: 'globex-token-0123456789',
     });
-    for (const bad of ['acme=short', `=${ACME}`, ACME]) {
+    for (const bad of ['acme=q1w2', `=${ACME}`, ACME, 'acme=change-me-change-me-1']) {
       expect(() => parseTenantTokens(bad)).toThrow(AuthConfigError);
-      expect(() => parseTenantTokens(bad)).toThrow(/^BAD_TENANT_TOKENS: VOICEPULSE_TENANT_TOKENS: /);
+      expect(() => parseTenantTokens(bad)).toThrow(/^BAD_TENANT_SECRETS: VOICEPULSE_TENANT_TOKENS: /);
+      try {
+        parseTenantTokens(bad);
+      } catch (err) {
+        expect((err as Error).message).not.toContain(bad.split('=')[1] || '@@');
+      }
     }
+  });
+
+  it('names the variable it parses', () => {
+    expect(() => parseTenantSecrets('VOICEPULSE_TWILIO_AUTH_TOKENS', 'acme=x')).toThrow(
+      /^BAD_TENANT_SECRETS: VOICEPULSE_TWILIO_AUTH_TOKENS: the secret of acme is shorter/,
+    );
   });
 });
 

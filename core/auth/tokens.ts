@@ -6,6 +6,8 @@
 //    VOICEPULSE_DEFAULT_TENANT (or 'default').
 // With no token configured every request is refused. Where a request carries its token (the
 // Authorization header, a query parameter) is bearer.ts; this module only judges a token.
+// Secrets are refused at start when guessable (secretWeakness): shorter than 16 characters, under
+// 48 bits by their own character statistics, or a placeholder from the manifests and docs.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { VoicePulseError } from '../errors.ts';
 
@@ -18,15 +20,49 @@ export interface AuthConfig {
 
 export type Principal = { kind: 'operator'; defaultTenant: string } | { kind: 'tenant'; tenantId: string };
 
-export type AuthConfigErrorCode = 'BAD_TENANT_TOKENS';
+export type AuthConfigErrorCode = 'BAD_TENANT_SECRETS';
 
 export class AuthConfigError extends VoicePulseError<AuthConfigErrorCode> {}
 
-/** Shortest tenant token accepted: shorter ones are guessable. */
-const MIN_TENANT_TOKEN_LENGTH = 16;
+/** Shortest secret accepted: shorter ones are guessable. */
+export const MIN_SECRET_LENGTH = 16;
+/** Least entropy a secret must show, estimated from its own characters (length × Shannon entropy). */
+export const MIN_SECRET_BITS = 48;
+/** Words of the placeholders in manifests and docs (compared without case or punctuation). */
+const PLACEHOLDERS = [
+  'changeme',
+  'replaceme',
+  'chooseasecret',
+  'yoursecret',
+  'yourtoken',
+  'example',
+  'xxxxxx',
+];
 
-/** Parses VOICEPULSE_TENANT_TOKENS (`tenant=token,…`). */
-export function parseTenantTokens(value: string): Record<string, string> {
+/** Estimated entropy of `s` in bits: its length times the Shannon entropy of its characters. */
+function estimatedBits(s: string): number {
+  const counts = new Map<string, number>();
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let perChar = 0;
+  for (const n of counts.values()) perChar -= (n / s.length) * Math.log2(n / s.length);
+  return perChar * s.length;
+}
+
+/** Why `secret` is too weak to accept, or undefined when it is fine. Never repeats the secret. */
+export function secretWeakness(secret: string): string | undefined {
+  if (secret.length < MIN_SECRET_LENGTH) return `is shorter than ${MIN_SECRET_LENGTH} characters`;
+  const plain = secret.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (PLACEHOLDERS.some((p) => plain.includes(p))) return 'is a placeholder, not a secret';
+  if (estimatedBits(secret) < MIN_SECRET_BITS)
+    return `is too predictable (under ${MIN_SECRET_BITS} bits: use random characters)`;
+  return undefined;
+}
+
+/**
+ * Parses `tenant=secret,…` (VOICEPULSE_TENANT_TOKENS, VOICEPULSE_TWILIO_AUTH_TOKENS) into tenant →
+ * secret, refusing weak secrets; the error names `variable` and the tenant, never the secret.
+ */
+export function parseTenantSecrets(variable: string, value: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of value
     .split(',')
@@ -34,16 +70,20 @@ export function parseTenantTokens(value: string): Record<string, string> {
     .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const tenant = pair.slice(0, eq).trim();
-    const token = pair.slice(eq + 1).trim();
-    if (eq <= 0 || !tenant || token.length < MIN_TENANT_TOKEN_LENGTH) {
-      throw new AuthConfigError(
-        'BAD_TENANT_TOKENS',
-        `VOICEPULSE_TENANT_TOKENS: '${pair.slice(0, 40)}' is not tenant=token (token ≥ ${MIN_TENANT_TOKEN_LENGTH} chars)`,
-      );
-    }
-    out[tenant] = token;
+    const secret = pair.slice(eq + 1).trim();
+    if (eq <= 0 || !tenant)
+      throw new AuthConfigError('BAD_TENANT_SECRETS', `${variable}: an entry is not tenant=secret`);
+    const weakness = secretWeakness(secret);
+    if (weakness)
+      throw new AuthConfigError('BAD_TENANT_SECRETS', `${variable}: the secret of ${tenant} ${weakness}`);
+    out[tenant] = secret;
   }
   return out;
+}
+
+/** Parses VOICEPULSE_TENANT_TOKENS (`tenant=token,…`). */
+export function parseTenantTokens(value: string): Record<string, string> {
+  return parseTenantSecrets('VOICEPULSE_TENANT_TOKENS', value);
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -29,7 +29,7 @@ describe('parseEnv', () => {
   it('gives the documented defaults for an empty environment', () => {
     const s = parseEnv({ HOME: '/home/x' });
     expect(s.live).toEqual({ host: '0.0.0.0', drainSeconds: 30 });
-    expect(s.auth).toEqual({ tenantTokens: {} });
+    expect(s.auth).toEqual({ tenantTokens: {}, audiohookCredentials: {}, twilioAuthTokens: {} });
     expect(s.kafka.brokers).toBeUndefined();
     expect(s.clickhouse).toEqual({
       database: 'voicepulse',
@@ -151,6 +151,55 @@ describe('parseEnv', () => {
     const line = failure({ [name]: value });
     expect(line).toContain(`INVALID_SETTING: ${message}`);
     expect(line).not.toContain('\n');
+  });
+
+  it.each([
+    ['abc', 'is shorter than 16 characters'],
+    ['change-me', 'is shorter than 16 characters'],
+    ['change-me-0123456789', 'is a placeholder'],
+    ['replace-me-0123456789', 'is a placeholder'],
+    ['aaaaaaaaaaaaaaaaaaaa', 'is too predictable'],
+  ])('refuses the weak operator token %s at start, without repeating it', (token, why) => {
+    const line = failure({ VOICEPULSE_TOKEN: token });
+    expect(line).toContain(`INVALID_SETTING: VOICEPULSE_TOKEN ${why}`);
+    expect(line).not.toContain(token);
+  });
+
+  it('reads AudioHook credentials and Twilio auth tokens by tenant, refusing weak ones', () => {
+    const secret = Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+    const s = parseEnv({
+      VOICEPULSE_AUDIOHOOK_CREDENTIALS: `acme=SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh:${secret}`,
+      VOICEPULSE_TWILIO_AUTH_TOKENS: 'acme=0f4c2a9e8b7d6c5f4e3d2c1b0a9f8e7d',
+    });
+    expect(s.auth.audiohookCredentials).toEqual({
+      SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh: { tenant: 'acme', secret: Buffer.from(secret, 'base64') },
+    });
+    expect(s.auth.twilioAuthTokens).toEqual({ acme: '0f4c2a9e8b7d6c5f4e3d2c1b0a9f8e7d' });
+    const short = failure({
+      VOICEPULSE_AUDIOHOOK_CREDENTIALS: 'acme=SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh:c2hvcnQ=',
+    });
+    expect(short).toContain('VOICEPULSE_AUDIOHOOK_CREDENTIALS must be tenant=apiKey:base64Secret');
+    expect(short).not.toContain('c2hvcnQ=');
+    expect(failure({ VOICEPULSE_TWILIO_AUTH_TOKENS: 'acme=tiny' })).toContain(
+      'VOICEPULSE_TWILIO_AUTH_TOKENS must be tenant=authToken,…: the secret of acme is shorter',
+    );
+  });
+
+  it('reads the live limits and the metrics listener', () => {
+    const s = parseEnv({
+      VOICEPULSE_LIVE_METRICS_PORT: '9465',
+      VOICEPULSE_LIVE_METRICS_HOST: '127.0.0.1',
+      VOICEPULSE_MAX_CONNECTIONS: '50',
+      VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS: '5',
+      VOICEPULSE_MAX_SCORING_LAG_MS: '0',
+    });
+    expect(s.live).toMatchObject({
+      metricsPort: 9465,
+      metricsHost: '127.0.0.1',
+      maxConnections: 50,
+      maxConnectionsPerAddress: 5,
+      maxScoringLagMs: 0,
+    });
   });
 
   it('never repeats a secret in an error', () => {

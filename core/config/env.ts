@@ -11,7 +11,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { AuthConfigError, parseTenantTokens } from '../auth/tokens.ts';
+import {
+  type AudioHookCredential,
+  AudioHookCredentialsError,
+  parseAudioHookCredentials,
+} from '../auth/audiohook.ts';
+import { AuthConfigError, parseTenantSecrets, parseTenantTokens, secretWeakness } from '../auth/tokens.ts';
 import { VoicePulseError } from '../errors.ts';
 
 export type ConfigErrorCode =
@@ -43,6 +48,22 @@ export interface LiveSettings {
   /** Grafana's base URL: the wallboard links each call to its call-timeline dashboard. `VOICEPULSE_GRAFANA_URL`
    * @default none: no links */
   grafanaUrl?: string;
+  /** Port of a second listener serving /metrics and /healthz without a token (Prometheus, probes);
+   * keep it off the public network. `VOICEPULSE_LIVE_METRICS_PORT`
+   * @default none: /metrics and /healthz only on the main port, behind the operator token */
+  metricsPort?: number;
+  /** Listen address of that listener. `VOICEPULSE_LIVE_METRICS_HOST`
+   * @default the main listen address (VOICEPULSE_HOST) */
+  metricsHost?: string;
+  /** Open connections (WebSocket and gRPC) past which new ones are refused. `VOICEPULSE_MAX_CONNECTIONS`
+   * @default 10000 (DEFAULT_LIMITS in services/live/ingress/session.ts) */
+  maxConnections?: number;
+  /** Open connections from one address past which its new ones are refused. `VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS`
+   * @default 1000 */
+  maxConnectionsPerAddress?: number;
+  /** Scoring lag (recent window latency, ms) past which new calls are refused; 0 = never. `VOICEPULSE_MAX_SCORING_LAG_MS`
+   * @default 2500 */
+  maxScoringLagMs?: number;
   /** On SIGTERM: how long calls may go on (new ones refused) before the rest are ended. `VOICEPULSE_DRAIN_SECONDS`
    * @default 30 */
   drainSeconds: number;
@@ -61,6 +82,14 @@ export interface AuthSettings {
   /** The tenant an operator request reads when it names none. `VOICEPULSE_DEFAULT_TENANT`
    * @default 'default' */
   defaultTenant?: string;
+  /** Genesys AudioHook clients: API key → tenant and client secret (requests must be signed with it).
+   * `VOICEPULSE_AUDIOHOOK_CREDENTIALS` as `tenant=apiKey:base64Secret,…`
+   * @default {} */
+  audiohookCredentials: Record<string, AudioHookCredential>;
+  /** Twilio auth tokens by tenant: a valid X-Twilio-Signature on /twilio makes the stream that tenant's.
+   * `VOICEPULSE_TWILIO_AUTH_TOKENS` as `tenant=authToken,…`
+   * @default {} */
+  twilioAuthTokens: Record<string, string>;
 }
 
 export interface QuerySettings {
@@ -211,7 +240,13 @@ export const DEPRECATED_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** Variables whose values are never repeated in an error. */
-const SECRETS = new Set(['VOICEPULSE_TOKEN', 'VOICEPULSE_TENANT_TOKENS', 'VOICEPULSE_CLICKHOUSE_PASSWORD']);
+const SECRETS = new Set([
+  'VOICEPULSE_TOKEN',
+  'VOICEPULSE_TENANT_TOKENS',
+  'VOICEPULSE_AUDIOHOOK_CREDENTIALS',
+  'VOICEPULSE_TWILIO_AUTH_TOKENS',
+  'VOICEPULSE_CLICKHOUSE_PASSWORD',
+]);
 
 /** What an integer setting or flag must be, worded the same everywhere. */
 function integerExpectation(min: number, max: number): string {
@@ -298,12 +333,41 @@ export function parseClickHouseUrl(name: string, text: string): string {
   return parseField(name, text, httpUrl);
 }
 
+/** What a parser of core/auth says is wrong, without the variable name it starts with. */
+const reasonOf = (err: Error) => err.message.replace(/^[A-Z_]+: VOICEPULSE_[A-Z_]+: /, '');
+
 const tenantTokens = z.string().transform((text, ctx) => {
   try {
     return parseTenantTokens(text);
   } catch (err) {
     if (!(err instanceof AuthConfigError)) throw err;
-    ctx.addIssue({ code: 'custom', message: 'must be tenant=token,… with tokens of at least 16 characters' });
+    ctx.addIssue({ code: 'custom', message: `must be tenant=token,… with strong tokens: ${reasonOf(err)}` });
+    return z.NEVER;
+  }
+});
+
+/** A secret that is not guessable (core/auth/tokens.ts secretWeakness). */
+const secret = z.string().superRefine((text, ctx) => {
+  const weakness = secretWeakness(text);
+  if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+});
+
+const twilioAuthTokens = z.string().transform((text, ctx) => {
+  try {
+    return parseTenantSecrets('VOICEPULSE_TWILIO_AUTH_TOKENS', text);
+  } catch (err) {
+    if (!(err instanceof AuthConfigError)) throw err;
+    ctx.addIssue({ code: 'custom', message: `must be tenant=authToken,…: ${reasonOf(err)}` });
+    return z.NEVER;
+  }
+});
+
+const audiohookCredentials = z.string().transform((text, ctx) => {
+  try {
+    return parseAudioHookCredentials(text);
+  } catch (err) {
+    if (!(err instanceof AudioHookCredentialsError)) throw err;
+    ctx.addIssue({ code: 'custom', message: `must be tenant=apiKey:base64Secret,…: ${reasonOf(err)}` });
     return z.NEVER;
   }
 });
@@ -337,8 +401,15 @@ const VARIABLES = {
     .string()
     .regex(/^[\w.:@-]{1,128}$/, 'must be 1-128 letters, digits or . _ : @ -')
     .optional(),
-  VOICEPULSE_TOKEN: z.string().optional(),
+  VOICEPULSE_LIVE_METRICS_PORT: PORT.optional(),
+  VOICEPULSE_LIVE_METRICS_HOST: z.string().optional(),
+  VOICEPULSE_MAX_CONNECTIONS: positive.optional(),
+  VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS: positive.optional(),
+  VOICEPULSE_MAX_SCORING_LAG_MS: integer(0, 600_000).optional(),
+  VOICEPULSE_TOKEN: secret.optional(),
   VOICEPULSE_TENANT_TOKENS: tenantTokens.optional(),
+  VOICEPULSE_AUDIOHOOK_CREDENTIALS: audiohookCredentials.optional(),
+  VOICEPULSE_TWILIO_AUTH_TOKENS: twilioAuthTokens.optional(),
   VOICEPULSE_DEFAULT_TENANT: z.string().max(128, 'must be at most 128 characters').optional(),
   VOICEPULSE_QUERY_RATE_PER_SECOND: positiveNumber.optional(),
   VOICEPULSE_QUERY_BURST: positive.optional(),
@@ -434,6 +505,11 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       threads: v.VOICEPULSE_THREADS,
       policiesFile: v.VOICEPULSE_POLICIES,
       grafanaUrl: v.VOICEPULSE_GRAFANA_URL,
+      metricsPort: v.VOICEPULSE_LIVE_METRICS_PORT,
+      metricsHost: v.VOICEPULSE_LIVE_METRICS_HOST,
+      maxConnections: v.VOICEPULSE_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: v.VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS,
+      maxScoringLagMs: v.VOICEPULSE_MAX_SCORING_LAG_MS,
       drainSeconds: v.VOICEPULSE_DRAIN_SECONDS,
       podId: v.VOICEPULSE_POD_ID,
     },
@@ -441,6 +517,8 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       token: v.VOICEPULSE_TOKEN,
       tenantTokens: v.VOICEPULSE_TENANT_TOKENS ?? {},
       defaultTenant: v.VOICEPULSE_DEFAULT_TENANT,
+      audiohookCredentials: v.VOICEPULSE_AUDIOHOOK_CREDENTIALS ?? {},
+      twilioAuthTokens: v.VOICEPULSE_TWILIO_AUTH_TOKENS ?? {},
     },
     query: {
       ratePerSecond: v.VOICEPULSE_QUERY_RATE_PER_SECOND,

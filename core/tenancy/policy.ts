@@ -1,5 +1,6 @@
 // Per-tenant policy. Agent emotion scoring is off unless a tenant turns it on: the EU AI Act
 // (Art. 5(1)(f)) prohibits inferring employees' emotions at work, call-centre agents included.
+// A concurrent-call quota keeps one tenant from taking every slot of a process.
 import { z } from 'zod';
 import { alertRulesSchema, DEFAULT_ALERT_RULES } from '../alerts/rules.ts';
 
@@ -8,6 +9,8 @@ export const tenantPolicySchema = z.strictObject({
   alerts: alertRulesSchema.default(DEFAULT_ALERT_RULES),
   /** Webhook URLs that receive this tenant's alerts (POST, JSON body: the alert event). */
   webhooks: z.array(z.url()).default([]),
+  /** Calls of this tenant streaming at once in one process; past it new ones are refused. Default: no quota. */
+  maxConcurrentCalls: z.number().int().positive().optional(),
 });
 export type TenantPolicy = z.infer<typeof tenantPolicySchema>;
 

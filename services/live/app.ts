@@ -1,12 +1,14 @@
 // The composition root of the live service: one HTTP server carrying the WebSocket gateway
 // (/twilio, /audiohook, /stream, /watch), /metrics, /healthz, /readyz and any mounted HTTP APIs (the
-// query API under /api/); scoring threads; alert delivery; events to the bus. Watchers see this
+// query API under /api/; /metrics and /healthz in ops.ts, also on the metrics listener when
+// configured); scoring threads; alert delivery; events to the bus. Watchers see this
 // process's events, or on a shared bus the whole cluster's (feed/). stop() drains: not ready, new
 // calls refused (DRAINING), open calls go on up to drainMs, then the rest end with summaries.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { AudioHookCredentials } from '../../core/auth/audiohook.ts';
 import type { EventBus } from '../../core/bus/bus.ts';
 import { type AlertEvent, parseEvent, type VoicePulseEvent } from '../../core/events/schema.ts';
 import type { RuntimeChoice } from '../../core/model/runtime.ts';
@@ -17,12 +19,15 @@ import { ClusterFeed } from './feed/feed.ts';
 import { HeldCalls } from './feed/held.ts';
 import { FeedMetrics } from './feed/metrics.ts';
 import type { FeedSource } from './feed/source.ts';
+import { AudioHookSessions } from './ingress/audiohook.ts';
 import { CallRegistry, preciseNow } from './ingress/calls.ts';
+import { ConnectionLimiter } from './ingress/connections.ts';
 import { type ExtraGrpcService, type GrpcServer, startGrpcServer } from './ingress/grpc.ts';
 import { EventHub } from './ingress/hub.ts';
 import { LiveMetrics } from './ingress/metrics.ts';
-import type { GatewayLimits } from './ingress/session.ts';
+import type { GatewayLimits, IngressContext } from './ingress/session.ts';
 import { createGateway, WS_PATHS } from './ingress/websocket.ts';
+import { type Health, type OpsListener, opsHandler, startOpsListener } from './ops.ts';
 import { createBackend } from './scoring/backend.ts';
 import type { EngineOutput } from './scoring/engine.ts';
 
@@ -36,6 +41,12 @@ export interface AppOptions {
   token: string;
   /** Per-tenant tokens: tenant id → token, each limited to its tenant. */
   tenantTokens?: Readonly<Record<string, string>>;
+  /** Genesys AudioHook clients by API key (signed upgrades). */
+  audiohookCredentials?: AudioHookCredentials;
+  /** Twilio auth tokens by tenant (X-Twilio-Signature on /twilio). */
+  twilioAuthTokens?: Readonly<Record<string, string>>;
+  /** The metrics listener (/metrics and /healthz without a token); absent = none. */
+  metricsListener?: { host: string; port: number };
   modelDir: string;
   /** What runs the emotion network (core/model/runtime.ts); default 'auto'. */
   modelRuntime?: RuntimeChoice;
@@ -157,10 +168,12 @@ export async function startApp(o: AppOptions): Promise<App> {
       if (arrivedAtMs !== undefined) {
         const ms = now - arrivedAtMs;
         metrics.windowLatency.observe(ms / 1000);
+        calls.windowScored(ms);
         o.onWindowLatency?.(ms);
       }
       metrics.events.inc({ type: event.type });
       hub.publish(event);
+      calls.emitted(event);
       if (!feed) o.onEvent?.(event);
       if (event.type === 'call_summary') held.release(event.callId);
       busBatcher?.add(event);
@@ -182,6 +195,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     onError: (callId, message) => log.warn({ callId, message }, 'scoring error'),
     onDropped: (callId, windows) => {
       metrics.droppedWindows.inc(windows);
+      calls.windowsDropped();
       log.warn({ callId, windows }, 'scoring fell behind: windows dropped');
     },
     onFailed: (reason) =>
@@ -191,16 +205,30 @@ export async function startApp(o: AppOptions): Promise<App> {
       log.error({ shard, calls }, 'scoring thread died and was replaced');
     },
   });
-  const calls = new CallRegistry(
-    held.track(backend),
-    o.policies,
-    o.limits.maxConcurrentCalls,
-    o.streaming.sampleRate,
+  const calls = new CallRegistry(held.track(backend), o.policies, o.limits, o.streaming.sampleRate, metrics);
+  const auth = {
+    operatorToken: o.token,
+    tenantTokens: o.tenantTokens ?? {},
+    audiohookCredentials: o.audiohookCredentials ?? {},
+    twilioAuthTokens: o.twilioAuthTokens ?? {},
+  };
+  const gatewayContext: IngressContext = {
+    calls,
+    hub,
+    watchHub,
+    auth,
+    limits: o.limits,
+    log,
     metrics,
-  );
-  const auth = { operatorToken: o.token, tenantTokens: o.tenantTokens ?? {} };
-  const gatewayContext = { calls, hub, watchHub, auth, limits: o.limits, log, metrics };
+    connections: new ConnectionLimiter(o.limits),
+    audiohook: new AudioHookSessions(),
+  };
   const gateway = createGateway(gatewayContext);
+  const health = (): Health =>
+    backend.failure
+      ? { ok: false, activeCalls: calls.size, failure: backend.failure }
+      : { ok: true, activeCalls: calls.size };
+  const ops = opsHandler({ registry, health, auth });
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
@@ -211,27 +239,13 @@ export async function startApp(o: AppOptions): Promise<App> {
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(await registry.metrics());
-      return;
-    }
     if (path === '/readyz') {
       const ready = !draining && !backend.failure;
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ready, draining, activeCalls: calls.size }));
       return;
     }
-    if (path === '/healthz') {
-      const failure = backend.failure;
-      res.writeHead(failure ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(
-          failure ? { ok: false, activeCalls: calls.size, failure } : { ok: true, activeCalls: calls.size },
-        ),
-      );
-      return;
-    }
+    if (await ops(req, res)) return;
     for (const h of o.http ?? []) if (await h(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
@@ -253,6 +267,14 @@ export async function startApp(o: AppOptions): Promise<App> {
     metrics: `http://${host}:${port}/metrics`,
   };
   for (const p of WS_PATHS) urls[p.slice(1)] = `ws://${host}:${port}${p}`;
+  let opsListener: OpsListener | undefined;
+  if (o.metricsListener) {
+    opsListener = await startOpsListener(o.metricsListener.host, o.metricsListener.port, {
+      registry,
+      health,
+    });
+    urls.metrics = `http://${host}:${opsListener.port}/metrics`;
+  }
   let grpcServer: GrpcServer | undefined;
   if (o.grpcPort !== undefined) {
     try {
@@ -289,6 +311,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       // Summaries are on the bus: say this pod stopped, so no other pod ends its calls again.
       await feed?.stop();
       await webhooks.settled();
+      await opsListener?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -36,7 +36,14 @@ describe('serveConfig', () => {
     expect(flagged).toMatchObject({ port: 0, grpcPort: 0 });
     expect(flagged.pipeline.kafka.brokers).toEqual(['flag:9092']);
     expect(flagged.pipeline.clickhouse).toMatchObject({ url: 'http://flag:8123', database: 'voicepulse' });
+    const limited = serveConfig(
+      { host: '10.0.0.5' },
+      parseEnv({ VOICEPULSE_MAX_SCORING_LAG_MS: '900', VOICEPULSE_LIVE_METRICS_PORT: '9465' }),
+    );
+    expect(limited.limits.maxScoringLagMs).toBe(900);
+    expect(limited.metricsListener).toEqual({ host: '10.0.0.5', port: 9465 });
     const defaults = serveConfig({}, parseEnv({}));
+    expect(defaults.metricsListener).toBeUndefined();
     expect(defaults).toMatchObject({ port: DEFAULT_PORT, grpcPort: DEFAULT_PORT + 1, tokenGenerated: true });
     expect(defaults.token.length).toBeGreaterThanOrEqual(20);
     expect(defaults.auth.operatorToken).toBe(defaults.token);

@@ -50,6 +50,10 @@ export interface ServeConfig {
   /** Live windowing and smoothing; the window and hop come from the model. */
   streaming: StreamingSettings;
   limits: GatewayLimits;
+  /** Genesys AudioHook clients by API key and Twilio auth tokens by tenant (signed upgrades). */
+  carriers: Pick<Settings['auth'], 'audiohookCredentials' | 'twilioAuthTokens'>;
+  /** The metrics listener (VOICEPULSE_LIVE_METRICS_PORT): /metrics and /healthz without a token; none = none. */
+  metricsListener: { host: string; port: number } | undefined;
   /**
    * The settings of the analytics side (bus, ClickHouse, sink) with --kafka / --clickhouse applied;
    * the CLI starts them (cli/commands/serve.ts), unless --no-pipeline.
@@ -104,7 +108,18 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
     modelRuntime: settings.model.runtime,
     policies: policiesFile ? loadPolicies(policiesFile) : {},
     streaming: DEFAULT_SETTINGS,
-    limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: flags.maxCalls ?? DEFAULT_LIMITS.maxConcurrentCalls },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxConcurrentCalls: flags.maxCalls ?? DEFAULT_LIMITS.maxConcurrentCalls,
+      maxScoringLagMs: live.maxScoringLagMs ?? DEFAULT_LIMITS.maxScoringLagMs,
+      maxConnections: live.maxConnections ?? DEFAULT_LIMITS.maxConnections,
+      maxConnectionsPerAddress: live.maxConnectionsPerAddress ?? DEFAULT_LIMITS.maxConnectionsPerAddress,
+    },
+    carriers: { audiohookCredentials: auth.audiohookCredentials, twilioAuthTokens: auth.twilioAuthTokens },
+    metricsListener:
+      live.metricsPort === undefined
+        ? undefined
+        : { host: live.metricsHost ?? flags.host ?? live.host, port: live.metricsPort },
     pipeline: {
       kafka: { ...settings.kafka, brokers: flags.kafka ?? settings.kafka.brokers },
       clickhouse: { ...settings.clickhouse, url: clickhouseUrl },

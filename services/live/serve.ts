@@ -117,6 +117,8 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
     host: config.host,
     token: config.token,
     tenantTokens: config.auth.tenantTokens,
+    ...config.carriers,
+    ...(config.metricsListener ? { metricsListener: config.metricsListener } : {}),
     modelDir: config.modelDir,
     modelRuntime: config.modelRuntime,
     threads: config.threads,

@@ -16,7 +16,13 @@ const model = tempModelDir();
 let app: App;
 beforeAll(async () => {
   app = await testApp(model.dir, {
-    limits: { ...DEFAULT_LIMITS, maxFrameBytes: 4096, maxConcurrentCalls: 3, idleTimeoutMs: 1500 },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxFrameBytes: 4096,
+      maxConcurrentCalls: 3,
+      idleTimeoutMs: 1500,
+      maxScoringLagMs: 0,
+    },
     tenantTokens: { acme: ACME_TOKEN },
   });
 });
@@ -91,7 +97,7 @@ describe('bad input', () => {
     const st = () => connect(app.urls.stream!);
     const call = twilioCall('x');
     await expectClose(tw(), ['{not json'], 1007, 'malformed-json');
-    await expectClose(tw(), [JSON.stringify({ event: 'teleport' })], 1003, 'unknown-event');
+    await expectClose(tw(), [JSON.stringify({ streamSid: 'MZ-1' })], 1003, 'unknown-event');
     await expectClose(
       tw(),
       [
@@ -160,7 +166,9 @@ describe('bad input', () => {
     const summary = (await watcher.waitFor(isSummary)) as CallSummaryEvent;
     expect(summary.customer.emotion?.scoredWindows).toBe(4);
     expect(watcher.events().filter((e) => e.type === 'score').length).toBe(4);
-    const metrics = await (await fetch(app.urls.metrics!)).text();
+    const metrics = await (
+      await fetch(app.urls.metrics!, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
     expect(metrics).toMatch(/voicepulse_ws_rejections_total\{path="\/twilio",reason="malformed-json"\} 1/);
     ok.ws.close();
     watcher.ws.close();
@@ -187,11 +195,13 @@ describe('a model that cannot load', () => {
     writeFileSync(join(broken.dir, 'weights.bin'), new Uint8Array(8)); // truncated
     const down = await testApp(broken.dir, { threads: 1 });
     try {
-      const health = () => fetch(`${down.urls.http}/healthz`);
+      const health = (headers = {}) => fetch(`${down.urls.http}/healthz`, { headers });
       const until = Date.now() + 60_000;
       while ((await health()).status === 200 && Date.now() < until)
         await new Promise((r) => setTimeout(r, 100));
-      const res = await health();
+      // Without a token: down, nothing more; the operator also learns why.
+      expect(await (await health()).json()).toEqual({ ok: false });
+      const res = await health({ authorization: `Bearer ${TOKEN}` });
       expect(res.status).toBe(503);
       const body = (await res.json()) as { ok: boolean; failure: string };
       expect(body.ok).toBe(false);

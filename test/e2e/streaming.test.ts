@@ -9,6 +9,7 @@ import { classifyFile } from '../../cli/commands/model.ts';
 import { mediaMessages, startMessage, stopMessage, toPcm16 } from '../../clients/twilio-client.ts';
 import { decodeUlaw, encodeUlaw } from '../../core/audio/g711.ts';
 import { writeWav } from '../../core/audio/wav.ts';
+import { audiohookHeaders, ORG, SESSION } from '../../core/auth/testing/audiohook.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { openModel } from '../../core/model/runner.ts';
@@ -20,6 +21,8 @@ import type { App } from '../../services/live/app.ts';
 import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { openScorer } from '../../services/live/scoring/scorer.ts';
 import { connect, expectClose, isSummary, scoresOf, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
+
+const CONVERSATION = '44444444-5555-4666-8777-888888888888';
 
 const model = tempModelDir();
 let app: App;
@@ -150,17 +153,22 @@ describe('live scoring through sockets', () => {
   it('AudioHook: stereo PCMU frames of any size give the offline scores', async () => {
     const watcher = connect(`${app.urls.watch}?tenant=acme`);
     await watcher.opened;
-    const ws = connect(app.urls.audiohook!, { 'x-api-key': TOKEN });
+    const headers = audiohookHeaders({
+      host: new URL(app.urls.http!).host,
+      target: '/audiohook',
+      apiKey: TOKEN,
+    });
+    const ws = connect(app.urls.audiohook!, headers as Record<string, string>);
     await ws.opened;
-    const id = '00000000-0000-4000-8000-000000000001';
+    const id = SESSION;
     let seq = 0;
     const msg = (type: string, parameters: object) =>
       JSON.stringify({ version: '2', id, type, seq: ++seq, serverseq: 0, position: 'PT0S', parameters });
     ws.ws.send(
       msg('open', {
-        organizationId: 'org-1',
-        conversationId: 'conv-e2e-1',
-        participant: { id: 'p', ani: '', aniName: '', dnis: '' },
+        organizationId: ORG,
+        conversationId: CONVERSATION,
+        participant: { id: '33333333-4444-4555-8666-777777777777', ani: '', aniName: '', dnis: '' },
         media: [
           { type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 },
           { type: 'audio', format: 'PCMU', channels: ['external'], rate: 8000 },
@@ -190,15 +198,15 @@ describe('live scoring through sockets', () => {
     }
     ws.ws.send(msg('close', { reason: 'end' }));
     await ws.waitFor((m) => (m as { type: string }).type === 'closed');
-    await watcher.waitFor((m) => isSummary(m) && (m as { callId: string }).callId === 'conv-e2e-1');
+    await watcher.waitFor((m) => isSummary(m) && (m as { callId: string }).callId === CONVERSATION);
     const reference = await offline(
-      'conv-e2e-1',
+      CONVERSATION,
       'acme',
       viaUlaw(customerAudio),
       viaUlaw(agentAudio),
       DEFAULT_POLICY,
     );
-    expectClose(scoresOf(watcher.events().filter((e) => e.callId === 'conv-e2e-1')), scoresOf(reference));
+    expectClose(scoresOf(watcher.events().filter((e) => e.callId === CONVERSATION)), scoresOf(reference));
     ws.ws.close();
     watcher.ws.close();
   });

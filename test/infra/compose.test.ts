@@ -131,8 +131,14 @@ describe('docker-compose.yml', () => {
     const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
     };
+    // Prometheus scrapes the metrics listener (no token), which compose keeps unpublished; on the
+    // published port /metrics needs the operator token.
+    const metricsPort = parseEnv(composeEnvironment(live.environment, { VOICEPULSE_TOKEN: SHELL_TOKEN })).live
+      .metricsPort;
+    expect(metricsPort).toBeDefined();
+    expect(live.ports?.some((p) => p.endsWith(`:${metricsPort}`))).toBe(false);
     const job = prometheus.scrape_configs.find((j) => j.job_name === 'voicepulse');
-    expect(job?.static_configs[0]?.targets).toEqual([`voicepulse:${port}`]);
+    expect(job?.static_configs[0]?.targets).toEqual([`voicepulse:${metricsPort}`]);
     expect(liveSource).toContain(`=== '${job?.metrics_path}'`);
     const exporter = prometheus.scrape_configs.find((j) => j.job_name === 'kafka-exporter');
     expect(exporter?.static_configs[0]?.targets).toEqual(['kafka-exporter:9308']);
@@ -260,6 +266,19 @@ describe('deploy/k8s', () => {
     for (const probe of [live.readinessProbe, live.livenessProbe]) {
       expect(probe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     }
+    // Prometheus scrapes the metrics listener the pod's environment turns on, never through the Service.
+    const env = Object.fromEntries(live.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const metricsPort = parseEnv(env).live.metricsPort;
+    const deployment = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(metricsPort));
+    expect(live.ports.find((p: { name: string }) => p.name === 'metrics').containerPort).toBe(metricsPort);
+    const service = ofKind('Service')[0] as K8sObject;
+    expect(service.spec.ports.map((p: { targetPort: string }) => p.targetPort)).not.toContain('metrics');
+  });
+
+  it('ships a placeholder operator token that serve refuses, so nobody runs with it', () => {
+    const secret = ofKind('Secret')[0]?.stringData ?? {};
+    expect(() => parseEnv({ VOICEPULSE_TOKEN: secret.VOICEPULSE_TOKEN })).toThrow(/VOICEPULSE_TOKEN/);
   });
 
   it('starts the sinks like compose', () => {

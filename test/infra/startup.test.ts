@@ -74,15 +74,19 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
     // This machine's ports instead of the container's (8080/8081 may be taken here).
     const local: Record<string, string> = { '--port': String(port), '--grpc-port': String(port + 1) };
     const args = service.command.map((a, i, all) => local[all[i - 1] ?? ''] ?? a);
-    const s = startProcess(['node', 'bin/voicepulse.js', ...args], { cwd: ROOT, env: envOf(service) });
+    const metricsPort = port + 2;
+    const env = { ...envOf(service), VOICEPULSE_LIVE_METRICS_PORT: String(metricsPort) };
+    const s = startProcess(['node', 'bin/voicepulse.js', ...args], { cwd: ROOT, env });
     started.push(s);
     const healthy = async () =>
       (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok === true;
     await until('voicepulse /healthz', healthy, s, 60_000);
     expect((await fetch(`http://127.0.0.1:${port}/wallboard/`)).status).toBe(200);
-    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain(
+    // Metrics: on the metrics listener without a token, on the public port only with it.
+    expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).toContain(
       'voicepulse_active_calls',
     );
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
     // Healthy alone would also hold with the analytics pipeline down (live-only fallback).
     expect(s.output()).not.toContain('analytics failed to start');
     const tables = await fetch(`${clickhouse?.url}/`, {

@@ -36,8 +36,8 @@ const WIRE = {
   BAD_SEQ: { close: CLOSE.invalidPayload, grpc: status.INVALID_ARGUMENT },
   // A message out of order: the protocol's state does not allow it.
   DUPLICATE_START: { close: CLOSE.invalidPayload, grpc: status.FAILED_PRECONDITION },
-  DUPLICATE_OPEN: { close: CLOSE.invalidPayload, grpc: status.FAILED_PRECONDITION },
   MEDIA_BEFORE_START: { close: CLOSE.invalidPayload, grpc: status.FAILED_PRECONDITION },
+  AUDIO_WHILE_PAUSED: { close: CLOSE.invalidPayload, grpc: status.FAILED_PRECONDITION },
   AUDIO_BEFORE_START: { close: CLOSE.notFound, grpc: status.FAILED_PRECONDITION },
   AUDIO_BEFORE_OPEN: { close: CLOSE.notFound, grpc: status.FAILED_PRECONDITION },
   UNKNOWN_CALL: { close: CLOSE.notFound, grpc: status.FAILED_PRECONDITION },
@@ -54,12 +54,16 @@ const WIRE = {
   BAD_WATCH_TARGET: { close: CLOSE.policy, grpc: status.INVALID_ARGUMENT },
   // Admission of a call.
   DUPLICATE_CALL: { close: CLOSE.conflict, grpc: status.ALREADY_EXISTS },
+  CALL_ENDING: { close: CLOSE.tryAgainLater, grpc: status.UNAVAILABLE },
+  TENANT_CALL_LIMIT: { close: CLOSE.tryAgainLater, grpc: status.RESOURCE_EXHAUSTED },
   CALL_LIMIT: { close: CLOSE.tryAgainLater, grpc: status.RESOURCE_EXHAUSTED },
+  OVERLOADED: { close: CLOSE.tryAgainLater, grpc: status.UNAVAILABLE },
   SCORING_UNAVAILABLE: { close: CLOSE.tryAgainLater, grpc: status.UNAVAILABLE },
   // The pod is shutting down (SIGTERM): its calls go on, new ones belong on another pod.
   DRAINING: { close: CLOSE.tryAgainLater, grpc: status.UNAVAILABLE },
-  // The session's own deadlines and failures.
-  IDLE_TIMEOUT: { close: CLOSE.timeout, grpc: status.DEADLINE_EXCEEDED },
+  // The session's own deadlines and failures. The idle deadline is the server's, not the caller's
+  // (DEADLINE_EXCEEDED would say the client's own deadline passed): the stream is ABORTED.
+  IDLE_TIMEOUT: { close: CLOSE.timeout, grpc: status.ABORTED },
   INTERNAL_ERROR: { close: CLOSE.internal, grpc: status.INTERNAL },
 } as const satisfies Record<string, Wire>;
 
@@ -70,7 +74,14 @@ export const INGRESS_ERROR_CODES = Object.keys(WIRE) as readonly IngressErrorCod
 /** Why a call may not start (CallRegistry.admit). */
 export type RefusalCode = Extract<
   IngressErrorCode,
-  'TENANT_FORBIDDEN' | 'SCORING_UNAVAILABLE' | 'DRAINING' | 'DUPLICATE_CALL' | 'CALL_LIMIT'
+  | 'TENANT_FORBIDDEN'
+  | 'SCORING_UNAVAILABLE'
+  | 'DRAINING'
+  | 'DUPLICATE_CALL'
+  | 'CALL_ENDING'
+  | 'TENANT_CALL_LIMIT'
+  | 'CALL_LIMIT'
+  | 'OVERLOADED'
 >;
 
 /** A refused connection, message or call: the session ends with this code's close code / gRPC status. */

@@ -1,6 +1,12 @@
 // StreamCall, WatchAlerts and WatchCall over a real HTTP/2 connection on loopback, with the
 // recording backend (no model): every request type and error path of the gRPC protocol.
+
+import { createRequire } from 'node:module';
+import { connect as tcpConnect } from 'node:net';
+import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voicePulseService } from '../../../proto/load.ts';
 import { type GrpcServer, startGrpcServer } from './grpc.ts';
@@ -76,6 +82,21 @@ async function statusAfter(requests: object[], metadata = auth()) {
 }
 
 describe('gRPC StreamCall', () => {
+  it('names the customer by StartCall.customer, when given', async () => {
+    for (const [callId, over, customerId] of [
+      ['cust-1', { customer: '+15551230000' }, '+15551230000'],
+      ['cust-2', {}, undefined],
+    ] as const) {
+      const s = open();
+      s.stream.write(start(callId, over));
+      s.stream.write({ stop: {} });
+      await until(() => ingress.backend.ended.includes(callId));
+      expect(ingress.backend.started.find((m) => m.callId === callId)?.customerId).toBe(customerId);
+      ingress.ctx.hub.publish(fakeEvent(callId, 'call_summary'));
+      await s.done;
+    }
+  });
+
   it('start, chunks, stop: audio per channel; the call’s events come back and the stream ends after the summary', async () => {
     const s = open();
     s.stream.write(start('s1'));
@@ -124,7 +145,7 @@ describe('gRPC StreamCall', () => {
     expect((await statusAfter([start('e5', { channels: ['SPEAKER_UNSPECIFIED'] })]))?.code).toBe(
       'INVALID_ARGUMENT',
     );
-    expect((await statusAfter([start('')]))?.details).toMatch(/^invalid start: meta.callId: /);
+    expect((await statusAfter([start('')]))?.details).toMatch(/^invalid start: start.call_id: /);
     expect((await statusAfter([start('e6', { sampleRate: 96000 })]))?.code).toBe('INVALID_ARGUMENT');
     expect((await statusAfter([{}]))?.code).toBe('INVALID_ARGUMENT');
     expect(await statusAfter([pcm(1, 2)])).toEqual({
@@ -180,10 +201,12 @@ describe('gRPC StreamCall', () => {
     expect(received.length).toBeLessThan(offered / 2);
   });
 
-  it('ends a stream that sends nothing for the idle timeout with DEADLINE_EXCEEDED', async () => {
+  it('ends a stream that sends nothing for the idle timeout with ABORTED, not the caller’s DEADLINE_EXCEEDED', async () => {
     const s = open();
     s.stream.write(start('idle'));
-    expect((await s.done)?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    const status = await s.done;
+    expect(status?.code).toBe(grpc.status.ABORTED);
+    expect(status?.details).toMatch(/^no message for 300 ms/);
     expect(ingress.backend.ended).toContain('idle');
   });
 });
@@ -209,7 +232,24 @@ describe('gRPC watchers', () => {
     expect(call.events.map((e) => e.body)).toEqual(['score', 'alert']);
   });
 
-  it('refuses a missing target, a wrong token and another tenant', async () => {
+  it('WatchCall completes after the call’s summary (not at the client’s deadline)', async () => {
+    const stream = client.watchCall({ callId: 'w9' }, auth());
+    const events: Ev[] = [];
+    stream.on('data', (e: Ev) => events.push(e));
+    const ended = new Promise<string>((r) => {
+      stream.on('end', () => r('end'));
+      stream.on('error', (e: grpc.ServiceError) => r(grpc.status[e.code]));
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    ingress.ctx.hub.publish(fakeEvent('w9', 'score'));
+    ingress.ctx.hub.publish(fakeEvent('w9', 'call_summary'));
+    expect(await ended).toBe('end');
+    expect(events.map((e) => e.body)).toEqual(['score', 'callSummary']);
+  });
+
+  it('refuses a missing target (named as the proto names it), a wrong token and another tenant', async () => {
+    const details = await watchStream(client.watchCall({}, auth())).status;
+    expect(details.details).toBe('call_id is required');
     const code = async (stream: grpc.ClientReadableStream<Ev>) =>
       grpc.status[(await watchStream(stream).status).code];
     expect(await code(client.watchAlerts({}, auth()))).toBe('INVALID_ARGUMENT');
@@ -221,3 +261,137 @@ describe('gRPC watchers', () => {
 
 const count = (path: string, reason: string) =>
   ingress.count('voicepulse_ws_rejections_total', { path, reason });
+
+describe('gRPC conventions', () => {
+  const health = grpc.loadPackageDefinition(
+    protoLoader.loadSync(healthProtoPath, { enums: String }),
+  ) as unknown as {
+    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+  };
+  const reflectionProto = join(
+    dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
+    '../proto/grpc/reflection/v1/reflection.proto',
+  );
+  const reflection = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto)) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
+  const address = () => `127.0.0.1:${server.port}`;
+
+  it('grpc.health.v1.Health: Check and Watch say SERVING, and NOT_SERVING while scoring is unavailable', async () => {
+    const h = new health.grpc.health.v1.Health(
+      address(),
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      check(r: object, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void;
+      watch(r: object): grpc.ClientReadableStream<{ status: string }>;
+    };
+    const check = (service: string) =>
+      new Promise<string>((resolve, reject) =>
+        h.check({ service }, (err, r) => (err ? reject(err) : resolve(r.status))),
+      );
+    expect(await check('')).toBe('SERVING');
+    expect(await check('voicepulse.v1.VoicePulse')).toBe('SERVING');
+    await expect(check('no.such.Service')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    const watched: string[] = [];
+    const w = h.watch({ service: '' });
+    w.on('data', (r: { status: string }) => watched.push(r.status));
+    w.on('error', () => {});
+    ingress.backend.failure = 'model did not load';
+    try {
+      await until(() => watched.includes('NOT_SERVING'));
+      expect(await check('')).toBe('NOT_SERVING');
+    } finally {
+      ingress.backend.failure = null;
+    }
+    await until(() => watched.at(-1) === 'SERVING');
+    expect(watched).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
+    w.cancel();
+    h.close();
+  }, 10_000);
+
+  it('server reflection lists the services and describes them (what grpcurl list/describe reads)', async () => {
+    const r = new reflection.grpc.reflection.v1.ServerReflection(
+      address(),
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      serverReflectionInfo(): grpc.ClientDuplexStream<
+        object,
+        Record<string, { service?: { name: string }[]; fileDescriptorProto?: Buffer[] }>
+      >;
+    };
+    const ask = (request: object) =>
+      new Promise<Record<string, { service?: { name: string }[]; fileDescriptorProto?: Buffer[] }>>(
+        (resolve, reject) => {
+          const call = r.serverReflectionInfo();
+          call.on('data', (d) => {
+            resolve(d);
+            call.end();
+          });
+          call.on('error', reject);
+          call.write(request);
+        },
+      );
+    const listed = await ask({ listServices: '' });
+    expect(listed.listServicesResponse?.service?.map((s) => s.name).sort()).toEqual(
+      ['grpc.health.v1.Health', 'voicepulse.v1.VoicePulse'].sort(),
+    );
+    const described = await ask({ fileContainingSymbol: 'voicepulse.v1.VoicePulse' });
+    const files = described.fileDescriptorResponse?.fileDescriptorProto ?? [];
+    expect(files.length).toBeGreaterThan(0);
+    expect(Buffer.concat(files).toString('latin1')).toContain('StreamCall');
+    r.close();
+  });
+});
+
+describe('gRPC connections', () => {
+  const tcp = (port: number) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    const closedAt = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+    socket.on('error', () => {});
+    socket.resume();
+    return { socket, closedAt };
+  };
+
+  it('cuts off a connection that never starts HTTP/2 by the auth deadline, and one that never calls when idle', async () => {
+    const t = testIngress({ authTimeoutMs: 200, idleTimeoutMs: 400 });
+    const s = await startGrpcServer(t.ctx, '127.0.0.1', 0);
+    try {
+      const start = Date.now();
+      const raw = tcp(s.port);
+      const preface = tcp(s.port);
+      preface.socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+      preface.socket.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])); // an empty SETTINGS frame
+      expect((await raw.closedAt) - start).toBeLessThan(1500);
+      expect((await preface.closedAt) - start).toBeLessThan(3000);
+      expect(await t.count('voicepulse_ws_rejections_total', { path: 'grpc', reason: 'auth-timeout' })).toBe(
+        1,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses connections past the global and per-address caps, and frees the slot when one closes', async () => {
+    const t = testIngress({ maxConnections: 5, maxConnectionsPerAddress: 2 });
+    const s = await startGrpcServer(t.ctx, '127.0.0.1', 0);
+    try {
+      const a = tcp(s.port);
+      const b = tcp(s.port);
+      await until(() => t.ctx.connections.open === 2);
+      const c = tcp(s.port);
+      await c.closedAt;
+      expect(
+        await t.count('voicepulse_ws_rejections_total', { path: 'grpc', reason: 'connection-limit' }),
+      ).toBe(1);
+      a.socket.destroy();
+      await until(() => t.ctx.connections.open === 1);
+      const d = tcp(s.port);
+      await until(() => t.ctx.connections.open === 2);
+      expect(t.ctx.connections.open).toBe(2);
+      b.socket.destroy();
+      d.socket.destroy();
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -1,15 +1,26 @@
 // The gRPC transport (proto/voicepulse.proto), on its own port next to the WebSocket paths.
 // StreamCall is a call session over the duplex stream: the proto's oneof start / chunk / stop is
-// the protocol (its shape checked by protobuf, its values by the session's start schema), and the
-// response stream carries the call's events until the summary. WatchAlerts and WatchCall are
-// watchers (watch.ts). Same auth, limits, call registry, event hub, outbox policy and error table
-// (errors.ts: one gRPC status per code) as the WebSocket paths.
+// the protocol (its shape checked by protobuf, its values by the session's start schema, errors
+// naming the proto's fields), and the response stream carries the call's events until the summary.
+// WatchAlerts and WatchCall are watchers (watch.ts); WatchCall ends after the call's summary. Same
+// auth, limits, call registry, event hub, outbox policy and error table (errors.ts: one gRPC status
+// per code) as the WebSocket paths.
+// The port: our own socket server takes each connection (the connection caps of connections.ts;
+// a peer that has not begun HTTP/2 by the auth deadline is cut off) and hands it to grpc-js, whose
+// options close connections idle for the idle timeout and age connections out (with a grace long
+// enough for a call). Also served: grpc.health.v1.Health (Check, Watch: SERVING while the call
+// registry admits calls, as /healthz and /readyz say) and server reflection (grpcurl list/describe).
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { bearerToken } from '../../../core/auth/bearer.ts';
 import { authenticate } from '../../../core/auth/tokens.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
-import { voicePulseService } from '../../../proto/load.ts';
+import { protoDefinition, voicePulseService } from '../../../proto/load.ts';
 import type { Codec } from './codec.ts';
 import { asIngressError, IngressError, wireOf } from './errors.ts';
 import type { OutboxPort } from './outbox.ts';
@@ -27,6 +38,7 @@ export interface StreamCallRequest {
     tenant: string;
     agent: string;
     queue: string;
+    customer: string;
     codec: string;
     sampleRate: number;
     channels: string[];
@@ -43,6 +55,7 @@ export function toProtoEvent(e: VoicePulseEvent): Record<string, unknown> {
     callId: e.callId,
     agentId: e.agentId ?? '',
     queue: e.queue ?? '',
+    customerId: e.customerId ?? '',
     producedAtMs: e.producedAtMs,
   };
   if (e.type === 'score')
@@ -107,17 +120,36 @@ function streamPort(call: ServerStream): SessionPort {
   };
 }
 
+/** The start's fields as proto/voicepulse.proto names them, for error messages. */
+const START_FIELDS: Record<string, string> = {
+  'meta.callId': 'start.call_id',
+  'meta.tenantId': 'start.tenant',
+  'meta.agentId': 'start.agent',
+  'meta.queue': 'start.queue',
+  'meta.customerId': 'start.customer',
+  'media.codec': 'start.codec',
+  'media.sampleRate': 'start.sample_rate',
+  'media.channels': 'start.channels',
+};
+
 /** StreamCall as a call session: start, then chunks of whole interleaved frames, then stop. */
 function streamCall(ctx: IngressContext, call: grpc.ServerDuplexStream<StreamCallRequest, unknown>): void {
   const session = new CallSession(ctx, streamPort(call), {
     protocol: 'grpc',
     path: 'grpc',
     echoEvents: true,
+    fieldName: (path) => START_FIELDS[path] ?? path,
   });
   const handlers: { [K in StreamCallRequest['msg']]: (req: StreamCallRequest) => void } = {
     start: ({ start: s }) =>
       session.start({
-        meta: { callId: s!.callId, tenantId: s!.tenant, agentId: s!.agent || null, queue: s!.queue || null },
+        meta: {
+          callId: s!.callId,
+          tenantId: s!.tenant,
+          agentId: s!.agent || null,
+          queue: s!.queue || null,
+          ...(s!.customer ? { customerId: s!.customer } : {}),
+        },
         media: {
           codec: CODEC[s!.codec] ?? s!.codec,
           sampleRate: s!.sampleRate,
@@ -156,7 +188,7 @@ function watchStream(
     const principal = authenticate(ctx.auth, metadataToken(call.metadata));
     if (!principal) throw new IngressError('UNAUTHORIZED', 'missing or wrong bearer token');
     const t = target(call.request);
-    const unsubscribe = watch(ctx, port.out, principal, t.target, t.filter);
+    const unsubscribe = watch(ctx, port, principal, t.target, t.filter);
     call.on('cancelled', unsubscribe);
     call.on('close', unsubscribe);
   } catch (err) {
@@ -181,7 +213,7 @@ function alertsOf(r: WatchRequest) {
 }
 
 function callOf(r: WatchRequest) {
-  if (!r.callId) throw new IngressError('BAD_WATCH_TARGET', 'callId is required');
+  if (!r.callId) throw new IngressError('BAD_WATCH_TARGET', 'call_id is required');
   return { target: { callId: r.callId } };
 }
 
@@ -196,6 +228,25 @@ export interface ExtraGrpcService {
   implementation: grpc.UntypedServiceImplementation;
 }
 
+/** Where the served services' descriptors come from, for reflection. */
+const PROTO_FILES = ['voicepulse.proto', 'query.proto'];
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
+const REFLECTION_SERVICES = [
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+];
+/** An established connection lives this long before it is asked to go (GOAWAY) ... */
+const MAX_CONNECTION_AGE_MS = 60 * 60_000;
+/** ... and its calls may go on this much longer: a call is never cut by the connection's age. */
+const MAX_CONNECTION_AGE_GRACE_MS = 4 * 60 * 60_000;
+/** The HTTP/2 client preface: a connection that has not sent it by the auth deadline is not gRPC. */
+const HTTP2_PREFACE_BYTES = 24;
+
+/** The fully-qualified name of a service definition (its methods' paths are /package.Service/Method). */
+function serviceName(service: grpc.ServiceDefinition): string {
+  return (Object.values(service)[0]?.path ?? '').split('/')[1] ?? '';
+}
+
 export async function startGrpcServer(
   ctx: IngressContext,
   host: string,
@@ -204,26 +255,87 @@ export async function startGrpcServer(
 ): Promise<GrpcServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': ctx.limits.maxFrameBytes + 1024,
+    'grpc.max_connection_idle_ms': ctx.limits.idleTimeoutMs,
+    'grpc.max_connection_age_ms': MAX_CONNECTION_AGE_MS,
+    'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS,
   });
   for (const e of extra) server.addService(e.service, e.implementation);
-  server.addService(voicePulseService().service, {
+  const voicePulse = voicePulseService().service;
+  server.addService(voicePulse, {
     streamCall: (call: grpc.ServerDuplexStream<StreamCallRequest, unknown>) => streamCall(ctx, call),
     watchAlerts: (call: grpc.ServerWritableStream<WatchRequest, unknown>) => watchStream(ctx, call, alertsOf),
     watchCall: (call: grpc.ServerWritableStream<WatchRequest, unknown>) => watchStream(ctx, call, callOf),
   });
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+  const served = [serviceName(voicePulse), ...extra.map((e) => serviceName(e.service))];
+
+  // Health: '' (the server) and each service, SERVING while new calls are admitted.
+  const health = new HealthImplementation();
+  let status: ServingStatus | undefined;
+  const updateHealth = (next: ServingStatus) => {
+    if (next === status) return;
+    status = next;
+    for (const name of ['', ...served]) health.setStatus(name, next);
+  };
+  updateHealth(ctx.calls.serving ? 'SERVING' : 'NOT_SERVING');
+  const healthPoll = setInterval(() => updateHealth(ctx.calls.serving ? 'SERVING' : 'NOT_SERVING'), 1000);
+  healthPoll.unref();
+  health.addToServer(server);
+
+  // Reflection over what this port serves, so grpcurl can list and describe it.
+  const definitions: PackageDefinition = Object.assign(
+    {},
+    ...PROTO_FILES.map((f) => protoDefinition(f)),
+    protoLoader.loadSync(healthProtoPath),
   );
+  new ReflectionService(definitions, { services: [...served, HEALTH_SERVICE] }).addToServer(server);
+  served.push(HEALTH_SERVICE, ...REFLECTION_SERVICES);
+
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+  const front: NetServer = createServer((socket) => {
+    const slot = ctx.connections.tryOpen(socket.remoteAddress);
+    if ('refused' in slot) {
+      ctx.metrics?.rejected.inc({ path: 'grpc', reason: 'connection-limit' });
+      ctx.log.warn({ address: socket.remoteAddress, reason: slot.refused }, 'gRPC connection refused');
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    ctx.metrics?.connections.inc({ path: 'grpc' });
+    ctx.metrics?.openConnections.inc({ transport: 'grpc' });
+    const preface = setTimeout(() => {
+      if (socket.bytesRead >= HTTP2_PREFACE_BYTES) return;
+      ctx.metrics?.rejected.inc({ path: 'grpc', reason: 'auth-timeout' });
+      socket.destroy();
+    }, ctx.limits.authTimeoutMs);
+    preface.unref();
+    socket.once('close', () => {
+      clearTimeout(preface);
+      slot.release();
+      sockets.delete(socket);
+      ctx.metrics?.openConnections.dec({ transport: 'grpc' });
+    });
+    injector.injectConnection(socket);
+  });
+  const bound = await new Promise<number>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(port, host, () => resolve((front.address() as { port: number }).port));
+  });
   return {
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
-        server.tryShutdown(() => resolve());
+        clearInterval(healthPoll);
+        updateHealth('NOT_SERVING');
+        front.close();
+        const done = () => {
+          for (const s of sockets) s.destroy();
+          resolve();
+        };
+        server.tryShutdown(done);
         setTimeout(() => {
           server.forceShutdown();
-          resolve();
+          done();
         }, 1000).unref();
       }),
   };

@@ -10,6 +10,8 @@ import { IngressError, type IngressErrorCode } from './errors.ts';
 export interface ProtocolAdapter {
   onText(text: string): void;
   onBinary(bytes: Uint8Array): void;
+  /** The transport closed (before the session learns it). */
+  onClose?(): void;
 }
 
 export function parseMessage<S extends z.ZodType>(
@@ -18,12 +20,25 @@ export function parseMessage<S extends z.ZodType>(
   tag: 'event' | 'type',
   codeOf: (path: string) => IngressErrorCode | undefined = () => undefined,
 ): z.output<S> {
-  let raw: unknown;
+  return validateMessage(parseJson(text), schema, tag, codeOf);
+}
+
+/** A text message as JSON; MALFORMED_JSON when it is not. */
+export function parseJson(text: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new IngressError('MALFORMED_JSON', 'message is not valid JSON');
   }
+}
+
+/** A parsed JSON message checked against the protocol's schema (refusals as parseMessage's). */
+export function validateMessage<S extends z.ZodType>(
+  raw: unknown,
+  schema: S,
+  tag: 'event' | 'type',
+  codeOf: (path: string) => IngressErrorCode | undefined = () => undefined,
+): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

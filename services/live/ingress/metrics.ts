@@ -13,6 +13,10 @@ export class LiveMetrics {
   readonly workerRestarts: Counter;
   readonly droppedWindows: Counter;
   readonly webhookFailures: Counter;
+  readonly scoringLag: Gauge;
+  readonly openConnections: Gauge<'transport'>;
+  readonly ignoredMessages: Counter<'path' | 'type'>;
+  private lagSeconds: () => number = () => 0;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -67,10 +71,36 @@ export class LiveMetrics {
       help: 'Windows dropped unscored because scoring fell behind',
       registers,
     });
+    const lag = () => this.lagSeconds();
+    this.scoringLag = new Gauge({
+      name: 'voicepulse_scoring_lag_seconds',
+      help: 'Recent window latency as admission control sees it (new calls are refused past its bound)',
+      registers,
+      collect() {
+        this.set(lag());
+      },
+    });
+    this.openConnections = new Gauge({
+      name: 'voicepulse_open_connections',
+      help: 'Connections open now, by transport (ws, grpc)',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.ignoredMessages = new Counter({
+      name: 'voicepulse_ignored_messages_total',
+      help: 'Protocol messages of a type we do not act on (e.g. Twilio clear), by path and type',
+      labelNames: ['path', 'type'],
+      registers,
+    });
     this.webhookFailures = new Counter({
       name: 'voicepulse_webhook_failures_total',
       help: 'Alert webhook deliveries that failed after every retry',
       registers,
     });
+  }
+
+  /** Where the scoring-lag gauge reads its value (the call registry's lag, in seconds). */
+  readLagFrom(read: () => number): void {
+    this.lagSeconds = read;
   }
 }

@@ -31,6 +31,15 @@ afterEach(() => {
 });
 
 describe('native /stream adapter', () => {
+  it('names the customer by the start message’s customer field, when given', () => {
+    const n = native();
+    n.send({ ...START, customer: '+15551230000' });
+    expect(n.backend.started[0]?.customerId).toBe('+15551230000');
+    const m = native();
+    m.send(START);
+    expect(m.backend.started[0]).not.toHaveProperty('customerId');
+  });
+
   it('start → started; the call is named by the message', () => {
     const n = native();
     n.send(START);

@@ -1,6 +1,6 @@
 // The native streaming protocol (/stream) over a call session. Text: a `start` message, then `stop`.
 // Binary: audio.
-//   start {type, callId, tenant, agent?, queue?, codec: pcm16|mulaw|alaw, sampleRate, channels: [speaker…],
+//   start {type, callId, tenant, agent?, queue?, customer?, codec: pcm16|mulaw|alaw, sampleRate, channels: [speaker…],
 //          framing?: interleaved|tagged}
 //   framing interleaved (default): each binary message holds whole frames of all channels interleaved;
 //   framing tagged: byte 0 is the channel index, the rest is that channel's mono audio.
@@ -19,6 +19,7 @@ const nativeMessage = z.discriminatedUnion('type', [
     tenant: z.string(),
     agent: z.string().nullish(),
     queue: z.string().nullish(),
+    customer: z.string().nullish(),
     codec: z.string(),
     sampleRate: z.number(),
     channels: z.array(z.string()),
@@ -32,7 +33,13 @@ export function nativeAdapter(session: CallSession): ProtocolAdapter {
   const handlers: { [K in NativeMessage['type']]: (m: Extract<NativeMessage, { type: K }>) => void } = {
     start: (m) => {
       session.start({
-        meta: { callId: m.callId, tenantId: m.tenant, agentId: m.agent ?? null, queue: m.queue ?? null },
+        meta: {
+          callId: m.callId,
+          tenantId: m.tenant,
+          agentId: m.agent ?? null,
+          queue: m.queue ?? null,
+          ...(m.customer ? { customerId: m.customer } : {}),
+        },
         media: { codec: m.codec, sampleRate: m.sampleRate, channels: m.channels, framing: m.framing },
       });
       session.send(JSON.stringify({ type: 'started', callId: m.callId }));

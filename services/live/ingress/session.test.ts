@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IngressError } from './errors.ts';
-import { CallSession, type SessionOptions, SUMMARY_WAIT_MS } from './session.ts';
+import {
+  CallSession,
+  CLOSE_TRANSACTION_MS,
+  GAP_SLACK_MS,
+  type SessionOptions,
+  SUMMARY_WAIT_MS,
+} from './session.ts';
 import { ACME_TOKEN, fakeEvent, RecordingPort, testIngress } from './testing/fakes.ts';
 
 const OPERATOR = { kind: 'operator', defaultTenant: 'default' } as const;
@@ -172,16 +178,6 @@ describe('CallSession', () => {
     expect(port.ended).toBe('summary timeout');
   });
 
-  it('fills a gap with silence on every channel, at most 60 s', () => {
-    const { session, backend } = open();
-    session.gap(1);
-    session.start(start());
-    session.gap(0.5);
-    session.gap(600);
-    expect(backend.samples('c1', 'customer').length).toBe(4000 + 480_000);
-    expect(backend.samples('c1', 'agent').length).toBe(4000 + 480_000);
-  });
-
   it('ends the call once when the transport closes, after the adapter’s last audio', () => {
     const { session, backend } = open();
     session.start(start());
@@ -195,8 +191,78 @@ describe('CallSession', () => {
 
   it('lets the protocol render its own last message on a failure', () => {
     const { session, port } = open();
-    session.renderErrorsWith((err) => JSON.stringify({ type: 'disconnect', info: err.code }));
+    session.renderErrorsWith({ render: (err) => JSON.stringify({ type: 'disconnect', info: err.code }) });
     session.fail(new IngressError('BAD_SEQ', 'seq 3 after 1'));
     expect(port.failed?.last).toEqual({ text: '{"type":"disconnect","info":"BAD_SEQ"}' });
+  });
+
+  it('with a close transaction: last message, then waits for the peer’s close, answers it, then closes', async () => {
+    const { session, port, count } = open();
+    session.renderErrorsWith({ render: () => 'disconnect', closeTransaction: true });
+    session.start(start());
+    session.fail(new IngressError('BAD_SEQ', 'seq 3 after 1'));
+    expect(port.sent).toEqual([{ text: 'disconnect' }]);
+    expect(port.failed).toBeUndefined();
+    expect(session.failing).toBe(true);
+    // What the peer sends meanwhile neither fails nor counts again.
+    session.handle(() => {
+      throw new IngressError('BAD_FRAME', 'late audio');
+    });
+    session.closeAfterFailure('closed');
+    expect(port.sent).toEqual([{ text: 'disconnect' }, { text: 'closed' }]);
+    expect(port.failed).toMatchObject({ err: { code: 'BAD_SEQ' }, last: null });
+    expect(await count('voicepulse_ws_rejections_total', { path: '/stream', reason: 'bad-seq' })).toBe(1);
+    expect(await count('voicepulse_ws_rejections_total', { path: '/stream', reason: 'bad-frame' })).toBe(0);
+  });
+
+  it('with a close transaction: closes anyway when the peer never closes', () => {
+    const { session, port } = open();
+    session.renderErrorsWith({ render: () => 'disconnect', closeTransaction: true });
+    session.fail(new IngressError('BAD_SEQ', 'x'));
+    vi.advanceTimersByTime(CLOSE_TRANSACTION_MS);
+    expect(port.sent).toEqual([{ text: 'disconnect' }]);
+    expect(port.failed).toMatchObject({ err: { code: 'BAD_SEQ' }, last: null });
+  });
+
+  it('turns gaps into timeline from one shared silent buffer, never more in total than the time since the start', () => {
+    const { session, backend } = open({ echoEvents: false }, { idleTimeoutMs: 60_000 });
+    session.start(start());
+    expect(session.gap(1500)).toBe(1500);
+    expect(backend.samples('c1', 'customer').length).toBe(12_000);
+    expect(backend.samples('c1', 'customer').every((v) => v === 0)).toBe(true);
+    // 600 claims of a minute each right after the start: only the slack is granted.
+    let granted = 1500;
+    for (let i = 0; i < 600; i++) granted += session.gap(60_000);
+    expect(granted).toBe(GAP_SLACK_MS);
+    vi.advanceTimersByTime(10_000);
+    expect(session.gap(60_000, 'agent')).toBe(10_000 + GAP_SLACK_MS - 2000);
+    expect(backend.samples('c1', 'agent').length).toBe((2000 + 10_000) * 8);
+  });
+
+  it('echoes only events of its own tenant', () => {
+    const { session, port, ctx } = open({ echoEvents: true });
+    session.start(start('X'));
+    ctx.hub.publish(fakeEvent('X', 'score', { tenantId: 'globex' }));
+    ctx.hub.publish(fakeEvent('X', 'score', { tenantId: 'acme' }));
+    expect(port.events().map((e) => e.tenantId)).toEqual(['acme']);
+  });
+
+  it('hands its call over without ending it; a session continuing it streams into the same call', () => {
+    const a = open({ echoEvents: false });
+    a.session.start(start('X'));
+    const taken = a.session.handOver()!;
+    a.session.closed();
+    expect(a.backend.ended).toEqual([]);
+    const b = new CallSession(a.ctx, new RecordingPort(), {
+      protocol: 'audiohook',
+      path: '/audiohook',
+      principal: OPERATOR,
+    });
+    b.start(start('X'), taken.call);
+    b.frames(new Uint8Array(Int16Array.from([5, 6]).buffer));
+    expect(a.backend.started.length).toBe(1);
+    expect(a.backend.samples('X', 'customer').length).toBe(1);
+    b.closed();
+    expect(a.backend.ended).toEqual(['X']);
   });
 });

@@ -8,17 +8,25 @@
 //    `stop` where the peer waits for the call's events;
 //  - one bounded outbox (outbox.ts, drop-oldest) for everything sent to the peer;
 //  - one failure path: any error ends the call, is counted and logged once, and reaches the peer
-//    in its transport's form (errors.ts maps codes to close codes and gRPC statuses).
+//    in its transport's form (errors.ts maps codes to close codes and gRPC statuses); a protocol
+//    with a close transaction (AudioHook) gets its last message out and the peer's close answered
+//    before the transport closes;
+//  - gaps in the audio (AudioHook `discarded`, lost Twilio chunks) move a speaker's timeline on by
+//    slices of one shared silent buffer, never allocated per gap, and never further in total than
+//    the wall-clock time since the start: a peer cannot claim more time than has passed.
 // Layering as in Genesys's AudioHook reference server (ServerSession over a ServerWebSocket port):
 // adapters ← session ← SessionPort, implemented once per transport (websocket.ts, grpc.ts) and by
 // a fake in tests (testing/fakes.ts).
 import type { Logger } from 'pino';
-import { type AuthConfig, authenticate, type Principal } from '../../../core/auth/tokens.ts';
+import type { AudioHookCredentials } from '../../../core/auth/audiohook.ts';
+import { type AuthConfig, authenticate, mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { AudioHookSessions } from './audiohook.ts';
 import type { CallRegistry, OpenCall } from './calls.ts';
 import { AudioFormatError } from './codec.ts';
+import type { ConnectionLimiter } from './connections.ts';
 import { asIngressError, IngressError, wireOf } from './errors.ts';
 import { FrameIngest } from './frames.ts';
 import type { EventHub } from './hub.ts';
@@ -30,6 +38,12 @@ export interface GatewayLimits {
   /** Largest message accepted (bytes); larger ones close the socket with 1009 (gRPC: RESOURCE_EXHAUSTED). */
   maxFrameBytes: number;
   maxConcurrentCalls: number;
+  /** Scoring lag (ms) past which new calls are refused (1013 overloaded); 0 = never. */
+  maxScoringLagMs: number;
+  /** Open connections (WebSocket and gRPC together) past which new ones are refused. */
+  maxConnections: number;
+  /** Open connections from one remote address past which its new ones are refused. */
+  maxConnectionsPerAddress: number;
   /** A session that receives nothing for this long is closed (4408 idle-timeout). */
   idleTimeoutMs: number;
   /** A session whose peer has not authenticated within this long is closed (1008 auth-timeout). */
@@ -43,14 +57,25 @@ export interface GatewayLimits {
 export const DEFAULT_LIMITS: GatewayLimits = {
   maxFrameBytes: 64 * 1024,
   maxConcurrentCalls: 1000,
+  maxScoringLagMs: 2500,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 1000,
   idleTimeoutMs: 30_000,
-  authTimeoutMs: 10_000,
+  authTimeoutMs: 5000,
   maxQueuedMessages: 1000,
   highWaterBytes: 1024 * 1024,
 };
 
 /** How long after `stop` a peer waiting for its call's events waits for the summary before the session ends anyway. */
 export const SUMMARY_WAIT_MS = 15_000;
+
+/** Who may connect: the tokens (core/auth) and the carriers' own credentials. */
+export interface IngressAuth extends AuthConfig {
+  /** Genesys AudioHook clients by API key (signed upgrades, core/auth/audiohook.ts). */
+  audiohookCredentials?: AudioHookCredentials;
+  /** Twilio auth tokens by tenant (X-Twilio-Signature, core/auth/twilio.ts). */
+  twilioAuthTokens?: Readonly<Record<string, string>>;
+}
 
 /** What every session and watcher of the ingress shares. */
 export interface IngressContext {
@@ -59,9 +84,13 @@ export interface IngressContext {
   hub: EventHub;
   /** What watchers see (/watch, WatchAlerts, WatchCall); default `hub`. The cluster's events on a shared bus (feed/). */
   watchHub?: EventHub;
-  auth: AuthConfig;
+  auth: IngressAuth;
   limits: GatewayLimits;
   log: Logger;
+  /** Open connections of both transports, against the caps of `limits`. */
+  connections: ConnectionLimiter;
+  /** AudioHook's process-wide state: signature nonces, calls awaiting a continuing session. */
+  audiohook: AudioHookSessions;
   metrics?: LiveMetrics;
 }
 
@@ -79,9 +108,10 @@ export interface SessionPort {
   end(reason: string): void;
   /**
    * Ends it with `err` in the transport's form (close code and reason, gRPC status), after `last`
-   * (the protocol's own rendering of the error) when given, else the transport's default.
+   * (the protocol's own rendering of the error) when given, nothing more when null, else the
+   * transport's default.
    */
-  fail(err: IngressError, last: Outgoing | undefined): void;
+  fail(err: IngressError, last: Outgoing | null | undefined): void;
 }
 
 export type Protocol = 'twilio' | 'audiohook' | 'native' | 'grpc';
@@ -94,6 +124,8 @@ export interface SessionOptions {
   principal?: Principal | undefined;
   /** Push the call's own events to the peer and end the exchange after the summary (native, gRPC). */
   echoEvents?: boolean;
+  /** The protocol's name of a start field (`meta.callId` → gRPC `start.call_id`), for error messages. */
+  fieldName?: (path: string) => string;
 }
 
 /** A one-shot timer that can be restarted and never keeps the process alive. */
@@ -113,6 +145,14 @@ class Deadline {
   }
 }
 
+/** Counts and logs a refused session or watcher once. */
+function report(ctx: IngressContext, path: string, err: IngressError): void {
+  const { reason } = wireOf(err);
+  ctx.metrics?.rejected.inc({ path, reason });
+  if (err.code === 'INTERNAL_ERROR') ctx.log.error({ err: err.cause ?? err, path }, 'session handler failed');
+  else ctx.log.warn({ err, path, reason }, 'closing session');
+}
+
 /** Counts and logs a refused session or watcher once, then ends it on its port. */
 export function refuse(
   ctx: IngressContext,
@@ -121,14 +161,28 @@ export function refuse(
   err: IngressError,
   last?: Outgoing,
 ): void {
-  const { reason } = wireOf(err);
-  ctx.metrics?.rejected.inc({ path, reason });
-  if (err.code === 'INTERNAL_ERROR') ctx.log.error({ err: err.cause ?? err, path }, 'session handler failed');
-  else ctx.log.warn({ err, path, reason }, 'closing session');
+  report(ctx, path, err);
   port.fail(err, last);
 }
 
-type State = 'open' | 'started' | 'stopped' | 'closed';
+/** How long a peer with a close transaction has to answer our last message with its close. */
+export const CLOSE_TRANSACTION_MS = 5000;
+
+/** Wall-clock slack a call's gaps may run ahead of real time (clocks and buffering differ). */
+export const GAP_SLACK_MS = 2000;
+
+/** One second of silence at 8 kHz, handed out in slices: gaps never allocate. */
+const SILENCE = new Float32Array(8000);
+
+/** How a protocol renders a failure for its peer. */
+export interface ErrorRendering {
+  /** The protocol's last message for `err`; undefined: the transport's default. */
+  render(err: IngressError): string | undefined;
+  /** The protocol has a close transaction: after that message wait for the peer's close (at most CLOSE_TRANSACTION_MS). */
+  closeTransaction?: boolean;
+}
+
+type State = 'open' | 'started' | 'stopped' | 'failing' | 'closed';
 
 export class CallSession {
   private state: State = 'open';
@@ -141,8 +195,13 @@ export class CallSession {
   private readonly idle: Deadline;
   private readonly authDeadline: Deadline;
   private readonly summaryDeadline: Deadline;
+  private readonly closeTransaction: Deadline;
   private readonly beforeEndHooks: Array<() => void> = [];
-  private renderError: (err: IngressError) => string | undefined = () => undefined;
+  private rendering: ErrorRendering = { render: () => undefined };
+  private failure: IngressError | undefined;
+  private startedAtMs = 0;
+  /** Per speaker: milliseconds of gaps granted so far. */
+  private readonly gapMs: Record<SpeakerRole, number> = { customer: 0, agent: 0 };
 
   constructor(
     private readonly ctx: IngressContext,
@@ -161,6 +220,7 @@ export class CallSession {
       this.fail(new IngressError('AUTH_TIMEOUT', `no valid token within ${limits.authTimeoutMs} ms`)),
     );
     this.summaryDeadline = new Deadline(SUMMARY_WAIT_MS, () => this.end('summary timeout'));
+    this.closeTransaction = new Deadline(CLOSE_TRANSACTION_MS, () => this.closeAfterFailure());
     this.who = options.principal;
     this.idle.restart();
     if (!this.who) this.authDeadline.restart();
@@ -179,15 +239,30 @@ export class CallSession {
     return this.call !== undefined;
   }
 
-  /** Runs the handler of one incoming message: restarts the idle deadline; what it throws fails the session. */
+  /**
+   * Runs the handler of one incoming message: restarts the idle deadline; what it throws fails the
+   * session. While failing (waiting for the peer's close) the handler still runs, but nothing it
+   * throws counts.
+   */
   handle(message: () => void): void {
     if (this.state === 'closed') return;
+    if (this.state === 'failing') {
+      try {
+        message();
+      } catch {}
+      return;
+    }
     if (this.state !== 'stopped' || !this.options.echoEvents) this.idle.restart();
     try {
       message();
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /** The session failed and waits for the peer's close (protocols with a close transaction). */
+  get failing(): boolean {
+    return this.state === 'failing';
   }
 
   /** Authenticates with a token the protocol carries in a message (Twilio's `token` parameter). */
@@ -199,18 +274,34 @@ export class CallSession {
     return who;
   }
 
-  /** Validates the start (start.ts) and admits the call; throws the IngressError that refuses it. */
-  start(input: { meta: unknown; media: unknown }): CallStart {
+  /**
+   * Validates the start (start.ts) and admits the call; throws the IngressError that refuses it.
+   * With `continued` (the call of a session this one continues, AudioHook) the call goes on here
+   * instead of being admitted anew.
+   */
+  start(input: { meta: unknown; media: unknown }, continued?: OpenCall): CallStart {
     if (this.call) throw new IngressError('DUPLICATE_START', 'call already started');
     if (!this.who) throw new IngressError('UNAUTHORIZED', 'missing or wrong token');
-    const start = parseCallStart(input);
-    this.call = this.ctx.calls.admit(start.meta, this.options.protocol, this.who);
+    const start = parseCallStart(input, this.options.fieldName);
+    if (continued && !mayAccessTenant(this.who, continued.meta.tenantId)) {
+      continued.end();
+      throw new IngressError(
+        'TENANT_FORBIDDEN',
+        `this token may not stream calls of tenant ${continued.meta.tenantId}`,
+      );
+    }
+    this.call = continued ?? this.ctx.calls.admit(start.meta, this.options.protocol, this.who);
     this.media = start.media;
     this.ingest = new FrameIngest(this.call, start.media);
     this.state = 'started';
+    this.startedAtMs = Date.now();
+    const { tenantId } = start.meta;
+    // The registry keeps one instance per call id; the tenant check keeps another tenant's events out regardless.
     if (this.options.echoEvents)
       this.unsubscribe = this.ctx.hub.subscribeCall(start.meta.callId, {
-        send: (json, event) => this.echo(json, event),
+        send: (json, event) => {
+          if (event.tenantId === tenantId) this.echo(json, event);
+        },
       });
     return start;
   }
@@ -233,18 +324,44 @@ export class CallSession {
   }
 
   /**
-   * A span of the call that carried no audio (AudioHook `discarded` / `resumed`): silence on every
-   * channel, at most 60 s per gap.
+   * A span of the call without audio (AudioHook `discarded` / `resumed`, a lost Twilio chunk) on
+   * `speaker`, else on every channel: its timeline moves on by it, as silence. The gaps of a speaker
+   * never add up to more than the time since the start (+ GAP_SLACK_MS); returns the ms granted.
    */
-  gap(seconds: number): void {
-    if (!this.call || !this.media) return;
-    const n = Math.min(8000 * 60, Math.round(seconds * 8000));
-    if (n > 0) for (const speaker of this.media.channels) this.call.audio(speaker, new Float32Array(n));
+  gap(ms: number, speaker?: SpeakerRole): number {
+    if (!this.call || !this.media || !(ms > 0)) return 0;
+    let granted = 0;
+    for (const s of speaker ? [speaker] : this.media.channels) {
+      const room = Date.now() - this.startedAtMs + GAP_SLACK_MS - this.gapMs[s];
+      const take = Math.max(0, Math.min(ms, room));
+      this.gapMs[s] += take;
+      granted = Math.max(granted, take);
+      for (let n = Math.round((take * 8000) / 1000); n > 0; n -= SILENCE.length)
+        this.call.audio(s, SILENCE.subarray(0, Math.min(n, SILENCE.length)));
+    }
+    return granted;
   }
 
-  /** Sets the protocol's last message on a failure (AudioHook's `disconnect`); default: the transport's. */
-  renderErrorsWith(render: (err: IngressError) => string | undefined): void {
-    this.renderError = render;
+  /** Sets how failures reach the peer (AudioHook: `disconnect`, then its close transaction); default: the transport's. */
+  renderErrorsWith(rendering: ErrorRendering): void {
+    this.rendering = rendering;
+  }
+
+  /**
+   * Detaches the call from this session without ending it, for a session that continues it
+   * (AudioHook reconnect): audio this session still holds goes in first, and from now on the
+   * session has no call. Undefined when it has none streaming.
+   */
+  handOver(): { call: OpenCall; media: MediaFormat } | undefined {
+    const call = this.call;
+    const media = this.media;
+    if (this.state !== 'started' || !call || !media) return undefined;
+    this.ingest?.flush();
+    this.call = undefined;
+    this.ingest = undefined;
+    this.unsubscribe?.();
+    this.state = 'stopped';
+    return { call, media };
   }
 
   /** Runs `hook` once before the call ends (stop, close or failure): to hand over audio still held. */
@@ -274,11 +391,33 @@ export class CallSession {
 
   /** Fails the session: ends the call and the exchange with the error's wire form. */
   fail(err: unknown): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.state === 'failing') return;
     const e = asIngressError(err);
     this.close();
-    const text = this.renderError(e);
-    refuse(this.ctx, this.options.path, this.port, e, text === undefined ? undefined : { text });
+    const text = this.rendering.render(e);
+    if (text === undefined || !this.rendering.closeTransaction) {
+      refuse(this.ctx, this.options.path, this.port, e, text === undefined ? undefined : { text });
+      return;
+    }
+    // Close transaction: our last message now, the transport's close once the peer has closed its side.
+    report(this.ctx, this.options.path, e);
+    this.state = 'failing';
+    this.failure = e;
+    this.outbox.send({ text });
+    this.closeTransaction.restart();
+  }
+
+  /**
+   * The peer's close after a failure (or the wait for it is over): `answer` (the protocol's reply
+   * to the close) goes out, then the transport closes with the failure's code.
+   */
+  closeAfterFailure(answer?: string): void {
+    if (this.state !== 'failing') return;
+    this.state = 'closed';
+    this.closeTransaction.cancel();
+    if (answer !== undefined) this.outbox.send({ text: answer });
+    const failure = this.failure!;
+    this.outbox.whenFlushed(() => this.port.fail(failure, null));
   }
 
   /** The transport closed (either side): the call ends. */
@@ -302,6 +441,7 @@ export class CallSession {
 
   private close(): void {
     this.state = 'closed';
+    this.closeTransaction.cancel();
     this.idle.cancel();
     this.authDeadline.cancel();
     this.summaryDeadline.cancel();

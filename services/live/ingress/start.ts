@@ -38,8 +38,8 @@ export const callStartSchema = z.strictObject({ meta: callMetaSchema, media: med
 export type CallStart = z.infer<typeof callStartSchema>;
 export type MediaFormat = CallStart['media'];
 
-/** Validates a start; throws IngressError naming the first problem. */
-export function parseCallStart(input: unknown): CallStart {
+/** Validates a start; throws IngressError naming the first problem by `fieldName` of its path. */
+export function parseCallStart(input: unknown, fieldName: (path: string) => string = (p) => p): CallStart {
   const parsed = callStartSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
@@ -48,6 +48,6 @@ export function parseCallStart(input: unknown): CallStart {
   const codec = path === 'media.codec' || (path === 'media.sampleRate' && issue.code === 'custom');
   throw new IngressError(
     codec ? 'UNSUPPORTED_CODEC' : 'INVALID_MESSAGE',
-    `invalid start: ${path}: ${issue.message}`,
+    `invalid start: ${fieldName(path)}: ${issue.message}`,
   );
 }

@@ -18,6 +18,22 @@ function failure(t: ReturnType<typeof socketCall>) {
 }
 
 describe('Twilio Media Streams adapter', () => {
+  it("names the customer by the stream's customer (or caller) custom parameter: Twilio's start carries no caller number", () => {
+    const cases: [Record<string, string>, string | undefined][] = [
+      [{ customer: '+15551230000' }, '+15551230000'],
+      [{ caller: 'crm-9' }, 'crm-9'],
+      [{}, undefined],
+    ];
+    for (const [params, customerId] of cases) {
+      const t = socketCall('/twilio');
+      t.text(startMessage({ ...call, params: { ...call.params, ...params } }));
+      expect(t.backend.started[0]?.customerId).toBe(customerId);
+    }
+    const t = socketCall('/twilio');
+    t.text(startMessage({ ...call, params: { ...call.params, customer: 'x'.repeat(129) } }));
+    expect(failure(t)).toMatchObject({ code: 'INVALID_MESSAGE' });
+  });
+
   it('connected, start, media (both tracks), mark, dtmf, stop: a call with each track’s audio', () => {
     const t = socketCall('/twilio');
     t.text(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
@@ -100,7 +116,6 @@ describe('Twilio Media Streams adapter', () => {
     const cases: Array<[string[], string]> = [
       [['{not json'], 'MALFORMED_JSON'],
       [['[1,2]'], 'UNKNOWN_EVENT'],
-      [[JSON.stringify({ event: 'teleport' })], 'UNKNOWN_EVENT'],
       [[JSON.stringify({ streamSid: 'MZ1' })], 'UNKNOWN_EVENT'],
       [[JSON.stringify({ event: 'start', streamSid: 'MZ1' })], 'INVALID_MESSAGE'],
       [[media], 'MEDIA_BEFORE_START'],
@@ -148,6 +163,61 @@ describe('Twilio Media Streams adapter', () => {
     down.backend.failure = 'model did not load';
     down.text(startMessage(call));
     expect(failure(down)?.code).toBe('SCORING_UNAVAILABLE');
+  });
+
+  it('numbering shared across tracks (as Twilio numbers the stream): no chunk counts as lost, none waits', async () => {
+    const t = socketCall('/twilio');
+    t.text(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    t.text(startMessage(call));
+    const inbound = mediaMessages(call, 'inbound', audio);
+    const outbound = mediaMessages(call, 'outbound', audio);
+    let chunk = 0;
+    const renumber = (m: string) => m.replace(/"chunk":"\d+"/, `"chunk":"${++chunk}"`);
+    inbound.forEach((m, i) => {
+      t.text(renumber(m));
+      t.text(renumber(outbound[i]!));
+      // Each track's audio is handed over as it comes, not 10 chunks later.
+      expect(t.backend.samples('CA1', 'customer').length).toBe((i + 1) * 160);
+      expect(t.backend.samples('CA1', 'agent').length).toBe((i + 1) * 160);
+    });
+    expect(await t.count('voicepulse_media_lost_chunks_total')).toBe(0);
+    expect(t.port.failed).toBeUndefined();
+  });
+
+  it('ignores and counts events it does not act on (clear, future types) instead of closing', async () => {
+    const t = socketCall('/twilio');
+    t.text(startMessage(call));
+    t.text(JSON.stringify({ event: 'clear', streamSid: 'MZ1' }));
+    t.text(JSON.stringify({ event: 'teleport', streamSid: 'MZ1', teleport: { to: 'mars' } }));
+    t.text(mediaMessages(call, 'inbound', audio)[0]!);
+    expect(t.port.failed).toBeUndefined();
+    expect(t.backend.samples('CA1', 'customer').length).toBe(160);
+    expect(await t.count('voicepulse_ignored_messages_total', { path: '/twilio', type: 'clear' })).toBe(1);
+    expect(await t.count('voicepulse_ignored_messages_total', { path: '/twilio', type: 'unknown' })).toBe(1);
+  });
+
+  it('takes the customer track from the customerTrack parameter: outbound on the agent’s leg', () => {
+    const onAgentLeg = { ...call, params: { ...call.params, customerTrack: 'outbound' } };
+    const t = socketCall('/twilio');
+    t.text(startMessage(onAgentLeg));
+    for (const m of mediaMessages(onAgentLeg, 'outbound', audio)) t.text(m);
+    expect(t.backend.samples('CA1', 'customer').length).toBe(audio.length);
+    expect(t.backend.samples('CA1', 'agent').length).toBe(0);
+    const bad = socketCall('/twilio');
+    bad.text(startMessage({ ...call, params: { customerTrack: 'both' } }));
+    expect(failure(bad)?.code).toBe('INVALID_MESSAGE');
+  });
+
+  it('a track that starts late begins with its lead-in as timeline, bounded by real time', () => {
+    const t = socketCall('/twilio');
+    t.text(startMessage(call));
+    const late = mediaMessages(call, 'outbound', audio.subarray(0, 160))[0]!.replace(
+      '"timestamp":"0"',
+      '"timestamp":"600000"',
+    );
+    t.text(late);
+    // Ten minutes claimed a moment after the start: only the slack of real time is granted.
+    expect(t.backend.samples('CA1', 'agent').length).toBeLessThanOrEqual(2 * 8000 + 160);
   });
 
   it('ignores stop before start (Twilio stops streams it never started)', () => {

@@ -1,12 +1,14 @@
 // Watchers, on either transport: /watch?callId=ID or /watch?tenant=T (WebSocket), WatchCall and
 // WatchAlerts (gRPC). A watcher receives a call's or a tenant's live events through a bounded
 // outbox with the sessions' drop-oldest policy (outbox.ts), so a slow supervisor desktop cannot
-// grow server memory, and only events of tenants its principal may see.
+// grow server memory, and only events of tenants its principal may see. A call's watch ends after
+// that call's summary (events belong to one call instance; a later call with the same id is
+// another watch).
 import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import { IngressError } from './errors.ts';
-import { Outbox, type OutboxPort } from './outbox.ts';
-import type { IngressContext, Outgoing } from './session.ts';
+import { Outbox } from './outbox.ts';
+import type { IngressContext, SessionPort } from './session.ts';
 
 export type WatchTarget = { callId: string } | { tenant: string };
 
@@ -22,29 +24,36 @@ export function watchTargetOf(query: URLSearchParams): WatchTarget {
 }
 
 /**
- * Subscribes `out` to the target's events that pass `filter`; returns the unsubscribe. Throws
+ * Subscribes `port` to the target's events that pass `filter`; returns the unsubscribe. Throws
  * TENANT_FORBIDDEN for a tenant the principal may not watch; a call of another tenant simply
  * shows nothing.
  */
 export function watch(
   ctx: IngressContext,
-  out: OutboxPort<Outgoing>,
+  port: Pick<SessionPort, 'out' | 'end'>,
   principal: Principal,
   target: WatchTarget,
   filter: (e: VoicePulseEvent) => boolean = () => true,
 ): () => void {
   if ('tenant' in target && !mayAccessTenant(principal, target.tenant))
     throw new IngressError('TENANT_FORBIDDEN', `this token may not watch tenant ${target.tenant}`);
-  const outbox = new Outbox(out, {
+  const outbox = new Outbox(port.out, {
     maxQueued: ctx.limits.maxQueuedMessages,
     onDrop: () => ctx.metrics?.watcherDropped.inc(),
   });
+  let unsubscribe = () => {};
   const sink = {
     send: (json: string, event: VoicePulseEvent) => {
-      if (mayAccessTenant(principal, event.tenantId) && filter(event)) outbox.send({ json, event });
+      if (!mayAccessTenant(principal, event.tenantId)) return;
+      if (filter(event)) outbox.send({ json, event });
+      if ('callId' in target && event.type === 'call_summary') {
+        unsubscribe();
+        outbox.whenFlushed(() => port.end('call ended'));
+      }
     },
   };
-  return 'callId' in target
-    ? (ctx.watchHub ?? ctx.hub).subscribeCall(target.callId, sink)
-    : (ctx.watchHub ?? ctx.hub).subscribeTenant(target.tenant, sink);
+  const hub = ctx.watchHub ?? ctx.hub;
+  unsubscribe =
+    'callId' in target ? hub.subscribeCall(target.callId, sink) : hub.subscribeTenant(target.tenant, sink);
+  return unsubscribe;
 }

@@ -1,16 +1,18 @@
 // The WebSocket transport: one upgrade handler for /twilio, /audiohook, /stream and /watch on the
 // application's HTTP server, and the socket as a session's port (writes through the session's
-// outbox, closes with the close code and reason of errors.ts). Authentication happens at the
-// upgrade (core/auth/bearer.ts: bearer header, AudioHook's X-API-KEY, or ?token=); an upgrade
-// without a valid token gets HTTP 401, except on /twilio, where the `start` message may carry it
-// before the session's auth deadline.
-import type { IncomingMessage } from 'node:http';
+// outbox, closes with the close code and reason of errors.ts). Before anything else an upgrade
+// takes a connection slot (connections.ts: HTTP 503 past the global or per-address cap). Then
+// authentication: AudioHook's headers and signature (audiohook.ts), Twilio's signature
+// (twilio.ts), else a token (core/auth/bearer.ts: bearer header, X-API-KEY, or ?token=); an
+// upgrade without a valid one gets HTTP 401 (400 for missing AudioHook headers), except on
+// /twilio, where the `start` message may carry the token before the session's auth deadline.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { requestToken } from '../../../core/auth/bearer.ts';
 import { authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import { detailOf } from '../../../core/errors.ts';
-import { audiohookAdapter } from './audiohook.ts';
+import { audiohookAdapter, audiohookUpgrade } from './audiohook.ts';
 import { asIngressError, CLOSE, IngressError, wireOf } from './errors.ts';
 import type { ProtocolAdapter } from './messages.ts';
 import { nativeAdapter } from './native.ts';
@@ -23,10 +25,20 @@ import {
   refuse,
   type SessionPort,
 } from './session.ts';
-import { twilioAdapter } from './twilio.ts';
+import { twilioAdapter, twilioUpgrade } from './twilio.ts';
 import { watch, watchTargetOf } from './watch.ts';
 
 export const WS_PATHS = ['/twilio', '/audiohook', '/stream', '/watch'] as const;
+
+/** What an adapter may need of the upgrade request (AudioHook's headers). */
+export interface UpgradeRequest {
+  headers: IncomingHttpHeaders;
+  /** Path and query as sent. */
+  target: string;
+}
+
+/** Who an upgrade is, or the HTTP status that refuses it. */
+export type UpgradeAuth = { principal: Principal | undefined } | { status: 400 | 401; message: string };
 
 /** The call protocol of each streaming path. */
 const PROTOCOLS: Record<
@@ -34,7 +46,7 @@ const PROTOCOLS: Record<
   {
     protocol: Protocol;
     echoEvents: boolean;
-    adapter: (s: CallSession, ctx: IngressContext) => ProtocolAdapter;
+    adapter: (s: CallSession, ctx: IngressContext, upgrade: UpgradeRequest) => ProtocolAdapter;
   }
 > = {
   '/twilio': { protocol: 'twilio', echoEvents: false, adapter: twilioAdapter },
@@ -49,6 +61,8 @@ export interface SocketCall {
   readonly session: CallSession;
   text(text: string): void;
   binary(bytes: Uint8Array): void;
+  /** The socket closed. */
+  closed(): void;
 }
 
 export function openCall(
@@ -56,14 +70,19 @@ export function openCall(
   port: SessionPort,
   path: CallPath,
   principal: Principal | undefined,
+  upgrade: UpgradeRequest = { headers: {}, target: path },
 ): SocketCall {
   const { protocol, echoEvents, adapter } = PROTOCOLS[path];
   const session = new CallSession(ctx, port, { protocol, path, principal, echoEvents });
-  const messages = adapter(session, ctx);
+  const messages = adapter(session, ctx, upgrade);
   return {
     session,
     text: (text) => session.handle(() => messages.onText(text)),
     binary: (bytes) => session.handle(() => messages.onBinary(bytes)),
+    closed: () => {
+      messages.onClose?.();
+      session.closed();
+    },
   };
 }
 
@@ -95,10 +114,12 @@ export function socketPort(ws: WebSocket, highWaterBytes: number): SessionPort {
       const message =
         last === undefined
           ? JSON.stringify({ type: 'error', code: close, reason, message: detailOf(err) })
-          : 'text' in last
-            ? last.text
-            : last.json;
-      if (ws.readyState === ws.OPEN) ws.send(message);
+          : last === null
+            ? undefined
+            : 'text' in last
+              ? last.text
+              : last.json;
+      if (message !== undefined && ws.readyState === ws.OPEN) ws.send(message);
       ws.close(close, reason);
     },
   };
@@ -113,22 +134,27 @@ export function createGateway(ctx: IngressContext): Gateway {
     ctx.log.warn({ err, path }, 'socket error');
   };
 
-  const serveCall = (ws: WebSocket, path: CallPath, principal: Principal | undefined) => {
-    const call = openCall(ctx, socketPort(ws, ctx.limits.highWaterBytes), path, principal);
+  const serveCall = (
+    ws: WebSocket,
+    path: CallPath,
+    principal: Principal | undefined,
+    upgrade: UpgradeRequest,
+  ) => {
+    const call = openCall(ctx, socketPort(ws, ctx.limits.highWaterBytes), path, principal, upgrade);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const bytes = toBytes(data);
       if (isBinary) call.binary(bytes);
       else call.text(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
     });
     ws.on('error', socketError(path));
-    ws.on('close', () => call.session.closed());
+    ws.on('close', () => call.closed());
   };
 
   const serveWatcher = (ws: WebSocket, url: URL, principal: Principal) => {
     const port = socketPort(ws, ctx.limits.highWaterBytes);
     let unsubscribe: () => void;
     try {
-      unsubscribe = watch(ctx, port.out, principal, watchTargetOf(url.searchParams));
+      unsubscribe = watch(ctx, port, principal, watchTargetOf(url.searchParams));
     } catch (err) {
       refuse(ctx, '/watch', port, asIngressError(err));
       return;
@@ -142,28 +168,60 @@ export function createGateway(ctx: IngressContext): Gateway {
     ws.on('close', () => unsubscribe());
   };
 
+  /** Refuses an upgrade with an HTTP status and a one-line reason, counted by path and reason. */
+  const reject = (socket: Duplex, path: string, status: 400 | 401 | 503, reason: string, message: string) => {
+    ctx.metrics?.rejected.inc({ path, reason });
+    const text = { 400: 'Bad Request', 401: 'Unauthorized', 503: 'Service Unavailable' }[status];
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message.replace(/[\r\n]/g, ' ')}\n`,
+    );
+  };
+
+  const authenticateUpgrade = (
+    path: (typeof WS_PATHS)[number],
+    req: IncomingMessage,
+    url: URL,
+  ): UpgradeAuth => {
+    const upgrade = { headers: req.headers, target: req.url ?? '/' };
+    if (path === '/audiohook') return audiohookUpgrade(ctx, upgrade);
+    if (path === '/twilio') {
+      const signed = twilioUpgrade(ctx, upgrade);
+      if (signed) return signed;
+    }
+    const principal = authenticate(ctx.auth, requestToken(req.headers, url));
+    if (principal || path === '/twilio') return { principal };
+    return { status: 401, message: 'missing or wrong token' };
+  };
+
   return {
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://ingress');
       const path = url.pathname as (typeof WS_PATHS)[number];
       if (!WS_PATHS.includes(path)) return false;
-      const principal = authenticate(ctx.auth, requestToken(req.headers, url));
-      if (!principal && path !== '/twilio') {
-        ctx.metrics?.rejected.inc({ path, reason: 'unauthorized' });
-        socket.end(
-          'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmissing or wrong token\n',
-        );
+      const slot = ctx.connections.tryOpen(req.socket.remoteAddress);
+      if ('refused' in slot) {
+        reject(socket, path, 503, 'connection-limit', slot.refused);
         return true;
       }
+      const auth = authenticateUpgrade(path, req, url);
+      if ('status' in auth) {
+        slot.release();
+        reject(socket, path, auth.status, auth.status === 401 ? 'unauthorized' : 'bad-upgrade', auth.message);
+        return true;
+      }
+      socket.once('close', slot.release);
       wss.handleUpgrade(req, socket, head, (ws) => {
         ctx.metrics?.connections.inc({ path });
-        if (path === '/watch') serveWatcher(ws, url, principal!);
-        else serveCall(ws, path, principal);
+        ctx.metrics?.openConnections.inc({ transport: 'ws' });
+        ws.once('close', () => ctx.metrics?.openConnections.dec({ transport: 'ws' }));
+        if (path === '/watch') serveWatcher(ws, url, auth.principal!);
+        else serveCall(ws, path, auth.principal, { headers: req.headers, target: req.url ?? path });
       });
       return true;
     },
     async close() {
       // Closing a socket ends its call; a peer that does not answer the close within 1 s is cut off.
+      ctx.audiohook.close();
       await Promise.all(
         [...wss.clients].map(
           (ws) =>

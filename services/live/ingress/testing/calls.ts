@@ -2,7 +2,7 @@
 // it for a socket, with the recording backend and metrics of testing/fakes.ts.
 import type { Principal } from '../../../../core/auth/tokens.ts';
 import type { GatewayLimits } from '../session.ts';
-import { type CallPath, openCall } from '../websocket.ts';
+import { type CallPath, openCall, type UpgradeRequest } from '../websocket.ts';
 import { RecordingPort, testIngress } from './fakes.ts';
 
 export const OPERATOR: Principal = { kind: 'operator', defaultTenant: 'default' };
@@ -12,9 +12,10 @@ export function socketCall(
   path: CallPath,
   principal: Principal | null = OPERATOR,
   limits: Partial<GatewayLimits> = {},
+  upgrade?: UpgradeRequest,
+  ingress = testIngress(limits),
 ) {
-  const ingress = testIngress(limits);
   const port = new RecordingPort();
-  const call = openCall(ingress.ctx, port, path, principal ?? undefined);
+  const call = openCall(ingress.ctx, port, path, principal ?? undefined, upgrade);
   return { ...ingress, port, ...call };
 }

@@ -11,8 +11,11 @@ import {
   type SpeakerRole,
   type VoicePulseEvent,
 } from '../../../../core/events/schema.ts';
+import type { TenantPolicies } from '../../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../../scoring/backend.ts';
+import { AudioHookSessions } from '../audiohook.ts';
 import { CallRegistry } from '../calls.ts';
+import { ConnectionLimiter } from '../connections.ts';
 import type { IngressError } from '../errors.ts';
 import { EventHub } from '../hub.ts';
 import { LiveMetrics } from '../metrics.ts';
@@ -112,17 +115,19 @@ export interface TestIngress {
   count(name: string, labels?: Record<string, string>): Promise<number>;
 }
 
-export function testIngress(limits: Partial<GatewayLimits> = {}): TestIngress {
+export function testIngress(limits: Partial<GatewayLimits> = {}, policies: TenantPolicies = {}): TestIngress {
   const backend = new RecordingBackend();
   const registry = new Registry();
   const metrics = new LiveMetrics(registry);
   const full = { ...DEFAULT_LIMITS, ...limits };
   const ctx: IngressContext = {
-    calls: new CallRegistry(backend, {}, full.maxConcurrentCalls, 8000, metrics),
+    calls: new CallRegistry(backend, policies, full, 8000, metrics),
     hub: new EventHub(),
     auth: { operatorToken: OPERATOR_TOKEN, tenantTokens: { acme: ACME_TOKEN } },
     limits: full,
     log: pino({ level: 'silent' }),
+    connections: new ConnectionLimiter(full),
+    audiohook: new AudioHookSessions(),
     metrics,
   };
   return {

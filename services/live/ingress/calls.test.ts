@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Principal } from '../../../core/auth/tokens.ts';
+import { ENDING_TIMEOUT_MS } from './calls.ts';
+import type { IngressError } from './errors.ts';
+import { STALE_MS } from './lag.ts';
+import { fakeEvent, testIngress } from './testing/fakes.ts';
+
+const OPERATOR: Principal = { kind: 'operator', defaultTenant: 'default' };
+const meta = (callId: string, tenantId = 'acme') => ({ callId, tenantId, agentId: null, queue: null });
+
+function refusal(act: () => unknown): string {
+  try {
+    act();
+  } catch (err) {
+    return (err as IngressError).code;
+  }
+  return 'admitted';
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('CallRegistry', () => {
+  it('keeps a call id taken until its summary is out: a new start is refused with CALL_ENDING, on any tenant', () => {
+    const { ctx, backend } = testIngress();
+    const calls = ctx.calls;
+    const acme = calls.admit(meta('X'), 'twilio', OPERATOR);
+    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('DUPLICATE_CALL');
+    acme.end();
+    expect(calls.size).toBe(0);
+    // Ended, summary not out: the scoring threads still hold X.
+    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
+    expect(refusal(() => calls.admit(meta('X'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
+    // Scores of the old instance free nothing; its summary does.
+    calls.emitted(fakeEvent('X', 'score'));
+    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
+    calls.emitted(fakeEvent('X', 'call_summary'));
+    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('admitted');
+    expect(backend.started.map((m) => `${m.tenantId}/${m.callId}`)).toEqual(['acme/X', 'globex/X']);
+  });
+
+  it('frees an ended id whose summary never comes after ENDING_TIMEOUT_MS', () => {
+    const { ctx } = testIngress();
+    ctx.calls.admit(meta('X'), 'native', OPERATOR).end();
+    vi.advanceTimersByTime(ENDING_TIMEOUT_MS - 1);
+    expect(refusal(() => ctx.calls.admit(meta('X'), 'native', OPERATOR))).toBe('CALL_ENDING');
+    vi.advanceTimersByTime(1);
+    expect(refusal(() => ctx.calls.admit(meta('X'), 'native', OPERATOR))).toBe('admitted');
+  });
+
+  it('a summary of a call still streaming frees nothing', () => {
+    const { ctx } = testIngress();
+    ctx.calls.admit(meta('X'), 'native', OPERATOR);
+    ctx.calls.emitted(fakeEvent('X', 'call_summary'));
+    expect(refusal(() => ctx.calls.admit(meta('X'), 'native', OPERATOR))).toBe('DUPLICATE_CALL');
+  });
+
+  it("refuses a tenant past its policy's quota while other tenants still get in", () => {
+    const { ctx } = testIngress({ maxConcurrentCalls: 10 }, { acme: { maxConcurrentCalls: 2 } as never });
+    const a = [1, 2].map((i) => ctx.calls.admit(meta(`a${i}`), 'grpc', OPERATOR));
+    expect(refusal(() => ctx.calls.admit(meta('a3'), 'grpc', OPERATOR))).toBe('TENANT_CALL_LIMIT');
+    expect(refusal(() => ctx.calls.admit(meta('g1', 'globex'), 'grpc', OPERATOR))).toBe('admitted');
+    a[0]!.end();
+    expect(refusal(() => ctx.calls.admit(meta('a3'), 'grpc', OPERATOR))).toBe('admitted');
+  });
+
+  it('refuses new calls with OVERLOADED while scoring lags past the bound; admitted calls go on', () => {
+    const { ctx, backend, registry } = testIngress({ maxScoringLagMs: 1000 });
+    const first = ctx.calls.admit(meta('c1'), 'twilio', OPERATOR);
+    for (let i = 0; i < 20; i++) ctx.calls.windowScored(40);
+    expect(refusal(() => ctx.calls.admit(meta('c2'), 'twilio', OPERATOR))).toBe('admitted');
+    for (let i = 0; i < 20; i++) ctx.calls.windowScored(3000);
+    expect(refusal(() => ctx.calls.admit(meta('c3'), 'twilio', OPERATOR))).toBe('OVERLOADED');
+    first.audio('customer', new Float32Array(160));
+    expect(backend.samples('c1', 'customer').length).toBe(160);
+    // One outlier does not refuse anybody.
+    for (let i = 0; i < 20; i++) ctx.calls.windowScored(40);
+    ctx.calls.windowScored(5000);
+    expect(refusal(() => ctx.calls.admit(meta('c4'), 'twilio', OPERATOR))).toBe('admitted');
+    // A dropped window is as bad as it gets; a lag not refreshed is forgotten.
+    ctx.calls.windowsDropped();
+    expect(refusal(() => ctx.calls.admit(meta('c5'), 'twilio', OPERATOR))).toBe('OVERLOADED');
+    return (async () => {
+      const lag = registry.getSingleMetric('voicepulse_scoring_lag_seconds');
+      expect((await lag?.get())?.values[0]?.value).toBeGreaterThan(1);
+      vi.advanceTimersByTime(STALE_MS + 1);
+      vi.setSystemTime(Date.now());
+      expect(ctx.calls.lag.current(performance.timeOrigin + performance.now())).toBe(0);
+    })();
+  });
+
+  it('never refuses by lag when the bound is 0', () => {
+    const { ctx } = testIngress({ maxScoringLagMs: 0 });
+    ctx.calls.windowsDropped();
+    expect(refusal(() => ctx.calls.admit(meta('c1'), 'twilio', OPERATOR))).toBe('admitted');
+  });
+
+  it('checks in order: tenant, scoring, duplicate, quota, limit, lag', () => {
+    const { ctx, backend } = testIngress({ maxConcurrentCalls: 1, maxScoringLagMs: 1 });
+    const acmeOnly: Principal = { kind: 'tenant', tenantId: 'acme' };
+    ctx.calls.admit(meta('c1'), 'twilio', OPERATOR);
+    ctx.calls.windowsDropped();
+    backend.failure = 'threads down';
+    expect(refusal(() => ctx.calls.admit(meta('c1', 'globex'), 'twilio', acmeOnly))).toBe('TENANT_FORBIDDEN');
+    expect(refusal(() => ctx.calls.admit(meta('c1'), 'twilio', OPERATOR))).toBe('SCORING_UNAVAILABLE');
+    backend.failure = null;
+    expect(refusal(() => ctx.calls.admit(meta('c1'), 'twilio', OPERATOR))).toBe('DUPLICATE_CALL');
+    expect(refusal(() => ctx.calls.admit(meta('c2'), 'twilio', OPERATOR))).toBe('CALL_LIMIT');
+  });
+});
