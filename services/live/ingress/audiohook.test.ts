@@ -148,7 +148,7 @@ describe('AudioHook adapter', () => {
       },
     ]);
     expect(g.backend.started).toEqual([
-      { callId: CONV, tenantId: 'acme', agentId: 'agent-1', queue: 'billing' },
+      { callId: CONV, tenantId: 'acme', agentId: 'agent-1', queue: 'billing', customerId: '+1555' },
     ]);
   });
 
@@ -164,7 +164,9 @@ describe('AudioHook adapter', () => {
   it('falls back to the organization as tenant and ignores customConfig values that are not ids', () => {
     const g = genesys();
     g.send('open', { ...OPEN, customConfig: { tenant: '', agent: 42, queue: 'x'.repeat(129) } });
-    expect(g.backend.started).toEqual([{ callId: CONV, tenantId: ORG, agentId: null, queue: null }]);
+    expect(g.backend.started).toEqual([
+      { callId: CONV, tenantId: ORG, agentId: null, queue: null, customerId: '+1555' },
+    ]);
   });
 
   it('answers supportedLanguages when asked (we transcribe none)', () => {

@@ -282,6 +282,8 @@ export function audiohookAdapter(
     if (p.supportedLanguages) opened.supportedLanguages = [];
     if (!probe && media) {
       const cfg = p.customConfig ?? {};
+      // The caller's number (ANI) names the customer; a probe or a withheld number sends it empty.
+      const ani = configId(p.participant.ani);
       const mediaFormat = {
         codec: FORMATS[media.format],
         sampleRate: 8000,
@@ -299,7 +301,7 @@ export function audiohookAdapter(
             tenantId: configId(cfg.tenant) ?? p.organizationId,
             agentId: configId(cfg.agent),
             queue: configId(cfg.queue),
-            ...(configId(p.participant.ani) ? { customerId: configId(p.participant.ani)! } : {}),
+            ...(ani ? { customerId: ani } : {}),
           },
           media: mediaFormat,
         },
