@@ -31,8 +31,10 @@ function dataset() {
       durationMs: 20_000,
       escalation: ((i * 7) % 24) / 24,
     });
-    events.push(...c.scores, ...c.alerts, c.summary);
-    if (tenantId === 'tenant-a') summaries.push(c.summary);
+    // Every third call's start named its customer.
+    const summary = i % 3 === 0 ? { ...c.summary, customerId: `+1555000${i}` } : c.summary;
+    events.push(...c.scores, ...c.alerts, summary);
+    if (tenantId === 'tenant-a') summaries.push(summary);
   };
   for (let i = 0; i < 24; i++) add('tenant-a', i);
   for (let i = 0; i < 5; i++) add('tenant-b', i);
@@ -130,6 +132,15 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       expect(op.body.calls).toHaveLength(5);
       const card = await get(`/api/agents/agent-0/scorecard?from=${T0 - DAY}`, TOKEN_B);
       expect(card.body.calls).toBe(2);
+    });
+
+    it('names each call’s customer in the calls list, null where the start gave none', async () => {
+      const { status, body } = await get(`/api/calls?from=${T0 - DAY}&limit=500`);
+      expect(status).toBe(200);
+      const byId = new Map(summaries.map((s) => [s.callId, s.customerId ?? null]));
+      expect(body.calls).toHaveLength(24);
+      for (const call of body.calls) expect(call.customerId).toBe(byId.get(call.callId));
+      expect(body.calls.filter((c: { customerId: unknown }) => c.customerId !== null)).toHaveLength(8);
     });
 
     it('computes an agent scorecard over a range', async () => {

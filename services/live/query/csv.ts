@@ -33,6 +33,7 @@ export const CALL_COLUMNS = [
   'callId',
   'agentId',
   'queue',
+  'customerId',
   'startedAtMs',
   'endedAtMs',
   'durationMs',

@@ -202,7 +202,7 @@ export async function searchCalls(ch: ClickHouse, tenantId: string, q: CallSearc
     where.push(`customer_scored = 1 AND customer_${q.emotion} >= {minEmotion:Float64}`);
   if (q.after) where.push(sort.after);
   const rows = await ch.query<Record<string, unknown>>(
-    `SELECT call_id, agent_id, queue, started_at_ms, ended_at_ms, duration_ms, customer_scored,
+    `SELECT call_id, agent_id, queue, customer_id, started_at_ms, ended_at_ms, duration_ms, customer_scored,
             customer_mean_frustration, customer_peak_frustration, alerts, csat_proxy, ${sort.key} AS sort_key
      FROM call_summaries FINAL
      WHERE ${where.join(' AND ')}
@@ -226,6 +226,7 @@ export async function searchCalls(ch: ClickHouse, tenantId: string, q: CallSearc
       callId: r.call_id as string,
       agentId: (r.agent_id as string) || null,
       queue: (r.queue as string) || null,
+      customerId: (r.customer_id as string) || null,
       startedAtMs: num(r.started_at_ms),
       endedAtMs: num(r.ended_at_ms),
       durationMs: num(r.duration_ms),
