@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,11 +111,23 @@ describe('voicepulse data stats on generated WAVs', () => {
 });
 
 describe('voicepulse data splits', () => {
-  it('refuses to write a manifest from a data root that lacks corpora it splits', async () => {
+  it('splits the corpora present and keeps the committed splits of the absent ones', async () => {
     const { code, stdout, stderr } = await voicepulse('data', 'splits', '--check', '--data', data);
+    // One RAVDESS actor and one EMOVO speaker split differently from the committed manifest.
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^voicepulse: data splits: corpora missing under .*: tess\b.*\n$/);
+    expect(stderr).toContain(`data splits: tess not under ${data}: its committed splits kept\n`);
+    expect(stderr).toContain(`data splits: urdu not under ${data}: its committed splits kept\n`);
+    expect(stderr).not.toContain('ravdess not under');
+    expect(stderr).toMatch(
+      /voicepulse: data splits: .*splits\.json is out of date; rerun without --check\n$/,
+    );
+  });
+
+  it('refuses a data root holding none of the corpora it splits', async () => {
+    const { code, stderr } = await voicepulse('data', 'splits', '--check', '--data', join(data, 'nothing'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^voicepulse: data splits: none of ravdess, tess, emovo, urdu under .*nothing\n$/);
   });
 });
 
@@ -124,6 +136,19 @@ describeWithCorpus('voicepulse data on the real corpora', (root) => {
     const { code, stdout } = await voicepulse('data', 'splits', '--check', '--data', root);
     expect(code).toBe(0);
     expect(stdout).toMatch(/splits\.json is up to date\n$/);
+  });
+
+  it('splits: RAVDESS alone gives the committed manifest too (the others kept as committed)', async () => {
+    const partial = mkdtempSync(join(tmpdir(), 'vp-partial-'));
+    symlinkSync(join(root, 'ravdess'), join(partial, 'ravdess'));
+    try {
+      const { code, stdout, stderr } = await voicepulse('data', 'splits', '--check', '--data', partial);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/splits\.json is up to date\n$/);
+      expect(stderr).toContain('emovo not under');
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
   });
 
   it('counts every documented clip, each speaker in a single split', async () => {

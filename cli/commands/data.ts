@@ -7,9 +7,13 @@ import {
   formatSplitManifest,
   SCANNED_SPLIT_CORPORA,
 } from '../../core/corpora/build-splits.ts';
-import { CORPUS_IDS } from '../../core/corpora/clip.ts';
+import { CORPUS_IDS, type CorpusId } from '../../core/corpora/clip.ts';
 import { CorpusRootError, scanCorporaReport } from '../../core/corpora/scan.ts';
-import { loadSplitManifest, SPLIT_MANIFEST_URL } from '../../core/corpora/split-manifest.ts';
+import {
+  loadSplitManifest,
+  SPLIT_MANIFEST_URL,
+  type SplitManifestData,
+} from '../../core/corpora/split-manifest.ts';
 import { type CorpusStats, compareLabels, corpusStats, type StatsRow } from '../../core/corpora/stats.ts';
 import { CliError } from '../errors.ts';
 
@@ -55,15 +59,27 @@ export function registerDataCommand(program: Command, settings: Settings): void 
     .action((opts: SplitsOptions) => writeSplits(opts.data ?? settings.data.root, opts.check === true));
 }
 
-/** splits.json is generated, never hand-edited: from every corpus it splits, all present. */
+/**
+ * splits.json is generated, never hand-edited: from the corpora present under `dataRoot`; a corpus
+ * that is absent keeps its committed protocols (said on stderr), so a partial data root neither
+ * fails nor drops anyone's splits. Your own recordings ('custom') are never written into it.
+ */
 function writeSplits(dataRoot: string, check: boolean): void {
-  const scans = scanCorporaReport(dataRoot);
-  const missing = SCANNED_SPLIT_CORPORA.filter(
-    (id) => !scans.some((s) => s.corpus === id && s.clips.length > 0),
-  );
-  if (missing.length > 0)
-    throw new CliError(`data splits: corpora missing under ${dataRoot}: ${missing.join(', ')}`);
-  const text = formatSplitManifest(buildSplitManifest(scans.flatMap((s) => s.clips)));
+  const scans = scanCorporaReport(dataRoot).filter((s) => s.corpus !== 'custom');
+  const present = (id: CorpusId) => scans.some((s) => s.corpus === id && s.clips.length > 0);
+  if (!SCANNED_SPLIT_CORPORA.some(present))
+    throw new CliError(`data splits: none of ${SCANNED_SPLIT_CORPORA.join(', ')} under ${dataRoot}`);
+  const built = buildSplitManifest(scans.flatMap((s) => s.clips));
+  const committed = loadSplitManifest().data.corpora;
+  const corpora: SplitManifestData['corpora'] = {};
+  for (const id of CORPUS_IDS) {
+    const kept = SCANNED_SPLIT_CORPORA.includes(id as never) && !present(id);
+    const splits = kept ? committed[id] : built.corpora[id];
+    if (kept && splits)
+      process.stderr.write(`data splits: ${id} not under ${dataRoot}: its committed splits kept\n`);
+    if (splits) corpora[id] = splits;
+  }
+  const text = formatSplitManifest({ ...built, corpora });
   const target = fileURLToPath(SPLIT_MANIFEST_URL);
   if (!check) {
     writeFileSync(target, text);

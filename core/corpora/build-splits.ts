@@ -2,7 +2,12 @@ import { balancedGroupSplit, type SplitFractions, type SplitGroup } from './bala
 import type { CorpusClip, CorpusId } from './clip.ts';
 import { CREMAD_ACTORS } from './cremad.ts';
 import { SAVEE_SPEAKERS } from './savee.ts';
-import type { SplitManifestData, SplitProtocol } from './split-manifest.ts';
+import {
+  type CorpusSplits,
+  SplitError,
+  type SplitManifestData,
+  type SplitProtocol,
+} from './split-manifest.ts';
 import { TESS_SPEAKERS } from './tess.ts';
 
 // Bump to regenerate every seeded split (and say why in the commit).
@@ -186,6 +191,31 @@ export function buildSplitManifest(clips: readonly CorpusClip[]): SplitManifestD
   }
 
   return { version: 1, corpora };
+}
+
+/**
+ * The split of your own labelled recordings (corpus 'custom', labelled.ts): speaker-disjoint,
+ * ~70/15/15 % of the clips, class-balanced, seeded by the speaker list alone, so the same
+ * recordings always split the same way. Computed when they are loaded; never committed.
+ */
+export function labelledSplits(clips: readonly CorpusClip[]): CorpusSplits {
+  const own = clips.filter((c) => c.corpus === 'custom');
+  const speakers = new Set(own.map((c) => c.speaker)).size;
+  const p = speakerProtocol(
+    'custom',
+    own,
+    SEVENTY_FIFTEEN_FIFTEEN,
+    'speaker-disjoint, ~70/15/15% of clips, class-balanced',
+  );
+  if (
+    p.kind !== 'cross-speaker' &&
+    (p.train.length === 0 || p.validation.length === 0 || p.test.length === 0)
+  )
+    throw new SplitError(
+      'TOO_FEW_SPEAKERS',
+      `your recordings have ${speakers} speaker(s); a speaker-disjoint train/validation/test split needs at least 3 (better 10 or more)`,
+    );
+  return { default: 'speaker', protocols: { speaker: p } };
 }
 
 /** Stable JSON for the committed manifest: two-space indent, id lists kept on one line. */

@@ -1,6 +1,7 @@
 import { type Emotion, isEmotion } from '../emotions.ts';
 
-export const CORPUS_IDS = ['ravdess', 'cremad', 'tess', 'savee', 'emovo', 'urdu'] as const;
+/** The corpora the loaders know, then 'custom': your own labelled recordings (labelled.ts). */
+export const CORPUS_IDS = ['ravdess', 'cremad', 'tess', 'savee', 'emovo', 'urdu', 'custom'] as const;
 export type CorpusId = (typeof CORPUS_IDS)[number];
 
 /**
@@ -40,7 +41,9 @@ export type ParseIssueCode =
   /** A valid name for material outside this loader's scope (e.g. RAVDESS song or video). */
   | 'unsupported'
   /** A documented defect of the corpus: excluded on purpose. */
-  | 'known-defect';
+  | 'known-defect'
+  /** A labels file lists a recording that is not there (labelled.ts). */
+  | 'missing-file';
 
 export interface ParseIssue {
   corpus: CorpusId;

@@ -5,18 +5,20 @@ import type { CorpusClip, CorpusId, CorpusScan } from './clip.ts';
 import { CORPUS_IDS } from './clip.ts';
 import { scanCremad } from './cremad.ts';
 import { scanEmovo } from './emovo.ts';
+import { scanLabelled } from './labelled.ts';
 import { scanRavdess } from './ravdess.ts';
 import { scanSavee } from './savee.ts';
 import { scanTess } from './tess.ts';
 import { scanUrdu } from './urdu.ts';
 
-const SCANNERS: Record<CorpusId, (root: string) => CorpusScan> = {
+const SCANNERS: Record<CorpusId, (root: string, labels?: string) => CorpusScan> = {
   ravdess: scanRavdess,
   cremad: scanCremad,
   tess: scanTess,
   savee: scanSavee,
   emovo: scanEmovo,
   urdu: scanUrdu,
+  custom: scanLabelled,
 };
 
 /** Per-corpus root directories overriding `<dataRoot>/<corpus>` (e.g. a user's own CREMA-D copy). */
@@ -35,6 +37,8 @@ export function corpusRoots(
 
 export interface ScanOptions {
   roots?: CorpusRoots;
+  /** The labels CSV of your own recordings ('custom'), when not `<custom root>/labels.csv`. */
+  labels?: string;
 }
 
 /**
@@ -52,7 +56,7 @@ export function scanCorporaReport(dataRoot: string | undefined, options: ScanOpt
       if (options.roots?.[id] !== undefined) throw new CorpusRootError(id, root);
       continue;
     }
-    scans.push(SCANNERS[id](root));
+    scans.push(SCANNERS[id](root, id === 'custom' ? options.labels : undefined));
   }
   return scans;
 }

@@ -68,8 +68,15 @@ const manifestSchema = z.object({
 
 export type SplitProtocol = z.infer<typeof protocol>;
 export type SplitManifestData = z.infer<typeof manifestSchema>;
+export type CorpusSplits = z.infer<typeof corpusSplits>;
 
-export type SplitErrorCode = 'INVALID_MANIFEST' | 'UNKNOWN_CORPUS' | 'UNKNOWN_PROTOCOL' | 'UNASSIGNED';
+export type SplitErrorCode =
+  | 'INVALID_MANIFEST'
+  | 'UNKNOWN_CORPUS'
+  | 'UNKNOWN_PROTOCOL'
+  | 'UNASSIGNED'
+  /** Too few speakers for a speaker-disjoint train/validation/test split. */
+  | 'TOO_FEW_SPEAKERS';
 
 export class SplitError extends VoicePulseError<SplitErrorCode> {}
 
@@ -82,6 +89,11 @@ export class SplitManifest {
     if (!parsed.success)
       throw new SplitError('INVALID_MANIFEST', `invalid split manifest: ${parsed.error.message}`);
     this.data = parsed.data;
+  }
+
+  /** This manifest with `corpus`'s protocols set to `splits` (your own recordings' computed split). */
+  withCorpus(corpus: CorpusId, splits: CorpusSplits): SplitManifest {
+    return new SplitManifest({ ...this.data, corpora: { ...this.data.corpora, [corpus]: splits } });
   }
 
   protocolNames(corpus: CorpusId): string[] {
