@@ -1,6 +1,9 @@
 // Load generation: N concurrent two-speaker calls played at real-time pace (or `speed` times
 // faster) against a running gateway, with the scores, alerts and summaries they get back and the
-// client-observed latency of each score (from the send time of its window's last chunk).
+// client-observed latency of each score (from the send time of its window's last chunk). Calls of
+// one run have ids of their own (`<tenant>-<run>-<n>`; a UUID on AudioHook, whose conversation ids
+// are), so runs against several pods at once never collide.
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { VoicePulseEvent } from '../core/events/schema.ts';
 import type { TwoSpeakerCall } from './demo-call.ts';
@@ -15,10 +18,14 @@ export interface LoadOptions {
   speed?: number;
   /** Starts are spread evenly over this many ms so calls do not hop in lockstep. */
   rampMs?: number;
+  /** Default `sim-<timestamp>`. */
   tenant?: string;
 }
 
 export interface LoadResult {
+  tenant: string;
+  /** Ids of the calls played. */
+  callIds: string[];
   calls: number;
   completed: number;
   failed: number;
@@ -35,7 +42,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const speed = o.speed ?? 1;
   const tenant = o.tenant ?? `sim-${Date.now()}`;
   const started = new Map<string, number>();
+  const run = randomBytes(3).toString('hex');
+  const callIds = Array.from({ length: o.calls }, (_, i) =>
+    o.protocol === 'audiohook' ? randomUUID() : `${tenant}-${run}-${i}`,
+  );
   const result: LoadResult = {
+    tenant,
+    callIds,
     calls: o.calls,
     completed: 0,
     failed: 0,
@@ -55,9 +68,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     } else if (e.type === 'alert') result.alerts++;
     else result.summaries++;
   };
-  // Twilio sends nothing back: one tenant-wide watcher sees every call's events.
+  // Twilio and AudioHook send nothing back: one tenant-wide watcher sees every call's events.
   let watcher: WebSocket | undefined;
-  if (o.protocol === 'twilio') {
+  if (o.protocol === 'twilio' || o.protocol === 'audiohook') {
     watcher = new WebSocket(`${o.url}/watch?tenant=${tenant}`, {
       headers: { authorization: `Bearer ${o.token}` },
     });
@@ -65,14 +78,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       watcher!.once('open', resolve);
       watcher!.once('error', reject);
     });
-    watcher.on('message', (data) => onEvent(JSON.parse(data.toString())));
+    const ours = new Set(callIds);
+    watcher.on('message', (data) => {
+      const e = JSON.parse(data.toString()) as VoicePulseEvent;
+      if (ours.has(e.callId)) onEvent(e);
+    });
   }
   const t0 = performance.now();
   const rampMs = o.rampMs ?? 1000;
   await Promise.all(
     Array.from({ length: o.calls }, async (_, i) => {
       await new Promise((r) => setTimeout(r, (i * rampMs) / Math.max(1, o.calls)));
-      const callId = `${tenant}-call-${i}`;
+      const callId = callIds[i]!;
       try {
         await playCall(o.protocol, {
           url: o.url,

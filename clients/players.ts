@@ -1,9 +1,13 @@
 // Plays a two-speaker call into a running gateway at real-time pace (or `speed` times faster):
-// over the Twilio Media Streams protocol (20 ms µ-law chunks per track) or the native protocol
-// (20 ms interleaved stereo PCM16 frames). Used by the demo, `voicepulse simulate` and the bench.
+// over the Twilio Media Streams protocol (20 ms µ-law chunks per track), Genesys AudioHook (20 ms
+// interleaved PCMU frames; the call id must be a UUID, as a conversation id is), the native protocol
+// or gRPC (20 ms interleaved stereo PCM16 frames). Used by the demo, `voicepulse simulate` and the bench.
+
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import { voicePulseService } from '../proto/load.ts';
+import { AudioHookSession, pcmuFrames } from './audiohook-client.ts';
 import { CHUNK_SAMPLES, mediaMessages, startMessage, stopMessage, toPcm16 } from './twilio-client.ts';
 
 export interface PlayOptions {
@@ -24,7 +28,8 @@ export interface PlayOptions {
   onMessage?: (text: string) => void;
 }
 
-export type Protocol = 'twilio' | 'native' | 'grpc';
+export const PROTOCOLS = ['twilio', 'audiohook', 'native', 'grpc'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
 
 interface GrpcEvent {
   envelope: { callId: string; tenantId: string };
@@ -97,6 +102,53 @@ async function playGrpc(
   } finally {
     client.close();
   }
+}
+
+async function playAudiohook(o: PlayOptions, customer: Float32Array, agent: Float32Array, speed: number) {
+  const session = new AudioHookSession({
+    conversationId: o.callId,
+    organizationId: randomUUID(),
+    tenant: o.tenant,
+    agent: o.agent,
+    queue: o.queue,
+  });
+  const ws = new WebSocket(`${o.url}/audiohook`, { headers: session.headers(o.token) });
+  const replies = new Map<string, () => void>();
+  const reply = (type: string) => new Promise<void>((resolve) => replies.set(type, resolve));
+  const openedReply = reply('opened');
+  const closedMessage = reply('closed');
+  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  let failure: string | undefined;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const text = data.toString();
+    const type = session.received(text);
+    if (type === 'disconnect') failure = text;
+    replies.get(type)?.();
+  });
+  await opened(ws);
+  ws.send(session.open());
+  await Promise.race([openedReply, closed]);
+  if (failure || ws.readyState !== ws.OPEN)
+    throw new Error(`audiohook open refused: ${failure ?? 'socket closed'}`);
+  const frames = pcmuFrames(customer, agent);
+  await paced(
+    frames.length,
+    speed,
+    (k) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(frames[k]!);
+      session.advance(20);
+    },
+    o.onStarted,
+  );
+  if (ws.readyState === ws.OPEN) {
+    ws.send(session.close());
+    await Promise.race([closedMessage, closed]);
+    ws.close(1000, 'call ended');
+  }
+  await closed;
+  if (failure) throw new Error(`audiohook session ended by the server: ${failure}`);
 }
 
 function opened(ws: WebSocket): Promise<void> {
@@ -172,6 +224,7 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
     return;
   }
   if (protocol === 'grpc') return playGrpc(o, toPcm16(customer), toPcm16(agent), chunks, speed);
+  if (protocol === 'audiohook') return playAudiohook(o, customer, agent, speed);
   const ws = new WebSocket(`${o.url}/stream`, { headers: { authorization: `Bearer ${o.token}` } });
   await opened(ws);
   const closed = new Promise<void>((r) => ws.once('close', () => r()));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { demoCall } from '../../clients/demo-call.ts';
 import { percentile, runLoad } from '../../clients/load.ts';
+import { PROTOCOLS, type Protocol } from '../../clients/players.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { CliError } from '../errors.ts';
 import { intOption } from '../flags.ts';
@@ -8,6 +9,7 @@ import { intOption } from '../flags.ts';
 interface SimulateOptions {
   calls: number;
   protocol: string;
+  tenant?: string;
   url: string;
   token?: string;
   speed: number;
@@ -22,24 +24,41 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
       'stream N concurrent copies of the two-speaker demo call at real-time pace against a gateway',
     )
     .option('--calls <n>', 'concurrent calls', intOption('--calls', { min: 1 }), 10)
-    .option('--protocol <p>', 'twilio | native | grpc', 'twilio')
+    .option('--protocol <p>', PROTOCOLS.join(' | '), 'twilio')
+    .option(
+      '--tenant <id>',
+      'tenant of the calls (default sim-<timestamp>; the wallboard of ?tenant=… shows them)',
+    )
     .option('--url <url>', 'server base URL (gRPC: host:port of the gRPC server)', 'ws://127.0.0.1:8080')
     .option('--token <t>', 'bearer token (default: env VOICEPULSE_TOKEN)')
     .option('--speed <x>', 'playback speed (1 = real time)', Number, 1)
     .option('--ramp-ms <ms>', 'spread call starts over this long', intOption('--ramp-ms'), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: SimulateOptions) => {
-      if (o.protocol !== 'twilio' && o.protocol !== 'native' && o.protocol !== 'grpc')
-        throw new CliError(`--protocol must be twilio, native or grpc, got '${o.protocol}'`, 'USAGE');
+      if (!(PROTOCOLS as readonly string[]).includes(o.protocol))
+        throw new CliError(`--protocol must be one of ${PROTOCOLS.join(', ')}, got '${o.protocol}'`, 'USAGE');
+      const protocol = o.protocol as Protocol;
+      const tenant = o.tenant ?? `sim-${Date.now()}`;
+      if (!/^[\w.:@-]{1,128}$/.test(tenant))
+        throw new CliError(`--tenant must be 1-128 letters, digits or . _ : @ -, got '${tenant}'`, 'USAGE');
       if (!(o.speed > 0)) throw new CliError('--speed must be positive', 'USAGE');
       const token = o.token ?? settings.auth.token;
       if (!token) throw new CliError('give --token or set VOICEPULSE_TOKEN', 'USAGE');
       const call = await demoCall();
+      const url = o.url.replace(/\/$/, '');
+      if (!o.json) {
+        const board =
+          protocol === 'grpc' ? '' : ` (wallboard: ${url.replace(/^ws/, 'http')}/?tenant=${tenant})`;
+        process.stdout.write(
+          `simulating ${o.calls} ${protocol} calls of tenant ${tenant} against ${url}${board}\n`,
+        );
+      }
       const r = await runLoad({
-        url: o.url.replace(/\/$/, ''),
+        url,
         token,
         calls: o.calls,
-        protocol: o.protocol,
+        protocol,
+        tenant,
         call,
         speed: o.speed,
         rampMs: o.rampMs,
@@ -57,7 +76,7 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
       else
         process.stdout.write(
           [
-            `${r.calls} ${o.protocol} calls of ${summary.callSeconds.toFixed(1)} s (${call.source} audio) at ${o.speed}x: ${r.completed} completed, ${r.failed} failed`,
+            `${r.calls} ${protocol} calls of ${summary.callSeconds.toFixed(1)} s (${call.source} audio) at ${o.speed}x: ${r.completed} completed, ${r.failed} failed`,
             `events: ${r.scores} scores, ${r.alerts} alerts, ${r.summaries} summaries in ${(r.wallMs / 1000).toFixed(1)} s`,
             `client-observed score latency: p50 ${summary.p50Ms.toFixed(0)} ms, p95 ${summary.p95Ms.toFixed(0)} ms, p99 ${summary.p99Ms.toFixed(0)} ms`,
             ...r.errors.map((e) => `error: ${e}`),

@@ -101,6 +101,11 @@ export class ClusterFeed {
         this.pending.set(e.callId, { summary: e, timer });
         continue;
       }
+      // Only scores and alerts are the call's activity; anything else about it (an acknowledgement) just passes.
+      if (e.type !== 'score' && e.type !== 'alert') {
+        this.o.deliver(e);
+        continue;
+      }
       const endedAt = this.ended.get(e.callId);
       if (endedAt !== undefined && e.producedAtMs <= endedAt) {
         this.o.metrics?.late.inc();
