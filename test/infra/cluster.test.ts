@@ -114,7 +114,8 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
     const res = await fetch(`${pod}/api/calls/${callId}/timeline?tenant=${tenant}`, {
       headers: { authorization: `Bearer ${env.VOICEPULSE_TOKEN}` },
     });
-    return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() };
+    const body: { summary?: unknown } | string = res.status === 200 ? await res.json() : await res.text();
+    return { status: res.status, body };
   };
 
   beforeAll(async () => {
@@ -190,7 +191,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
     for (const callId of all) {
       await waitFor(
         'timeline with its summary',
-        async () => (await timeline(pods.a, callId)).body?.summary != null,
+        async () => ((await timeline(pods.a, callId)).body as { summary?: unknown }).summary != null,
         30_000,
       );
       const [a, b] = [await timeline(pods.a, callId), await timeline(pods.b, callId)];
