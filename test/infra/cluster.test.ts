@@ -114,7 +114,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
     const res = await fetch(`${pod}/api/calls/${callId}/timeline?tenant=${tenant}`, {
       headers: { authorization: `Bearer ${env.VOICEPULSE_TOKEN}` },
     });
-    const body: { summary?: unknown } | string = res.status === 200 ? await res.json() : await res.text();
+    const body = (res.status === 200 ? await res.json() : await res.text()) as { summary?: unknown } | string;
     return { status: res.status, body };
   };
 
