@@ -133,7 +133,8 @@ export async function startApp(o: AppOptions): Promise<App> {
           source: o.cluster.source,
           podId: o.cluster.podId,
           deliver: (event) => {
-            watchHub.publish(event);
+            // Acknowledgements are the wallboards' (onEvent), not a call's event for watchers.
+            if (event.type !== 'alert_ack') watchHub.publish(event);
             o.onEvent?.(event);
           },
           publish: (events) => o.bus!.publish(events),

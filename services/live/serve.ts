@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { EventBus } from '../../core/bus/bus.ts';
 import type { ClickHouse, ClickHouseConfig } from '../../core/clickhouse/client.ts';
 import { ConfigError } from '../../core/config/env.ts';
+import type { AlertAckEvent } from '../../core/events/schema.ts';
 import type { RecordingStore } from '../../core/recordings/store.ts';
 import { type App, startApp } from './app.ts';
 import { modelPresent, type ServeConfig } from './config.ts';
@@ -15,6 +16,7 @@ import { kafkaFeedSource } from './feed/kafka.ts';
 import { createQueryApi, type QueryApiOptions } from './query/api.ts';
 import { queryGrpcImplementation, queryService } from './query/grpc.ts';
 import { defaultSpoolDir, startRecordings } from './recordings/service.ts';
+import { clickhouseBoardStore } from './wallboard/store.ts';
 import { createWallboard } from './wallboard/wallboard.ts';
 
 /** The analytics side as the live service sees it. */
@@ -106,10 +108,19 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
           log,
         })
       : undefined;
-  // The wallboard replays what its history has seen since start-up (history.ts), so it is fed every event.
+  // The wallboard replays what its history has seen since start-up (history.ts), so it is fed every
+  // event; acknowledgements go on the bus (every pod, the sink) and come back from the store after a
+  // restart.
   const wallboard = createWallboard({
     auth: config.auth,
     ...(config.grafanaUrl ? { grafanaUrl: config.grafanaUrl } : {}),
+    ...(analytics
+      ? {
+          publish: (event: AlertAckEvent) => analytics.bus.publish([event]),
+          store: clickhouseBoardStore(analytics.clickhouse),
+          onError: (err: Error) => log.warn({ err }, 'wallboard history store'),
+        }
+      : {}),
   });
   const app = await startApp({
     port: config.port,

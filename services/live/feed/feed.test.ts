@@ -105,6 +105,35 @@ describe('ClusterFeed', () => {
     expect((await a!.metrics.late.get()).values[0]?.value).toBe(2);
   });
 
+  it('delivers an acknowledgement of an ended call at once, without reopening the call', async () => {
+    const {
+      net,
+      pods: [a],
+    } = pods(['pod-a']);
+    await a!.feed.start();
+    const call = callOf('c', 10_000);
+    net.publish(call.scores.slice(0, 4));
+    net.publish([call.summary]);
+    await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
+    const { eventId, tenantId, callId, agentId, queue, schemaVersion, producedAtMs } = call.summary;
+    const ack: VoicePulseEvent = {
+      schemaVersion,
+      eventId: 'ack-1',
+      tenantId,
+      callId,
+      agentId,
+      queue,
+      producedAtMs: producedAtMs + 60_000,
+      type: 'alert_ack',
+      alertId: `${eventId}:alert`,
+      by: 'Dana',
+    };
+    net.publish([ack]);
+    net.publish(call.scores.slice(4, 5)); // still late: the acknowledgement did not reopen the call
+    expect(a!.seen.map((e) => e.eventId).slice(-2)).toEqual([call.summary.eventId, 'ack-1']);
+    expect((await a!.metrics.late.get()).values[0]?.value).toBe(1);
+  });
+
   it("ends a dead pod's calls as interrupted, once, within the lease and a beat, on every pod", async () => {
     const {
       net,

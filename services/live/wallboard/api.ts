@@ -5,7 +5,11 @@
 //                                     ping every pingMs so a dead connection shows
 //   GET  snapshot?tenant=T            the snapshot alone
 //   GET  calls/{callId}?tenant=T      one call with every window kept (a timeline opened later)
-//   POST alerts/{alertId}/ack?tenant=T  {"by": "name"}: acknowledge an alert, told to every board
+//   POST alerts/{alertId}/ack?tenant=T  {"by": "name"}: acknowledge an alert: an alert_ack event
+//                                     published on the bus (every pod's boards, the sink), then told
+//                                     to this pod's boards; the first acknowledgement stands
+// A tenant's first snapshot after a restart first restores its alerts and acknowledgements from the
+// history store (store.ts), so neither is lost with the process.
 // A refusal is one JSON line `{ code, error }` whose code the board turns into its message (a missing,
 // refused or no longer valid token is not something to retry). A stream that cannot keep up is ended
 // rather than buffered: the board reconnects and starts again from a fresh snapshot.
@@ -15,7 +19,9 @@ import { bearerToken } from '../../../core/auth/bearer.ts';
 import { type AuthConfig, authenticate, mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import { callTimelineUrl } from '../../../core/dashboards.ts';
 import { detailOf, VoicePulseError } from '../../../core/errors.ts';
+import type { AlertAckEvent } from '../../../core/events/schema.ts';
 import type { BoardHistory } from './history.ts';
+import type { BoardStore } from './store.ts';
 
 export const API_PATH = '/wallboard/api/';
 
@@ -30,6 +36,12 @@ export interface WallboardApiOptions {
   maxBufferedBytes?: number;
   /** Default 15 s. */
   pingMs?: number;
+  /** Publishes an acknowledgement where every pod and the sink read it (the bus); none = this process only. */
+  publish?: (event: AlertAckEvent) => Promise<void>;
+  /** The history store, read once per tenant when its first board opens; none = the live history only. */
+  store?: BoardStore;
+  /** Told what failed without failing the request (a store that cannot be read). */
+  onError?: (err: Error) => void;
 }
 
 export type WallboardApiErrorCode =
@@ -40,7 +52,8 @@ export type WallboardApiErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'BODY_TOO_LARGE'
-  | 'TOO_MANY_STREAMS';
+  | 'TOO_MANY_STREAMS'
+  | 'STORE_UNAVAILABLE';
 
 export class WallboardApiError extends VoicePulseError<WallboardApiErrorCode> {}
 
@@ -53,6 +66,7 @@ const STATUS: Readonly<Record<WallboardApiErrorCode, number>> = {
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   TOO_MANY_STREAMS: 503,
+  STORE_UNAVAILABLE: 503,
 };
 
 /** Stands for the call id in the Grafana link template a snapshot carries. */
@@ -119,6 +133,26 @@ export function createWallboardApi(options: WallboardApiOptions): WallboardApi {
     return tenant;
   };
 
+  // Tenants whose stored alerts were read (or are being read); a failed read is tried again next time.
+  const restored = new Map<string, Promise<void>>();
+  const restore = (tenant: string): Promise<void> => {
+    const store = options.store;
+    if (!store) return Promise.resolve();
+    let reading = restored.get(tenant);
+    if (!reading) {
+      const { sinceMs, limit } = history.alertWindow();
+      reading = store.alertsSince(tenant, sinceMs, limit).then(
+        ({ alerts, acks }) => history.restore(tenant, alerts, acks),
+        (err: Error) => {
+          restored.delete(tenant);
+          options.onError?.(err);
+        },
+      );
+      restored.set(tenant, reading);
+    }
+    return reading;
+  };
+
   const snapshot = (tenant: string) => ({
     ...history.snapshot(tenant),
     grafanaCallUrl: options.grafanaUrl
@@ -176,10 +210,12 @@ export function createWallboardApi(options: WallboardApiOptions): WallboardApi {
     };
     if (parts.length === 1 && parts[0] === 'stream') {
       only('GET');
+      await restore(tenant);
       return stream(req, res, tenant);
     }
     if (parts.length === 1 && parts[0] === 'snapshot') {
       only('GET');
+      await restore(tenant);
       return sendJson(res, 200, snapshot(tenant));
     }
     if (parts.length === 2 && parts[0] === 'calls') {
@@ -193,10 +229,20 @@ export function createWallboardApi(options: WallboardApiOptions): WallboardApi {
       const alertId = pathId(parts[1]);
       const body = ackBody.safeParse(await readBody(req));
       if (!body.success) fail('BAD_REQUEST', 'the body must be {"by": "who acknowledges (1-64 characters)"}');
-      const ack =
-        history.acknowledge(tenant, alertId, body.data.by) ??
+      await restore(tenant);
+      if (history.ackOf(tenant, alertId) === undefined)
         fail('NOT_FOUND', `no alert ${alertId} in today's alerts`);
-      return sendJson(res, 200, { alertId, ack });
+      if (history.ackOf(tenant, alertId) === null) {
+        const event = history.ackEvent(tenant, alertId, body.data.by)!;
+        try {
+          await options.publish?.(event);
+        } catch (err) {
+          options.onError?.(err as Error);
+          fail('STORE_UNAVAILABLE', 'the acknowledgement could not be stored; try again');
+        }
+        history.record(event);
+      }
+      return sendJson(res, 200, { alertId, ack: history.ackOf(tenant, alertId) });
     }
     fail('NOT_FOUND', `no such wallboard API path ${url.pathname}`);
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoardHistory } from './history.ts';
-import { alertAt, scoreAt, summaryOf } from './testing/events.ts';
+import { ackOf, alertAt, scoreAt, summaryOf } from './testing/events.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
@@ -116,11 +116,16 @@ describe('BoardHistory', () => {
     history.subscribe('u', (l) => others.push(l));
     history.record(alert);
     advance(2000);
-    expect(history.acknowledge('t', alert.eventId, 'Dana')).toEqual({ by: 'Dana', atMs: at() });
+    const acknowledge = (tenant: string, alertId: string, by: string) => {
+      const event = history.ackEvent(tenant, alertId, by);
+      if (event) history.record(event);
+      return history.ackOf(tenant, alertId);
+    };
+    expect(acknowledge('t', alert.eventId, 'Dana')).toEqual({ by: 'Dana', atMs: at() });
     advance(1000);
-    expect(history.acknowledge('t', alert.eventId, 'Eve')).toEqual({ by: 'Dana', atMs: at() - 1000 });
-    expect(history.acknowledge('u', alert.eventId, 'Eve')).toBeUndefined();
-    expect(history.acknowledge('t', 'no-such-alert', 'Eve')).toBeUndefined();
+    expect(acknowledge('t', alert.eventId, 'Eve')).toEqual({ by: 'Dana', atMs: at() - 1000 });
+    expect(acknowledge('u', alert.eventId, 'Eve')).toBeUndefined();
+    expect(acknowledge('t', 'no-such-alert', 'Eve')).toBeUndefined();
     expect(lines.map((l) => JSON.parse(l).type)).toEqual(['alert', 'ack']);
     expect(JSON.parse(lines[1]!)).toMatchObject({ alertId: alert.eventId, callId: 'c', ack: { by: 'Dana' } });
     expect(others).toEqual([]);
@@ -128,5 +133,67 @@ describe('BoardHistory', () => {
     unsubscribe();
     history.record(scoreAt(call, 6000, 0.1));
     expect(lines).toHaveLength(2);
+  });
+
+  it('names each call by its customer when its events carry one', () => {
+    const { history } = clocked();
+    history.record(
+      scoreAt({ tenantId: 't', callId: 'known', customerId: '+15551230000', startedAtMs: T0 }, 2000, 0.1),
+    );
+    history.record(scoreAt({ tenantId: 't', callId: 'anonymous', startedAtMs: T0 }, 2000, 0.1));
+    const byId = new Map(history.snapshot('t').calls.map((c) => [c.callId, c.customerId]));
+    expect(byId).toEqual(
+      new Map([
+        ['known', '+15551230000'],
+        ['anonymous', null],
+      ]),
+    );
+    expect(history.call('t', 'known')!.customerId).toBe('+15551230000');
+  });
+
+  it('takes acknowledgements as events: the first stands, boards are told once, no call is made of them', () => {
+    const { history } = clocked();
+    const call = { tenantId: 't', callId: 'c', startedAtMs: T0 };
+    const alert = alertAt(call, 5000, 'critical');
+    const lines: string[] = [];
+    history.subscribe('t', (l) => lines.push(l));
+    history.record(alert);
+    history.record(ackOf(alert, 'Dana', T0 + 7000));
+    history.record(ackOf(alert, 'Eve', T0 + 8000));
+    history.record(ackOf(alertAt(call, 9000, 'warning'), 'Eve', T0 + 9000));
+    expect(history.snapshot('t').alerts.map((a) => a.ack)).toEqual([{ by: 'Dana', atMs: T0 + 7000 }]);
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['alert', 'ack']);
+    expect(history.snapshot('t').calls).toHaveLength(1);
+    // The event a board's acknowledgement publishes: the alert's call, who and now.
+    const { history: other, at } = clocked();
+    other.record(alert);
+    expect(other.ackEvent('t', alert.eventId, 'Dana')).toMatchObject({
+      type: 'alert_ack',
+      alertId: alert.eventId,
+      callId: 'c',
+      by: 'Dana',
+      producedAtMs: at(),
+    });
+    expect(other.ackEvent('u', alert.eventId, 'Dana')).toBeUndefined();
+  });
+
+  it('restores the last day’s alerts and each one’s first acknowledgement from the store', () => {
+    const { history } = clocked({ alertRetentionMs: 3_600_000 });
+    const call = { tenantId: 't', callId: 'c', customerId: 'cust-42', startedAtMs: T0 - 60_000 };
+    const live = alertAt(call, 50_000, 'warning');
+    history.record(live);
+    const stored = alertAt(call, 10_000, 'critical');
+    const tooOld = alertAt(call, 1000, 'critical', { producedAtMs: T0 - 3_600_001 });
+    history.restore(
+      't',
+      [stored, tooOld, live],
+      [ackOf(stored, 'Eve', T0 - 1000), ackOf(stored, 'Dana', T0 - 2000)],
+    );
+    const alerts = history.snapshot('t').alerts;
+    expect(alerts.map((a) => [a.eventId, a.ack])).toEqual([
+      [stored.eventId, { by: 'Dana', atMs: T0 - 2000 }],
+      [live.eventId, null],
+    ]);
+    expect(alerts[0]!.customerId).toBe('cust-42');
   });
 });

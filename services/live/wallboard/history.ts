@@ -1,14 +1,19 @@
 // What a wallboard opened at any time needs to catch up: each live call's scored windows so far, the
 // tenant's alerts of the last day with who acknowledged them, and the customer frustration of calls
-// that ended in the last hour (the KPI baseline). Fed every event the live service publishes; every
+// that ended in the last hour (the KPI baseline). Fed every event the live service publishes, alert
+// acknowledgements included (alert_ack events: the first of an alert stands), and restored from the
+// history store when a board of a tenant first opens after a restart (restore); every
 // store is bounded (calls, windows per call, alerts and ended calls per tenant), so a busy or hostile
 // tenant cannot grow memory without limit. Windows are packed in typed arrays (37 bytes each).
+import { randomUUID } from 'node:crypto';
 import { EMOTIONS } from '../../../core/emotions.ts';
-import type {
-  AlertEvent,
-  CallSummaryEvent,
-  ScoreEvent,
-  VoicePulseEvent,
+import {
+  type AlertAckEvent,
+  type AlertEvent,
+  type CallSummaryEvent,
+  EVENT_SCHEMA_VERSION,
+  type ScoreEvent,
+  type VoicePulseEvent,
 } from '../../../core/events/schema.ts';
 
 export interface BoardHistoryOptions {
@@ -60,6 +65,8 @@ export interface BoardCall {
   callId: string;
   agentId: string | null;
   queue: string | null;
+  /** The caller or customer when the call's start named one (personal data); the board falls back to the call id. */
+  customerId: string | null;
   /** Epoch ms of the call's start (first event's production time minus its offset into the call). */
   startedAtMs: number;
   lastEventAtMs: number;
@@ -170,6 +177,7 @@ interface CallState {
   callId: string;
   agentId: string | null;
   queue: string | null;
+  customerId: string | null;
   startedAtMs: number;
   lastEventAtMs: number;
   endedAtMs: number | null;
@@ -200,8 +208,12 @@ export class BoardHistory {
     this.now = now ?? Date.now;
   }
 
-  /** Takes one validated event of the live service (scores, alerts, summaries). */
+  /** Takes one validated event of the live service (scores, alerts, summaries, acknowledgements). */
   record(event: VoicePulseEvent): void {
+    if (event.type === 'alert_ack') {
+      this.applyAck(event);
+      return;
+    }
     const now = this.now();
     const key = `${event.tenantId}\u0000${event.callId}`;
     let call = this.calls.get(key);
@@ -214,6 +226,7 @@ export class BoardHistory {
         callId: event.callId,
         agentId: event.agentId,
         queue: event.queue,
+        customerId: event.customerId ?? null,
         startedAtMs: startOf(event),
         lastEventAtMs: now,
         endedAtMs: null,
@@ -225,6 +238,7 @@ export class BoardHistory {
     }
     this.calls.set(key, call);
     call.lastEventAtMs = now;
+    call.customerId ??= event.customerId ?? null;
     const tenant = this.tenant(event.tenantId);
     if (event.type === 'score') {
       call.windows.push(event);
@@ -269,19 +283,63 @@ export class BoardHistory {
     return call && this.boardCall(call, 0);
   }
 
+  /** The acknowledgement that stands for a tenant's alert: null when none yet, undefined when the alert is unknown. */
+  ackOf(tenantId: string, alertId: string): Ack | null | undefined {
+    return this.tenants.get(tenantId)?.alertsById.get(alertId)?.ack;
+  }
+
   /**
-   * Records that `by` acknowledged an alert and tells the tenant's boards. The first acknowledgement
-   * stands: a repeat returns it unchanged. Undefined when the tenant has no such alert.
+   * The event by which `by` acknowledges a tenant's alert now (to publish, then record), on the
+   * alert's call; undefined when the tenant has no such alert.
    */
-  acknowledge(tenantId: string, alertId: string, by: string): Ack | undefined {
-    const tenant = this.tenants.get(tenantId);
-    const alert = tenant?.alertsById.get(alertId);
-    if (!tenant || !alert) return undefined;
-    if (alert.ack) return alert.ack;
-    alert.ack = { by, atMs: this.now() };
-    const message: AckMessage = { type: 'ack', tenantId, callId: alert.callId, alertId, ack: alert.ack };
-    this.broadcast(tenant, message);
-    return alert.ack;
+  ackEvent(tenantId: string, alertId: string, by: string): AlertAckEvent | undefined {
+    const alert = this.tenants.get(tenantId)?.alertsById.get(alertId);
+    if (!alert) return undefined;
+    return {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      eventId: randomUUID(),
+      tenantId,
+      callId: alert.callId,
+      agentId: alert.agentId,
+      queue: alert.queue,
+      ...(alert.customerId ? { customerId: alert.customerId } : {}),
+      producedAtMs: this.now(),
+      type: 'alert_ack',
+      alertId,
+      by,
+    };
+  }
+
+  /** Which stored alerts `restore` keeps: those since `sinceMs` (epoch ms), at most `limit` of them. */
+  alertWindow(): { sinceMs: number; limit: number } {
+    return { sinceMs: this.now() - this.o.alertRetentionMs, limit: this.o.maxAlertsPerTenant };
+  }
+
+  /**
+   * Adds a tenant's stored alerts of the retention period (what a restart lost) and their
+   * acknowledgements, the earliest of each alert standing; what is already here is kept.
+   */
+  restore(tenantId: string, alerts: readonly AlertEvent[], acks: readonly AlertAckEvent[]): void {
+    const since = this.now() - this.o.alertRetentionMs;
+    const tenant = this.tenant(tenantId);
+    const before = tenant.alerts.length;
+    for (const alert of alerts)
+      if (
+        alert.tenantId === tenantId &&
+        alert.producedAtMs >= since &&
+        !tenant.alertsById.has(alert.eventId)
+      ) {
+        const kept: BoardAlert = { ...alert, ack: null };
+        tenant.alerts.push(kept);
+        tenant.alertsById.set(kept.eventId, kept);
+      }
+    if (tenant.alerts.length > before) {
+      tenant.alerts.sort((a, b) => a.producedAtMs - b.producedAtMs);
+      while (tenant.alerts.length > this.o.maxAlertsPerTenant)
+        tenant.alertsById.delete(tenant.alerts.shift()!.eventId);
+    }
+    for (const ack of [...acks].sort((a, b) => a.producedAtMs - b.producedAtMs))
+      if (ack.tenantId === tenantId) this.applyAck(ack);
   }
 
   /** Calls `listener` with each event and acknowledgement of `tenantId`, as one JSON line. */
@@ -304,6 +362,7 @@ export class BoardHistory {
       callId: call.callId,
       agentId: call.agentId,
       queue: call.queue,
+      customerId: call.customerId,
       startedAtMs: call.startedAtMs,
       lastEventAtMs: call.lastEventAtMs,
       endedAtMs: call.endedAtMs,
@@ -311,6 +370,22 @@ export class BoardHistory {
       windows: call.windows.compact(from),
       droppedWindows: call.windows.dropped + Math.max(0, from),
     };
+  }
+
+  /** The first acknowledgement of a known alert stands and is told to the tenant's boards; others are dropped. */
+  private applyAck(event: AlertAckEvent): void {
+    const tenant = this.tenants.get(event.tenantId);
+    const alert = tenant?.alertsById.get(event.alertId);
+    if (!tenant || !alert || alert.ack) return;
+    alert.ack = { by: event.by, atMs: event.producedAtMs };
+    const message: AckMessage = {
+      type: 'ack',
+      tenantId: event.tenantId,
+      callId: alert.callId,
+      alertId: alert.eventId,
+      ack: alert.ack,
+    };
+    this.broadcast(tenant, message);
   }
 
   private end(call: CallState, summary: CallSummaryEvent | null): void {
@@ -362,7 +437,10 @@ export class BoardHistory {
     }
   }
 
-  private broadcast(tenant: TenantState, message: VoicePulseEvent | AckMessage): void {
+  private broadcast(
+    tenant: TenantState,
+    message: Exclude<VoicePulseEvent, AlertAckEvent> | AckMessage,
+  ): void {
     if (tenant.listeners.size === 0) return;
     const line = JSON.stringify(message);
     for (const listener of tenant.listeners) listener(line);
@@ -370,7 +448,7 @@ export class BoardHistory {
 }
 
 /** Epoch ms at which the call started, from an event's production time and its offset into the call. */
-function startOf(e: VoicePulseEvent): number {
+function startOf(e: Exclude<VoicePulseEvent, AlertAckEvent>): number {
   if (e.type === 'call_summary') return e.startedAtMs;
   return e.producedAtMs - (e.type === 'score' ? e.windowEndMs : e.atMs);
 }

@@ -8,10 +8,11 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthConfig } from '../../../core/auth/tokens.ts';
-import type { VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { AlertAckEvent, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { paletteCss } from '../../../core/palette.ts';
 import { createWallboardApi } from './api.ts';
 import { BoardHistory, type BoardHistoryOptions } from './history.ts';
+import type { BoardStore } from './store.ts';
 
 export const WALLBOARD_PATH = '/wallboard/';
 
@@ -43,12 +44,18 @@ export interface WallboardOptions {
   /** Grafana's base URL, for each call's link to its call-timeline dashboard; none = no links. */
   grafanaUrl?: string;
   history?: BoardHistoryOptions;
+  /** Where acknowledgements go so every pod's boards and the sink get them (the bus); none = this process only. */
+  publish?: (event: AlertAckEvent) => Promise<void>;
+  /** The history store a tenant's first board after a restart reads its alerts and acknowledgements from. */
+  store?: BoardStore;
+  /** Told of failures that do not fail a request (the store could not be read). */
+  onError?: (err: Error) => void;
 }
 
 export interface Wallboard {
   /** Serves `/` (redirect) and `/wallboard/…`; resolves false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
-  /** Takes each validated event of the live service. */
+  /** Takes each validated event of the live service (and of the cluster's bus: acknowledgements too). */
   record(event: VoicePulseEvent): void;
   /** Ends the boards' open streams (shutdown). */
   close(): void;
@@ -65,10 +72,14 @@ const HEADERS = {
 
 export function createWallboard(options: WallboardOptions): Wallboard {
   const history = new BoardHistory(options.history);
+  const { grafanaUrl, publish, store, onError } = options;
   const api = createWallboardApi({
     auth: options.auth,
     history,
-    ...(options.grafanaUrl ? { grafanaUrl: options.grafanaUrl } : {}),
+    ...(grafanaUrl ? { grafanaUrl } : {}),
+    ...(publish ? { publish } : {}),
+    ...(store ? { store } : {}),
+    ...(onError ? { onError } : {}),
   });
   const palette = Buffer.from(paletteCss());
   return {

@@ -1,5 +1,6 @@
 // Events of made-up calls for the wallboard's tests: exact values, no audio or model needed.
 import {
+  type AlertAckEvent,
   type AlertEvent,
   type CallSummaryEvent,
   EVENT_SCHEMA_VERSION,
@@ -12,6 +13,7 @@ export interface CallMeta {
   callId: string;
   agentId?: string | null;
   queue?: string | null;
+  customerId?: string;
   /** Epoch ms the call started. */
   startedAtMs: number;
 }
@@ -23,6 +25,7 @@ const envelope = (c: CallMeta, eventId: string, producedAtMs: number) => ({
   callId: c.callId,
   agentId: c.agentId ?? null,
   queue: c.queue ?? null,
+  ...(c.customerId ? { customerId: c.customerId } : {}),
   producedAtMs,
 });
 
@@ -103,4 +106,22 @@ export function summaryOf(c: CallMeta, durationMs: number, meanFrustration: numb
     alerts: 0,
     modelVersion: 'test',
   }) as CallSummaryEvent;
+}
+
+/** `by` acknowledging `alert` at `atMs` (epoch ms), as the wallboard publishes it. */
+export function ackOf(alert: AlertEvent, by: string, atMs: number): AlertAckEvent {
+  const { eventId, tenantId, callId, agentId, queue, customerId, schemaVersion } = alert;
+  return parseEvent({
+    schemaVersion,
+    eventId: `ack:${eventId}:${by}:${atMs}`.slice(0, 128),
+    tenantId,
+    callId,
+    agentId,
+    queue,
+    ...(customerId ? { customerId } : {}),
+    producedAtMs: atMs,
+    type: 'alert_ack',
+    alertId: eventId,
+    by,
+  }) as AlertAckEvent;
 }
