@@ -238,6 +238,28 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
     expect(await page.locator('#notice').isHidden()).toBe(true);
   });
 
+  it('names each call by its caller, falling back to the call id', async () => {
+    const now = Date.now();
+    const known = { tenantId: TENANT, callId: 'CA-known', customerId: '+15551230000', startedAtMs: now - 10_000 };
+    const anonymous = { tenantId: TENANT, callId: 'CA-anonymous', startedAtMs: now - 10_000 };
+    feed(board, known, 5, () => 0.2);
+    const page = await watchedPage(context, problems);
+    await open(page);
+    await live(page);
+    const k = card(page, 'CA-known').locator('.call-id');
+    await k.waitFor();
+    expect(await k.textContent()).toBe('+15551230000');
+    expect(await k.getAttribute('title')).toContain('CA-known');
+    // A call seen live: its customer comes with its first event.
+    feed(board, anonymous, 3, () => 0.2);
+    const a = card(page, 'CA-anonymous').locator('.call-id');
+    await a.waitFor();
+    expect(await a.textContent()).toBe('CA-anonymous');
+    feed(board, { ...known, callId: 'CA-live' }, 3, () => 0.2);
+    await expect.poll(() => card(page, 'CA-live').locator('.call-id').textContent()).toBe('+15551230000');
+    expect(problems).toEqual([]);
+  });
+
   it('shares an acknowledgement with every supervisor at once, with who and when', async () => {
     const call = {
       tenantId: TENANT,

@@ -43,7 +43,8 @@ const state = {
 };
 
 /**
- * @typedef {{ callId: string, agentId: string | null, queue: string | null, startedAtMs: number,
+ * @typedef {{ callId: string, agentId: string | null, queue: string | null,
+ *   customerId: string | null, startedAtMs: number,
  *   endedAtMs: number | null, durationMs: number | null, droppedWindows: number,
  *   windows: { customer: Series, agent: Series }, element: HTMLElement | null }} Call
  * @typedef {{ t: number[], f: number[], v: number[], p: number[][] }} Series
@@ -59,6 +60,7 @@ function callFromBoard(c) {
     callId: c.callId,
     agentId: c.agentId,
     queue: c.queue,
+    customerId: c.customerId ?? null,
     startedAtMs: c.startedAtMs,
     endedAtMs: c.endedAtMs,
     durationMs: c.durationMs,
@@ -111,6 +113,7 @@ function callFor(event) {
       callId: event.callId,
       agentId: event.agentId,
       queue: event.queue,
+      customerId: null,
       startedAtMs: event.producedAtMs - (event.type === 'score' ? event.windowEndMs : (event.atMs ?? 0)),
       endedAtMs: null,
       durationMs: null,
@@ -120,6 +123,7 @@ function callFor(event) {
     };
     state.calls.set(event.callId, call);
   }
+  call.customerId ??= event.customerId ?? null;
   return call;
 }
 
@@ -244,7 +248,10 @@ function renderCall(call) {
     call.element = el;
   }
   const el = call.element;
-  el.querySelector('.call-id').textContent = call.callId;
+  // The caller names the call at a glance; the call id stays in the tooltip and the timeline.
+  const id = el.querySelector('.call-id');
+  id.textContent = call.customerId ?? call.callId;
+  id.title = call.customerId ? `call ${call.callId} · open timeline` : 'Open timeline';
   el.querySelector('.agent').textContent = call.agentId ?? 'no agent';
   el.querySelector('.queue').textContent = call.queue ?? 'no queue';
   el.querySelector('.duration').textContent = mmss(durationOf(call));
