@@ -240,7 +240,12 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
 
   it('names each call by its caller, falling back to the call id', async () => {
     const now = Date.now();
-    const known = { tenantId: TENANT, callId: 'CA-known', customerId: '+15551230000', startedAtMs: now - 10_000 };
+    const known = {
+      tenantId: TENANT,
+      callId: 'CA-known',
+      customerId: '+15551230000',
+      startedAtMs: now - 10_000,
+    };
     const anonymous = { tenantId: TENANT, callId: 'CA-anonymous', startedAtMs: now - 10_000 };
     feed(board, known, 5, () => 0.2);
     const page = await watchedPage(context, problems);
