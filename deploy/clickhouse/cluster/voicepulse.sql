@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS voicepulse.scores_local ON CLUSTER voicepulse (
   speech_ratio Float32,
   model_version String,
   source String,
-  source_offset UInt64
+  source_offset UInt64,
+  customer_id String
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/scores_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, speaker, window_start_ms, event_id);
 
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS voicepulse.alerts_local ON CLUSTER voicepulse (
   threshold Float64,
   message String,
   source String,
-  source_offset UInt64
+  source_offset UInt64,
+  customer_id String
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/alerts_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, event_id);
 
@@ -95,7 +97,8 @@ CREATE TABLE IF NOT EXISTS voicepulse.call_summaries_local ON CLUSTER voicepulse
     0),
   source String,
   source_offset UInt64,
-  interrupted UInt8
+  interrupted UInt8,
+  customer_id String
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/call_summaries_local', '{replica}', produced_at_ms) PARTITION BY toYYYYMM(started_at)
 ORDER BY (tenant_id, call_id);
 
@@ -196,3 +199,23 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.score_positions_mv ON CLUSTER 
 CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.alert_positions_mv ON CLUSTER voicepulse TO voicepulse.sink_positions_local AS SELECT source, maxState(source_offset) AS stored_offset FROM voicepulse.alerts_local WHERE source != '' GROUP BY source;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.summary_positions_mv ON CLUSTER voicepulse TO voicepulse.sink_positions_local AS SELECT source, maxState(source_offset) AS stored_offset FROM voicepulse.call_summaries_local WHERE source != '' GROUP BY source;
+
+CREATE TABLE IF NOT EXISTS voicepulse.alert_acks_local ON CLUSTER voicepulse (
+  event_id String,
+  tenant_id String,
+  call_id String,
+  agent_id String,
+  queue String,
+  customer_id String,
+  produced_at_ms UInt64,
+  produced_at DateTime MATERIALIZED toDateTime(intDiv(produced_at_ms, 1000)),
+  alert_id String,
+  acked_by String,
+  source String,
+  source_offset UInt64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/alert_acks_local', '{replica}') PARTITION BY toDate(produced_at)
+ORDER BY (tenant_id, alert_id, event_id);
+
+CREATE TABLE IF NOT EXISTS voicepulse.alert_acks ON CLUSTER voicepulse AS voicepulse.alert_acks_local ENGINE = Distributed(voicepulse, voicepulse, alert_acks_local, murmurHash2_32(concat(tenant_id, '/', call_id)));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS voicepulse.ack_positions_mv ON CLUSTER voicepulse TO voicepulse.sink_positions_local AS SELECT source, maxState(source_offset) AS stored_offset FROM voicepulse.alert_acks_local WHERE source != '' GROUP BY source;
