@@ -263,9 +263,10 @@ describe('deploy/k8s', () => {
     expect(port.containerPort).toBe(DEFAULT_PORT);
     const grpc = live.ports.find((p: { name: string }) => p.name === 'grpc');
     expect(grpc.containerPort).toBe(serveConfig({ port: DEFAULT_PORT }, defaults).grpcPort);
-    for (const probe of [live.readinessProbe, live.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    }
+    // Liveness on /healthz; readiness on /readyz, which fails while the pod drains (SIGTERM).
+    expect(live.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(live.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(liveSource).toContain("path === '/readyz'");
     // Prometheus scrapes the metrics listener the pod's environment turns on, never through the Service.
     const env = Object.fromEntries(live.env.map((e: { name: string; value: string }) => [e.name, e.value]));
     const metricsPort = parseEnv(env).live.metricsPort;
@@ -279,6 +280,34 @@ describe('deploy/k8s', () => {
   it('ships a placeholder operator token that serve refuses, so nobody runs with it', () => {
     const secret = ofKind('Secret')[0]?.stringData ?? {};
     expect(() => parseEnv({ VOICEPULSE_TOKEN: secret.VOICEPULSE_TOKEN })).toThrow(/VOICEPULSE_TOKEN/);
+  });
+
+  it('drains a live pod before it goes: preStop pause, then a grace period beyond the drain', () => {
+    const deployment = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
+    const live = containers(deployment)[0];
+    const env = Object.fromEntries(
+      live.env
+        .filter((e: { value?: string }) => e.value !== undefined)
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    const pause = Number(live.lifecycle.preStop.exec.command[1]);
+    const drain = parseEnv(env).live.drainSeconds;
+    expect(pause).toBeGreaterThan(0);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      pause + drain + 10,
+    );
+    expect(
+      live.env.find((e: { name: string }) => e.name === 'VOICEPULSE_POD_ID').valueFrom.fieldRef.fieldPath,
+    ).toBe('metadata.name');
+    expect(parseEnv(env).sink.inServe).toBe(false);
+    const budgets = ofKind('PodDisruptionBudget');
+    for (const d of deployments)
+      expect(
+        budgets.find(
+          (b) => JSON.stringify(b.spec.selector.matchLabels) === JSON.stringify(d.spec.selector.matchLabels),
+        ),
+        `${d.metadata.name} disruption budget`,
+      ).toBeDefined();
   });
 
   it('starts the sinks like compose', () => {
@@ -325,13 +354,20 @@ describe('deploy/k8s', () => {
     const service = ofKind('Service')[0] as K8sObject;
     const live = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
     expect(service.spec.selector).toEqual(live.spec.template.metadata.labels);
-    const grpcService = /^package ([\w.]+);[\s\S]*?^service (\w+)/m.exec(read('proto/voicepulse.proto'));
-    const served = [
-      ...WS_PATHS,
-      '/api',
-      WALLBOARD_PATH.replace(/\/$/, ''),
-      `/${grpcService?.[1]}.${grpcService?.[2]}`,
+    // Every gRPC service of proto/, and the health and reflection services the gRPC port adds.
+    const grpcServices = readdirSync(resolve(ROOT, 'proto'))
+      .filter((f) => f.endsWith('.proto'))
+      .flatMap((f) => {
+        const text = read(join('proto', f));
+        const pkg = /^package ([\w.]+);/m.exec(text)?.[1];
+        return [...text.matchAll(/^service (\w+)/gm)].map((m) => `/${pkg}.${m[1]}`);
+      });
+    const builtIn = [
+      '/grpc.health.v1.Health',
+      '/grpc.reflection.v1.ServerReflection',
+      '/grpc.reflection.v1alpha.ServerReflection',
     ];
+    const served = [...WS_PATHS, '/api', WALLBOARD_PATH.replace(/\/$/, ''), ...grpcServices, ...builtIn];
     const ingresses = ofKind('Ingress') as (K8sObject & {
       metadata: { annotations?: Record<string, string> };
     })[];
@@ -351,8 +387,11 @@ describe('deploy/k8s', () => {
       '/stream',
       '/watch',
     ]);
-    // Every WebSocket path is reachable through one of the ingresses.
+    // Every WebSocket path and every gRPC service is reachable through one of the ingresses.
     const routed = ingresses.flatMap((i) => i.spec.rules[0].http.paths.map((p: { path: string }) => p.path));
-    for (const path of WS_PATHS) expect(routed, path).toContain(path);
+    for (const path of [...WS_PATHS, ...grpcServices, ...builtIn]) expect(routed, path).toContain(path);
+    expect(grpcServices).toEqual(
+      expect.arrayContaining(['/voicepulse.v1.VoicePulse', '/voicepulse.query.v1.Query']),
+    );
   });
 });
