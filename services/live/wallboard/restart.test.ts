@@ -10,6 +10,7 @@ import { eventually } from '../../../core/bus/testing/contract.ts';
 import { parseEnv } from '../../../core/config/env.ts';
 import { serveConfig } from '../config.ts';
 import { type Running, runServe } from '../serve.ts';
+import type { Ack, BoardSnapshot } from './history.ts';
 import { alertAt } from './testing/events.ts';
 
 const TOKEN = 'wallboard-operator-token-0123456789';
@@ -54,14 +55,14 @@ describe('wallboard acknowledgements across a serve restart', () => {
       () => count(running!, 'alerts'),
       (n) => n === 1,
     );
-    const before = await (await api(running, 'snapshot?tenant=acme')).json();
+    const before = (await (await api(running, 'snapshot?tenant=acme')).json()) as BoardSnapshot;
     expect(before.alerts).toMatchObject([{ eventId: alert.eventId, customerId: '+15551230000', ack: null }]);
     const acked = await api(running, `alerts/${encodeURIComponent(alert.eventId)}/ack?tenant=acme`, {
       method: 'POST',
       body: JSON.stringify({ by: 'Dana' }),
     });
     expect(acked.status).toBe(200);
-    const { ack } = await acked.json();
+    const { ack } = (await acked.json()) as { ack: Ack };
     expect(ack).toMatchObject({ by: 'Dana' });
     await eventually(
       () => count(running!, 'alert_acks'),
@@ -71,13 +72,13 @@ describe('wallboard acknowledgements across a serve restart', () => {
     running = undefined;
 
     running = await start();
-    const after = await (await api(running, 'snapshot?tenant=acme')).json();
+    const after = (await (await api(running, 'snapshot?tenant=acme')).json()) as BoardSnapshot;
     expect(after.alerts).toEqual([expect.objectContaining({ eventId: alert.eventId, ack })]);
     // A second acknowledgement after the restart does not replace the first.
     const again = await api(running, `alerts/${encodeURIComponent(alert.eventId)}/ack?tenant=acme`, {
       method: 'POST',
       body: JSON.stringify({ by: 'Eve' }),
     });
-    expect((await again.json()).ack).toEqual(ack);
+    expect(((await again.json()) as { ack: Ack }).ack).toEqual(ack);
   }, 60_000);
 });
