@@ -3,11 +3,13 @@
 // retraining (cross-corpus runs) never recompute features.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeAll } from '../core/audio/decode.ts';
 import { resample } from '../core/audio/resample.ts';
-import { readWavFile } from '../core/audio/wav.ts';
+import { labelledSplits } from '../core/corpora/build-splits.ts';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
-import { scanCorpora } from '../core/corpora/scan.ts';
+import { type CorpusRoots, corpusRoots, type ScanOptions, scanCorpora } from '../core/corpora/scan.ts';
 import { loadSplitManifest, type Split } from '../core/corpora/split-manifest.ts';
 import { EMOTIONS, type Emotion } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
@@ -27,10 +29,20 @@ export interface LabeledClip {
 /** Protocol names per corpus overriding the manifest's defaults (e.g. tess: 'oaf-to-yaf'). */
 export type ProtocolChoice = Partial<Record<CorpusId, string>>;
 
-/** Six-class clips of the corpora under dataRoot with their split. */
-export function labeledClips(dataRoot: string, protocols: ProtocolChoice = {}): LabeledClip[] {
-  const manifest = loadSplitManifest();
-  return scanCorpora(dataRoot)
+/**
+ * Six-class clips of the corpora under dataRoot (and your own recordings, `scan.roots.custom`) with
+ * their split: the committed manifest's, and for your recordings their computed speaker split.
+ */
+export function labeledClips(
+  dataRoot: string,
+  protocols: ProtocolChoice = {},
+  scan: ScanOptions = {},
+): LabeledClip[] {
+  const clips = scanCorpora(dataRoot, scan);
+  const own = clips.filter((c) => c.corpus === 'custom');
+  const manifest =
+    own.length > 0 ? loadSplitManifest().withCorpus('custom', labelledSplits(own)) : loadSplitManifest();
+  return clips
     .filter((c): c is CorpusClip & { emotion: Emotion } => c.emotion !== null)
     .map((clip) => ({
       clip,
@@ -71,6 +83,8 @@ const CACHE_VERSION = 5;
 
 export interface DescriptorStoreOptions {
   dataRoot: string;
+  /** Corpus folders elsewhere than `<dataRoot>/<corpus>` (your own recordings). */
+  roots?: CorpusRoots;
   frontend: FrontendConfig;
   seed: string;
   cacheDir: string;
@@ -87,7 +101,10 @@ export class DescriptorStore {
   constructor(private readonly opts: DescriptorStoreOptions) {}
 
   private async loadAudio(clip: CorpusClip): Promise<Float32Array> {
-    const audio = await readWavFile(join(this.opts.dataRoot, clip.corpus, clip.path));
+    const root = corpusRoots(this.opts.dataRoot, this.opts.roots)[clip.corpus]!;
+    // The shipped corpora are WAV; your own recordings may be any format the audio core decodes.
+    // A stereo file's first channel is used.
+    const audio = await decodeAll(await readFile(join(root, clip.path)));
     const mono = audio.channels[0]!;
     return audio.sampleRate === this.opts.frontend.sr
       ? mono
@@ -113,7 +130,12 @@ export class DescriptorStore {
     this.memory.set(key, have);
     const missing = clips.filter((c) => !have.has(c.path));
     if (missing.length === 0) return;
-    const file = join(this.opts.cacheDir, `${this.id}-${variant}-${corpus}`);
+    // Your recordings are cached per folder: two folders may hold the same relative paths.
+    const own =
+      corpus === 'custom'
+        ? `-${createHash('sha256').update(corpusRoots(this.opts.dataRoot, this.opts.roots).custom!).digest('hex').slice(0, 8)}`
+        : '';
+    const file = join(this.opts.cacheDir, `${this.id}-${variant}-${corpus}${own}`);
     if (existsSync(`${file}.json`)) readCache(file, have);
     const todo = clips.filter((c) => !have.has(c.path));
     if (todo.length === 0) return;

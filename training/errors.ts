@@ -10,6 +10,8 @@ export type TrainingErrorCode =
   /** Networks that cannot be averaged as one ensemble (none, or of different shapes). */
   | 'ENSEMBLE_MISMATCH'
   /** A model card without the section a refresh rewrites. */
-  | 'CARD_SECTION_MISSING';
+  | 'CARD_SECTION_MISSING'
+  /** A model to fine-tune whose network is not the one the settings train. */
+  | 'INIT_MISMATCH';
 
 export class TrainingError extends VoicePulseError<TrainingErrorCode> {}

@@ -108,4 +108,21 @@ describe('trainFoldNetwork', () => {
       expect(logs.filter((m) => m.includes('from checkpoint'))).toHaveLength(before);
     }
   }, 120_000);
+
+  it('fine-tunes from a trained member: its weights and input scale are the start, its shape must match', async () => {
+    const base = await trainFoldNetwork('v', fold, settings, store, undefined, () => {});
+    const init = { model: { ...base.network, version: 'base' }, member: 0 };
+    const none = { ...settings, maxEpochs: 0 };
+    const logs: string[] = [];
+    await trainFoldNetwork('t', fold, none, store, cacheDir, (m) => logs.push(m));
+    // No epoch: the kept network is the start itself, not the checkpoint of the run from scratch.
+    const start = await trainFoldNetwork('t', fold, none, store, cacheDir, (m) => logs.push(m), init);
+    expect(logs.some((m) => m.includes('from checkpoint'))).toBe(false);
+    expect(start.network.members).toEqual(base.network.members);
+    expect(start.network.scale).toEqual(base.network.scale);
+    const wider = { ...settings, net: { ...settings.net, dense: [16] } };
+    await expect(trainFoldNetwork('t', fold, wider, store, undefined, () => {}, init)).rejects.toThrow(
+      /^INIT_MISMATCH: cannot fine-tune base/,
+    );
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusId } from '../core/corpora/clip.ts';
+import type { ScanOptions } from '../core/corpora/scan.ts';
 import { loadSplitManifest, type SplitManifest } from '../core/corpora/split-manifest.ts';
 import { type EmotionModel, loadModel, saveModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
@@ -20,7 +21,13 @@ import {
 import { ensembleOf } from './ensemble.ts';
 import { TrainingError } from './errors.ts';
 import { type CorpusEvaluation, evaluateModel } from './evaluate.ts';
-import { TDNN_SETTINGS, type TdnnEpoch, type TdnnTrainSettings, trainTdnn } from './train-tdnn.ts';
+import {
+  TDNN_SETTINGS,
+  type TdnnEpoch,
+  type TdnnInit,
+  type TdnnTrainSettings,
+  trainTdnn,
+} from './train-tdnn.ts';
 
 export interface PipelineOptions {
   dataRoot: string;
@@ -31,6 +38,13 @@ export interface PipelineOptions {
   baselineDir?: string;
   seed?: string;
   cacheDir?: string;
+  /**
+   * Your own labelled recordings (core/corpora/labelled.ts): trained and evaluated as corpus
+   * 'custom' on its speaker-disjoint split, beside the corpora under dataRoot or (`only`) alone.
+   */
+  own?: { root: string; labels?: string; only?: boolean };
+  /** Fine-tune: each network starts from a member of this model (same network shape). */
+  initDir?: string;
   log?: (msg: string) => void;
 }
 
@@ -87,12 +101,18 @@ function prepareData(
   seed: string,
   log: (msg: string) => void,
 ): { clips: LabeledClip[]; store: DescriptorStore; cacheDir: string } {
-  let clips = labeledClips(opts.dataRoot);
-  if (clips.length === 0) throw new TrainingError('NO_CLIPS', `no six-class clips under ${opts.dataRoot}`);
+  let clips = labeledClips(opts.dataRoot, {}, scanOptions(opts));
+  if (opts.own?.only) clips = clips.filter((c) => c.clip.corpus === 'custom');
+  if (clips.length === 0)
+    throw new TrainingError(
+      'NO_CLIPS',
+      `no six-class clips under ${opts.own?.only ? opts.own.root : opts.dataRoot}`,
+    );
   if (opts.quick) clips = subsample(clips, QUICK_CELL, seed);
   const cacheDir = opts.cacheDir ?? join(process.cwd(), '.cache', 'model-descriptors');
   const store = new DescriptorStore({
     dataRoot: opts.dataRoot,
+    roots: scanOptions(opts).roots,
     frontend: DEFAULT_FRONTEND,
     seed,
     cacheDir,
@@ -101,6 +121,11 @@ function prepareData(
   });
   log(`${clips.length} clips: ${summary(clips)}`);
   return { clips, store, cacheDir };
+}
+
+/** Where your own recordings are, for the corpus scan. */
+function scanOptions(opts: PipelineOptions): ScanOptions {
+  return opts.own ? { roots: { custom: opts.own.root }, labels: opts.own.labels } : {};
 }
 
 /** One network of a training run: its validation speakers and the clips as it sees them. */
@@ -164,6 +189,7 @@ export async function trainFoldNetwork(
   store: Pick<DescriptorStore, 'get' | 'id'>,
   checkpoints: string | undefined,
   log: (msg: string) => void,
+  init?: TdnnInit,
 ): Promise<{ network: EmotionModel; result: FoldResult }> {
   const key = createHash('sha256')
     .update(
@@ -171,6 +197,7 @@ export async function trainFoldNetwork(
         v: CHECKPOINT_VERSION,
         settings,
         descriptors: store.id,
+        init: init && [init.model.version, init.member],
         clips: fold.clips.map((c) => [c.clip.corpus, c.clip.path, c.split]),
       }),
     )
@@ -183,7 +210,7 @@ export async function trainFoldNetwork(
     log(`${fold.name}: from checkpoint ${checkpoint} (kept epoch ${String(network.metadata.epoch)})`);
   } else {
     log(`${fold.name}: validation speakers ${fold.speakers?.join(', ') ?? 'of the manifest split'}`);
-    const trained = await trainTdnn(`${version}-${fold.name}`, fold.clips, store, settings, log);
+    const trained = await trainTdnn(`${version}-${fold.name}`, fold.clips, store, settings, log, init);
     network = {
       ...trained.model,
       metadata: { epoch: trained.epoch, validation: trained.validation, history: trained.history },
@@ -220,8 +247,18 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   const networks: EmotionModel[] = [];
   // Full runs take over an hour: each finished network is checkpointed so a rerun resumes.
   const checkpoints = opts.quick ? undefined : join(cacheDir, 'tdnn-folds');
-  for (const fold of trainingFolds(clips, settings.speakerFolds)) {
-    const { network, result } = await trainFoldNetwork(opts.version, fold, settings, store, checkpoints, log);
+  const initModel = opts.initDir === undefined ? undefined : loadModel(opts.initDir);
+  for (const [k, fold] of trainingFolds(clips, settings.speakerFolds).entries()) {
+    const init = initModel && { model: initModel, member: k };
+    const { network, result } = await trainFoldNetwork(
+      opts.version,
+      fold,
+      settings,
+      store,
+      checkpoints,
+      log,
+      init,
+    );
     folds.push(result);
     networks.push(network);
   }
@@ -260,8 +297,16 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
           patience: CROSS_EPOCHS,
         })
       ).model;
-    evaluation.crossCorpus = await crossCorpus(clips, store, retrain, log);
-    evaluation.tessCrossSpeaker = await tessCrossSpeaker(opts.dataRoot, store, retrain, log);
+    // Leaving a corpus out needs another to train on.
+    if (corporaOf(clips).length > 1) evaluation.crossCorpus = await crossCorpus(clips, store, retrain, log);
+    if (!opts.own?.only)
+      evaluation.tessCrossSpeaker = await tessCrossSpeaker(
+        opts.dataRoot,
+        scanOptions(opts),
+        store,
+        retrain,
+        log,
+      );
     saveModel(model, opts.outDir);
     log(`model rewritten with the cross-corpus results`);
   }
@@ -310,13 +355,14 @@ async function crossCorpus(
 /** TESS speaker-disjoint protocols: train on one speaker (plus the other corpora), test on the other. */
 async function tessCrossSpeaker(
   dataRoot: string,
+  scan: ScanOptions,
   store: DescriptorStore,
   retrain: Retrain,
   log: (m: string) => void,
 ) {
   const out: Record<string, CorpusEvaluation[]> = {};
   for (const protocol of ['oaf-to-yaf', 'yaf-to-oaf']) {
-    const clips = labeledClips(dataRoot, { tess: protocol });
+    const clips = labeledClips(dataRoot, { tess: protocol }, scan);
     if (!clips.some((c) => c.clip.corpus === 'tess')) return out;
     const model = await retrain(`tess-${protocol}`, clips);
     const test = clips.filter((c) => c.split === 'test' && c.clip.corpus === 'tess');

@@ -1,17 +1,19 @@
 // Trains the frame-level TDNN on the training speakers' log-mel frames (clean and augmented
 // channels, random 2 s crops, SpecAugment time and band masks, class balancing) with Adam on tfjs
 // wasm, keeping the epoch with the best weighted validation UA.
+import { isDeepStrictEqual } from 'node:util';
 import type { CorpusId } from '../core/corpora/clip.ts';
 import { EMOTIONS } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import type { EmotionModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
-import { inputWidth, type TdnnConfig, weightShapes } from '../core/model/tdnn.ts';
+import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from '../core/model/tdnn.ts';
 import { initTfjs, readWeights, type TdnnParams, tdnnLogits, tf, weightTensors } from '../core/model/tfjs.ts';
 import { windowFrames, windowInput } from '../core/model/windows.ts';
 import { gaussian, type Random, seededRandom, shuffled } from '../core/random.ts';
 import { fitTemperature } from './calibration.ts';
 import { type DescriptorStore, type LabeledClip, loadTrainingSets } from './dataset.ts';
+import { TrainingError } from './errors.ts';
 import {
   type CorpusEvaluation,
   type EvalItem,
@@ -99,9 +101,16 @@ export interface TrainedTdnn {
   validation: CorpusEvaluation[];
 }
 
+/** Fine-tuning: start from one member of a trained model (its weights and input scale). */
+export interface TdnnInit {
+  model: EmotionModel;
+  member: number;
+}
+
 /**
  * Trains on `store`'s frame features of the clips (log-mel in their first rows, e.g. frame
- * descriptors); validation scores go through a ModelRunner (training/evaluate.ts).
+ * descriptors); validation scores go through a ModelRunner (training/evaluate.ts). With `init`
+ * the network starts from that model's member (fine-tuning: same shape, its input scale kept).
  */
 export async function trainTdnn(
   version: string,
@@ -109,10 +118,16 @@ export async function trainTdnn(
   store: Pick<DescriptorStore, 'get'>,
   settings: TdnnTrainSettings,
   log: (msg: string) => void = () => {},
+  init?: TdnnInit,
 ): Promise<TrainedTdnn> {
   await initTfjs();
   const frontend = DEFAULT_FRONTEND;
   const cfg: TdnnConfig = { ...settings.net, classes: EMOTIONS.length };
+  if (init && !isDeepStrictEqual(init.model.network, cfg))
+    throw new TrainingError(
+      'INIT_MISMATCH',
+      `cannot fine-tune ${init.model.version}: its network differs from the training settings' network`,
+    );
   const {
     train,
     trainFeatures: trainMel,
@@ -123,10 +138,10 @@ export async function trainTdnn(
     lengthFrames: Math.round(settings.windowMs / msPerFrame),
     hopFrames: Math.round(settings.hopMs / msPerFrame),
   };
-  const scale = bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
+  const scale = init?.model.scale ?? bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
   const weightOf = balancingWeights(train, settings.corpusWeights);
   const random = seededRandom(`${settings.seed}|tdnn`);
-  const params = initParams(cfg, random);
+  const params = initParams(cfg, random, init?.model.members[init.member % init.model.members.length]);
   const variables = [...params.layers, ...params.dense].flatMap((p) => [p.w, p.b]) as tf.Variable[];
   const averaged = [...params.layers, ...params.dense]
     .flatMap((p) => [p.w, p.b])
@@ -321,7 +336,8 @@ function bandScale(
 }
 
 /** He-initialised variables, drawn from the seeded generator. */
-function initParams(cfg: TdnnConfig, random: Random): TdnnParams {
+/** He-initialised weights, or `from` (a trained member) when fine-tuning. */
+function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnParams {
   const shapes = weightShapes(cfg);
   const make = (i: number) => {
     const { w, b } = shapes[i]!;
@@ -333,10 +349,10 @@ function initParams(cfg: TdnnConfig, random: Random): TdnnParams {
     };
   };
   const arrays = shapes.map((_, i) => make(i));
-  const tensors = weightTensors(cfg, {
-    layers: arrays.slice(0, cfg.layers.length),
-    dense: arrays.slice(cfg.layers.length),
-  });
+  const tensors = weightTensors(
+    cfg,
+    from ?? { layers: arrays.slice(0, cfg.layers.length), dense: arrays.slice(cfg.layers.length) },
+  );
   const variable = <T extends tf.Tensor>(t: T) => {
     const v = tf.variable(t) as unknown as T;
     t.dispose();

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../../core/audio/wav.ts';
+import { labelledSplits } from '../../core/corpora/build-splits.ts';
+import { scanLabelled } from '../../core/corpora/labelled.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import { loadModel } from '../../core/model/format.ts';
 import { findCorpus } from '../../test/testing/corpus.ts';
@@ -47,6 +49,24 @@ function speechWav(
   writeFileSync(path, writeWav({ sampleRate, channels: data }, format));
   return path;
 }
+
+/**
+ * Your own labelled recordings: a folder of 8 speakers' WAVs (each a different glide, labels cycling
+ * through the six emotions) and a labels.csv whose last row names a missing file. Made once.
+ */
+const ownRecordings = () => {
+  const own = join(dir, 'own');
+  if (existsSync(own)) return own;
+  mkdirSync(own);
+  const rows = ['speaker,file,emotion'];
+  for (let s = 0; s < 8; s++) {
+    writeFileSync(join(own, `s${s}.wav`), readFileSync(speechWav(`own-${s}.wav`, 8000, 1, 2 + s / 10)));
+    rows.push(`S${s},s${s}.wav,${EMOTIONS[s % EMOTIONS.length]!}`);
+  }
+  rows.push('S9,gone.wav,sad');
+  writeFileSync(join(own, 'labels.csv'), `${rows.join('\n')}\n`);
+  return own;
+};
 
 const sum = (p: Record<string, number>) => EMOTIONS.reduce((s, e) => s + p[e]!, 0);
 
@@ -173,11 +193,61 @@ describe('voicepulse eval', () => {
     expect(EMOTIONS.reduce((s, p) => s + out.confusion.angry![p]!, 0)).toBe(1);
   });
 
+  it('evaluates one split of your recordings’ speaker-disjoint split, as train --corpus splits them', async () => {
+    const own = ownRecordings();
+    const split = labelledSplits(scanLabelled(own).clips).protocols.speaker!;
+    const r = await voicepulse('eval', '--dir', own, '--split', 'test', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^eval: skipped line 10 \(gone\.wav\): no such file/);
+    expect((JSON.parse(r.stdout) as { n: number }).n).toBe(split.test.length);
+    const all = await voicepulse('eval', '--dir', own, '--json');
+    expect(all.code, 'without --split every row counts, and a missing file fails').toBe(1);
+    const bad = await voicepulse('eval', '--dir', own, '--split', 'holdout');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--split must be one of train, validation, test/);
+  });
+
   it('rejects labels outside the six classes', async () => {
     writeFileSync(join(dir, 'bad.csv'), 'a.wav,surprise\n');
     const r = await voicepulse('eval', '--dir', dir, '--labels', join(dir, 'bad.csv'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/surprise.*not one of/);
+  });
+});
+
+describe('voicepulse train on your own recordings', () => {
+  it('trains on them alone, speaker-disjoint, and tests on their held-out speakers', {
+    timeout: 240_000,
+  }, async () => {
+    const own = ownRecordings();
+    const out = join(dir, 'own-model');
+    const r = await voicepulse(
+      'train',
+      '--quick',
+      '--corpus',
+      own,
+      '--corpus-only',
+      '--out',
+      out,
+      '--seed',
+      'ci',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('custom');
+    const summary = JSON.parse(r.stdout) as { testUa: Record<string, number> };
+    expect(Object.keys(summary.testUa)).toEqual(['custom']);
+    const split = labelledSplits(scanLabelled(own).clips).protocols.speaker!;
+    if (split.kind === 'cross-speaker') throw new Error('expected a speaker split');
+    const data = loadModel(out).metadata.data as Record<string, Record<string, number>>;
+    expect(data).toEqual({
+      custom: { train: split.train.length, validation: split.validation.length, test: split.test.length },
+    });
+  });
+
+  it('refuses --corpus-only and --labels without --corpus', async () => {
+    const r = await voicepulse('train', '--quick', '--corpus-only');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--labels and --corpus-only need --corpus <dir>/);
   });
 });
 

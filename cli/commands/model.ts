@@ -5,6 +5,21 @@ import type { Command } from 'commander';
 import { type DecodedAudio, DecodeError, decodeAll } from '../../core/audio/decode.ts';
 import { resample } from '../../core/audio/resample.ts';
 import type { Settings } from '../../core/config/env.ts';
+import { labelledSplits } from '../../core/corpora/build-splits.ts';
+import {
+  LABELS_FILE,
+  LabelledCorpusError,
+  type LabelRow,
+  parseLabelRows,
+  scanLabelled,
+} from '../../core/corpora/labelled.ts';
+import {
+  loadSplitManifest,
+  SPLITS,
+  type Split,
+  SplitError,
+  type SplitManifest,
+} from '../../core/corpora/split-manifest.ts';
 import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
 import { detailOf } from '../../core/errors.ts';
 import { classificationReport } from '../../core/evaluation/classification.ts';
@@ -37,6 +52,9 @@ import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy
 import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
 import { readTenantPolicies } from './policies.ts';
+
+/** The version (and models/ folder) a training run on your own recordings writes by default. */
+const CUSTOM_MODEL_VERSION = 'emotion-tdnn-custom';
 
 /** The model in `dir` (default the committed one) on `runtime` (VOICEPULSE_MODEL_RUNTIME). */
 async function openRunner(dir: string | undefined, runtime: RuntimeChoice): Promise<ModelRunner> {
@@ -158,25 +176,49 @@ function topEmotion(p: Record<Emotion, number>): Emotion {
   return EMOTIONS.reduce((a, b) => (p[b] > p[a] ? b : a));
 }
 
-/** Parses a `file,emotion` CSV (optional header); files are relative to `dir`. */
+/**
+ * Parses a labels CSV (`file,emotion[,speaker]`, optional header; core/corpora/labelled.ts reads
+ * it); files are relative to `dir`.
+ */
 export function parseLabels(csv: string, dir: string): { file: string; emotion: Emotion }[] {
-  const rows: { file: string; emotion: Emotion }[] = [];
-  csv.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-    if (cells.length < 2)
-      throw new CliError(`labels line ${i + 1}: expected 'file,emotion', got '${line}'`, 'USAGE');
-    const [file = '', emotion = ''] = cells;
-    if (i === 0 && file.toLowerCase() === 'file' && emotion.toLowerCase() === 'emotion') return;
-    if (!isEmotion(emotion))
+  let rows: LabelRow[];
+  try {
+    rows = parseLabelRows(csv, 'labels');
+  } catch (err) {
+    if (err instanceof LabelledCorpusError) throw new CliError(detailOf(err), 'USAGE', { cause: err });
+    throw err;
+  }
+  const out = rows.map((row) => {
+    if (!isEmotion(row.emotion))
       throw new CliError(
-        `labels line ${i + 1}: emotion '${emotion}' is not one of ${EMOTIONS.join(', ')}`,
+        `labels line ${row.line}: emotion '${row.emotion}' is not one of ${EMOTIONS.join(', ')}`,
         'USAGE',
       );
-    rows.push({ file: isAbsolute(file) ? file : join(dir, file), emotion });
+    return { file: isAbsolute(row.file) ? row.file : join(dir, row.file), emotion: row.emotion };
   });
-  if (rows.length === 0) throw new CliError('labels file lists no files', 'USAGE');
-  return rows;
+  if (out.length === 0) throw new CliError('labels file lists no files', 'USAGE');
+  return out;
+}
+
+/**
+ * The recordings of one split of your labelled recordings' speaker-disjoint split, read as
+ * `train --corpus` reads them (the same loader, the same split).
+ */
+function splitRecordings(dir: string, labels: string, split: Split): { file: string; emotion: Emotion }[] {
+  let scan: ReturnType<typeof scanLabelled>;
+  let manifest: SplitManifest;
+  try {
+    scan = scanLabelled(dir, labels);
+    manifest = loadSplitManifest().withCorpus('custom', labelledSplits(scan.clips));
+  } catch (err) {
+    if (err instanceof LabelledCorpusError || err instanceof SplitError)
+      throw new CliError(detailOf(err), 'USAGE', { cause: err });
+    throw err;
+  }
+  for (const i of scan.issues) process.stderr.write(`eval: skipped ${i.message}\n`);
+  return scan.clips
+    .filter((c) => c.emotion !== null && manifest.splitOf(c) === split)
+    .map((c) => ({ file: join(dir, c.path), emotion: c.emotion! }));
 }
 
 export interface EvalOutput {
@@ -191,14 +233,20 @@ export async function evaluateFolder(
   dir: string,
   labelsPath: string,
   runner: ModelRunner,
+  split?: Split,
 ): Promise<EvalOutput> {
-  let csv: string;
-  try {
-    csv = readFileSync(labelsPath, 'utf8');
-  } catch (err) {
-    throw new CliError(`${labelsPath}: ${(err as Error).message}`);
+  let rows: { file: string; emotion: Emotion }[];
+  if (split !== undefined) rows = splitRecordings(dir, labelsPath, split);
+  else {
+    let csv: string;
+    try {
+      csv = readFileSync(labelsPath, 'utf8');
+    } catch (err) {
+      throw new CliError(`${labelsPath}: ${(err as Error).message}`);
+    }
+    rows = parseLabels(csv, dir);
   }
-  const rows = parseLabels(csv, dir);
+  if (rows.length === 0) throw new CliError(`eval: no recordings in the ${split} split`, 'USAGE');
   const probs: number[][] = [];
   for (const row of rows) {
     const out = await classifyFile(row.file, runner);
@@ -287,14 +335,27 @@ export function registerModelCommands(program: Command, settings: Settings): voi
 
   program
     .command('eval')
-    .description('evaluate the emotion model on a folder of WAVs labelled by a file,emotion CSV')
-    .requiredOption('--dir <folder>', 'folder holding the WAVs')
-    .requiredOption('--labels <csv>', 'CSV of file,emotion (the six class names), file relative to --dir')
+    .description(
+      'evaluate the emotion model on a folder of recordings labelled by a file,emotion[,speaker] CSV',
+    )
+    .requiredOption('--dir <folder>', 'folder holding the recordings')
+    .option(
+      '--labels <csv>',
+      'CSV of file,emotion[,speaker] (the six class names), file relative to --dir (default: <dir>/labels.csv)',
+    )
+    .option(
+      '--split <split>',
+      'only the train, validation or test speakers of the speaker-disjoint split `train --corpus` uses (needs speakers)',
+    )
     .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion}')
     .option('--model <dir>', 'model directory (default: the committed model)')
-    .action(async (o: { dir: string; labels: string; json?: boolean; model?: string }) => {
+    .action(async (o: { dir: string; labels?: string; split?: string; json?: boolean; model?: string }) => {
+      if (o.split !== undefined && !(SPLITS as readonly string[]).includes(o.split))
+        throw new CliError(`--split must be one of ${SPLITS.join(', ')}, got '${o.split}'`, 'USAGE');
       const runner = await openRunner(o.model, settings.model.runtime);
-      const out = await evaluateFolder(resolve(o.dir), resolve(o.labels), runner);
+      const dir = resolve(o.dir);
+      const labels = resolve(o.labels ?? join(dir, LABELS_FILE));
+      const out = await evaluateFolder(dir, labels, runner, o.split as Split | undefined);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
@@ -320,10 +381,23 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       'model directory to write (default: models/<version>, or .cache/model-quick with --quick)',
     )
     .option('--baseline <dir>', 'model directory evaluated on the same test clips, for the model card')
-    .option('--model-version <name>', 'version name written into the model')
+    .option(
+      '--corpus <dir>',
+      'your own labelled recordings: a folder of audio and a file,emotion,speaker CSV (docs: training/README.md)',
+    )
+    .option('--labels <csv>', 'the labels CSV of --corpus (default: <corpus>/labels.csv)')
+    .option('--corpus-only', 'train on your recordings alone (default: with the corpora under --data)')
+    .option(
+      '--init <dir>',
+      'fine-tune: start each network from a member of this model (e.g. models/emotion-tdnn-v4)',
+    )
+    .option(
+      '--model-version <name>',
+      `version name written into the model (default: the committed model's, ${CUSTOM_MODEL_VERSION} with --corpus)`,
+    )
     .option(
       '--card <path>',
-      'model card to write (default: docs/model-card.md for a full run, none with --quick)',
+      'model card to write (default: docs/model-card.md for a full run, <out>/model-card.md with --corpus, none with --quick)',
     )
     .action(
       async (o: {
@@ -334,12 +408,21 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         modelVersion?: string;
         card?: string;
         baseline?: string;
+        corpus?: string;
+        labels?: string;
+        corpusOnly?: boolean;
+        init?: string;
       }) => {
+        if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
+          throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
         const [{ describe, runTraining }, { writeModelCard }] = await importDevOnly('train', () =>
           Promise.all([import('../../training/pipeline.ts'), import('../../training/model-card.ts')]),
         );
         const quick = o.quick === true;
-        const version = o.modelVersion ?? (quick ? 'quick' : COMMITTED_MODEL_VERSION);
+        // A run on your own recordings never overwrites the shipped model or its card.
+        const own = o.corpus !== undefined;
+        const version =
+          o.modelVersion ?? (quick ? 'quick' : own ? CUSTOM_MODEL_VERSION : COMMITTED_MODEL_VERSION);
         const outDir = resolve(
           o.out ?? (quick ? join('.cache', 'model-quick') : join(COMMITTED_MODEL_DIR, '..', version)),
         );
@@ -355,12 +438,26 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           quick,
           baselineDir,
           seed: o.seed,
+          own:
+            o.corpus === undefined
+              ? undefined
+              : {
+                  root: resolve(o.corpus),
+                  labels: o.labels === undefined ? undefined : resolve(o.labels),
+                  only: o.corpusOnly === true,
+                },
+          initDir: o.init === undefined ? undefined : resolve(o.init),
           log,
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
         });
         const card =
-          o.card ?? (quick ? undefined : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
+          o.card ??
+          (quick
+            ? undefined
+            : own
+              ? join(outDir, 'model-card.md')
+              : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
         if (card)
           await writeModelCard(card, result.model, outDir, baselineDir ? loadModel(baselineDir) : undefined);
         process.stdout.write(
