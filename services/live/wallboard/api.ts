@@ -72,6 +72,7 @@ const STATUS: Readonly<Record<WallboardApiErrorCode, number>> = {
 /** Stands for the call id in the Grafana link template a snapshot carries. */
 export const CALL_ID_PLACEHOLDER = '__CALL_ID__';
 const MAX_BODY_BYTES = 4096;
+const MAX_RESTORED_TENANTS = 10_000;
 const id = z.string().regex(/^[\w.:@-]{1,256}$/, 'letters, digits and . : @ - _ only, at most 256');
 const ackBody = z.strictObject({ by: z.string().trim().min(1).max(64) });
 
@@ -134,6 +135,7 @@ export function createWallboardApi(options: WallboardApiOptions): WallboardApi {
   };
 
   // Tenants whose stored alerts were read (or are being read); a failed read is tried again next time.
+  // Bounded: a tenant forgotten here is merely read again (restore keeps what the history has).
   const restored = new Map<string, Promise<void>>();
   const restore = (tenant: string): Promise<void> => {
     const store = options.store;
@@ -149,6 +151,7 @@ export function createWallboardApi(options: WallboardApiOptions): WallboardApi {
         },
       );
       restored.set(tenant, reading);
+      if (restored.size > MAX_RESTORED_TENANTS) restored.delete(restored.keys().next().value!);
     }
     return reading;
   };

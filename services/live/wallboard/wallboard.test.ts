@@ -1,8 +1,10 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertAckEvent } from '../../../core/events/schema.ts';
 import { EMOTION_COLORS } from '../../../core/palette.ts';
-import { alertAt, scoreAt } from './testing/events.ts';
+import type { BoardSnapshot } from './history.ts';
+import { ackOf, alertAt, scoreAt } from './testing/events.ts';
 import { createWallboard, type Wallboard } from './wallboard.ts';
 
 const OPERATOR = 'operator-token';
@@ -181,6 +183,78 @@ describe('wallboard HTTP handler', () => {
       (await post('/wallboard/api/alerts/none/ack?tenant=acme', JSON.stringify({ by: 'x'.repeat(5000) })))
         .status,
     ).toBe(413);
+  });
+});
+
+describe('wallboard acknowledgements and the history store', () => {
+  const call = { tenantId: 'acme', callId: 'c-9', customerId: 'cust-9', startedAtMs: Date.now() - 60_000 };
+  const stored = alertAt(call, 10_000, 'critical');
+  const live = alertAt(call, 50_000, 'warning');
+
+  async function boardWith(options: Partial<Parameters<typeof createWallboard>[0]>) {
+    const wallboard = createWallboard({ auth, ...options });
+    const server = createServer((req, res) => void wallboard.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wallboard/api/`;
+    const call = (path: string, init: RequestInit = {}) =>
+      fetch(base + path, { ...init, headers: { authorization: `Bearer ${ACME}` } });
+    const ack = (alertId: string, by: string) =>
+      call(`alerts/${encodeURIComponent(alertId)}/ack`, { method: 'POST', body: JSON.stringify({ by }) });
+    const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return { wallboard, call, ack, close };
+  }
+
+  it('publishes an acknowledgement before recording it, and records none the bus refused', async () => {
+    const published: AlertAckEvent[] = [];
+    let refuse = true;
+    const board = await boardWith({
+      publish: async (event) => {
+        if (refuse) throw new Error('bus down');
+        published.push(event);
+      },
+      onError: () => {},
+    });
+    board.wallboard.record(live);
+    const refused = await board.ack(live.eventId, 'Dana');
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    refuse = false;
+    expect((await board.ack(live.eventId, 'Dana')).status).toBe(200);
+    expect((await board.ack(live.eventId, 'Eve')).status).toBe(200);
+    expect(published).toEqual([
+      expect.objectContaining({ type: 'alert_ack', alertId: live.eventId, by: 'Dana', customerId: 'cust-9' }),
+    ]);
+    await board.close();
+  });
+
+  it("reads a tenant's stored alerts and acknowledgements once, again after a failed read", async () => {
+    const reads: string[] = [];
+    let fail = true;
+    const errors: Error[] = [];
+    const board = await boardWith({
+      store: {
+        async alertsSince(tenantId) {
+          reads.push(tenantId);
+          if (fail) throw new Error('store down');
+          return { alerts: [stored], acks: [ackOf(stored, 'Dana', stored.producedAtMs + 1000)] };
+        },
+      },
+      onError: (err) => errors.push(err),
+    });
+    board.wallboard.record(live);
+    const first = (await (await board.call('snapshot')).json()) as BoardSnapshot;
+    expect(first.alerts.map((a) => a.eventId)).toEqual([live.eventId]);
+    expect(errors.map((e) => e.message)).toEqual(['store down']);
+    fail = false;
+    for (let i = 0; i < 2; i++) {
+      const snapshot = (await (await board.call('snapshot')).json()) as BoardSnapshot;
+      expect(snapshot.alerts.map((a) => [a.eventId, a.ack?.by ?? null])).toEqual([
+        [stored.eventId, 'Dana'],
+        [live.eventId, null],
+      ]);
+    }
+    expect(reads).toEqual(['acme', 'acme']);
+    await board.close();
   });
 });
 
