@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voicePulseService } from '../../../proto/load.ts';
-import { type GrpcServer, startGrpcServer } from './grpc.ts';
+import { type GrpcServer, startGrpcServer, toProtoEvent } from './grpc.ts';
 import { ACME_TOKEN, fakeEvent, OPERATOR_TOKEN, type TestIngress, testIngress } from './testing/fakes.ts';
 
 interface Ev {
@@ -95,6 +95,10 @@ describe('gRPC StreamCall', () => {
       ingress.ctx.hub.publish(fakeEvent(callId, 'call_summary'));
       await s.done;
     }
+    const envelopeOf = (e: object) =>
+      (toProtoEvent(e as never) as { envelope: { customerId: string } }).envelope;
+    expect(envelopeOf({ ...fakeEvent('x', 'score'), customerId: 'cust-1' }).customerId).toBe('cust-1');
+    expect(envelopeOf(fakeEvent('x', 'score')).customerId).toBe('');
   });
 
   it('start, chunks, stop: audio per channel; the call’s events come back and the stream ends after the summary', async () => {
