@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classificationReport } from '../core/evaluation/classification.ts';
 import { seededModel } from '../core/model/testing/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
-import { refreshConfusionSection, writeModelCard } from './model-card.ts';
+import { licensingSection, refreshConfusionSection, writeModelCard } from './model-card.ts';
 import { TDNN_SETTINGS } from './train-tdnn.ts';
 
 const onehot = (c: number) => Float32Array.from({ length: 6 }, (_, i) => (i === c ? 1 : 0));
@@ -102,5 +102,33 @@ describe('writeModelCard', () => {
     expect(text).not.toMatch(/What was tried|emotion-tdnn-v[123]|Runtime measurements/);
     // No section for what this run did not produce.
     expect(text).not.toMatch(/## (Robustness|Cross-corpus|Speaker folds|Compared with)/);
+    // Licensing of what it trained on, linked to the licensing guide from wherever the card is.
+    expect(text).toContain('## Licensing');
+    expect(text).toContain('| RAVDESS | CC BY-NC-SA 4.0 |');
+    expect(text).toContain('**Treat these weights as non-commercial.** RAVDESS is licensed');
+    expect(text).toContain(
+      `[docs/licensing.md](${relative(dir, resolve(import.meta.dirname, '..', 'docs', 'licensing.md'))})`,
+    );
   }, 120_000);
+});
+
+describe('licensingSection', () => {
+  it('credits each restricted corpus and says the weights are non-commercial', () => {
+    const text = licensingSection(['ravdess', 'tess', 'emovo', 'urdu'], 'licensing.md');
+    expect(text).toContain('| TESS | CC BY-NC-ND 4.0 |');
+    expect(text).toContain('| EMOVO | research use, from its authors |');
+    expect(text).toContain(
+      'RAVDESS, TESS, EMOVO, URDU are licensed for\nnon-commercial or research use only',
+    );
+    expect(text).toContain('A commercial deployment needs a model trained on data you have rights to');
+    expect(text.match(/^- /gm)).toHaveLength(4);
+    expect(text).toContain('](licensing.md)');
+  });
+
+  it('makes no non-commercial claim for a model of your own recordings alone', () => {
+    const text = licensingSection(['custom'], '../docs/licensing.md');
+    expect(text).toContain('| your own recordings | yours: whatever rights you hold |');
+    expect(text).not.toContain('non-commercial');
+    expect(text).not.toContain('credits:');
+  });
 });

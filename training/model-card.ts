@@ -3,6 +3,8 @@
 // docs/img/. How earlier versions were chosen is history, written by hand: docs/model-history.md.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CorpusId } from '../core/corpora/clip.ts';
 import { EMOTIONS } from '../core/emotions.ts';
 import type { ClassificationReport } from '../core/evaluation/classification.ts';
 import type { EmotionModel } from '../core/model/format.ts';
@@ -72,6 +74,83 @@ export async function refreshConfusionSection(cardPath: string, evals: CorpusEva
     );
   const section = await writeConfusionSection(cardPath, evals);
   writeFileSync(cardPath, card.slice(0, start) + section + card.slice(end));
+}
+
+/** Each corpus's licence and the credit a product shipping weights trained on it carries (docs/licensing.md). */
+const CORPUS_LICENCES: Record<
+  CorpusId,
+  { name: string; licence: string; credit?: string; restricted: boolean }
+> = {
+  ravdess: {
+    name: 'RAVDESS',
+    licence: 'CC BY-NC-SA 4.0',
+    credit:
+      'Livingstone & Russo (2018), The Ryerson Audio-Visual Database of Emotional Speech and Song (RAVDESS), PLoS ONE 13(5): e0196391, CC BY-NC-SA 4.0',
+    restricted: true,
+  },
+  tess: {
+    name: 'TESS',
+    licence: 'CC BY-NC-ND 4.0',
+    credit:
+      'Dupuis & Pichora-Fuller (2010), Toronto Emotional Speech Set (TESS), University of Toronto, CC BY-NC-ND 4.0',
+    restricted: true,
+  },
+  emovo: {
+    name: 'EMOVO',
+    licence: 'research use, from its authors',
+    credit:
+      'Costantini, Iaderola, Paoloni & Todisco (2014), EMOVO Corpus: an Italian Emotional Speech Database, LREC 2014',
+    restricted: true,
+  },
+  urdu: {
+    name: 'URDU',
+    licence: 'research use, from its authors',
+    credit:
+      'Latif, Qayyum, Usman & Qadir (2018), Cross Lingual Speech Emotion Recognition: Urdu vs. Western Languages',
+    restricted: true,
+  },
+  cremad: {
+    name: 'CREMA-D',
+    licence: 'Open Database License (ODbL), your copy',
+    credit: 'Cao et al. (2014), CREMA-D: Crowd-sourced Emotional Multimodal Actors Dataset, ODbL',
+    restricted: false,
+  },
+  savee: {
+    name: 'SAVEE',
+    licence: 'research use, from its authors, your copy',
+    credit: 'Haq & Jackson (2009), Surrey Audio-Visual Expressed Emotion (SAVEE) database',
+    restricted: true,
+  },
+  custom: { name: 'your own recordings', licence: 'yours: whatever rights you hold', restricted: false },
+};
+
+/**
+ * The card's Licensing section for a model trained on `corpora`: each corpus's licence, what that
+ * means for the weights and the attribution a product shipping them carries.
+ */
+export function licensingSection(corpora: readonly CorpusId[], licensingLink: string): string {
+  const rows = corpora.map((c) => `| ${CORPUS_LICENCES[c].name} | ${CORPUS_LICENCES[c].licence} |`);
+  const restricted = corpora.filter((c) => CORPUS_LICENCES[c].restricted);
+  const credits = corpora.flatMap((c) => CORPUS_LICENCES[c].credit ?? []);
+  const use =
+    restricted.length > 0
+      ? `**Treat these weights as non-commercial.** ${restricted.map((c) => CORPUS_LICENCES[c].name).join(', ')} ${restricted.length > 1 ? 'are' : 'is'} licensed for
+non-commercial or research use only, and the safe reading is that those restrictions carry over to weights trained on
+them. A commercial deployment needs a model trained on data you have rights to (\`voicepulse train --corpus\`, your own
+labelled recordings: \`training/README.md\`) or licences from the corpus owners.`
+      : 'Every corpus above is yours or licensed for the use you make of it: check that before you ship.';
+  return `## Licensing
+
+Trained on:
+
+| corpus | licence |
+|---|---|
+${rows.join('\n')}
+
+${use}
+
+${credits.length > 0 ? `A product that ships these weights credits:\n\n${credits.map((c) => `- ${c}`).join('\n')}\n\n` : ''}What each licence allows, the demo clips, and training on your own data: [docs/licensing.md](${licensingLink}).
+Not legal advice.`;
 }
 
 export interface SpeedMeasurement {
@@ -323,5 +402,7 @@ ${[REPORT_HEADER, ...Object.entries(tessCross).map(([p, e]) => reportRow(p, e[0]
   and says little about new speakers (see the cross-speaker table).
 - Test sets are small (RAVDESS: 4 actors), so UA moves by several points between seeds.
 - Windows of silence or non-speech still get a six-class distribution; gate them with a voice activity detector.`);
+  const licensing = fileURLToPath(new URL('../docs/licensing.md', import.meta.url));
+  sections.push(licensingSection(Object.keys(data) as CorpusId[], relative(dirname(path), licensing)));
   writeFileSync(path, `${sections.join('\n\n')}\n`);
 }
