@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeAlaw, encodeUlaw } from '../../../core/audio/g711.ts';
+import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../../core/audio/g711.ts';
 import { AudioFormatError, decodeFrames } from './codec.ts';
 
 describe('decodeFrames', () => {
@@ -18,6 +18,20 @@ describe('decodeFrames', () => {
     ] as const) {
       const [x] = decodeFrames(enc(pcm), codec, 1);
       for (const [i, v] of x!.entries()) expect(Math.abs(v * 32768 - pcm[i]!)).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('decodes every G.711 code exactly as the ITU decoder does, scaled by 1/32768, per channel', () => {
+    const codes = Uint8Array.from({ length: 512 }, (_, i) => (i * 37 + (i >> 8)) & 255);
+    for (const [codec, dec] of [
+      ['mulaw', decodeUlaw],
+      ['alaw', decodeAlaw],
+    ] as const) {
+      const expected = Array.from(dec(codes), (v) => v / 32768);
+      expect(Array.from(decodeFrames(codes, codec, 1)[0]!)).toEqual(expected);
+      const [left, right] = decodeFrames(codes, codec, 2);
+      expect(Array.from(left!)).toEqual(expected.filter((_, i) => i % 2 === 0));
+      expect(Array.from(right!)).toEqual(expected.filter((_, i) => i % 2 === 1));
     }
   });
 

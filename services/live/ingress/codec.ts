@@ -26,18 +26,36 @@ export function decodeFrames(bytes: Uint8Array, codec: Codec, channels: number):
       `${bytes.length} bytes is not a whole number of ${channels}-channel ${codec} frames (${frameBytes} bytes each)`,
     );
   const n = bytes.length / frameBytes;
-  let pcm: Int16Array;
-  if (codec === 'mulaw') pcm = decodeUlaw(bytes);
-  else if (codec === 'alaw') pcm = decodeAlaw(bytes);
-  else {
-    pcm = new Int16Array(n * channels);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < pcm.length; i++) pcm[i] = view.getInt16(2 * i, true);
-  }
+  if (codec !== 'pcm16') return decodeG711(bytes, floatTable(codec), channels, n);
+  const pcm = new Int16Array(n * channels);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = view.getInt16(2 * i, true);
   const out = Array.from({ length: channels }, () => new Float32Array(n));
   for (let c = 0; c < channels; c++) {
     const ch = out[c]!;
     for (let i = 0; i < n; i++) ch[i] = pcm[i * channels + c]! / 32768;
+  }
+  return out;
+}
+
+/** G.711 code → sample (int16 / 32768, the same floats), per codec, made on first use. */
+const FLOAT_TABLES: Partial<Record<'mulaw' | 'alaw', Float32Array>> = {};
+
+function floatTable(codec: 'mulaw' | 'alaw'): Float32Array {
+  if (!FLOAT_TABLES[codec]) {
+    const codes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const pcm = codec === 'mulaw' ? decodeUlaw(codes) : decodeAlaw(codes);
+    FLOAT_TABLES[codec] = Float32Array.from(pcm, (v) => v / 32768);
+  }
+  return FLOAT_TABLES[codec];
+}
+
+/** One table lookup per sample, no int16 buffer: this runs for every media message of every call. */
+function decodeG711(bytes: Uint8Array, table: Float32Array, channels: number, n: number): Float32Array[] {
+  const out = Array.from({ length: channels }, () => new Float32Array(n));
+  for (let c = 0; c < channels; c++) {
+    const ch = out[c]!;
+    for (let i = 0; i < n; i++) ch[i] = table[bytes[i * channels + c]!]!;
   }
   return out;
 }
