@@ -4,12 +4,20 @@ import { ConfigError, parseEnv, type Settings } from '../core/config/env.ts';
 import type { BenchSuite } from './harness.ts';
 import { formatTable } from './harness.ts';
 import { analyzeSuite } from './suites/analyze.ts';
+import { clusterSuite } from './suites/cluster.ts';
 import { featuresSuite } from './suites/features.ts';
 import { modelSuite } from './suites/model.ts';
 import { pipelineSuite } from './suites/pipeline.ts';
 import { streamSuite } from './suites/stream.ts';
 
-const SUITES: BenchSuite[] = [featuresSuite, modelSuite, streamSuite, pipelineSuite, analyzeSuite];
+const SUITES: BenchSuite[] = [
+  featuresSuite,
+  modelSuite,
+  streamSuite,
+  pipelineSuite,
+  analyzeSuite,
+  clusterSuite,
+];
 
 const wanted = process.argv.slice(2);
 if (wanted.includes('--help') || wanted.includes('--list')) {

@@ -18,7 +18,9 @@
 //    answered with the languages we transcribe, none. We never ask for startPaused or discardTo.
 //    A connection probe (conversation or participant id all zeros) is answered and never becomes
 //    a call. `continuedSessions` takes over the call of a session of the same conversation still
-//    streaming, or parked after its socket dropped or closed for a reconnect (RECONNECT_GRACE_MS).
+//    streaming, or parked after its socket dropped or closed for a reconnect (RECONNECT_GRACE_MS);
+//    a session it names that this pod never had (another pod's, dead or drained) makes the call go
+//    on here under its conversation id from the open's `position` on its timeline.
 //  - Timeline: audio frames plus the spans `discarded` and `resumed` report, placed at their
 //    `start` and bounded by the message's `position` (and, in the session, by wall-clock time);
 //    time paused (held) is reported in the call's log line at the end.
@@ -294,6 +296,9 @@ export function audiohookAdapter(
         (p.continuedSessions ?? []).map((s) => s.id),
         p.conversationId,
       );
+      // Continuing a session held elsewhere: this pod's audio starts where the stream is.
+      const resumeAtMs = !continued && (p.continuedSessions?.length ?? 0) > 0 ? ms(m.position) : 0;
+      timelineMs = resumeAtMs;
       session.start(
         {
           meta: {
@@ -306,6 +311,7 @@ export function audiohookAdapter(
           media: mediaFormat,
         },
         continued?.call,
+        resumeAtMs,
       );
       scored = true;
       untrack = ctx.audiohook.track(sessionId, () => {

@@ -86,8 +86,11 @@ export class CallRegistry {
     this.draining = true;
   }
 
-  /** Opens a call for `principal`, or throws the IngressError that refuses it. */
-  admit(meta: CallMeta, protocol: string, principal: Principal): OpenCall {
+  /**
+   * Opens a call for `principal`, or throws the IngressError that refuses it. `offsetMs`: the call
+   * goes on here from that point of its timeline (continued from another pod).
+   */
+  admit(meta: CallMeta, protocol: string, principal: Principal, offsetMs = 0): OpenCall {
     const { tenantId, callId } = meta;
     if (!mayAccessTenant(principal, tenantId))
       throw refuse('TENANT_FORBIDDEN', `this token may not stream calls of tenant ${tenantId}`);
@@ -120,7 +123,7 @@ export class CallRegistry {
     this.tenantOpen.set(tenantId, ofTenant + 1);
     this.streaming++;
     this.metrics?.activeCalls.set(this.streaming);
-    this.backend.startCall(meta, policy);
+    this.backend.startCall(meta, policy, offsetMs);
     return {
       meta,
       audio: (speaker, samples) => {

@@ -277,9 +277,10 @@ export class CallSession {
   /**
    * Validates the start (start.ts) and admits the call; throws the IngressError that refuses it.
    * With `continued` (the call of a session this one continues, AudioHook) the call goes on here
-   * instead of being admitted anew.
+   * instead of being admitted anew; with `offsetMs` a call admitted here starts at that point of its
+   * timeline (it continues a session this pod never had: another pod's, which died or drained).
    */
-  start(input: { meta: unknown; media: unknown }, continued?: OpenCall): CallStart {
+  start(input: { meta: unknown; media: unknown }, continued?: OpenCall, offsetMs = 0): CallStart {
     if (this.call) throw new IngressError('DUPLICATE_START', 'call already started');
     if (!this.who) throw new IngressError('UNAUTHORIZED', 'missing or wrong token');
     const start = parseCallStart(input, this.options.fieldName);
@@ -290,7 +291,7 @@ export class CallSession {
         `this token may not stream calls of tenant ${continued.meta.tenantId}`,
       );
     }
-    this.call = continued ?? this.ctx.calls.admit(start.meta, this.options.protocol, this.who);
+    this.call = continued ?? this.ctx.calls.admit(start.meta, this.options.protocol, this.who, offsetMs);
     this.media = start.media;
     this.ingest = new FrameIngest(this.call, start.media);
     this.state = 'started';

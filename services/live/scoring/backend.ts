@@ -19,7 +19,11 @@ import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol
 import { pendingScorer } from './scorer.ts';
 
 export interface ScoringBackend {
-  startCall(meta: CallMeta, policy: TenantPolicy): void;
+  /**
+   * `offsetMs`: where on the call's timeline this pod's audio starts (a call continued from another
+   * pod, AudioHook `continuedSessions`); windows and the summary's duration count from there.
+   */
+  startCall(meta: CallMeta, policy: TenantPolicy, offsetMs?: number): void;
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
   endCall(callId: string, arrivedAtMs: number): void;
   /** Why no call can be scored (scoring threads that keep failing to start), or null. */
@@ -86,8 +90,8 @@ export class InlineBackend implements ScoringBackend {
       ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
     });
   }
-  startCall(meta: CallMeta, policy: TenantPolicy): void {
-    this.engine.startCall(meta, policy);
+  startCall(meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
+    this.engine.startCall(meta, policy, offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined);
   }
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
     this.engine.pushAudio(callId, speaker, samples, arrivedAtMs);
@@ -136,10 +140,13 @@ export class WorkerPool implements ScoringBackend {
     }
   }
 
-  startCall(meta: CallMeta, policy: TenantPolicy): void {
+  startCall(meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
     const shard = shardOf(meta.callId, this.workers.length);
-    this.calls.set(meta.callId, { meta, policy, shard, samples: { customer: 0, agent: 0 } });
-    this.post(shard, { t: 'start', meta, policy });
+    // Counted from the offset, so a thread restart resumes the call where it is on its timeline.
+    const offset = Math.round((offsetMs * this.config.sampleRate) / 1000);
+    this.calls.set(meta.callId, { meta, policy, shard, samples: { customer: offset, agent: offset } });
+    const offsetsMs = offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined;
+    this.post(shard, { t: 'start', meta, policy, ...(offsetsMs ? { offsetsMs } : {}) });
   }
 
   pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {

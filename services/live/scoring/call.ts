@@ -52,7 +52,8 @@ export class LiveCall {
     /** Call time at which each speaker's audio starts here (non-zero when a restarted thread resumes a call). */
     private readonly offsetsMs: Record<SpeakerRole, number> = { customer: 0, agent: 0 },
   ) {
-    this.startedAtMs = Math.round(clock.now());
+    // A call resumed at an offset (a restarted thread, a call continued from another pod) began that long ago.
+    this.startedAtMs = Math.round(clock.now() - Math.max(offsetsMs.customer, offsetsMs.agent));
     this.overtalk = new OvertalkMeter(config.vadFrameMs);
     const stream = (side: 0 | 1, keepAudio: boolean) =>
       new SpeakerStream(config, { keepAudio, onFrame: (i, speech) => this.overtalk.frame(side, i, speech) });
