@@ -14,9 +14,12 @@ const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-/** The package definition of `file` (a name in proto/, e.g. 'voicepulse.proto'), imports resolved in proto/. */
-export function protoDefinition(file: string): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(file, LOADER_OPTIONS);
+/**
+ * The package definition of `file` (a name in proto/, e.g. 'voicepulse.proto'), imports resolved in
+ * proto/. `keepCase`: field names as the proto spells them (what server reflection must describe).
+ */
+export function protoDefinition(file: string, o: { keepCase?: boolean } = {}): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(file, { ...LOADER_OPTIONS, ...o });
 }
 
 /** The package tree of `file` (a name in proto/, e.g. 'voicepulse.proto'), imports resolved in proto/. */

@@ -12,18 +12,16 @@
 // registry admits calls, as /healthz and /readyz say) and server reflection (grpcurl list/describe).
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import type { PackageDefinition } from '@grpc/proto-loader';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { bearerToken } from '../../../core/auth/bearer.ts';
 import { authenticate } from '../../../core/auth/tokens.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
-import { protoDefinition, voicePulseService } from '../../../proto/load.ts';
+import { voicePulseService } from '../../../proto/load.ts';
 import type { Codec } from './codec.ts';
 import { asIngressError, IngressError, wireOf } from './errors.ts';
 import type { OutboxPort } from './outbox.ts';
+import { addReflection } from './reflection.ts';
 import { CallSession, type IngressContext, type Outgoing, refuse, type SessionPort } from './session.ts';
 import { type WatchTarget, watch } from './watch.ts';
 
@@ -228,13 +226,7 @@ export interface ExtraGrpcService {
   implementation: grpc.UntypedServiceImplementation;
 }
 
-/** Where the served services' descriptors come from, for reflection. */
-const PROTO_FILES = ['voicepulse.proto', 'query.proto'];
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
-const REFLECTION_SERVICES = [
-  'grpc.reflection.v1.ServerReflection',
-  'grpc.reflection.v1alpha.ServerReflection',
-];
 /** An established connection lives this long before it is asked to go (GOAWAY) ... */
 const MAX_CONNECTION_AGE_MS = 60 * 60_000;
 /** ... and its calls may go on this much longer: a call is never cut by the connection's age. */
@@ -282,13 +274,7 @@ export async function startGrpcServer(
   health.addToServer(server);
 
   // Reflection over what this port serves, so grpcurl can list and describe it.
-  const definitions: PackageDefinition = Object.assign(
-    {},
-    ...PROTO_FILES.map((f) => protoDefinition(f)),
-    protoLoader.loadSync(healthProtoPath),
-  );
-  new ReflectionService(definitions, { services: [...served, HEALTH_SERVICE] }).addToServer(server);
-  served.push(HEALTH_SERVICE, ...REFLECTION_SERVICES);
+  addReflection(server, [...served, HEALTH_SERVICE]);
 
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();

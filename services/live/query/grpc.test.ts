@@ -22,7 +22,8 @@ describe('query API over gRPC (chdb)', () => {
   let ch: ClickHouse;
   let server: QueryGrpcServer;
   let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-  const auth = { tenantTokens: { a: TOKEN_A, b: TOKEN_B } };
+  const OPERATOR = 'query-operator-token-6e1d9b3f';
+  const auth = { operatorToken: OPERATOR, tenantTokens: { a: TOKEN_A, b: TOKEN_B } };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vp-grpc-'));
@@ -124,8 +125,25 @@ describe('query API over gRPC (chdb)', () => {
     await expect(call('getCallTimeline', { callId: "x'/../scorecard" }, TOKEN_A)).rejects.toMatchObject({
       code: grpc.status.NOT_FOUND,
     });
+    await expect(call('getCallTimeline', { callId: '' }, TOKEN_A)).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'call_id is required',
+    });
+    await expect(call('getAgentScorecard', {}, TOKEN_A)).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'agent_id is required',
+    });
     const b = await call('searchCalls', { range: { fromMs: T0 - 1 }, limit: 100 }, TOKEN_B);
     expect((b.calls as { callId: string }[]).map((c) => c.callId).sort()).toEqual(['call-10', 'call-11']);
+  });
+
+  it('asks the operator token to name its tenant, as the proto says', async () => {
+    await expect(call('searchCalls', { limit: 5 }, OPERATOR)).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'tenant is required with the operator token',
+    });
+    const b = await call('searchCalls', { range: { fromMs: T0 - 1 }, tenant: 'b' }, OPERATOR);
+    expect((b.calls as unknown[]).length).toBe(2);
   });
 
   it('answers RESOURCE_EXHAUSTED with a retry pushback once a tenant has spent its budget', async () => {

@@ -82,6 +82,14 @@ export function queryGrpcImplementation(options: QueryApiOptions): grpc.UntypedS
         callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
         return;
       }
+      // proto/query.proto: the operator token names its tenant (REST falls back to the default tenant).
+      if (principal.kind === 'operator' && !call.request.tenant) {
+        callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: 'tenant is required with the operator token',
+        });
+        return;
+      }
       let rest: { path: string; params: URLSearchParams };
       try {
         rest = toRest(call.request);
@@ -105,19 +113,23 @@ export function queryGrpcImplementation(options: QueryApiOptions): grpc.UntypedS
         },
       );
     };
-  // Path segments are encoded, so an id cannot address another route.
-  const seg = (v: unknown) => encodeURIComponent(String(v ?? ''));
+  // Path segments are encoded, so an id cannot address another route; a missing one is the
+  // caller's error, named as the proto names the field.
+  const seg = (v: unknown, field: string) => {
+    if (!v) throw new Error(`${field} is required`);
+    return encodeURIComponent(String(v));
+  };
   return {
     getCallTimeline: unary((r) => ({
-      path: `/api/calls/${seg(r.callId)}/timeline`,
+      path: `/api/calls/${seg(r.callId, 'call_id')}/timeline`,
       params: params({ tenant: r.tenant as string }),
     })),
     getAgentScorecard: unary((r) => ({
-      path: `/api/agents/${seg(r.agentId)}/scorecard`,
+      path: `/api/agents/${seg(r.agentId, 'agent_id')}/scorecard`,
       params: params({ ...rangeParams(r.range as RangeMessage), tenant: r.tenant as string }),
     })),
     getTrend: unary((r) => ({
-      path: r.queue ? `/api/queues/${seg(r.queue)}/trend` : '/api/trend',
+      path: r.queue ? `/api/queues/${seg(r.queue, 'queue')}/trend` : '/api/trend',
       params: params({
         ...rangeParams(r.range as RangeMessage),
         bucket: r.bucket as string,
