@@ -292,7 +292,8 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
     const ended = eventsOf(lost).filter((s) => s.event.type === 'call_summary');
     const after = Math.max(...ended.map((s) => s.atMs)) - killed;
     console.log(`pod B killed: its ${lost.length} calls ended on pod A's wallboard after ${after} ms`);
-    expect(after).toBeLessThan(LEASE_MS + 5000);
+    // Lease (5 s) + the reaper's next beat (1 s) + the summary's trip through Kafka; slack for a busy CI machine.
+    expect(after).toBeLessThan(LEASE_MS + 7000);
     for (const s of ended) expect(s.event).toMatchObject({ type: 'call_summary', interrupted: true });
     // The AudioHook call went on on pod A under its conversation id, from where the stream was.
     await waitFor(
