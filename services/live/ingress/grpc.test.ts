@@ -7,10 +7,22 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { voicePulseService } from '../../../proto/load.ts';
+import { loadProto, voicePulseService } from '../../../proto/load.ts';
 import { type GrpcServer, startGrpcServer, toProtoEvent } from './grpc.ts';
 import { ACME_TOKEN, fakeEvent, OPERATOR_TOKEN, type TestIngress, testIngress } from './testing/fakes.ts';
+
+interface FileDescriptor {
+  name: string;
+  package: string;
+  dependency: string[];
+  messageType: {
+    name: string;
+    field: { name: string; typeName: string }[];
+    nestedType: { name: string }[];
+  }[];
+}
 
 interface Ev {
   envelope: { callId: string; tenantId: string };
@@ -344,6 +356,57 @@ describe('gRPC conventions', () => {
     expect(files.length).toBeGreaterThan(0);
     expect(Buffer.concat(files).toString('latin1')).toContain('StreamCall');
     r.close();
+  });
+
+  it('serves descriptors as protoc writes them: proto field names, map entries, qualified references, dependencies', async () => {
+    const query = loadProto('query.proto') as unknown as {
+      voicepulse: { query: { v1: { Query: grpc.ServiceClientConstructor } } };
+    };
+    const s = await startGrpcServer(testIngress().ctx, '127.0.0.1', 0, [
+      { service: query.voicepulse.query.v1.Query.service, implementation: {} },
+    ]);
+    const r = new reflection.grpc.reflection.v1.ServerReflection(
+      `127.0.0.1:${s.port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      serverReflectionInfo(): grpc.ClientDuplexStream<
+        object,
+        { fileDescriptorResponse?: { fileDescriptorProto: Buffer[] } }
+      >;
+    };
+    const filesOf = (symbol: string) =>
+      new Promise<FileDescriptor[]>((resolve, reject) => {
+        const call = r.serverReflectionInfo();
+        call.on('data', (d) => {
+          resolve(
+            (d.fileDescriptorResponse?.fileDescriptorProto ?? []).map(
+              (b: Buffer) => descriptor.FileDescriptorProto.decode(b) as unknown as FileDescriptor,
+            ),
+          );
+          call.end();
+        });
+        call.on('error', reject);
+        call.write({ fileContainingSymbol: symbol });
+      });
+    const message = (files: FileDescriptor[], name: string) =>
+      files.flatMap((f) => f.messageType).find((m) => m.name === name);
+    try {
+      const vp = await filesOf('voicepulse.v1.WatchCallRequest');
+      expect(message(vp, 'WatchCallRequest')?.field.map((f) => f.name)).toEqual(['call_id']);
+      const health = await filesOf('grpc.health.v1.HealthListResponse');
+      const list = message(health, 'HealthListResponse');
+      expect(list?.nestedType.map((n) => n.name)).toEqual(['StatusesEntry']);
+      expect(list?.field[0]?.typeName).toBe('.grpc.health.v1.HealthListResponse.StatusesEntry');
+      const q = await filesOf('voicepulse.query.v1.Query');
+      const point = message(q, 'TimelinePoint');
+      expect(point?.field.find((f) => f.name === 'probs')?.typeName).toBe('.voicepulse.v1.EmotionProbs');
+      const queryFile = q.find((f) => f.package === 'voicepulse.query.v1');
+      const emotionsFile = q.find((f) => f.messageType.some((m) => m.name === 'EmotionProbs'));
+      expect(queryFile?.dependency).toContain(emotionsFile?.name);
+    } finally {
+      r.close();
+      await s.close();
+    }
   });
 });
 
