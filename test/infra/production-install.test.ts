@@ -163,8 +163,11 @@ describe('production install (the image file set)', () => {
     const out = JSON.parse(classify.output) as {
       windows: { speaker: string }[];
       overall: Record<string, number>;
+      speakers: Record<string, { scored: boolean }>;
     };
-    expect(new Set(out.windows.map((w) => w.speaker))).toEqual(new Set(['left', 'right']));
+    // Stereo = customer + agent; the agent channel is not scored under the default tenant policy.
+    expect(new Set(out.windows.map((w) => w.speaker))).toEqual(new Set(['customer']));
+    expect(out.speakers.agent?.scored).toBe(false);
     expect(Object.values(out.overall).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
 
     const evaluation = await cli(
