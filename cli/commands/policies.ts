@@ -1,18 +1,24 @@
 // The tenant policies file (VOICEPULSE_POLICIES / --policies) for the commands that score offline
 // (`analyze`, `classify`), read and validated as `serve` reads it; a bad file is one line.
 import { readFileSync } from 'node:fs';
-import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
+import { detailOf } from '../../core/errors.ts';
+import { parseTenantPolicies, type TenantPolicies, TenantPoliciesError } from '../../core/tenancy/policy.ts';
 import { CliError } from '../errors.ts';
 
 export function readTenantPolicies(path: string | undefined): TenantPolicies {
   if (!path) return {};
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read tenant policies ${path}: ${(err as Error).message}`);
+    throw new CliError(`cannot read tenant policies ${path}: ${(err as Error).message}`, 'FAILED', {
+      cause: err,
+    });
   }
-  const parsed = tenantPoliciesSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid tenant policies in ${path}: ${parsed.error.message}`);
-  return parsed.data;
+  try {
+    return parseTenantPolicies(text, path);
+  } catch (err) {
+    if (err instanceof TenantPoliciesError) throw new CliError(detailOf(err), 'FAILED', { cause: err });
+    throw err;
+  }
 }

@@ -6,10 +6,11 @@ import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AuthConfig } from '../../core/auth/tokens.ts';
 import { ConfigError, type Settings } from '../../core/config/env.ts';
+import { detailOf } from '../../core/errors.ts';
 import { COMMITTED_MODEL_DIR } from '../../core/model/format.ts';
 import type { RuntimeChoice } from '../../core/model/runtime.ts';
 import { DEFAULT_SETTINGS, type StreamingSettings } from '../../core/streaming/config.ts';
-import { type TenantPolicies, tenantPoliciesSchema } from '../../core/tenancy/policy.ts';
+import { parseTenantPolicies, type TenantPolicies, TenantPoliciesError } from '../../core/tenancy/policy.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from './ingress/session.ts';
 import type { RateLimitConfig } from './query/ratelimit.ts';
 
@@ -70,22 +71,15 @@ export interface ServeConfig {
 }
 
 function loadPolicies(path: string): TenantPolicies {
-  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return parseTenantPolicies(readFileSync(path, 'utf8'), path);
   } catch (err) {
-    throw new ConfigError(
-      'INVALID_POLICIES',
-      `cannot read tenant policies ${path}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    const detail =
+      err instanceof TenantPoliciesError
+        ? detailOf(err)
+        : `cannot read tenant policies ${path}: ${(err as Error).message}`;
+    throw new ConfigError('INVALID_POLICIES', detail, { cause: err });
   }
-  const parsed = tenantPoliciesSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new ConfigError('INVALID_POLICIES', `invalid tenant policies in ${path}: ${parsed.error.message}`);
-  return parsed.data;
 }
 
 export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig {
