@@ -1,20 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../random.ts';
-import type { TdnnConfig } from './tdnn.ts';
-import { randomWeights } from './testing/tdnn.ts';
+import { randomWeights, tinyNetwork } from './testing/tdnn.ts';
 import { initTfjs, matMul, readWeights, tdnnLogits, tf, weightTensors } from './tfjs.ts';
 
-const CFG: TdnnConfig = {
-  nMels: 4,
-  pool: 2,
-  frames: 12,
-  layers: [
-    { context: 3, dilation: 1, channels: 5 },
-    { context: 2, dilation: 2, channels: 3 },
-  ],
-  dense: [4],
-  classes: 6,
-};
+const CFG = tinyNetwork();
 
 beforeAll(() => initTfjs());
 

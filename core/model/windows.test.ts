@@ -3,20 +3,10 @@ import type { FeatureMatrix } from '../features/matrix.ts';
 import { ModelError } from './format.ts';
 import { DEFAULT_FRONTEND, frameDescriptors } from './frontend.ts';
 import { inputWidth, type TdnnConfig, TdnnError } from './tdnn.ts';
-import { randomTdnn, smallNetwork } from './testing/tdnn.ts';
+import { randomTdnn, smallNetwork, tinyNetwork } from './testing/tdnn.ts';
 import { modelFeatures, modelInput, modelWindowFrames, windowFrames, windowInput } from './windows.ts';
 
-const CFG: TdnnConfig = {
-  nMels: 4,
-  pool: 2,
-  frames: 12,
-  layers: [
-    { context: 3, dilation: 1, channels: 5 },
-    { context: 2, dilation: 2, channels: 3 },
-  ],
-  dense: [4],
-  classes: 6,
-};
+const CFG = tinyNetwork();
 
 function ramp(rows: number, cols: number): FeatureMatrix {
   return {
