@@ -7,7 +7,7 @@ import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import { embeddedClickHouse, type OpenedClickHouse } from '../../../test/testing/clickhouse.ts';
 import { insertEvents } from '../../sink/rows.ts';
 import { createQueryApi } from './api.ts';
-import { CALL_COLUMNS, csvTableFor, TIMELINE_COLUMNS, wantsCsv } from './csv.ts';
+import { CALL_COLUMNS, csvTableFor, SUMMARY_FIELDS, TIMELINE_COLUMNS, wantsCsv } from './csv.ts';
 
 const TOKEN = 'operator-token-0123456789';
 const T0 = Date.UTC(2024, 4, 1, 12);
@@ -118,20 +118,7 @@ describe('CSV exports of the query API', () => {
       alerts: alerts.map((r) =>
         fields(r, ['rule', 'speaker', 'severity', 'atMs', 'value', 'threshold', 'message']),
       ),
-      summary: fields(summary, [
-        'startedAtMs',
-        'endedAtMs',
-        'durationMs',
-        'customerScored',
-        'meanFrustration',
-        'peakFrustration',
-        'startValence',
-        'endValence',
-        'startFrustration',
-        'endFrustration',
-        'alerts',
-        'csat',
-      ]),
+      summary: fields(summary, SUMMARY_FIELDS),
       tz: body.tz,
     };
     expect(rebuilt).toEqual(body);

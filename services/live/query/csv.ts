@@ -65,7 +65,8 @@ const SCORE_FIELDS = [
   'frustration',
 ];
 const ALERT_FIELDS = ['rule', 'severity', 'atMs', 'value', 'threshold', 'message'];
-const SUMMARY_FIELDS = [
+/** The columns of a timeline's `summary` row: the fields of the call's summary. */
+export const SUMMARY_FIELDS = [
   'startedAtMs',
   'endedAtMs',
   'durationMs',
