@@ -77,31 +77,24 @@ describe('voicepulse analyze', () => {
       ['c-3', 'failed'],
     ]);
 
-    const exported = await voicepulse(
-      'export',
-      'calls',
-      '--from',
-      '2024-03-01',
-      '--to',
-      '2024-04-01',
-      '--tenant',
-      'acme',
-    );
+    const exportMarch = (...flags: string[]) =>
+      voicepulse(
+        'export',
+        'calls',
+        '--from',
+        '2024-03-01',
+        '--to',
+        '2024-04-01',
+        '--tenant',
+        'acme',
+        ...flags,
+      );
+    const exported = await exportMarch();
     expect(exported.code).toBe(0);
     const [header, ...callRows] = lines(exported.stdout);
     expect(header).toBe(CALL_COLUMNS.join(','));
     expect(callRows.map((r) => r.split(',')[0])).toEqual(['c-2', 'c-1']); // newest first
-    const json = await voicepulse(
-      'export',
-      'calls',
-      '--from',
-      '2024-03-01',
-      '--to',
-      '2024-04-01',
-      '--tenant',
-      'acme',
-      '--json',
-    );
+    const json = await exportMarch('--json');
     expect(lines(json.stdout).map((l) => (JSON.parse(l) as { startedAtMs: number }).startedAtMs)).toEqual([
       Date.parse('2024-03-05T15:00:00Z'),
       Date.parse('2024-03-05T14:30:00Z'),
