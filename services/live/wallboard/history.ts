@@ -172,16 +172,9 @@ class WindowStore {
   }
 }
 
-interface CallState {
+/** A call as the board shows it, with all its windows kept, and the customer's frustration summed for EndedCall. */
+interface CallState extends Omit<BoardCall, 'windows' | 'droppedWindows'> {
   tenantId: string;
-  callId: string;
-  agentId: string | null;
-  queue: string | null;
-  customerId: string | null;
-  startedAtMs: number;
-  lastEventAtMs: number;
-  endedAtMs: number | null;
-  durationMs: number | null;
   windows: WindowStore;
   frustrationSum: number;
   customerWindows: number;
