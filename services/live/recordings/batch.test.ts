@@ -6,10 +6,8 @@ import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import { FileNamePattern } from '../../../core/recordings/metadata.ts';
 import type { RecordingKey, RecordingStore } from '../../../core/recordings/store.ts';
 import { callWav, syntheticCall } from '../../../core/recordings/testing/audio.ts';
-import { DEFAULT_STREAMING } from '../../../core/streaming/config.ts';
 import { analyzeFiles, type BatchProgress } from './batch.ts';
-import { AnalysisPool } from './pool.ts';
-import { energyScorer } from './testing/scorer.ts';
+import { energyPool } from './testing/pool.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-batch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,12 +37,7 @@ function memoryStore(): RecordingStore & { stored: Map<string, VoicePulseEvent[]
 
 describe('analyzeFiles', () => {
   it('reports every file in order, a bad one on its own line, and keeps input bytes in flight under the budget', async () => {
-    const pool = new AnalysisPool({
-      modelDir: '',
-      config: DEFAULT_STREAMING,
-      threads: 0,
-      scorer: energyScorer(),
-    });
+    const pool = energyPool();
     let now = 0;
     let most = 0;
     const analyze = pool.analyze.bind(pool);

@@ -5,13 +5,11 @@ import { KafkaBus } from '../../../core/bus/kafka.ts';
 import { migrate } from '../../../core/clickhouse/migrations.ts';
 import { busRecordingStore } from '../../../core/recordings/store.ts';
 import { callWav, syntheticCall } from '../../../core/recordings/testing/audio.ts';
-import { DEFAULT_STREAMING } from '../../../core/streaming/config.ts';
 import { embeddedClickHouse, type OpenedClickHouse } from '../../../test/testing/clickhouse.ts';
 import { requireService } from '../../../test/testing/services.ts';
 import { startSink } from '../../sink/sink.ts';
 import { processRecording } from './batch.ts';
-import { AnalysisPool } from './pool.ts';
-import { energyScorer } from './testing/scorer.ts';
+import { energyPool } from './testing/pool.ts';
 
 // `analyze --kafka`: the events go through Kafka, the sink stores them, and a second run finds the
 // call in ClickHouse and publishes nothing.
@@ -20,12 +18,7 @@ describe.skipIf(!kafka)('recordings through Kafka and the sink', () => {
   let opened: OpenedClickHouse;
   let bus: KafkaBus;
   let stopSink: (() => Promise<void>) | undefined;
-  const pool = new AnalysisPool({
-    modelDir: '',
-    config: DEFAULT_STREAMING,
-    threads: 0,
-    scorer: energyScorer(),
-  });
+  const pool = energyPool();
   afterAll(async () => {
     await stopSink?.();
     await bus?.close();

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../core/clickhouse/migrations.ts';
 import type { RecordingReport } from '../../../core/recordings/report.ts';
 import { callWav, syntheticCall } from '../../../core/recordings/testing/audio.ts';
-import { DEFAULT_STREAMING } from '../../../core/streaming/config.ts';
 import { embeddedClickHouse, type OpenedClickHouse } from '../../../test/testing/clickhouse.ts';
 import { clickhouseRecordingStore } from '../../sink/recording-store.ts';
 import { callTimeline } from '../query/queries.ts';
@@ -14,8 +13,7 @@ import { QueryRateLimiter } from '../query/ratelimit.ts';
 import { processRecording, type RecordingInput } from './batch.ts';
 import { createRecordingsApi } from './http.ts';
 import { JobQueue } from './jobs.ts';
-import { AnalysisPool } from './pool.ts';
-import { energyScorer } from './testing/scorer.ts';
+import { energyPool } from './testing/pool.ts';
 
 const OPERATOR = 'operator-token-0123456789';
 const ACME = 'acme-token-0123456789abcdef';
@@ -60,12 +58,7 @@ describe('recording uploads', () => {
     return d;
   };
   let opened: OpenedClickHouse;
-  const pool = new AnalysisPool({
-    modelDir: '',
-    config: DEFAULT_STREAMING,
-    threads: 0,
-    scorer: energyScorer(),
-  });
+  const pool = energyPool();
   const servers: Server[] = [];
   beforeAll(async () => {
     opened = await embeddedClickHouse('vp-jobs')();

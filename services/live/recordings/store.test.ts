@@ -3,7 +3,6 @@ import { migrate } from '../../../core/clickhouse/migrations.ts';
 import type { CallSummaryEvent } from '../../../core/events/schema.ts';
 import { csatProxy } from '../../../core/recordings/report.ts';
 import { callWav, syntheticCall } from '../../../core/recordings/testing/audio.ts';
-import { DEFAULT_STREAMING } from '../../../core/streaming/config.ts';
 import { tenantPolicySchema } from '../../../core/tenancy/policy.ts';
 import {
   embeddedClickHouse,
@@ -14,8 +13,7 @@ import { clickhouseRecordingStore } from '../../sink/recording-store.ts';
 import { encodeEvents } from '../../sink/rows.ts';
 import { agentScorecard, callTimeline, trend } from '../query/queries.ts';
 import { processRecording, type RecordingContext } from './batch.ts';
-import { AnalysisPool } from './pool.ts';
-import { energyScorer } from './testing/scorer.ts';
+import { energyPool } from './testing/pool.ts';
 
 // Last March: far outside the query API's default "last 7 days", so only the recorded time finds it.
 const STARTED = Date.parse('2024-03-05T14:30:00Z');
@@ -53,12 +51,7 @@ const targets: [string, (() => Promise<OpenedClickHouse>) | undefined][] = [
 for (const [name, open] of targets) {
   describe.skipIf(!open)(`recordings stored on ${name}`, () => {
     let opened: Promise<OpenedClickHouse> | undefined;
-    const pool = new AnalysisPool({
-      modelDir: '',
-      config: DEFAULT_STREAMING,
-      threads: 0,
-      scorer: energyScorer(),
-    });
+    const pool = energyPool();
     afterAll(async () => {
       await pool.close();
       await (await opened)?.cleanup();
