@@ -13,6 +13,7 @@ import { bearerToken } from '../../../core/auth/bearer.ts';
 import { type AuthConfig, authenticate, mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import { idSchema } from '../../../core/calls/meta.ts';
 import { SPEAKER_ROLES } from '../../../core/events/schema.ts';
+import { sendJson } from '../http.ts';
 import type { QueryRateLimiter } from '../query/ratelimit.ts';
 import type { JobQueue, RecordingJob } from './jobs.ts';
 
@@ -49,22 +50,6 @@ export class Refusal extends Error {
   ) {
     super(message);
   }
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
 }
 
 /** The job as the API shows it. */
@@ -189,7 +174,7 @@ export function createRecordingsApi(options: RecordingsApiOptions) {
         req,
         Number(req.headers['content-length'] ?? Number.NaN),
       );
-      send(res, 202, jobView(job), { location: `/api/recordings/${job.id}` });
+      sendJson(res, 202, jobView(job), { location: `/api/recordings/${job.id}` });
     } catch (err) {
       // A refused body is not read to its end: close the connection rather than drain it.
       if (err instanceof Refusal) res.setHeader('connection', 'close');
@@ -215,12 +200,12 @@ export function createRecordingsApi(options: RecordingsApiOptions) {
           return true;
         }
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'only GET');
-        send(res, 200, jobView(desk.status(principal, decodeURIComponent(id))));
+        sendJson(res, 200, jobView(desk.status(principal, decodeURIComponent(id))));
         return true;
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         const retry = err.extra.retryAfterMs;
-        send(
+        sendJson(
           res,
           err.status,
           { error: err.message, ...err.extra },

@@ -20,6 +20,7 @@ import { type AuthConfig, authenticate, mayAccessTenant, type Principal } from '
 import { callTimelineUrl } from '../../../core/dashboards.ts';
 import { detailOf, VoicePulseError } from '../../../core/errors.ts';
 import type { AlertAckEvent } from '../../../core/events/schema.ts';
+import { sendJson } from '../http.ts';
 import type { BoardHistory } from './history.ts';
 import type { BoardStore } from './store.ts';
 
@@ -78,16 +79,6 @@ const ackBody = z.strictObject({ by: z.string().trim().min(1).max(64) });
 
 function fail(code: WallboardApiErrorCode, message: string): never {
   throw new WallboardApiError(code, message);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
