@@ -238,6 +238,12 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
         `/api/calls?from=${T0}&to=${T0 - 1}`,
         '/api/calls?from=yesterday',
         '/api/calls?cursor=not-a-cursor',
+        // Tampered cursors: well-formed JSON whose key no page could have produced.
+        `/api/calls?cursor=${Buffer.from('{"k":1e308,"id":"x","s":"recent"}').toString('base64url')}`,
+        `/api/calls?cursor=${Buffer.from('{"k":-1e308,"id":"x","s":"recent"}').toString('base64url')}`,
+        `/api/calls?sort=frustration&cursor=${Buffer.from('{"k":1e308,"id":"x","s":"frustration"}').toString('base64url')}`,
+        `/api/calls?cursor=${Buffer.from('{"k":1.5,"id":"x","s":"recent"}').toString('base64url')}`,
+        `/api/calls?sort=frustration&cursor=${Buffer.from('{"k":1.5,"id":"x","s":"frustration"}').toString('base64url')}`,
         `/api/agents/${'x'.repeat(200)}/scorecard`,
         '/api/queues/%E0%A4%A/trend',
       ]) {

@@ -84,7 +84,11 @@ const callsQuery = rangeQuery.extend({
   cursor: z.string().max(512).optional(),
 });
 
-const cursorSchema = z.strictObject({ k: z.number().finite(), id, s: z.enum(['recent', 'frustration']) });
+// A cursor's key is what a page of its sort can end on: a start time (epoch ms, a safe integer) or a
+// frustration in [0, 1]; anything else was tampered with and is refused before it reaches SQL.
+const cursorSchema = z
+  .strictObject({ k: z.number().finite(), id, s: z.enum(['recent', 'frustration']) })
+  .refine((c) => (c.s === 'recent' ? Number.isSafeInteger(c.k) && c.k >= 0 : c.k >= 0 && c.k <= 1));
 
 /** Why the API refuses a request. HTTP_STATUS (here) and grpc.ts map each to its wire code. */
 export type QueryErrorCode =
