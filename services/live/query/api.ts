@@ -11,6 +11,7 @@ import { type AuthConfig, authenticate, type Principal } from '../../../core/aut
 import type { ClickHouse } from '../../../core/clickhouse/client.ts';
 import { EMOTIONS } from '../../../core/emotions.ts';
 import { detailOf, VoicePulseError } from '../../../core/errors.ts';
+import { sendJson } from '../http.ts';
 import { csvHeaders, csvTableFor, wantsCsv, writeCsv } from './csv.ts';
 import { agentScorecard, callTimeline, searchCalls, type TimeRange, trend } from './queries.ts';
 import { QueryRateLimiter, type RateLimitConfig } from './ratelimit.ts';
@@ -208,16 +209,6 @@ function decodeCursor(value: string) {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
-}
-
 export interface QueryRunner {
   /** Runs the query a REST path names, for an authenticated caller; throws QueryError when refused. */
   run(principal: Principal, pathname: string, params: URLSearchParams): Promise<unknown>;
@@ -409,21 +400,21 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         const table = csv ? csvTableFor(url.pathname) : undefined;
         const body = await runner.run(principal, url.pathname, url.searchParams);
         if (table) await writeCsv(res, table, body, csvHeaders(body));
-        else send(res, 200, body);
+        else sendJson(res, 200, body);
         return true;
       } catch (err) {
         if (err instanceof RateLimitedError) {
           // Retry-After is whole seconds (RFC 9110); the body carries the exact wait.
           res.setHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
-          send(res, HTTP_STATUS[err.code], { error: detailOf(err), retryAfterMs: err.retryAfterMs });
+          sendJson(res, HTTP_STATUS[err.code], { error: detailOf(err), retryAfterMs: err.retryAfterMs });
         } else if (err instanceof QueryError) {
-          send(res, HTTP_STATUS[err.code], {
+          sendJson(res, HTTP_STATUS[err.code], {
             error: detailOf(err),
             ...(err.issues ? { issues: err.issues } : {}),
           });
         } else {
           options.onError?.(err instanceof Error ? err : new Error(String(err)));
-          send(res, 500, { error: 'internal error' });
+          sendJson(res, 500, { error: 'internal error' });
         }
         return true;
       }
