@@ -1,6 +1,7 @@
 import FFT from 'fft.js';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../random.ts';
+import { concat } from '../streaming/testing/synthetic.ts';
 import { PASSBAND_EDGE, resample, STOPBAND_EDGE, StreamingResampler } from './resample.ts';
 
 const RATES = [8000, 16000, 22050, 44100, 48000];
@@ -158,13 +159,7 @@ describe('StreamingResampler', () => {
       at += size;
     }
     parts.push(resampler.flush());
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const part of parts) {
-      out.set(part, o);
-      o += part.length;
-    }
-    return out;
+    return concat(...parts);
   }
 
   it.each([

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMOTIONS } from '../emotions.ts';
+import { speechLike } from '../streaming/testing/synthetic.ts';
 import { COMMITTED_MODEL_DIR, COMMITTED_MODEL_VERSION, type EmotionModel, saveModel } from './format.ts';
 import { averageProbs } from './probs.ts';
 import { type ModelRunner, ModelStream, NETWORK_BATCH, openModel, openRunner } from './runner.ts';
@@ -18,14 +19,6 @@ const tdnn = (prosody: boolean, members = 1) =>
     scale: 4,
     temperature: 1.2,
   });
-
-const speechLike = (seconds: number) => {
-  let phase = 0;
-  return Float32Array.from({ length: seconds * 8000 }, (_, i) => {
-    phase += (2 * Math.PI * (120 + 40 * Math.sin(i / 3000))) / 8000;
-    return 0.2 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
-  });
-};
 
 const sum = (p: ArrayLike<number>) => Array.from(p).reduce((a, b) => a + b, 0);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureMatrix } from '../features/matrix.ts';
+import { speechLike } from '../streaming/testing/synthetic.ts';
 import { ModelError } from './format.ts';
 import { DEFAULT_FRONTEND, frameDescriptors } from './frontend.ts';
 import { inputWidth, type TdnnConfig, TdnnError } from './tdnn.ts';
@@ -80,14 +81,6 @@ describe('windowFrames', () => {
     expect(windowFrames(50, 200, 100)).toEqual([[0, 50]]);
   });
 });
-
-const speechLike = (seconds: number) => {
-  let phase = 0;
-  return Float32Array.from({ length: seconds * 8000 }, (_, i) => {
-    phase += (2 * Math.PI * (120 + 40 * Math.sin(i / 3000))) / 8000;
-    return 0.2 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
-  });
-};
 
 describe('model windows', () => {
   const prosody = randomTdnn(smallNetwork({ nMels: 64, prosody: true, pool: 2, frames: 100 }), 'w');

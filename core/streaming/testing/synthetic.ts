@@ -24,6 +24,15 @@ export function voiced(
   return out;
 }
 
+/** Three harmonics of a pitch gliding around 120 Hz at a steady loudness (the model tests' input). */
+export function speechLike(seconds: number): Float32Array {
+  let phase = 0;
+  return Float32Array.from({ length: seconds * 8000 }, (_, i) => {
+    phase += (2 * Math.PI * (120 + 40 * Math.sin(i / 3000))) / 8000;
+    return 0.2 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
+  });
+}
+
 export function silence(ms: number): Float32Array {
   return new Float32Array(Math.round(ms * 8));
 }
