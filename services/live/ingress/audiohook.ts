@@ -29,23 +29,18 @@
 // Binary messages are audio, channels interleaved in the order of the selected format
 // (external = customer, internal = agent).
 import { z } from 'zod';
-import { headerValue, NonceCache, signatureProblem } from '../../../core/auth/audiohook.ts';
+import { headerValue, signatureProblem } from '../../../core/auth/audiohook.ts';
 import { authenticate } from '../../../core/auth/tokens.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
-import type { OpenCall } from './calls.ts';
 import { bytesPerSample, type Codec } from './codec.ts';
 import { IngressError, type IngressErrorCode } from './errors.ts';
-import { type ProtocolAdapter, parseMessage } from './messages.ts';
+import { type ProtocolAdapter, parseMessage, type UpgradeAuth, type UpgradeRequest } from './messages.ts';
 import type { CallSession, IngressContext } from './session.ts';
-import type { MediaFormat } from './start.ts';
-import type { UpgradeAuth, UpgradeRequest } from './websocket.ts';
 
 const UUID =
   /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000)$/;
 export const NULL_UUID = '00000000-0000-0000-0000-000000000000';
-/** How long the call of a dropped (or reconnecting) session waits for a session that continues it. */
-export const RECONNECT_GRACE_MS = 10_000;
 
 const uuid = z.string().regex(UUID, 'must be a UUID');
 const duration = z.string().regex(/^PT(?:\d*\.)?\d+S$/, 'must be an ISO 8601 duration in seconds (PTn.nS)');
@@ -134,73 +129,6 @@ function ms(d: string): number {
 /** A customConfig value usable as an id, else null. */
 function configId(v: unknown): string | null {
   return typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : null;
-}
-
-/** A session's call, handed from a dropped session to the one continuing it. */
-interface Continuation {
-  call: OpenCall;
-  media: MediaFormat;
-}
-
-/** Process-wide AudioHook state: signature nonces seen, and calls waiting for a continuing session. */
-export class AudioHookSessions {
-  readonly nonces = new NonceCache();
-  /** Sessions streaming a call, by session id: a continuing session takes their call over. */
-  private readonly live = new Map<string, () => Continuation | undefined>();
-  private readonly parked = new Map<string, { continuation: Continuation; timer: NodeJS.Timeout }>();
-  private closing = false;
-
-  /** Registers a streaming session; returns its unregister. */
-  track(sessionId: string, handOver: () => Continuation | undefined): () => void {
-    this.live.set(sessionId, handOver);
-    return () => {
-      if (this.live.get(sessionId) === handOver) this.live.delete(sessionId);
-    };
-  }
-
-  /** Keeps a dropped session's call for RECONNECT_GRACE_MS; ended if nobody continues it. */
-  park(sessionId: string, continuation: Continuation): void {
-    if (this.closing) {
-      continuation.call.end();
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.parked.delete(sessionId);
-      continuation.call.end();
-    }, RECONNECT_GRACE_MS).unref();
-    this.parked.set(sessionId, { continuation, timer });
-  }
-
-  /** The server is shutting down: parked calls end now (their summaries go out), none are parked again. */
-  close(): void {
-    this.closing = true;
-    for (const { continuation, timer } of this.parked.values()) {
-      clearTimeout(timer);
-      continuation.call.end();
-    }
-    this.parked.clear();
-  }
-
-  /** The call of one of `sessionIds` (streaming or parked) of `conversationId`, taken over. */
-  claim(sessionIds: readonly string[], conversationId: string): Continuation | undefined {
-    for (const id of sessionIds) {
-      const parked = this.parked.get(id);
-      if (parked?.continuation.call.meta.callId === conversationId) {
-        clearTimeout(parked.timer);
-        this.parked.delete(id);
-        return parked.continuation;
-      }
-      const live = this.live.get(id);
-      const taken = live?.();
-      if (taken && taken.call.meta.callId === conversationId) {
-        this.live.delete(id);
-        return taken;
-      }
-      // Another conversation's session: not ours to take (already handed over: end it as it was).
-      taken?.call.end();
-    }
-    return undefined;
-  }
 }
 
 /** Authenticates an /audiohook upgrade (see the header): principal, or the HTTP status refusing it. */

@@ -1,10 +1,22 @@
 // What the WebSocket protocol adapters (twilio.ts, audiohook.ts, native.ts) share: the shape of an
-// adapter, and the parsing of a JSON text message against the protocol's zod schema, a union
-// discriminated by `tag` (Twilio's `event`, AudioHook's and native's `type`). Refusals: not JSON →
+// adapter and of the upgrade it may read, and the parsing of a JSON text message against the
+// protocol's zod schema, a union discriminated by `tag` (Twilio's `event`, AudioHook's and native's `type`). Refusals: not JSON →
 // MALFORMED_JSON; not an object or an unknown tag → UNKNOWN_EVENT; anything else the schema
 // rejects → the code `codeOf` gives the first issue's path, else INVALID_MESSAGE, naming the field.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
+import type { Principal } from '../../../core/auth/tokens.ts';
 import { IngressError, type IngressErrorCode } from './errors.ts';
+
+/** What an adapter may need of the upgrade request (AudioHook's headers). */
+export interface UpgradeRequest {
+  headers: IncomingHttpHeaders;
+  /** Path and query as sent. */
+  target: string;
+}
+
+/** Who an upgrade is, or the HTTP status that refuses it. */
+export type UpgradeAuth = { principal: Principal | undefined } | { status: 400 | 401; message: string };
 
 /** A protocol's handling of the messages of one connection, over its CallSession. */
 export interface ProtocolAdapter {

@@ -23,10 +23,10 @@ import { type AuthConfig, authenticate, mayAccessTenant, type Principal } from '
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import { detailOf } from '../../../core/errors.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
-import type { AudioHookSessions } from './audiohook.ts';
 import type { CallRegistry, OpenCall } from './calls.ts';
 import { AudioFormatError } from './codec.ts';
 import type { ConnectionLimiter } from './connections.ts';
+import type { AudioHookSessions } from './continuations.ts';
 import { asIngressError, IngressError, wireOf } from './errors.ts';
 import { FrameIngest } from './frames.ts';
 import type { EventHub } from './hub.ts';

@@ -16,10 +16,15 @@ import { twilioSignatureMatches, twilioSignedUrls } from '../../../core/auth/twi
 import type { SpeakerRole } from '../../../core/events/schema.ts';
 import { decodeFrames } from './codec.ts';
 import { IngressError } from './errors.ts';
-import { type ProtocolAdapter, parseJson, validateMessage } from './messages.ts';
+import {
+  type ProtocolAdapter,
+  parseJson,
+  type UpgradeAuth,
+  type UpgradeRequest,
+  validateMessage,
+} from './messages.ts';
 import { Reorderer } from './reorder.ts';
 import type { CallSession, IngressContext } from './session.ts';
-import type { UpgradeAuth, UpgradeRequest } from './websocket.ts';
 
 // Twilio sends numbers as decimal strings.
 const numeric = z

@@ -6,7 +6,7 @@
 // (twilio.ts), else a token (core/auth/bearer.ts: bearer header, X-API-KEY, or ?token=); an
 // upgrade without a valid one gets HTTP 401 (400 for missing AudioHook headers), except on
 // /twilio, where the `start` message may carry the token before the session's auth deadline.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { requestToken } from '../../../core/auth/bearer.ts';
@@ -14,7 +14,7 @@ import { authenticate, type Principal } from '../../../core/auth/tokens.ts';
 import { detailOf } from '../../../core/errors.ts';
 import { audiohookAdapter, audiohookUpgrade } from './audiohook.ts';
 import { asIngressError, CLOSE, IngressError, wireOf } from './errors.ts';
-import type { ProtocolAdapter } from './messages.ts';
+import type { ProtocolAdapter, UpgradeAuth, UpgradeRequest } from './messages.ts';
 import { nativeAdapter } from './native.ts';
 import type { OutboxPort } from './outbox.ts';
 import {
@@ -29,16 +29,6 @@ import { twilioAdapter, twilioUpgrade } from './twilio.ts';
 import { watch, watchTargetOf } from './watch.ts';
 
 export const WS_PATHS = ['/twilio', '/audiohook', '/stream', '/watch'] as const;
-
-/** What an adapter may need of the upgrade request (AudioHook's headers). */
-export interface UpgradeRequest {
-  headers: IncomingHttpHeaders;
-  /** Path and query as sent. */
-  target: string;
-}
-
-/** Who an upgrade is, or the HTTP status that refuses it. */
-export type UpgradeAuth = { principal: Principal | undefined } | { status: 400 | 401; message: string };
 
 /** The call protocol of each streaming path. */
 const PROTOCOLS: Record<

@@ -1,8 +1,9 @@
 // Test support: one call session on a WebSocket path over a recording port, as websocket.ts opens
 // it for a socket, with the recording backend and metrics of testing/fakes.ts.
 import type { Principal } from '../../../../core/auth/tokens.ts';
+import type { UpgradeRequest } from '../messages.ts';
 import type { GatewayLimits } from '../session.ts';
-import { type CallPath, openCall, type UpgradeRequest } from '../websocket.ts';
+import { type CallPath, openCall } from '../websocket.ts';
 import { RecordingPort, testIngress } from './fakes.ts';
 
 export const OPERATOR: Principal = { kind: 'operator', defaultTenant: 'default' };

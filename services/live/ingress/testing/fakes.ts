@@ -13,9 +13,9 @@ import {
 } from '../../../../core/events/schema.ts';
 import type { TenantPolicies } from '../../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../../scoring/backend.ts';
-import { AudioHookSessions } from '../audiohook.ts';
 import { CallRegistry } from '../calls.ts';
 import { ConnectionLimiter } from '../connections.ts';
+import { AudioHookSessions } from '../continuations.ts';
 import type { IngressError } from '../errors.ts';
 import { EventHub } from '../hub.ts';
 import { LiveMetrics } from '../metrics.ts';
