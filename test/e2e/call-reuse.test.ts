@@ -13,7 +13,15 @@ import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import { voicePulseService } from '../../proto/load.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
+import {
+  audiohookSender,
+  type Client,
+  connect,
+  isSummary,
+  TOKEN,
+  tempModelDir,
+  testApp,
+} from '../testing/e2e.ts';
 
 const ACME = 'acme-reuse-token-7f3b9c2d1e';
 const GLOBEX = 'globex-reuse-token-4a8e6b0c5d';
@@ -211,19 +219,7 @@ describe('a call id reused by another tenant under load', () => {
       });
       const c = connect(app.urls.audiohook!, headers as Record<string, string>);
       await c.opened;
-      let seq = 0;
-      const send = (type: string, parameters: object) =>
-        c.ws.send(
-          JSON.stringify({
-            version: '2',
-            id: sessionId,
-            type,
-            seq: ++seq,
-            serverseq: 0,
-            position: 'PT0S',
-            parameters,
-          }),
-        );
+      const send = audiohookSender(c, sessionId);
       send('open', {
         organizationId: ORG,
         conversationId: conversation,

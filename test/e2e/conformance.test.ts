@@ -12,7 +12,15 @@ import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import type { App } from '../../services/live/app.ts';
 import { NULL_UUID } from '../../services/live/ingress/audiohook.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
+import {
+  audiohookSender,
+  type Client,
+  connect,
+  isSummary,
+  TOKEN,
+  tempModelDir,
+  testApp,
+} from '../testing/e2e.ts';
 
 const TWILIO_AUTH_TOKEN = '9f4e2c1a8b7d6e5f4a3b2c1d0e9f8a7b';
 const API_KEY = 'QWNtZUdlbmVzeXNBdWRpb0hvb2tLZXk=';
@@ -136,11 +144,7 @@ describe('Genesys AudioHook, as Genesys connects', () => {
     });
     const c = connect(app.urls.audiohook!, headers as Record<string, string>);
     await c.opened;
-    let seq = 0;
-    const send = (type: string, parameters: object, position = 'PT0S') =>
-      c.ws.send(
-        JSON.stringify({ version: '2', id: sessionId, type, seq: ++seq, serverseq: 0, position, parameters }),
-      );
+    const send = audiohookSender(c, sessionId);
     const reply = (type: string) =>
       c.waitFor((m) => (m as { type: string }).type === type) as Promise<{
         parameters: Record<string, unknown>;

@@ -3,14 +3,22 @@
 // one tenant taking every slot, admission by scoring lag, and the smaller defects (lowercase bearer
 // scheme on the upgrade, one failure counted once per socket). Each case is a regression test.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
 import { audiohookHeaders, ORG, SESSION } from '../../core/auth/testing/audiohook.ts';
 import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from '../../services/live/ingress/session.ts';
-import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
+import {
+  audiohookSender,
+  type Client,
+  connect,
+  isSummary,
+  TOKEN,
+  tempModelDir,
+  testApp,
+} from '../testing/e2e.ts';
 
 const ACME = 'acme-edge-token-3c9f1a7b5e';
 const GLOBEX = 'globex-edge-token-8d2e6f0a4b';
@@ -80,19 +88,7 @@ describe('memory amplification through AudioHook gaps', () => {
         });
         const ws = connect(app.urls.audiohook!, headers as Record<string, string>);
         await ws.opened;
-        let seq = 0;
-        const send = (type: string, parameters: object, position = 'PT0S') =>
-          ws.ws.send(
-            JSON.stringify({
-              version: '2',
-              id: SESSION,
-              type,
-              seq: ++seq,
-              serverseq: 0,
-              position,
-              parameters,
-            }),
-          );
+        const send = audiohookSender(ws, SESSION);
         send('open', {
           organizationId: ORG,
           conversationId: '66666666-7777-4888-8999-aaaaaaaaaaaa',

@@ -20,7 +20,16 @@ import { DEFAULT_POLICY, type TenantPolicy } from '../../core/tenancy/policy.ts'
 import type { App } from '../../services/live/app.ts';
 import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { openScorer } from '../../services/live/scoring/scorer.ts';
-import { connect, expectClose, isSummary, scoresOf, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
+import {
+  audiohookSender,
+  connect,
+  expectClose,
+  isSummary,
+  scoresOf,
+  TOKEN,
+  tempModelDir,
+  testApp,
+} from '../testing/e2e.ts';
 
 const CONVERSATION = '44444444-5555-4666-8777-888888888888';
 
@@ -160,28 +169,23 @@ describe('live scoring through sockets', () => {
     });
     const ws = connect(app.urls.audiohook!, headers as Record<string, string>);
     await ws.opened;
-    const id = SESSION;
-    let seq = 0;
-    const msg = (type: string, parameters: object) =>
-      JSON.stringify({ version: '2', id, type, seq: ++seq, serverseq: 0, position: 'PT0S', parameters });
-    ws.ws.send(
-      msg('open', {
-        organizationId: ORG,
-        conversationId: CONVERSATION,
-        participant: { id: '33333333-4444-4555-8666-777777777777', ani: '', aniName: '', dnis: '' },
-        media: [
-          { type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 },
-          { type: 'audio', format: 'PCMU', channels: ['external'], rate: 8000 },
-        ],
-        customConfig: { tenant: 'acme', agent: 'agent-1', queue: 'billing' },
-      }),
-    );
+    const send = audiohookSender(ws, SESSION);
+    send('open', {
+      organizationId: ORG,
+      conversationId: CONVERSATION,
+      participant: { id: '33333333-4444-4555-8666-777777777777', ani: '', aniName: '', dnis: '' },
+      media: [
+        { type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 },
+        { type: 'audio', format: 'PCMU', channels: ['external'], rate: 8000 },
+      ],
+      customConfig: { tenant: 'acme', agent: 'agent-1', queue: 'billing' },
+    });
     const opened = (await ws.waitFor((m) => (m as { type: string }).type === 'opened')) as {
       seq: number;
       clientseq: number;
     };
     expect(opened).toMatchObject({ seq: 1, clientseq: 1 });
-    ws.ws.send(msg('ping', {}));
+    send('ping', {});
     await ws.waitFor((m) => (m as { type: string }).type === 'pong');
     const n = customerAudio.length;
     const cu = encodeUlaw(toPcm16(customerAudio));
@@ -196,7 +200,7 @@ describe('live scoring through sockets', () => {
       ws.ws.send(stereo.subarray(o, Math.min(stereo.length, o + 2 * frames)));
       o += 2 * frames;
     }
-    ws.ws.send(msg('close', { reason: 'end' }));
+    send('close', { reason: 'end' });
     await ws.waitFor((m) => (m as { type: string }).type === 'closed');
     await watcher.waitFor((m) => isSummary(m) && (m as { callId: string }).callId === CONVERSATION);
     const reference = await offline(

@@ -97,6 +97,16 @@ export function connect(
 
 export const isSummary = (m: unknown) => (m as { type?: string }).type === 'call_summary';
 
+/** Sends AudioHook client messages of session `id` on `c`, numbering them (seq) from 1 as a client does. */
+export function audiohookSender(
+  c: Client,
+  id: string,
+): (type: string, parameters: object, position?: string) => void {
+  let seq = 0;
+  return (type, parameters, position = 'PT0S') =>
+    c.ws.send(JSON.stringify({ version: '2', id, type, seq: ++seq, serverseq: 0, position, parameters }));
+}
+
 /** Score events without their production time, for comparing runs. */
 /**
  * `actual` equals `expected` except that numbers may differ by `tolerance`: the network's float
