@@ -7,14 +7,14 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaMessages, startMessage, stopMessage, toPcm16 } from '../../clients/twilio-client.ts';
 import { encodeUlaw } from '../../core/audio/g711.ts';
-import { audiohookHeaders, ORG } from '../../core/auth/testing/audiohook.ts';
+import { ORG } from '../../core/auth/testing/audiohook.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import { voicePulseService } from '../../proto/load.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
 import {
-  audiohookSender,
+  audiohookSession,
   type Client,
   connect,
   isSummary,
@@ -211,15 +211,7 @@ describe('a call id reused by another tenant under load', () => {
     const { summaryOut, acmeWatch } = await acmeEndsAbruptly(conversation);
     const watchers = await globexWatchers(conversation);
     const genesys = async (sessionId: string) => {
-      const headers = audiohookHeaders({
-        host: new URL(app.urls.http!).host,
-        target: '/audiohook',
-        apiKey: GLOBEX,
-        sessionId,
-      });
-      const c = connect(app.urls.audiohook!, headers as Record<string, string>);
-      await c.opened;
-      const send = audiohookSender(c, sessionId);
+      const { c, send } = await audiohookSession(app, { apiKey: GLOBEX, sessionId });
       send('open', {
         organizationId: ORG,
         conversationId: conversation,

@@ -13,7 +13,7 @@ import type { App } from '../../services/live/app.ts';
 import { NULL_UUID } from '../../services/live/ingress/audiohook.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
 import {
-  audiohookSender,
+  audiohookSession,
   type Client,
   connect,
   isSummary,
@@ -134,17 +134,13 @@ describe('Genesys AudioHook, as Genesys connects', () => {
 
   /** A signed Genesys session: its socket, a sender numbering messages, and the server's replies by type. */
   async function genesys(sessionId: string, over: Partial<Parameters<typeof audiohookHeaders>[0]> = {}) {
-    const headers = audiohookHeaders({
+    const { c, send } = await audiohookSession(app, {
       host,
-      target: '/audiohook',
       apiKey: API_KEY,
       secret: SECRET,
       sessionId,
       ...over,
     });
-    const c = connect(app.urls.audiohook!, headers as Record<string, string>);
-    await c.opened;
-    const send = audiohookSender(c, sessionId);
     const reply = (type: string) =>
       c.waitFor((m) => (m as { type: string }).type === type) as Promise<{
         parameters: Record<string, unknown>;

@@ -6,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
-import { audiohookHeaders, ORG, SESSION } from '../../core/auth/testing/audiohook.ts';
+import { ORG } from '../../core/auth/testing/audiohook.ts';
 import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from '../../services/live/ingress/session.ts';
 import {
-  audiohookSender,
+  audiohookSession,
   type Client,
   connect,
   isSummary,
@@ -81,14 +81,7 @@ describe('memory amplification through AudioHook gaps', () => {
         warm.ws.send(JSON.stringify({ type: 'stop' }));
         await warm.waitFor(isSummary);
         await (await fetch(`${app.urls.http}/healthz`)).text();
-        const headers = audiohookHeaders({
-          host: new URL(app.urls.http!).host,
-          target: '/audiohook',
-          apiKey: TOKEN,
-        });
-        const ws = connect(app.urls.audiohook!, headers as Record<string, string>);
-        await ws.opened;
-        const send = audiohookSender(ws, SESSION);
+        const { c: ws, send } = await audiohookSession(app, { apiKey: TOKEN });
         send('open', {
           organizationId: ORG,
           conversationId: '66666666-7777-4888-8999-aaaaaaaaaaaa',

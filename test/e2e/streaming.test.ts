@@ -9,7 +9,7 @@ import { classifyFile } from '../../cli/commands/model.ts';
 import { mediaMessages, startMessage, stopMessage, toPcm16 } from '../../clients/twilio-client.ts';
 import { decodeUlaw, encodeUlaw } from '../../core/audio/g711.ts';
 import { writeWav } from '../../core/audio/wav.ts';
-import { audiohookHeaders, ORG, SESSION } from '../../core/auth/testing/audiohook.ts';
+import { ORG } from '../../core/auth/testing/audiohook.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import type { CallSummaryEvent, VoicePulseEvent } from '../../core/events/schema.ts';
 import { openModel } from '../../core/model/runner.ts';
@@ -21,7 +21,7 @@ import type { App } from '../../services/live/app.ts';
 import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { openScorer } from '../../services/live/scoring/scorer.ts';
 import {
-  audiohookSender,
+  audiohookSession,
   connect,
   expectClose,
   isSummary,
@@ -162,14 +162,7 @@ describe('live scoring through sockets', () => {
   it('AudioHook: stereo PCMU frames of any size give the offline scores', async () => {
     const watcher = connect(`${app.urls.watch}?tenant=acme`);
     await watcher.opened;
-    const headers = audiohookHeaders({
-      host: new URL(app.urls.http!).host,
-      target: '/audiohook',
-      apiKey: TOKEN,
-    });
-    const ws = connect(app.urls.audiohook!, headers as Record<string, string>);
-    await ws.opened;
-    const send = audiohookSender(ws, SESSION);
+    const { c: ws, send } = await audiohookSession(app, { apiKey: TOKEN });
     send('open', {
       organizationId: ORG,
       conversationId: CONVERSATION,
