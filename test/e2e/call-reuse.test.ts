@@ -13,15 +13,8 @@ import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import { voicePulseService } from '../../proto/load.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import {
-  audiohookSession,
-  type Client,
-  connect,
-  isSummary,
-  TOKEN,
-  tempModelDir,
-  testApp,
-} from '../testing/e2e.ts';
+import { audiohookSession } from '../testing/audiohook.ts';
+import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const ACME = 'acme-reuse-token-7f3b9c2d1e';
 const GLOBEX = 'globex-reuse-token-4a8e6b0c5d';

@@ -12,15 +12,8 @@ import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import type { App } from '../../services/live/app.ts';
 import { NULL_UUID } from '../../services/live/ingress/audiohook.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import {
-  audiohookSession,
-  type Client,
-  connect,
-  isSummary,
-  TOKEN,
-  tempModelDir,
-  testApp,
-} from '../testing/e2e.ts';
+import { audiohookSession } from '../testing/audiohook.ts';
+import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const TWILIO_AUTH_TOKEN = '9f4e2c1a8b7d6e5f4a3b2c1d0e9f8a7b';
 const API_KEY = 'QWNtZUdlbmVzeXNBdWRpb0hvb2tLZXk=';

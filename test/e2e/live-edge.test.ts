@@ -10,15 +10,8 @@ import { ORG } from '../../core/auth/testing/audiohook.ts';
 import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS, type GatewayLimits } from '../../services/live/ingress/session.ts';
-import {
-  audiohookSession,
-  type Client,
-  connect,
-  isSummary,
-  TOKEN,
-  tempModelDir,
-  testApp,
-} from '../testing/e2e.ts';
+import { audiohookSession } from '../testing/audiohook.ts';
+import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const ACME = 'acme-edge-token-3c9f1a7b5e';
 const GLOBEX = 'globex-edge-token-8d2e6f0a4b';

@@ -20,16 +20,8 @@ import { DEFAULT_POLICY, type TenantPolicy } from '../../core/tenancy/policy.ts'
 import type { App } from '../../services/live/app.ts';
 import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { openScorer } from '../../services/live/scoring/scorer.ts';
-import {
-  audiohookSession,
-  connect,
-  expectClose,
-  isSummary,
-  scoresOf,
-  TOKEN,
-  tempModelDir,
-  testApp,
-} from '../testing/e2e.ts';
+import { audiohookSession } from '../testing/audiohook.ts';
+import { connect, expectClose, isSummary, scoresOf, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const CONVERSATION = '44444444-5555-4666-8777-888888888888';
 
