@@ -25,16 +25,11 @@ export function smallNetwork(over: Partial<TdnnConfig> = {}): TdnnConfig {
 
 /** A tiny network (12 pooled frames of 4 bands, receptive field 5) for tests that count by hand. */
 export function tinyNetwork(): TdnnConfig {
-  return smallNetwork({
-    nMels: 4,
-    pool: 2,
-    frames: 12,
-    layers: [
-      { context: 3, dilation: 1, channels: 5 },
-      { context: 2, dilation: 2, channels: 3 },
-    ],
-    dense: [4],
-  });
+  const layers = [
+    { context: 3, dilation: 1, channels: 5 },
+    { context: 2, dilation: 2, channels: 3 },
+  ];
+  return smallNetwork({ nMels: 4, pool: 2, frames: 12, layers, dense: [4] });
 }
 
 export function randomWeights(network: TdnnConfig, seed: string): TdnnWeights {
