@@ -52,16 +52,18 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
   const live = (page: Page) => page.waitForSelector('#status[data-state="open"]', { timeout: 10_000 });
   const card = (page: Page, callId: string) => page.locator(`.call[data-call-id="${callId}"]`);
   const kpi = (page: Page, name: string) => page.locator(`.kpi[data-kpi="${name}"] .kpi-value`);
+  /** Ann's call on the billing queue. */
+  const annsCall = (callId: string, startedAtMs = Date.now() - 30_000) => ({
+    tenantId: TENANT,
+    callId,
+    agentId: 'ann',
+    queue: 'billing',
+    startedAtMs,
+  });
 
   it('opened mid-call, shows the call from its first window and today’s alerts, not yesterday’s', async () => {
     const now = Date.now();
-    const call = {
-      tenantId: TENANT,
-      callId: 'mid-1',
-      agentId: 'ann',
-      queue: 'billing',
-      startedAtMs: now - 95_000,
-    };
+    const call = annsCall('mid-1', now - 95_000);
     feed(board, call, 92, (s) => Math.min(0.9, s / 100));
     board.wallboard.record(alertAt(call, 60_000, 'warning', { producedAtMs: now - 35_000 }));
     const old = { tenantId: TENANT, callId: 'yesterday-1', startedAtMs: startOfToday() - 7_200_000 };
@@ -86,13 +88,7 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
 
   it('shows each call at a glance and the six emotions in its timeline', async () => {
     const now = Date.now();
-    const rising = {
-      tenantId: TENANT,
-      callId: 'rise',
-      agentId: 'ann',
-      queue: 'billing',
-      startedAtMs: now - 62_000,
-    };
+    const rising = annsCall('rise', now - 62_000);
     feed(board, rising, 60, (s) => (s < 57 ? 0.2 : 0.8));
     const falling = {
       tenantId: TENANT,
@@ -266,13 +262,7 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
   });
 
   it('shares an acknowledgement with every supervisor at once, with who and when', async () => {
-    const call = {
-      tenantId: TENANT,
-      callId: 'ack-1',
-      agentId: 'ann',
-      queue: 'billing',
-      startedAtMs: Date.now() - 30_000,
-    };
+    const call = annsCall('ack-1');
     feed(board, call, 20, () => 0.8);
     const alert = alertAt(call, 18_000, 'critical');
     board.wallboard.record(alert);
@@ -327,13 +317,7 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
         AudioContext.prototype.createOscillator = function () { window.__beeps++; return create.call(this); };
       `,
     });
-    const call = {
-      tenantId: TENANT,
-      callId: 'crit-1',
-      agentId: 'ann',
-      queue: 'billing',
-      startedAtMs: Date.now() - 30_000,
-    };
+    const call = annsCall('crit-1');
     feed(board, call, 10, () => 0.8);
     board.wallboard.record(alertAt(call, 5000, 'critical')); // before the page opened: no noise for it
     const page = await watchedPage(context, problems);
@@ -363,13 +347,7 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
   });
 
   it('has a TV mode without controls, in larger type, that Esc leaves', async () => {
-    const call = {
-      tenantId: TENANT,
-      callId: 'tv-1',
-      agentId: 'ann',
-      queue: 'billing',
-      startedAtMs: Date.now() - 30_000,
-    };
+    const call = annsCall('tv-1');
     feed(board, call, 10, () => 0.3);
     const page = await watchedPage(context, problems);
     await open(page);
@@ -397,12 +375,7 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
 
   it('links a call to its Grafana call-timeline dashboard', async () => {
     const startedAtMs = Date.now() - 30_000;
-    feed(
-      board,
-      { tenantId: TENANT, callId: 'graf-1', agentId: 'ann', queue: 'billing', startedAtMs },
-      5,
-      () => 0.3,
-    );
+    feed(board, annsCall('graf-1', startedAtMs), 5, () => 0.3);
     const page = await watchedPage(context, problems);
     await open(page);
     await live(page);
