@@ -12,6 +12,13 @@ const ENDED = `call_id NOT IN (SELECT call_id FROM call_summaries WHERE tenant_i
 
 const callLink = [{ id: 'links', value: [{ title: 'Call timeline', url: CALL_TIMELINE_LINK }] }];
 
+/** One measure of the customer's scored windows per minute and queue. */
+const perQueue = (measure: string, alias: string) =>
+  seriesQuery(
+    `SELECT ${bucket('minute')} AS time, queue, ${measure} AS ${alias} FROM score_minutes WHERE $__timeFilter(minute) AND ${FILTER} AND speaker = 'customer' GROUP BY time, queue ORDER BY time, queue`,
+    ['time', 'queue', alias],
+  );
+
 export function liveOperations(): Dashboard {
   return voicePulseDashboard(
     UID.liveOperations,
@@ -51,12 +58,7 @@ export function liveOperations(): Dashboard {
         .title('Calls in progress by queue')
         .height(5)
         .span(12)
-        .withTarget(
-          seriesQuery(
-            `SELECT ${bucket('minute')} AS time, queue, uniqMerge(calls) AS calls FROM score_minutes WHERE $__timeFilter(minute) AND ${FILTER} AND speaker = 'customer' GROUP BY time, queue ORDER BY time, queue`,
-            ['time', 'queue', 'calls'],
-          ),
-        ),
+        .withTarget(perQueue('uniqMerge(calls)', 'calls')),
     )
     .withPanel(
       new TimeSeriesPanel()
@@ -67,12 +69,7 @@ export function liveOperations(): Dashboard {
         .max(1)
         .height(9)
         .span(12)
-        .withTarget(
-          seriesQuery(
-            `SELECT ${bucket('minute')} AS time, queue, avgMerge(frustration_mean) AS frustration FROM score_minutes WHERE $__timeFilter(minute) AND ${FILTER} AND speaker = 'customer' GROUP BY time, queue ORDER BY time, queue`,
-            ['time', 'queue', 'frustration'],
-          ),
-        ),
+        .withTarget(perQueue('avgMerge(frustration_mean)', 'frustration')),
     )
     .withPanel(
       new TablePanel()
