@@ -132,17 +132,17 @@ async function playAudiohook(o: PlayOptions, customer: Float32Array, agent: Floa
   if (failure || ws.readyState !== ws.OPEN)
     throw new Error(`audiohook open refused: ${failure ?? 'socket closed'}`);
   const frames = pcmuFrames(customer, agent);
-  await paced(
+  const open = await pacedWhileOpen(
+    ws,
     frames.length,
     speed,
     (k) => {
-      if (ws.readyState !== ws.OPEN) return;
       ws.send(frames[k]!);
       session.advance(20);
     },
     o.onStarted,
   );
-  if (ws.readyState === ws.OPEN) {
+  if (open) {
     ws.send(session.close());
     await Promise.race([closedMessage, closed]);
     ws.close(1000, 'call ended');
@@ -178,6 +178,25 @@ async function paced(
   }
 }
 
+/** paced() on a socket: chunk k goes at its time while the socket is open; true if it still is after. */
+async function pacedWhileOpen(
+  ws: WebSocket,
+  chunks: number,
+  speed: number,
+  send: (k: number) => void,
+  onStarted?: (t0: number) => void,
+): Promise<boolean> {
+  await paced(
+    chunks,
+    speed,
+    (k) => {
+      if (ws.readyState === ws.OPEN) send(k);
+    },
+    onStarted,
+  );
+  return ws.readyState === ws.OPEN;
+}
+
 /** Streams the call; resolves when the server has closed the socket (or after the stop was sent for Twilio). */
 export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void> {
   const speed = o.speed ?? 1;
@@ -208,17 +227,17 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
     ws.send(startMessage(call));
     const inbound = mediaMessages(call, 'inbound', customer);
     const outbound = mediaMessages(call, 'outbound', agent);
-    await paced(
+    const open = await pacedWhileOpen(
+      ws,
       chunks,
       speed,
       (k) => {
-        if (ws.readyState !== ws.OPEN) return;
         ws.send(inbound[k]!);
         ws.send(outbound[k]!);
       },
       o.onStarted,
     );
-    if (ws.readyState === ws.OPEN) ws.send(stopMessage(call));
+    if (open) ws.send(stopMessage(call));
     ws.close(1000, 'call ended');
     await closed;
     return;
@@ -245,11 +264,11 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
   );
   const c16 = toPcm16(customer);
   const a16 = toPcm16(agent);
-  await paced(
+  const open = await pacedWhileOpen(
+    ws,
     chunks,
     speed,
     (k) => {
-      if (ws.readyState !== ws.OPEN) return;
       const frame = new Int16Array(2 * CHUNK_SAMPLES);
       for (let i = 0; i < CHUNK_SAMPLES; i++) {
         frame[2 * i] = c16[k * CHUNK_SAMPLES + i]!;
@@ -259,6 +278,6 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
     },
     o.onStarted,
   );
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'stop' }));
+  if (open) ws.send(JSON.stringify({ type: 'stop' }));
   await closed;
 }
