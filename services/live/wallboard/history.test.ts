@@ -87,6 +87,19 @@ describe('BoardHistory', () => {
     expect(history.snapshot('t').ended).toEqual([]);
   });
 
+  it('marks a call that a dead pod’s summary ended as interrupted, and only that one', () => {
+    const { history } = clocked({});
+    const cut = { tenantId: 't', callId: 'cut', startedAtMs: T0 };
+    const whole = { tenantId: 't', callId: 'whole', startedAtMs: T0 };
+    history.record(scoreAt(cut, 2000, 0.2));
+    history.record(scoreAt(whole, 2000, 0.2));
+    history.record({ ...summaryOf(cut, 2500, 0.2), interrupted: true });
+    history.record(summaryOf(whole, 2500, 0.2));
+    const byId = new Map(history.snapshot('t').calls.map((c) => [c.callId, c]));
+    expect(byId.get('cut')).toMatchObject({ interrupted: true, endedAtMs: T0 + 2500 });
+    expect(byId.get('whole')).toMatchObject({ interrupted: false, endedAtMs: T0 + 2500 });
+  });
+
   it('ends a call whose summary never comes once it has been silent for staleMs', () => {
     const { history, advance } = clocked({ staleMs: 10_000 });
     const call = { tenantId: 't', callId: 'lost', startedAtMs: T0 };

@@ -72,6 +72,8 @@ export interface BoardCall {
   lastEventAtMs: number;
   endedAtMs: number | null;
   durationMs: number | null;
+  /** The call ended without its own summary: its pod died and the cluster feed ended it (issue 15). */
+  interrupted: boolean;
   /** Windows replayed: the last `tail` of them in a snapshot, all that are kept in a call's history. */
   windows: CompactWindows;
   /** Windows dropped from the front because the call outgrew maxWindowsPerCall. */
@@ -224,6 +226,7 @@ export class BoardHistory {
         lastEventAtMs: now,
         endedAtMs: null,
         durationMs: null,
+        interrupted: false,
         windows: new WindowStore(this.o.maxWindowsPerCall),
         frustrationSum: 0,
         customerWindows: 0,
@@ -360,6 +363,7 @@ export class BoardHistory {
       lastEventAtMs: call.lastEventAtMs,
       endedAtMs: call.endedAtMs,
       durationMs: call.durationMs,
+      interrupted: call.interrupted,
       windows: call.windows.compact(from),
       droppedWindows: call.windows.dropped + Math.max(0, from),
     };
@@ -385,6 +389,7 @@ export class BoardHistory {
     if (call.endedAtMs !== null) return;
     call.endedAtMs = summary?.endedAtMs ?? call.lastEventAtMs;
     call.durationMs = summary?.durationMs ?? null;
+    call.interrupted = summary?.interrupted === true;
     const tenant = this.tenant(call.tenantId);
     tenant.ended.push({
       callId: call.callId,

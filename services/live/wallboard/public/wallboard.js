@@ -45,11 +45,13 @@ const state = {
 /**
  * @typedef {{ callId: string, agentId: string | null, queue: string | null,
  *   customerId: string | null, startedAtMs: number,
- *   endedAtMs: number | null, durationMs: number | null, droppedWindows: number,
+ *   endedAtMs: number | null, durationMs: number | null, interrupted: boolean, droppedWindows: number,
  *   windows: { customer: Series, agent: Series }, element: HTMLElement | null }} Call
  * @typedef {{ t: number[], f: number[], v: number[], p: number[][] }} Series
  */
 
+/** 'interrupted' when the call's pod died and the cluster ended it without the call's own summary. */
+const stateOf = (call) => (call.endedAtMs === null ? 'live' : call.interrupted ? 'interrupted' : 'ended');
 const serverNow = () => Date.now() + state.clockOffsetMs;
 const emptySeries = () => ({ t: [], f: [], v: [], p: [] });
 
@@ -64,6 +66,7 @@ function callFromBoard(c) {
     startedAtMs: c.startedAtMs,
     endedAtMs: c.endedAtMs,
     durationMs: c.durationMs,
+    interrupted: c.interrupted === true,
     droppedWindows: c.droppedWindows,
     windows: { customer: emptySeries(), agent: emptySeries() },
     element: state.calls.get(c.callId)?.element ?? null,
@@ -117,6 +120,7 @@ function callFor(event) {
       startedAtMs: event.producedAtMs - (event.type === 'score' ? event.windowEndMs : (event.atMs ?? 0)),
       endedAtMs: null,
       durationMs: null,
+      interrupted: false,
       droppedWindows: 0,
       windows: { customer: emptySeries(), agent: emptySeries() },
       element: null,
@@ -149,6 +153,7 @@ function onMessage(m) {
     const call = callFor(m);
     call.endedAtMs = m.endedAtMs;
     call.durationMs = m.durationMs;
+    call.interrupted = m.interrupted === true;
     call.startedAtMs = m.startedAtMs;
     const c = m.customer.emotion;
     state.ended.push({
@@ -255,7 +260,7 @@ function renderCall(call) {
   el.querySelector('.agent').textContent = call.agentId ?? 'no agent';
   el.querySelector('.queue').textContent = call.queue ?? 'no queue';
   el.querySelector('.duration').textContent = mmss(durationOf(call));
-  el.querySelector('.call-state').textContent = call.endedAtMs === null ? 'live' : 'ended';
+  el.querySelector('.call-state').textContent = stateOf(call);
   const customer = call.windows.customer;
   const top = dominant(customer);
   const dom = el.querySelector('.dominant');
@@ -285,6 +290,7 @@ function renderCall(call) {
   const alertState = alertLevel(call.callId);
   for (const l of ['warning', 'critical', 'acked']) el.classList.toggle(`alert-${l}`, alertState === l);
   el.classList.toggle('ended', call.endedAtMs !== null);
+  el.classList.toggle('interrupted', call.interrupted);
   el.classList.toggle('selected', call.callId === state.selectedCallId);
   return el;
 }
@@ -521,7 +527,7 @@ function renderTimeline() {
   $('timeline-alerts').replaceChildren(...alerts.map(alertItem));
   if (!call) return;
   $('timeline-meta').textContent =
-    `${call.agentId ?? 'no agent'} · ${call.queue ?? 'no queue'} · ${mmss(durationOf(call))}${call.endedAtMs === null ? ' live' : ' ended'}`;
+    `${call.agentId ?? 'no agent'} · ${call.queue ?? 'no queue'} · ${mmss(durationOf(call))} ${stateOf(call)}`;
   const href = grafanaLink(call);
   $('timeline-grafana').hidden = !href;
   if (href) $('timeline-grafana').href = href;
