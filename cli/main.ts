@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { ConfigError, parseEnv, type Settings } from '../core/config/env.ts';
 import { detailOf } from '../core/errors.ts';
-import { CliError } from './errors.ts';
+import { asCliError } from './errors.ts';
 
 interface LazyCommand {
   /** The line `voicepulse --help` lists; the module's own description shows in `voicepulse NAME --help`. */
@@ -96,12 +96,17 @@ const requested = COMMANDS.get((argv[0] === 'help' ? argv[1] : argv[0]) ?? '');
 if (requested) (await requested.load())(program, environment());
 else for (const [name, c] of COMMANDS) program.command(name).summary(c.summary);
 
+/** Every failure, thrown or escaped from a callback, ends as one line with its documented status. */
+function fail(err: unknown): never {
+  const e = asCliError(err);
+  process.stderr.write(`voicepulse: ${detailOf(e)}\n`);
+  process.exit(e.exitCode);
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CliError) {
-    process.stderr.write(`voicepulse: ${detailOf(err)}\n`);
-    process.exit(err.exitCode);
-  }
-  throw err;
+  fail(err);
 }

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
+import { AudioFileError, checkAudioFile } from '../../core/audio/file.ts';
 import { createBus } from '../../core/bus/create.ts';
 import { ConfigError, parseBrokers, type Settings } from '../../core/config/env.ts';
 import { detailOf } from '../../core/errors.ts';
@@ -13,7 +14,6 @@ import { COMMITTED_MODEL_DIR } from '../../core/model/format.ts';
 import { discoverRecordings } from '../../core/recordings/discover.ts';
 import { FileNamePattern, type MetadataIndex, readMetadataFile } from '../../core/recordings/metadata.ts';
 import { REPORT_CSV_COLUMNS, type RecordingReport, reportCsvRow } from '../../core/recordings/report.ts';
-import type { ChannelSide } from '../../core/recordings/roles.ts';
 import { busRecordingStore, type RecordingStore } from '../../core/recordings/store.ts';
 import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { analyzeFiles, type BatchProgress } from '../../services/live/recordings/batch.ts';
@@ -22,14 +22,13 @@ import { clickhouseRecordingStore } from '../../services/sink/recording-store.ts
 import { CliError } from '../errors.ts';
 import { intOption } from '../flags.ts';
 import { readTenantPolicies } from './policies.ts';
+import { addRoleOptions, type RoleFlags, speakerRoles } from './roles.ts';
 import { openAnalyticsStore } from './store.ts';
 
-interface AnalyzeFlags {
+interface AnalyzeFlags extends RoleFlags {
   metadata?: string;
   namePattern?: string;
   tenant?: string;
-  customerChannel: string;
-  speaker: string;
   policies?: string;
   model?: string;
   threads?: number;
@@ -162,7 +161,7 @@ function summaryTable(reports: RecordingReport[], elapsedMs: number): string {
 }
 
 export function registerAnalyzeCommand(program: Command, settings: Settings): void {
-  program
+  const analyze = program
     .command('analyze')
     .description(
       'analyse recorded calls (WAV, MP3, FLAC, Ogg/Opus; files, folders, globs) into history with their original time',
@@ -176,9 +175,8 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
       '--name-pattern <pattern>',
       "metadata from file names, e.g. '{tenant}_{agent}_{callId}_{startedAt}' (startedAt ISO 8601 or 20240501T101500Z)",
     )
-    .option('--tenant <id>', 'tenant of recordings whose metadata names none (default: default)')
-    .option('--customer-channel <side>', 'stereo: the customer’s channel, left or right', 'right')
-    .option('--speaker <role>', 'mono: who speaks, customer or agent', 'customer')
+    .option('--tenant <id>', 'tenant of recordings whose metadata names none (default: default)');
+  addRoleOptions(analyze)
     .option(
       '--policies <file>',
       'tenant policies JSON, as serve’s (env VOICEPULSE_POLICIES); agent scoring is off by default',
@@ -204,10 +202,7 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
     .option('--csv', 'print the same summaries as CSV on stdout')
     .action(async (paths: string[], flags: AnalyzeFlags) => {
       if (flags.json && flags.csv) usage('--json and --csv exclude each other');
-      if (flags.customerChannel !== 'left' && flags.customerChannel !== 'right')
-        usage(`--customer-channel must be left or right, got '${flags.customerChannel}'`);
-      if (flags.speaker !== 'customer' && flags.speaker !== 'agent')
-        usage(`--speaker must be customer or agent, got '${flags.speaker}'`);
+      const roles = speakerRoles(flags);
       let metadata: MetadataIndex | undefined;
       let pattern: FileNamePattern | undefined;
       try {
@@ -218,9 +213,20 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
       }
       const policiesFile = flags.policies ?? settings.live.policiesFile;
       const policies = readTenantPolicies(policiesFile);
-      const { files, missing } = await discoverRecordings(paths);
-      for (const m of missing)
+      const discovered = await discoverRecordings(paths);
+      for (const m of discovered.missing)
         process.stderr.write(`voicepulse: ${m}: no such file, folder or matching recording\n`);
+      // The shared check (a regular file within the size limit); a refused file is one line, the batch goes on.
+      const files: string[] = [];
+      for (const file of discovered.files) {
+        try {
+          await checkAudioFile(file);
+          files.push(file);
+        } catch (err) {
+          if (!(err instanceof AudioFileError)) throw err;
+          process.stderr.write(`voicepulse: ${detailOf(err)}\n`);
+        }
+      }
       if (files.length === 0) throw new CliError('no recordings to analyse');
 
       const opened = await openStore(flags, settings);
@@ -249,10 +255,7 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
           pool,
           store: opened.store,
           policies,
-          roles: {
-            customerChannel: flags.customerChannel as ChannelSide,
-            monoSpeaker: flags.speaker as 'customer' | 'agent',
-          },
+          roles,
           ...(metadata ? { metadata } : {}),
           ...(pattern ? { pattern } : {}),
           ...(flags.tenant ? { tenantId: flags.tenant } : {}),

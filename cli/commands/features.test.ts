@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,11 +115,25 @@ describe('voicepulse features', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(3);
   });
 
+  it('a WAV whose header lies about its sizes: one warning line each, then the features', async () => {
+    const bytes = writeWav({ sampleRate: 8000, channels: [y] }, 'mulaw');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    view.setUint32(4, 1_000_000, true); // RIFF size
+    view.setUint32(bytes.length - y.length - 4, 1_000_000, true); // data size: truncated
+    const liar = join(dir, 'liar.wav');
+    writeFileSync(liar, bytes);
+    const r = await voicepulse(liar, '--kind', 'rms');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /^voicepulse: warning: .*liar\.wav: RIFF size says 1000008 bytes, the file has \d+\nvoicepulse: warning: .*liar\.wav: data chunk declares 1000000 bytes, only 12000 present \(truncated\)\n$/,
+    );
+    expect(r.stdout).toContain('1500 ms');
+  });
+
   describe('bad input: one line on stderr, exit code 2, nothing on stdout', () => {
     const garbage = join(dir, 'garbage.wav');
     writeFileSync(garbage, 'RIFF but not really a wave file');
     const cases: [string, string[], RegExp][] = [
-      ['missing file', [join(dir, 'nope.wav'), '--kind', 'mel'], /nope\.wav: no such file/],
       ['not a WAV', [garbage, '--kind', 'mel'], /garbage\.wav: not a readable WAV file/],
       ['unknown kind', [mono.path, '--kind', 'pitch'], /argument 'pitch' is invalid/],
       ['missing kind', [mono.path], /required option '--kind <kind>'/],
@@ -133,11 +147,52 @@ describe('voicepulse features', () => {
       ['option of another kind', [mono.path, '--kind', 'rms', '--n-mels', '40'], /--n-mels does not apply/],
       ['unknown option', [mono.path, '--kind', 'mel', '--hop', '3'], /unknown option '--hop'/],
       [
+        '--sr above the audio core maximum',
+        [mono.path, '--kind', 'mel', '--sr', '10000000'],
+        /sr must be .*1000\.\.768000/,
+      ],
+      [
+        '--sr below the audio core minimum',
+        [mono.path, '--kind', 'mel', '--sr', '1'],
+        /sr must be .*1000\.\.768000/,
+      ],
+      [
+        '--n-mels beyond the FFT bins',
+        [mono.path, '--kind', 'mel', '--n-mels', '100000'],
+        /nMels .* at most 1025/,
+      ],
+      [
+        '--fmax above Nyquist',
+        [mono.path, '--kind', 'mel', '--fmax', '6000'],
+        /fmax 6000 Hz is above the Nyquist frequency 4000 Hz/,
+      ],
+      [
         'too short for center=false',
         [mono.path, '--kind', 'rms', '--frame-length', '20000', '--center', 'false'],
         /fewer than the frame length/,
       ],
     ];
+    it('a missing file: exit 1', async () => {
+      const r = await voicepulse(join(dir, 'nope.wav'), '--kind', 'mel');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^voicepulse: .*nope\.wav: no such file\n$/);
+    });
+
+    it('refuses a device before reading it: exit 3', async () => {
+      const r = await voicepulse('/dev/zero', '--kind', 'mel');
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^voicepulse: \/dev\/zero: a device, not a regular file\n$/);
+    });
+
+    it('refuses a file over the size limit before reading it: exit 3', async () => {
+      const huge = join(dir, 'huge.wav');
+      writeFileSync(huge, '');
+      truncateSync(huge, 600 * 1024 * 1024); // sparse: no disk used, but stat says 600 MiB
+      const r = await voicepulse(huge, '--kind', 'mel');
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^voicepulse: .*huge\.wav: 629145600 bytes, over the limit of \d+\n$/);
+    });
+
     for (const [title, args, message] of cases) {
       it(title, async () => {
         const r = await voicepulse(...args);

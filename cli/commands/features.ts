@@ -1,17 +1,18 @@
 import type { Command } from 'commander';
 import { type CommanderError, Option } from 'commander';
+import { AudioFileError, readAudioFile } from '../../core/audio/file.ts';
 import { resample } from '../../core/audio/resample.ts';
 import type { WavAudio } from '../../core/audio/wav.ts';
-import { readWavFile, WavError } from '../../core/audio/wav.ts';
+import { readWav, WavError } from '../../core/audio/wav.ts';
 import { chromaStft } from '../../core/features/chroma.ts';
-import { FeatureError } from '../../core/features/errors.ts';
+import { FeatureError, sampleRate } from '../../core/features/errors.ts';
 import { logMelSpectrogram } from '../../core/features/logmel.ts';
 import type { FeatureMatrix } from '../../core/features/matrix.ts';
 import { melSpectrogram } from '../../core/features/mel.ts';
 import { mfcc } from '../../core/features/mfcc.ts';
 import { spectralBandwidth, spectralCentroid, spectralRolloff } from '../../core/features/spectral.ts';
 import { rms, zeroCrossingRate } from '../../core/features/temporal.ts';
-import { CliError } from '../errors.ts';
+import { CliError, inputError } from '../errors.ts';
 import { intOption } from '../flags.ts';
 
 /** Parsed command-line options, librosa's names in camelCase; undefined = librosa's default. */
@@ -143,14 +144,12 @@ function checkApplicable(o: FeatureCliOptions): void {
 }
 
 async function load(file: string): Promise<WavAudio> {
+  const onWarning = (message: string) => process.stderr.write(`voicepulse: warning: ${file}: ${message}\n`);
   try {
-    return await readWavFile(file);
+    return readWav(await readAudioFile(file), { onWarning });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw usage(`${file}: no such file`);
-    if (code === 'EISDIR') throw usage(`${file}: is a directory`);
+    if (err instanceof AudioFileError) throw inputError(err);
     if (err instanceof WavError) throw usage(`${file}: not a readable WAV file (${err.message})`);
-    if (code) throw usage(`${file}: cannot read (${code})`);
     throw err;
   }
 }
@@ -189,9 +188,10 @@ async function run(file: string, o: FeatureCliOptions): Promise<void> {
   const audio = await load(file);
   let y = downmix(audio);
   const sr = o.sr ?? audio.sampleRate;
-  if (sr !== audio.sampleRate) y = resample(y, audio.sampleRate, sr);
   let m: FeatureMatrix;
   try {
+    // Checked before resampling, which a rate far out of range would take down.
+    if (sr !== audio.sampleRate) y = resample(y, audio.sampleRate, sampleRate('sr', sr));
     m = computeFeature(y, sr, o);
   } catch (err) {
     if (err instanceof FeatureError) throw usage(`${file}: ${err.message}`);

@@ -158,10 +158,16 @@ describe('voicepulse classify', () => {
     expect(lines.at(-1)).toMatch(/^overall \(.+\): (angry|disgust|fear|happy|neutral|sad) /);
   });
 
+  it('refuses a device (classify /dev/zero) before reading it: one line, exit 3', async () => {
+    const r = await voicepulse('classify', '/dev/zero');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('voicepulse: /dev/zero: a device, not a regular file\n');
+  });
+
   it('fails with a clear message on a missing file, a non-WAV and a bad option', async () => {
     const missing = await voicepulse('classify', join(dir, 'nope.wav'));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.wav: ENOENT/);
+    expect(missing.stderr).toMatch(/nope\.wav: no such file/);
     writeFileSync(join(dir, 'text.wav'), 'not a wav file at all');
     const bad = await voicepulse('classify', join(dir, 'text.wav'));
     expect(bad.code).toBe(1);

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { type DecodedAudio, DecodeError, decodeAll } from '../../core/audio/decode.ts';
+import { AudioFileError, readAudioFile } from '../../core/audio/file.ts';
 import { resample } from '../../core/audio/resample.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { labelledSplits } from '../../core/corpora/build-splits.ts';
@@ -40,7 +41,7 @@ import {
   type SpeakerOverall,
   speakerOverall,
 } from '../../core/recordings/classify.ts';
-import { type ChannelSide, channelRoles, type RoleOptions } from '../../core/recordings/roles.ts';
+import { channelRoles, type RoleOptions } from '../../core/recordings/roles.ts';
 import {
   DEFAULT_SETTINGS,
   modelStreaming,
@@ -50,8 +51,9 @@ import {
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy/policy.ts';
 import { importDevOnly } from '../dev-only.ts';
-import { CliError } from '../errors.ts';
+import { CliError, inputError } from '../errors.ts';
 import { readTenantPolicies } from './policies.ts';
+import { addRoleOptions, type RoleFlags, speakerRoles } from './roles.ts';
 
 /** The version (and models/ folder) a training run on your own recordings writes by default. */
 const CUSTOM_MODEL_VERSION = 'emotion-tdnn-custom';
@@ -70,12 +72,10 @@ async function openRunner(dir: string | undefined, runtime: RuntimeChoice): Prom
 /** Any recording the audio core decodes: WAV, MP3, FLAC, Ogg/Opus (core/audio/decode.ts). */
 async function readAudio(file: string): Promise<DecodedAudio> {
   try {
-    return await decodeAll(readFileSync(file));
+    return await decodeAll(await readAudioFile(file));
   } catch (err) {
+    if (err instanceof AudioFileError) throw inputError(err);
     if (err instanceof DecodeError) throw new CliError(`${file}: ${err.message}`);
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES')
-      throw new CliError(`${file}: ${e.message}`);
     throw err;
   }
 }
@@ -270,25 +270,19 @@ const positiveMs = (flag: string) => (value: string) => {
   return v;
 };
 
-interface CallFlags {
-  customerChannel: string;
-  speaker: string;
+interface CallFlags extends RoleFlags {
   policies?: string;
   tenant: string;
 }
 
 /** Roles and the tenant's policy for `classify` (the tenant policies file as `serve` reads it). */
 function callOptions(o: CallFlags, settings: Settings): { roles: RoleOptions; policy: TenantPolicy } {
-  if (o.customerChannel !== 'left' && o.customerChannel !== 'right')
-    throw new CliError(`--customer-channel must be left or right, got '${o.customerChannel}'`, 'USAGE');
-  if (o.speaker !== 'customer' && o.speaker !== 'agent')
-    throw new CliError(`--speaker must be customer or agent, got '${o.speaker}'`, 'USAGE');
-  const policy = policyFor(readTenantPolicies(o.policies ?? settings.live.policiesFile), o.tenant);
-  return { roles: { customerChannel: o.customerChannel as ChannelSide, monoSpeaker: o.speaker }, policy };
+  const roles = speakerRoles(o);
+  return { roles, policy: policyFor(readTenantPolicies(o.policies ?? settings.live.policiesFile), o.tenant) };
 }
 
 export function registerModelCommands(program: Command, settings: Settings): void {
-  program
+  const classify = program
     .command('classify <file>')
     .description(
       'score a WAV file (any rate or codec the audio core reads; stereo = two speakers) with the emotion model',
@@ -296,9 +290,8 @@ export function registerModelCommands(program: Command, settings: Settings): voi
     .option('--json', 'print JSON: {model, windows: [{start, end, speaker, probs}], overall, speakers}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .option('--window-ms <ms>', 'window length (default: the model’s)', positiveMs('--window-ms'))
-    .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'))
-    .option('--customer-channel <side>', 'stereo call: the customer’s channel, left or right', 'right')
-    .option('--speaker <role>', 'mono: who speaks, customer or agent', 'customer')
+    .option('--hop-ms <ms>', 'window hop (default: the model’s)', positiveMs('--hop-ms'));
+  addRoleOptions(classify)
     .option(
       '--policies <file>',
       'tenant policies JSON (env VOICEPULSE_POLICIES): agent scoring is off by default',

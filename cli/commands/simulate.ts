@@ -53,6 +53,9 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
           `simulating ${o.calls} ${protocol} calls of tenant ${tenant} against ${url}${board}\n`,
         );
       }
+      // A closed port or a refused token fails the watcher (or gRPC's channel), or else every call.
+      const unreachable = (detail: string) =>
+        new CliError(`cannot reach ${url}: ${detail.split('\n')[0]}`, 'UNAVAILABLE');
       const r = await runLoad({
         url,
         token,
@@ -62,7 +65,10 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
         call,
         speed: o.speed,
         rampMs: o.rampMs,
+      }).catch((err: unknown) => {
+        throw unreachable(err instanceof Error ? err.message : String(err));
       });
+      if (r.completed === 0 && r.errors.length > 0) throw unreachable(r.errors[0]!);
       const summary = {
         ...r,
         latenciesMs: undefined,

@@ -136,7 +136,12 @@ function parseFmt(view: DataView, offset: number, size: number): Fmt {
 }
 
 /** Validates the header and locates the samples; shared by readWav and readWavInfo. */
-function parseWav(bytes: Uint8Array): ParsedWav {
+export interface ReadWavOptions {
+  /** Told of a recoverable oddity (a header that lies about a size) that the policies above read past. */
+  onWarning?: (message: string) => void;
+}
+
+function parseWav(bytes: Uint8Array, onWarning?: (message: string) => void): ParsedWav {
   if (bytes.length === 0) throw new WavError('EMPTY', 'no bytes');
   const head = String.fromCharCode(...bytes.subarray(0, 4));
   if (head !== 'RIFF') {
@@ -147,7 +152,10 @@ function parseWav(bytes: Uint8Array): ParsedWav {
   if (bytes.length < 12) throw new WavError('TRUNCATED', `only ${bytes.length} bytes`);
   if (fourCc(bytes, 8) !== 'WAVE') throw new WavError('NOT_WAVE', `RIFF form type '${fourCc(bytes, 8)}'`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const streaming = STREAMING_PLACEHOLDER_SIZES.has(view.getUint32(4, true));
+  const riffSize = view.getUint32(4, true);
+  const streaming = STREAMING_PLACEHOLDER_SIZES.has(riffSize);
+  if (!streaming && riffSize + 8 !== bytes.length)
+    onWarning?.(`RIFF size says ${riffSize + 8} bytes, the file has ${bytes.length}`);
 
   let fmt: Fmt | undefined;
   let data: { offset: number; size: number } | undefined;
@@ -167,6 +175,8 @@ function parseWav(bytes: Uint8Array): ParsedWav {
       fmt = parseFmt(view, body, declared);
     } else if (id === 'data' && !data) {
       const open = declared > available || (declared === 0 && streaming);
+      if (declared > available && !streaming)
+        onWarning?.(`data chunk declares ${declared} bytes, only ${available} present (truncated)`);
       data = { offset: body, size: open ? available : declared };
       if (open) break;
     } else if (declared > available) {
@@ -213,8 +223,8 @@ const SAMPLE_READERS: Record<SampleFormat, SampleReader> = {
   alaw: (v, o) => ALAW_FLOAT[v.getUint8(o)]!,
 };
 
-export function readWav(bytes: Uint8Array): WavAudio {
-  const { sampleRate, format, channelCount, frameCount, dataOffset } = parseWav(bytes);
+export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): WavAudio {
+  const { sampleRate, format, channelCount, frameCount, dataOffset } = parseWav(bytes, options.onWarning);
   const channels = Array.from({ length: channelCount }, () => new Float32Array(frameCount));
   const sampleBytes = BYTES_PER_SAMPLE[format];
   if ((format === 'mulaw' || format === 'alaw') && channelCount === 1) {

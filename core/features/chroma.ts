@@ -1,5 +1,5 @@
 import { fftFrequencies, hzToOcts, linspace, pyMod } from './convert.ts';
-import { FeatureError, finiteNumber, positiveInt, positiveNumber } from './errors.ts';
+import { FeatureError, finiteNumber, positiveInt, positiveNumber, sampleRate } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { framesToMatrix } from './matrix.ts';
 import { normalizeFrames, normOrder } from './normalize.ts';
@@ -32,7 +32,7 @@ function roundHalfEven(x: number): number {
 
 /** librosa.filters.chroma: (nChroma x (1 + nFft / 2)) weights mapping FFT bins to pitch classes, float32. */
 export function chromaFilterbank(options: ChromaFilterOptions): FeatureMatrix {
-  const sr = positiveNumber('sr', options.sr);
+  const sr = sampleRate('sr', options.sr);
   const nFft = positiveInt('nFft', options.nFft ?? 2048);
   const nChroma = positiveInt('nChroma', options.nChroma ?? 12);
   const tuning = finiteNumber('tuning', options.tuning ?? 0);
@@ -176,7 +176,7 @@ export function estimateTuning(
   y: Float32Array,
   options: StftOptions & { sr: number; resolution?: number; binsPerOctave?: number },
 ): number {
-  const sr = positiveNumber('sr', options.sr);
+  const sr = sampleRate('sr', options.sr);
   const spec = spectrogramFrames(y, resolveStft(options), 1);
   return estimateTuningFromFrames(
     spec.frames,
@@ -199,7 +199,7 @@ export type ChromaStftOptions = StftOptions & {
 
 /** librosa.feature.chroma_stft(y=y, ...): rows = nChroma pitch classes, cols = frames. */
 export function chromaStft(y: Float32Array, options: ChromaStftOptions): FeatureMatrix {
-  const sr = positiveNumber('sr', options.sr);
+  const sr = sampleRate('sr', options.sr);
   const nChroma = positiveInt('nChroma', options.nChroma ?? 12);
   const norm = options.norm === undefined ? Number.POSITIVE_INFINITY : options.norm;
   if (norm !== null) normOrder('chroma norm', norm);

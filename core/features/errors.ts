@@ -1,3 +1,4 @@
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../audio/wav.ts';
 import { VoicePulseError } from '../errors.ts';
 
 /** Why a feature computation refused its input or options. */
@@ -16,6 +17,17 @@ export function positiveInt(name: string, value: number): number {
 export function positiveNumber(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new FeatureError('INVALID_OPTION', `${name} must be a positive finite number, got ${value}`);
+  }
+  return value;
+}
+
+/** A sample rate the audio core accepts (MIN_SAMPLE_RATE..MAX_SAMPLE_RATE Hz); others are a typo, not audio. */
+export function sampleRate(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < MIN_SAMPLE_RATE || value > MAX_SAMPLE_RATE) {
+    throw new FeatureError(
+      'INVALID_OPTION',
+      `${name} must be a sample rate in ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz, got ${value}`,
+    );
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { fftFrequencies, melFrequencies } from './convert.ts';
-import { FeatureError, positiveInt, positiveNumber } from './errors.ts';
+import { FeatureError, positiveInt, sampleRate } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { framesToMatrix } from './matrix.ts';
 import type { StftOptions, StftParams } from './stft.ts';
@@ -32,11 +32,24 @@ export interface MelParams {
 }
 
 export function resolveMel(options: MelOptions, nFft: number): MelParams {
-  const sr = positiveNumber('sr', options.sr);
+  const sr = sampleRate('sr', options.sr);
   const fmin = options.fmin ?? 0;
   const fmax = options.fmax ?? sr / 2;
   if (!Number.isFinite(fmin) || fmin < 0 || !Number.isFinite(fmax) || fmax <= fmin) {
     throw new FeatureError('INVALID_OPTION', `need 0 <= fmin < fmax, got fmin ${fmin}, fmax ${fmax}`);
+  }
+  // Above Nyquist there are no FFT bins: those filters would be empty (librosa only warns).
+  if (fmax > sr / 2) {
+    throw new FeatureError('INVALID_OPTION', `fmax ${fmax} Hz is above the Nyquist frequency ${sr / 2} Hz`);
+  }
+  // More bands than FFT bins leaves bands empty; the bound also caps the filter bank's size.
+  const bins = 1 + Math.floor(nFft / 2);
+  const nMels = positiveInt('nMels', options.nMels ?? 128);
+  if (nMels > bins) {
+    throw new FeatureError(
+      'INVALID_OPTION',
+      `nMels ${nMels} must be at most ${bins} (the FFT bins of nFft ${nFft})`,
+    );
   }
   const norm = options.norm === undefined ? 'slaney' : options.norm;
   if (norm !== 'slaney' && norm !== null) {
@@ -45,7 +58,7 @@ export function resolveMel(options: MelOptions, nFft: number): MelParams {
   return {
     sr,
     nFft,
-    nMels: positiveInt('nMels', options.nMels ?? 128),
+    nMels,
     fmin,
     fmax,
     htk: options.htk ?? false,

@@ -1,5 +1,5 @@
 import { fftFrequencies } from './convert.ts';
-import { FeatureError, positiveNumber } from './errors.ts';
+import { FeatureError, positiveNumber, sampleRate } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { npPow, TINY } from './normalize.ts';
 import type { StftOptions } from './stft.ts';
@@ -16,7 +16,7 @@ function perFrame(
   options: SpectralOptions,
   reduce: (S: Float64Array, freqs: Float64Array) => number,
 ): FeatureMatrix {
-  const sr = positiveNumber('sr', options.sr);
+  const sr = sampleRate('sr', options.sr);
   const stft = resolveStft(options, 512);
   const freqs = fftFrequencies(sr, stft.nFft);
   const out: number[] = [];
