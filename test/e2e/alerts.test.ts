@@ -2,12 +2,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
+import { DEFAULT_ALERT_RULES } from '../../core/alerts/rules.ts';
 import type { AlertEvent } from '../../core/events/schema.ts';
 import { voiced } from '../../core/streaming/testing/synthetic.ts';
-import { DEFAULT_ALERT_RULES } from '../../core/alerts/rules.ts';
-import type { App } from '../../services/live/app.ts';
-import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
 import { DEFAULT_POLICY } from '../../core/tenancy/policy.ts';
+import type { App } from '../../services/live/app.ts';
 import { connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
 const model = tempModelDir();

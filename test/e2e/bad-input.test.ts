@@ -3,11 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
 import type { CallSummaryEvent } from '../../core/events/schema.ts';
 import { voiced } from '../../core/streaming/testing/synthetic.ts';
 import type { App } from '../../services/live/app.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
-import { mediaMessages, startMessage, stopMessage } from '../../clients/twilio-client.ts';
 import { MAX_START_FAILURES } from '../../services/live/scoring/backend.ts';
 import { type Client, connect, isSummary, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
 
