@@ -67,6 +67,18 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** One client message with the envelope fields a test does not vary (seq 1, serverseq 0, PT0S). */
+const envelope = (fields: Record<string, unknown>) =>
+  JSON.stringify({
+    version: '2',
+    id: SESSION,
+    seq: 1,
+    serverseq: 0,
+    position: 'PT0S',
+    parameters: {},
+    ...fields,
+  });
+
 describe('AudioHook upgrade', () => {
   const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
   const KEY = 'QWNtZUF1ZGlvSG9va0FwaUtleQ==';
@@ -357,51 +369,11 @@ describe('AudioHook adapter', () => {
     ]);
     for (const text of [
       '{"version":"2"',
-      JSON.stringify({
-        version: '2',
-        id: SESSION,
-        type: 'teleport',
-        seq: 1,
-        serverseq: 0,
-        position: 'PT0S',
-        parameters: {},
-      }),
-      JSON.stringify({
-        version: '2',
-        id: SESSION,
-        type: 'open',
-        seq: 1,
-        serverseq: 0,
-        position: 'PT0S',
-        parameters: {},
-      }),
-      JSON.stringify({
-        version: '3',
-        id: SESSION,
-        type: 'ping',
-        seq: 1,
-        serverseq: 0,
-        position: 'PT0S',
-        parameters: {},
-      }),
-      JSON.stringify({
-        version: '2',
-        id: SESSION,
-        type: 'ping',
-        seq: 1,
-        serverseq: 0,
-        position: '1s',
-        parameters: {},
-      }),
-      JSON.stringify({
-        version: '2',
-        id: SESSION,
-        type: 'open',
-        seq: 1,
-        serverseq: 0,
-        position: 'PT0S',
-        parameters: { ...OPEN, media: [{ ...PCMU_STEREO, rate: 16000 }] },
-      }),
+      envelope({ type: 'teleport' }),
+      envelope({ type: 'open' }),
+      envelope({ version: '3', type: 'ping' }),
+      envelope({ type: 'ping', position: '1s' }),
+      envelope({ type: 'open', parameters: { ...OPEN, media: [{ ...PCMU_STEREO, rate: 16000 }] } }),
     ]) {
       const g = genesys();
       g.text(text);
