@@ -117,6 +117,10 @@ export function recordingsDesk(options: RecordingsApiOptions) {
       const release = admit(principal, tenant);
       const { id, audioPath } = options.queue.newUpload();
       let bytes = 0;
+      // The file is opened asynchronously; a refusal must wait for it to close, or discard() can run
+      // before the open and leave a partial upload behind.
+      const sink = createWriteStream(audioPath);
+      const closed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
       try {
         const counter = new Transform({
           transform(chunk: Buffer, _enc, done) {
@@ -127,7 +131,7 @@ export function recordingsDesk(options: RecordingsApiOptions) {
             );
           },
         });
-        await pipeline(body, counter, createWriteStream(audioPath));
+        await pipeline(body, counter, sink);
         if (bytes === 0) throw new Refusal(400, 'no audio in the request body');
         return await options.queue.submit(id, {
           tenantId: tenant,
@@ -144,6 +148,8 @@ export function recordingsDesk(options: RecordingsApiOptions) {
           },
         });
       } catch (err) {
+        sink.destroy();
+        await closed;
         await options.queue.discard(id);
         throw err;
       } finally {
