@@ -12,6 +12,8 @@ export type TrainingErrorCode =
   /** A model card without the section a refresh rewrites. */
   | 'CARD_SECTION_MISSING'
   /** A model to fine-tune whose network is not the one the settings train. */
-  | 'INIT_MISMATCH';
+  | 'INIT_MISMATCH'
+  /** A teacher to distil whose input differs from the network trained, or no distillation settings. */
+  | 'TEACHER_MISMATCH';
 
 export class TrainingError extends VoicePulseError<TrainingErrorCode> {}

@@ -116,13 +116,30 @@ describe('trainFoldNetwork', () => {
     const logs: string[] = [];
     await trainFoldNetwork('t', fold, none, store, cacheDir, (m) => logs.push(m));
     // No epoch: the kept network is the start itself, not the checkpoint of the run from scratch.
-    const start = await trainFoldNetwork('t', fold, none, store, cacheDir, (m) => logs.push(m), init);
+    const start = await trainFoldNetwork('t', fold, none, store, cacheDir, (m) => logs.push(m), { init });
     expect(logs.some((m) => m.includes('from checkpoint'))).toBe(false);
     expect(start.network.members).toEqual(base.network.members);
     expect(start.network.scale).toEqual(base.network.scale);
     const wider = { ...settings, net: { ...settings.net, dense: [16] } };
-    await expect(trainFoldNetwork('t', fold, wider, store, undefined, () => {}, init)).rejects.toThrow(
+    await expect(trainFoldNetwork('t', fold, wider, store, undefined, () => {}, { init })).rejects.toThrow(
       /^INIT_MISMATCH: cannot fine-tune base/,
     );
+  }, 120_000);
+
+  it('distils a teacher: the student reads the teacher’s input scale, learns from it, and must share its input', async () => {
+    const base = await trainFoldNetwork('v', fold, settings, store, undefined, () => {});
+    const teacher = { ...base.network, version: 'teacher', scale: base.network.scale.map((v) => v * 2) };
+    const distil = { ...settings, distillation: { weight: 0.7, temperature: 2 } };
+    const student = await trainFoldNetwork('s', fold, distil, store, undefined, () => {}, { teacher });
+    expect(student.network.scale).toEqual(teacher.scale);
+    // Weight 0 is training on the labels alone (with the teacher's scale): other weights.
+    const unweighted = { ...settings, distillation: { weight: 0, temperature: 2 } };
+    const alone = await trainFoldNetwork('s', fold, unweighted, store, undefined, () => {}, { teacher });
+    expect(alone.network.scale).toEqual(teacher.scale);
+    expect(student.network.members[0]!.dense[0]!.w).not.toEqual(alone.network.members[0]!.dense[0]!.w);
+    const narrower = { ...teacher, network: { ...teacher.network, frames: 40 } };
+    await expect(
+      trainFoldNetwork('s', fold, distil, store, undefined, () => {}, { teacher: narrower }),
+    ).rejects.toThrow(/^TEACHER_MISMATCH: cannot distil teacher/);
   }, 120_000);
 });

@@ -24,7 +24,7 @@ import { type CorpusEvaluation, evaluateModel } from './evaluate.ts';
 import {
   TDNN_SETTINGS,
   type TdnnEpoch,
-  type TdnnInit,
+  type TdnnTrainOptions,
   type TdnnTrainSettings,
   trainTdnn,
 } from './train-tdnn.ts';
@@ -45,6 +45,11 @@ export interface PipelineOptions {
   own?: { root: string; labels?: string; only?: boolean };
   /** Fine-tune: each network starts from a member of this model (same network shape). */
   initDir?: string;
+  /**
+   * Distil this model (e.g. the committed ensemble) into one network on the manifest split
+   * (DISTILLED_TDNN): one network's inference cost for close to the ensemble's accuracy.
+   */
+  teacherDir?: string;
   log?: (msg: string) => void;
 }
 
@@ -93,6 +98,18 @@ const QUICK_TDNN: TdnnTrainSettings = {
     layers: TDNN_SETTINGS.net.layers.map((l) => ({ ...l, channels: 64 })),
     dense: [64],
   },
+};
+
+/**
+ * One network distilled from a teacher: the manifest's train/validation split (the teacher's
+ * knowledge of the validation speakers reaches the student only through the training speakers'
+ * windows), 40 epochs as the teacher's forward pass per batch makes each epoch ~2× slower.
+ */
+export const DISTILLED_TDNN: TdnnTrainSettings = {
+  ...TDNN_SETTINGS,
+  speakerFolds: false,
+  maxEpochs: 40,
+  distillation: { weight: 0.7, temperature: 2 },
 };
 
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
@@ -189,7 +206,7 @@ export async function trainFoldNetwork(
   store: Pick<DescriptorStore, 'get' | 'id'>,
   checkpoints: string | undefined,
   log: (msg: string) => void,
-  init?: TdnnInit,
+  { init, teacher }: TdnnTrainOptions = {},
 ): Promise<{ network: EmotionModel; result: FoldResult }> {
   const key = createHash('sha256')
     .update(
@@ -198,6 +215,7 @@ export async function trainFoldNetwork(
         settings,
         descriptors: store.id,
         init: init && [init.model.version, init.member],
+        teacher: teacher?.version,
         clips: fold.clips.map((c) => [c.clip.corpus, c.clip.path, c.split]),
       }),
     )
@@ -210,7 +228,10 @@ export async function trainFoldNetwork(
     log(`${fold.name}: from checkpoint ${checkpoint} (kept epoch ${String(network.metadata.epoch)})`);
   } else {
     log(`${fold.name}: validation speakers ${fold.speakers?.join(', ') ?? 'of the manifest split'}`);
-    const trained = await trainTdnn(`${version}-${fold.name}`, fold.clips, store, settings, log, init);
+    const trained = await trainTdnn(`${version}-${fold.name}`, fold.clips, store, settings, log, {
+      init,
+      teacher,
+    });
     network = {
       ...trained.model,
       metadata: { epoch: trained.epoch, validation: trained.validation, history: trained.history },
@@ -240,7 +261,12 @@ export async function trainFoldNetwork(
  */
 export async function runTraining(opts: PipelineOptions): Promise<PipelineResult> {
   const log = opts.log ?? (() => {});
-  const base = opts.quick ? QUICK_TDNN : TDNN_SETTINGS;
+  const teacher = opts.teacherDir === undefined ? undefined : loadModel(opts.teacherDir);
+  const base = opts.quick
+    ? { ...QUICK_TDNN, ...(teacher && { distillation: DISTILLED_TDNN.distillation }) }
+    : teacher
+      ? DISTILLED_TDNN
+      : TDNN_SETTINGS;
   const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
   const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);
   const folds: FoldResult[] = [];
@@ -257,7 +283,7 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
       store,
       checkpoints,
       log,
-      init,
+      { init, teacher },
     );
     folds.push(result);
     networks.push(network);

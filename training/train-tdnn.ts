@@ -49,6 +49,11 @@ export interface TdnnTrainSettings {
    * ensemble of all of them; otherwise one network on the manifest's train/validation split.
    */
   speakerFolds: boolean;
+  /**
+   * Distillation from a teacher model (trainTdnn's `teacher`): the target is `weight` × the
+   * teacher's probabilities at `temperature` plus the rest × the smoothed one-hot label.
+   */
+  distillation?: { weight: number; temperature: number };
   net: Omit<TdnnConfig, 'classes'>;
 }
 
@@ -107,10 +112,23 @@ export interface TdnnInit {
   member: number;
 }
 
+/** Options of trainTdnn beyond the settings. */
+export interface TdnnTrainOptions {
+  /** Start from this model's member (fine-tuning). */
+  init?: TdnnInit;
+  /**
+   * Distil this model (usually an ensemble) into the one network trained: its probabilities on
+   * each augmented training window join the target (settings.distillation), and its input scale
+   * is kept so that both read the same input.
+   */
+  teacher?: EmotionModel;
+}
+
 /**
  * Trains on `store`'s frame features of the clips (log-mel in their first rows, e.g. frame
  * descriptors); validation scores go through a ModelRunner (training/evaluate.ts). With `init`
- * the network starts from that model's member (fine-tuning: same shape, its input scale kept).
+ * the network starts from that model's member (fine-tuning: same shape, its input scale kept); with
+ * `teacher` it learns that model's outputs too (distillation).
  */
 export async function trainTdnn(
   version: string,
@@ -118,7 +136,7 @@ export async function trainTdnn(
   store: Pick<DescriptorStore, 'get'>,
   settings: TdnnTrainSettings,
   log: (msg: string) => void = () => {},
-  init?: TdnnInit,
+  { init, teacher }: TdnnTrainOptions = {},
 ): Promise<TrainedTdnn> {
   await initTfjs();
   const frontend = DEFAULT_FRONTEND;
@@ -128,6 +146,13 @@ export async function trainTdnn(
       'INIT_MISMATCH',
       `cannot fine-tune ${init.model.version}: its network differs from the training settings' network`,
     );
+  if (teacher && !sameInput(teacher.network, cfg))
+    throw new TrainingError(
+      'TEACHER_MISMATCH',
+      `cannot distil ${teacher.version}: its input (bands, prosody, pooling, frames) differs from the training settings' network`,
+    );
+  if (teacher && !settings.distillation)
+    throw new TrainingError('TEACHER_MISMATCH', 'a teacher needs settings.distillation');
   const {
     train,
     trainFeatures: trainMel,
@@ -138,10 +163,14 @@ export async function trainTdnn(
     lengthFrames: Math.round(settings.windowMs / msPerFrame),
     hopFrames: Math.round(settings.hopMs / msPerFrame),
   };
-  const scale = init?.model.scale ?? bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
+  const scale =
+    init?.model.scale ??
+    teacher?.scale ??
+    bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
   const weightOf = balancingWeights(train, settings.corpusWeights);
   const random = seededRandom(`${settings.seed}|tdnn`);
   const params = initParams(cfg, random, init?.model.members[init.member % init.model.members.length]);
+  const teacherParams = teacher?.members.map((m) => weightTensors(teacher.network, m));
   const variables = [...params.layers, ...params.dense].flatMap((p) => [p.w, p.b]) as tf.Variable[];
   const averaged = [...params.layers, ...params.dense]
     .flatMap((p) => [p.w, p.b])
@@ -194,13 +223,17 @@ export async function trainTdnn(
           batch.map((s) => s.x),
           cfg,
         );
-        const y = tf.oneHot(
+        const labels = tf.oneHot(
           tf.tensor1d(
             batch.map((s) => s.y),
             'int32',
           ),
           cfg.classes,
         );
+        const y =
+          teacher && teacherParams && settings.distillation
+            ? distilledTarget(labels as tf.Tensor2D, teacher, teacherParams, x, settings)
+            : labels;
         const w = tf.tensor1d(batch.map((s) => s.w / meanW));
         const l = optimizer.minimize(
           () =>
@@ -208,7 +241,7 @@ export async function trainTdnn(
               y,
               tdnnLogits(cfg, params, x, { rate: settings.dropout, seed }),
               w,
-              settings.labelSmoothing,
+              teacher ? 0 : settings.labelSmoothing,
               tf.Reduction.SUM_BY_NONZERO_WEIGHTS,
             ) as tf.Scalar,
           true,
@@ -235,6 +268,7 @@ export async function trainTdnn(
     if (valScore > best.score) best = { score: valScore, epoch, model, validation };
   }
   for (const v of [...variables, ...averaged]) v.dispose();
+  for (const p of teacherParams ?? []) tf.dispose([...p.layers, ...p.dense].flatMap((q) => [q.w, q.b]));
   optimizer.dispose();
   log(`tdnn best epoch ${best.epoch}: weighted val UA ${(100 * best.score).toFixed(1)} %`);
   best.model.temperature = await tdnnTemperature(best.model, valItems);
@@ -242,6 +276,39 @@ export async function trainTdnn(
   // Recomputed so that the stored validation calibration is the fitted model's.
   const validation = await evaluateModel(best.model, valItems);
   return { model: best.model, epoch: best.epoch, history, validation };
+}
+
+/** Whether two networks read the same input layout (what distillation needs). */
+function sameInput(a: TdnnConfig, b: TdnnConfig): boolean {
+  return (
+    a.nMels === b.nMels &&
+    (a.prosody ?? false) === (b.prosody ?? false) &&
+    a.pool === b.pool &&
+    a.frames === b.frames &&
+    a.classes === b.classes
+  );
+}
+
+/**
+ * The distillation target: weight × the teacher's mean member probabilities at the distillation
+ * temperature, plus (1 − weight) × the label smoothed as softmaxCrossEntropy smooths it (the
+ * smoothing is applied here because the mixed target is passed with smoothing 0).
+ */
+export function distilledTarget(
+  labels: tf.Tensor2D,
+  teacher: EmotionModel,
+  members: TdnnParams[],
+  x: tf.Tensor3D,
+  settings: TdnnTrainSettings,
+): tf.Tensor2D {
+  const { weight, temperature } = settings.distillation!;
+  const k = teacher.network.classes;
+  const probs = tf.mean(
+    tf.stack(members.map((p) => tf.softmax(tf.div(tdnnLogits(teacher.network, p, x), temperature)))),
+    0,
+  );
+  const smoothed = tf.add(tf.mul(labels, 1 - settings.labelSmoothing), settings.labelSmoothing / k);
+  return tf.add(tf.mul(probs, weight), tf.mul(smoothed, 1 - weight)) as tf.Tensor2D;
 }
 
 /**

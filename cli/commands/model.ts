@@ -385,6 +385,10 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       'fine-tune: start each network from a member of this model (e.g. models/emotion-tdnn-v4)',
     )
     .option(
+      '--teacher <dir>',
+      'distil this model (e.g. the committed ensemble) into one network on the train/validation split',
+    )
+    .option(
       '--model-version <name>',
       `version name written into the model (default: the committed model's, ${CUSTOM_MODEL_VERSION} with --corpus)`,
     )
@@ -405,6 +409,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         labels?: string;
         corpusOnly?: boolean;
         init?: string;
+        teacher?: string;
       }) => {
         if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
           throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
@@ -440,6 +445,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
                   only: o.corpusOnly === true,
                 },
           initDir: o.init === undefined ? undefined : resolve(o.init),
+          teacherDir: o.teacher === undefined ? undefined : resolve(o.teacher),
           log,
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
