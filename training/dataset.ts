@@ -100,7 +100,8 @@ export class DescriptorStore {
 
   constructor(private readonly opts: DescriptorStoreOptions) {}
 
-  private async loadAudio(clip: CorpusClip): Promise<Float32Array> {
+  /** A clip's audio at the frontend's rate (a stereo file's first channel). */
+  async loadAudio(clip: CorpusClip): Promise<Float32Array> {
     const root = corpusRoots(this.opts.dataRoot, this.opts.roots)[clip.corpus]!;
     // The shipped corpora are WAV; your own recordings may be any format the audio core decodes.
     // A stereo file's first channel is used.

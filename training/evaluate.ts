@@ -2,11 +2,14 @@
 // utterance (mean of its window probabilities). Scores go through a ModelRunner (core/model/runner.ts),
 // the one scoring path; training's own evaluations run on tfjs wasm, the runtime it trains on, so a
 // run's numbers and the epochs it keeps do not depend on which accelerators are installed.
-import type { CorpusId } from '../core/corpora/clip.ts';
+import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import { type ClassificationReport, classificationReport } from '../core/evaluation/classification.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import type { EmotionModel } from '../core/model/format.ts';
 import { type ModelRunner, openRunner } from '../core/model/runner.ts';
+import { streamingWindow } from '../core/model/windows.ts';
+import { scoreChannel } from '../core/recordings/channel.ts';
+import { DEFAULT_SETTINGS, modelStreaming } from '../core/streaming/config.ts';
 
 export interface EvalItem {
   lld: FeatureMatrix;
@@ -57,6 +60,37 @@ export async function withTrainingRunner<T>(
 /** evaluateByCorpus of a model in memory (a training snapshot, a retrained network) on tfjs wasm. */
 export function evaluateModel(model: EmotionModel, items: EvalItem[]): Promise<CorpusEvaluation[]> {
   return withTrainingRunner(model, (runner) => evaluateByCorpus(runner, items));
+}
+
+/**
+ * The product path's evaluation (what `voicepulse eval` measures): each clip's audio scored as a live
+ * call scores it (core/recordings/channel.ts: voice-activity-gated windows from the clip's own audio)
+ * and its utterance score the mean of those windows. Training's own evaluation (evaluateModel)
+ * instead scores every window of the clip's cached frame features.
+ */
+export async function evaluateProductPath(
+  model: EmotionModel,
+  clips: readonly { clip: CorpusClip; label: number }[],
+  audio: (clip: CorpusClip) => Promise<Float32Array>,
+): Promise<CorpusEvaluation[]> {
+  const config = modelStreaming(DEFAULT_SETTINGS, streamingWindow(model.window));
+  const preds = await withTrainingRunner(model, async (runner) => {
+    const out: ItemPrediction[] = [];
+    for (const { clip } of clips) {
+      const windows = (await scoreChannel(runner, await audio(clip), config)).map((w) =>
+        Float32Array.from(model.labels, (label) => w.probs[label]),
+      );
+      const utterance = new Float32Array(model.labels.length);
+      for (const p of windows) for (let c = 0; c < p.length; c++) utterance[c]! += p[c]! / windows.length;
+      out.push({ windows, utterance });
+    }
+    return out;
+  });
+  return reportByCorpus(
+    preds,
+    clips.map((c) => ({ label: c.label, corpus: c.clip.corpus })),
+    model.labels.length,
+  );
 }
 
 /** Per-corpus window and utterance reports of predictions made for `items` (by any model). */

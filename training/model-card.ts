@@ -325,26 +325,49 @@ below is its only held-out measure, looked at once.`);
   }
   if (ev.baseline) {
     const { baseline } = ev;
-    const cell = (evals: CorpusEvaluation[], corpus: string) =>
-      pct(evals.find((e) => e.corpus === corpus)?.utterance.ua ?? Number.NaN);
+    const cell = (evals: CorpusEvaluation[] | undefined, corpus: string) =>
+      pct(evals?.find((e) => e.corpus === corpus)?.utterance.ua ?? Number.NaN);
+    const product = ev.product && baseline.product;
     sections.push(`## Compared with ${baseline.version} (same test clips, utterance UA %)
 
-| corpus | ${baseline.version} | ${model.version} |
-|---|---|---|
-${ev.test.map((e) => `| ${e.corpus} | ${cell(baseline.test, e.corpus)} | ${pct(e.utterance.ua)} |`).join('\n')}`);
+| corpus | ${baseline.version} | ${model.version} |${product ? ` ${baseline.version} (product path) | ${model.version} (product path) |` : ''}
+|---|---|---|${product ? '---|---|' : ''}
+${ev.test
+  .map(
+    (e) =>
+      `| ${e.corpus} | ${cell(baseline.test, e.corpus)} | ${pct(e.utterance.ua)} |${product ? ` ${cell(baseline.product, e.corpus)} | ${cell(ev.product, e.corpus)} |` : ''}`,
+  )
+  .join('\n')}`);
   }
 
+  const headline = ev.product ?? ev.test;
+  const productNote = ev.product
+    ? `Through the product path: \`voicepulse eval\`'s code (core/recordings/channel.ts), each clip scored as a live call
+scores it (voice-activity-gated windows, each from its own audio), its utterance score the mean of its windows.
+Training's own evaluation, which selects epochs, scores every window of the whole clip's frame features instead;
+its numbers follow the confusion matrices.
+
+`
+    : '';
   sections.push(`## Held-out test results (8 kHz µ-law, as stored)
 
-Per utterance (mean of window probabilities):
+${productNote}Per utterance (mean of window probabilities):
 
-${table(ev.test, 'utterance')}
+${table(headline, 'utterance')}
 
 Per ${model.window.lengthMs} ms window:
 
-${table(ev.test, 'window')}
+${table(headline, 'window')}
 
-${await writeConfusionSection(path, ev.test)}`);
+${await writeConfusionSection(path, headline)}${
+  ev.product
+    ? `
+
+Training-time evaluation of the same clips (every window of the whole clip's features), per utterance:
+
+${table(ev.test, 'utterance')}`
+    : ''
+}`);
 
   if (ev.robustness) {
     const robustness = ev.robustness;
@@ -383,7 +406,7 @@ ${table(crossCorpus, 'utterance')}`);
 
 ${[REPORT_HEADER, ...Object.entries(tessCross).map(([p, e]) => reportRow(p, e[0]!.utterance))].join('\n')}`);
   }
-  const ua = (corpus: string) => ev.test.find((e) => e.corpus === corpus)?.utterance.ua;
+  const ua = (corpus: string) => headline.find((e) => e.corpus === corpus)?.utterance.ua;
   const target = (corpus: string, goal: number) => {
     const v = ua(corpus);
     return v === undefined ? 'corpus absent' : `${pct(v)} % — ${v >= goal ? 'met' : 'NOT met'}`;

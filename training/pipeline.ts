@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CorpusId } from '../core/corpora/clip.ts';
+import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { ScanOptions } from '../core/corpora/scan.ts';
 import { loadSplitManifest, type SplitManifest } from '../core/corpora/split-manifest.ts';
 import { type EmotionModel, loadModel, saveModel } from '../core/model/format.ts';
@@ -20,7 +20,7 @@ import {
 } from './dataset.ts';
 import { ensembleOf } from './ensemble.ts';
 import { TrainingError } from './errors.ts';
-import { type CorpusEvaluation, evaluateModel } from './evaluate.ts';
+import { type CorpusEvaluation, evaluateModel, evaluateProductPath } from './evaluate.ts';
 import {
   TDNN_SETTINGS,
   type TdnnEpoch,
@@ -62,14 +62,17 @@ export interface PipelineResult {
 }
 
 export interface Evaluation {
+  /** Training-time evaluation of the test clips: every window of each clip's cached features. */
   test: CorpusEvaluation[];
+  /** The test clips through the product path (`voicepulse eval`'s numbers: evaluateProductPath). */
+  product?: CorpusEvaluation[];
   robustness?: Record<string, CorpusEvaluation[]>;
   crossCorpus?: CorpusEvaluation[];
   tessCrossSpeaker?: Record<string, CorpusEvaluation[]>;
   /** Each network's fold, kept epoch and validation reports. */
   folds?: FoldResult[];
   /** The baseline model on the same test clips. */
-  baseline?: { version: string; test: CorpusEvaluation[] };
+  baseline?: { version: string; test: CorpusEvaluation[]; product?: CorpusEvaluation[] };
 }
 
 /** Quick mode keeps this many clips per (corpus, split, emotion) cell. */
@@ -292,6 +295,9 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   const test = clips.filter((c) => c.split === 'test');
   const evaluation: Evaluation = { test: await evaluateVariant(ensemble, test, store, 'clean'), folds };
   log(`test: ${describe(evaluation.test)}`);
+  const audio = (clip: CorpusClip) => store.loadAudio(clip);
+  evaluation.product = await evaluateProductPath(ensemble, test, audio);
+  log(`test, product path: ${describe(evaluation.product)}`);
   if (!opts.quick) {
     evaluation.robustness = {};
     for (const v of ROBUSTNESS) {
@@ -304,6 +310,7 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
     evaluation.baseline = {
       version: baseline.version,
       test: await evaluateVariant(baseline, test, store, 'clean'),
+      product: await evaluateProductPath(baseline, test, audio),
     };
     log(`baseline ${baseline.version} test: ${describe(evaluation.baseline.test)}`);
   }

@@ -32,9 +32,10 @@ import {
   ModelError,
 } from '../../core/model/format.ts';
 import { averageProbs, probsRecord } from '../../core/model/probs.ts';
-import { type ModelRunner, ModelStream, openModel } from '../../core/model/runner.ts';
+import { type ModelRunner, openModel } from '../../core/model/runner.ts';
 import { type RuntimeChoice, RuntimeError } from '../../core/model/runtime.ts';
 import { streamingWindow } from '../../core/model/windows.ts';
+import { type ChannelWindow, scoreChannel } from '../../core/recordings/channel.ts';
 import {
   AGENT_NOT_SCORED,
   mayScore,
@@ -136,21 +137,13 @@ export async function classifyFile(
       continue;
     }
     const x = toModelRate(channel, audio.sampleRate, model);
-    const speaker = new SpeakerStream(config, { keepAudio: true });
-    const live = [...speaker.push(x), ...speaker.end()].filter((w) => w.samples !== null);
-    const spans =
-      live.length > 0 ? live : [{ startMs: 0, endMs: (1000 * x.length) / config.sampleRate, samples: x }];
-    const stream = new ModelStream();
-    let probs: Float32Array[];
+    let scored: ChannelWindow[];
     try {
-      probs = await runner.scoreWindows(spans.map((w) => ({ stream, samples: w.samples! })));
+      scored = await scoreChannel(runner, x, config);
     } catch (err) {
       if (err instanceof ModelError) throw new CliError(`${file}: ${err.message}`, 'FAILED', { cause: err });
       throw err;
-    } finally {
-      stream.close();
     }
-    const scored = spans.map((w, k) => ({ ...w, probs: probsRecord(model.labels, probs[k]!) }));
     for (const w of scored)
       windows.push({
         start: round(w.startMs / 1000),
