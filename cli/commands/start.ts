@@ -12,7 +12,7 @@ import { playCall } from '../../clients/players.ts';
 import type { Settings } from '../../core/config/env.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { saveModel } from '../../core/model/format.ts';
-import { seededModel } from '../../core/model/testing/tdnn.ts';
+import { seededModel } from '../../core/model/untrained.ts';
 import { modelPresent } from '../../services/live/config.ts';
 import { runServe, stopOnSignals } from '../../services/live/serve.ts';
 import {
