@@ -5,9 +5,9 @@
 // on its speaker's track while the other is silent.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { concat, silence } from '../core/audio/samples.ts';
 import { readWavFile } from '../core/audio/wav.ts';
 import type { SpeakerRole } from '../core/events/schema.ts';
-import { concat, silence } from '../core/streaming/testing/synthetic.ts';
 
 export const DEMO_DIR = fileURLToPath(new URL('./demo/', import.meta.url));
 

@@ -5,6 +5,7 @@
 // - no import cycles, type-only imports included (they still tie two modules' designs together);
 // - the deployables' code does not import each other (services/live ↛ services/sink and back; their
 //   tests may), and core/ imports none of services/, cli/ or clients/;
+// - production code (core, services, cli, clients, bin) imports no test support (testing/, test/);
 // - what the image runs (package.json's bin with every command, the compose services' commands, and
 //   whatever those start by URL: worker threads) reaches no devDependency, no unresolvable import and
 //   no file .dockerignore leaves out, except by a dynamic import in a module that guards it with
@@ -46,6 +47,13 @@ const RULES: IForbiddenRuleType[] = [
     severity: 'error',
     from: { path: '^services/sink/', pathNot: TEST_CODE },
     to: { path: '^services/live/' },
+  },
+  {
+    // Test support (testing/ folders, test/) is for tests, benchmarks and tools, never for what ships.
+    name: 'product-imports-test-support',
+    severity: 'error',
+    from: { path: '^(core|services|cli|clients|bin)/', pathNot: TEST_CODE },
+    to: { path: '(/testing/|^test/)' },
   },
   {
     name: 'core-imports-outer-layer',
@@ -176,6 +184,9 @@ describe('import graph checks (on a made-up tree)', () => {
     'cli/train.ts':
       "import { guard } from './dev-only.ts';\nexport const run = () => [guard, import('../training/t.ts')];\n",
     'training/t.ts': 'export const t = 1;\n',
+    'cli/demo.ts': "import { fake } from '../core/testing/fake.ts';\nexport const demo = fake;\n",
+    'core/testing/fake.ts': 'export const fake = 1;\n',
+    'core/testing/fake.test.ts': "import { fake } from './fake.ts';\nexport const ok = fake;\n",
   };
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -183,12 +194,13 @@ describe('import graph checks (on a made-up tree)', () => {
   }
   symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
 
-  it('reports a cycle, an import across deployables and core importing a service', async () => {
+  it('reports a cycle, an import across deployables, core importing a service and product code importing test support', async () => {
     const r = await cruiseTree(root, ['core', 'services', 'cli', 'training']);
     expect(ruleViolations(r)).toEqual([
       'core-imports-outer-layer: core/b.ts → services/live/x.ts',
       'live-imports-sink: services/live/x.ts → services/sink/y.ts',
       'no-cycle: core/a.ts → core/b.ts',
+      'product-imports-test-support: cli/demo.ts → core/testing/fake.ts',
     ]);
   });
 

@@ -1,5 +1,8 @@
-// Deterministic synthetic speech-like signals at 8 kHz (tests, the demo without a corpus, load generation).
+// Deterministic synthetic speech-like signals at 8 kHz for tests and benchmarks.
+import { concat, silence } from '../../audio/samples.ts';
 import { seededRandom } from '../../random.ts';
+
+export { concat, silence };
 
 /** A harmonic tone with a wobbling pitch and syllable-like amplitude modulation. */
 export function voiced(
@@ -31,20 +34,6 @@ export function speechLike(seconds: number): Float32Array {
     phase += (2 * Math.PI * (120 + 40 * Math.sin(i / 3000))) / 8000;
     return 0.2 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
   });
-}
-
-export function silence(ms: number): Float32Array {
-  return new Float32Array(Math.round(ms * 8));
-}
-
-export function concat(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Splits `x` into chunks of pseudo-random sizes in [1, maxChunk]. */
