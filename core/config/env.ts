@@ -18,6 +18,7 @@ import {
 } from '../auth/audiohook.ts';
 import { AuthConfigError, parseTenantSecrets, parseTenantTokens, secretWeakness } from '../auth/tokens.ts';
 import { VoicePulseError } from '../errors.ts';
+import { RUNTIMES } from '../model/runtime.ts';
 
 export type ConfigErrorCode =
   /** An environment variable or command-line flag holds a value it cannot have. */
@@ -162,7 +163,7 @@ export interface SinkSettings {
   inServe: boolean;
 }
 
-export const MODEL_RUNTIMES = ['auto', 'onnx', 'tfjs-node', 'tfjs-wasm'] as const;
+export const MODEL_RUNTIMES = ['auto', ...RUNTIMES] as const;
 
 export interface ModelSettings {
   /** Emotion model directory. `VOICEPULSE_MODEL_DIR`
