@@ -197,7 +197,21 @@ async function pacedWhileOpen(
   return ws.readyState === ws.OPEN;
 }
 
-/** Streams the call; resolves when the server has closed the socket (or after the stop was sent for Twilio). */
+/** The socket's close, as the server gave it. */
+function closing(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+}
+
+/** A call the server refused or cut (any close but normal or no status) fails, naming the code. */
+function endedNormally({ code, reason }: { code: number; reason: string }): void {
+  if (code !== 1000 && code !== 1005)
+    throw new Error(`server closed the call: ${code}${reason ? ` ${reason}` : ''}`);
+}
+
+/**
+ * Streams the call; resolves when the server has closed the socket (or after the stop was sent for
+ * Twilio), rejects when the server refused or cut it.
+ */
 export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void> {
   const speed = o.speed ?? 1;
   const n = Math.max(o.customer.length, o.agentAudio.length);
@@ -222,7 +236,7 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
         ...(o.queue ? { queue: o.queue } : {}),
       },
     };
-    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    const closed = closing(ws);
     ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
     ws.send(startMessage(call));
     const inbound = mediaMessages(call, 'inbound', customer);
@@ -239,14 +253,14 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
     );
     if (open) ws.send(stopMessage(call));
     ws.close(1000, 'call ended');
-    await closed;
+    endedNormally(await closed);
     return;
   }
   if (protocol === 'grpc') return playGrpc(o, toPcm16(customer), toPcm16(agent), chunks, speed);
   if (protocol === 'audiohook') return playAudiohook(o, customer, agent, speed);
   const ws = new WebSocket(`${o.url}/stream`, { headers: { authorization: `Bearer ${o.token}` } });
   await opened(ws);
-  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  const closed = closing(ws);
   ws.on('message', (data, isBinary) => {
     if (!isBinary) o.onMessage?.(data.toString());
   });
@@ -279,5 +293,5 @@ export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void
     o.onStarted,
   );
   if (open) ws.send(JSON.stringify({ type: 'stop' }));
-  await closed;
+  endedNormally(await closed);
 }
