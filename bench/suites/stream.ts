@@ -24,7 +24,8 @@ import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
 import { TDNN_SETTINGS } from '../../training/train-tdnn.ts';
 import type { BenchSuite } from '../harness.ts';
 
-const TARGET_CALLS = 200;
+// Issue 16's target on the 2-core machine (its goal is 1,000).
+const TARGET_CALLS = 400;
 const P99_LIMIT_MS = 250;
 const TOKEN = 'bench-token';
 
@@ -109,7 +110,8 @@ async function runLevel(
     threads: mode.threads,
     maxBatch: mode.maxBatch,
     streaming: DEFAULT_SETTINGS,
-    limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: 10_000, idleTimeoutMs: 120_000 },
+    // Raw capacity: no lag-based admission, which would refuse the calls that measure it.
+    limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: 10_000, idleTimeoutMs: 120_000, maxScoringLagMs: 0 },
     policies: {},
     logger: pino({ level: 'error' }),
     onWindowLatency: (ms) => latencies.push(ms),
