@@ -1,5 +1,6 @@
 // The event bus every service talks to. Two implementations share this interface: an in-process
 // bus (the embedded default of `npm start`) and Kafka (the pipeline); configuration picks one.
+import { z } from 'zod';
 import { VoicePulseError } from '../errors.ts';
 import type { EventType, VoicePulseEvent } from '../events/schema.ts';
 
@@ -21,9 +22,47 @@ export type BusErrorCode =
   /** A message that is not a valid event went to the dead-letter topic. */
   | 'DEAD_LETTERED'
   /** A Kafka subscription did not join its consumer group in time. */
-  | 'JOIN_TIMEOUT';
+  | 'JOIN_TIMEOUT'
+  /** Event origins that are not one valid origin per event. */
+  | 'BAD_ORIGIN';
 
 export class BusError<Code extends BusErrorCode = BusErrorCode> extends VoicePulseError<Code> {}
+
+/**
+ * Where an event was recorded before it was published, when it was: a recording's own log
+ * (core/recordings/store.ts). Every copy of the event that is published carries the same origin,
+ * and the sink stores an event by its origin where it has one (services/sink/sink.ts), so a log
+ * published twice, or again after a publish that died half-way, is stored once.
+ */
+export interface EventOrigin {
+  /** Names the log. */
+  readonly source: string;
+  /** The event's place in that log: copies of one log give each event the same offset. */
+  readonly offset: number;
+}
+
+const eventOriginSchema = z.strictObject({
+  source: z.string().min(1).max(512),
+  offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+});
+
+/** One valid origin from untrusted input (a Kafka record's headers); BusError BAD_ORIGIN otherwise. */
+export function parseOrigin(origin: unknown): EventOrigin {
+  const parsed = eventOriginSchema.safeParse(origin);
+  if (parsed.success) return parsed.data;
+  throw new BusError('BAD_ORIGIN', `bad event origin: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+}
+
+/** Checks publish's `origins`: absent, or one valid origin per event. */
+export function checkOrigins(
+  events: readonly VoicePulseEvent[],
+  origins: readonly EventOrigin[] | undefined,
+): readonly EventOrigin[] | undefined {
+  if (origins === undefined) return undefined;
+  if (origins.length !== events.length)
+    throw new BusError('BAD_ORIGIN', `${origins.length} origins for ${events.length} events`);
+  return origins.map(parseOrigin);
+}
 
 export interface BatchHandlerContext {
   /** Topic the batch came from (without the bus's topic prefix). */
@@ -36,6 +75,8 @@ export interface BatchHandlerContext {
   source: string;
   /** Offset of each event in `source`, in the order of the events (increasing, gaps possible). */
   offsets: readonly number[];
+  /** The origin each event was published with (undefined for one without); absent when none had one. */
+  origins?: readonly (EventOrigin | undefined)[];
 }
 
 /**
@@ -60,9 +101,10 @@ export interface Subscription {
 export interface EventBus {
   /**
    * Validates every event (throws EventValidationError before sending anything if one is bad) and
-   * resolves once the bus has durably accepted all of them (Kafka: acks=all).
+   * resolves once the bus has durably accepted all of them (Kafka: acks=all). `origins[i]` is the
+   * origin of `events[i]`, delivered with it.
    */
-  publish(events: readonly VoicePulseEvent[]): Promise<void>;
+  publish(events: readonly VoicePulseEvent[], origins?: readonly EventOrigin[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
 }

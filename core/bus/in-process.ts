@@ -11,7 +11,9 @@ import { type EventType, parseEvent, type VoicePulseEvent } from '../events/sche
 import {
   type BatchHandler,
   BusError,
+  checkOrigins,
   type EventBus,
+  type EventOrigin,
   type SubscribeOptions,
   type Subscription,
   TOPICS,
@@ -38,9 +40,12 @@ export class EventsDroppedError extends BusError<'EVENTS_DROPPED'> {
   }
 }
 
-/** One partition's retained events: offsets [base, end). */
+/** One partition's retained events (and the origins they were published with): offsets [base, end). */
 class PartitionLog {
   private events: VoicePulseEvent[] = [];
+  private origins: (EventOrigin | undefined)[] = [];
+  /** Retained events with an origin: while none, reads hand out no origins. */
+  private withOrigin = 0;
   private head = 0;
   base = 0;
   private waiters: (() => void)[] = [];
@@ -51,22 +56,29 @@ class PartitionLog {
     return this.base + this.events.length - this.head;
   }
 
-  append(event: VoicePulseEvent): void {
+  append(event: VoicePulseEvent, origin: EventOrigin | undefined): void {
     this.events.push(event);
+    this.origins.push(origin);
+    if (origin) this.withOrigin++;
     if (this.events.length - this.head > this.retain) {
+      if (this.origins[this.head]) this.withOrigin--;
       this.head++;
       this.base++;
       // Compact now and then so trimming stays amortised O(1) instead of Array#shift's O(n).
       if (this.head > this.retain) {
         this.events = this.events.slice(this.head);
+        this.origins = this.origins.slice(this.head);
         this.head = 0;
       }
     }
   }
 
-  read(offset: number, max: number): VoicePulseEvent[] {
+  read(offset: number, max: number): { events: VoicePulseEvent[]; origins?: (EventOrigin | undefined)[] } {
     const from = this.head + (offset - this.base);
-    return this.events.slice(from, from + max);
+    const events = this.events.slice(from, from + max);
+    if (this.withOrigin === 0) return { events };
+    const origins = this.origins.slice(from, from + max);
+    return origins.some((o) => o !== undefined) ? { events, origins } : { events };
   }
 
   wait(): Promise<void> {
@@ -129,14 +141,15 @@ export class InProcessBus implements EventBus {
     return { ...this.counters };
   }
 
-  async publish(events: readonly VoicePulseEvent[]): Promise<void> {
+  async publish(events: readonly VoicePulseEvent[], origins?: readonly EventOrigin[]): Promise<void> {
     if (this.closed) throw new BusError('BUS_CLOSED', 'the event bus is closed');
     // Validate all first: a bad event rejects the whole call before anything is published.
     const parsed = events.map((e) => parseEvent(e));
+    const checked = checkOrigins(parsed, origins);
     const touched = new Set<PartitionLog>();
-    for (const event of parsed) {
+    for (const [i, event] of parsed.entries()) {
       const log = this.partitionLogs(TOPICS[event.type])[partitionFor(event.callId, this.partitions)];
-      log?.append(event);
+      log?.append(event, checked?.[i]);
       if (log) touched.add(log);
     }
     this.counters.published += parsed.length;
@@ -215,11 +228,12 @@ export class InProcessBus implements EventBus {
         await log.wait();
         continue;
       }
-      const batch = log.read(offset, this.maxBatch);
+      const { events: batch, origins } = log.read(offset, this.maxBatch);
       const context = {
         topic,
         source: `${groupId}@${this.instance}/${topic}#${partition}`,
         offsets: batch.map((_, i) => offset + i),
+        ...(origins ? { origins } : {}),
       };
       // Through a promise chain so a handler that throws synchronously is redelivered too.
       const delivery = Promise.resolve().then(() => member.handler(batch, context));

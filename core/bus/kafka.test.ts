@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithService } from '../../test/testing/services.ts';
 import { DEAD_LETTER_TOPIC, TOPICS } from './bus.ts';
-import { DEAD_LETTER_HEADERS, KafkaBus } from './kafka.ts';
+import { DEAD_LETTER_HEADERS, KafkaBus, ORIGIN_HEADERS } from './kafka.ts';
 import { busContract, eventually, waitUntil } from './testing/contract.ts';
 import { syntheticCall } from './testing/synthetic.ts';
 
@@ -76,7 +76,7 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
     await bus.close();
   });
 
-  it('keys messages by call id, the schema version in the value and no headers, and dead-letters what is not an event', async () => {
+  it('keys messages by call id, the schema version in the value and no headers, and dead-letters what is not an event or has a malformed origin', async () => {
     const bus = make();
     await bus.start();
     const tenant = `t-${randomUUID().slice(0, 8)}`;
@@ -99,7 +99,8 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
         durationMs: 10_000,
       }).summary;
     await bus.publish([call(1)]);
-    // Bytes that bypass the producer's validation: not JSON, and a future schema version.
+    // Bytes that bypass the producer's validation: not JSON, a future schema version, and an event
+    // whose origin has no valid offset.
     const raw = kafka.producer();
     await raw.connect();
     await raw.send({
@@ -107,6 +108,11 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
       messages: [
         { key: 'x', value: '{not json' },
         { key: 'y', value: JSON.stringify({ ...call(2), schemaVersion: 99 }) },
+        {
+          key: 'z',
+          value: JSON.stringify(call(4)),
+          headers: { [ORIGIN_HEADERS.source]: 'recording:z', [ORIGIN_HEADERS.offset]: '-1' },
+        },
       ],
     });
     await raw.disconnect();
@@ -142,12 +148,13 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
         }
       },
     });
-    await waitUntil(() => dead.length >= 2 && summaries.length === 2, 'dead letters and keyed summaries');
+    await waitUntil(() => dead.length >= 3 && summaries.length === 2, 'dead letters and keyed summaries');
     await consumer.disconnect();
-    expect(dead.map((d) => d.key).sort()).toEqual(['x', 'y']);
+    expect(dead.map((d) => d.key).sort()).toEqual(['x', 'y', 'z']);
     expect(dead.every((d) => d.source === prefix + TOPICS.call_summary)).toBe(true);
     expect(dead.find((d) => d.key === 'x')?.reason).toMatch(/JSON/);
     expect(dead.find((d) => d.key === 'y')?.reason).toMatch(/schemaVersion/);
+    expect(dead.find((d) => d.key === 'z')?.reason).toMatch(/^BAD_ORIGIN: /);
     // Sorted: the two calls sit in different partitions, which a consumer reads in no fixed order.
     const byKey = [...summaries].sort((a, b) => a.key.localeCompare(b.key));
     expect(byKey.map((s) => [s.key, s.headers, JSON.parse(s.value).schemaVersion])).toEqual([

@@ -1,18 +1,31 @@
 // The event bus on Kafka (kafkajs). Producer side: topics created (or grown) on start, idempotent
 // producer with acks=all and unlimited retries, key = call id so a call stays in one partition,
-// JSON values that carry `schemaVersion`, no record headers. Consumer side: a consumer group per subscription reading
-// whole batches, pipelined (the next batch of a partition is fetched and parsed while the handler
-// still works on the previous one); a partition's offset is committed only after the handler
-// resolved, in order, a rejected batch is retried in place with back-off (heartbeating, so the group
-// keeps the partition), and a message that is not a valid event goes to the dead-letter topic with
-// the reason in its headers.
-import { type EachBatchPayload, Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+// JSON values that carry `schemaVersion`, no record headers but an event's origin (bus.ts
+// EventOrigin), which only recordings' events have. Consumer side: a consumer group per
+// subscription reading whole batches, pipelined (the next batch of a partition is fetched and
+// parsed while the handler still works on the previous one); a partition's offset is committed
+// only after the handler resolved, in order, a rejected batch is retried in place with back-off
+// (heartbeating, so the group keeps the partition), and a message that is not a valid event (or
+// carries a malformed origin) goes to the dead-letter topic with the reason in its headers.
+import {
+  type EachBatchPayload,
+  type IHeaders,
+  Kafka,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { parseEvent, type VoicePulseEvent } from '../events/schema.ts';
 import {
   type BatchHandler,
+  type BatchHandlerContext,
   BusError,
+  checkOrigins,
   DEAD_LETTER_TOPIC,
   type EventBus,
+  type EventOrigin,
+  parseOrigin,
   type SubscribeOptions,
   type Subscription,
   TOPICS,
@@ -40,6 +53,17 @@ export interface KafkaBusOptions {
   sessionTimeoutMs?: number;
   /** kafkajs's own log level (default ERROR). */
   logLevel?: logLevel;
+}
+
+/** Header names of an event's origin. */
+export const ORIGIN_HEADERS = { source: 'x-origin-source', offset: 'x-origin-offset' } as const;
+
+/** The origin in a record's headers; undefined without one, BusError BAD_ORIGIN when malformed. */
+function originOf(headers: IHeaders | undefined): EventOrigin | undefined {
+  const source = headers?.[ORIGIN_HEADERS.source]?.toString();
+  const offset = headers?.[ORIGIN_HEADERS.offset]?.toString();
+  if (source === undefined && offset === undefined) return undefined;
+  return parseOrigin({ source, offset: /^\d{1,16}$/.test(offset ?? '') ? Number(offset) : offset });
 }
 
 /** Header names on a dead-lettered message. */
@@ -133,9 +157,10 @@ export class KafkaBus implements EventBus {
     this.started = true;
   }
 
-  async publish(events: readonly VoicePulseEvent[]): Promise<void> {
+  async publish(events: readonly VoicePulseEvent[], origins?: readonly EventOrigin[]): Promise<void> {
     // Validate all first: a bad event rejects the whole call before anything is sent.
     const parsed = events.map((e) => parseEvent(e));
+    const checked = checkOrigins(parsed, origins);
     if (parsed.length === 0) return;
     await this.start();
     // Sent in requests of at most MAX_REQUEST_BYTES of values, one after another (so a call's
@@ -150,15 +175,28 @@ export class KafkaBus implements EventBus {
       bytes = 0;
       await this.producer.sendBatch({ acks: -1, topicMessages });
     };
-    for (const event of parsed) {
+    for (const [i, event] of parsed.entries()) {
       const topic = this.topic(TOPICS[event.type]);
       const value = JSON.stringify(event);
       if (bytes + value.length > MAX_REQUEST_BYTES) await flush();
       const messages = byTopic.get(topic) ?? [];
       byTopic.set(topic, messages);
-      // No record headers: the type is the topic and the version is in the value, and decoding two
-      // headers cost kafkajs twice as much as the rest of the record (347k vs 1.09M records/s).
-      messages.push({ key: event.callId, value });
+      // No record headers but an origin: the type is the topic and the version is in the value, and
+      // decoding two headers cost kafkajs twice as much as the rest of the record (347k vs 1.09M
+      // records/s); live events, almost all of them, have no origin.
+      const origin = checked?.[i];
+      messages.push(
+        origin
+          ? {
+              key: event.callId,
+              value,
+              headers: {
+                [ORIGIN_HEADERS.source]: origin.source,
+                [ORIGIN_HEADERS.offset]: String(origin.offset),
+              },
+            }
+          : { key: event.callId, value },
+      );
       bytes += value.length;
     }
     await flush();
@@ -253,10 +291,13 @@ export class KafkaBus implements EventBus {
     if (batch.messages.length === 0) return;
     const events: VoicePulseEvent[] = [];
     const offsets: number[] = [];
+    const origins: (EventOrigin | undefined)[] = [];
     const dead: { value: Buffer | null; key: Buffer | null; offset: string; reason: string }[] = [];
     for (const message of batch.messages) {
       try {
-        events.push(parseEvent(JSON.parse(message.value?.toString('utf8') ?? 'null')));
+        const event = parseEvent(JSON.parse(message.value?.toString('utf8') ?? 'null'));
+        origins.push(originOf(message.headers));
+        events.push(event);
         offsets.push(Number(message.offset));
       } catch (err) {
         dead.push({
@@ -290,7 +331,13 @@ export class KafkaBus implements EventBus {
         this.options.onError?.(new DeadLetterError(topic, d.offset, d.reason), { groupId, topic, partition });
       }
     }
-    const stored = this.storeAndCommit(groupId, handler, payload, pipeline, events, offsets, seek);
+    const context = {
+      topic: topic.slice(this.prefix.length),
+      source: `${groupId}@${topic}#${partition}`,
+      offsets,
+      ...(origins.some((o) => o !== undefined) ? { origins } : {}),
+    };
+    const stored = this.storeAndCommit(groupId, handler, payload, pipeline, events, context, seek);
     pipeline.inFlight.set(key, stored);
     void stored.finally(() => {
       if (pipeline.inFlight.get(key) === stored) pipeline.inFlight.delete(key);
@@ -306,17 +353,12 @@ export class KafkaBus implements EventBus {
     payload: EachBatchPayload,
     pipeline: PartitionPipeline,
     events: VoicePulseEvent[],
-    offsets: number[],
+    context: BatchHandlerContext,
     seek: (offset: string) => void,
   ): Promise<boolean> {
     const { batch, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     let delay = this.options.retryDelayMs ?? 200;
-    const context = {
-      topic: topic.slice(this.prefix.length),
-      source: `${groupId}@${topic}#${partition}`,
-      offsets,
-    };
     while (events.length > 0) {
       // Stop, rebalance or seek while retrying: leave the offset uncommitted and rewind the fetch
       // position to this batch, so it is redelivered (here or to the partition's next owner).

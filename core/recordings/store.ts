@@ -1,21 +1,18 @@
-// Where analysed recordings go, idempotently. A recording's events are stored under its own bus-like
-// source, `recording:<content hash>:<tenant>/<call id>#<event type>`, each event at its index as
-// offset: the sink's exactly-once argument (services/sink/sink.ts, migration 003) then holds as is.
-// Each insert writes the rows and the source's stored position together; before it, the position is
-// read and events at or below it are skipped. So a run that died half-way resumes where it stopped,
-// and a second run of the same audio and call id stores nothing twice, raw rows or minute aggregates.
+// Where analysed recordings go, idempotently. A recording's events are stored under its own
+// sources, `recording:<content hash>:<tenant>/<call id>#<event type>`, each event at its index there:
+// the sink's exactly-once argument (services/sink/sink.ts) then holds as is. Each insert writes the
+// rows and the source's stored position together; before it, the position is read and events at or
+// below it are skipped. So a run that died half-way resumes where it stopped, and a second run of the
+// same audio and call id stores nothing twice, raw rows or minute aggregates.
 // The summary is stored last and marks the call complete: a call whose summary exists from the same
 // audio is skipped without analysis; one whose summary came from other audio (or a live call) keeps
 // its call id, and the recording is refused.
 //
-// This module holds what both sides share; the direct store, which writes rows, is the sink's
-// (services/sink/recording-store.ts).
-//
-// Two sinks: ClickHouse directly (embedded chdb or a server), or the event bus (Kafka), where the
-// real sink stores the events under its own sources. On the bus the check reads ClickHouse before
-// publishing and cannot tell which audio a stored call came from, so any stored summary of the call
-// id counts as done; and two runs racing the sink, or a publish that died half-way, can count a call
-// twice in the minute aggregates (the raw tables, and so every query API answer, collapse copies).
+// This module holds what both stores share; the direct one, which writes rows, is the sink's
+// (services/sink/recording-store.ts). Through the event bus (Kafka) the events are published with
+// those positions as their origins (core/bus EventOrigin), and the sink stores them there. The check
+// before analysis reads ClickHouse, which the sink may not have caught up with: two runs racing the
+// sink both publish, and the sink skips the second copy.
 import type { EventBus } from '../bus/bus.ts';
 import type { ClickHouse } from '../clickhouse/client.ts';
 import { type EventType, parseEvent, type VoicePulseEvent } from '../events/schema.ts';
@@ -46,18 +43,14 @@ export const recordingSource = (key: RecordingKey) =>
   `${PREFIX}${key.contentHash}:${key.tenantId}/${key.callId}`;
 const ORDER: readonly EventType[] = ['score', 'alert', 'call_summary'];
 
-export async function lookupRecording(
-  ch: ClickHouse,
-  key: RecordingKey,
-  knowsSources: boolean,
-): Promise<StoredState> {
+export async function lookupRecording(ch: ClickHouse, key: RecordingKey): Promise<StoredState> {
   const [row] = await ch.query<{ source: string }>(
     `SELECT source FROM call_summaries FINAL
      WHERE tenant_id = {tenant:String} AND call_id = {call:String} LIMIT 1`,
     { tenant: key.tenantId, call: key.callId },
   );
   if (!row) return { state: 'absent' };
-  if (!knowsSources || row.source === `${recordingSource(key)}#call_summary`) return { state: 'same' };
+  if (row.source === `${recordingSource(key)}#call_summary`) return { state: 'same' };
   return {
     state: 'taken',
     by: row.source.startsWith(PREFIX) ? 'a recording of other audio' : 'a live call',
@@ -74,9 +67,15 @@ export function byType(events: readonly VoicePulseEvent[]): [EventType, VoicePul
 export function busRecordingStore(bus: EventBus, ch: ClickHouse): RecordingStore {
   return {
     kind: 'bus',
-    lookup: (key) => lookupRecording(ch, key, false),
-    async store(_key, events) {
-      for (const [, group] of byType(events)) await bus.publish(group);
+    lookup: (key) => lookupRecording(ch, key),
+    async store(key, events) {
+      for (const [type, group] of byType(events)) {
+        const source = `${recordingSource(key)}#${type}`;
+        await bus.publish(
+          group,
+          group.map((_, offset) => ({ source, offset })),
+        );
+      }
     },
   };
 }

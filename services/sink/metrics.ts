@@ -24,7 +24,7 @@ export class SinkMetrics {
     });
     this.insertSeconds = new Histogram({
       name: 'voicepulse_sink_insert_seconds',
-      help: 'Duration of one batch insert into ClickHouse, by table',
+      help: 'Duration of storing one batch in ClickHouse (its stored positions read, then the insert), by table',
       labelNames: ['table'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,

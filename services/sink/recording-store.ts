@@ -1,45 +1,35 @@
-// Stores analysed recordings straight into ClickHouse (embedded chdb or a server) with the sink's
-// exactly-once positions: each event type of a recording is one source (core/recordings/store.ts),
-// each event its index there; before each insert the stored position is read and what is at or
-// below it is skipped, and the insert writes rows and position together (migration 003).
+// Stores analysed recordings straight into ClickHouse (embedded chdb or a server) the way the sink
+// stores what it consumes (sink.ts storeOnce): each event type of a recording is one source
+// (core/recordings/store.ts), each event its index there, so a store that died half-way resumes and
+// a second store of the same recording adds nothing, raw rows or minute aggregates.
+// Reading the position and inserting are two statements: stores of one recording must not overlap.
+// This process runs one store at a time; two processes storing the same recording at the same moment
+// into one ClickHouse server could both insert it (uploads and `analyze --clickhouse` of the same
+// file at once). Through Kafka the sink is the one writer of a call (core/recordings/store.ts).
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
-import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import {
   byType,
   lookupRecording,
-  type RecordingKey,
   type RecordingStore,
   recordingSource,
 } from '../../core/recordings/store.ts';
-import { encodeEvents } from './rows.ts';
-import { storedPosition } from './sink.ts';
+import { storeOnce } from './sink.ts';
 
 export function clickhouseRecordingStore(ch: ClickHouse): RecordingStore {
-  // One store at a time: two copies of one recording analysed together must not both read the
-  // position before either has written it.
   let last: Promise<void> = Promise.resolve();
   return {
     kind: 'clickhouse',
-    lookup: (key) => lookupRecording(ch, key, true),
+    lookup: (key) => lookupRecording(ch, key),
     store(key, events) {
-      const run = last.then(() => storeEvents(ch, key, events));
+      const run = last.then(async () => {
+        for (const [type, group] of byType(events))
+          await storeOnce(ch, group, {
+            source: `${recordingSource(key)}#${type}`,
+            offsets: group.map((_, i) => i),
+          });
+      });
       last = run.catch(() => {});
       return run;
     },
   };
-}
-
-async function storeEvents(
-  ch: ClickHouse,
-  key: RecordingKey,
-  events: readonly VoicePulseEvent[],
-): Promise<void> {
-  for (const [type, group] of byType(events)) {
-    const source = `${recordingSource(key)}#${type}`;
-    const first = (await storedPosition(ch, source)) + 1;
-    if (first >= group.length) continue;
-    const fresh = group.slice(first);
-    for (const rows of encodeEvents(fresh, { source, offsets: fresh.map((_, i) => first + i) }))
-      await ch.insertTsv(rows.table, rows.columns, rows.tsv);
-  }
 }

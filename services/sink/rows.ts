@@ -20,9 +20,9 @@ export const TABLES: Readonly<Record<EventType, string>> = {
   alert_ack: 'alert_acks',
 };
 
-/** Where a batch of events came from: the bus source and each event's offset in it. */
+/** Where each event of a batch is stored from: its source (one for all, or one each) and its offset there. */
 export interface BatchPosition {
-  source: string;
+  source: string | readonly string[];
   offsets: readonly number[];
 }
 
@@ -142,7 +142,8 @@ export interface EncodedRows {
  */
 export function encodeEvents(events: readonly VoicePulseEvent[], position?: BatchPosition): EncodedRows[] {
   const tables = new Map<EventType, { values: Column<VoicePulseEvent>[1][]; lines: string[] }>();
-  const source = tsvField(position?.source ?? '');
+  const sources = position?.source ?? '';
+  const shared = typeof sources === 'string' ? tsvField(sources) : undefined;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
     let table = tables.get(event.type);
@@ -159,7 +160,7 @@ export function encodeEvents(events: readonly VoicePulseEvent[], position?: Batc
       const v = (values[j] as Column<VoicePulseEvent>[1])(event);
       fields[j] = typeof v === 'string' ? tsvField(v) : v;
     }
-    fields[values.length] = source;
+    fields[values.length] = shared ?? tsvField(sources[i] as string);
     fields[values.length + 1] = position?.offsets[i] ?? 0;
     table.lines.push(fields.join('\t'));
   }

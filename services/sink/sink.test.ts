@@ -291,6 +291,79 @@ describe('sink: exactly once, aggregates included', () => {
     expect(await totals(tenant)).toMatchObject({ raw: events.length, windows: events.length });
   });
 
+  it("stores events by their origin: copies of a recording's log, interleaved in one batch with live events, once", async () => {
+    const tenant = 'origins';
+    const call = (callId: string) =>
+      syntheticCall({
+        tenantId: tenant,
+        callId,
+        agentId: 'agent-4',
+        queue: 'billing',
+        startedAtMs: 1_714_000_000_000,
+        durationMs: 20_000,
+      }).scores;
+    const live = call('live-1');
+    const recorded = call('recorded-1');
+    expect(recorded.length).toBeGreaterThan(8);
+    const origin = (i: number) => ({ source: 'recording:abc:origins/recorded-1#score', offset: i });
+    // Two runs published the log at once (their first 6 events interleaved), a live call in between;
+    // then a redelivery of the same partition, which holds a third copy's prefix.
+    const copies = [0, 1, 2, 3, 4, 5].flatMap((i) => [i, i]);
+    const first = {
+      events: [] as VoicePulseEvent[],
+      origins: [] as (ReturnType<typeof origin> | undefined)[],
+    };
+    copies.forEach((i, k) => {
+      first.events.push(recorded[i]!);
+      first.origins.push(origin(i));
+      if (k < live.length) {
+        first.events.push(live[k]!);
+        first.origins.push(undefined);
+      }
+    });
+    const rest = recorded.map((e, i) => [e, origin(i)] as const).slice(3);
+    const scripted = scriptedBus();
+    const stored: string[] = [];
+    const sink = await startSink({
+      bus: scripted.bus,
+      clickhouse: ch,
+      onStored: (es) => stored.push(...es.map((e) => e.eventId)),
+    });
+    const context = (origins: readonly (ReturnType<typeof origin> | undefined)[], from: number) => ({
+      topic: 'voicepulse.scores',
+      source: 'sink@voicepulse.scores#3',
+      offsets: origins.map((_, i) => from + i),
+      origins,
+    });
+    await scripted.handler()(first.events, context(first.origins, 0));
+    await scripted.handler()(
+      rest.map(([e]) => e),
+      context(
+        rest.map(([, o]) => o),
+        first.events.length,
+      ),
+    );
+    // The live events that did not fit the first batch, without origins.
+    const more = live.slice(copies.length);
+    await scripted.handler()(more, {
+      topic: 'voicepulse.scores',
+      source: 'sink@voicepulse.scores#3',
+      offsets: more.map((_, i) => first.events.length + rest.length + i),
+    });
+    await sink.stop();
+    expect(stored.filter((id) => id.startsWith('recorded-1'))).toEqual(recorded.map((e) => e.eventId));
+    expect(stored.filter((id) => id.startsWith('live-1'))).toEqual(live.map((e) => e.eventId));
+    const [byRow] = await ch.query<{ n: string | number; sources: string | number }>(
+      "SELECT count() AS n, uniqExact(source) AS sources FROM scores WHERE tenant_id = 'origins'",
+    );
+    expect(Number(byRow?.n)).toBe(live.length + recorded.length);
+    expect(Number(byRow?.sources)).toBe(2);
+    expect(await totals(tenant)).toMatchObject({
+      raw: live.length + recorded.length,
+      windows: live.length + recorded.length,
+    });
+  });
+
   it('keeps sources apart: the same offsets from another partition or group are new', async () => {
     const tenant = 'apart';
     const events = syntheticCall({

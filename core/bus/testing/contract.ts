@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EventValidationError, type VoicePulseEvent } from '../../events/schema.ts';
-import type { EventBus } from '../bus.ts';
+import type { EventBus, EventOrigin } from '../bus.ts';
 import { syntheticCall } from './synthetic.ts';
 
 /** Polls until `check` is true; fails with `what` after `timeoutMs`. */
@@ -133,6 +133,36 @@ export function busContract(makeBus: () => Promise<EventBus>): void {
       }
     }
     await Promise.all(subs.map((s) => s.stop()));
+  });
+
+  it("delivers each event with the origin it was published with, and refuses origins that don't fit", async () => {
+    const tenant = fresh();
+    const [first, ...rest] = calls(tenant, 2).filter((e) => e.type === 'score');
+    const origins = rest.map((_, i) => ({ source: `recording:${tenant}#score`, offset: i }));
+    const received = new Map<string, EventOrigin | undefined>();
+    const sub = await bus.subscribe({
+      groupId: `${tenant}-g`,
+      types: ['score'],
+      fromBeginning: true,
+      handler: async (batch, context) => {
+        batch.forEach((e, i) => {
+          if (e.tenantId === tenant) received.set(e.eventId, context.origins?.[i]);
+        });
+      },
+    });
+    await expect(bus.publish(rest, origins.slice(1))).rejects.toThrow(/^BAD_ORIGIN: /);
+    await expect(
+      bus.publish(
+        rest,
+        origins.map((o) => ({ ...o, offset: -1 })),
+      ),
+    ).rejects.toThrow(/^BAD_ORIGIN: /);
+    await bus.publish([first!]);
+    await bus.publish(rest, origins);
+    await waitUntil(() => received.size === rest.length + 1, 'every event');
+    expect(received.get(first!.eventId)).toBeUndefined();
+    expect(rest.map((e) => received.get(e.eventId))).toEqual(origins);
+    await sub.stop();
   });
 
   it('splits the partitions between members of one group', async () => {
