@@ -5,10 +5,11 @@
 // so input building and normalisation live here and in windows.ts only.
 //
 // Live audio arrives per speaker as a ModelStream: the runner sees each speaker's windows in order
-// (the scoring engine keeps every call's windows in order), batched across speakers. This model
-// scores each window from its own audio, so a stream holds no state; a network that shares
-// frame-level layers between overlapping windows, or normalises its input per speaker from the
-// audio so far, keeps that per stream without any caller changing.
+// (the scoring engine keeps every call's windows in order), batched across speakers. A stream keeps
+// its windows' frame features so that overlapping windows compute each frame once
+// (stream-features.ts); a network that shares frame-level layers between overlapping windows, or
+// normalises its input per speaker from the audio so far, would keep that per stream the same way,
+// without any caller changing.
 import type { Emotion } from '../emotions.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { type EmotionModel, loadModel, ModelError, type WindowConfig } from './format.ts';
@@ -21,6 +22,7 @@ import {
   RuntimeError,
   type RuntimeName,
 } from './runtime.ts';
+import { StreamFeatures, streamFeaturesParams } from './stream-features.ts';
 import { inputWidth } from './tdnn.ts';
 import { modelFeatures, modelInput, modelWindowFrames, msPerFrame } from './windows.ts';
 
@@ -110,6 +112,10 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
     }
     return out;
   };
+  // Each speaker stream's frame features, shared by its overlapping windows; a stream dropped by its
+  // caller is dropped here too.
+  const streams = new WeakMap<ModelStream, StreamFeatures>();
+  const streamParams = streamFeaturesParams(model);
   const scoreFeatures = async (features: FeatureMatrix, window?: WindowConfig) => {
     const frames = modelWindowFrames(model, features.cols, window);
     const probs = await networkProbs(frames.map(([s, e]) => modelInput(model, features, s, e)));
@@ -123,8 +129,10 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
       const closed = windows.find((w) => w.stream.closed);
       if (closed) throw new ModelError('STREAM_CLOSED', 'a window was scored on a closed model stream');
       return networkProbs(
-        windows.map(({ samples }) => {
-          const features = modelFeatures(model, samples);
+        windows.map(({ stream, samples }) => {
+          let frames = streams.get(stream);
+          if (!frames) streams.set(stream, (frames = new StreamFeatures(model, streamParams)));
+          const features = frames.next(samples);
           return modelInput(model, features, 0, features.cols);
         }),
       );
