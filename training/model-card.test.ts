@@ -110,6 +110,45 @@ describe('writeModelCard', () => {
       `[docs/licensing.md](${relative(dir, resolve(import.meta.dirname, '..', 'docs', 'licensing.md'))})`,
     );
   }, 120_000);
+
+  it('heads its test tables and targets with the product path’s numbers when the run has them', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'card-'));
+    const card = join(dir, 'card.md');
+    // Training-time: 2 of 3 right (UA 66.7 over its classes); product path: 3 of 3.
+    const test = [
+      evaluation('ravdess', [
+        [0, 0],
+        [4, 4],
+        [5, 1],
+      ]),
+    ];
+    const product = [
+      evaluation('ravdess', [
+        [0, 0],
+        [4, 4],
+        [5, 5],
+      ]),
+    ];
+    const model = {
+      ...seededModel('card', 'emotion-card-test'),
+      metadata: {
+        settings: TDNN_SETTINGS,
+        data: { ravdess: { train: 10, validation: 4, test: 3 } },
+        evaluation: { test, product, baseline: { version: 'old', test, product: test } },
+      },
+    };
+    await writeModelCard(card, model, join(dir, 'model'));
+    const text = readFileSync(card, 'utf8');
+    const held = text.slice(text.indexOf('## Held-out test results'));
+    expect(held).toContain('Through the product path');
+    const first = held.match(/\| ravdess \| 3 \| ([\d.]+) \|/)!;
+    expect(first[1]).toBe((100 * product[0]!.utterance.ua).toFixed(1));
+    expect(held).toContain('Training-time evaluation of the same clips');
+    expect(text).toMatch(/RAVDESS six-class UA ≥ 65 % \(goal 75 %\) \| 100\.0 % — met/);
+    expect(text).toContain(
+      '| corpus | old | emotion-card-test | old (product path) | emotion-card-test (product path) |',
+    );
+  }, 120_000);
 });
 
 describe('licensingSection', () => {

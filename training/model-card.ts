@@ -343,7 +343,8 @@ ${ev.test
   const headline = ev.product ?? ev.test;
   const productNote = ev.product
     ? `Through the product path: \`voicepulse eval\`'s code (core/recordings/channel.ts), each clip scored as a live call
-scores it (voice-activity-gated windows, each from its own audio), its utterance score the mean of its windows.
+scores it (voice-activity-gated windows in order, overlapping windows sharing frame features), its utterance score
+the mean of its windows.
 Training's own evaluation, which selects epochs, scores every window of the whole clip's frame features instead;
 its numbers follow the confusion matrices.
 

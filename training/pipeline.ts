@@ -347,6 +347,27 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   return { model, firstLoss: first[0]!.loss, lastLoss: first.at(-1)!.loss, evaluation };
 }
 
+/**
+ * `model` on the test clips under `dataRoot` through the product path (evaluateProductPath): for a
+ * model trained before runs recorded it (training/product-card.ts).
+ */
+export async function productTestEvaluation(
+  model: EmotionModel,
+  dataRoot: string,
+  log: (msg: string) => void = () => {},
+): Promise<CorpusEvaluation[]> {
+  const { clips, store } = prepareData(
+    { dataRoot, outDir: '', version: model.version, quick: false },
+    TDNN_SETTINGS.seed,
+    log,
+  );
+  return evaluateProductPath(
+    model,
+    clips.filter((c) => c.split === 'test'),
+    (clip) => store.loadAudio(clip),
+  );
+}
+
 async function evaluateVariant(
   model: EmotionModel,
   clips: LabeledClip[],
