@@ -24,6 +24,10 @@ RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund && npm 
 
 COPY . .
 
+# The recordings spool (VOICEPULSE_RECORDINGS_DIR in docker-compose.yml and deploy/k8s), owned by the
+# user the services run as: a fresh volume mounted here takes this folder's owner, so it is writable.
+RUN mkdir -p /var/lib/voicepulse/recordings && chown -R node:node /var/lib/voicepulse
+
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/voicepulse.js"]

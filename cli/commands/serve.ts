@@ -82,7 +82,6 @@ export function pipelineFor(config: ServeConfig): AnalyticsStarter {
       bus: started.bus,
       shared,
       clickhouse: started.clickhouse,
-      clickhouseConfig: analytics.clickhouse,
       recordingStore: shared
         ? busRecordingStore(started.bus, started.clickhouse)
         : clickhouseRecordingStore(started.clickhouse),

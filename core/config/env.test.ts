@@ -28,7 +28,11 @@ function failure(env: Record<string, string>): string {
 describe('parseEnv', () => {
   it('gives the documented defaults for an empty environment', () => {
     const s = parseEnv({ HOME: '/home/x' });
-    expect(s.live).toEqual({ host: '0.0.0.0', drainSeconds: 30 });
+    expect(s.live).toEqual({
+      host: '0.0.0.0',
+      drainSeconds: 30,
+      recordingsDir: '/home/x/.cache/voicepulse/recordings',
+    });
     expect(s.auth).toEqual({ tenantTokens: {}, audiohookCredentials: {}, twilioAuthTokens: {} });
     expect(s.kafka.brokers).toBeUndefined();
     expect(s.clickhouse).toEqual({
@@ -46,6 +50,7 @@ describe('parseEnv', () => {
       '/xdg/voicepulse/chdb',
     );
     expect(parseEnv({ VOICEPULSE_CACHE_DIR: '/c' }).clickhouse.chdbPath).toBe('/c/chdb');
+    expect(parseEnv({ VOICEPULSE_CACHE_DIR: '/c' }).live.recordingsDir).toBe('/c/recordings');
   });
 
   it('reads every section from its variables', () => {
@@ -69,8 +74,13 @@ describe('parseEnv', () => {
       VOICEPULSE_POD_ID: 'voicepulse-live-7d9f-x2',
       VOICEPULSE_CLICKHOUSE_SHARDS: 'http://ch-1:8123, http://ch-2:8123',
       VOICEPULSE_SERVE_SINK: '0',
+      VOICEPULSE_RECORDINGS_DIR: '/var/lib/voicepulse/recordings',
     });
-    expect(s.live).toMatchObject({ drainSeconds: 45, podId: 'voicepulse-live-7d9f-x2' });
+    expect(s.live).toMatchObject({
+      drainSeconds: 45,
+      podId: 'voicepulse-live-7d9f-x2',
+      recordingsDir: '/var/lib/voicepulse/recordings',
+    });
     expect(s.clickhouse.shards).toEqual(['http://ch-1:8123', 'http://ch-2:8123']);
     expect(s.sink.inServe).toBe(false);
     expect(s.live).toMatchObject({ port: 9000, grpcPort: 0, threads: 3 });

@@ -71,6 +71,10 @@ export interface LiveSettings {
   /** This process's name among the live pods (presence, logs). `VOICEPULSE_POD_ID`
    * @default the host name and a random suffix, new at every start */
   podId?: string;
+  /** Where uploaded recordings wait to be analysed (POST /api/recordings): keep it on a persistent
+   * volume, shared by the live pods. `VOICEPULSE_RECORDINGS_DIR`
+   * @default `<VOICEPULSE_CACHE_DIR>/recordings` */
+  recordingsDir: string;
 }
 
 export interface AuthSettings {
@@ -407,6 +411,7 @@ const VARIABLES = {
   VOICEPULSE_MAX_CONNECTIONS: positive.optional(),
   VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS: positive.optional(),
   VOICEPULSE_MAX_SCORING_LAG_MS: integer(0, 600_000).optional(),
+  VOICEPULSE_RECORDINGS_DIR: z.string().optional(),
   VOICEPULSE_TOKEN: secret.optional(),
   VOICEPULSE_TENANT_TOKENS: tenantTokens.optional(),
   VOICEPULSE_AUDIOHOOK_CREDENTIALS: audiohookCredentials.optional(),
@@ -513,6 +518,7 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       maxScoringLagMs: v.VOICEPULSE_MAX_SCORING_LAG_MS,
       drainSeconds: v.VOICEPULSE_DRAIN_SECONDS,
       podId: v.VOICEPULSE_POD_ID,
+      recordingsDir: v.VOICEPULSE_RECORDINGS_DIR ?? join(cacheDir, 'recordings'),
     },
     auth: {
       token: v.VOICEPULSE_TOKEN,

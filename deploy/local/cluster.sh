@@ -59,7 +59,8 @@ start_one() {
       VOICEPULSE_CLICKHOUSE_DATABASE="$DATABASE" VOICEPULSE_CLICKHOUSE_MIGRATE=false \
       VOICEPULSE_LOG_LEVEL="${VOICEPULSE_LOG_LEVEL:-info}"
     if [[ "$name" == pod-* ]]; then
-      export VOICEPULSE_POD_ID="$name" VOICEPULSE_SERVE_SINK=false \
+      # The pods share one recordings spool, as on k8s (a ReadWriteMany volume).
+      export VOICEPULSE_POD_ID="$name" VOICEPULSE_SERVE_SINK=false VOICEPULSE_RECORDINGS_DIR="$DIR/recordings" \
         VOICEPULSE_DRAIN_SECONDS="${VOICEPULSE_DRAIN_SECONDS:-10}"
       vp_start_background "$pidfile" "$log" node "$ROOT/bin/voicepulse.js" serve --host 127.0.0.1 \
         --port "$port" --grpc-port $((port + 1)) --threads "${VOICEPULSE_THREADS:-1}" \

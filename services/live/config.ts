@@ -64,6 +64,8 @@ export interface ServeConfig {
   grafanaUrl: string | undefined;
   /** This process's name among the live pods (VOICEPULSE_POD_ID, else the host name and a random suffix). */
   podId: string;
+  /** The spool of uploaded recordings (VOICEPULSE_RECORDINGS_DIR), shared by the live pods. */
+  recordingsDir: string;
   /** On SIGTERM, how long open calls may go on before they are ended (VOICEPULSE_DRAIN_SECONDS). */
   drainMs: number;
   /** pino level of the process (undefined: the command's own default). */
@@ -121,6 +123,7 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
     },
     grafanaUrl: live.grafanaUrl,
     podId: live.podId ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    recordingsDir: live.recordingsDir,
     drainMs: live.drainSeconds * 1000,
     logLevel: settings.log.level,
   };

@@ -24,6 +24,7 @@ describe('runServe with the analytics', () => {
     dir = mkdtempSync(join(tmpdir(), 'vp-serve-'));
     const settings = parseEnv({
       VOICEPULSE_CHDB_PATH: dir,
+      VOICEPULSE_RECORDINGS_DIR: join(dir, 'recordings'),
       VOICEPULSE_TOKEN: TOKEN,
       VOICEPULSE_QUERY_BURST: '2',
       VOICEPULSE_QUERY_RATE_PER_SECOND: '0.001',

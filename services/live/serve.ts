@@ -6,7 +6,7 @@
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { EventBus } from '../../core/bus/bus.ts';
-import type { ClickHouse, ClickHouseConfig } from '../../core/clickhouse/client.ts';
+import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import { ConfigError } from '../../core/config/env.ts';
 import type { AlertAckEvent } from '../../core/events/schema.ts';
 import type { RecordingStore } from '../../core/recordings/store.ts';
@@ -15,7 +15,7 @@ import { modelPresent, type ServeConfig } from './config.ts';
 import { kafkaFeedSource } from './feed/kafka.ts';
 import { createQueryApi, type QueryApiOptions } from './query/api.ts';
 import { queryGrpcImplementation, queryService } from './query/grpc.ts';
-import { defaultSpoolDir, startRecordings } from './recordings/service.ts';
+import { startRecordings } from './recordings/service.ts';
 import { clickhouseBoardStore } from './wallboard/store.ts';
 import { createWallboard } from './wallboard/wallboard.ts';
 
@@ -28,9 +28,8 @@ export interface LiveAnalytics {
    * shows every call of a tenant (feed/). false: this process's events only (the in-process bus).
    */
   shared: boolean;
-  /** What the query API reads, and the configuration it came from (recordings spool beside it). */
+  /** What the query API reads. */
   clickhouse: ClickHouse;
-  clickhouseConfig: ClickHouseConfig;
   /** Where analysed uploads are stored. */
   recordingStore: RecordingStore;
   stop(): Promise<void>;
@@ -97,7 +96,8 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
   const recordings =
     analytics && queryApi
       ? startRecordings({
-          spoolDir: defaultSpoolDir(analytics.clickhouseConfig),
+          spoolDir: config.recordingsDir,
+          owner: config.podId,
           store: analytics.recordingStore,
           modelDir: config.modelDir,
           runtime: config.modelRuntime,

@@ -66,6 +66,17 @@ function healthText(s: ComposeService): string {
   return [s.healthcheck?.test ?? []].flat().join(' ');
 }
 
+/**
+ * Whether the Dockerfile creates `dir` and gives it to the user the image runs as: a new volume
+ * mounted there takes the folder's owner.
+ */
+function imageMakesWritable(dir: string): boolean {
+  const dockerfile = read('Dockerfile');
+  const user = /^USER (\S+)$/m.exec(dockerfile)?.[1] ?? 'root';
+  const made = new RegExp(`^RUN mkdir -p ${dir} && chown -R ${user}:${user} (\\S+)$`, 'm').exec(dockerfile);
+  return made !== null && `${dir}/`.startsWith(`${made[1]}/`);
+}
+
 describe('docker-compose.yml', () => {
   it('runs the product, its stores and its observability', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
@@ -159,6 +170,19 @@ describe('docker-compose.yml', () => {
     const port = defaults.sink.metricsPort;
     const job = prometheus.scrape_configs.find((j) => j.job_name === 'sink');
     expect(job?.static_configs[0]?.targets).toEqual([`sink:${port}`]);
+  });
+
+  it('keeps the recordings spool on a named volume that the image makes writable for its user', () => {
+    const live = compose.services.voicepulse as ComposeService;
+    const spool = parseEnv(composeEnvironment(live.environment, { VOICEPULSE_TOKEN: SHELL_TOKEN })).live
+      .recordingsDir;
+    // Set explicitly: the default would be under the user's cache folder, inside the container.
+    expect(spool).not.toBe(defaults.live.recordingsDir);
+    const mount = (live.volumes ?? []).map(volumeParts).find((m) => m.target === spool);
+    expect(mount, `a volume at ${spool}`).toBeDefined();
+    expect(mount?.bind).toBe(false);
+    expect(Object.keys(compose.volumes ?? {})).toContain(mount?.source);
+    expect(imageMakesWritable(spool)).toBe(true);
   });
 
   it.each(product)(
@@ -275,6 +299,35 @@ describe('deploy/k8s', () => {
     expect(live.ports.find((p: { name: string }) => p.name === 'metrics').containerPort).toBe(metricsPort);
     const service = ofKind('Service')[0] as K8sObject;
     expect(service.spec.ports.map((p: { targetPort: string }) => p.targetPort)).not.toContain('metrics');
+  });
+
+  it('mounts a volume every live pod shares where the environment puts the recordings spool', () => {
+    const deployment = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
+    const live = containers(deployment)[0];
+    const env = Object.fromEntries(
+      live.env
+        .filter((e: { value?: string }) => e.value !== undefined)
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    const spool = parseEnv(env).live.recordingsDir;
+    expect(spool).toBe(
+      parseEnv(
+        composeEnvironment(compose.services.voicepulse?.environment, { VOICEPULSE_TOKEN: SHELL_TOKEN }),
+      ).live.recordingsDir,
+    );
+    const mount = live.volumeMounts?.find((m: { mountPath: string }) => m.mountPath === spool);
+    expect(mount, `a volume mounted at ${spool}`).toBeDefined();
+    const volume = deployment.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
+    const claim = ofKind('PersistentVolumeClaim').find(
+      (c) => c.metadata.name === volume?.persistentVolumeClaim?.claimName,
+    );
+    expect(claim, 'the claim the volume names').toBeDefined();
+    // Every replica mounts it, on any node.
+    expect(claim?.spec.accessModes).toEqual(['ReadWriteMany']);
+    expect(deployment.spec.replicas).toBeGreaterThan(1);
+    // The pod's group owns the volume: the image's user (uid/gid 1000, node) writes it.
+    expect(deployment.spec.template.spec.securityContext?.fsGroup).toBe(1000);
+    expect(imageMakesWritable(spool)).toBe(true);
   });
 
   it('ships a placeholder operator token that serve refuses, so nobody runs with it', () => {

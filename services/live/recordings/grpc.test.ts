@@ -24,6 +24,7 @@ describe('recording uploads over gRPC', () => {
   const seen: string[] = [];
   const queue = new JobQueue({
     dir,
+    owner: 'pod-a',
     process: async (input) => {
       seen.push(`${input.given.tenantId}/${input.given.callId} ${input.bytes.length}`);
       return { status: 'analysed', callId: input.given.callId ?? 'x' } as RecordingReport;

@@ -105,11 +105,10 @@ export function recordingsGrpcImplementation(
     );
   };
   const getRecordingJob: grpc.handleUnaryCall<{ id: string }, unknown> = (call, callback) => {
-    try {
-      callback(null, toMessage(desk.status(principalOf(call.metadata), call.request.id)));
-    } catch (err) {
-      callback(toStatus(err));
-    }
+    (async () => desk.status(principalOf(call.metadata), call.request.id))().then(
+      (job) => callback(null, toMessage(job)),
+      (err: unknown) => callback(toStatus(err)),
+    );
   };
   return { uploadRecording, getRecordingJob };
 }

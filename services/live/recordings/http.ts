@@ -158,8 +158,8 @@ export function recordingsDesk(options: RecordingsApiOptions) {
     },
 
     /** The job `id` as its tenant (or the operator) sees it; another tenant's is answered as missing. */
-    status(principal: Principal, id: string): RecordingJob {
-      const job = options.queue.get(id);
+    async status(principal: Principal, id: string): Promise<RecordingJob> {
+      const job = await options.queue.get(id);
       if (!job || !mayAccessTenant(principal, job.tenantId)) throw new Refusal(404, `no recording job ${id}`);
       admit(principal, job.tenantId)();
       return job;
@@ -206,7 +206,7 @@ export function createRecordingsApi(options: RecordingsApiOptions) {
           return true;
         }
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'only GET');
-        sendJson(res, 200, jobView(desk.status(principal, decodeURIComponent(id))));
+        sendJson(res, 200, jobView(await desk.status(principal, decodeURIComponent(id))));
         return true;
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;

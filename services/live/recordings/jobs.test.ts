@@ -42,6 +42,9 @@ const post = (base: string, token: string, query: string, body: Uint8Array) =>
 const status = async (base: string, token: string, id: string) =>
   fetch(`${base}/api/recordings/${id}`, { headers: { authorization: `Bearer ${token}` } });
 
+/** The job files of a spool folder (its mark of life aside). */
+const jobFiles = (dir: string) => readdirSync(dir).filter((f) => f !== '.alive');
+
 async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -75,8 +78,14 @@ describe('recording uploads', () => {
 
   it('accepts an upload with 202 and a job id, and the job survives a restart of the server', async () => {
     const dir = spool();
-    // The first server's jobs never finish: it "dies" with one running and one queued.
-    const stuck = new JobQueue({ dir, process: () => new Promise<RecordingReport>(() => {}) });
+    // The first server's jobs never finish: it "dies" with one running and one queued (and its last
+    // mark of life is never renewed).
+    const stuck = new JobQueue({
+      dir,
+      owner: 'pod-a',
+      heartbeatMs: 3_600_000,
+      process: () => new Promise<RecordingReport>(() => {}),
+    });
     stuck.start();
     const first = await serve(
       createRecordingsApi({ queue: stuck, auth, limiter: new QueryRateLimiter() }).handle,
@@ -96,8 +105,8 @@ describe('recording uploads', () => {
       'queued',
     );
 
-    // The restarted server reads the spool folder back and finishes both.
-    const restarted = new JobQueue({ dir, process: analyse });
+    // The restarted server, under a new pod name, adopts the dead one's folder and finishes both.
+    const restarted = new JobQueue({ dir, owner: 'pod-b', staleMs: 200, adoptEveryMs: 50, process: analyse });
     restarted.start();
     const second = await serve(
       createRecordingsApi({ queue: restarted, auth, limiter: new QueryRateLimiter() }).handle,
@@ -114,15 +123,22 @@ describe('recording uploads', () => {
     const timeline = await callTimeline(opened.ch, 'acme', 'up-1');
     expect(timeline?.summary?.startedAtMs).toBe(Date.parse('2024-03-05T10:00:00Z'));
     // Finished jobs keep their record, not their audio.
-    await until(async () => readdirSync(dir).filter((f) => f.endsWith('.audio')).length === 0);
+    const folders = () => readdirSync(join(dir, 'owners'));
+    await until(async () => folders().length === 1);
+    expect(folders()).toEqual(['pod-b']);
+    await until(
+      async () => readdirSync(join(dir, 'owners', 'pod-b')).filter((f) => f.endsWith('.audio')).length === 0,
+    );
     await restarted.close();
   });
 
   it('runs at most `concurrency` jobs at once', async () => {
     let now = 0;
     let most = 0;
+    const dir = spool();
     const queue = new JobQueue({
-      dir: spool(),
+      dir,
+      owner: 'pod-a',
       concurrency: 2,
       process: async (input) => {
         most = Math.max(most, ++now);
@@ -136,19 +152,23 @@ describe('recording uploads', () => {
       Array.from({ length: 6 }, async () => {
         const { id } = queue.newUpload();
         const { writeFile } = await import('node:fs/promises');
-        await writeFile(join(dirs.at(-1)!, `${id}.audio`), wav);
+        await writeFile(join(dir, 'owners', 'pod-a', `${id}.audio`), wav);
         await queue.submit(id, { tenantId: 't', bytes: wav.length, given: {}, roles: {} });
         return id;
       }),
     );
-    await until(async () => ids.every((id) => queue.get(id)?.status === 'done'));
+    await until(async () =>
+      (await Promise.all(ids.map((id) => queue.get(id)))).every((job) => job?.status === 'done'),
+    );
     expect(most).toBe(2);
   });
 
   it('keeps the newest finished jobs only, in memory and on disk', async () => {
-    const dir = spool();
+    const root = spool();
+    const dir = join(root, 'owners', 'pod-a');
     const queue = new JobQueue({
-      dir,
+      dir: root,
+      owner: 'pod-a',
       keepFinished: 2,
       process: async (input) => ({ status: 'analysed', callId: input.file }) as RecordingReport,
     });
@@ -160,25 +180,32 @@ describe('recording uploads', () => {
       await writeFile(audioPath, wav);
       await queue.submit(id, { tenantId: 't', bytes: wav.length, given: {}, roles: {} });
       await until(
-        async () => queue.get(id)?.status === 'done' && readdirSync(dir).length === Math.min(i + 1, 2),
+        async () => (await queue.get(id))?.status === 'done' && jobFiles(dir).length === Math.min(i + 1, 2),
       );
       ids.push(id);
     }
-    expect(ids.map((id) => queue.get(id)?.status)).toEqual([undefined, undefined, 'done', 'done']);
-    expect(readdirSync(dir).sort()).toEqual(
+    const statuses = async (q: JobQueue) => Promise.all(ids.map(async (id) => (await q.get(id))?.status));
+    expect(await statuses(queue)).toEqual([undefined, undefined, 'done', 'done']);
+    expect(jobFiles(dir).sort()).toEqual(
       ids
         .slice(2)
         .map((id) => `${id}.json`)
         .sort(),
     );
     // A restart reads back the two it kept.
-    const again = new JobQueue({ dir, keepFinished: 2, process: async () => ({}) as RecordingReport });
+    const again = new JobQueue({
+      dir: root,
+      owner: 'pod-a',
+      keepFinished: 2,
+      process: async () => ({}) as RecordingReport,
+    });
     again.start();
-    expect(ids.map((id) => again.get(id)?.status)).toEqual([undefined, undefined, 'done', 'done']);
+    expect(await statuses(again)).toEqual([undefined, undefined, 'done', 'done']);
   });
 
   it('keeps the query API’s auth, tenant isolation, size and rate limits', async () => {
-    const queue = new JobQueue({ dir: spool(), process: analyse, maxQueued: 100 });
+    const dir = spool();
+    const queue = new JobQueue({ dir, owner: 'pod-a', process: analyse, maxQueued: 100 });
     queue.start();
     const limiter = new QueryRateLimiter({ burst: 6, ratePerSecond: 0.001 });
     const { server, base } = await serve(
@@ -202,7 +229,7 @@ describe('recording uploads', () => {
       req.end(wav.subarray(30_000, 60_000));
     });
     expect(chunked).toBe(413);
-    expect(readdirSync(dirs.at(-1)!).filter((f) => f.endsWith('.audio'))).toEqual([]);
+    expect(readdirSync(join(dir, 'owners', 'pod-a')).filter((f) => f.endsWith('.audio'))).toEqual([]);
     const ok = await post(base, ACME, '', small);
     expect(ok.status).toBe(202);
     const { id } = (await ok.json()) as { id: string };
@@ -213,7 +240,7 @@ describe('recording uploads', () => {
     const limited = await status(base, OPERATOR, id);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    await until(async () => queue.get(id)?.status !== 'queued' && queue.get(id)?.status !== 'running');
+    await until(async () => !['queued', 'running'].includes((await queue.get(id))?.status ?? ''));
     await queue.close();
   });
 });

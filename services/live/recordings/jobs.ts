@@ -1,12 +1,15 @@
-// The queue of uploaded recordings (POST /api/recordings). Each job is two files in the spool
-// folder: `<id>.audio` (the upload, written first) and `<id>.json` (its record, replaced atomically
-// by rename at every change of state), so a job the server accepted survives a restart: at start the
-// folder is read back, and jobs that were queued — or running when the process stopped — are queued
-// again (analysis is idempotent, so a rerun stores nothing twice). At most `concurrency` jobs run at
-// once and at most `maxQueued` wait; the audio of a finished job is deleted, its record kept (the
-// newest `keepFinished` records: older ones are deleted, so the folder and memory stay bounded).
+// The queue of uploaded recordings (POST /api/recordings). Each job is two files in this process's
+// folder of the spool (spool.ts): `<id>.audio` (the upload, written first) and `<id>.json` (its
+// record, replaced atomically by rename at every change of state), so a job the server accepted
+// survives a restart: at start the folder is read back, and jobs that were queued — or running when
+// the process stopped — are queued again (analysis is idempotent, so a rerun stores nothing twice).
+// The jobs of a process that stopped (another pod, or this one before a restart under a new name) are
+// adopted from the spool at start and every `adoptEveryMs`, and run here the same way. At most
+// `concurrency` jobs run at once and at most `maxQueued` wait; the audio of a finished job is deleted,
+// its record kept (the newest `keepFinished` records: older ones are deleted, so the folder and
+// memory stay bounded).
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -15,6 +18,7 @@ import { SPEAKER_ROLES } from '../../../core/events/schema.ts';
 import type { RecordingReport } from '../../../core/recordings/report.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
 import type { RecordingInput } from './batch.ts';
+import { Spool, type SpoolOptions } from './spool.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 
@@ -43,9 +47,11 @@ const jobSchema = z.strictObject({
 });
 export type RecordingJob = z.infer<typeof jobSchema>;
 
-export interface JobQueueOptions {
-  /** The spool folder (created if absent). */
+export interface JobQueueOptions extends Pick<SpoolOptions, 'owner' | 'heartbeatMs' | 'staleMs'> {
+  /** The spool folder (created if absent), shared with other processes that mount it. */
   dir: string;
+  /** How often the jobs of stopped processes are looked for (default 30 s). */
+  adoptEveryMs?: number;
   /** Analyses one recording (batch.ts processRecording with the server's pool and store). */
   process: (input: RecordingInput, roles: RoleOptions) => Promise<RecordingReport>;
   /** Jobs analysed at once (default 1). */
@@ -72,21 +78,39 @@ export class JobQueue {
   private readonly concurrency: number;
   private readonly maxQueued: number;
   private readonly now: () => number;
+  private readonly spool: Spool;
+  private adopting: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: JobQueueOptions) {
     this.concurrency = options.concurrency ?? 1;
     this.maxQueued = options.maxQueued ?? 1000;
     this.now = options.now ?? Date.now;
+    this.spool = new Spool({ ...options, root: options.dir });
   }
 
-  /** Reads the spool folder back and starts on what was queued or interrupted. */
+  /**
+   * Reads this process's folder back and starts on what was queued or interrupted, then adopts
+   * (now and every adoptEveryMs) the jobs of processes that stopped.
+   */
   start(): void {
-    mkdirSync(this.options.dir, { recursive: true });
+    this.spool.open();
+    this.recover(readdirSync(this.spool.dir).filter((name) => name.endsWith('.json')));
+    const adopt = () =>
+      this.spool.adopt().then(
+        (names) => this.recover(names),
+        (err: Error) => this.options.onError?.(err),
+      );
+    void adopt();
+    this.adopting = setInterval(adopt, this.options.adoptEveryMs ?? 30_000);
+    this.adopting.unref();
+  }
+
+  /** Queues the jobs whose records (`names` in this process's folder) were queued or interrupted. */
+  private recover(names: readonly string[]): void {
     const recovered: RecordingJob[] = [];
-    for (const name of readdirSync(this.options.dir)) {
-      if (!name.endsWith('.json')) continue;
+    for (const name of names) {
       try {
-        recovered.push(jobSchema.parse(JSON.parse(readFileSync(join(this.options.dir, name), 'utf8'))));
+        recovered.push(jobSchema.parse(JSON.parse(readFileSync(join(this.spool.dir, name), 'utf8'))));
       } catch (err) {
         this.options.onError?.(new Error(`unreadable job record ${name}: ${(err as Error).message}`));
       }
@@ -106,9 +130,17 @@ export class JobQueue {
     return this.waiting.length;
   }
 
-  /** A job as its tenant may see it; undefined when absent. */
-  get(id: string): RecordingJob | undefined {
-    return this.jobs.get(id);
+  /** A job as its tenant may see it, this process's or another's in the spool; undefined when absent. */
+  async get(id: string): Promise<RecordingJob | undefined> {
+    const here = this.jobs.get(id);
+    if (here) return here;
+    if (!z.uuid().safeParse(id).success) return undefined;
+    const text = await this.spool.read(id);
+    try {
+      return text === undefined ? undefined : jobSchema.parse(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether a new job would be accepted now. */
@@ -154,16 +186,17 @@ export class JobQueue {
   /** Stops starting jobs and waits for the running ones (a job cut short runs again after a restart). */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.running === 0) return;
-    await new Promise<void>((resolve) => this.idle.add(resolve));
+    clearInterval(this.adopting);
+    if (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    await this.spool.close();
   }
 
   private audioPath(id: string): string {
-    return join(this.options.dir, `${id}.audio`);
+    return join(this.spool.dir, `${id}.audio`);
   }
 
   private async save(job: RecordingJob): Promise<void> {
-    const path = join(this.options.dir, `${job.id}.json`);
+    const path = join(this.spool.dir, `${job.id}.json`);
     await writeFile(`${path}.tmp`, JSON.stringify(job));
     await rename(`${path}.tmp`, path);
   }
@@ -221,7 +254,7 @@ export class JobQueue {
     while (this.finished.length > keep) {
       const id = this.finished.shift()!;
       this.jobs.delete(id);
-      await rm(join(this.options.dir, `${id}.json`), { force: true });
+      await rm(join(this.spool.dir, `${id}.json`), { force: true });
     }
   }
 

@@ -2,11 +2,8 @@
 // analysis thread of its own (uploads never take the live scoring threads), the idempotent store
 // the server's analytics use, the REST handler (http.ts) to mount before the query API and the
 // gRPC service (grpc.ts).
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../../../core/auth/tokens.ts';
-import type { ClickHouseConfig } from '../../../core/clickhouse/client.ts';
 import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { RecordingStore } from '../../../core/recordings/store.ts';
 import type { StreamingSettings } from '../../../core/streaming/config.ts';
@@ -19,7 +16,10 @@ import { JobQueue } from './jobs.ts';
 import { AnalysisPool } from './pool.ts';
 
 export interface RecordingsServiceOptions {
+  /** The spool folder (VOICEPULSE_RECORDINGS_DIR), shared by the live pods. */
   spoolDir: string;
+  /** This process's name in it (the pod id). */
+  owner: string;
   store: RecordingStore;
   modelDir: string;
   runtime: RuntimeChoice;
@@ -34,16 +34,6 @@ export interface RecordingsServiceOptions {
   log: Logger;
 }
 
-/**
- * Where uploads wait: beside the embedded store (`<cache>/recordings` next to `<cache>/chdb`), or
- * under ~/.cache/voicepulse/recordings with a ClickHouse server. Mount a volume there in production.
- */
-export function defaultSpoolDir(clickhouse: ClickHouseConfig): string {
-  return clickhouse.kind === 'chdb'
-    ? join(dirname(clickhouse.path), 'recordings')
-    : join(homedir(), '.cache', 'voicepulse', 'recordings');
-}
-
 export function startRecordings(o: RecordingsServiceOptions) {
   const concurrency = o.concurrency ?? 2;
   const pool = new AnalysisPool({
@@ -55,6 +45,7 @@ export function startRecordings(o: RecordingsServiceOptions) {
   });
   const queue = new JobQueue({
     dir: o.spoolDir,
+    owner: o.owner,
     concurrency,
     process: (input, roles) => processRecording(input, { pool, store: o.store, policies: o.policies, roles }),
     onError: (err) => o.log.warn({ err }, 'recording job error'),

@@ -26,7 +26,11 @@ describe('wallboard acknowledgements across a serve restart', () => {
   const start = () => {
     const config = serveConfig(
       { port: 0, host: '127.0.0.1', threads: 0 },
-      parseEnv({ VOICEPULSE_CHDB_PATH: dir, VOICEPULSE_TOKEN: TOKEN }),
+      parseEnv({
+        VOICEPULSE_CHDB_PATH: dir,
+        VOICEPULSE_RECORDINGS_DIR: join(dir, 'recordings'),
+        VOICEPULSE_TOKEN: TOKEN,
+      }),
     );
     return runServe(config, { analytics: pipelineFor(config), logLevel: 'silent' });
   };
