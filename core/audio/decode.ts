@@ -6,7 +6,7 @@
 // slice, not the file (a WAV is read whole: its bytes are its samples); a stream whose sample rate or
 // channel count changes midway is refused; decoder frame errors are tolerated while some audio
 // decodes (a damaged frame is a gap), and a stream that decodes to nothing is an error.
-// AAC/M4A is refused by name: the maintained wasm decoder (FAAD2) is GPL-licensed.
+// AAC/M4A is refused by name (NO_AAC says why).
 
 import { VoicePulseError } from '../errors.ts';
 import { readWav, WavError } from './wav.ts';
@@ -43,6 +43,13 @@ const NAMES: Record<AudioContainer, string> = {
   'ogg-opus': 'Ogg/Opus',
 };
 const READ = 'WAV, MP3, FLAC and Ogg/Opus are read';
+/**
+ * Why AAC is not read. Looked for on npm: the maintained wasm AAC decoders build FAAD2 (GPL-2.0,
+ * e.g. @audio/decode-aac); FFmpeg's LGPL build (@martel/audio-file-decoder) runs in browsers only
+ * and does not load in Node; aac.js (`aac`) is an Aurora.js plugin for AAC-LC, unmaintained.
+ */
+const NO_AAC =
+  'no maintained AAC decoder for Node on npm is free of the GPL (the maintained wasm ones are FAAD2, GPL-2.0); convert to FLAC or WAV';
 
 const ascii = (bytes: Uint8Array, at: number, n: number) =>
   String.fromCharCode(...bytes.subarray(at, at + n));
@@ -62,15 +69,12 @@ export function sniffContainer(bytes: Uint8Array): AudioContainer {
     throw new DecodeError('UNSUPPORTED_FORMAT', `Ogg stream of codec '${codec}' (${READ})`);
   }
   if (ascii(bytes, 4, 4) === 'ftyp')
-    throw new DecodeError(
-      'UNSUPPORTED_FORMAT',
-      `MP4/M4A (AAC) is not read: the maintained wasm AAC decoder is GPL-licensed; convert to FLAC or WAV (${READ})`,
-    );
+    throw new DecodeError('UNSUPPORTED_FORMAT', `MP4/M4A (AAC) is not read: ${NO_AAC} (${READ})`);
   if (ascii(bytes, 0, 3) === 'ID3') return 'mp3';
   if (bytes[0] === 0xff && ((bytes[1] ?? 0) & 0xe0) === 0xe0) {
     // MPEG audio frame sync; layer bits 00 are ADTS (raw AAC), not MPEG layer I/II/III.
     if (((bytes[1] ?? 0) & 0x06) === 0)
-      throw new DecodeError('UNSUPPORTED_FORMAT', `raw AAC (ADTS) is not read (${READ})`);
+      throw new DecodeError('UNSUPPORTED_FORMAT', `raw AAC (ADTS) is not read: ${NO_AAC} (${READ})`);
     return 'mp3';
   }
   const hex = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
