@@ -10,6 +10,18 @@ import { TDNN_SETTINGS } from './train-tdnn.ts';
 
 const onehot = (c: number) => Float32Array.from({ length: 6 }, (_, i) => (i === c ? 1 : 0));
 
+/** A trained-looking model (seed 'card-seed', three RAVDESS test clips) with the given evaluation. */
+function cardModel(evaluation: Record<string, unknown>) {
+  return {
+    ...seededModel('card', 'emotion-card-test'),
+    metadata: {
+      settings: { ...TDNN_SETTINGS, seed: 'card-seed' },
+      data: { ravdess: { train: 10, validation: 4, test: 3 } },
+      evaluation,
+    },
+  };
+}
+
 /** A corpus evaluation whose utterances have the given (truth, predicted) pairs. */
 function evaluation(corpus: CorpusEvaluation['corpus'], pairs: [number, number][]): CorpusEvaluation {
   const report = classificationReport(
@@ -80,14 +92,7 @@ describe('writeModelCard', () => {
         [5, 1],
       ]),
     ];
-    const model = {
-      ...seededModel('card', 'emotion-card-test'),
-      metadata: {
-        settings: { ...TDNN_SETTINGS, seed: 'card-seed' },
-        data: { ravdess: { train: 10, validation: 4, test: 3 } },
-        evaluation: { test },
-      },
-    };
+    const model = cardModel({ test });
     await writeModelCard(card, model, join(dir, 'model'));
     const text = readFileSync(card, 'utf8');
     expect(text.startsWith('# Model card: emotion-card-test\n')).toBe(true);
@@ -129,14 +134,7 @@ describe('writeModelCard', () => {
         [5, 5],
       ]),
     ];
-    const model = {
-      ...seededModel('card', 'emotion-card-test'),
-      metadata: {
-        settings: TDNN_SETTINGS,
-        data: { ravdess: { train: 10, validation: 4, test: 3 } },
-        evaluation: { test, product, baseline: { version: 'old', test, product: test } },
-      },
-    };
+    const model = cardModel({ test, product, baseline: { version: 'old', test, product: test } });
     await writeModelCard(card, model, join(dir, 'model'));
     const text = readFileSync(card, 'utf8');
     const held = text.slice(text.indexOf('## Held-out test results'));
