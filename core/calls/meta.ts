@@ -18,3 +18,11 @@ export const callMetaSchema = z.strictObject({
 });
 
 export type CallMeta = z.infer<typeof callMetaSchema>;
+
+/**
+ * A call's name as a map key: call ids are scoped per tenant, so two tenants' calls with one id are
+ * two calls. The tenant's length comes first, so no pair of ids can spell another pair's key.
+ */
+export function callKey(call: Pick<CallMeta, 'tenantId' | 'callId'>): string {
+  return `${call.tenantId.length}:${call.tenantId}/${call.callId}`;
+}

@@ -116,6 +116,12 @@ export const callSummaryEventSchema = z.strictObject({
   durationMs: offsetMs,
   /** Both speakers talking at once. */
   overtalkMs: offsetMs,
+  /**
+   * Call time without audio: on hold (AudioHook paused → resumed), discarded or lost by the carrier
+   * (AudioHook `discarded`, lost Twilio chunks). Part of durationMs, and of neither speaker's talk nor
+   * silence. Absent where unknown (an interrupted summary, or one from before it was reported).
+   */
+  holdMs: offsetMs.optional(),
   customer: z.strictObject({ talk: talkStatsSchema, emotion: emotionStatsSchema.nullable() }),
   /** `emotion` is null unless the tenant's policy allows agent emotion scoring. */
   agent: z.strictObject({ talk: talkStatsSchema, emotion: emotionStatsSchema.nullable() }),

@@ -54,6 +54,25 @@ describe('SpeakerStream', () => {
     expect(ws[0]!.samples!.length).toBe(16000);
   });
 
+  it('moves the timeline on through a gap: windows stay on their grid, the gap is neither talk nor silence', () => {
+    const held = new SpeakerStream(config, { keepAudio: true });
+    const plain = new SpeakerStream(config, { keepAudio: true });
+    const before = voiced(3000);
+    const after = voiced(2500, { seed: 3 });
+    const ws = [...held.push(before), ...held.gap(120_000 * 8), ...held.push(after)];
+    const reference = [...plain.push(before), ...plain.push(silence(120_000)), ...plain.push(after)];
+    expect(ws.map((w) => [w.startMs, w.endMs])).toEqual(reference.map((w) => [w.startMs, w.endMs]));
+    expect(ws.at(-1)!.endMs).toBe(125_000);
+    expect(held.samples).toBe(125_500 * 8);
+    expect(held.gapMs).toBe(120_000);
+    expect(held.talkMs + held.silenceMs).toBe(5500);
+    expect(plain.talkMs + plain.silenceMs).toBe(125_500);
+    expect(held.talkMs).toBe(plain.talkMs);
+    // The windows after the hold hear the same speech as without it.
+    expect(ws.at(-1)!.scorable).toBe(true);
+    expect(ws.at(-1)!.speechRatio).toBe(reference.at(-1)!.speechRatio);
+  });
+
   it('copies no audio for a measure-only speaker but still measures talk time', () => {
     const s = new SpeakerStream(config, { keepAudio: false });
     const ws = s.push(audio);

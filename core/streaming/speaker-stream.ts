@@ -1,6 +1,8 @@
 // One speaker's live audio: buffered in a ring, classified frame by frame by the VAD, and cut into
 // sliding windows at fixed sample positions, so the windows do not depend on how the audio was
-// chunked on the way in.
+// chunked on the way in. A gap (a span of the call without audio: on hold, discarded or lost by the
+// carrier) moves the timeline on as silence from one shared buffer; frames wholly inside a gap count
+// as neither speech nor silence, so a hold is reported as a gap, not as the speaker's silence.
 import { type StreamingConfig, samplesFor } from './config.ts';
 import { SampleRing } from './ring-buffer.ts';
 import { EnergyVad } from './vad.ts';
@@ -26,6 +28,9 @@ export interface SpeakerStreamOptions {
   onFrame?: (frameIndex: number, speech: boolean) => void;
 }
 
+/** Zeros handed out in slices for gaps: a gap never allocates. */
+const SILENCE = new Float32Array(8000);
+
 export class SpeakerStream {
   private readonly ring: SampleRing;
   private readonly vad = new EnergyVad();
@@ -34,7 +39,11 @@ export class SpeakerStream {
   private readonly hopSamples: number;
   private readonly frame: Float32Array;
   private frameFill = 0;
+  /** Samples of the current frame that came from a gap. */
+  private frameGap = 0;
   private frames = 0;
+  private gapFrames = 0;
+  private gapSamples = 0;
   /** Per-frame speech flags for the frames of the current window span (ring indexed by frame). */
   private readonly speechFlags: Uint8Array;
   private nextWindowEnd: number;
@@ -64,12 +73,29 @@ export class SpeakerStream {
     return this.speechFrames * this.config.vadFrameMs;
   }
   get silenceMs(): number {
-    return (this.frames - this.speechFrames) * this.config.vadFrameMs;
+    return (this.frames - this.speechFrames - this.gapFrames) * this.config.vadFrameMs;
+  }
+
+  /** Time spent in gaps so far. */
+  get gapMs(): number {
+    return (1000 * this.gapSamples) / this.config.sampleRate;
   }
 
   /** Adds audio (at config.sampleRate); returns the windows it completes, oldest first. */
   push(chunk: Float32Array): SpeakerWindow[] {
+    return this.feed(chunk, false, []);
+  }
+
+  /** Adds `samples` of gap: the timeline moves on as silence; returns the windows it completes. */
+  gap(samples: number): SpeakerWindow[] {
     const out: SpeakerWindow[] = [];
+    this.gapSamples += samples;
+    for (let n = samples; n > 0; n -= SILENCE.length)
+      this.feed(SILENCE.subarray(0, Math.min(n, SILENCE.length)), true, out);
+    return out;
+  }
+
+  private feed(chunk: Float32Array, gap: boolean, out: SpeakerWindow[]): SpeakerWindow[] {
     let offset = 0;
     while (offset < chunk.length) {
       // Feed up to the next frame boundary so window ends always fall on frame ends.
@@ -78,6 +104,7 @@ export class SpeakerStream {
       this.ring.write(part);
       this.frame.set(part, this.frameFill);
       this.frameFill += take;
+      if (gap) this.frameGap += take;
       offset += take;
       if (this.frameFill === this.frameSamples) {
         this.endFrame();
@@ -100,12 +127,15 @@ export class SpeakerStream {
   }
 
   private endFrame(): void {
+    // A gap's digital silence is never speech; the VAD hears it as it would any silence.
     const speech = this.vad.isSpeech(this.frame);
     this.speechFlags[this.frames % this.speechFlags.length] = speech ? 1 : 0;
     if (speech) this.speechFrames++;
+    else if (this.frameGap === this.frameSamples) this.gapFrames++;
     this.options.onFrame?.(this.frames, speech);
     this.frames++;
     this.frameFill = 0;
+    this.frameGap = 0;
   }
 
   private window(start: number, end: number): SpeakerWindow {

@@ -134,7 +134,7 @@ export async function startApp(o: AppOptions): Promise<App> {
           podId: o.cluster.podId,
           deliver: (event) => {
             // Acknowledgements are the wallboards' (onEvent), not a call's event for watchers.
-            if (event.type !== 'alert_ack') watchHub.publish(event);
+            if (event.type !== 'alert_ack') hub.publish(event);
             o.onEvent?.(event);
           },
           publish: (events) => o.bus!.publish(events),
@@ -143,8 +143,6 @@ export async function startApp(o: AppOptions): Promise<App> {
           metrics: new FeedMetrics(registry),
         })
       : undefined;
-  // Watchers see the cluster's events when there is a feed, else this process's.
-  const watchHub = feed ? new EventHub() : hub;
   let draining = false;
   const busBatcher = o.bus ? new BusBatcher(o.bus, log) : undefined;
   const webhooks = new WebhookDelivery({
@@ -157,7 +155,7 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   const onEvents = (out: EngineOutput[]) => {
     const now = preciseNow();
-    for (const { event: raw, arrivedAtMs } of out) {
+    for (const { instance, event: raw, arrivedAtMs } of out) {
       // Events crossed a thread boundary: validate once here, before any consumer sees them.
       let event: VoicePulseEvent;
       try {
@@ -173,10 +171,13 @@ export async function startApp(o: AppOptions): Promise<App> {
         o.onWindowLatency?.(ms);
       }
       metrics.events.inc({ type: event.type });
-      hub.publish(event);
-      calls.emitted(event);
-      if (!feed) o.onEvent?.(event);
-      if (event.type === 'call_summary') held.release(event.callId);
+      // Watchers see the cluster's events when there is a feed (delivered above), else this process's.
+      if (!feed) {
+        hub.publish(event);
+        o.onEvent?.(event);
+      }
+      calls.emitted(instance, event);
+      if (event.type === 'call_summary') held.release(instance);
       busBatcher?.add(event);
       if (event.type === 'alert') deliverAlert(event);
     }
@@ -216,7 +217,6 @@ export async function startApp(o: AppOptions): Promise<App> {
   const gatewayContext: IngressContext = {
     calls,
     hub,
-    watchHub,
     auth,
     limits: o.limits,
     log,

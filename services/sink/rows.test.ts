@@ -170,6 +170,29 @@ for (const [name, open] of targets) {
       expect(rows.every((r) => r.threshold === 1e-7)).toBe(true);
     });
 
+    it('stores a call’s hold time (migration 006), 0 where the summary has none', async () => {
+      const o = await open!();
+      opened.push(o);
+      await migrate(o.ch);
+      const call = (callId: string) =>
+        syntheticCall({
+          tenantId: 'acme',
+          callId,
+          agentId: null,
+          queue: 'q',
+          startedAtMs: 1_714_000_000_000,
+          durationMs: 150_000,
+        }).summary;
+      await insertEvents(o.ch, [{ ...call('held'), holdMs: 120_000 }, call('unknown')]);
+      const rows = await o.ch.query<{ call_id: string; hold_ms: number }>(
+        'SELECT call_id, hold_ms FROM call_summaries FINAL ORDER BY call_id',
+      );
+      expect(rows.map((r) => [r.call_id, Number(r.hold_ms)])).toEqual([
+        ['held', 120_000],
+        ['unknown', 0],
+      ]);
+    });
+
     it('stores customer ids and acknowledgements (migration 005)', async () => {
       const o = await open!();
       opened.push(o);

@@ -69,6 +69,7 @@ const summaryColumns: Column<CallSummaryEvent>[] = [
   ['ended_at_ms', (e) => e.endedAtMs],
   ['duration_ms', (e) => e.durationMs],
   ['overtalk_ms', (e) => e.overtalkMs],
+  ['hold_ms', (e) => e.holdMs ?? 0],
   ['customer_talk_ms', (e) => e.customer.talk.talkMs],
   ['customer_silence_ms', (e) => e.customer.talk.silenceMs],
   ['agent_talk_ms', (e) => e.agent.talk.talkMs],

@@ -92,14 +92,14 @@ describe('gRPC', () => {
       clock: new ManualClock(0),
       emit: (o) => offline.push(...o.map((x) => x.event)),
     });
-    engine.startCall({ callId: 'g1', tenantId: 'g', agentId: 'a', queue: 'q' }, DEFAULT_POLICY);
+    engine.startCall(0, { callId: 'g1', tenantId: 'g', agentId: 'a', queue: 'q' }, DEFAULT_POLICY);
     engine.pushAudio(
-      'g1',
+      0,
       'customer',
       Float32Array.from(pcm, (v) => v / 32768),
       0,
     );
-    engine.endCall('g1', 0);
+    engine.endCall(0, 0);
     await engine.drain();
     const live = events
       .filter((e) => e.body === 'score')

@@ -62,10 +62,10 @@ async function offline(
     clock: new ManualClock(0),
     emit: (o) => out.push(...o.map((x) => x.event)),
   });
-  engine.startCall({ callId, tenantId: tenant, agentId: 'agent-1', queue: 'billing' }, policy);
-  engine.pushAudio(callId, 'customer', customer, 0);
-  engine.pushAudio(callId, 'agent', agent, 0);
-  engine.endCall(callId, 0);
+  engine.startCall(0, { callId, tenantId: tenant, agentId: 'agent-1', queue: 'billing' }, policy);
+  engine.pushAudio(0, 'customer', customer, 0);
+  engine.pushAudio(0, 'agent', agent, 0);
+  engine.endCall(0, 0);
   await engine.drain();
   return out;
 }

@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS voicepulse.call_summaries_local ON CLUSTER voicepulse
   source String,
   source_offset UInt64,
   interrupted UInt8,
-  customer_id String
+  customer_id String,
+  hold_ms UInt32
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/call_summaries_local', '{replica}', produced_at_ms) PARTITION BY toYYYYMM(started_at)
 ORDER BY (tenant_id, call_id);
 

@@ -46,9 +46,9 @@ function pods(ids: string[]) {
   return { net, pods: ids.map(make) };
 }
 
-const callOf = (callId: string, durationMs = 10_000) =>
+const callOf = (callId: string, durationMs = 10_000, tenantId = 'acme') =>
   syntheticCall({
-    tenantId: 'acme',
+    tenantId,
     callId,
     agentId: 'a',
     queue: 'q',
@@ -103,6 +103,26 @@ describe('ClusterFeed', () => {
       'c:later',
     ]);
     expect((await a!.metrics.late.get()).values[0]?.value).toBe(2);
+  });
+
+  it("holds back nothing of another tenant's call with the same id: ids are scoped per tenant", async () => {
+    const {
+      net,
+      pods: [a],
+    } = pods(['pod-a']);
+    await a!.feed.start();
+    const acme = callOf('X', 10_000);
+    const globex = callOf('X', 10_000, 'globex');
+    net.publish(acme.scores);
+    net.publish([acme.summary]);
+    await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
+    // globex's X started while acme's X was ending: its windows were produced before acme's summary.
+    net.publish(globex.scores);
+    net.publish([globex.summary]);
+    await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
+    const ids = (c: typeof acme) => [...c.scores, c.summary].map((e) => `${e.tenantId}:${e.eventId}`);
+    expect(a!.seen.map((e) => `${e.tenantId}:${e.eventId}`)).toEqual([...ids(acme), ...ids(globex)]);
+    expect((await a!.metrics.late.get()).values[0]?.value ?? 0).toBe(0);
   });
 
   it('delivers an acknowledgement of an ended call at once, without reopening the call', async () => {

@@ -10,8 +10,11 @@
 // different topics, so the summary waits SUMMARY_GRACE_MS before watchers see it; events of the call
 // produced before the summary that arrive later still are not shown (the call has ended on the
 // wallboards), events produced after it (the call continued on another pod) are, and reopen it.
+// Calls are known by tenant and id (callKey): ids are scoped per tenant, so another tenant's call
+// under the same id is another call, whose events are neither held back nor tallied with this one's.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { callKey } from '../../../core/calls/meta.ts';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import type { FeedMetrics } from './metrics.ts';
 import {
@@ -54,12 +57,13 @@ export const SUMMARY_GRACE_MS = 300;
 export class ClusterFeed {
   readonly incarnation = randomBytes(6).toString('hex');
   private readonly table: PresenceTable;
+  /** By callKey, as every map and set of calls here. */
   private readonly tallies = new Map<string, CallTally>();
-  /** Call id → when its summary was produced, oldest first. */
+  /** Call → when its summary was produced, oldest first. */
   private readonly ended = new Map<string, number>();
   /** Calls this pod ended as interrupted, until their summary comes back on the feed. */
   private readonly reaped = new Set<string>();
-  /** Summaries waiting out their grace, by call id. */
+  /** Summaries waiting out their grace. */
   private readonly pending = new Map<string, { summary: VoicePulseEvent; timer: NodeJS.Timeout }>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -82,7 +86,7 @@ export class ClusterFeed {
   /** Says this pod stopped (its calls have ended) and stops reading. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    for (const callId of [...this.pending.keys()]) this.endCall(callId);
+    for (const key of [...this.pending.keys()]) this.endCall(key);
     await this.o.source
       .heartbeat(this.heartbeatOf('stopped', []))
       .catch((err: Error) => this.o.log.warn({ err }, 'last heartbeat failed'));
@@ -92,13 +96,14 @@ export class ClusterFeed {
   private receive(events: readonly VoicePulseEvent[]): void {
     const now = this.now();
     for (const e of events) {
+      const key = callKey(e);
       if (e.type === 'call_summary') {
-        this.tallies.delete(e.callId);
-        this.reaped.delete(e.callId);
-        clearTimeout(this.pending.get(e.callId)?.timer);
-        const timer = setTimeout(() => this.endCall(e.callId), SUMMARY_GRACE_MS);
+        this.tallies.delete(key);
+        this.reaped.delete(key);
+        clearTimeout(this.pending.get(key)?.timer);
+        const timer = setTimeout(() => this.endCall(key), SUMMARY_GRACE_MS);
         timer.unref();
-        this.pending.set(e.callId, { summary: e, timer });
+        this.pending.set(key, { summary: e, timer });
         continue;
       }
       // Only scores and alerts are the call's activity; anything else about it (an acknowledgement) just passes.
@@ -106,35 +111,35 @@ export class ClusterFeed {
         this.o.deliver(e);
         continue;
       }
-      const endedAt = this.ended.get(e.callId);
+      const endedAt = this.ended.get(key);
       if (endedAt !== undefined && e.producedAtMs <= endedAt) {
         this.o.metrics?.late.inc();
         continue;
       }
-      this.ended.delete(e.callId);
-      if (!this.pending.has(e.callId)) this.tally(e.callId).add(e);
+      this.ended.delete(key);
+      if (!this.pending.has(key)) this.tally(key).add(e);
       if (e.type === 'score') this.o.metrics?.delay.observe(Math.max(0, now - e.producedAtMs) / 1000);
       this.o.deliver(e);
     }
   }
 
   /** The call's summary has waited out its grace: watchers see it, the call has ended. */
-  private endCall(callId: string): void {
-    const pending = this.pending.get(callId);
+  private endCall(key: string): void {
+    const pending = this.pending.get(key);
     if (!pending) return;
     clearTimeout(pending.timer);
-    this.pending.delete(callId);
-    this.ended.delete(callId);
-    this.ended.set(callId, pending.summary.producedAtMs);
+    this.pending.delete(key);
+    this.ended.delete(key);
+    this.ended.set(key, pending.summary.producedAtMs);
     if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value as string);
     this.o.deliver(pending.summary);
   }
 
-  private tally(callId: string): CallTally {
-    let tally = this.tallies.get(callId);
+  private tally(key: string): CallTally {
+    let tally = this.tallies.get(key);
     if (!tally) {
       tally = new CallTally();
-      this.tallies.set(callId, tally);
+      this.tallies.set(key, tally);
       const max = this.o.maxTrackedCalls ?? 100_000;
       if (this.tallies.size > max) this.tallies.delete(this.tallies.keys().next().value as string);
     }
@@ -174,13 +179,13 @@ export class ClusterFeed {
     if (!this.table.isReaper(now)) return;
     const orphans = this.table.orphans(
       now,
-      (id) => this.ended.has(id) || this.pending.has(id) || this.reaped.has(id),
+      (key) => this.ended.has(key) || this.pending.has(key) || this.reaped.has(key),
     );
     if (orphans.length === 0) return;
     const summaries = orphans.map(({ lease, lastBeatAtMs }) =>
-      (this.tallies.get(lease.meta.callId) ?? new CallTally()).interruptedSummary(lease, lastBeatAtMs, now),
+      (this.tallies.get(callKey(lease.meta)) ?? new CallTally()).interruptedSummary(lease, lastBeatAtMs, now),
     );
-    for (const s of summaries) this.reaped.add(s.callId);
+    for (const s of summaries) this.reaped.add(callKey(s));
     this.o.log.warn(
       { pods: [...new Set(orphans.map((o) => o.podId))], calls: summaries.map((s) => s.callId) },
       'live pod lost its lease: its calls end as interrupted',
@@ -189,7 +194,7 @@ export class ClusterFeed {
       () => this.o.metrics?.interrupted.inc(summaries.length),
       (err: Error) => {
         // Not published: tried again on the next tick.
-        for (const s of summaries) this.reaped.delete(s.callId);
+        for (const s of summaries) this.reaped.delete(callKey(s));
         this.o.log.error({ err }, 'interrupted summaries not published');
       },
     );

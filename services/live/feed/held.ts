@@ -6,19 +6,22 @@ import type { ScoringBackend } from '../scoring/backend.ts';
 import type { CallLease } from './presence.ts';
 
 export class HeldCalls {
-  private readonly held = new Map<string, CallLease>();
+  /** By call instance (the registry's number): two calls with one id are two leases. */
+  private readonly held = new Map<number, CallLease>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** `backend`, noting each call it starts. */
   track(backend: ScoringBackend): ScoringBackend {
-    const start = (meta: CallMeta) => this.held.set(meta.callId, { meta, startedAtMs: this.now() });
+    const start = (instance: number, meta: CallMeta) =>
+      this.held.set(instance, { meta, startedAtMs: this.now() });
     return {
       startCall: (...args) => {
         backend.startCall(...args);
-        start(args[0]);
+        start(args[0], args[1]);
       },
       pushAudio: (...args) => backend.pushAudio(...args),
+      gap: (...args) => backend.gap(...args),
       endCall: (...args) => backend.endCall(...args),
       get failure() {
         return backend.failure;
@@ -28,9 +31,9 @@ export class HeldCalls {
     };
   }
 
-  /** The call's summary is out. */
-  release(callId: string): void {
-    this.held.delete(callId);
+  /** The call instance's summary is out. */
+  release(instance: number): void {
+    this.held.delete(instance);
   }
 
   /** Calls started and not yet summarised. */

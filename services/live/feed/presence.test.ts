@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { callKey } from '../../../core/calls/meta.ts';
 import { FORGET_MS, type Heartbeat, heartbeatSchema, LEASE_MS, PresenceTable } from './presence.ts';
 
-const beat = (podId: string, callIds: string[], over: Partial<Heartbeat> = {}): Heartbeat => ({
+const beat = (
+  podId: string,
+  callIds: string[],
+  over: Partial<Heartbeat> = {},
+  tenantId = 't',
+): Heartbeat => ({
   podId,
   incarnation: 'i1',
   atMs: 1_700_000_000_000,
   state: 'serving',
   calls: callIds.map((callId) => ({
-    meta: { callId, tenantId: 't', agentId: null, queue: null },
+    meta: { callId, tenantId, agentId: null, queue: null },
     startedAtMs: 1_699_999_990_000,
   })),
   ...over,
@@ -35,13 +41,16 @@ describe('PresenceTable', () => {
     const t = new PresenceTable({ podId: 'pod-b', incarnation: 'i1' });
     t.observe(beat('pod-a', ['x', 'moved', 'ended']), 0);
     t.observe(beat('pod-c', ['moved']), LEASE_MS + 500);
-    const ended = (id: string) => id === 'ended';
+    // Another tenant's x on a live pod is another call: pod-a's x is still an orphan.
+    t.observe(beat('pod-e', ['x'], {}, 'u'), LEASE_MS + 500);
+    const key = (callId: string) => callKey({ tenantId: 't', callId });
+    const ended = (k: string) => k === key('ended');
     expect(t.orphans(LEASE_MS, ended)).toEqual([]);
     const orphans = t.orphans(LEASE_MS + 1, ended);
     expect(orphans.map((o) => [o.podId, o.lease.meta.callId, o.lastBeatAtMs])).toEqual([
       ['pod-a', 'x', 1_700_000_000_000],
     ]);
-    expect(t.orphans(LEASE_MS + 2, (id) => id === 'x' || ended(id))).toEqual([]);
+    expect(t.orphans(LEASE_MS + 2, (k) => k === key('x') || ended(k))).toEqual([]);
     // Forgotten: even with x open again, pod-a is gone.
     expect(t.orphans(LEASE_MS + 3, ended)).toEqual([]);
     t.observe(beat('pod-d', ['y']), 0);

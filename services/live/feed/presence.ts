@@ -9,7 +9,7 @@
 // per process start): a container restarted under the same pod name is a new incarnation, and the
 // calls of the old one become orphans once its lease runs out.
 import { z } from 'zod';
-import { callMetaSchema, idSchema } from '../../../core/calls/meta.ts';
+import { callKey, callMetaSchema, idSchema } from '../../../core/calls/meta.ts';
 
 /** How often a pod says it is alive. */
 export const HEARTBEAT_MS = 1000;
@@ -90,17 +90,17 @@ export class PresenceTable {
   }
 
   /**
-   * The orphans at `nowMs`, except calls `ended` says are over (their summary was seen). A dead pod
-   * with no orphans left, or dead for longer than the forget time, is dropped here.
+   * The orphans at `nowMs`, except calls `ended` says are over (their summary was seen; calls by
+   * callKey). A dead pod with no orphans left, or dead for longer than the forget time, is dropped here.
    */
-  orphans(nowMs: number, ended: (callId: string) => boolean): Orphan[] {
+  orphans(nowMs: number, ended: (key: string) => boolean): Orphan[] {
     const held = new Set<string>();
     for (const pod of this.pods.values())
-      if (this.alive(pod, nowMs)) for (const c of pod.beat.calls) held.add(c.meta.callId);
+      if (this.alive(pod, nowMs)) for (const c of pod.beat.calls) held.add(callKey(c.meta));
     const out: Orphan[] = [];
     for (const [key, pod] of this.pods) {
       if (key === this.selfKey || this.alive(pod, nowMs)) continue;
-      const left = pod.beat.calls.filter((c) => !held.has(c.meta.callId) && !ended(c.meta.callId));
+      const left = pod.beat.calls.filter((c) => !held.has(callKey(c.meta)) && !ended(callKey(c.meta)));
       if (left.length === 0 || nowMs - pod.seenAtMs > this.forgetMs) {
         this.pods.delete(key);
         continue;

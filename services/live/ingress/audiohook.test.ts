@@ -1,8 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { toPcm16 } from '../../../clients/twilio-client.ts';
 import { encodeUlaw } from '../../../core/audio/g711.ts';
 import { audiohookHeaders, ORG, SESSION } from '../../../core/auth/testing/audiohook.ts';
 import type { Principal } from '../../../core/auth/tokens.ts';
+import { saveModel } from '../../../core/model/format.ts';
+import { seededModel } from '../../../core/model/testing/tdnn.ts';
+import { DEFAULT_SETTINGS } from '../../../core/streaming/config.ts';
+import { voiced } from '../../../core/streaming/testing/synthetic.ts';
+import { createBackend } from '../scoring/backend.ts';
+import type { EngineOutput } from '../scoring/engine.ts';
 import { audiohookUpgrade, NULL_UUID } from './audiohook.ts';
+import { CallRegistry } from './calls.ts';
 import { RECONNECT_GRACE_MS } from './continuations.ts';
 import { CLOSE_TRANSACTION_MS, GAP_SLACK_MS } from './session.ts';
 import { OPERATOR, socketCall } from './testing/calls.ts';
@@ -245,6 +256,54 @@ describe('AudioHook adapter', () => {
     expect(g.port.failed).toBeUndefined();
     for (const speaker of ['customer', 'agent'] as const)
       expect(g.backend.samples(CONV, speaker).length).toBe(121.5 * 8000);
+  });
+
+  it('reports a 2-minute hold as hold in the call summary, its duration following position', async () => {
+    // The model runs on real timers; only the clock that bounds gaps by real time is moved on.
+    vi.useRealTimers();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const model = mkdtempSync(join(tmpdir(), 'vp-hold-model-'));
+    saveModel(seededModel('hold'), model);
+    const out: EngineOutput[] = [];
+    const scoring = createBackend({
+      modelDir: model,
+      config: DEFAULT_SETTINGS,
+      threads: 0,
+      onEvents: (o) => out.push(...o),
+    });
+    try {
+      const ingress = testIngress({ idleTimeoutMs: 600_000 });
+      ingress.ctx.calls = new CallRegistry(scoring, {}, ingress.ctx.limits, 8000);
+      const g = genesys(OPERATOR, { ingress });
+      // The customer speaks on the external channel, the agent's channel is quiet.
+      const stereo = (ms: number, seed: number) => {
+        const customer = toPcm16(voiced(ms, { seed }));
+        const pcm = new Int16Array(2 * customer.length);
+        customer.forEach((v, i) => {
+          pcm[2 * i] = v;
+        });
+        return encodeUlaw(pcm);
+      };
+      g.send('open', OPEN);
+      g.binary(stereo(2000, 1));
+      g.send('paused', {}, { position: 'PT2S' });
+      vi.setSystemTime(Date.now() + 120_000);
+      g.send('resumed', { start: 'PT2S', discarded: 'PT120S' }, { position: 'PT122S' });
+      g.binary(stereo(3000, 2));
+      g.send('close', { reason: 'end' }, { position: 'PT125S' });
+      await scoring.settle(10_000);
+      const summary = out.map((o) => o.event).find((e) => e.type === 'call_summary');
+      expect(summary).toMatchObject({ durationMs: 125_000, holdMs: 120_000 });
+      // The hold is neither speaker's talk nor silence.
+      for (const speaker of ['customer', 'agent'] as const) {
+        const { talkMs, silenceMs } = summary![speaker].talk;
+        expect(talkMs + silenceMs).toBe(5000);
+      }
+      expect(summary!.customer.talk.talkMs).toBeGreaterThan(4000);
+    } finally {
+      await scoring.close();
+      rmSync(model, { recursive: true, force: true });
+    }
   });
 
   it('bounds gaps by the message’s position and by real time: 600 claims of a minute add at most the slack', () => {

@@ -23,7 +23,8 @@
 //    on here under its conversation id from the open's `position` on its timeline.
 //  - Timeline: audio frames plus the spans `discarded` and `resumed` report, placed at their
 //    `start` and bounded by the message's `position` (and, in the session, by wall-clock time);
-//    time paused (held) is reported in the call's log line at the end.
+//    both are the call summary's `holdMs` (neither speaker's silence), and the time paused (held)
+//    is also in the call's log line at the end.
 //  - Errors: `disconnect` {reason: unauthorized|error, info}, then the close transaction: the
 //    client's `close` is answered with `closed` before the socket closes (CallSession).
 // Binary messages are audio, channels interleaved in the order of the selected format

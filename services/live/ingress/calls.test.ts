@@ -25,22 +25,48 @@ afterEach(() => {
 });
 
 describe('CallRegistry', () => {
-  it('keeps a call id taken until its summary is out: a new start is refused with CALL_ENDING, on any tenant', () => {
-    const { ctx, backend } = testIngress();
+  it("scopes call ids per tenant: another tenant's X starts while acme's X streams or ends", () => {
+    const { ctx, backend, emit } = testIngress();
     const calls = ctx.calls;
     const acme = calls.admit(meta('X'), 'twilio', OPERATOR);
-    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('DUPLICATE_CALL');
+    expect(refusal(() => calls.admit(meta('X'), 'twilio', OPERATOR))).toBe('DUPLICATE_CALL');
     acme.end();
     expect(calls.size).toBe(0);
-    // Ended, summary not out: the scoring threads still hold X.
-    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
+    // Ended, summary not out: the scoring threads still hold acme's X, and acme's watchers follow it.
     expect(refusal(() => calls.admit(meta('X'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
-    // Scores of the old instance free nothing; its summary does.
-    calls.emitted(fakeEvent('X', 'score'));
-    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
-    calls.emitted(fakeEvent('X', 'call_summary'));
     expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('admitted');
-    expect(backend.started.map((m) => `${m.tenantId}/${m.callId}`)).toEqual(['acme/X', 'globex/X']);
+    expect(refusal(() => calls.admit(meta('X', 'globex'), 'twilio', OPERATOR))).toBe('DUPLICATE_CALL');
+    // Scores of acme's X free nothing; its summary does.
+    emit(fakeEvent('X', 'score'));
+    expect(refusal(() => calls.admit(meta('X'), 'twilio', OPERATOR))).toBe('CALL_ENDING');
+    emit(fakeEvent('X', 'call_summary'));
+    expect(refusal(() => calls.admit(meta('X'), 'twilio', OPERATOR))).toBe('admitted');
+    expect(backend.started.map((m) => `${m.tenantId}/${m.callId}`)).toEqual(['acme/X', 'globex/X', 'acme/X']);
+  });
+
+  it('gives each call instance its own events only, whatever ids the others share', () => {
+    const { ctx, backend } = testIngress();
+    const seen = { acme: [] as string[], globex: [] as string[], acme2: [] as string[] };
+    const acme = ctx.calls.admit(meta('X'), 'native', OPERATOR);
+    acme.listen((e) => seen.acme.push(`${e.tenantId}:${e.type}`));
+    const globex = ctx.calls.admit(meta('X', 'globex'), 'native', OPERATOR);
+    globex.listen((e) => seen.globex.push(`${e.tenantId}:${e.type}`));
+    const [first, second] = [backend.instanceOf('X'), backend.instanceOf('X', 'globex')];
+    expect(first).not.toBe(second);
+    acme.end();
+    ctx.calls.emitted(first, fakeEvent('X', 'score'));
+    ctx.calls.emitted(second, fakeEvent('X', 'score', { tenantId: 'globex' }));
+    ctx.calls.emitted(first, fakeEvent('X', 'call_summary'));
+    // acme's next X is a third instance: the late events of the first never reach it.
+    const again = ctx.calls.admit(meta('X'), 'native', OPERATOR);
+    again.listen((e) => seen.acme2.push(`${e.tenantId}:${e.type}`));
+    ctx.calls.emitted(first, fakeEvent('X', 'score'));
+    ctx.calls.emitted(backend.instanceOf('X'), fakeEvent('X', 'score'));
+    expect(seen).toEqual({
+      acme: ['acme:score', 'acme:call_summary'],
+      globex: ['globex:score'],
+      acme2: ['acme:score'],
+    });
   });
 
   it('frees an ended id whose summary never comes after ENDING_TIMEOUT_MS', () => {
@@ -53,9 +79,9 @@ describe('CallRegistry', () => {
   });
 
   it('a summary of a call still streaming frees nothing', () => {
-    const { ctx } = testIngress();
+    const { ctx, emit } = testIngress();
     ctx.calls.admit(meta('X'), 'native', OPERATOR);
-    ctx.calls.emitted(fakeEvent('X', 'call_summary'));
+    emit(fakeEvent('X', 'call_summary'));
     expect(refusal(() => ctx.calls.admit(meta('X'), 'native', OPERATOR))).toBe('DUPLICATE_CALL');
   });
 

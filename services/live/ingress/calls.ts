@@ -4,17 +4,20 @@
 //   TENANT_FORBIDDEN     the principal may not stream this tenant
 //   SCORING_UNAVAILABLE  the scoring threads failed to start
 //   DRAINING             the process is shutting down (drain()): another pod takes the call
-//   DUPLICATE_CALL       this call id is streaming
-//   CALL_ENDING          this call id has ended but its summary is not out yet: retry after it
+//   DUPLICATE_CALL       this tenant's call id is streaming
+//   CALL_ENDING          this tenant's call id has ended but its summary is not out yet: retry after it
 //   TENANT_CALL_LIMIT    the tenant's policy allows no more concurrent calls
 //   CALL_LIMIT           the process allows no more concurrent calls
 //   OVERLOADED           scoring lags more than maxScoringLagMs: admitted calls keep their latency
-// Call instances: events carry the call id, and the scoring threads key a call by it, so an id
-// stays taken from its start until its summary has been emitted (or ENDING_TIMEOUT_MS after its
-// end, should the summary never come): two instances of one id never coexist, and a new start of
-// an id still ending is refused with CALL_ENDING instead of receiving the old instance's events.
+// Call instances: call ids are scoped per tenant, so a call is named by (tenant, call id), and each
+// admitted call is an instance with a number of its own. The scoring threads key calls by that
+// number and every event comes back with it, so the events of one instance reach only that
+// instance's session (OpenCall.listen), however its id is reused: another tenant may start the same
+// id at any time. A tenant's own id stays taken from its start until its summary has been emitted
+// (or ENDING_TIMEOUT_MS after its end, should the summary never come), so the tenant's watchers,
+// which follow call ids, never see two of its calls under one id at once.
 import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
-import type { CallMeta } from '../../../core/calls/meta.ts';
+import { type CallMeta, callKey } from '../../../core/calls/meta.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { policyFor, type TenantPolicies } from '../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../scoring/backend.ts';
@@ -24,8 +27,15 @@ import type { LiveMetrics } from './metrics.ts';
 
 export interface OpenCall {
   readonly meta: CallMeta;
+  /**
+   * Receives this instance's events, and only them, until its summary (one listener: the session
+   * pushing them back to its peer); returns the unsubscribe.
+   */
+  listen(listener: (event: VoicePulseEvent) => void): () => void;
   /** One speaker's audio at 8 kHz; ignored once the call has ended. */
   audio(speaker: SpeakerRole, samples: Float32Array): void;
+  /** `ms` of one speaker's call without audio (held, discarded, lost): timeline reported as hold; ignored once ended. */
+  gap(speaker: SpeakerRole, ms: number): void;
   /** Ends the call (idempotent): the scoring backend emits its last windows and the summary. */
   end(): void;
 }
@@ -35,7 +45,7 @@ export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** How long an ended call's id stays taken when its summary never comes (scoring threads lost). */
+/** How long an ended call's id stays taken by its tenant when its summary never comes (scoring threads lost). */
 export const ENDING_TIMEOUT_MS = 60_000;
 
 export interface AdmissionLimits {
@@ -46,16 +56,21 @@ export interface AdmissionLimits {
 }
 
 interface Instance {
+  number: number;
   meta: CallMeta;
   ended: boolean;
+  listener?: ((event: VoicePulseEvent) => void) | undefined;
   release?: NodeJS.Timeout;
 }
 
 const refuse = (code: RefusalCode, message: string) => new IngressError(code, message);
 
 export class CallRegistry {
-  /** By call id: every instance from its start until its summary. */
-  private readonly instances = new Map<string, Instance>();
+  /** By callKey (tenant, call id): the instance holding the name, from its start until its summary. */
+  private readonly names = new Map<string, Instance>();
+  /** By number: the same instances, as the scoring threads' events name them. */
+  private readonly instances = new Map<number, Instance>();
+  private lastInstance = 0;
   private readonly tenantOpen = new Map<string, number>();
   private streaming = 0;
   private draining = false;
@@ -98,7 +113,8 @@ export class CallRegistry {
       throw refuse('SCORING_UNAVAILABLE', `scoring is unavailable: ${this.backend.failure}`);
     if (this.draining)
       throw refuse('DRAINING', 'this server is shutting down: connect again to reach another');
-    const previous = this.instances.get(callId);
+    const name = callKey(meta);
+    const previous = this.names.get(name);
     if (previous && !previous.ended) throw refuse('DUPLICATE_CALL', `call ${callId} is already streaming`);
     if (previous)
       throw refuse('CALL_ENDING', `call ${callId} is still ending; start it again once its summary is out`);
@@ -118,18 +134,30 @@ export class CallRegistry {
         `scoring lags ${Math.round(lagMs)} ms (bound ${this.limits.maxScoringLagMs} ms): try again later`,
       );
 
-    const instance: Instance = { meta, ended: false };
-    this.instances.set(callId, instance);
+    const instance: Instance = { number: ++this.lastInstance, meta, ended: false };
+    this.names.set(name, instance);
+    this.instances.set(instance.number, instance);
     this.tenantOpen.set(tenantId, ofTenant + 1);
     this.streaming++;
     this.metrics?.activeCalls.set(this.streaming);
-    this.backend.startCall(meta, policy, offsetMs);
+    this.backend.startCall(instance.number, meta, policy, offsetMs);
     return {
       meta,
+      listen: (listener) => {
+        instance.listener = listener;
+        return () => {
+          if (instance.listener === listener) instance.listener = undefined;
+        };
+      },
       audio: (speaker, samples) => {
         if (instance.ended || samples.length === 0) return;
         this.metrics?.audioSeconds.inc({ protocol }, samples.length / this.sampleRate);
-        this.backend.pushAudio(callId, speaker, samples, preciseNow());
+        this.backend.pushAudio(instance.number, speaker, samples, preciseNow());
+      },
+      gap: (speaker, ms) => {
+        const samples = Math.round((ms * this.sampleRate) / 1000);
+        if (instance.ended || samples === 0) return;
+        this.backend.gap(instance.number, speaker, samples, preciseNow());
       },
       end: () => {
         if (instance.ended) return;
@@ -140,16 +168,17 @@ export class CallRegistry {
         this.streaming--;
         this.metrics?.activeCalls.set(this.streaming);
         instance.release = setTimeout(() => this.release(instance), ENDING_TIMEOUT_MS).unref();
-        this.backend.endCall(callId, preciseNow());
+        this.backend.endCall(instance.number, preciseNow());
       },
     };
   }
 
-  /** Every event the scoring threads emit: a call's summary frees its id. */
-  emitted(event: VoicePulseEvent): void {
-    if (event.type !== 'call_summary') return;
-    const instance = this.instances.get(event.callId);
-    if (instance?.ended) this.release(instance);
+  /** Every event the scoring threads emit, with its instance: to that instance's listener; a summary frees its name. */
+  emitted(number: number, event: VoicePulseEvent): void {
+    const instance = this.instances.get(number);
+    if (!instance) return;
+    instance.listener?.(event);
+    if (event.type === 'call_summary' && instance.ended) this.release(instance);
   }
 
   /** One scored window's latency (ms): the lag admission control reads. */
@@ -164,6 +193,9 @@ export class CallRegistry {
 
   private release(instance: Instance): void {
     clearTimeout(instance.release);
-    if (this.instances.get(instance.meta.callId) === instance) this.instances.delete(instance.meta.callId);
+    instance.listener = undefined;
+    this.instances.delete(instance.number);
+    const name = callKey(instance.meta);
+    if (this.names.get(name) === instance) this.names.delete(name);
   }
 }

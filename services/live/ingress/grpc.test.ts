@@ -104,7 +104,7 @@ describe('gRPC StreamCall', () => {
       s.stream.write({ stop: {} });
       await until(() => ingress.backend.ended.includes(callId));
       expect(ingress.backend.started.find((m) => m.callId === callId)?.customerId).toBe(customerId);
-      ingress.ctx.hub.publish(fakeEvent(callId, 'call_summary'));
+      ingress.emit(fakeEvent(callId, 'call_summary'));
       await s.done;
     }
     const envelopeOf = (e: object) =>
@@ -127,9 +127,9 @@ describe('gRPC StreamCall', () => {
     });
     expect(Array.from(ingress.backend.samples('s1', 'customer'), (v) => v * 32768)).toEqual([1, 2]);
     expect(Array.from(ingress.backend.samples('s1', 'agent'), (v) => v * 32768)).toEqual([-1, -2]);
-    ingress.ctx.hub.publish(fakeEvent('s1', 'score'));
-    ingress.ctx.hub.publish(fakeEvent('s1', 'alert'));
-    ingress.ctx.hub.publish(fakeEvent('s1', 'call_summary'));
+    ingress.emit(fakeEvent('s1', 'score'));
+    ingress.emit(fakeEvent('s1', 'alert'));
+    ingress.emit(fakeEvent('s1', 'call_summary'));
     expect(await s.done).toBeNull();
     expect(s.events.map((e) => e.body)).toEqual(['score', 'alert', 'callSummary']);
     expect(JSON.parse(s.events[2]!.callSummary!.json).type).toBe('call_summary');
@@ -141,7 +141,7 @@ describe('gRPC StreamCall', () => {
     s.stream.end();
     await until(() => ingress.backend.ended.includes('s2'));
     expect(ingress.backend.ended).toContain('s2');
-    ingress.ctx.hub.publish(fakeEvent('s2', 'call_summary'));
+    ingress.emit(fakeEvent('s2', 'call_summary'));
     expect(await s.done).toBeNull();
   });
 
@@ -204,9 +204,8 @@ describe('gRPC StreamCall', () => {
     const dropped = () => ingress.count('voicepulse_watch_dropped_messages_total');
     const before = await dropped();
     const offered = 20_000;
-    for (let i = 0; i < offered; i++)
-      ingress.ctx.hub.publish({ ...fakeEvent('slow', 'score'), eventId: `e${i}` });
-    ingress.ctx.hub.publish(fakeEvent('slow', 'call_summary'));
+    for (let i = 0; i < offered; i++) ingress.emit({ ...fakeEvent('slow', 'score'), eventId: `e${i}` });
+    ingress.emit(fakeEvent('slow', 'call_summary'));
     expect(await dropped()).toBeGreaterThan(before + offered / 2);
     s.stream.resume();
     expect(await s.done).toBeNull();

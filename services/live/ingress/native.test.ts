@@ -70,11 +70,11 @@ describe('native /stream adapter', () => {
   it('pushes the call’s events back and, after stop, closes 1000 once the summary is out', () => {
     const n = native();
     n.send(START);
-    n.ctx.hub.publish(fakeEvent('n1', 'score'));
+    n.emit(fakeEvent('n1', 'score'));
     n.send({ type: 'stop' });
     expect(n.backend.ended).toEqual(['n1']);
     expect(n.port.ended).toBeUndefined();
-    n.ctx.hub.publish(fakeEvent('n1', 'call_summary'));
+    n.emit(fakeEvent('n1', 'call_summary'));
     expect(n.port.events().map((e) => e.type)).toEqual(['score', 'call_summary']);
     expect(n.port.ended).toBe('call ended');
   });

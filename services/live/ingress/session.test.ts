@@ -154,14 +154,15 @@ describe('CallSession', () => {
   });
 
   it('echoes its own call’s events through the outbox and ends the exchange after the summary', () => {
-    const { session, port, ctx } = open({ echoEvents: true });
+    const { session, port, ctx, emit } = open({ echoEvents: true });
     session.start(start());
     session.send('{"type":"started"}');
-    ctx.hub.publish(fakeEvent('other', 'score'));
-    ctx.hub.publish(fakeEvent('c1', 'score'));
+    ctx.calls.admit(start('other').meta, 'native', OPERATOR);
+    emit(fakeEvent('other', 'score'));
+    emit(fakeEvent('c1', 'score'));
     session.stop();
-    ctx.hub.publish(fakeEvent('c1', 'call_summary'));
-    ctx.hub.publish(fakeEvent('c1', 'score'));
+    emit(fakeEvent('c1', 'call_summary'));
+    emit(fakeEvent('c1', 'score'));
     expect(port.texts()).toEqual([{ type: 'started' }]);
     expect(port.events().map((e) => e.type)).toEqual(['score', 'call_summary']);
     expect(port.ended).toBe('call ended');
@@ -224,27 +225,30 @@ describe('CallSession', () => {
     expect(port.failed).toMatchObject({ err: { code: 'BAD_SEQ' }, last: null });
   });
 
-  it('turns gaps into timeline from one shared silent buffer, never more in total than the time since the start', () => {
+  it('turns gaps into timeline (a gap, not audio, for the scoring threads), never more in total than the time since the start', () => {
     const { session, backend } = open({ echoEvents: false }, { idleTimeoutMs: 60_000 });
     session.start(start());
     expect(session.gap(1500)).toBe(1500);
+    expect(backend.gapSamples('c1', 'customer')).toBe(12_000);
     expect(backend.samples('c1', 'customer').length).toBe(12_000);
-    expect(backend.samples('c1', 'customer').every((v) => v === 0)).toBe(true);
     // 600 claims of a minute each right after the start: only the slack is granted.
     let granted = 1500;
     for (let i = 0; i < 600; i++) granted += session.gap(60_000);
     expect(granted).toBe(GAP_SLACK_MS);
     vi.advanceTimersByTime(10_000);
     expect(session.gap(60_000, 'agent')).toBe(10_000 + GAP_SLACK_MS - 2000);
-    expect(backend.samples('c1', 'agent').length).toBe((2000 + 10_000) * 8);
+    expect(backend.gapSamples('c1', 'agent')).toBe((2000 + 10_000) * 8);
   });
 
-  it('echoes only events of its own tenant', () => {
-    const { session, port, ctx } = open({ echoEvents: true });
+  it('echoes only events of its own call instance, not of another tenant’s call with the same id', () => {
+    const { session, port, ctx, emit } = open({ echoEvents: true });
     session.start(start('X'));
-    ctx.hub.publish(fakeEvent('X', 'score', { tenantId: 'globex' }));
-    ctx.hub.publish(fakeEvent('X', 'score', { tenantId: 'acme' }));
-    expect(port.events().map((e) => e.tenantId)).toEqual(['acme']);
+    ctx.calls.admit({ ...start('X').meta, tenantId: 'globex' }, 'native', OPERATOR);
+    emit(fakeEvent('X', 'score', { tenantId: 'globex' }));
+    emit(fakeEvent('X', 'call_summary', { tenantId: 'globex' }));
+    emit(fakeEvent('X', 'score', { tenantId: 'acme' }));
+    expect(port.events().map((e) => `${e.tenantId}:${e.type}`)).toEqual(['acme:score']);
+    expect(port.ended).toBeUndefined();
   });
 
   it('hands its call over without ending it; a session continuing it streams into the same call', () => {

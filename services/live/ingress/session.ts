@@ -11,9 +11,10 @@
 //    in its transport's form (errors.ts maps codes to close codes and gRPC statuses); a protocol
 //    with a close transaction (AudioHook) gets its last message out and the peer's close answered
 //    before the transport closes;
-//  - gaps in the audio (AudioHook `discarded`, lost Twilio chunks) move a speaker's timeline on by
-//    slices of one shared silent buffer, never allocated per gap, and never further in total than
-//    the wall-clock time since the start: a peer cannot claim more time than has passed.
+//  - gaps in the audio (AudioHook hold and `discarded`, lost Twilio chunks) move a speaker's
+//    timeline on (a gap for the scoring threads, reported as hold; never audio allocated), and never
+//    further in total than the wall-clock time since the start: a peer cannot claim more time than
+//    has passed.
 // Layering as in Genesys's AudioHook reference server (ServerSession over a ServerWebSocket port):
 // adapters ← session ← SessionPort, implemented once per transport (websocket.ts, grpc.ts) and by
 // a fake in tests (testing/fakes.ts).
@@ -80,10 +81,11 @@ export interface IngressAuth extends AuthConfig {
 /** What every session and watcher of the ingress shares. */
 export interface IngressContext {
   calls: CallRegistry;
-  /** This process's events: a native or gRPC caller's own call echoes from here. */
+  /**
+   * What watchers see (/watch, WatchAlerts, WatchCall): this process's events, or on a shared bus the
+   * cluster's (feed/). A native or gRPC caller's own call echoes from its instance instead (calls.ts).
+   */
   hub: EventHub;
-  /** What watchers see (/watch, WatchAlerts, WatchCall); default `hub`. The cluster's events on a shared bus (feed/). */
-  watchHub?: EventHub;
   auth: IngressAuth;
   limits: GatewayLimits;
   log: Logger;
@@ -95,8 +97,8 @@ export interface IngressContext {
 }
 
 /**
- * A message for the peer: a protocol message (text), or one of the call's events as the hub
- * serialised it, with the event itself so that each transport encodes it its own way.
+ * A message for the peer: a protocol message (text), or one of the call's events serialised, with
+ * the event itself so that each transport encodes it its own way.
  */
 export type Outgoing = { text: string } | { event: VoicePulseEvent; json: string };
 
@@ -170,9 +172,6 @@ export const CLOSE_TRANSACTION_MS = 5000;
 
 /** Wall-clock slack a call's gaps may run ahead of real time (clocks and buffering differ). */
 export const GAP_SLACK_MS = 2000;
-
-/** One second of silence at 8 kHz, handed out in slices: gaps never allocate. */
-const SILENCE = new Float32Array(8000);
 
 /** How a protocol renders a failure for its peer. */
 export interface ErrorRendering {
@@ -296,14 +295,9 @@ export class CallSession {
     this.ingest = new FrameIngest(this.call, start.media);
     this.state = 'started';
     this.startedAtMs = Date.now();
-    const { tenantId } = start.meta;
-    // The registry keeps one instance per call id; the tenant check keeps another tenant's events out regardless.
-    if (this.options.echoEvents)
-      this.unsubscribe = this.ctx.hub.subscribeCall(start.meta.callId, {
-        send: (json, event) => {
-          if (event.tenantId === tenantId) this.echo(json, event);
-        },
-      });
+    // This call instance's events only: another call under the same id (another tenant's, or an
+    // earlier one still ending) is another instance.
+    if (this.options.echoEvents) this.unsubscribe = this.call.listen((event) => this.echo(event));
     return start;
   }
 
@@ -326,8 +320,8 @@ export class CallSession {
 
   /**
    * A span of the call without audio (AudioHook `discarded` / `resumed`, a lost Twilio chunk) on
-   * `speaker`, else on every channel: its timeline moves on by it, as silence. The gaps of a speaker
-   * never add up to more than the time since the start (+ GAP_SLACK_MS); returns the ms granted.
+   * `speaker`, else on every channel: its timeline moves on by it (the summary's hold). The gaps of
+   * a speaker never add up to more than the time since the start (+ GAP_SLACK_MS); returns the ms granted.
    */
   gap(ms: number, speaker?: SpeakerRole): number {
     if (!this.call || !this.media || !(ms > 0)) return 0;
@@ -337,8 +331,7 @@ export class CallSession {
       const take = Math.max(0, Math.min(ms, room));
       this.gapMs[s] += take;
       granted = Math.max(granted, take);
-      for (let n = Math.round((take * 8000) / 1000); n > 0; n -= SILENCE.length)
-        this.call.audio(s, SILENCE.subarray(0, Math.min(n, SILENCE.length)));
+      this.call.gap(s, take);
     }
     return granted;
   }
@@ -426,8 +419,8 @@ export class CallSession {
     this.close();
   }
 
-  private echo(json: string, event: VoicePulseEvent): void {
-    this.outbox.send({ json, event });
+  private echo(event: VoicePulseEvent): void {
+    this.outbox.send({ json: JSON.stringify(event), event });
     if (event.type === 'call_summary') {
       this.unsubscribe?.();
       this.outbox.whenFlushed(() => this.end('call ended'));

@@ -218,8 +218,8 @@ describe('Twilio Media Streams adapter', () => {
     );
     t.text(late);
     // Ten minutes claimed a moment after the start: only the 2 s slack plus the real time that
-    // passed (8 samples a millisecond) is granted.
-    const elapsedSamples = Math.ceil((performance.now() - startedAt) * 8);
+    // passed (8 samples a millisecond; the session's clock counts whole milliseconds) is granted.
+    const elapsedSamples = Math.ceil((performance.now() - startedAt + 1) * 8);
     expect(t.backend.samples('CA1', 'agent').length).toBeLessThanOrEqual(2 * 8000 + 160 + elapsedSamples);
     expect(t.backend.samples('CA1', 'agent').length).toBeLessThan(60 * 8000);
   });

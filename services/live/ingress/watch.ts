@@ -3,7 +3,9 @@
 // outbox with the sessions' drop-oldest policy (outbox.ts), so a slow supervisor desktop cannot
 // grow server memory, and only events of tenants its principal may see. A call's watch ends after
 // that call's summary (events belong to one call instance; a later call with the same id is
-// another watch).
+// another watch). Call ids are scoped per tenant: a call's watch follows the id in one tenant, the
+// first whose event it sees (a tenant token's own), so another tenant's call under the same id
+// neither shows in it nor ends it.
 import { mayAccessTenant, type Principal } from '../../../core/auth/tokens.ts';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import { IngressError } from './errors.ts';
@@ -42,9 +44,14 @@ export function watch(
     onDrop: () => ctx.metrics?.watcherDropped.inc(),
   });
   let unsubscribe = () => {};
+  let callTenant: string | undefined;
   const sink = {
     send: (json: string, event: VoicePulseEvent) => {
       if (!mayAccessTenant(principal, event.tenantId)) return;
+      if ('callId' in target) {
+        callTenant ??= event.tenantId;
+        if (event.tenantId !== callTenant) return;
+      }
       if (filter(event)) outbox.send({ json, event });
       if ('callId' in target && event.type === 'call_summary') {
         unsubscribe();
@@ -52,8 +59,9 @@ export function watch(
       }
     },
   };
-  const hub = ctx.watchHub ?? ctx.hub;
   unsubscribe =
-    'callId' in target ? hub.subscribeCall(target.callId, sink) : hub.subscribeTenant(target.tenant, sink);
+    'callId' in target
+      ? ctx.hub.subscribeCall(target.callId, sink)
+      : ctx.hub.subscribeTenant(target.tenant, sink);
   return unsubscribe;
 }

@@ -31,8 +31,12 @@ function dataset() {
       durationMs: 20_000,
       escalation: ((i * 7) % 24) / 24,
     });
-    // Every third call's start named its customer.
-    const summary = i % 3 === 0 ? { ...c.summary, customerId: `+1555000${i}` } : c.summary;
+    // Every third call's start named its customer; call-1 was on hold for 7 of its 20 s.
+    const summary = {
+      ...c.summary,
+      ...(i % 3 === 0 ? { customerId: `+1555000${i}` } : {}),
+      ...(i === 1 ? { holdMs: 7000 } : {}),
+    };
     events.push(...c.scores, ...c.alerts, summary);
     if (tenantId === 'tenant-a') summaries.push(summary);
   };
@@ -121,6 +125,7 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       const a = await get('/api/calls/call-1/timeline');
       expect(a.status).toBe(200);
       expect(a.body.customer).toHaveLength(10);
+      expect(a.body.summary).toMatchObject({ durationMs: 20_000, holdMs: 7000 });
       expect(a.body.agentId).toBe('agent-1');
       expect((await get('/api/calls/call-20/timeline', TOKEN_B)).status).toBe(404);
       expect((await get('/api/calls?tenant=tenant-b')).status).toBe(403);

@@ -70,6 +70,7 @@ export const SUMMARY_FIELDS = [
   'startedAtMs',
   'endedAtMs',
   'durationMs',
+  'holdMs',
   'customerScored',
   'meanFrustration',
   'peakFrustration',

@@ -40,7 +40,8 @@ describe('query API over gRPC (chdb)', () => {
         durationMs: 10_000,
         escalation: i / 12,
       });
-      events.push(...c.scores, ...c.alerts, c.summary);
+      // call-3 was on hold for 4 of its 10 s.
+      events.push(...c.scores, ...c.alerts, i === 3 ? { ...c.summary, holdMs: 4000 } : c.summary);
     }
     await insertEvents(ch, events);
     server = await startQueryGrpcServer({ clickhouse: ch, auth, now: () => NOW }, '127.0.0.1', 0);
@@ -85,6 +86,7 @@ describe('query API over gRPC (chdb)', () => {
     expect(none.csat ?? null).toBeNull();
     const timeline = await call('getCallTimeline', { callId: 'call-3' }, TOKEN_A);
     expect((timeline.customer as unknown[]).length).toBe(5);
+    expect(Number((timeline.summary as { holdMs: unknown }).holdMs)).toBe(4000);
     const trend = await call(
       'getTrend',
       { queue: 'billing', range: { fromMs: T0 - 1, tz: 'Asia/Tokyo' }, bucket: 'day' },

@@ -49,7 +49,7 @@ export async function callTimeline(ch: ClickHouse, tenantId: string, callId: str
       params,
     ),
     ch.query<Record<string, unknown>>(
-      `SELECT agent_id, queue, started_at_ms, ended_at_ms, duration_ms, customer_scored, customer_mean_frustration,
+      `SELECT agent_id, queue, started_at_ms, ended_at_ms, duration_ms, hold_ms, customer_scored, customer_mean_frustration,
               customer_peak_frustration, customer_start_valence, customer_end_valence, customer_start_frustration,
               customer_end_frustration, alerts, csat_proxy
        FROM call_summaries FINAL WHERE tenant_id = {tenant:String} AND call_id = {call:String}`,
@@ -88,6 +88,7 @@ export async function callTimeline(ch: ClickHouse, tenantId: string, callId: str
           startedAtMs: num(s.started_at_ms),
           endedAtMs: num(s.ended_at_ms),
           durationMs: num(s.duration_ms),
+          holdMs: num(s.hold_ms),
           customerScored: num(s.customer_scored) === 1,
           meanFrustration: num(s.customer_mean_frustration),
           peakFrustration: num(s.customer_peak_frustration),

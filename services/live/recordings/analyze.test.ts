@@ -58,17 +58,17 @@ describe('analyzeRecording', () => {
       clock,
       emit: (out) => live.push(...out.map((o) => o.event)),
     });
-    engine.startCall(meta, DEFAULT_POLICY);
+    engine.startCall(0, meta, DEFAULT_POLICY);
     const decoded = (await import('../../../core/audio/wav.ts')).readWav(wav);
     const [agent, customer] = decoded.channels as [Float32Array, Float32Array];
     const agentChunks = randomChunks(agent, 3000, 5);
     const customerChunks = randomChunks(customer, 7000, 9);
-    for (const c of agentChunks) engine.pushAudio(meta.callId, 'agent', c, clock.now());
+    for (const c of agentChunks) engine.pushAudio(0, 'agent', c, clock.now());
     for (const c of customerChunks) {
-      engine.pushAudio(meta.callId, 'customer', c, clock.now());
+      engine.pushAudio(0, 'customer', c, clock.now());
       await engine.drain();
     }
-    engine.endCall(meta.callId, clock.now());
+    engine.endCall(0, clock.now());
     await engine.drain();
     const sorted = (es: VoicePulseEvent[]) =>
       es.map(timeless).sort((x, y) => x.eventId.localeCompare(y.eventId));

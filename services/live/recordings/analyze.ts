@@ -40,6 +40,9 @@ export interface Analysis {
   speakers: SpeakerRole[];
 }
 
+/** Each recording has an engine of its own: its call is the engine's only call instance. */
+const INSTANCE = 0;
+
 /** Feeds a call's audio to the engine one hop at a time, the clock at the end of each hop. */
 class HopFeeder {
   private readonly buffers: Partial<Record<SpeakerRole, Float32Array[]>> = {};
@@ -76,8 +79,7 @@ class HopFeeder {
       if (n === 0) return;
       this.fed += n;
       this.clock.advance(this.at(this.fed) - this.clock.now());
-      for (const role of roles)
-        this.engine.pushAudio(this.meta.callId, role, this.take(role, n), this.clock.now());
+      for (const role of roles) this.engine.pushAudio(INSTANCE, role, this.take(role, n), this.clock.now());
       await this.engine.drain();
       this.onProgress?.((1000 * this.fed) / this.sampleRate);
     }
@@ -127,6 +129,7 @@ export async function analyzeRecording(
     },
   });
   engine.startCall(
+    INSTANCE,
     { callId: meta.callId, tenantId: meta.tenantId, agentId: meta.agentId, queue: meta.queue },
     options.policy,
   );
@@ -148,7 +151,7 @@ export async function analyzeRecording(
     await feeder.feed(true);
   } finally {
     // Ends the call (a failed decode leaves nothing behind in the engine) and emits the summary.
-    engine.endCall(meta.callId, clock.now());
+    engine.endCall(INSTANCE, clock.now());
     await engine.drain();
   }
   const summary = events.at(-1);

@@ -16,6 +16,7 @@ import {
   shardOf,
   type WorkerPool,
 } from './backend.ts';
+import type { EngineOutput } from './engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-model-'));
 saveModel(seededModel('backend'), dir);
@@ -58,13 +59,14 @@ describe('WorkerPool', () => {
       const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
       const victim = ids.find((id) => shardOf(id, 2) === 0)!;
       const survivor = ids.find((id) => shardOf(id, 2) === 1)!;
-      for (const id of [victim, survivor]) scoring.startCall(meta(id), DEFAULT_POLICY);
-      for (const id of [victim, survivor]) scoring.pushAudio(id, 'customer', voiced(3000), 0);
+      const calls = [victim, survivor];
+      for (const [k, id] of calls.entries()) scoring.startCall(k, meta(id), DEFAULT_POLICY);
+      for (const k of calls.keys()) scoring.pushAudio(k, 'customer', voiced(3000), 0);
       await until(() => events.filter((e) => e.type === 'score').length === 4);
       await scoring.crash(0);
       await until(() => restarts.length === 1);
-      for (const id of [victim, survivor]) scoring.pushAudio(id, 'customer', voiced(3000, { seed: 4 }), 0);
-      for (const id of [victim, survivor]) scoring.endCall(id, 0);
+      for (const k of calls.keys()) scoring.pushAudio(k, 'customer', voiced(3000, { seed: 4 }), 0);
+      for (const k of calls.keys()) scoring.endCall(k, 0);
       await until(() => events.filter((e) => e.type === 'call_summary').length === 2);
       const windows = (id: string) =>
         events
@@ -74,6 +76,32 @@ describe('WorkerPool', () => {
       expect(windows(survivor)).toEqual([2000, 3000, 4000, 5000, 6000]);
       expect(windows(victim)).toEqual([2000, 3000, 5000, 6000]);
       expect(scoring.restarts).toBe(1);
+    } finally {
+      await scoring.close();
+    }
+  });
+
+  it('keeps two calls with one id apart on one thread: one ending leaves the other scoring', async () => {
+    const out: EngineOutput[] = [];
+    const scoring = pool({ modelDir: dir, threads: 1, onEvents: (o) => out.push(...o) });
+    try {
+      scoring.startCall(1, { ...meta('X'), tenantId: 'acme' }, DEFAULT_POLICY);
+      scoring.startCall(2, { ...meta('X'), tenantId: 'globex' }, DEFAULT_POLICY);
+      scoring.pushAudio(1, 'customer', voiced(3000), 0);
+      scoring.endCall(1, 0);
+      await until(() => out.some((o) => o.event.type === 'call_summary'));
+      // globex's X goes on after acme's X has ended and been forgotten.
+      scoring.pushAudio(2, 'customer', voiced(4000, { seed: 2 }), 0);
+      scoring.endCall(2, 0);
+      await until(() => out.filter((o) => o.event.type === 'call_summary').length === 2);
+      const of = (instance: number) => out.filter((o) => o.instance === instance).map((o) => o.event);
+      expect(of(1).map((e) => e.tenantId)).toEqual(Array(of(1).length).fill('acme'));
+      expect(of(2).map((e) => e.tenantId)).toEqual(Array(of(2).length).fill('globex'));
+      const ends = (instance: number) =>
+        of(instance).flatMap((e) => (e.type === 'score' ? [e.windowEndMs] : []));
+      expect(ends(1)).toEqual([2000, 3000]);
+      expect(ends(2)).toEqual([2000, 3000, 4000]);
+      expect(of(2).at(-1)).toMatchObject({ type: 'call_summary', durationMs: 4000 });
     } finally {
       await scoring.close();
     }
@@ -89,9 +117,9 @@ describe('WorkerPool', () => {
       onReady: (_shard, model) => ready.push(model),
     });
     try {
-      scoring.startCall(meta('t1'), DEFAULT_POLICY);
-      scoring.pushAudio('t1', 'customer', voiced(4000), 0);
-      scoring.endCall('t1', 0);
+      scoring.startCall(1, meta('t1'), DEFAULT_POLICY);
+      scoring.pushAudio(1, 'customer', voiced(4000), 0);
+      scoring.endCall(1, 0);
       await until(() => events.some((e) => e.type === 'call_summary'));
       expect(ready).toHaveLength(1);
       expect(ready[0]).toMatch(new RegExp(`^model ${COMMITTED_MODEL_VERSION}: TDNN .*, onnx$`));
@@ -163,9 +191,9 @@ describe('createBackend', () => {
         threads: 0,
         onEvents: (out) => events.push(...out.map((o) => o.event)),
       });
-      inline.startCall(meta('w'), DEFAULT_POLICY);
-      inline.pushAudio('w', 'customer', voiced(2000), 0);
-      inline.endCall('w', 0);
+      inline.startCall(1, meta('w'), DEFAULT_POLICY);
+      inline.pushAudio(1, 'customer', voiced(2000), 0);
+      inline.endCall(1, 0);
       await inline.settle(10_000);
       expect(events.flatMap((e) => (e.type === 'score' ? [[e.windowStartMs, e.windowEndMs]] : []))).toEqual([
         [0, 1000],

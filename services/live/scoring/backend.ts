@@ -1,5 +1,6 @@
 // Where the gateway sends call audio: a pool of scoring threads sharded by call id, or (threads = 0)
-// one engine on the calling thread (tests, the unbatched baseline).
+// one engine on the calling thread (tests, the unbatched baseline). Calls are named by their
+// instance (the call registry's number), so two calls with one id never meet (engine.ts).
 import { Worker } from 'node:worker_threads';
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
@@ -23,9 +24,11 @@ export interface ScoringBackend {
    * `offsetMs`: where on the call's timeline this pod's audio starts (a call continued from another
    * pod, AudioHook `continuedSessions`); windows and the summary's duration count from there.
    */
-  startCall(meta: CallMeta, policy: TenantPolicy, offsetMs?: number): void;
-  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
-  endCall(callId: string, arrivedAtMs: number): void;
+  startCall(instance: number, meta: CallMeta, policy: TenantPolicy, offsetMs?: number): void;
+  pushAudio(instance: number, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void;
+  /** `samples` of one speaker's timeline without audio (held, discarded, lost): reported as hold, not silence. */
+  gap(instance: number, speaker: SpeakerRole, samples: number, arrivedAtMs: number): void;
+  endCall(instance: number, arrivedAtMs: number): void;
   /** Why no call can be scored (scoring threads that keep failing to start), or null. */
   readonly failure: string | null;
   /** Resolves once every ended call has emitted its summary (or after timeoutMs). */
@@ -90,14 +93,18 @@ export class InlineBackend implements ScoringBackend {
       ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
     });
   }
-  startCall(meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
-    this.engine.startCall(meta, policy, offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined);
+  startCall(instance: number, meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
+    const offsetsMs = offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined;
+    this.engine.startCall(instance, meta, policy, offsetsMs);
   }
-  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
-    this.engine.pushAudio(callId, speaker, samples, arrivedAtMs);
+  pushAudio(instance: number, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    this.engine.pushAudio(instance, speaker, samples, arrivedAtMs);
   }
-  endCall(callId: string, arrivedAtMs: number): void {
-    this.engine.endCall(callId, arrivedAtMs);
+  gap(instance: number, speaker: SpeakerRole, samples: number, arrivedAtMs: number): void {
+    this.engine.gap(instance, speaker, samples, arrivedAtMs);
+  }
+  endCall(instance: number, arrivedAtMs: number): void {
+    this.engine.endCall(instance, arrivedAtMs);
   }
   settle(): Promise<void> {
     return this.engine.drain();
@@ -116,8 +123,9 @@ export function shardOf(callId: string, shards: number): number {
 
 export class WorkerPool implements ScoringBackend {
   private readonly workers: Worker[] = [];
+  /** By instance. */
   private readonly calls = new Map<
-    string,
+    number,
     { meta: CallMeta; policy: TenantPolicy; shard: number; samples: Record<SpeakerRole, number> }
   >();
   private closing = false;
@@ -140,23 +148,23 @@ export class WorkerPool implements ScoringBackend {
     }
   }
 
-  startCall(meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
+  startCall(instance: number, meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
     const shard = shardOf(meta.callId, this.workers.length);
     // Counted from the offset, so a thread restart resumes the call where it is on its timeline.
     const offset = Math.round((offsetMs * this.config.sampleRate) / 1000);
-    this.calls.set(meta.callId, { meta, policy, shard, samples: { customer: offset, agent: offset } });
+    this.calls.set(instance, { meta, policy, shard, samples: { customer: offset, agent: offset } });
     const offsetsMs = offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined;
-    this.post(shard, { t: 'start', meta, policy, ...(offsetsMs ? { offsetsMs } : {}) });
+    this.post(shard, { t: 'start', instance, meta, policy, ...(offsetsMs ? { offsetsMs } : {}) });
   }
 
-  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
-    const call = this.calls.get(callId);
+  pushAudio(instance: number, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    const call = this.calls.get(instance);
     if (!call) return;
     call.samples[speaker] += samples.length;
     const box = this.outbox[call.shard]!;
     box.commands.push({
       t: 'audio',
-      callId,
+      instance,
       speaker,
       offset: box.samples,
       length: samples.length,
@@ -167,9 +175,16 @@ export class WorkerPool implements ScoringBackend {
     this.scheduleFlush();
   }
 
-  endCall(callId: string, arrivedAtMs: number): void {
-    const call = this.calls.get(callId);
-    if (call) this.post(call.shard, { t: 'end', callId, arrivedAtMs });
+  gap(instance: number, speaker: SpeakerRole, samples: number, arrivedAtMs: number): void {
+    const call = this.calls.get(instance);
+    if (!call) return;
+    call.samples[speaker] += samples;
+    this.post(call.shard, { t: 'gap', instance, speaker, samples, arrivedAtMs });
+  }
+
+  endCall(instance: number, arrivedAtMs: number): void {
+    const call = this.calls.get(instance);
+    if (call) this.post(call.shard, { t: 'end', instance, arrivedAtMs });
   }
 
   async settle(timeoutMs: number): Promise<void> {
@@ -232,10 +247,10 @@ export class WorkerPool implements ScoringBackend {
         boot.failures = 0;
         this.opts.onReady?.(shard, m.model);
       } else if (m.t === 'events') {
-        for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.event.callId);
+        for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.instance);
         this.opts.onEvents(m.out);
       } else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
-      else this.opts.onError?.(m.callId, m.message);
+      else this.opts.onError?.(this.calls.get(m.instance)?.meta.callId ?? '', m.message);
     });
     w.on('error', (err) => {
       boot.error = err.message;
@@ -254,7 +269,7 @@ export class WorkerPool implements ScoringBackend {
       // What was waiting for the dead thread is in-flight audio: lost with it.
       this.outbox[shard] = { commands: [], audio: [], samples: 0 };
       let n = 0;
-      for (const c of this.calls.values())
+      for (const [instance, c] of this.calls)
         if (c.shard === shard) {
           // Resume on the call's timeline (ms of audio sent so far per speaker).
           const rate = this.config.sampleRate;
@@ -262,7 +277,7 @@ export class WorkerPool implements ScoringBackend {
             customer: Math.round((1000 * c.samples.customer) / rate),
             agent: Math.round((1000 * c.samples.agent) / rate),
           };
-          this.post(shard, { t: 'start', meta: c.meta, policy: c.policy, offsetsMs });
+          this.post(shard, { t: 'start', instance, meta: c.meta, policy: c.policy, offsetsMs });
           n++;
         }
       this.opts.onRestart?.(shard, n);

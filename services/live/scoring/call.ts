@@ -23,7 +23,6 @@ import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 
 /** A window waiting for the model. */
 export interface PendingWindow {
-  callId: string;
   speaker: SpeakerRole;
   /** The speaker's audio as the model sees it. */
   stream: ModelStream;
@@ -66,6 +65,11 @@ export class LiveCall {
   /** Adds one speaker's audio; returns the windows it makes ready for scoring. */
   push(speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): PendingWindow[] {
     return this.pending(speaker, this.streams[speaker].push(samples), arrivedAtMs);
+  }
+
+  /** A span of one speaker's call without audio (held, discarded, lost): its timeline moves on by `samples`. */
+  gap(speaker: SpeakerRole, samples: number, arrivedAtMs: number): PendingWindow[] {
+    return this.pending(speaker, this.streams[speaker].gap(samples), arrivedAtMs);
   }
 
   /** Ends both speakers' audio; returns their last windows to score (short calls). */
@@ -119,6 +123,7 @@ export class LiveCall {
       endedAtMs,
       durationMs: Math.max(audioMs(this.streams.customer, 'customer'), audioMs(this.streams.agent, 'agent')),
       overtalkMs: this.overtalk.overtalkMs,
+      holdMs: Math.round(Math.max(this.streams.customer.gapMs, this.streams.agent.gapMs)),
       customer: { talk: talk(this.streams.customer), emotion: this.summaries.customer.stats() },
       agent: {
         talk: talk(this.streams.agent),
@@ -135,7 +140,6 @@ export class LiveCall {
     for (const w of windows)
       if (w.samples)
         out.push({
-          callId: this.meta.callId,
           speaker,
           stream: this.modelStreams[speaker],
           window: { ...w, startMs: w.startMs + offset, endMs: w.endMs + offset, samples: w.samples },

@@ -50,17 +50,17 @@ const agent = concat(silence(3000), voiced(5000, { f0: 110, seed: 5 }));
 
 async function play(
   e: ScoringEngine,
-  callId: string,
+  instance: number,
   chunks: { customer: Float32Array[]; agent: Float32Array[] },
 ) {
   const n = Math.max(chunks.customer.length, chunks.agent.length);
   for (let i = 0; i < n; i++) {
     const c = chunks.customer[i];
     const a = chunks.agent[i];
-    if (c) e.pushAudio(callId, 'customer', c, 0);
-    if (a) e.pushAudio(callId, 'agent', a, 0);
+    if (c) e.pushAudio(instance, 'customer', c, 0);
+    if (a) e.pushAudio(instance, 'agent', a, 0);
   }
-  e.endCall(callId, 0);
+  e.endCall(instance, 0);
   await e.drain();
 }
 
@@ -70,8 +70,8 @@ const scores = (evs: ReturnType<ReturnType<typeof engine>['events']>) =>
 describe('ScoringEngine', () => {
   it('gives the same scores whatever the chunking', async () => {
     const whole = engine(scorer);
-    whole.e.startCall(meta('c1'), DEFAULT_POLICY);
-    await play(whole.e, 'c1', { customer: [customer], agent: [agent] });
+    whole.e.startCall(1, meta('c1'), DEFAULT_POLICY);
+    await play(whole.e, 1, { customer: [customer], agent: [agent] });
     const reference = scores(whole.events());
     expect(reference.length).toBe(7);
     for (const [max, seed] of [
@@ -79,8 +79,8 @@ describe('ScoringEngine', () => {
       [1234, 2],
     ] as const) {
       const chunked = engine(scorer);
-      chunked.e.startCall(meta('c1'), DEFAULT_POLICY);
-      await play(chunked.e, 'c1', {
+      chunked.e.startCall(1, meta('c1'), DEFAULT_POLICY);
+      await play(chunked.e, 1, {
         customer: randomChunks(customer, max, seed),
         agent: randomChunks(agent, max, seed + 9),
       });
@@ -90,10 +90,10 @@ describe('ScoringEngine', () => {
 
   it("puts the call's customer id on every event, and none when the start gave none", async () => {
     const { e, events } = engine(scorer);
-    e.startCall({ ...meta('c1'), customerId: '+15551230000' }, DEFAULT_POLICY);
-    e.startCall(meta('c2'), DEFAULT_POLICY);
-    await play(e, 'c1', { customer: [customer], agent: [] });
-    await play(e, 'c2', { customer: [customer], agent: [] });
+    e.startCall(1, { ...meta('c1'), customerId: '+15551230000' }, DEFAULT_POLICY);
+    e.startCall(2, meta('c2'), DEFAULT_POLICY);
+    await play(e, 1, { customer: [customer], agent: [] });
+    await play(e, 2, { customer: [customer], agent: [] });
     const evs = events();
     const of = (callId: string) => evs.filter((x) => x.callId === callId);
     expect(of('c1').length).toBeGreaterThan(1);
@@ -104,8 +104,8 @@ describe('ScoringEngine', () => {
   it('never calls the model on agent audio when the tenant has agent scoring off', async () => {
     const s = spy(scorer);
     const { e, events } = engine(s.scorer);
-    e.startCall(meta('c1'), DEFAULT_POLICY);
-    await play(e, 'c1', { customer: [silence(8000)], agent: [agent] });
+    e.startCall(1, meta('c1'), DEFAULT_POLICY);
+    await play(e, 1, { customer: [silence(8000)], agent: [agent] });
     expect(s.seen.length).toBe(0);
     const evs = events();
     expect(evs.some((x) => x.type === 'score')).toBe(false);
@@ -119,8 +119,8 @@ describe('ScoringEngine', () => {
     const s = spy(scorer);
     const { e, events } = engine(s.scorer);
     const allow: TenantPolicy = { ...DEFAULT_POLICY, agentEmotionScoring: true };
-    e.startCall(meta('c1'), allow);
-    await play(e, 'c1', { customer: [customer], agent: [agent] });
+    e.startCall(1, meta('c1'), allow);
+    await play(e, 1, { customer: [customer], agent: [agent] });
     const evs = events();
     expect(evs.filter((x) => x.type === 'score' && x.speaker === 'agent').length).toBeGreaterThan(0);
     const summary = evs.find((x): x is CallSummaryEvent => x.type === 'call_summary')!;
@@ -132,9 +132,9 @@ describe('ScoringEngine', () => {
     const out: EngineOutput[] = [];
     const e = new ScoringEngine({ scorer, config, clock, emit: (o) => out.push(...o) });
     const events = () => out.map((o) => parseEvent(o.event));
-    e.startCall(meta('c1'), DEFAULT_POLICY);
+    e.startCall(1, meta('c1'), DEFAULT_POLICY);
     clock.advance(9000);
-    await play(e, 'c1', { customer: [customer], agent: [agent] });
+    await play(e, 1, { customer: [customer], agent: [agent] });
     const evs = events();
     expect(evs.at(-1)!.type).toBe('call_summary');
     const summary = evs.at(-1) as CallSummaryEvent;
@@ -157,10 +157,10 @@ describe('ScoringEngine', () => {
       emit: (o) => out.push(...o),
       maxBatch: 4,
     });
-    e.startCall(meta('busy'), DEFAULT_POLICY);
-    e.startCall(meta('quiet'), DEFAULT_POLICY);
-    e.pushAudio('busy', 'customer', voiced(30_000), 0);
-    e.pushAudio('quiet', 'customer', voiced(2000), 0);
+    e.startCall(1, meta('busy'), DEFAULT_POLICY);
+    e.startCall(2, meta('quiet'), DEFAULT_POLICY);
+    e.pushAudio(1, 'customer', voiced(30_000), 0);
+    e.pushAudio(2, 'customer', voiced(2000), 0);
     await e.drain();
     const firstBatch = out.slice(0, 4).map((o) => o.event.callId);
     expect(firstBatch).toContain('quiet');
@@ -178,8 +178,8 @@ describe('ScoringEngine', () => {
       maxPendingPerCall: 5,
       onDropped: (_id, n) => dropped.push(n),
     });
-    e.startCall(meta('c1'), DEFAULT_POLICY);
-    e.pushAudio('c1', 'customer', voiced(12_000), 0);
+    e.startCall(1, meta('c1'), DEFAULT_POLICY);
+    e.pushAudio(1, 'customer', voiced(12_000), 0);
     await e.drain();
     // 11 windows (ends 2..12 s) were ready at once; the 6 oldest were dropped.
     expect(dropped).toEqual([6]);
@@ -207,17 +207,17 @@ describe('ScoringEngine', () => {
     const audio = (id: string) => randomChunks(voiced(9000, { seed: ids.indexOf(id) + 1 }), 8000, 7);
     const run = async (s: Scorer, waitMs: number) => {
       const { e, events } = engine(s, 2);
-      for (const id of ids) e.startCall(meta(id), DEFAULT_POLICY);
+      for (const [k, id] of ids.entries()) e.startCall(k, meta(id), DEFAULT_POLICY);
       const chunks = ids.map(audio);
       for (let i = 0; i < Math.max(...chunks.map((c) => c.length)); i++) {
-        ids.forEach((id, k) => {
+        for (const k of ids.keys()) {
           const c = chunks[k]![i];
-          if (c) e.pushAudio(id, 'customer', c, 0);
-        });
+          if (c) e.pushAudio(k, 'customer', c, 0);
+        }
         // Audio keeps arriving while batches are in flight.
         if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
       }
-      for (const id of ids) e.endCall(id, 0);
+      for (const k of ids.keys()) e.endCall(k, 0);
       await e.drain();
       return events();
     };
@@ -242,36 +242,56 @@ describe('ScoringEngine', () => {
       },
     };
     const { e, events } = engine(flaky);
-    e.startCall(meta('c1'), DEFAULT_POLICY);
-    e.pushAudio('c1', 'customer', voiced(2000), 0);
+    e.startCall(1, meta('c1'), DEFAULT_POLICY);
+    e.pushAudio(1, 'customer', voiced(2000), 0);
     await expect(e.drain()).rejects.toThrow('runtime failed');
     fail = false;
-    e.pushAudio('c1', 'customer', voiced(1000, { seed: 2 }), 0);
+    e.pushAudio(1, 'customer', voiced(1000, { seed: 2 }), 0);
     await e.drain();
     expect(scores(events()).map((x) => x.windowEndMs)).toEqual([3000]);
   });
 
+  it('keeps two calls with one id apart: each instance its own windows, events and summary', async () => {
+    const { e, out } = engine(scorer);
+    e.startCall(1, { ...meta('X'), tenantId: 'acme' }, DEFAULT_POLICY);
+    e.startCall(2, { ...meta('X'), tenantId: 'globex' }, DEFAULT_POLICY);
+    e.pushAudio(1, 'customer', voiced(5000), 0);
+    e.pushAudio(2, 'customer', voiced(3000, { seed: 3 }), 0);
+    e.endCall(1, 0);
+    e.endCall(2, 0);
+    await e.drain();
+    const of = (instance: number) => out.filter((o) => o.instance === instance).map((o) => o.event);
+    expect(new Set(of(1).map((x) => x.tenantId))).toEqual(new Set(['acme']));
+    expect(new Set(of(2).map((x) => x.tenantId))).toEqual(new Set(['globex']));
+    const ends = (instance: number) =>
+      of(instance).flatMap((x) => (x.type === 'score' ? [x.windowEndMs] : []));
+    expect(ends(1)).toEqual([2000, 3000, 4000, 5000]);
+    expect(ends(2)).toEqual([2000, 3000]);
+    expect(of(1).at(-1)).toMatchObject({ type: 'call_summary', durationMs: 5000 });
+    expect(of(2).at(-1)).toMatchObject({ type: 'call_summary', durationMs: 3000 });
+  });
+
   it('rejects audio for a call it does not know', () => {
     const { e } = engine(scorer);
-    expect(() => e.pushAudio('nope', 'customer', voiced(100), 0)).toThrow(ScoringError);
-    expect(() => e.endCall('nope', 0)).toThrow(/^UNKNOWN_CALL: unknown call nope/);
-    e.startCall(meta('c1'), DEFAULT_POLICY);
-    expect(() => e.startCall(meta('c1'), DEFAULT_POLICY)).toThrow(/^CALL_EXISTS: /);
+    expect(() => e.pushAudio(99, 'customer', voiced(100), 0)).toThrow(ScoringError);
+    expect(() => e.endCall(99, 0)).toThrow(/^UNKNOWN_CALL: unknown call instance 99/);
+    e.startCall(1, meta('c1'), DEFAULT_POLICY);
+    expect(() => e.startCall(1, meta('c1'), DEFAULT_POLICY)).toThrow(/^CALL_EXISTS: /);
   });
 
   it('scores each speaker in its own model stream and closes both when the call ends', async () => {
     const s = spy(scorer);
     const { e } = engine(s.scorer);
-    e.startCall(meta('c1'), { ...DEFAULT_POLICY, agentEmotionScoring: true });
-    e.startCall(meta('c2'), DEFAULT_POLICY);
-    e.pushAudio('c1', 'customer', customer, 0);
-    e.pushAudio('c1', 'agent', agent, 0);
-    e.pushAudio('c2', 'customer', customer, 0);
+    e.startCall(1, meta('c1'), { ...DEFAULT_POLICY, agentEmotionScoring: true });
+    e.startCall(2, meta('c2'), DEFAULT_POLICY);
+    e.pushAudio(1, 'customer', customer, 0);
+    e.pushAudio(1, 'agent', agent, 0);
+    e.pushAudio(2, 'customer', customer, 0);
     await e.drain();
     const streams = new Set(s.seen.map((w) => w.stream));
     expect(streams.size).toBe(3); // c1 customer, c1 agent, c2 customer
     expect([...streams].some((m) => m.closed)).toBe(false);
-    e.endCall('c1', 0);
+    e.endCall(1, 0);
     await e.drain();
     // c1's two speakers' streams; c2's stays open.
     expect([...streams].filter((m) => m.closed)).toHaveLength(2);

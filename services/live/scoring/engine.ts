@@ -3,6 +3,9 @@
 // produces windows faster than others cannot starve them. Scoring is asynchronous and one batch is
 // in flight at a time, so each call's windows are scored and emitted in order; between batches the
 // engine yields to the event loop so incoming audio keeps flowing.
+// A call is named by its instance, a number its caller gives it (the call registry counts them), not
+// by its id: call ids are scoped per tenant, and an id may start again while its previous call is
+// still ending, so two calls with one id can be here at once and must never share state or events.
 
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import { VoicePulseError } from '../../../core/errors.ts';
@@ -14,6 +17,8 @@ import { LiveCall, type PendingWindow } from './call.ts';
 import type { Scorer } from './scorer.ts';
 
 export interface EngineOutput {
+  /** The call instance the event belongs to (startCall's `instance`). */
+  instance: number;
   event: VoicePulseEvent;
   /** For score events: when the window's last sample arrived (ms since the epoch, fractional). */
   arrivedAtMs?: number;
@@ -35,25 +40,31 @@ export interface EngineOptions {
    * than letting memory grow without bound.
    */
   maxPendingPerCall?: number;
-  onDropped?: (callId: string, windows: number) => void;
+  onDropped?: (callId: string, windows: number, instance: number) => void;
 }
 
 export type ScoringErrorCode =
-  /** Audio or an end for a call the engine does not hold. */
+  /** Audio or an end for a call instance the engine does not hold. */
   | 'UNKNOWN_CALL'
-  /** A start for a call the engine already holds. */
+  /** A start for a call instance the engine already holds. */
   | 'CALL_EXISTS';
 
 export class ScoringError extends VoicePulseError<ScoringErrorCode> {
   constructor(
     code: ScoringErrorCode,
-    readonly callId: string,
+    readonly instance: number,
   ) {
-    super(code, code === 'UNKNOWN_CALL' ? `unknown call ${callId}` : `call ${callId} already started`);
+    super(
+      code,
+      code === 'UNKNOWN_CALL'
+        ? `unknown call instance ${instance}`
+        : `call instance ${instance} already started`,
+    );
   }
 }
 
 interface CallSlot {
+  instance: number;
   call: LiveCall;
   queue: PendingWindow[];
   ending: boolean;
@@ -61,9 +72,9 @@ interface CallSlot {
 }
 
 export class ScoringEngine {
-  private readonly calls = new Map<string, CallSlot>();
+  private readonly calls = new Map<number, CallSlot>();
   /** Calls with queued windows or a pending end, in round-robin order. */
-  private ready: string[] = [];
+  private ready: number[] = [];
   private scheduled = false;
   /** The batch being scored, if any: the next starts only when it has emitted. */
   private inFlight: Promise<void> | undefined;
@@ -75,9 +86,15 @@ export class ScoringEngine {
     this.maxPending = opts.maxPendingPerCall ?? 30;
   }
 
-  startCall(meta: CallMeta, policy: TenantPolicy, offsetsMs?: Record<SpeakerRole, number>): void {
-    if (this.calls.has(meta.callId)) throw new ScoringError('CALL_EXISTS', meta.callId);
-    this.calls.set(meta.callId, {
+  startCall(
+    instance: number,
+    meta: CallMeta,
+    policy: TenantPolicy,
+    offsetsMs?: Record<SpeakerRole, number>,
+  ): void {
+    if (this.calls.has(instance)) throw new ScoringError('CALL_EXISTS', instance);
+    this.calls.set(instance, {
+      instance,
       call: new LiveCall(meta, policy, this.opts.config, this.opts.clock, offsetsMs),
       queue: [],
       ending: false,
@@ -85,18 +102,25 @@ export class ScoringEngine {
     });
   }
 
-  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
-    const slot = this.slot(callId);
+  pushAudio(instance: number, speaker: SpeakerRole, samples: Float32Array, arrivedAtMs: number): void {
+    const slot = this.slot(instance);
     if (slot.ending) return;
-    this.enqueue(callId, slot, slot.call.push(speaker, samples, arrivedAtMs));
+    this.enqueue(slot, slot.call.push(speaker, samples, arrivedAtMs));
+  }
+
+  /** A span of the call without audio on `speaker` (held, discarded, lost): `samples` of timeline. */
+  gap(instance: number, speaker: SpeakerRole, samples: number, arrivedAtMs: number): void {
+    const slot = this.slot(instance);
+    if (slot.ending) return;
+    this.enqueue(slot, slot.call.gap(speaker, samples, arrivedAtMs));
   }
 
   /** Scores the call's remaining windows, then emits its summary and forgets it. */
-  endCall(callId: string, arrivedAtMs: number): void {
-    const slot = this.slot(callId);
+  endCall(instance: number, arrivedAtMs: number): void {
+    const slot = this.slot(instance);
     if (slot.ending) return;
     slot.ending = true;
-    this.enqueue(callId, slot, slot.call.end(arrivedAtMs));
+    this.enqueue(slot, slot.call.end(arrivedAtMs));
   }
 
   /** Scores everything queued (and whatever is queued meanwhile), then resolves (tests, shutdown). */
@@ -108,22 +132,22 @@ export class ScoringEngine {
     }
   }
 
-  private slot(callId: string): CallSlot {
-    const slot = this.calls.get(callId);
-    if (!slot) throw new ScoringError('UNKNOWN_CALL', callId);
+  private slot(instance: number): CallSlot {
+    const slot = this.calls.get(instance);
+    if (!slot) throw new ScoringError('UNKNOWN_CALL', instance);
     return slot;
   }
 
-  private enqueue(callId: string, slot: CallSlot, windows: PendingWindow[]): void {
+  private enqueue(slot: CallSlot, windows: PendingWindow[]): void {
     slot.queue.push(...windows);
     const excess = slot.queue.length - this.maxPending;
     if (excess > 0) {
       slot.queue.splice(0, excess);
-      this.opts.onDropped?.(callId, excess);
+      this.opts.onDropped?.(slot.call.meta.callId, excess, slot.instance);
     }
     if (!slot.inReady && (slot.queue.length > 0 || slot.ending)) {
       slot.inReady = true;
-      this.ready.push(callId);
+      this.ready.push(slot.instance);
       this.schedule();
     }
   }
@@ -173,14 +197,14 @@ export class ScoringEngine {
       );
       batch.forEach(({ slot, w }, i) => {
         const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
-        out.push({ event: score, arrivedAtMs: w.arrivedAtMs });
-        for (const a of alerts) out.push({ event: a });
+        out.push({ instance: slot.instance, event: score, arrivedAtMs: w.arrivedAtMs });
+        for (const a of alerts) out.push({ instance: slot.instance, event: a });
       });
     }
     for (const slot of finished) {
-      out.push({ event: slot.call.summary(this.opts.scorer.modelVersion) });
+      out.push({ instance: slot.instance, event: slot.call.summary(this.opts.scorer.modelVersion) });
       slot.call.close();
-      this.calls.delete(slot.call.meta.callId);
+      this.calls.delete(slot.instance);
     }
     if (out.length > 0) this.opts.emit(out);
   }

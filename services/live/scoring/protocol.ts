@@ -7,11 +7,27 @@ import type { StreamingConfig } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import type { EngineOutput } from './engine.ts';
 
+/** Calls are named by their instance (the engine's and the call registry's number), never by call id alone. */
 export type ThreadCommand =
-  | { t: 'start'; meta: CallMeta; policy: TenantPolicy; offsetsMs?: Record<SpeakerRole, number> }
+  | {
+      t: 'start';
+      instance: number;
+      meta: CallMeta;
+      policy: TenantPolicy;
+      offsetsMs?: Record<SpeakerRole, number>;
+    }
   /** Samples [offset, offset + length) of the batch's `samples`. */
-  | { t: 'audio'; callId: string; speaker: SpeakerRole; offset: number; length: number; arrivedAtMs: number }
-  | { t: 'end'; callId: string; arrivedAtMs: number };
+  | {
+      t: 'audio';
+      instance: number;
+      speaker: SpeakerRole;
+      offset: number;
+      length: number;
+      arrivedAtMs: number;
+    }
+  /** A span without audio: timeline, never audio carried across. */
+  | { t: 'gap'; instance: number; speaker: SpeakerRole; samples: number; arrivedAtMs: number }
+  | { t: 'end'; instance: number; arrivedAtMs: number };
 
 /**
  * Everything for one thread since the last flush, in order, with all audio packed into one
@@ -26,7 +42,7 @@ export type FromThread =
   /** The thread loaded its model; `model` names it and the runtime running it (describeModel). */
   | { t: 'ready'; model: string }
   | { t: 'events'; out: EngineOutput[] }
-  | { t: 'error'; callId: string; message: string }
+  | { t: 'error'; instance: number; message: string }
   | { t: 'dropped'; callId: string; windows: number };
 
 export interface ThreadData {

@@ -22,14 +22,19 @@ const engine = new ScoringEngine({
 send({ t: 'ready', model: scorer.description });
 port.on('message', ({ commands, samples }: ToThread) => {
   for (const m of commands) {
-    const callId = m.t === 'start' ? m.meta.callId : m.callId;
     try {
-      if (m.t === 'start') engine.startCall(m.meta, m.policy, m.offsetsMs);
+      if (m.t === 'start') engine.startCall(m.instance, m.meta, m.policy, m.offsetsMs);
       else if (m.t === 'audio')
-        engine.pushAudio(m.callId, m.speaker, samples.subarray(m.offset, m.offset + m.length), m.arrivedAtMs);
-      else engine.endCall(m.callId, m.arrivedAtMs);
+        engine.pushAudio(
+          m.instance,
+          m.speaker,
+          samples.subarray(m.offset, m.offset + m.length),
+          m.arrivedAtMs,
+        );
+      else if (m.t === 'gap') engine.gap(m.instance, m.speaker, m.samples, m.arrivedAtMs);
+      else engine.endCall(m.instance, m.arrivedAtMs);
     } catch (err) {
-      send({ t: 'error', callId, message: (err as Error).message });
+      send({ t: 'error', instance: m.instance, message: (err as Error).message });
     }
   }
 });

@@ -31,20 +31,41 @@ import {
 export class RecordingBackend implements ScoringBackend {
   failure: string | null = null;
   readonly started: CallMeta[] = [];
+  /** Call ids, in the order their calls ended. */
   readonly ended: string[] = [];
+  /** Each call instance started, by number. */
+  readonly instances = new Map<number, CallMeta>();
   private readonly chunks = new Map<string, Float32Array[]>();
+  private readonly gaps = new Map<string, number>();
 
-  startCall(meta: CallMeta): void {
+  startCall(instance: number, meta: CallMeta): void {
     this.started.push(meta);
+    this.instances.set(instance, meta);
   }
-  pushAudio(callId: string, speaker: SpeakerRole, samples: Float32Array): void {
-    const key = `${callId}/${speaker}`;
+  pushAudio(instance: number, speaker: SpeakerRole, samples: Float32Array): void {
+    const key = `${this.instances.get(instance)!.callId}/${speaker}`;
     this.chunks.set(key, [...(this.chunks.get(key) ?? []), samples]);
   }
-  endCall(callId: string): void {
-    this.ended.push(callId);
+  /** A gap is timeline: zeros in `samples()`, and counted in `gapSamples()`. */
+  gap(instance: number, speaker: SpeakerRole, samples: number): void {
+    const key = `${this.instances.get(instance)!.callId}/${speaker}`;
+    this.gaps.set(key, (this.gaps.get(key) ?? 0) + samples);
+    this.chunks.set(key, [...(this.chunks.get(key) ?? []), new Float32Array(samples)]);
   }
-  /** Everything one speaker of a call received, in order. */
+  /** Samples of gap one speaker of a call received. */
+  gapSamples(callId: string, speaker: SpeakerRole): number {
+    return this.gaps.get(`${callId}/${speaker}`) ?? 0;
+  }
+  endCall(instance: number): void {
+    this.ended.push(this.instances.get(instance)!.callId);
+  }
+  /** The number of the latest call instance of `tenantId` named `callId`. */
+  instanceOf(callId: string, tenantId = 'acme'): number {
+    const found = [...this.instances].filter(([, m]) => m.callId === callId && m.tenantId === tenantId);
+    if (found.length === 0) throw new Error(`no call ${tenantId}/${callId} started`);
+    return found.at(-1)![0];
+  }
+  /** Everything one speaker of a call (every instance of its id) received, in order. */
   samples(callId: string, speaker: SpeakerRole): Float32Array {
     const parts = this.chunks.get(`${callId}/${speaker}`) ?? [];
     const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -113,6 +134,11 @@ export interface TestIngress {
   registry: Registry;
   /** The value of a counter of the live metrics for `labels`, 0 when never incremented. */
   count(name: string, labels?: Record<string, string>): Promise<number>;
+  /**
+   * An event the scoring threads emit, as app.ts hands it on: to watchers, and to its call
+   * instance (by default the latest of the event's tenant and call id).
+   */
+  emit(event: VoicePulseEvent, instance?: number): void;
 }
 
 export function testIngress(limits: Partial<GatewayLimits> = {}, policies: TenantPolicies = {}): TestIngress {
@@ -139,6 +165,10 @@ export function testIngress(limits: Partial<GatewayLimits> = {}, policies: Tenan
       const values = (await metric?.get())?.values ?? [];
       const match = values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
       return match?.value ?? 0;
+    },
+    emit(event, instance = backend.instanceOf(event.callId, event.tenantId)) {
+      ctx.hub.publish(event);
+      ctx.calls.emitted(instance, event);
     },
   };
 }
