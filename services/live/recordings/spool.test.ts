@@ -56,6 +56,21 @@ describe('the recordings spool shared by live processes', () => {
     expect(await adopter.adopt()).toEqual([]);
   });
 
+  it('takes its own folder back after a restart under the same name, stopped cleanly or not', async () => {
+    const r = root();
+    const first = open(r, 'pod-a');
+    const ids = jobs(first.dir, 2);
+    await first.close();
+    const again = open(r, 'pod-a');
+    expect(files(again.dir).length).toBe(2 * ids.length);
+    expect(readdirSync(again.dir)).toContain('.alive');
+    // Marked alive again: another process leaves it alone.
+    expect(await open(r, 'pod-b').adopt()).toEqual([]);
+    const third = open(r, 'pod-a');
+    expect(files(third.dir).length).toBe(2 * ids.length);
+    expect(readdirSync(join(r, 'new'))).toEqual([]);
+  });
+
   it('gives each job of a stopped owner to exactly one of the processes adopting at once', async () => {
     const r = root();
     const dead = ['pod-1', 'pod-2', 'pod-3'].map((o) => open(r, o));

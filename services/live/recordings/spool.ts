@@ -10,7 +10,7 @@
 // renamed into place, so no adopter sees it unmarked. Any process reads every folder's job records,
 // so a job's status is answered by whichever pod a request reaches.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -55,9 +55,15 @@ export class Spool {
     try {
       renameSync(fresh, this.dir);
     } catch {
-      // Ours from before a restart under the same name: it holds that run's jobs.
-      this.mark();
-      void rm(fresh, { recursive: true, force: true });
+      // Ours from before a restart under the same name, with that run's jobs: marked again, unless
+      // another process adopted it meanwhile (then the fresh one takes its place).
+      try {
+        writeFileSync(join(this.dir, MARK), '');
+        this.mark();
+      } catch {
+        renameSync(fresh, this.dir);
+      }
+      rmSync(fresh, { recursive: true, force: true });
     }
     this.heartbeat = setInterval(() => {
       try {
@@ -94,8 +100,9 @@ export class Spool {
       } catch {
         continue; // another process adopted it first
       }
+      // A job's record and audio; the mark and a record half-written when its owner died stay behind.
       for (const file of await readdir(held)) {
-        if (file === MARK) continue;
+        if (!file.endsWith('.json') && !file.endsWith('.audio')) continue;
         await rename(join(held, file), join(this.dir, file));
         if (file.endsWith('.json')) records.push(file);
       }
