@@ -111,7 +111,13 @@ async function runLevel(
     maxBatch: mode.maxBatch,
     streaming: DEFAULT_SETTINGS,
     // Raw capacity: no lag-based admission, which would refuse the calls that measure it.
-    limits: { ...DEFAULT_LIMITS, maxConcurrentCalls: 10_000, idleTimeoutMs: 120_000, maxScoringLagMs: 0 },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxConcurrentCalls: 10_000,
+      idleTimeoutMs: 120_000,
+      maxScoringLagMs: 0,
+      maxScoringLoad: 0,
+    },
     policies: {},
     logger: pino({ level: 'error' }),
     onWindowLatency: (ms) => latencies.push(ms),

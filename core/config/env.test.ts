@@ -202,6 +202,7 @@ describe('parseEnv', () => {
       VOICEPULSE_MAX_CONNECTIONS: '50',
       VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS: '5',
       VOICEPULSE_MAX_SCORING_LAG_MS: '0',
+      VOICEPULSE_MAX_SCORING_LOAD: '0.8',
     });
     expect(s.live).toMatchObject({
       metricsPort: 9465,
@@ -209,7 +210,12 @@ describe('parseEnv', () => {
       maxConnections: 50,
       maxConnectionsPerAddress: 5,
       maxScoringLagMs: 0,
+      maxScoringLoad: 0.8,
     });
+    for (const bad of ['-1', '11', '0.8x', '1e1'])
+      expect(failure({ VOICEPULSE_MAX_SCORING_LOAD: bad })).toContain(
+        'VOICEPULSE_MAX_SCORING_LOAD must be a number in 0..10',
+      );
   });
 
   it('never repeats a secret in an error', () => {

@@ -65,6 +65,12 @@ export interface LiveSettings {
   /** Scoring lag (recent window latency, ms) past which new calls are refused; 0 = never. `VOICEPULSE_MAX_SCORING_LAG_MS`
    * @default 2500 */
   maxScoringLagMs?: number;
+  /** Share of the scoring threads' time the calls in progress may claim, each charged one window per
+   * hop per scored speaker at the measured cost of a window; past it new calls are refused at once
+   * (a burst never waits for the lag to rise); 0 = no limit, above 1 overbooks on silence.
+   * `VOICEPULSE_MAX_SCORING_LOAD`
+   * @default 1 */
+  maxScoringLoad?: number;
   /** On SIGTERM: how long calls may go on (new ones refused) before the rest are ended. `VOICEPULSE_DRAIN_SECONDS`
    * @default 30 */
   drainSeconds: number;
@@ -285,6 +291,16 @@ const positiveNumber = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
+/** A ratio such as 0.8: decimal digits, at most three after the point, within [0, max]. */
+function ratio(max: number) {
+  return z.string().transform((text, ctx) => {
+    const n = /^\d{1,3}(\.\d{1,3})?$/.test(text) ? Number(text) : Number.NaN;
+    if (n >= 0 && n <= max) return n;
+    ctx.addIssue({ code: 'custom', message: `must be a number in 0..${max}` });
+    return z.NEVER;
+  });
+}
+
 const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/;
 
 /** `host:port[,host:port…]` (VOICEPULSE_KAFKA_BROKERS, `--kafka`). */
@@ -411,6 +427,7 @@ const VARIABLES = {
   VOICEPULSE_MAX_CONNECTIONS: positive.optional(),
   VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS: positive.optional(),
   VOICEPULSE_MAX_SCORING_LAG_MS: integer(0, 600_000).optional(),
+  VOICEPULSE_MAX_SCORING_LOAD: ratio(10).optional(),
   VOICEPULSE_RECORDINGS_DIR: z.string().optional(),
   VOICEPULSE_TOKEN: secret.optional(),
   VOICEPULSE_TENANT_TOKENS: tenantTokens.optional(),
@@ -516,6 +533,7 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       maxConnections: v.VOICEPULSE_MAX_CONNECTIONS,
       maxConnectionsPerAddress: v.VOICEPULSE_MAX_CONNECTIONS_PER_ADDRESS,
       maxScoringLagMs: v.VOICEPULSE_MAX_SCORING_LAG_MS,
+      maxScoringLoad: v.VOICEPULSE_MAX_SCORING_LOAD,
       drainSeconds: v.VOICEPULSE_DRAIN_SECONDS,
       podId: v.VOICEPULSE_POD_ID,
       recordingsDir: v.VOICEPULSE_RECORDINGS_DIR ?? join(cacheDir, 'recordings'),

@@ -195,6 +195,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     onEvents,
     onReady: (shard, model) => log.info({ shard, model }, 'scoring thread ready'),
     onError: (callId, message) => log.warn({ callId, message }, 'scoring error'),
+    onBatch: (windows, busyMs) => calls.batchScored(windows, busyMs),
     onDropped: (callId, windows) => {
       metrics.droppedWindows.inc(windows);
       calls.windowsDropped();
@@ -207,7 +208,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       log.error({ shard, calls }, 'scoring thread died and was replaced');
     },
   });
-  const calls = new CallRegistry(held.track(backend), o.policies, o.limits, o.streaming.sampleRate, metrics);
+  const calls = new CallRegistry(held.track(backend), o.policies, o.limits, metrics);
   const auth = {
     operatorToken: o.token,
     tenantTokens: o.tenantTokens ?? {},

@@ -108,6 +108,7 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
       ...DEFAULT_LIMITS,
       maxConcurrentCalls: flags.maxCalls ?? DEFAULT_LIMITS.maxConcurrentCalls,
       maxScoringLagMs: live.maxScoringLagMs ?? DEFAULT_LIMITS.maxScoringLagMs,
+      maxScoringLoad: live.maxScoringLoad ?? DEFAULT_LIMITS.maxScoringLoad,
       maxConnections: live.maxConnections ?? DEFAULT_LIMITS.maxConnections,
       maxConnectionsPerAddress: live.maxConnectionsPerAddress ?? DEFAULT_LIMITS.maxConnectionsPerAddress,
     },

@@ -22,6 +22,7 @@ beforeAll(async () => {
       maxConcurrentCalls: 3,
       idleTimeoutMs: 1500,
       maxScoringLagMs: 0,
+      maxScoringLoad: 0,
     },
     tenantTokens: { acme: ACME_TOKEN },
   });

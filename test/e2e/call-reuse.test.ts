@@ -30,7 +30,7 @@ beforeAll(async () => {
     threads: 1,
     grpcPort: 0,
     tenantTokens: { acme: ACME, globex: GLOBEX },
-    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0 },
+    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0, maxScoringLoad: 0 },
   });
 });
 afterAll(async () => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   app = await testApp(model.dir, {
     twilioAuthTokens: { acme: TWILIO_AUTH_TOKEN },
     audiohookCredentials: { [API_KEY]: { tenant: 'acme', secret: SECRET } },
-    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0, idleTimeoutMs: 10_000 },
+    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0, maxScoringLoad: 0, idleTimeoutMs: 10_000 },
   });
   host = new URL(app.urls.http!).host;
 });

@@ -27,7 +27,7 @@ async function withApp(
 ) {
   const app = await testApp(model.dir, {
     tenantTokens: { acme: ACME, globex: GLOBEX },
-    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0, ...limits },
+    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0, maxScoringLoad: 0, ...limits },
     ...over,
   });
   try {

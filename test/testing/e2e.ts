@@ -28,8 +28,8 @@ export function testApp(modelDir: string, over: Partial<AppOptions> = {}): Promi
     modelDir,
     threads: 0,
     streaming: DEFAULT_SETTINGS,
-    // Tests replay audio faster than real time: admission by scoring lag is tested on its own.
-    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0 },
+    // Tests replay audio faster than real time: admission by scoring lag and load is tested on its own.
+    limits: { ...DEFAULT_LIMITS, maxScoringLagMs: 0, maxScoringLoad: 0 },
     policies: {},
     logger: pino({ level: 'silent' }),
     ...over,

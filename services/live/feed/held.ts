@@ -16,6 +16,7 @@ export class HeldCalls {
     const start = (instance: number, meta: CallMeta) =>
       this.held.set(instance, { meta, startedAtMs: this.now() });
     return {
+      layout: backend.layout,
       startCall: (...args) => {
         backend.startCall(...args);
         start(args[0], args[1]);

@@ -273,7 +273,7 @@ describe('AudioHook adapter', () => {
     });
     try {
       const ingress = testIngress({ idleTimeoutMs: 600_000 });
-      ingress.ctx.calls = new CallRegistry(scoring, {}, ingress.ctx.limits, 8000);
+      ingress.ctx.calls = new CallRegistry(scoring, {}, ingress.ctx.limits);
       const g = genesys(OPERATOR, { ingress });
       // The customer speaks on the external channel, the agent's channel is quiet.
       const stereo = (ms: number, seed: number) => {

@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../../../core/auth/tokens.ts';
-import { ENDING_TIMEOUT_MS } from './calls.ts';
+import { EMOTIONS } from '../../../core/emotions.ts';
+import type { EmotionProbs } from '../../../core/events/schema.ts';
+import { ManualClock } from '../../../core/streaming/clock.ts';
+import { DEFAULT_STREAMING } from '../../../core/streaming/config.ts';
+import { voiced } from '../../../core/streaming/testing/synthetic.ts';
+import { InlineBackend } from '../scoring/backend.ts';
+import { DEFAULT_MAX_BATCH } from '../scoring/engine.ts';
+import type { Scorer } from '../scoring/scorer.ts';
+import { CallRegistry, ENDING_TIMEOUT_MS } from './calls.ts';
 import type { IngressError } from './errors.ts';
 import { STALE_MS } from './lag.ts';
 import { fakeEvent, testIngress } from './testing/fakes.ts';
@@ -134,5 +142,106 @@ describe('CallRegistry', () => {
     backend.failure = null;
     expect(refusal(() => ctx.calls.admit(meta('c1'), 'twilio', OPERATOR))).toBe('DUPLICATE_CALL');
     expect(refusal(() => ctx.calls.admit(meta('c2'), 'twilio', OPERATOR))).toBe('CALL_LIMIT');
+  });
+});
+
+/**
+ * Live scoring on one thread whose windows cost COST_MS each, on a clock that moves only as the
+ * scorer works or the test lets time pass: calls stream 1 s of speech every second (each window
+ * arriving at its second), and every score's latency is measured on that clock.
+ */
+function scoringThread(limits: { maxScoringLoad: number }) {
+  const COST_MS = 20;
+  const clock = new ManualClock(1_700_000_000_000);
+  const uniform = Object.fromEntries(EMOTIONS.map((e) => [e, 1 / EMOTIONS.length])) as EmotionProbs;
+  const scorer: Scorer = {
+    modelVersion: 'cost-only',
+    async scoreWindows(windows) {
+      clock.advance(COST_MS * windows.length);
+      return windows.map(() => uniform);
+    },
+  };
+  const latencies: number[] = [];
+  const backend = new InlineBackend({
+    scorer,
+    config: DEFAULT_STREAMING,
+    clock,
+    maxBatch: DEFAULT_MAX_BATCH,
+    emit: (out) => {
+      for (const o of out) {
+        if (o.arrivedAtMs === undefined) continue;
+        latencies.push(clock.now() - o.arrivedAtMs);
+        calls.windowScored(clock.now() - o.arrivedAtMs);
+      }
+    },
+    onBatch: (windows, busyMs) => calls.batchScored(windows, busyMs),
+  });
+  const limit = { maxConcurrentCalls: 1000, maxScoringLagMs: 2500, ...limits };
+  const calls = new CallRegistry(backend, {}, limit, undefined, () => clock.now());
+  const open: ReturnType<CallRegistry['admit']>[] = [];
+  return {
+    calls,
+    latencies,
+    admit(callId: string): string {
+      try {
+        open.push(calls.admit(meta(callId), 'native', OPERATOR));
+        return 'admitted';
+      } catch (err) {
+        return (err as IngressError).code;
+      }
+    },
+    /**
+     * `seconds` of every open call's speech, arriving a second at a time on the clock while the
+     * thread scores (it takes the next second's audio between two batches), then the rest scored.
+     */
+    async stream(seconds: number) {
+      const start = Math.ceil(clock.now() / 1000) * 1000;
+      for (let s = 0; s < seconds; s++) {
+        const arrival = start + s * 1000;
+        while (clock.now() < arrival) {
+          const before = clock.now();
+          await new Promise((r) => setImmediate(r));
+          // Nothing to score: the thread waits for the audio.
+          if (clock.now() === before) clock.advance(arrival - before);
+        }
+        open.forEach((c, i) => {
+          c.audio('customer', voiced(1000, { seed: i + s }));
+        });
+      }
+      await backend.settle();
+    },
+  };
+}
+
+describe('CallRegistry admission under a burst', () => {
+  beforeEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('refuses a burst far above capacity at once; the calls it admits keep their window latency', async () => {
+    const t = scoringThread({ maxScoringLoad: 1 });
+    expect(t.admit('warm')).toBe('admitted');
+    await t.stream(3);
+    // 20 ms a window on one thread: 50 speaking customers fill it.
+    expect(t.calls.capacity.windowCostMs).toBe(20);
+    const burst = Array.from({ length: 200 }, (_, i) => t.admit(`burst-${i}`));
+    expect(burst.filter((r) => r === 'admitted')).toHaveLength(49);
+    expect(burst.filter((r) => r === 'OVERLOADED')).toHaveLength(151);
+    t.latencies.length = 0;
+    await t.stream(20);
+    // Every window scored (a new call's first ends at 2 s), none later than the second it arrived in.
+    expect(t.latencies.length).toBe(20 + 49 * 19);
+    expect(Math.max(...t.latencies)).toBeLessThanOrEqual(1000);
+  });
+
+  it('without it, lag alone admits the whole burst and every call’s latency climbs', async () => {
+    const t = scoringThread({ maxScoringLoad: 0 });
+    expect(t.admit('warm')).toBe('admitted');
+    await t.stream(3);
+    const burst = Array.from({ length: 200 }, (_, i) => t.admit(`burst-${i}`));
+    expect(burst.every((r) => r === 'admitted')).toBe(true);
+    t.latencies.length = 0;
+    await t.stream(5);
+    expect(Math.max(...t.latencies)).toBeGreaterThan(10_000);
   });
 });

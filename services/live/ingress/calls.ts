@@ -8,7 +8,9 @@
 //   CALL_ENDING          this tenant's call id has ended but its summary is not out yet: retry after it
 //   TENANT_CALL_LIMIT    the tenant's policy allows no more concurrent calls
 //   CALL_LIMIT           the process allows no more concurrent calls
-//   OVERLOADED           scoring lags more than maxScoringLagMs: admitted calls keep their latency
+//   OVERLOADED           scoring lags more than maxScoringLagMs, or the call would take the admitted
+//                        calls' estimated load past maxScoringLoad (capacity.ts): a burst is refused
+//                        at once, before the lag can show it, and admitted calls keep their latency
 // Call instances: call ids are scoped per tenant, so a call is named by (tenant, call id), and each
 // admitted call is an instance with a number of its own. The scoring threads key calls by that
 // number and every event comes back with it, so the events of one instance reach only that
@@ -21,6 +23,7 @@ import { type CallMeta, callKey } from '../../../core/calls/meta.ts';
 import type { SpeakerRole, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { policyFor, type TenantPolicies } from '../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../scoring/backend.ts';
+import { ScoringCapacity } from './capacity.ts';
 import { IngressError, type RefusalCode } from './errors.ts';
 import { ScoringLag } from './lag.ts';
 import type { LiveMetrics } from './metrics.ts';
@@ -53,11 +56,15 @@ export interface AdmissionLimits {
   maxConcurrentCalls: number;
   /** Scoring lag (ms, ScoringLag) past which new calls are refused; 0 = never. */
   maxScoringLagMs: number;
+  /** Share of the scoring threads' time the admitted calls may claim (ScoringCapacity); 0 = no limit. */
+  maxScoringLoad: number;
 }
 
 interface Instance {
   number: number;
   meta: CallMeta;
+  /** Speakers the model scores (the customer; the agent too where the policy allows). */
+  scored: number;
   ended: boolean;
   listener?: ((event: VoicePulseEvent) => void) | undefined;
   release?: NodeJS.Timeout;
@@ -73,17 +80,31 @@ export class CallRegistry {
   private lastInstance = 0;
   private readonly tenantOpen = new Map<string, number>();
   private streaming = 0;
+  /** Scored speakers of the calls streaming now: what they claim of the scoring threads. */
+  private scoredSpeakers = 0;
   private draining = false;
+  private readonly sampleRate: number;
   readonly lag = new ScoringLag();
+  readonly capacity: ScoringCapacity;
 
   constructor(
     private readonly backend: ScoringBackend,
     private readonly policies: TenantPolicies,
     private readonly limits: AdmissionLimits,
-    private readonly sampleRate: number,
     private readonly metrics?: LiveMetrics,
+    /** When audio arrives and lag is observed: epoch ms, the scoring threads' clock (tests inject theirs). */
+    private readonly now: () => number = preciseNow,
   ) {
-    metrics?.readLagFrom(() => this.lag.current(preciseNow()) / 1000);
+    const { config, threads, maxBatch } = backend.layout;
+    this.sampleRate = config.sampleRate;
+    this.capacity = new ScoringCapacity({
+      threads,
+      maxBatch,
+      hopMs: config.hopMs,
+      maxLoad: limits.maxScoringLoad,
+    });
+    metrics?.readLagFrom(() => this.lag.current(this.now()) / 1000);
+    metrics?.readLoadFrom(() => this.capacity.load(this.scoredSpeakers));
   }
 
   /** Calls streaming now (started, not ended). */
@@ -127,18 +148,22 @@ export class CallRegistry {
       );
     if (this.streaming >= this.limits.maxConcurrentCalls)
       throw refuse('CALL_LIMIT', `at most ${this.limits.maxConcurrentCalls} concurrent calls`);
-    const lagMs = this.lag.current(preciseNow());
+    const lagMs = this.lag.current(this.now());
     if (this.limits.maxScoringLagMs > 0 && lagMs > this.limits.maxScoringLagMs)
       throw refuse(
         'OVERLOADED',
         `scoring lags ${Math.round(lagMs)} ms (bound ${this.limits.maxScoringLagMs} ms): try again later`,
       );
+    const scored = policy.agentEmotionScoring ? 2 : 1;
+    const atCapacity = this.capacity.refusal(this.scoredSpeakers, scored);
+    if (atCapacity) throw refuse('OVERLOADED', `${atCapacity}: try again later`);
 
-    const instance: Instance = { number: ++this.lastInstance, meta, ended: false };
+    const instance: Instance = { number: ++this.lastInstance, meta, scored, ended: false };
     this.names.set(name, instance);
     this.instances.set(instance.number, instance);
     this.tenantOpen.set(tenantId, ofTenant + 1);
     this.streaming++;
+    this.scoredSpeakers += scored;
     this.metrics?.activeCalls.set(this.streaming);
     this.backend.startCall(instance.number, meta, policy, offsetMs);
     return {
@@ -152,12 +177,12 @@ export class CallRegistry {
       audio: (speaker, samples) => {
         if (instance.ended || samples.length === 0) return;
         this.metrics?.audioSeconds.inc({ protocol }, samples.length / this.sampleRate);
-        this.backend.pushAudio(instance.number, speaker, samples, preciseNow());
+        this.backend.pushAudio(instance.number, speaker, samples, this.now());
       },
       gap: (speaker, ms) => {
         const samples = Math.round((ms * this.sampleRate) / 1000);
         if (instance.ended || samples === 0) return;
-        this.backend.gap(instance.number, speaker, samples, preciseNow());
+        this.backend.gap(instance.number, speaker, samples, this.now());
       },
       end: () => {
         if (instance.ended) return;
@@ -166,9 +191,10 @@ export class CallRegistry {
         if (left > 0) this.tenantOpen.set(tenantId, left);
         else this.tenantOpen.delete(tenantId);
         this.streaming--;
+        this.scoredSpeakers -= instance.scored;
         this.metrics?.activeCalls.set(this.streaming);
         instance.release = setTimeout(() => this.release(instance), ENDING_TIMEOUT_MS).unref();
-        this.backend.endCall(instance.number, preciseNow());
+        this.backend.endCall(instance.number, this.now());
       },
     };
   }
@@ -183,12 +209,17 @@ export class CallRegistry {
 
   /** One scored window's latency (ms): the lag admission control reads. */
   windowScored(latencyMs: number): void {
-    this.lag.observe(latencyMs, preciseNow());
+    this.lag.observe(latencyMs, this.now());
+  }
+
+  /** A batch the scoring threads scored: what a window costs (admission by load). */
+  batchScored(windows: number, busyMs: number): void {
+    this.capacity.batch(windows, busyMs);
   }
 
   /** Scoring fell so far behind that windows were dropped unscored. */
   windowsDropped(): void {
-    this.lag.dropped(preciseNow());
+    this.lag.dropped(this.now());
   }
 
   private release(instance: Instance): void {

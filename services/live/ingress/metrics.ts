@@ -14,9 +14,11 @@ export class LiveMetrics {
   readonly droppedWindows: Counter;
   readonly webhookFailures: Counter;
   readonly scoringLag: Gauge;
+  readonly scoringLoad: Gauge;
   readonly openConnections: Gauge<'transport'>;
   readonly ignoredMessages: Counter<'path' | 'type'>;
   private lagSeconds: () => number = () => 0;
+  private loadRatio: () => number = () => 0;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -80,6 +82,15 @@ export class LiveMetrics {
         this.set(lag());
       },
     });
+    const load = () => this.loadRatio();
+    this.scoringLoad = new Gauge({
+      name: 'voicepulse_scoring_load_ratio',
+      help: "Share of the scoring threads' time the calls in progress claim, at one window per hop per scored speaker (new calls are refused past its bound)",
+      registers,
+      collect() {
+        this.set(load());
+      },
+    });
     this.openConnections = new Gauge({
       name: 'voicepulse_open_connections',
       help: 'Connections open now, by transport (ws, grpc)',
@@ -102,5 +113,10 @@ export class LiveMetrics {
   /** Where the scoring-lag gauge reads its value (the call registry's lag, in seconds). */
   readLagFrom(read: () => number): void {
     this.lagSeconds = read;
+  }
+
+  /** Where the scoring-load gauge reads its value (the call registry's claimed share of the threads). */
+  readLoadFrom(read: () => number): void {
+    this.loadRatio = read;
   }
 }

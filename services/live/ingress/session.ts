@@ -41,6 +41,8 @@ export interface GatewayLimits {
   maxConcurrentCalls: number;
   /** Scoring lag (ms) past which new calls are refused (1013 overloaded); 0 = never. */
   maxScoringLagMs: number;
+  /** Share of the scoring threads' time admitted calls may claim (1013 overloaded past it; capacity.ts); 0 = no limit. */
+  maxScoringLoad: number;
   /** Open connections (WebSocket and gRPC together) past which new ones are refused. */
   maxConnections: number;
   /** Open connections from one remote address past which its new ones are refused. */
@@ -59,6 +61,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxFrameBytes: 64 * 1024,
   maxConcurrentCalls: 1000,
   maxScoringLagMs: 2500,
+  maxScoringLoad: 1,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 1000,
   idleTimeoutMs: 30_000,

@@ -83,7 +83,15 @@ describe('WorkerPool', () => {
 
   it('keeps two calls with one id apart on one thread: one ending leaves the other scoring', async () => {
     const out: EngineOutput[] = [];
-    const scoring = pool({ modelDir: dir, threads: 1, onEvents: (o) => out.push(...o) });
+    let batched = 0;
+    const scoring = pool({
+      modelDir: dir,
+      threads: 1,
+      onEvents: (o) => out.push(...o),
+      onBatch: (windows) => {
+        batched += windows;
+      },
+    });
     try {
       scoring.startCall(1, { ...meta('X'), tenantId: 'acme' }, DEFAULT_POLICY);
       scoring.startCall(2, { ...meta('X'), tenantId: 'globex' }, DEFAULT_POLICY);
@@ -102,6 +110,8 @@ describe('WorkerPool', () => {
       expect(ends(1)).toEqual([2000, 3000]);
       expect(ends(2)).toEqual([2000, 3000, 4000]);
       expect(of(2).at(-1)).toMatchObject({ type: 'call_summary', durationMs: 4000 });
+      // Each batch the thread scored was reported (admission by load).
+      expect(batched).toBe(5);
     } finally {
       await scoring.close();
     }

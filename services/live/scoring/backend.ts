@@ -15,11 +15,20 @@ import {
   type StreamingSettings,
 } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
-import { type EngineOutput, ScoringEngine } from './engine.ts';
+import { DEFAULT_MAX_BATCH, type EngineOptions, type EngineOutput, ScoringEngine } from './engine.ts';
 import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
 import { pendingScorer } from './scorer.ts';
 
+/** How a backend scores: the live windowing, its threads and the most windows a thread scores at once. */
+export interface ScoringLayout {
+  config: StreamingConfig;
+  /** Scoring threads; an engine on the calling thread counts as one. */
+  threads: number;
+  maxBatch: number;
+}
+
 export interface ScoringBackend {
+  readonly layout: ScoringLayout;
   /**
    * `offsetMs`: where on the call's timeline this pod's audio starts (a call continued from another
    * pod, AudioHook `continuedSessions`); windows and the summary's duration count from there.
@@ -53,6 +62,8 @@ export interface BackendOptions {
   flushIntervalMs?: number;
   /** Scoring fell behind and a call's oldest waiting windows were dropped. */
   onDropped?: (callId: string, windows: number) => void;
+  /** A batch of windows was scored, in busyMs of its thread's time (admission by load). */
+  onBatch?: (windows: number, busyMs: number) => void;
   /** A scoring thread (shard 0 inline) loaded its model: `model` names it and its runtime. */
   onReady?: (shard: number, model: string) => void;
   /** Scoring threads failed to start MAX_START_FAILURES times in a row: the pool stopped replacing them. */
@@ -73,25 +84,30 @@ export const MAX_START_FAILURES = 3;
 export function createBackend(opts: BackendOptions): ScoringBackend {
   checkRuntime(opts.runtime ?? 'auto');
   const config = modelStreaming(opts.config, streamingWindow(readManifest(opts.modelDir).window));
-  return opts.threads > 0 ? new WorkerPool(opts, config) : new InlineBackend(opts, config);
+  if (opts.threads > 0) return new WorkerPool(opts, config);
+  // The model loads on this thread before the backend exists: only its runtime can fail later.
+  const model = loadModel(opts.modelDir);
+  return new InlineBackend({
+    scorer: pendingScorer(model.version, openRunner(model, { runtime: opts.runtime ?? 'auto' }), (d) =>
+      opts.onReady?.(0, d),
+    ),
+    config,
+    clock: systemClock,
+    maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    emit: opts.onEvents,
+    ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
+    ...(opts.onBatch ? { onBatch: opts.onBatch } : {}),
+  });
 }
 
+/** One engine on the calling thread, on the engine's own scorer and clock. */
 export class InlineBackend implements ScoringBackend {
   readonly engine: ScoringEngine;
-  /** The model loads on this thread before the backend exists: only its runtime can fail later. */
+  readonly layout: ScoringLayout;
   readonly failure = null;
-  constructor(opts: BackendOptions, config: StreamingConfig) {
-    const model = loadModel(opts.modelDir);
-    this.engine = new ScoringEngine({
-      scorer: pendingScorer(model.version, openRunner(model, { runtime: opts.runtime ?? 'auto' }), (d) =>
-        opts.onReady?.(0, d),
-      ),
-      config,
-      clock: systemClock,
-      maxBatch: opts.maxBatch ?? 8,
-      emit: opts.onEvents,
-      ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
-    });
+  constructor(options: EngineOptions & { maxBatch: number }) {
+    this.engine = new ScoringEngine(options);
+    this.layout = { config: options.config, threads: 1, maxBatch: options.maxBatch };
   }
   startCall(instance: number, meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
     const offsetsMs = offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined;
@@ -122,6 +138,7 @@ export function shardOf(callId: string, shards: number): number {
 }
 
 export class WorkerPool implements ScoringBackend {
+  readonly layout: ScoringLayout;
   private readonly workers: Worker[] = [];
   /** By instance. */
   private readonly calls = new Map<
@@ -142,6 +159,7 @@ export class WorkerPool implements ScoringBackend {
     /** The live windowing, resolved from the model by createBackend. */
     private readonly config: StreamingConfig,
   ) {
+    this.layout = { config, threads: opts.threads, maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH };
     for (let i = 0; i < opts.threads; i++) {
       this.workers.push(this.spawn(i));
       this.outbox.push({ commands: [], audio: [], samples: 0 });
@@ -238,7 +256,7 @@ export class WorkerPool implements ScoringBackend {
       modelDir: this.opts.modelDir,
       runtime: this.opts.runtime ?? 'auto',
       config: this.config,
-      maxBatch: this.opts.maxBatch ?? 8,
+      maxBatch: this.layout.maxBatch,
     };
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data });
     w.on('message', (m: FromThread) => {
@@ -249,7 +267,8 @@ export class WorkerPool implements ScoringBackend {
       } else if (m.t === 'events') {
         for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.instance);
         this.opts.onEvents(m.out);
-      } else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
+      } else if (m.t === 'batch') this.opts.onBatch?.(m.windows, m.busyMs);
+      else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
       else this.opts.onError?.(this.calls.get(m.instance)?.meta.callId ?? '', m.message);
     });
     w.on('error', (err) => {

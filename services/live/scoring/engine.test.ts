@@ -271,6 +271,35 @@ describe('ScoringEngine', () => {
     expect(of(2).at(-1)).toMatchObject({ type: 'call_summary', durationMs: 3000 });
   });
 
+  it('reports each batch it scores: its windows and the time they took on its clock', async () => {
+    const clock = new ManualClock(0);
+    const slow: Scorer = {
+      modelVersion: scorer.modelVersion,
+      async scoreWindows(ws) {
+        clock.advance(15 * ws.length);
+        return scorer.scoreWindows(ws);
+      },
+    };
+    const batches: Array<[number, number]> = [];
+    const e = new ScoringEngine({
+      scorer: slow,
+      config,
+      clock,
+      emit: () => {},
+      maxBatch: 4,
+      onBatch: (windows, busyMs) => batches.push([windows, busyMs]),
+    });
+    e.startCall(1, meta('c1'), DEFAULT_POLICY);
+    e.startCall(2, meta('c2'), DEFAULT_POLICY);
+    e.pushAudio(1, 'customer', voiced(5000), 0);
+    e.pushAudio(2, 'customer', voiced(3000, { seed: 2 }), 0);
+    await e.drain();
+    expect(batches).toEqual([
+      [4, 60],
+      [2, 30],
+    ]);
+  });
+
   it('rejects audio for a call it does not know', () => {
     const { e } = engine(scorer);
     expect(() => e.pushAudio(99, 'customer', voiced(100), 0)).toThrow(ScoringError);

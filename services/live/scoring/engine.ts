@@ -24,6 +24,9 @@ export interface EngineOutput {
   arrivedAtMs?: number;
 }
 
+/** Most windows per model call unless told otherwise (EngineOptions.maxBatch). */
+export const DEFAULT_MAX_BATCH = 8;
+
 export interface EngineOptions {
   scorer: Scorer;
   config: StreamingConfig;
@@ -41,6 +44,11 @@ export interface EngineOptions {
    */
   maxPendingPerCall?: number;
   onDropped?: (callId: string, windows: number, instance: number) => void;
+  /**
+   * Each batch scored: its windows and the time it took on the clock (scoring them and turning them
+   * into events), what admission control charges a call for (services/live/ingress/capacity.ts).
+   */
+  onBatch?: (windows: number, busyMs: number) => void;
 }
 
 export type ScoringErrorCode =
@@ -82,7 +90,7 @@ export class ScoringEngine {
   private readonly maxPending: number;
 
   constructor(private readonly opts: EngineOptions) {
-    this.maxBatch = opts.maxBatch ?? 8;
+    this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     this.maxPending = opts.maxPendingPerCall ?? 30;
   }
 
@@ -192,6 +200,7 @@ export class ScoringEngine {
     }
     const out: EngineOutput[] = [];
     if (batch.length > 0) {
+      const startedAt = this.opts.clock.now();
       const probs = await this.opts.scorer.scoreWindows(
         batch.map(({ w }) => ({ stream: w.stream, samples: w.window.samples })),
       );
@@ -200,6 +209,7 @@ export class ScoringEngine {
         out.push({ instance: slot.instance, event: score, arrivedAtMs: w.arrivedAtMs });
         for (const a of alerts) out.push({ instance: slot.instance, event: a });
       });
+      this.opts.onBatch?.(batch.length, this.opts.clock.now() - startedAt);
     }
     for (const slot of finished) {
       out.push({ instance: slot.instance, event: slot.call.summary(this.opts.scorer.modelVersion) });

@@ -43,7 +43,9 @@ export type FromThread =
   | { t: 'ready'; model: string }
   | { t: 'events'; out: EngineOutput[] }
   | { t: 'error'; instance: number; message: string }
-  | { t: 'dropped'; callId: string; windows: number };
+  | { t: 'dropped'; callId: string; windows: number }
+  /** A batch scored: its windows and the time it took (ms). */
+  | { t: 'batch'; windows: number; busyMs: number };
 
 export interface ThreadData {
   modelDir: string;

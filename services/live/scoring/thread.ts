@@ -17,6 +17,7 @@ const engine = new ScoringEngine({
   maxBatch: data.maxBatch,
   emit: (out) => send({ t: 'events', out }),
   onDropped: (callId, windows) => send({ t: 'dropped', callId, windows }),
+  onBatch: (windows, busyMs) => send({ t: 'batch', windows, busyMs }),
 });
 
 send({ t: 'ready', model: scorer.description });

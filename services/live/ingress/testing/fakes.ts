@@ -11,8 +11,10 @@ import {
   type SpeakerRole,
   type VoicePulseEvent,
 } from '../../../../core/events/schema.ts';
+import { DEFAULT_STREAMING } from '../../../../core/streaming/config.ts';
 import type { TenantPolicies } from '../../../../core/tenancy/policy.ts';
 import type { ScoringBackend } from '../../scoring/backend.ts';
+import { DEFAULT_MAX_BATCH } from '../../scoring/engine.ts';
 import { CallRegistry } from '../calls.ts';
 import { ConnectionLimiter } from '../connections.ts';
 import { AudioHookSessions } from '../continuations.ts';
@@ -30,6 +32,7 @@ import {
 
 export class RecordingBackend implements ScoringBackend {
   failure: string | null = null;
+  readonly layout = { config: DEFAULT_STREAMING, threads: 1, maxBatch: DEFAULT_MAX_BATCH };
   readonly started: CallMeta[] = [];
   /** Call ids, in the order their calls ended. */
   readonly ended: string[] = [];
@@ -145,9 +148,10 @@ export function testIngress(limits: Partial<GatewayLimits> = {}, policies: Tenan
   const backend = new RecordingBackend();
   const registry = new Registry();
   const metrics = new LiveMetrics(registry);
-  const full = { ...DEFAULT_LIMITS, ...limits };
+  // Admission by load is tested on its own (capacity.test.ts, calls.test.ts).
+  const full = { ...DEFAULT_LIMITS, maxScoringLoad: 0, ...limits };
   const ctx: IngressContext = {
-    calls: new CallRegistry(backend, policies, full, 8000, metrics),
+    calls: new CallRegistry(backend, policies, full, metrics),
     hub: new EventHub(),
     auth: { operatorToken: OPERATOR_TOKEN, tenantTokens: { acme: ACME_TOKEN } },
     limits: full,
