@@ -1,7 +1,7 @@
 // Uploaded recordings outlive the process that accepted them: `serve` keeps its jobs in
 // VOICEPULSE_RECORDINGS_DIR (a volume in compose and k8s), and the next `serve` on that folder runs
 // what the last one left, here after a kill -9.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function serve(): Started {
+function serve(over: NodeJS.ProcessEnv = {}): Started {
   const s = startProcess(
     [process.execPath, 'bin/voicepulse.js', 'serve', '--port', '0', '--model', model.dir, '--threads', '1'],
     {
@@ -36,6 +36,7 @@ function serve(): Started {
         // The pod's name, as k8s keeps it across a restart of its container.
         VOICEPULSE_POD_ID: 'live-0',
         VOICEPULSE_LOG_LEVEL: 'warn',
+        ...over,
       },
     },
   );
@@ -88,5 +89,16 @@ describe('voicepulse serve with VOICEPULSE_RECORDINGS_DIR', () => {
     expect(await second.exited).toBe(0);
     // A clean stop leaves the folder unmarked: the next process to start adopts what is left at once.
     expect(readdirSync(own)).not.toContain('.alive');
+  });
+
+  it('stops with one line naming the setting when the folder cannot hold the spool', async () => {
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, '');
+    const s = serve({ VOICEPULSE_RECORDINGS_DIR: file, VOICEPULSE_CHDB_PATH: join(dir, 'chdb-2') });
+    expect(await s.exited).toBe(1);
+    const lines = s.output().trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /^voicepulse: INVALID_SETTING: VOICEPULSE_RECORDINGS_DIR \S+not-a-folder cannot hold the recordings spool: ENOTDIR/,
+    );
   });
 });

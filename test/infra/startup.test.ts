@@ -55,6 +55,8 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
       VOICEPULSE_CLICKHOUSE_DATABASE: `vp_startup_${run}`,
       VOICEPULSE_SINK_GROUP: group,
       VOICEPULSE_CACHE_DIR: join(modelDir, 'cache'),
+      // The container's volume path is not this machine's to write.
+      VOICEPULSE_RECORDINGS_DIR: join(modelDir, 'recordings'),
     };
   };
 

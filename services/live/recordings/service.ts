@@ -4,6 +4,7 @@
 // gRPC service (grpc.ts).
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../../../core/auth/tokens.ts';
+import { ConfigError } from '../../../core/config/env.ts';
 import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { RecordingStore } from '../../../core/recordings/store.ts';
 import type { StreamingSettings } from '../../../core/streaming/config.ts';
@@ -50,7 +51,16 @@ export function startRecordings(o: RecordingsServiceOptions) {
     process: (input, roles) => processRecording(input, { pool, store: o.store, policies: o.policies, roles }),
     onError: (err) => o.log.warn({ err }, 'recording job error'),
   });
-  queue.start();
+  try {
+    queue.start();
+  } catch (err) {
+    void pool.close();
+    throw new ConfigError(
+      'INVALID_SETTING',
+      `VOICEPULSE_RECORDINGS_DIR ${o.spoolDir} cannot hold the recordings spool: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   const apiOptions = {
     queue,
     auth: o.auth,
