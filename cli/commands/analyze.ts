@@ -19,13 +19,14 @@ import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { analyzeFiles, type BatchProgress } from '../../services/live/recordings/batch.ts';
 import { AnalysisPool } from '../../services/live/recordings/pool.ts';
 import { clickhouseRecordingStore } from '../../services/sink/recording-store.ts';
+import { type MaxFileFlag, maxFileBytes, maxFileOption, warningLine } from '../audio.ts';
 import { CliError } from '../errors.ts';
 import { intOption } from '../flags.ts';
 import { readTenantPolicies } from './policies.ts';
 import { addRoleOptions, type RoleFlags, speakerRoles } from './roles.ts';
 import { openAnalyticsStore } from './store.ts';
 
-interface AnalyzeFlags extends RoleFlags {
+interface AnalyzeFlags extends RoleFlags, MaxFileFlag {
   metadata?: string;
   namePattern?: string;
   tenant?: string;
@@ -175,7 +176,8 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
       '--name-pattern <pattern>',
       "metadata from file names, e.g. '{tenant}_{agent}_{callId}_{startedAt}' (startedAt ISO 8601 or 20240501T101500Z)",
     )
-    .option('--tenant <id>', 'tenant of recordings whose metadata names none (default: default)');
+    .option('--tenant <id>', 'tenant of recordings whose metadata names none (default: default)')
+    .addOption(maxFileOption());
   addRoleOptions(analyze)
     .option(
       '--policies <file>',
@@ -217,10 +219,11 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
       for (const m of discovered.missing)
         process.stderr.write(`voicepulse: ${m}: no such file, folder or matching recording\n`);
       // The shared check (a regular file within the size limit); a refused file is one line, the batch goes on.
+      const maxBytes = maxFileBytes(flags, settings);
       const files: string[] = [];
       for (const file of discovered.files) {
         try {
-          await checkAudioFile(file);
+          await checkAudioFile(file, { maxBytes });
           files.push(file);
         } catch (err) {
           if (!(err instanceof AudioFileError)) throw err;
@@ -256,6 +259,8 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
           store: opened.store,
           policies,
           roles,
+          maxFileBytes: maxBytes,
+          onWarnings: (file, warnings) => show(warningLine(file, warnings)),
           ...(metadata ? { metadata } : {}),
           ...(pattern ? { pattern } : {}),
           ...(flags.tenant ? { tenantId: flags.tenant } : {}),

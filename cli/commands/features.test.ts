@@ -115,7 +115,7 @@ describe('voicepulse features', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(3);
   });
 
-  it('a WAV whose header lies about its sizes: one warning line each, then the features', async () => {
+  it('a WAV whose header lies about its sizes: one warning line for the file, then the features', async () => {
     const bytes = writeWav({ sampleRate: 8000, channels: [y] }, 'mulaw');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     view.setUint32(4, 1_000_000, true); // RIFF size
@@ -125,7 +125,7 @@ describe('voicepulse features', () => {
     const r = await voicepulse(liar, '--kind', 'rms');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(
-      /^voicepulse: warning: .*liar\.wav: RIFF size says 1000008 bytes, the file has \d+\nvoicepulse: warning: .*liar\.wav: data chunk declares 1000000 bytes, only 12000 present \(truncated\)\n$/,
+      /^voicepulse: warning: .*liar\.wav: RIFF size says 1000008 bytes, the file has \d+; data chunk declares 1000000 bytes, only 12000 present \(truncated\)\n$/,
     );
     expect(r.stdout).toContain('1500 ms');
   });

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { type CommanderError, Option } from 'commander';
-import { AudioFileError, readAudioFile } from '../../core/audio/file.ts';
 import { resample } from '../../core/audio/resample.ts';
 import type { WavAudio } from '../../core/audio/wav.ts';
 import { readWav, WavError } from '../../core/audio/wav.ts';
+import type { Settings } from '../../core/config/env.ts';
 import { chromaStft } from '../../core/features/chroma.ts';
 import { FeatureError, sampleRate } from '../../core/features/errors.ts';
 import { logMelSpectrogram } from '../../core/features/logmel.ts';
@@ -12,11 +12,12 @@ import { melSpectrogram } from '../../core/features/mel.ts';
 import { mfcc } from '../../core/features/mfcc.ts';
 import { spectralBandwidth, spectralCentroid, spectralRolloff } from '../../core/features/spectral.ts';
 import { rms, zeroCrossingRate } from '../../core/features/temporal.ts';
-import { CliError, inputError } from '../errors.ts';
+import { type MaxFileFlag, maxFileBytes, maxFileOption, readInputAudio } from '../audio.ts';
+import { CliError } from '../errors.ts';
 import { intOption } from '../flags.ts';
 
 /** Parsed command-line options, librosa's names in camelCase; undefined = librosa's default. */
-export interface FeatureCliOptions {
+export interface FeatureCliOptions extends MaxFileFlag {
   kind: FeatureKind;
   json: boolean;
   sr?: number;
@@ -143,12 +144,11 @@ function checkApplicable(o: FeatureCliOptions): void {
     throw usage('--top-db applies to --kind logmel and mfcc only');
 }
 
-async function load(file: string): Promise<WavAudio> {
-  const onWarning = (message: string) => process.stderr.write(`voicepulse: warning: ${file}: ${message}\n`);
+async function load(file: string, maxBytes: number): Promise<WavAudio> {
+  const bytes = await readInputAudio(file, maxBytes);
   try {
-    return readWav(await readAudioFile(file), { onWarning });
+    return readWav(bytes);
   } catch (err) {
-    if (err instanceof AudioFileError) throw inputError(err);
     if (err instanceof WavError) throw usage(`${file}: not a readable WAV file (${err.message})`);
     throw err;
   }
@@ -183,9 +183,9 @@ function writeJson(m: FeatureMatrix): void {
   process.stdout.write(']}\n');
 }
 
-async function run(file: string, o: FeatureCliOptions): Promise<void> {
+async function run(file: string, o: FeatureCliOptions, settings: Settings): Promise<void> {
   checkApplicable(o);
-  const audio = await load(file);
+  const audio = await load(file, maxFileBytes(o, settings));
   let y = downmix(audio);
   const sr = o.sr ?? audio.sampleRate;
   let m: FeatureMatrix;
@@ -206,7 +206,7 @@ async function run(file: string, o: FeatureCliOptions): Promise<void> {
   else process.stdout.write(summary(file, audio, sr, o, m));
 }
 
-export function registerFeaturesCommand(program: Command): void {
+export function registerFeaturesCommand(program: Command, settings: Settings): void {
   program
     .command('features <file>')
     .description('compute librosa-equal features of a WAV file (librosa defaults where an option is omitted)')
@@ -225,11 +225,12 @@ export function registerFeaturesCommand(program: Command): void {
     .option('--fmax <hz>', 'highest mel frequency (default sr / 2)', hz('--fmax'))
     .option('--top-db <db|none>', 'power_to_db clamp for logmel / mfcc (default 80)', parseTopDb)
     .option('--center <bool>', 'centre frames with zero padding: true|false (default true)', parseCenter)
+    .addOption(maxFileOption())
     .showHelpAfterError(false)
     .configureOutput({ outputError: () => {} })
     .exitOverride((err: CommanderError) => {
       if (err.exitCode === 0) process.exit(0); // --help
       throw usage(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
     })
-    .action((file: string, options: FeatureCliOptions) => run(file, options));
+    .action((file: string, options: FeatureCliOptions) => run(file, options, settings));
 }

@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { type DecodedAudio, DecodeError, decodeAll } from '../../core/audio/decode.ts';
-import { AudioFileError, readAudioFile } from '../../core/audio/file.ts';
+import { MAX_AUDIO_FILE_BYTES } from '../../core/audio/file.ts';
 import { resample } from '../../core/audio/resample.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { labelledSplits } from '../../core/corpora/build-splits.ts';
@@ -51,8 +51,9 @@ import {
 } from '../../core/streaming/config.ts';
 import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy/policy.ts';
+import { type MaxFileFlag, maxFileBytes, maxFileOption, readInputAudio } from '../audio.ts';
 import { importDevOnly } from '../dev-only.ts';
-import { CliError, inputError } from '../errors.ts';
+import { CliError } from '../errors.ts';
 import { readTenantPolicies } from './policies.ts';
 import { addRoleOptions, type RoleFlags, speakerRoles } from './roles.ts';
 
@@ -71,11 +72,11 @@ async function openRunner(dir: string | undefined, runtime: RuntimeChoice): Prom
 }
 
 /** Any recording the audio core decodes: WAV, MP3, FLAC, Ogg/Opus (core/audio/decode.ts). */
-async function readAudio(file: string): Promise<DecodedAudio> {
+async function readAudio(file: string, maxBytes: number): Promise<DecodedAudio> {
+  const bytes = await readInputAudio(file, maxBytes);
   try {
-    return await decodeAll(await readAudioFile(file));
+    return await decodeAll(bytes);
   } catch (err) {
-    if (err instanceof AudioFileError) throw inputError(err);
     if (err instanceof DecodeError) throw new CliError(`${file}: ${err.message}`);
     throw err;
   }
@@ -115,10 +116,10 @@ export async function classifyFile(
   runner: ModelRunner,
   windowMs = runner.model.window.lengthMs,
   hopMs = runner.model.window.hopMs,
-  call: { roles?: RoleOptions; policy?: TenantPolicy } = {},
+  call: { roles?: RoleOptions; policy?: TenantPolicy; maxBytes?: number } = {},
 ): Promise<ClassifyOutput> {
   const { model } = runner;
-  const audio = await readAudio(file);
+  const audio = await readAudio(file, call.maxBytes ?? MAX_AUDIO_FILE_BYTES);
   let config: StreamingConfig;
   try {
     config = modelStreaming(DEFAULT_SETTINGS, streamingWindow({ lengthMs: windowMs, hopMs }));
@@ -227,6 +228,7 @@ export async function evaluateFolder(
   labelsPath: string,
   runner: ModelRunner,
   split?: Split,
+  maxBytes = MAX_AUDIO_FILE_BYTES,
 ): Promise<EvalOutput> {
   let rows: { file: string; emotion: Emotion }[];
   if (split !== undefined) rows = splitRecordings(dir, labelsPath, split);
@@ -242,7 +244,7 @@ export async function evaluateFolder(
   if (rows.length === 0) throw new CliError(`eval: no recordings in the ${split} split`, 'USAGE');
   const probs: number[][] = [];
   for (const row of rows) {
-    const out = await classifyFile(row.file, runner);
+    const out = await classifyFile(row.file, runner, undefined, undefined, { maxBytes });
     probs.push(EMOTIONS.map((e) => out.overall[e]));
   }
   const r = classificationReport(
@@ -263,15 +265,24 @@ const positiveMs = (flag: string) => (value: string) => {
   return v;
 };
 
-interface CallFlags extends RoleFlags {
+interface CallFlags extends RoleFlags, MaxFileFlag {
   policies?: string;
   tenant: string;
 }
 
-/** Roles and the tenant's policy for `classify` (the tenant policies file as `serve` reads it). */
-function callOptions(o: CallFlags, settings: Settings): { roles: RoleOptions; policy: TenantPolicy } {
+/** Roles, the tenant's policy (the tenant policies file as `serve` reads it) and the size limit for `classify`. */
+function callOptions(o: CallFlags, settings: Settings) {
   const roles = speakerRoles(o);
-  return { roles, policy: policyFor(readTenantPolicies(o.policies ?? settings.live.policiesFile), o.tenant) };
+  const policy = policyFor(readTenantPolicies(o.policies ?? settings.live.policiesFile), o.tenant);
+  return { roles, policy, maxBytes: maxFileBytes(o, settings) };
+}
+
+interface EvalFlags extends MaxFileFlag {
+  dir: string;
+  labels?: string;
+  split?: string;
+  json?: boolean;
+  model?: string;
 }
 
 export function registerModelCommands(program: Command, settings: Settings): void {
@@ -290,6 +301,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       'tenant policies JSON (env VOICEPULSE_POLICIES): agent scoring is off by default',
     )
     .option('--tenant <id>', 'the tenant whose policy applies', 'default')
+    .addOption(maxFileOption())
     .action(
       async (
         file: string,
@@ -335,13 +347,15 @@ export function registerModelCommands(program: Command, settings: Settings): voi
     )
     .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion}')
     .option('--model <dir>', 'model directory (default: the committed model)')
-    .action(async (o: { dir: string; labels?: string; split?: string; json?: boolean; model?: string }) => {
+    .addOption(maxFileOption())
+    .action(async (o: EvalFlags) => {
       if (o.split !== undefined && !(SPLITS as readonly string[]).includes(o.split))
         throw new CliError(`--split must be one of ${SPLITS.join(', ')}, got '${o.split}'`, 'USAGE');
       const runner = await openRunner(o.model, settings.model.runtime);
       const dir = resolve(o.dir);
       const labels = resolve(o.labels ?? join(dir, LABELS_FILE));
-      const out = await evaluateFolder(dir, labels, runner, o.split as Split | undefined);
+      const split = o.split as Split | undefined;
+      const out = await evaluateFolder(dir, labels, runner, split, maxFileBytes(o, settings));
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;

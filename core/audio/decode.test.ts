@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeMp3, LAME_DELAY, snrDb } from '../recordings/testing/audio.ts';
-import { DecodeError, type DecodeErrorCode, decodeAll, decodeAudio, sniffContainer } from './decode.ts';
+import {
+  DecodeError,
+  type DecodeErrorCode,
+  decodeAll,
+  decodeAudio,
+  headerWarnings,
+  sniffContainer,
+} from './decode.ts';
 import { resample } from './resample.ts';
 import { readWav } from './wav.ts';
 
@@ -106,5 +113,15 @@ describe('decodeAudio', () => {
     const mp3 = new Uint8Array(5000).fill(0x33);
     mp3.set([0x49, 0x44, 0x33], 0);
     expect(await codeOf(mp3)).toBe('CORRUPT');
+  });
+
+  it('tells from the header alone what decoding reads past: a WAV that lies about its sizes', () => {
+    const wav = fixture('decode-source.wav').slice();
+    expect(headerWarnings(wav)).toEqual([]);
+    new DataView(wav.buffer).setUint32(4, 1_000_000, true);
+    expect(headerWarnings(wav)).toEqual([`RIFF size says 1000008 bytes, the file has ${wav.length}`]);
+    // Compressed containers and bytes that do not decode report nothing here.
+    expect(headerWarnings(fixture('decode-source.flac'))).toEqual([]);
+    expect(headerWarnings(new TextEncoder().encode('RIFF but no wave'))).toEqual([]);
   });
 });

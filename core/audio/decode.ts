@@ -9,7 +9,7 @@
 // AAC/M4A is refused by name (NO_AAC says why).
 
 import { VoicePulseError } from '../errors.ts';
-import { readWav, WavError } from './wav.ts';
+import { readWav, readWavInfo, WavError } from './wav.ts';
 
 export type AudioContainer = 'wav' | 'mp3' | 'flac' | 'ogg-opus';
 
@@ -195,6 +195,21 @@ export async function* decodeAudio(
       'CORRUPT',
       `${NAMES[container]} stream decoded to no audio${check.errors.length > 0 ? `: ${check.errors[0]}` : ''}`,
     );
+}
+
+/**
+ * The oddities decoding `bytes` reads past, from the header alone: a WAV whose header lies about a
+ * size (wav.ts's policies). Bytes that do not decode report none: decoding says why.
+ */
+export function headerWarnings(bytes: Uint8Array): string[] {
+  const warnings: string[] = [];
+  try {
+    if (sniffContainer(bytes) === 'wav') readWavInfo(bytes, { onWarning: (m) => warnings.push(m) });
+  } catch (err) {
+    if (err instanceof DecodeError || err instanceof WavError) return [];
+    throw err;
+  }
+  return warnings;
 }
 
 /** decodeAudio joined into one buffer per channel (short files, tests, classify). */

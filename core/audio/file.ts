@@ -2,10 +2,12 @@
 // most `maxBytes` is read. A device or FIFO (/dev/zero) never ends and a huge file grows the process
 // without bound, so both are refused before a byte is read. The check runs on the opened descriptor
 // (fstat), so the path cannot be swapped between check and read; O_NONBLOCK keeps a FIFO's open from
-// waiting for a writer.
+// waiting for a writer. What the read file's header says that decoding will read past (a WAV that
+// lies about a size) is told to `onWarning`, so every reader warns alike.
 import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { VoicePulseError } from '../errors.ts';
+import { headerWarnings } from './decode.ts';
 
 export type AudioFileErrorCode = 'NOT_FOUND' | 'NOT_REGULAR' | 'TOO_LARGE' | 'UNREADABLE';
 
@@ -17,6 +19,8 @@ export const MAX_AUDIO_FILE_BYTES = 512 * 1024 * 1024;
 export interface AudioFileOptions {
   /** Largest file read, in bytes (default MAX_AUDIO_FILE_BYTES). */
   maxBytes?: number;
+  /** Told each oddity of the read file's header that decoding reads past (decode.ts headerWarnings). */
+  onWarning?: (message: string) => void;
 }
 
 function refuse(path: string, s: Stats, maxBytes: number): void {
@@ -42,7 +46,10 @@ function fsError(path: string, err: unknown): AudioFileError {
 }
 
 /** Throws AudioFileError unless `path` is a regular file within the size limit (for callers that read it later). */
-export async function checkAudioFile(path: string, options: AudioFileOptions = {}): Promise<void> {
+export async function checkAudioFile(
+  path: string,
+  options: Pick<AudioFileOptions, 'maxBytes'> = {},
+): Promise<void> {
   let s: Stats;
   try {
     s = await stat(path);
@@ -62,7 +69,9 @@ export async function readAudioFile(path: string, options: AudioFileOptions = {}
   }
   try {
     refuse(path, await handle.stat(), options.maxBytes ?? MAX_AUDIO_FILE_BYTES);
-    return await handle.readFile();
+    const bytes = await handle.readFile();
+    if (options.onWarning) for (const warning of headerWarnings(bytes)) options.onWarning(warning);
+    return bytes;
   } catch (err) {
     throw err instanceof AudioFileError ? err : fsError(path, err);
   } finally {

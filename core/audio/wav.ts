@@ -192,8 +192,8 @@ function parseWav(bytes: Uint8Array, onWarning?: (message: string) => void): Par
 }
 
 /** Header facts; `bytes` must be the whole file, since sizes are clamped to it exactly as readWav does. */
-export function readWavInfo(bytes: Uint8Array): WavInfo {
-  const { sampleRate, format, channelCount, frameCount } = parseWav(bytes);
+export function readWavInfo(bytes: Uint8Array, options: ReadWavOptions = {}): WavInfo {
+  const { sampleRate, format, channelCount, frameCount } = parseWav(bytes, options.onWarning);
   return { sampleRate, format, channelCount, frameCount, durationMs: (frameCount * 1000) / sampleRate };
 }
 

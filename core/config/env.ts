@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MAX_AUDIO_FILE_BYTES } from '../audio/file.ts';
 import {
   type AudioHookCredential,
   AudioHookCredentialsError,
@@ -188,7 +189,14 @@ export interface DataSettings {
   /** Folder of the corpora (ravdess/, tess/, …), resolved. `VOICEPULSE_DATA`
    * @default ../shared/data next to the repository */
   root: string;
+  /** Largest audio file a command reads (classify, eval, features, analyze), in MiB; `--max-file-mb`
+   * overrides it. `VOICEPULSE_MAX_AUDIO_FILE_MB`
+   * @default 512 (MAX_AUDIO_FILE_BYTES in core/audio/file.ts) */
+  maxAudioFileMb: number;
 }
+
+/** Node reads at most 2 GiB into one buffer: the most VOICEPULSE_MAX_AUDIO_FILE_MB and --max-file-mb allow. */
+export const MAX_AUDIO_FILE_MB = 2047;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -462,6 +470,7 @@ const VARIABLES = {
     .string()
     .transform((p) => resolve(p))
     .default(DEFAULT_DATA_ROOT),
+  VOICEPULSE_MAX_AUDIO_FILE_MB: integer(1, MAX_AUDIO_FILE_MB).optional(),
   VOICEPULSE_LOG_LEVEL: oneOf(LOG_LEVELS).optional(),
   VOICEPULSE_BENCH_ROWS: positive.default(200_000),
   VOICEPULSE_BENCH_BASELINE_ROWS: positive.default(3_000),
@@ -572,7 +581,10 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       inServe: v.VOICEPULSE_SERVE_SINK,
     },
     model: { dir: v.VOICEPULSE_MODEL_DIR, runtime: v.VOICEPULSE_MODEL_RUNTIME },
-    data: { root: v.VOICEPULSE_DATA },
+    data: {
+      root: v.VOICEPULSE_DATA,
+      maxAudioFileMb: v.VOICEPULSE_MAX_AUDIO_FILE_MB ?? MAX_AUDIO_FILE_BYTES / (1024 * 1024),
+    },
     log: { level: v.VOICEPULSE_LOG_LEVEL },
     bench: {
       rows: v.VOICEPULSE_BENCH_ROWS,

@@ -3,7 +3,8 @@
 // pool, storing, and one report per recording. A recording that fails is reported on one line and
 // the others go on.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readAudioFile } from '../../../core/audio/file.ts';
 import { VoicePulseError } from '../../../core/errors.ts';
 import type { CallSummaryEvent } from '../../../core/events/schema.ts';
 import { RecordingError } from '../../../core/recordings/errors.ts';
@@ -105,6 +106,10 @@ export const DEFAULT_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
 
 export interface BatchOptions extends RecordingContext {
   maxInFlightBytes?: number;
+  /** Largest recording read (core/audio/file.ts; default its MAX_AUDIO_FILE_BYTES): a larger one fails. */
+  maxFileBytes?: number;
+  /** A recording whose header lies about a size (read all the same): every oddity of it at once. */
+  onWarnings?: (file: string, warnings: string[]) => void;
   metadata?: MetadataIndex;
   pattern?: FileNamePattern;
   tenantId?: string;
@@ -157,7 +162,15 @@ export async function analyzeFiles(
       inFlightBytes += sizes[i]!;
       let report: RecordingReport;
       try {
-        const [bytes, info] = await Promise.all([readFile(file), stat(file)]);
+        const warnings: string[] = [];
+        const [bytes, info] = await Promise.all([
+          readAudioFile(file, {
+            ...(options.maxFileBytes ? { maxBytes: options.maxFileBytes } : {}),
+            onWarning: (m) => warnings.push(m),
+          }),
+          stat(file),
+        ]);
+        if (warnings.length > 0) options.onWarnings?.(file, warnings);
         let given: GivenMeta = options.metadata?.lookup(file) ?? {};
         if (options.pattern && !options.metadata?.lookup(file)) given = options.pattern.match(file);
         report = await processRecording(
