@@ -36,8 +36,7 @@ describe('distilledTarget', () => {
       ...settings,
       distillation: { weight: 1, temperature: 20 },
     }).arraySync();
-    const spread = (rows: number[][]) =>
-      Math.max(...rows.flatMap((r) => r)) - Math.min(...rows.flatMap((r) => r));
+    const spread = (rows: number[][]) => Math.max(...rows.flat()) - Math.min(...rows.flat());
     expect(spread(hot)).toBeLessThan(spread(teacherOnly));
   });
 });

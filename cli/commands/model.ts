@@ -31,7 +31,7 @@ import {
   loadModel,
   ModelError,
 } from '../../core/model/format.ts';
-import { averageProbs, probsRecord } from '../../core/model/probs.ts';
+import { averageProbs } from '../../core/model/probs.ts';
 import { type ModelRunner, openModel } from '../../core/model/runner.ts';
 import { type RuntimeChoice, RuntimeError } from '../../core/model/runtime.ts';
 import { streamingWindow } from '../../core/model/windows.ts';
@@ -49,7 +49,6 @@ import {
   type StreamingConfig,
   StreamingConfigError,
 } from '../../core/streaming/config.ts';
-import { SpeakerStream } from '../../core/streaming/speaker-stream.ts';
 import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy/policy.ts';
 import { type MaxFileFlag, maxFileBytes, maxFileOption, readInputAudio } from '../audio.ts';
 import { importDevOnly } from '../dev-only.ts';

@@ -131,7 +131,10 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
       return networkProbs(
         windows.map(({ stream, samples }) => {
           let frames = streams.get(stream);
-          if (!frames) streams.set(stream, (frames = new StreamFeatures(model, streamParams)));
+          if (!frames) {
+            frames = new StreamFeatures(model, streamParams);
+            streams.set(stream, frames);
+          }
           const features = frames.next(samples);
           return modelInput(model, features, 0, features.cols);
         }),
