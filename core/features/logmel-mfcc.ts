@@ -3,17 +3,16 @@ import { refDb, resolveDb, toDbInPlace } from './db.ts';
 import { FeatureError, requireFiniteAudio } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import type { MelFilterbank } from './mel.ts';
-import { applyMel, melFilterbank } from './mel.ts';
+import { applyMel, resolveMel, sharedMelFilterbank } from './mel.ts';
 import { Dct } from './mfcc.ts';
-import { frameCount, PowerSpectrum, readFrame, resolveStft } from './stft.ts';
+import { frameCount, PowerSpectrum, resolveStft } from './stft.ts';
 
 /**
- * The fused per-frame log-mel + MFCC computation for a FeatureConfig: fill `frame` with nFft raw
- * samples, call run(), read `logMel` and `mfcc`. Every step is the same code the librosa-named
- * batch functions use, so its output equals theirs bit for bit.
+ * The fused per-frame log-mel + MFCC computation for a FeatureConfig: call run() on a frame, read
+ * `logMel` and `mfcc`. Every step is the same code the librosa-named batch functions use, so its
+ * output equals theirs bit for bit.
  */
 export class LogMelMfccFrame {
-  readonly frame: Float64Array;
   readonly logMel: Float64Array;
   readonly mfcc: Float64Array;
   private readonly spectrum: PowerSpectrum;
@@ -30,9 +29,8 @@ export class LogMelMfccFrame {
     }
     const db = resolveDb(config);
     this.spectrum = new PowerSpectrum(stft, 2);
-    this.fb = melFilterbank({ ...config, nFft: stft.nFft });
+    this.fb = sharedMelFilterbank(resolveMel(config, stft.nFft));
     this.dct = new Dct(config.nMfcc, config.nMels, config.lifter);
-    this.frame = new Float64Array(stft.nFft);
     this.power = new Float64Array(this.spectrum.bins);
     this.logMel = new Float64Array(config.nMels);
     this.mfcc = new Float64Array(config.nMfcc);
@@ -40,8 +38,9 @@ export class LogMelMfccFrame {
     this.offset = refDb(config.ref, db.amin);
   }
 
-  run(): void {
-    this.spectrum.compute(this.frame, this.power);
+  /** The frame of nFft samples from `start` (see PowerSpectrum.compute for the arguments). */
+  run(src: Float32Array, srcStart: number, end: number, start: number): void {
+    this.spectrum.compute(src, srcStart, end, start, this.power);
     applyMel(this.fb, this.power, 0, this.logMel, 0);
     toDbInPlace(this.logMel, 0, this.logMel.length, this.amin, this.offset);
     this.dct.apply(this.logMel, 0, this.mfcc, 0);
@@ -77,9 +76,9 @@ export function extractLogMelMfcc(y: Float32Array, config: FeatureConfig): LogMe
   const p = new LogMelMfccFrame(config);
   const cols = frameCount(y.length, config.nFft, config.hopLength, config.center);
   const out = allocateLogMelMfcc(config, cols);
+  const pad = config.center ? config.nFft >> 1 : 0;
   for (let t = 0; t < cols; t++) {
-    readFrame(y, t, config.hopLength, config.center, p.frame);
-    p.run();
+    p.run(y, 0, y.length, t * config.hopLength - pad);
     storeFrame(p, out, t);
   }
   return out;

@@ -11,9 +11,14 @@ export interface FeatureMatrix {
  */
 export function framesToMatrix(frames: Float64Array, rows: number, cols: number): FeatureMatrix {
   const data = new Float32Array(rows * cols);
+  writeFrames(frames, rows, cols, data);
+  return { rows, cols, data };
+}
+
+/** framesToMatrix into the first `rows` rows of a row-major float32 `data` of `cols` columns. */
+export function writeFrames(frames: Float64Array, rows: number, cols: number, data: Float32Array): void {
   for (let t = 0; t < cols; t++) {
     const base = t * rows;
     for (let r = 0; r < rows; r++) data[r * cols + t] = frames[base + r]!;
   }
-  return { rows, cols, data };
 }

@@ -1,3 +1,4 @@
+import { ConfigCache } from './cache.ts';
 import { fftFrequencies, melFrequencies } from './convert.ts';
 import { FeatureError, positiveInt, sampleRate } from './errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
@@ -81,7 +82,17 @@ export interface MelFilterbank {
 
 /** librosa.filters.mel (triangular filters on the Slaney or HTK mel scale), as a sparse bank. */
 export function melFilterbank(options: MelOptions): MelFilterbank {
-  const p = resolveMel(options, positiveInt('nFft', options.nFft ?? 2048));
+  return buildMelFilterbank(resolveMel(options, positiveInt('nFft', options.nFft ?? 2048)));
+}
+
+const banks = new ConfigCache<MelFilterbank>();
+
+/** The filter bank of resolved params, built once per configuration; shared, so read it only. */
+export function sharedMelFilterbank(p: MelParams): MelFilterbank {
+  return banks.get(JSON.stringify(p), () => buildMelFilterbank(p));
+}
+
+function buildMelFilterbank(p: MelParams): MelFilterbank {
   const bins = (p.nFft >> 1) + 1;
   const fftFreqs = fftFrequencies(p.sr, p.nFft);
   const melF = melFrequencies(p.nMels + 2, p.fmin, p.fmax, p.htk);
@@ -153,7 +164,7 @@ export function melFrames(
   options: MelSpectrogramOptions,
 ): { frames: Float64Array; nMels: number; cols: number; stft: StftParams } {
   const stft = resolveStft(options, 512);
-  const fb = melFilterbank({ ...options, nFft: stft.nFft });
+  const fb = sharedMelFilterbank(resolveMel(options, stft.nFft));
   const frames = new Float64Array(frameCount(y.length, stft.nFft, stft.hopLength, stft.center) * fb.nMels);
   const cols = forEachSpectrum(y, stft, options.power ?? 2, (spectrum, t) =>
     applyMel(fb, spectrum, 0, frames, t * fb.nMels),

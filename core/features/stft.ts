@@ -1,5 +1,7 @@
-import FFT from 'fft.js';
+import type FFT from 'fft.js';
+import { ConfigCache } from './cache.ts';
 import { FeatureError, positiveInt, requireFiniteAudio } from './errors.ts';
+import { fftOf } from './fft.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { framesToMatrix } from './matrix.ts';
 import { stftWindow } from './window.ts';
@@ -79,9 +81,12 @@ export function readFrame(
   copyFrame(y, 0, y.length, t * hopLength - (center ? out.length >> 1 : 0), out);
 }
 
+const windows = new ConfigCache<Float64Array>();
+
 /**
- * One frame's |FFT(window * frame)|^power, with the window, FFT tables and buffers made once:
- * the hot path of every spectral feature, allocation-free per frame.
+ * One frame's |FFT(window * frame)|^power, windowed straight from the signal, with the window and
+ * FFT tables shared per configuration and the buffers made once: the hot path of every spectral
+ * feature, allocation-free per frame.
  */
 export class PowerSpectrum {
   readonly bins: number;
@@ -98,19 +103,34 @@ export class PowerSpectrum {
   ) {
     const { nFft, winLength } = params;
     this.bins = (nFft >> 1) + 1;
-    this.fft = new FFT(nFft);
-    this.window = stftWindow(winLength, nFft);
+    this.fft = fftOf(nFft);
+    this.window = windows.get(`${winLength}/${nFft}`, () => stftWindow(winLength, nFft));
     this.winStart = Math.floor((nFft - winLength) / 2);
     this.winEnd = this.winStart + winLength;
     this.windowed = new Float64Array(nFft);
     this.spectrum = new Float64Array(2 * nFft);
   }
 
-  /** frame: nFft raw samples; writes `bins` values to out starting at outOffset. */
-  compute(frame: Float64Array, out: Float64Array, outOffset = 0): void {
+  /**
+   * The frame of nFft samples from sample `start` of a signal of `end` samples, zero outside
+   * [0, end) (librosa's constant padding); src holds the signal from sample srcStart on. Writes
+   * `bins` values to out from outOffset.
+   */
+  compute(
+    src: Float32Array,
+    srcStart: number,
+    end: number,
+    start: number,
+    out: Float64Array,
+    outOffset = 0,
+  ): void {
     const { window, windowed, spectrum, winStart, winEnd } = this;
     // Outside the Hann support the window is zero; windowed stays zero there from construction.
-    for (let i = winStart; i < winEnd; i++) windowed[i] = frame[i]! * window[i]!;
+    const from = Math.max(winStart, -start);
+    const to = Math.min(winEnd, end - start);
+    if (from > winStart || to < winEnd) windowed.fill(0, winStart, winEnd);
+    const base = start - srcStart;
+    for (let i = from; i < to; i++) windowed[i] = src[base + i]! * window[i]!;
     this.fft.realTransform(spectrum, windowed);
     const bins = this.bins;
     if (this.power === 2) {
@@ -144,11 +164,10 @@ export function forEachSpectrum(
   const { nFft, hopLength, center } = params;
   const cols = frameCount(y.length, nFft, hopLength, center);
   const spec = new PowerSpectrum(params, power);
-  const frame = new Float64Array(nFft);
   const spectrum = new Float64Array(spec.bins);
+  const pad = center ? nFft >> 1 : 0;
   for (let t = 0; t < cols; t++) {
-    readFrame(y, t, hopLength, center, frame);
-    spec.compute(frame, spectrum);
+    spec.compute(y, 0, y.length, t * hopLength - pad, spectrum);
     visit(spectrum, t);
   }
   return cols;

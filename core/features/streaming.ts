@@ -3,7 +3,7 @@ import { TELEPHONY_FEATURES } from './config.ts';
 import { FeatureError, requireFiniteAudio } from './errors.ts';
 import type { LogMelMfcc } from './logmel-mfcc.ts';
 import { allocateLogMelMfcc, LogMelMfccFrame, storeFrame } from './logmel-mfcc.ts';
-import { copyFrame, frameCount } from './stft.ts';
+import { frameCount } from './stft.ts';
 
 /** Frames completed by one push or flush; column j is frame firstFrame + j of the whole stream. */
 export interface StreamFrames extends LogMelMfcc {
@@ -86,8 +86,7 @@ export class StreamingFeatureExtractor {
     const { hopLength } = this.config;
     const p = this.frame;
     for (let t = first; t < until; t++) {
-      copyFrame(this.buffer, this.bufferStart, this.received, t * hopLength - this.pad, p.frame);
-      p.run();
+      p.run(this.buffer, this.bufferStart, this.received, t * hopLength - this.pad);
       storeFrame(p, out, t - first);
     }
     this.nextFrame = Math.max(first, until);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../random.ts';
 import { FeatureError } from './errors.ts';
 import { rms, zeroCrossingRate } from './temporal.ts';
 
@@ -22,6 +23,26 @@ describe('zero crossing rate and rms', () => {
     expect(r.cols).toBe(21);
     expect(r.data[0]).toBeCloseTo(0.5 * Math.sqrt(0.5), 6);
     expect(r.data[10]).toBeCloseTo(0.5, 6);
+  });
+
+  it('rms equals the per-frame definition bit for bit, edge and inner frames alike', () => {
+    const random = seededRandom('rms');
+    const y = Float32Array.from({ length: 2345 }, () => random() - 0.5);
+    for (const [frameLength, hopLength, center] of [
+      [256, 80, true],
+      [256, 80, false],
+      [100, 37, true],
+      [64, 64, false],
+    ] as const) {
+      const pad = center ? frameLength >> 1 : 0;
+      const expected = Array.from(rms(y, { frameLength, hopLength, center }).data, (_, t) => {
+        let acc = 0;
+        for (let i = t * hopLength - pad; i < t * hopLength - pad + frameLength; i++)
+          if (i >= 0 && i < y.length) acc += y[i]! * y[i]!;
+        return Math.fround(Math.sqrt(acc / frameLength));
+      });
+      expect(Array.from(rms(y, { frameLength, hopLength, center }).data)).toEqual(expected);
+    }
   });
 
   it('rejects empty input for zcr and bad framing', () => {

@@ -56,11 +56,41 @@ export function rms(y: Float32Array, options: FrameOptions = {}): FeatureMatrix 
   const cols = frameCount(y.length, frameLength, hopLength, center);
   const pad = center ? Math.floor(frameLength / 2) : 0;
   const data = new Float32Array(cols);
-  for (let t = 0; t < cols; t++) {
+  const n = y.length;
+  const frame = (t: number) => {
     const s = t * hopLength - pad;
     let acc = 0;
-    for (let i = Math.max(s, 0); i < Math.min(s + frameLength, y.length); i++) acc += y[i]! * y[i]!;
+    for (let i = Math.max(s, 0); i < Math.min(s + frameLength, n); i++) acc += y[i]! * y[i]!;
     data[t] = Math.sqrt(acc / frameLength);
+  };
+  let t = 0;
+  for (; t < cols && t * hopLength < pad; t++) frame(t);
+  // Four frames inside the signal at once, each summed in its own order (the same values): a single
+  // running sum is bound by the latency of each addition.
+  for (; t + 3 < cols && (t + 3) * hopLength - pad + frameLength <= n; t += 4) {
+    const s0 = t * hopLength - pad;
+    const s1 = s0 + hopLength;
+    const s2 = s1 + hopLength;
+    const s3 = s2 + hopLength;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let i = 0; i < frameLength; i++) {
+      const v0 = y[s0 + i]!;
+      const v1 = y[s1 + i]!;
+      const v2 = y[s2 + i]!;
+      const v3 = y[s3 + i]!;
+      a0 += v0 * v0;
+      a1 += v1 * v1;
+      a2 += v2 * v2;
+      a3 += v3 * v3;
+    }
+    data[t] = Math.sqrt(a0 / frameLength);
+    data[t + 1] = Math.sqrt(a1 / frameLength);
+    data[t + 2] = Math.sqrt(a2 / frameLength);
+    data[t + 3] = Math.sqrt(a3 / frameLength);
   }
+  for (; t < cols; t++) frame(t);
   return { rows: 1, cols, data };
 }
