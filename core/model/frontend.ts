@@ -3,8 +3,8 @@
 // training caches the full descriptors.
 import { VoicePulseError } from '../errors.ts';
 import { type FeatureConfig, TELEPHONY_FEATURES } from '../features/config.ts';
-import { logMelSpectrogram } from '../features/logmel.ts';
-import type { FeatureMatrix } from '../features/matrix.ts';
+import { logMelFrames } from '../features/logmel.ts';
+import { type FeatureMatrix, framesToMatrix, writeFrames } from '../features/matrix.ts';
 import { mfcc } from '../features/mfcc.ts';
 import { rms } from '../features/temporal.ts';
 import { trackPitch } from './pitch.ts';
@@ -41,7 +41,9 @@ export function frameDescriptors(
   samples: Float32Array,
   cfg: FrontendConfig = DEFAULT_FRONTEND,
 ): FeatureMatrix {
-  const logMel = checkedLogMel(samples, cfg);
+  const mel = checkedLogMel(samples, cfg);
+  const logMel = framesToMatrix(mel.frames, mel.nMels, mel.cols);
+  // From the float32 log-mel, as training has always computed them.
   const cep = mfcc(logMel, { nMfcc: cfg.nMfcc, lifter: cfg.lifter });
   const layout = descriptorRows(cfg);
   const cols = logMel.cols;
@@ -58,18 +60,18 @@ export function frameDescriptors(
  * ~10 % of its inference time for nothing.
  */
 export function melProsody(samples: Float32Array, cfg: FrontendConfig = DEFAULT_FRONTEND): FeatureMatrix {
-  const logMel = checkedLogMel(samples, cfg);
-  const cols = logMel.cols;
+  const { frames, cols } = checkedLogMel(samples, cfg);
   const data = new Float32Array((cfg.nMels + 3) * cols);
-  data.set(logMel.data.subarray(0, cfg.nMels * cols));
+  writeFrames(frames, cfg.nMels, cols, data);
   writeProsody(samples, cfg, data, cfg.nMels, cols);
   return { rows: cfg.nMels + 3, cols, data };
 }
 
-function checkedLogMel(samples: Float32Array, cfg: FrontendConfig): FeatureMatrix {
+/** Log-mel frames, frame-major float64 (logMelFrames). */
+function checkedLogMel(samples: Float32Array, cfg: FrontendConfig) {
   if (samples.length < cfg.nFft)
     throw new FrontendError('AUDIO_TOO_SHORT', `need at least ${cfg.nFft} samples, got ${samples.length}`);
-  return logMelSpectrogram(samples, cfg);
+  return logMelFrames(samples, cfg);
 }
 
 /** Energy (dBFS), F0 (semitones above 55 Hz, 0 unvoiced) and voicing into rows row0..row0+2 of `data`. */

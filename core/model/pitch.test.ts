@@ -42,6 +42,16 @@ describe('trackPitch', () => {
     );
   });
 
+  it('gives each frame length its own tables, whatever ran before', () => {
+    const x = glide(110, 260, SR);
+    const track = (frameLength: number) => trackPitch(x, { sr: SR, hopLength: 80, frameLength });
+    const first = track(256);
+    const other = track(200);
+    expect(other.f0Hz).not.toEqual(first.f0Hz);
+    expect(track(256)).toEqual(first);
+    expect(track(200)).toEqual(other);
+  });
+
   it('rejects a pitch range the frame cannot hold', () => {
     expect(() =>
       trackPitch(new Float32Array(SR), { sr: SR, hopLength: 80, frameLength: 64, fminHz: 50, fmaxHz: 90 }),
