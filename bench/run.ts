@@ -6,6 +6,7 @@ import { formatTable } from './harness.ts';
 import { analyzeSuite } from './suites/analyze.ts';
 import { clusterSuite } from './suites/cluster.ts';
 import { featuresSuite } from './suites/features.ts';
+import { ingressSuite } from './suites/ingress.ts';
 import { modelSuite } from './suites/model.ts';
 import { pipelineSuite } from './suites/pipeline.ts';
 import { streamSuite } from './suites/stream.ts';
@@ -17,6 +18,7 @@ const SUITES: BenchSuite[] = [
   pipelineSuite,
   analyzeSuite,
   clusterSuite,
+  ingressSuite,
 ];
 
 const wanted = process.argv.slice(2);

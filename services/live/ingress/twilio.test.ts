@@ -122,6 +122,8 @@ describe('Twilio Media Streams adapter', () => {
       [[startMessage(call), startMessage(call)], 'DUPLICATE_START'],
       [[startMessage(call), media.replace('MZ1', 'MZ2')], 'UNKNOWN_STREAM'],
       [[startMessage(call), media.replace(/"payload":"[^"]+"/, '"payload":"@@@!"')], 'BAD_BASE64'],
+      [[startMessage(call), media.replace(/"payload":"[^"]+"/, '"payload":""')], 'BAD_BASE64'],
+      [[startMessage(call), media.replace(/"payload":"([^"]+)"/, '"payload":" $1"')], 'BAD_BASE64'],
       [[startMessage(call), media.replace('"chunk":"1"', '"chunk":"one"')], 'INVALID_MESSAGE'],
       [[startMessage(call).replace('audio/x-mulaw', 'audio/x-l16')], 'UNSUPPORTED_CODEC'],
       [[startMessage(call).replace('"sampleRate":8000', '"sampleRate":16000')], 'UNSUPPORTED_CODEC'],

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { headerValue } from '../../../core/auth/audiohook.ts';
 import { twilioSignatureMatches, twilioSignedUrls } from '../../../core/auth/twilio.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
-import { decodeFrames } from './codec.ts';
+import { decodeBase64G711 } from './codec.ts';
 import { IngressError } from './errors.ts';
 import {
   type ProtocolAdapter,
@@ -26,18 +26,37 @@ import {
 import { Reorderer } from './reorder.ts';
 import type { CallSession, IngressContext } from './session.ts';
 
-// Twilio sends numbers as decimal strings.
-const numeric = z
-  .string()
-  .regex(/^\d{1,15}$/)
-  .transform(Number);
+// Twilio sends numbers as decimal strings. Only the media timestamp is read as a number; the others
+// stay validated strings (a zod transform costs about 0.2 µs of a media message's 5: bench ingress).
+const decimal = z.string().regex(/^\d{1,15}$/);
 const sid = z.string().min(1).max(128);
 const track = z.enum(['inbound', 'outbound']);
 type Track = z.infer<typeof track>;
 
+/**
+ * Media, nearly every message of a stream: its base64 µ-law payload is checked and decoded in one
+ * pass (decodeBase64G711), so the message's output carries the samples.
+ */
+export const mediaMessage = z.object({
+  event: z.literal('media'),
+  sequenceNumber: decimal.optional(),
+  streamSid: sid,
+  media: z.object({
+    track,
+    chunk: decimal,
+    timestamp: decimal.transform(Number),
+    payload: z.string().transform((text, ctx) => {
+      const samples = decodeBase64G711(text, 'mulaw');
+      if (samples) return samples;
+      ctx.issues.push({ code: 'custom', message: 'not base64 (or empty)', input: text });
+      return z.NEVER;
+    }),
+  }),
+});
+
 const EVENTS = ['connected', 'start', 'media', 'mark', 'dtmf', 'stop'] as const;
 
-const twilioMessage = z.discriminatedUnion('event', [
+export const twilioMessage = z.discriminatedUnion('event', [
   z.object({
     event: z.literal('connected'),
     protocol: z.string().optional(),
@@ -45,7 +64,7 @@ const twilioMessage = z.discriminatedUnion('event', [
   }),
   z.object({
     event: z.literal('start'),
-    sequenceNumber: numeric.optional(),
+    sequenceNumber: decimal.optional(),
     streamSid: sid,
     start: z.object({
       streamSid: sid.optional(),
@@ -56,17 +75,7 @@ const twilioMessage = z.discriminatedUnion('event', [
       mediaFormat: z.object({ encoding: z.string(), sampleRate: z.number(), channels: z.number() }),
     }),
   }),
-  z.object({
-    event: z.literal('media'),
-    sequenceNumber: numeric.optional(),
-    streamSid: sid,
-    media: z.object({
-      track,
-      chunk: numeric,
-      timestamp: numeric,
-      payload: z.base64().min(1),
-    }),
-  }),
+  mediaMessage,
   z.object({ event: z.literal('mark'), streamSid: sid, mark: z.object({ name: z.string() }) }),
   z.object({
     event: z.literal('dtmf'),
@@ -157,8 +166,7 @@ export function twilioAdapter(session: CallSession, ctx: IngressContext): Protoc
       if (!session.started) throw new IngressError('MEDIA_BEFORE_START', 'media before start');
       if (m.streamSid !== streamSid)
         throw new IngressError('UNKNOWN_STREAM', `unknown streamSid ${m.streamSid}`);
-      const { track: t, timestamp, payload } = m.media;
-      const samples = decodeFrames(Buffer.from(payload, 'base64'), 'mulaw', 1)[0]!;
+      const { track: t, timestamp, payload: samples } = m.media;
       reorder[t] ??= new Reorderer(8000);
       const r = reorder[t];
       const lostBefore = r.stats.lost;

@@ -46,14 +46,20 @@ export class RecordingBackend implements ScoringBackend {
     this.instances.set(instance, meta);
   }
   pushAudio(instance: number, speaker: SpeakerRole, samples: Float32Array): void {
-    const key = `${this.instances.get(instance)!.callId}/${speaker}`;
-    this.chunks.set(key, [...(this.chunks.get(key) ?? []), samples]);
+    this.record(instance, speaker, samples);
   }
   /** A gap is timeline: zeros in `samples()`, and counted in `gapSamples()`. */
   gap(instance: number, speaker: SpeakerRole, samples: number): void {
-    const key = `${this.instances.get(instance)!.callId}/${speaker}`;
+    const key = this.record(instance, speaker, new Float32Array(samples));
     this.gaps.set(key, (this.gaps.get(key) ?? 0) + samples);
-    this.chunks.set(key, [...(this.chunks.get(key) ?? []), new Float32Array(samples)]);
+  }
+  /** Appends in place (the ingress bench sends thousands of chunks a call); returns the speaker's key. */
+  private record(instance: number, speaker: SpeakerRole, samples: Float32Array): string {
+    const key = `${this.instances.get(instance)!.callId}/${speaker}`;
+    const parts = this.chunks.get(key);
+    if (parts) parts.push(samples);
+    else this.chunks.set(key, [samples]);
+    return key;
   }
   /** Samples of gap one speaker of a call received. */
   gapSamples(callId: string, speaker: SpeakerRole): number {
