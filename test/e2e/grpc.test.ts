@@ -9,6 +9,7 @@ import { concat, silence, voiced } from '../../core/streaming/testing/synthetic.
 import { DEFAULT_POLICY } from '../../core/tenancy/policy.ts';
 import { voicePulseService } from '../../proto/load.ts';
 import type { App } from '../../services/live/app.ts';
+import { collect } from '../../services/live/ingress/testing/grpc.ts';
 import { ScoringEngine } from '../../services/live/scoring/engine.ts';
 import { openScorer } from '../../services/live/scoring/scorer.ts';
 import { expectClose, TOKEN, tempModelDir, testApp } from '../testing/e2e.ts';
@@ -47,13 +48,7 @@ interface Ev {
 
 function streamCall(metadata: grpc.Metadata) {
   const stream = client.streamCall(metadata);
-  const events: Ev[] = [];
-  const done = new Promise<grpc.StatusObject | null>((resolve) => {
-    stream.on('data', (e: Ev) => events.push(e));
-    stream.on('end', () => resolve(null));
-    stream.on('error', (err: grpc.ServiceError) => resolve(err));
-  });
-  return { stream, events, done };
+  return { stream, ...collect(stream) };
 }
 
 const start = (callId: string, over: object = {}) => ({
@@ -73,9 +68,7 @@ describe('gRPC', () => {
   it('StreamCall returns the offline window scores; WatchCall sees the same call', async () => {
     const audio = concat(voiced(3000, { f0: 170 }), silence(1000), voiced(2500, { seed: 4 }));
     const watch = client.watchCall({ callId: 'g1' }, auth());
-    const watched: Ev[] = [];
-    watch.on('data', (e: Ev) => watched.push(e));
-    watch.on('error', () => {});
+    const { events: watched } = collect(watch);
     await new Promise((r) => setTimeout(r, 100));
     const { stream, events, done } = streamCall(auth());
     stream.write(start('g1'));
@@ -137,8 +130,7 @@ describe('gRPC', () => {
     expect((await dup.done)?.code).toBe(grpc.status.ALREADY_EXISTS);
     first.stream.end();
     await first.done;
-    const watchNoTenant = client.watchAlerts({}, auth());
-    const err = await new Promise<grpc.ServiceError>((r) => watchNoTenant.on('error', r));
+    const err = (await collect(client.watchAlerts({}, auth())).done)!;
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 });

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type InnerList, serializeDictionary, serializeInnerList } from 'structured-headers';
+import { REQUIRED_COMPONENTS } from '../audiohook.ts';
 
 export const ORG = '11111111-2222-4333-8444-555555555555';
 export const SESSION = '00000000-0000-4000-8000-000000000001';
@@ -33,14 +34,7 @@ export function audiohookHeaders(o: SignOptions): IncomingHttpHeaders {
     'x-api-key': o.apiKey,
   };
   if (!o.secret) return headers;
-  const components = o.components ?? [
-    '@request-target',
-    '@authority',
-    'audiohook-organization-id',
-    'audiohook-session-id',
-    'audiohook-correlation-id',
-    'x-api-key',
-  ];
+  const components = o.components ?? [...REQUIRED_COMPONENTS];
   const value = (c: string) =>
     c === '@request-target' ? o.target : c === '@authority' ? o.host : String(headers[c]);
   const created = o.created ?? Math.floor(Date.now() / 1000);

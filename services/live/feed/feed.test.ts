@@ -21,7 +21,8 @@ interface Pod {
   published: VoicePulseEvent[][];
 }
 
-function pods(ids: string[]) {
+/** The network and its pods, each feed started. */
+async function startedPods(...ids: string[]): Promise<[MemoryFeedNetwork, ...Pod[]]> {
   const net = new MemoryFeedNetwork();
   const make = (id: string): Pod => {
     const source = net.source();
@@ -43,7 +44,23 @@ function pods(ids: string[]) {
     });
     return { id, feed, seen, calls, kill: source.kill, metrics, published };
   };
-  return { net, pods: ids.map(make) };
+  const pods = ids.map(make);
+  for (const pod of pods) await pod.feed.start();
+  return [net, ...pods];
+}
+
+/** A call of acme held since T0. */
+const lease = (callId: string, agentId: string | null = null, queue: string | null = null): CallLease => ({
+  meta: { callId, tenantId: 'acme', agentId, queue },
+  startedAtMs: T0,
+});
+
+/** Call `c` of 10 s: its first four scores and its summary, published. */
+function endCall(net: MemoryFeedNetwork) {
+  const call = callOf('c', 10_000);
+  net.publish(call.scores.slice(0, 4));
+  net.publish([call.summary]);
+  return call;
 }
 
 const callOf = (callId: string, durationMs = 10_000, tenantId = 'acme') =>
@@ -65,12 +82,7 @@ describe('ClusterFeed', () => {
   afterEach(() => vi.useRealTimers());
 
   it("delivers every pod's events to every pod, and measures how late scores arrive", async () => {
-    const {
-      net,
-      pods: [a, b],
-    } = pods(['pod-a', 'pod-b']);
-    await a!.feed.start();
-    await b!.feed.start();
+    const [net, a, b] = await startedPods('pod-a', 'pod-b');
     const one = callOf('from-a');
     const two = callOf('from-b');
     vi.setSystemTime(T0 + 10_250);
@@ -84,14 +96,8 @@ describe('ClusterFeed', () => {
   });
 
   it("holds back a call's events produced before its summary, and shows ones produced after (continued elsewhere)", async () => {
-    const {
-      net,
-      pods: [a],
-    } = pods(['pod-a']);
-    await a!.feed.start();
-    const call = callOf('c', 10_000);
-    net.publish(call.scores.slice(0, 4));
-    net.publish([call.summary]);
+    const [net, a] = await startedPods('pod-a');
+    const call = endCall(net);
     net.publish(call.scores.slice(4, 5)); // another topic, a little behind: shown before the summary
     await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
     net.publish(call.scores.slice(5, 7)); // too late: the call has ended on the wallboards
@@ -106,11 +112,7 @@ describe('ClusterFeed', () => {
   });
 
   it("holds back nothing of another tenant's call with the same id: ids are scoped per tenant", async () => {
-    const {
-      net,
-      pods: [a],
-    } = pods(['pod-a']);
-    await a!.feed.start();
+    const [net, a] = await startedPods('pod-a');
     const acme = callOf('X', 10_000);
     const globex = callOf('X', 10_000, 'globex');
     net.publish(acme.scores);
@@ -126,14 +128,8 @@ describe('ClusterFeed', () => {
   });
 
   it('delivers an acknowledgement of an ended call at once, without reopening the call', async () => {
-    const {
-      net,
-      pods: [a],
-    } = pods(['pod-a']);
-    await a!.feed.start();
-    const call = callOf('c', 10_000);
-    net.publish(call.scores.slice(0, 4));
-    net.publish([call.summary]);
+    const [net, a] = await startedPods('pod-a');
+    const call = endCall(net);
     await vi.advanceTimersByTimeAsync(SUMMARY_GRACE_MS);
     const { eventId, tenantId, callId, agentId, queue, schemaVersion, producedAtMs } = call.summary;
     const ack: VoicePulseEvent = {
@@ -155,20 +151,10 @@ describe('ClusterFeed', () => {
   });
 
   it("ends a dead pod's calls as interrupted, once, within the lease and a beat, on every pod", async () => {
-    const {
-      net,
-      pods: [a, b, c],
-    } = pods(['pod-a', 'pod-b', 'pod-c']);
-    for (const p of [a!, b!, c!]) await p.feed.start();
+    const [net, a, b, c] = await startedPods('pod-a', 'pod-b', 'pod-c');
     const call = callOf('held-by-a', 20_000);
-    a!.calls.push({
-      meta: { callId: 'held-by-a', tenantId: 'acme', agentId: 'a', queue: 'q' },
-      startedAtMs: T0,
-    });
-    b!.calls.push({
-      meta: { callId: 'held-by-b', tenantId: 'acme', agentId: null, queue: null },
-      startedAtMs: T0,
-    });
+    a!.calls.push(lease('held-by-a', 'a', 'q'));
+    b!.calls.push(lease('held-by-b'));
     await vi.advanceTimersByTimeAsync(3000);
     net.publish(call.scores.slice(0, 10));
     const diedAt = Date.now();
@@ -198,14 +184,7 @@ describe('ClusterFeed', () => {
   });
 
   it('leaves the calls of a pod that stopped cleanly, and a call that moved to a live pod, alone', async () => {
-    const {
-      pods: [a, b, c],
-    } = pods(['pod-a', 'pod-b', 'pod-c']);
-    for (const p of [a!, b!, c!]) await p.feed.start();
-    const lease = (callId: string) => ({
-      meta: { callId, tenantId: 'acme', agentId: null, queue: null },
-      startedAtMs: T0,
-    });
+    const [, a, b, c] = await startedPods('pod-a', 'pod-b', 'pod-c');
     a!.calls.push(lease('moves'));
     c!.calls.push(lease('ends-cleanly'));
     await vi.advanceTimersByTimeAsync(2000);
@@ -217,16 +196,8 @@ describe('ClusterFeed', () => {
   });
 
   it("ends the calls of a pod's previous incarnation (a container restarted under the same pod id)", async () => {
-    const {
-      net,
-      pods: [a, b],
-    } = pods(['pod-a', 'pod-b']);
-    await a!.feed.start();
-    await b!.feed.start();
-    b!.calls.push({
-      meta: { callId: 'lost', tenantId: 'acme', agentId: null, queue: null },
-      startedAtMs: T0,
-    });
+    const [net, a, b] = await startedPods('pod-a', 'pod-b');
+    b!.calls.push(lease('lost'));
     await vi.advanceTimersByTimeAsync(2000);
     b!.kill();
     const restarted = new ClusterFeed({

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProto, voicePulseService } from '../../../proto/load.ts';
 import { type GrpcServer, startGrpcServer, toProtoEvent } from './grpc.ts';
 import { ACME_TOKEN, fakeEvent, OPERATOR_TOKEN, type TestIngress, testIngress } from './testing/fakes.ts';
+import { collect } from './testing/grpc.ts';
 
 interface FileDescriptor {
   name: string;
@@ -71,13 +72,7 @@ const pcm = (...v: number[]) => ({ chunk: { audio: Buffer.from(Int16Array.from(v
 
 function open(metadata = auth()) {
   const stream = client.streamCall(metadata);
-  const events: Ev[] = [];
-  const done = new Promise<grpc.StatusObject | null>((resolve) => {
-    stream.on('data', (e: Ev) => events.push(e));
-    stream.on('end', () => resolve(null));
-    stream.on('error', (err: grpc.ServiceError) => resolve(err));
-  });
-  return { stream, events, done };
+  return { stream, ...collect(stream) };
 }
 
 const until = async (cond: () => boolean) => {
@@ -227,16 +222,9 @@ describe('gRPC StreamCall', () => {
 });
 
 describe('gRPC watchers', () => {
-  function watchStream(stream: grpc.ClientReadableStream<Ev>) {
-    const events: Ev[] = [];
-    stream.on('data', (e: Ev) => events.push(e));
-    const status = new Promise<grpc.ServiceError>((r) => stream.on('error', r));
-    return { events, status };
-  }
-
   it('WatchAlerts: the tenant’s alerts, filtered by agent; WatchCall: every event of one call', async () => {
-    const alerts = watchStream(client.watchAlerts({ tenant: 'acme', agent: 'agent-7' }, auth(ACME_TOKEN)));
-    const call = watchStream(client.watchCall({ callId: 'w1' }, auth()));
+    const alerts = collect(client.watchAlerts({ tenant: 'acme', agent: 'agent-7' }, auth(ACME_TOKEN)));
+    const call = collect(client.watchCall({ callId: 'w1' }, auth()));
     await new Promise((r) => setTimeout(r, 100));
     ingress.ctx.hub.publish(fakeEvent('w1', 'score'));
     ingress.ctx.hub.publish(fakeEvent('w1', 'alert', { agentId: 'agent-7' }));
@@ -248,13 +236,8 @@ describe('gRPC watchers', () => {
   });
 
   it('WatchCall completes after the call’s summary (not at the client’s deadline)', async () => {
-    const stream = client.watchCall({ callId: 'w9' }, auth());
-    const events: Ev[] = [];
-    stream.on('data', (e: Ev) => events.push(e));
-    const ended = new Promise<string>((r) => {
-      stream.on('end', () => r('end'));
-      stream.on('error', (e: grpc.ServiceError) => r(grpc.status[e.code]));
-    });
+    const { events, done } = collect(client.watchCall({ callId: 'w9' }, auth()));
+    const ended = done.then((status) => (status ? grpc.status[status.code] : 'end'));
     await new Promise((r) => setTimeout(r, 50));
     ingress.ctx.hub.publish(fakeEvent('w9', 'score'));
     ingress.ctx.hub.publish(fakeEvent('w9', 'call_summary'));
@@ -263,10 +246,10 @@ describe('gRPC watchers', () => {
   });
 
   it('refuses a missing target (named as the proto names it), a wrong token and another tenant', async () => {
-    const details = await watchStream(client.watchCall({}, auth())).status;
+    const details = (await collect(client.watchCall({}, auth())).done)!;
     expect(details.details).toBe('call_id is required');
     const code = async (stream: grpc.ClientReadableStream<Ev>) =>
-      grpc.status[(await watchStream(stream).status).code];
+      grpc.status[(await collect(stream).done)!.code];
     expect(await code(client.watchAlerts({}, auth()))).toBe('INVALID_ARGUMENT');
     expect(await code(client.watchCall({}, auth()))).toBe('INVALID_ARGUMENT');
     expect(await code(client.watchCall({ callId: 'w1' }, auth('wrong')))).toBe('UNAUTHENTICATED');

@@ -7,7 +7,7 @@ import { ManualClock } from '../../../core/streaming/clock.ts';
 import { streamingConfig } from '../../../core/streaming/config.ts';
 import { concat, randomChunks, silence, voiced } from '../../../core/streaming/testing/synthetic.ts';
 import { DEFAULT_POLICY, type TenantPolicy } from '../../../core/tenancy/policy.ts';
-import { type EngineOutput, ScoringEngine, ScoringError } from './engine.ts';
+import { type EngineOptions, type EngineOutput, ScoringEngine, ScoringError } from './engine.ts';
 import { runnerScorer, type Scorer } from './scorer.ts';
 
 const config = streamingConfig();
@@ -28,14 +28,14 @@ function spy(inner: Scorer) {
   return { scorer, seen, batches };
 }
 
-function engine(scorer: Scorer, maxBatch?: number) {
+function engine(scorer: Scorer, options: Partial<EngineOptions> = {}) {
   const out: EngineOutput[] = [];
   const e = new ScoringEngine({
     scorer,
     config,
     clock: new ManualClock(1_700_000_000_000),
     emit: (o) => out.push(...o),
-    ...(maxBatch ? { maxBatch } : {}),
+    ...options,
   });
   return { e, out, events: () => out.map((o) => parseEvent(o.event)) };
 }
@@ -129,9 +129,7 @@ describe('ScoringEngine', () => {
 
   it('reports talk, overtalk and the summary after the last score', async () => {
     const clock = new ManualClock(1_700_000_000_000);
-    const out: EngineOutput[] = [];
-    const e = new ScoringEngine({ scorer, config, clock, emit: (o) => out.push(...o) });
-    const events = () => out.map((o) => parseEvent(o.event));
+    const { e, events } = engine(scorer, { clock });
     e.startCall(1, meta('c1'), DEFAULT_POLICY);
     clock.advance(9000);
     await play(e, 1, { customer: [customer], agent: [agent] });
@@ -149,14 +147,7 @@ describe('ScoringEngine', () => {
 
   it('fills batches round-robin so a busy call cannot starve another', async () => {
     const s = spy(scorer);
-    const out: EngineOutput[] = [];
-    const e = new ScoringEngine({
-      scorer: s.scorer,
-      config,
-      clock: new ManualClock(0),
-      emit: (o) => out.push(...o),
-      maxBatch: 4,
-    });
+    const { e, out } = engine(s.scorer, { clock: new ManualClock(0), maxBatch: 4 });
     e.startCall(1, meta('busy'), DEFAULT_POLICY);
     e.startCall(2, meta('quiet'), DEFAULT_POLICY);
     e.pushAudio(1, 'customer', voiced(30_000), 0);
@@ -169,12 +160,8 @@ describe('ScoringEngine', () => {
 
   it("bounds each call's backlog, dropping its oldest windows", async () => {
     const dropped: number[] = [];
-    const out: EngineOutput[] = [];
-    const e = new ScoringEngine({
-      scorer,
-      config,
+    const { e, out } = engine(scorer, {
       clock: new ManualClock(0),
-      emit: (o) => out.push(...o),
       maxPendingPerCall: 5,
       onDropped: (_id, n) => dropped.push(n),
     });
@@ -206,7 +193,7 @@ describe('ScoringEngine', () => {
     // Chunks of up to 1 s: each round of pushes readies more windows than one batch of 2 takes.
     const audio = (id: string) => randomChunks(voiced(9000, { seed: ids.indexOf(id) + 1 }), 8000, 7);
     const run = async (s: Scorer, waitMs: number) => {
-      const { e, events } = engine(s, 2);
+      const { e, events } = engine(s, { maxBatch: 2 });
       for (const [k, id] of ids.entries()) e.startCall(k, meta(id), DEFAULT_POLICY);
       const chunks = ids.map(audio);
       for (let i = 0; i < Math.max(...chunks.map((c) => c.length)); i++) {
@@ -281,11 +268,8 @@ describe('ScoringEngine', () => {
       },
     };
     const batches: Array<[number, number]> = [];
-    const e = new ScoringEngine({
-      scorer: slow,
-      config,
+    const { e } = engine(slow, {
       clock,
-      emit: () => {},
       maxBatch: 4,
       onBatch: (windows, busyMs) => batches.push([windows, busyMs]),
     });

@@ -3,6 +3,7 @@
 // registry, event hub and metrics, so adapter tests drive the real session end to end.
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { concat } from '../../../../core/audio/samples.ts';
 import type { CallMeta } from '../../../../core/calls/meta.ts';
 import { EMOTIONS } from '../../../../core/emotions.ts';
 import {
@@ -76,14 +77,7 @@ export class RecordingBackend implements ScoringBackend {
   }
   /** Everything one speaker of a call (every instance of its id) received, in order. */
   samples(callId: string, speaker: SpeakerRole): Float32Array {
-    const parts = this.chunks.get(`${callId}/${speaker}`) ?? [];
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concat(...(this.chunks.get(`${callId}/${speaker}`) ?? []));
   }
   async settle(): Promise<void> {}
   async close(): Promise<void> {}
