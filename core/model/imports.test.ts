@@ -49,7 +49,12 @@ describe('importing modules starts no model runtime', () => {
   }, 60_000);
 
   it('tfjs.ts and the training modules load tfjs but select no backend', async () => {
-    expect(await probe(['core/model/tfjs.ts', ...modulesIn('training', ['refresh-card-plots.ts'])])).toEqual({
+    expect(
+      await probe([
+        'core/model/tfjs.ts',
+        ...modulesIn('training', ['refresh-card-plots.ts', 'product-card.ts']),
+      ]),
+    ).toEqual({
       ...NOTHING,
       tfjs: true,
     });
