@@ -33,6 +33,7 @@ describe('runLoad', () => {
       });
       expect(r.completed).toBe(0);
       expect(r.failed).toBe(3);
+      expect(r.closedByServer).toBe(3);
       expect(r.errors[0]).toBe('server closed the call: 1013 at capacity');
     });
 });

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { VoicePulseEvent } from '../core/events/schema.ts';
 import type { TwoSpeakerCall } from './demo-call.ts';
-import { type Protocol, playCall } from './players.ts';
+import { CallClosedError, type Protocol, playCall } from './players.ts';
 
 export interface LoadOptions {
   url: string;
@@ -29,6 +29,8 @@ export interface LoadResult {
   calls: number;
   completed: number;
   failed: number;
+  /** Of the failed: calls the server was reached for but refused or cut (a close code). */
+  closedByServer: number;
   scores: number;
   alerts: number;
   summaries: number;
@@ -52,6 +54,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     calls: o.calls,
     completed: 0,
     failed: 0,
+    closedByServer: 0,
     scores: 0,
     alerts: 0,
     summaries: 0,
@@ -110,6 +113,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         result.completed++;
       } catch (err) {
         result.failed++;
+        if (err instanceof CallClosedError) result.closedByServer++;
         if (result.errors.length < 10) result.errors.push((err as Error).message);
       }
     }),

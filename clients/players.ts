@@ -202,10 +202,20 @@ function closing(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
 }
 
+/** The server was reached but refused or cut the call. */
+export class CallClosedError extends Error {
+  constructor(
+    readonly code: number,
+    reason: string,
+  ) {
+    super(`server closed the call: ${code}${reason ? ` ${reason}` : ''}`);
+    this.name = 'CallClosedError';
+  }
+}
+
 /** A call the server refused or cut (any close but normal or no status) fails, naming the code. */
 function endedNormally({ code, reason }: { code: number; reason: string }): void {
-  if (code !== 1000 && code !== 1005)
-    throw new Error(`server closed the call: ${code}${reason ? ` ${reason}` : ''}`);
+  if (code !== 1000 && code !== 1005) throw new CallClosedError(code, reason);
 }
 
 /**

@@ -61,3 +61,20 @@ describe('voicepulse simulate against an unreachable or refusing server: one lin
     });
   }
 });
+
+describe('voicepulse simulate against a server that refuses or cuts its calls', () => {
+  it('reports the calls as failed with their close code (exit 1), not the server as unreachable', async () => {
+    const { WebSocketServer } = await import('ws');
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    server.on('connection', (ws) => ws.once('message', () => ws.close(1013, 'at capacity')));
+    await new Promise<void>((done) => server.once('listening', () => done()));
+    try {
+      const r = await simulate('native', `ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout).toContain('0 completed, 1 failed');
+      expect(r.stdout).toContain('error: server closed the call: 1013 at capacity');
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+  });
+});
