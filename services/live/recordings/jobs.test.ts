@@ -132,6 +132,37 @@ describe('recording uploads', () => {
     await restarted.close();
   });
 
+  it('removes a record write cut by a crash (its temporary file) at start and keeps the job', async () => {
+    const dir = spool();
+    const first = new JobQueue({
+      dir,
+      owner: 'pod-a',
+      process: () => new Promise<RecordingReport>(() => {}),
+    });
+    first.start();
+    const { id, audioPath } = first.newUpload();
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(audioPath, wav);
+    await first.submit(id, { tenantId: 't', bytes: wav.length, given: {}, roles: {} });
+    const own = join(dir, 'owners', 'pod-a');
+    // Its last record write (the job running) is on disk before the crash is staged.
+    await until(async () => {
+      const { readFile } = await import('node:fs/promises');
+      const onDisk = await readFile(join(own, `${id}.json`), 'utf8').catch(() => '{}');
+      return (
+        (JSON.parse(onDisk) as { status?: string }).status === 'running' &&
+        !readdirSync(own).some((f) => f.endsWith('.tmp'))
+      );
+    });
+    // A job's first record write cut before its rename: no record, only the temporary file.
+    await writeFile(join(own, 'cut-upload.json.tmp'), '{"cut":');
+    const again = new JobQueue({ dir, owner: 'pod-a', process: analyse });
+    again.start();
+    await until(async () => (await again.get(id))?.status === 'done');
+    expect(readdirSync(own).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await again.close();
+  });
+
   it('runs at most `concurrency` jobs at once', async () => {
     let now = 0;
     let most = 0;

@@ -9,7 +9,7 @@
 // its record kept (the newest `keepFinished` records: older ones are deleted, so the folder and
 // memory stay bounded).
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -94,7 +94,10 @@ export class JobQueue {
    */
   start(): void {
     this.spool.open();
-    this.recover(readdirSync(this.spool.dir).filter((name) => name.endsWith('.json')));
+    const names = readdirSync(this.spool.dir);
+    // A record write cut by a crash leaves its temporary file; the record before it is intact.
+    for (const name of names) if (name.endsWith('.tmp')) rmSync(join(this.spool.dir, name), { force: true });
+    this.recover(names.filter((name) => name.endsWith('.json')));
     const adopt = () =>
       this.spool.adopt().then(
         (names) => this.recover(names),
