@@ -77,6 +77,13 @@ function imageMakesWritable(dir: string): boolean {
   return made !== null && `${dir}/`.startsWith(`${made[1]}/`);
 }
 
+/** A container's environment variables that carry a literal value (not a secret or field reference). */
+function literalEnv(container: { env: { name: string; value?: string }[] }): Record<string, string> {
+  return Object.fromEntries(
+    container.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+  );
+}
+
 describe('docker-compose.yml', () => {
   it('runs the product, its stores and its observability', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
@@ -304,11 +311,7 @@ describe('deploy/k8s', () => {
   it('mounts a volume every live pod shares where the environment puts the recordings spool', () => {
     const deployment = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
     const live = containers(deployment)[0];
-    const env = Object.fromEntries(
-      live.env
-        .filter((e: { value?: string }) => e.value !== undefined)
-        .map((e: { name: string; value: string }) => [e.name, e.value]),
-    );
+    const env = literalEnv(live);
     const spool = parseEnv(env).live.recordingsDir;
     expect(spool).toBe(
       parseEnv(
@@ -338,11 +341,7 @@ describe('deploy/k8s', () => {
   it('drains a live pod before it goes: preStop pause, then a grace period beyond the drain', () => {
     const deployment = deployments.find((d) => d.metadata.name === 'voicepulse-live') as K8sObject;
     const live = containers(deployment)[0];
-    const env = Object.fromEntries(
-      live.env
-        .filter((e: { value?: string }) => e.value !== undefined)
-        .map((e: { name: string; value: string }) => [e.name, e.value]),
-    );
+    const env = literalEnv(live);
     const pause = Number(live.lifecycle.preStop.exec.command[1]);
     const drain = parseEnv(env).live.drainSeconds;
     expect(pause).toBeGreaterThan(0);
