@@ -26,6 +26,21 @@ export const emotionProbsSchema = z.strictObject(
 );
 export type EmotionProbs = z.infer<typeof emotionProbsSchema>;
 
+/**
+ * A scored window's explanation: for its top emotion, how much each segment of the window moved
+ * that emotion's probability (the probability with the whole window minus the probability with the
+ * segment left out of the network's pooling). Positive: the segment supports the emotion.
+ */
+export const explanationSchema = z.strictObject({
+  emotion: z.enum(EMOTIONS),
+  /** In time order, offsets relative to the start of the call like the window's own. */
+  segments: z
+    .array(z.strictObject({ startMs: offsetMs, endMs: offsetMs, weight: z.number().min(-1).max(1) }))
+    .min(1)
+    .max(32),
+});
+export type Explanation = z.infer<typeof explanationSchema>;
+
 /** Fields every event carries: who, where, and when it was produced. */
 const envelope = {
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
@@ -63,6 +78,11 @@ export const scoreEventSchema = z.strictObject({
   /** Share of the window that held speech according to the VAD. */
   speechRatio: unitInterval,
   modelVersion: id,
+  /**
+   * Which parts of the window drove its score (core/model/explain.ts). Absent when explanations are
+   * off, for windows shorter than the model's, and on events from before they existed.
+   */
+  explanation: explanationSchema.optional(),
 });
 export type ScoreEvent = z.infer<typeof scoreEventSchema>;
 
