@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
-import { migrate } from '../../core/clickhouse/migrations.ts';
+import { loadMigrations, migrate } from '../../core/clickhouse/migrations.ts';
 import type { AlertAckEvent, AlertEvent } from '../../core/events/schema.ts';
 import {
   embeddedClickHouse,
@@ -8,6 +8,7 @@ import {
   serverClickHouse,
 } from '../../test/testing/clickhouse.ts';
 import { encodeEvents, insertEvents, tsvField } from './rows.ts';
+import { explained } from './testing/explanations.ts';
 
 describe('tsvField', () => {
   it('escapes exactly the characters TabSeparated gives a meaning', () => {
@@ -46,6 +47,29 @@ describe('encodeEvents', () => {
     expect(field('source')).toBe('g@t\\t#0');
     expect(field('source_offset')).toBe('0');
     expect(summaries?.tsv.trimEnd().split('\t').slice(-2)).toEqual(['g@t\\t#0', '7']);
+  });
+
+  it("writes a score's explanation as its emotion and three parallel arrays, '' and [] without one", () => {
+    const [score] = syntheticCall({
+      tenantId: 't',
+      callId: 'c',
+      agentId: null,
+      queue: null,
+      startedAtMs: 1_714_000_000_000,
+      durationMs: 4000,
+    }).scores;
+    const [scores] = encodeEvents([explained(score!, 'sad'), score!]);
+    const field = (name: string, line: number) =>
+      scores?.tsv.split('\n')[line]?.split('\t')[scores.columns.indexOf(name)];
+    expect(field('explain_emotion', 0)).toBe('sad');
+    expect(field('explain_start_ms', 0)).toBe('[0,200,400,600,800,1000,1200,1400,1600,1800]');
+    expect(field('explain_end_ms', 0)).toBe('[200,400,600,800,1000,1200,1400,1600,1800,2000]');
+    expect(field('explain_weight', 0)).toBe(
+      '[0.031,-0.004,1,-1,1e-7,0.123456789,-0.5,0,0.3333333333,-0.0625]',
+    );
+    expect(
+      ['explain_emotion', 'explain_start_ms', 'explain_end_ms', 'explain_weight'].map((c) => field(c, 1)),
+    ).toEqual(['', '[]', '[]', '[]']);
   });
 });
 
@@ -191,6 +215,61 @@ for (const [name, open] of targets) {
         ['held', 120_000],
         ['unknown', 0],
       ]);
+    });
+
+    it('stores score explanations (migration 007, added to a table that holds rows), none as empty', async () => {
+      const o = await open!();
+      opened.push(o);
+      const before = loadMigrations().filter((m) => m.version < '007');
+      await migrate(o.ch, before);
+      const [old, plain, rich] = syntheticCall({
+        tenantId: 'acme',
+        callId: 'call-1',
+        agentId: null,
+        queue: 'q',
+        startedAtMs: 1_714_000_000_000,
+        durationMs: 4000,
+      }).scores;
+      // A row stored before migration 007, with the columns it had.
+      await o.ch.insert('scores', [
+        {
+          event_id: old!.eventId,
+          tenant_id: 'acme',
+          call_id: 'call-1',
+          speaker: 'customer',
+          produced_at_ms: 1,
+        },
+      ]);
+      expect(await migrate(o.ch)).toEqual(['007_score_explanations']);
+      const explanation = explained(rich!, 'angry').explanation!;
+      await insertEvents(o.ch, [plain!, { ...rich!, explanation }]);
+      const rows = await o.ch.query<{
+        event_id: string;
+        explain_emotion: string;
+        explain_start_ms: number[];
+        explain_end_ms: number[];
+        explain_weight: number[];
+      }>(
+        `SELECT event_id, explain_emotion, explain_start_ms, explain_end_ms, explain_weight
+         FROM scores FINAL ORDER BY event_id`,
+      );
+      const byId = new Map(rows.map((r) => [r.event_id, r]));
+      for (const id of [old!.eventId, plain!.eventId])
+        expect(byId.get(id)).toEqual({
+          event_id: id,
+          explain_emotion: '',
+          explain_start_ms: [],
+          explain_end_ms: [],
+          explain_weight: [],
+        });
+      const stored = byId.get(rich!.eventId)!;
+      expect(stored.explain_emotion).toBe('angry');
+      expect(stored.explain_start_ms.map(Number)).toEqual(explanation.segments.map((s) => s.startMs));
+      expect(stored.explain_end_ms.map(Number)).toEqual(explanation.segments.map((s) => s.endMs));
+      expect(stored.explain_weight).toHaveLength(explanation.segments.length);
+      stored.explain_weight.forEach((w, i) => {
+        expect(Math.abs(w - explanation.segments[i]!.weight)).toBeLessThan(1e-6);
+      });
     });
 
     it('stores customer ids and acknowledgements (migration 005)', async () => {

@@ -1,7 +1,7 @@
 // Event → ClickHouse rows, one column list per raw table (names as in deploy/clickhouse/migrations),
 // encoded straight to TabSeparated: no row objects and no JSON on the sink's hot path, and the
 // cheapest input format for ClickHouse to parse. Nullable and absent ids become '' so they can sit in
-// sorting keys.
+// sorting keys; an absent score explanation is '' and empty arrays (migration 007).
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import type {
@@ -29,6 +29,15 @@ export interface BatchPosition {
 type Value = string | number;
 type Column<E> = readonly [name: string, value: (e: E) => Value];
 
+/** An Array column's TabSeparated text, `[a,b,…]`: numbers only, so nothing in it needs escaping. */
+const tsvArray = (values: readonly number[]): string => `[${values.join(',')}]`;
+
+/** One field of every segment of a score's explanation, as an Array column (empty without one). */
+const segmentColumn =
+  (field: 'startMs' | 'endMs' | 'weight') =>
+  (e: ScoreEvent): string =>
+    e.explanation ? tsvArray(e.explanation.segments.map((s) => s[field])) : '[]';
+
 const envelope: Column<VoicePulseEvent>[] = [
   ['event_id', (e) => e.eventId],
   ['tenant_id', (e) => e.tenantId],
@@ -50,6 +59,10 @@ const scoreColumns: Column<ScoreEvent>[] = [
   ['frustration', (e) => e.frustration],
   ['speech_ratio', (e) => e.speechRatio],
   ['model_version', (e) => e.modelVersion],
+  ['explain_emotion', (e) => e.explanation?.emotion ?? ''],
+  ['explain_start_ms', segmentColumn('startMs')],
+  ['explain_end_ms', segmentColumn('endMs')],
+  ['explain_weight', segmentColumn('weight')],
 ];
 
 const alertColumns: Column<AlertEvent>[] = [

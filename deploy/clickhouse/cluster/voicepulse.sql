@@ -24,7 +24,11 @@ CREATE TABLE IF NOT EXISTS voicepulse.scores_local ON CLUSTER voicepulse (
   model_version String,
   source String,
   source_offset UInt64,
-  customer_id String
+  customer_id String,
+  explain_emotion String,
+  explain_start_ms Array(UInt32),
+  explain_end_ms Array(UInt32),
+  explain_weight Array(Float32)
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/voicepulse/scores_local', '{replica}') PARTITION BY toDate(produced_at)
 ORDER BY (tenant_id, call_id, speaker, window_start_ms, event_id);
 
