@@ -4,6 +4,7 @@
 // their mean, so ONNX Runtime returns probabilities in one call whatever the number of members.
 import onnxProto from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
+import { modelExplainLayout } from './explain.ts';
 import type { EmotionModel } from './format.ts';
 import { EPSILON, inputWidth, type Network, type TdnnWeights } from './tdnn.ts';
 
@@ -14,13 +15,23 @@ const { AttributeType } = onnx.AttributeProto;
 export const ONNX_INPUT = 'x';
 /** Graph output: class probabilities [batch, classes] in model.labels order. */
 export const ONNX_OUTPUT = 'probs';
+/**
+ * Explaining graph's second output: per window the probabilities with each explanation segment left
+ * out of the pooling, [batch, segments, classes] (explain.ts).
+ */
+export const ONNX_OCCLUDED = 'occluded';
 /** LayerNormalization needs opset 17. */
 const OPSET = 17;
 
 type Layout = 'ntc' | 'nct';
 
-/** Serialised ONNX ModelProto of `model`'s network, temperature and softmax. */
-export function tdnnOnnx(model: EmotionModel): Uint8Array {
+/**
+ * Serialised ONNX ModelProto of `model`'s network, temperature and softmax; with `explain`, the
+ * leave-one-segment-out probabilities as a second output (a separate graph: ONNX Runtime runs every
+ * node of a graph whatever outputs are fetched).
+ */
+export function tdnnOnnx(model: EmotionModel, explain = false): Uint8Array {
+  const layout = explain ? modelExplainLayout(model) : undefined;
   const { network: cfg } = model;
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
@@ -39,6 +50,18 @@ export function tdnnOnnx(model: EmotionModel): Uint8Array {
     );
     return name;
   };
+  const int64s = (prefix: string, values: number[]) => {
+    const name = fresh(prefix);
+    initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [values.length],
+        dataType: onnx.TensorProto.DataType.INT64,
+        int64Data: values,
+      }),
+    );
+    return name;
+  };
   const ints = (name: string, values: number[]) =>
     onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: values });
   const int = (name: string, value: number) =>
@@ -53,8 +76,59 @@ export function tdnnOnnx(model: EmotionModel): Uint8Array {
     return output;
   };
 
-  /** One member's network, temperature and softmax, writing its probabilities to `output`. */
-  const member = (weights: TdnnWeights, output: string) => {
+  /** Dense layers, temperature and softmax over the last axis of pooled statistics, into `output`. */
+  const head = (weights: TdnnWeights, pooled: string, width0: number, output: string, perSegment = false) => {
+    let z = pooled;
+    let inputs = width0;
+    weights.dense.forEach((p, i) => {
+      const width = p.b.length;
+      const w = constant('w', [inputs, width], p.w);
+      const b = constant('b', [width], p.b);
+      // Gemm is 2-D only; the explaining head's input is [batch, segments, features].
+      z = perSegment ? node('Add', [node('MatMul', [z, w]), b]) : node('Gemm', [z, w, b]);
+      if (i < weights.dense.length - 1) z = node('Relu', [z]);
+      inputs = width;
+    });
+    const scaled = node('Div', [z, constant('temperature', [], Float32Array.of(model.temperature))]);
+    nodes.push(
+      onnx.NodeProto.create({
+        opType: 'Softmax',
+        input: [scaled],
+        output: [output],
+        attribute: [int('axis', -1)],
+      }),
+    );
+  };
+
+  /**
+   * Leave-one-segment-out statistics of frame embeddings `h` [batch, time, channels] and `squares`
+   * (h²): per-segment sums by one MatMul with the membership matrix, subtracted from the totals.
+   */
+  const occludedStats = (h: string, squares: string, channels: number) => {
+    const { membership, counts, outputFrames, segments } = layout!;
+    const m = constant('membership', [segments, outputFrames], membership);
+    const rest = constant(
+      'rest',
+      [segments, 1],
+      counts.map((c) => outputFrames - c),
+    );
+    const overTime = int64s('axes', [1]);
+    const leaveOut = (x: string) =>
+      node('Div', [
+        node('Sub', [node('ReduceSum', [x, overTime], [int('keepdims', 1)]), node('MatMul', [m, x])]),
+        rest,
+      ]);
+    const mean = leaveOut(h);
+    const variance = node('Relu', [node('Sub', [leaveOut(squares), node('Mul', [mean, mean])])]);
+    const std = node('Sqrt', [node('Add', [variance, constant('eps', [], Float32Array.of(EPSILON))])]);
+    return { stats: node('Concat', [mean, std], [int('axis', 2)]), width: 2 * channels };
+  };
+
+  /**
+   * One member's network, temperature and softmax, writing its probabilities to `output` (and its
+   * leave-one-segment-out probabilities to `occludedOutput` in the explaining graph).
+   */
+  const member = (weights: TdnnWeights, output: string, occludedOutput?: string) => {
     let h = ONNX_INPUT;
     let layout: Layout = 'ntc';
     // Conv reads [batch, channels, time], LayerNormalization normalises the last axis: transpose
@@ -99,36 +173,37 @@ export function tdnnOnnx(model: EmotionModel): Uint8Array {
     });
     // Statistics pooling over time: mean and sqrt(relu(E[h²] − mean²) + ε).
     const overTime = [ints('axes', [1]), int('keepdims', 0)];
+    const squares = node('Mul', [h, h]);
     const mean = node('ReduceMean', [h], overTime);
-    const meanSquare = node('ReduceMean', [node('Mul', [h, h])], overTime);
+    const meanSquare = node('ReduceMean', [squares], overTime);
     const variance = node('Relu', [node('Sub', [meanSquare, node('Mul', [mean, mean])])]);
     const std = node('Sqrt', [node('Add', [variance, constant('eps', [], Float32Array.of(EPSILON))])]);
-    let z = node('Concat', [mean, std], [int('axis', 1)]);
-    inputs *= 2;
-    weights.dense.forEach((p, i) => {
-      const width = p.b.length;
-      z = node('Gemm', [z, constant('w', [inputs, width], p.w), constant('b', [width], p.b)]);
-      if (i < weights.dense.length - 1) z = node('Relu', [z]);
-      inputs = width;
-    });
-    const scaled = node('Div', [z, constant('temperature', [], Float32Array.of(model.temperature))]);
-    nodes.push(
-      onnx.NodeProto.create({
-        opType: 'Softmax',
-        input: [scaled],
-        output: [output],
-        attribute: [int('axis', -1)],
-      }),
-    );
+    head(weights, node('Concat', [mean, std], [int('axis', 1)]), 2 * inputs, output);
+    if (occludedOutput !== undefined) {
+      const { stats, width } = occludedStats(h, squares, inputs);
+      head(weights, stats, width, occludedOutput, true);
+    }
   };
-  if (model.members.length === 1) member(model.members[0]!, ONNX_OUTPUT);
+  const outputs = [ONNX_OUTPUT, ...(layout ? [ONNX_OCCLUDED] : [])];
+  if (model.members.length === 1) member(model.members[0]!, ONNX_OUTPUT, layout && ONNX_OCCLUDED);
   else {
-    const outputs = model.members.map((weights) => {
-      const output = fresh('member');
-      member(weights, output);
-      return output;
+    const each = model.members.map((weights) => {
+      const probs = fresh('member');
+      const occluded = layout && fresh('occluded');
+      member(weights, probs, occluded);
+      return { probs, occluded };
     });
-    nodes.push(onnx.NodeProto.create({ opType: 'Mean', input: outputs, output: [ONNX_OUTPUT] }));
+    nodes.push(
+      onnx.NodeProto.create({ opType: 'Mean', input: each.map((e) => e.probs), output: [ONNX_OUTPUT] }),
+    );
+    if (layout)
+      nodes.push(
+        onnx.NodeProto.create({
+          opType: 'Mean',
+          input: each.map((e) => e.occluded!),
+          output: [ONNX_OCCLUDED],
+        }),
+      );
   }
 
   const tensor = (name: string, dims: (number | string)[]) =>
@@ -150,7 +225,11 @@ export function tdnnOnnx(model: EmotionModel): Uint8Array {
       node: nodes,
       initializer: initializers,
       input: [tensor(ONNX_INPUT, ['batch', cfg.frames, inputWidth(cfg)])],
-      output: [tensor(ONNX_OUTPUT, ['batch', cfg.classes])],
+      output: outputs.map((name) =>
+        name === ONNX_OUTPUT
+          ? tensor(name, ['batch', cfg.classes])
+          : tensor(name, ['batch', layout!.segments, cfg.classes]),
+      ),
     },
   });
   return onnx.ModelProto.encode(proto).finish();
@@ -161,20 +240,37 @@ export function tdnnOnnx(model: EmotionModel): Uint8Array {
  * the calling thread with one intra-op thread: scaling is by scoring threads, one per core.
  */
 export async function onnxNetwork(model: EmotionModel, ort: typeof Ort): Promise<Network> {
-  const session = await ort.InferenceSession.create(tdnnOnnx(model), {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3, // errors only: `classify --json` keeps stderr clean
-  });
+  const open = (graph: Uint8Array) =>
+    ort.InferenceSession.create(graph, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3, // errors only: `classify --json` keeps stderr clean
+    });
+  const session = await open(tdnnOnnx(model));
+  // Built on first use: a process that never explains never pays for the second graph.
+  let explaining: Promise<Ort.InferenceSession> | undefined;
   const { frames } = model.network;
   const width = inputWidth(model.network);
+  const input = (x: Float32Array, batch: number) => ({
+    [ONNX_INPUT]: new ort.Tensor('float32', x, [batch, frames, width]),
+  });
   return {
     async run(x, batch) {
-      const input = new ort.Tensor('float32', x, [batch, frames, width]);
-      return (await session.run({ [ONNX_INPUT]: input }))[ONNX_OUTPUT]!.data as Float32Array;
+      return (await session.run(input(x, batch)))[ONNX_OUTPUT]!.data as Float32Array;
     },
-    release: () => session.release(),
+    async explain(x, batch) {
+      explaining ??= open(tdnnOnnx(model, true));
+      const out = await (await explaining).run(input(x, batch));
+      return {
+        probs: out[ONNX_OUTPUT]!.data as Float32Array,
+        occluded: out[ONNX_OCCLUDED]!.data as Float32Array,
+      };
+    },
+    async release() {
+      await session.release();
+      if (explaining) await (await explaining).release();
+    },
   };
 }

@@ -12,6 +12,12 @@
 // without any caller changing.
 import type { Emotion } from '../emotions.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
+import {
+  modelExplainLayout,
+  msPerNetworkFrame,
+  type WindowExplanation,
+  windowExplanation,
+} from './explain.ts';
 import { type EmotionModel, loadModel, ModelError, type WindowConfig } from './format.ts';
 import { probsRecord } from './probs.ts';
 import {
@@ -60,6 +66,12 @@ export interface FeatureWindow {
   probs: Float32Array;
 }
 
+/** A scored window and, for a full-length one, what drove its score. */
+export interface ExplainedWindow {
+  probs: Float32Array;
+  explanation?: WindowExplanation;
+}
+
 export interface WindowScore {
   startMs: number;
   endMs: number;
@@ -73,6 +85,11 @@ export interface ModelRunner {
   describe(): string;
   /** Class probabilities (model.labels order) of each window, in order: the live path. */
   scoreWindows(windows: readonly StreamWindow[]): Promise<Float32Array[]>;
+  /**
+   * scoreWindows plus each window's explanation (explain.ts); windows shorter than the model's have
+   * none.
+   */
+  explainWindows(windows: readonly StreamWindow[]): Promise<ExplainedWindow[]>;
   /**
    * Windows (`window`, default the model's) over one recording's precomputed frame features
    * (windows.ts modelFeatures, or training's cached frame descriptors), sharing them.
@@ -99,23 +116,51 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
   const { runtime, network } = await loadNetwork(model, opts.runtime ?? 'auto', opts.importer);
   const size = model.network.frames * inputWidth(model.network);
   const classes = model.labels.length;
-  const networkProbs = async (inputs: readonly Float32Array[]) => {
-    const out: Float32Array[] = [];
+  /** `run` over inputs in batches of at most NETWORK_BATCH, stacked into one network input each. */
+  const batched = async <T>(
+    inputs: readonly Float32Array[],
+    run: (x: Float32Array, batch: number, out: T[]) => Promise<void>,
+  ) => {
+    const out: T[] = [];
     for (let b = 0; b < inputs.length; b += NETWORK_BATCH) {
       const chunk = inputs.slice(b, b + NETWORK_BATCH);
       const x = new Float32Array(chunk.length * size);
       chunk.forEach((input, i) => {
         x.set(input, i * size);
       });
-      const probs = await network.run(x, chunk.length);
-      for (let i = 0; i < chunk.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
+      await run(x, chunk.length, out);
     }
     return out;
   };
+  const networkProbs = (inputs: readonly Float32Array[]) =>
+    batched<Float32Array>(inputs, async (x, batch, out) => {
+      const probs = await network.run(x, batch);
+      for (let i = 0; i < batch; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
+    });
+  const layout = modelExplainLayout(model);
+  const networkFrameMs = msPerNetworkFrame(model);
+  const perWindow = layout.segments * classes;
   // Each speaker stream's frame features, shared by its overlapping windows; a stream dropped by its
   // caller is dropped here too.
   const streams = new WeakMap<ModelStream, StreamFeatures>();
   const streamParams = streamFeaturesParams(model);
+  /** Each window's network input and whether it fills the model's window (is not tiled). */
+  const streamInputs = (windows: readonly StreamWindow[]) => {
+    const closed = windows.find((w) => w.stream.closed);
+    if (closed) throw new ModelError('STREAM_CLOSED', 'a window was scored on a closed model stream');
+    return windows.map(({ stream, samples }) => {
+      let frames = streams.get(stream);
+      if (!frames) {
+        frames = new StreamFeatures(model, streamParams);
+        streams.set(stream, frames);
+      }
+      const features = frames.next(samples);
+      return {
+        input: modelInput(model, features, 0, features.cols),
+        full: Math.floor(features.cols / model.network.pool) >= model.network.frames,
+      };
+    });
+  };
   const scoreFeatures = async (features: FeatureMatrix, window?: WindowConfig) => {
     const frames = modelWindowFrames(model, features.cols, window);
     const probs = await networkProbs(frames.map(([s, e]) => modelInput(model, features, s, e)));
@@ -126,18 +171,25 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
     runtime,
     describe: () => describeModel(model, runtime),
     async scoreWindows(windows) {
-      const closed = windows.find((w) => w.stream.closed);
-      if (closed) throw new ModelError('STREAM_CLOSED', 'a window was scored on a closed model stream');
-      return networkProbs(
-        windows.map(({ stream, samples }) => {
-          let frames = streams.get(stream);
-          if (!frames) {
-            frames = new StreamFeatures(model, streamParams);
-            streams.set(stream, frames);
-          }
-          const features = frames.next(samples);
-          return modelInput(model, features, 0, features.cols);
-        }),
+      return networkProbs(streamInputs(windows).map((w) => w.input));
+    },
+    async explainWindows(windows) {
+      const inputs = streamInputs(windows);
+      const scored = await batched<{ probs: Float32Array; occluded: Float32Array }>(
+        inputs.map((w) => w.input),
+        async (x, batch, out) => {
+          const { probs, occluded } = await network.explain(x, batch);
+          for (let i = 0; i < batch; i++)
+            out.push({
+              probs: probs.slice(i * classes, (i + 1) * classes),
+              occluded: occluded.subarray(i * perWindow, (i + 1) * perWindow),
+            });
+        },
+      );
+      return scored.map(({ probs, occluded }, i) =>
+        inputs[i]!.full
+          ? { probs, explanation: windowExplanation(probs, occluded, layout, networkFrameMs) }
+          : { probs },
       );
     },
     scoreFeatures,

@@ -55,6 +55,11 @@ export const EPSILON = 1e-5;
 export interface Network {
   /** `x` holds `batch` network inputs ([frames][inputWidth] each) back to back; returns [batch][classes]. */
   run(x: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * run()'s probabilities and, per window, the probabilities with each explanation segment left out
+   * of the statistics pooling (explain.ts): `occluded` is [batch][segments][classes].
+   */
+  explain(x: Float32Array, batch: number): Promise<{ probs: Float32Array; occluded: Float32Array }>;
   /** Frees the runtime's copy of the weights. */
   release(): Promise<void>;
 }

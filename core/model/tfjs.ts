@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { type ExplainLayout, modelExplainLayout } from './explain.ts';
 import type { EmotionModel } from './format.ts';
 import {
   checkWeights,
@@ -61,6 +62,7 @@ export async function tfjsNetwork(model: EmotionModel, backend: TfjsBackend): Pr
   const { network: cfg, temperature } = model;
   const members = model.members.map((weights) => weightTensors(cfg, weights));
   const width = inputWidth(cfg);
+  const layout = modelExplainLayout(model);
   return {
     async run(x, batch) {
       await selectBackend(backend);
@@ -68,6 +70,22 @@ export async function tfjsNetwork(model: EmotionModel, backend: TfjsBackend): Pr
         const input = tf.tensor3d(x, [batch, cfg.frames, width]);
         const each = members.map((params) => tf.softmax(tf.div(tdnnLogits(cfg, params, input), temperature)));
         return (each.length === 1 ? each[0]! : tf.mean(tf.stack(each), 0)).dataSync() as Float32Array;
+      });
+    },
+    async explain(x, batch) {
+      await selectBackend(backend);
+      return tf.tidy(() => {
+        const input = tf.tensor3d(x, [batch, cfg.frames, width]);
+        const probs: tf.Tensor[] = [];
+        const occluded: tf.Tensor[] = [];
+        for (const params of members) {
+          const h = tdnnFrames(cfg, params, input);
+          probs.push(tf.softmax(tf.div(tdnnHead(params, statsPooling(h)), temperature)));
+          occluded.push(tf.softmax(tf.div(tdnnHead(params, occludedPooling(h, layout)), temperature)));
+        }
+        const mean = (each: tf.Tensor[]) =>
+          (each.length === 1 ? each[0]! : tf.mean(tf.stack(each), 0)).dataSync() as Float32Array;
+        return { probs: mean(probs), occluded: mean(occluded) };
       });
     },
     async release() {
@@ -111,17 +129,16 @@ export function tdnnLogits(
   x: tf.Tensor3D,
   dropout?: DropoutSpec,
 ): tf.Tensor2D {
-  const dense = (z: tf.Tensor2D, p: { w: tf.Tensor2D; b: tf.Tensor1D }, relu: boolean): tf.Tensor2D => {
-    if (!dropout)
-      return tf.fused.matMul({
-        a: z,
-        b: p.w,
-        bias: p.b,
-        activation: relu ? 'relu' : 'linear',
-      }) as tf.Tensor2D;
-    const y = tf.add(matMul(z, p.w), p.b) as tf.Tensor2D;
-    return relu ? (tf.relu(y) as tf.Tensor2D) : y;
-  };
+  return tdnnHead(params, statsPooling(tdnnFrames(cfg, params, x, dropout)), dropout);
+}
+
+/** The frame-level layers: embeddings [batch, outputFrames, channels] of x (see tdnnLogits). */
+export function tdnnFrames(
+  cfg: TdnnConfig,
+  params: TdnnParams,
+  x: tf.Tensor3D,
+  dropout?: DropoutSpec,
+): tf.Tensor3D {
   let h = x;
   cfg.layers.forEach((l, i) => {
     const [b, t, c] = h.shape;
@@ -130,17 +147,62 @@ export function tdnnLogits(
       tf.slice(h, [0, k * l.dilation, 0], [b, tOut, c]),
     );
     const stacked = l.context === 1 ? h : tf.concat(taps, 2);
-    const y = dense(stacked.reshape([b * tOut, l.context * c]), params.layers[i]!, true);
+    const y = dense(stacked.reshape([b * tOut, l.context * c]), params.layers[i]!, true, dropout);
     h = layerNorm(y.reshape([b, tOut, l.channels]));
   });
+  return h;
+}
+
+/** Mean and standard deviation over time of h [batch, time, channels]: [batch, 2·channels]. */
+export function statsPooling(h: tf.Tensor3D): tf.Tensor2D {
   const mean = tf.mean(h, 1);
   const std = tf.sqrt(tf.add(tf.relu(tf.sub(tf.mean(tf.square(h), 1), tf.square(mean))), EPSILON));
-  let z = tf.concat([mean, std], 1) as tf.Tensor2D;
+  return tf.concat([mean, std], 1) as tf.Tensor2D;
+}
+
+/** The dense layers over pooled statistics z [rows, 2·channels]: logits [rows, classes]. */
+export function tdnnHead(params: TdnnParams, pooled: tf.Tensor2D, dropout?: DropoutSpec): tf.Tensor2D {
+  let z = pooled;
   params.dense.forEach((p, i) => {
     if (dropout) z = tf.dropout(z, dropout.rate, undefined, dropout.seed + i) as tf.Tensor2D;
-    z = dense(z, p, i < params.dense.length - 1);
+    z = dense(z, p, i < params.dense.length - 1, dropout);
   });
   return z;
+}
+
+/**
+ * Leave-one-segment-out pooled statistics of h [batch, time, channels] (explain.ts): [batch ·
+ * segments, 2·channels], segment-major within each window.
+ */
+function occludedPooling(h: tf.Tensor3D, layout: ExplainLayout): tf.Tensor2D {
+  const [batch, time, channels] = h.shape;
+  const m = tf.tensor2d(layout.membership, [layout.segments, time]);
+  const rest = tf.tensor2d(
+    layout.counts.map((c) => time - c),
+    [layout.segments, 1],
+  );
+  const leaveOut = (x: tf.Tensor3D) => {
+    const flat = x.transpose([1, 0, 2]).reshape([time, batch * channels]);
+    const segments = tf.matMul(m, flat).reshape([layout.segments, batch, channels]).transpose([1, 0, 2]);
+    return tf.div(tf.sub(tf.sum(x, 1, true), segments), rest.reshape([1, layout.segments, 1]));
+  };
+  const mean = leaveOut(h);
+  const variance = tf.relu(tf.sub(leaveOut(tf.square(h)), tf.square(mean)));
+  const std = tf.sqrt(tf.add(variance, EPSILON));
+  return tf.concat([mean, std], 2).reshape([batch * layout.segments, 2 * channels]);
+}
+
+/** x·w + b, ReLU'd if asked: one fused XNNPACK call at inference, explicit-gradient matMul in training. */
+function dense(
+  z: tf.Tensor2D,
+  p: { w: tf.Tensor2D; b: tf.Tensor1D },
+  relu: boolean,
+  dropout: DropoutSpec | undefined,
+): tf.Tensor2D {
+  if (!dropout)
+    return tf.fused.matMul({ a: z, b: p.w, bias: p.b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+  const y = tf.add(matMul(z, p.w), p.b) as tf.Tensor2D;
+  return relu ? (tf.relu(y) as tf.Tensor2D) : y;
 }
 
 /**
