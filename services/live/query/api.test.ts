@@ -4,9 +4,10 @@ import { syntheticCall } from '../../../core/bus/testing/synthetic.ts';
 import type { ClickHouse } from '../../../core/clickhouse/client.ts';
 import { migrate } from '../../../core/clickhouse/migrations.ts';
 import { SQLISH } from '../../../core/clickhouse/testing/sqlish.ts';
-import type { CallSummaryEvent, VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { CallSummaryEvent, ScoreEvent, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { embeddedClickHouse, serverClickHouse } from '../../../test/testing/clickhouse.ts';
 import { insertEvents } from '../../sink/rows.ts';
+import { asStored, explained } from '../../sink/testing/explanations.ts';
 import { createQueryApi, createQueryRunner, type QueryApi, RateLimitedError } from './api.ts';
 import { QueryRateLimiter } from './ratelimit.ts';
 
@@ -31,13 +32,17 @@ function dataset() {
       durationMs: 20_000,
       escalation: ((i * 7) % 24) / 24,
     });
-    // Every third call's start named its customer; call-1 was on hold for 7 of its 20 s.
+    // Every third call's start named its customer; call-1 was on hold for 7 of its 20 s; call-2's
+    // customer windows carry explanations, its agent's none.
+    const scores = c.scores.map((s) =>
+      i === 2 && s.speaker === 'customer' ? explained(s, s.windowStartMs < 10_000 ? 'neutral' : 'angry') : s,
+    );
     const summary = {
       ...c.summary,
       ...(i % 3 === 0 ? { customerId: `+1555000${i}` } : {}),
       ...(i === 1 ? { holdMs: 7000 } : {}),
     };
-    events.push(...c.scores, ...c.alerts, summary);
+    events.push(...scores, ...c.alerts, summary);
     if (tenantId === 'tenant-a') summaries.push(summary);
   };
   for (let i = 0; i < 24; i++) add('tenant-a', i);
@@ -137,6 +142,26 @@ function apiSuite(name: string, open: () => Promise<{ ch: ClickHouse; cleanup: (
       expect(op.body.calls).toHaveLength(5);
       const card = await get(`/api/agents/agent-0/scorecard?from=${T0 - DAY}`, TOKEN_B);
       expect(card.body.calls).toBe(2);
+    });
+
+    it('gives each timeline window its stored explanation (weights as Float32), null where none', async () => {
+      const { status, body } = await get('/api/calls/call-2/timeline');
+      expect(status).toBe(200);
+      const sent = events.filter(
+        (e): e is ScoreEvent => e.type === 'score' && e.tenantId === 'tenant-a' && e.callId === 'call-2',
+      );
+      const customer = sent.filter((e) => e.speaker === 'customer');
+      expect(body.customer).toHaveLength(customer.length);
+      customer.forEach((e, i) => {
+        expect(asStored(body.customer[i].explanation)).toEqual(asStored(e.explanation!));
+      });
+      expect(
+        new Set(body.customer.map((p: { explanation: { emotion: string } }) => p.explanation.emotion)),
+      ).toEqual(new Set(['neutral', 'angry']));
+      expect(body.agent.length).toBeGreaterThan(0);
+      expect(body.agent.every((p: { explanation: unknown }) => p.explanation === null)).toBe(true);
+      const other = await get('/api/calls/call-3/timeline');
+      expect(other.body.customer.every((p: { explanation: unknown }) => p.explanation === null)).toBe(true);
     });
 
     it('names each call’s customer in the calls list, null where the start gave none', async () => {

@@ -6,8 +6,16 @@ import { migrate } from '../../../core/clickhouse/migrations.ts';
 import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import { embeddedClickHouse, type OpenedClickHouse } from '../../../test/testing/clickhouse.ts';
 import { insertEvents } from '../../sink/rows.ts';
+import { explained } from '../../sink/testing/explanations.ts';
 import { createQueryApi } from './api.ts';
-import { CALL_COLUMNS, csvTableFor, SUMMARY_FIELDS, TIMELINE_COLUMNS, wantsCsv } from './csv.ts';
+import {
+  CALL_COLUMNS,
+  csvTableFor,
+  explanationCell,
+  SUMMARY_FIELDS,
+  TIMELINE_COLUMNS,
+  wantsCsv,
+} from './csv.ts';
 
 const TOKEN = 'operator-token-0123456789';
 const T0 = Date.UTC(2024, 4, 1, 12);
@@ -45,7 +53,11 @@ describe('CSV exports of the query API', () => {
         durationMs: 20_000,
         escalation: i / 7,
       });
-      events.push(...c.scores, ...c.alerts, c.summary);
+      // call-6's customer windows from 8 s on carry explanations.
+      const scores = c.scores.map((s) =>
+        i === 6 && s.speaker === 'customer' && s.windowStartMs >= 8000 ? explained(s) : s,
+      );
+      events.push(...scores, ...c.alerts, c.summary);
     }
     await insertEvents(opened.ch, events);
     const api = createQueryApi({
@@ -105,9 +117,25 @@ describe('CSV exports of the query API', () => {
       ...fields(r, ['windowStartMs', 'windowEndMs', 'producedAtMs']),
       probs: fields(r, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']),
       ...fields(r, ['valence', 'arousal', 'frustration']),
+      explanation:
+        r.explanationEmotion === null
+          ? null
+          : {
+              emotion: r.explanationEmotion,
+              segments: String(r.explanation)
+                .split(';')
+                .map((cell) => {
+                  const [, startMs, endMs, weight] = /^(\d+)-(\d+):(.+)$/.exec(cell)!;
+                  return { startMs: Number(startMs), endMs: Number(endMs), weight: Number(weight) };
+                }),
+            },
     });
     const alerts = rows.filter((r) => r.kind === 'alert');
     expect(alerts.length).toBeGreaterThan(0);
+    // Both kinds of window are in this export: with an explanation and without.
+    const explainedRows = rows.filter((r) => r.kind === 'score' && r.explanation !== null);
+    expect(explainedRows.length).toBeGreaterThan(0);
+    expect(explainedRows.length).toBeLessThan(rows.filter((r) => r.kind === 'score').length);
     const summary = rows.find((r) => r.kind === 'summary')!;
     const rebuilt = {
       callId: rows[0]!.callId,
@@ -122,6 +150,19 @@ describe('CSV exports of the query API', () => {
       tz: body.tz,
     };
     expect(rebuilt).toEqual(body);
+  });
+
+  it('writes an explanation as its emotion and one cell of start-end:weight segments', () => {
+    expect(
+      explanationCell({
+        emotion: 'angry',
+        segments: [
+          { startMs: 12_000, endMs: 12_200, weight: 0.031 },
+          { startMs: 12_200, endMs: 12_400, weight: -0.004 },
+          { startMs: 12_400, endMs: 12_600, weight: 1e-7 },
+        ],
+      }),
+    ).toBe('12000-12200:0.031;12200-12400:-0.004;12400-12600:1e-7');
   });
 
   it('exports scorecards and trends, one row per bucket', async () => {

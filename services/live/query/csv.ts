@@ -3,10 +3,12 @@
 // per endpoint with a fixed header row, written row by row with the response's back-pressure, so an
 // export never becomes one big string. Values are the JSON's: numbers as JSON writes them, null as
 // an empty cell, booleans as true/false; a nested JSON object becomes rows (a timeline's windows,
-// alerts and summary, told apart by `kind`). Quoting is RFC 4180 (csv-stringify).
+// alerts and summary, told apart by `kind`; a window's explanation becomes two cells, see
+// explanationCell). Quoting is RFC 4180 (csv-stringify).
 import type { ServerResponse } from 'node:http';
 import { stringify } from 'csv-stringify/sync';
 import { EMOTIONS } from '../../../core/emotions.ts';
+import type { Explanation } from '../../../core/events/schema.ts';
 
 export type Cell = string | number | boolean | null | undefined;
 export type CsvRow = readonly Cell[];
@@ -63,6 +65,8 @@ const SCORE_FIELDS = [
   'valence',
   'arousal',
   'frustration',
+  'explanationEmotion',
+  'explanation',
 ];
 const ALERT_FIELDS = ['rule', 'severity', 'atMs', 'value', 'threshold', 'message'];
 /** The columns of a timeline's `summary` row: the fields of the call's summary. */
@@ -95,6 +99,14 @@ export const TIMELINE_COLUMNS = [
   ...SUMMARY_FIELDS,
 ];
 
+/**
+ * A window's explanation segments in one cell: `startMs-endMs:weight` each, `;` between them, numbers
+ * as JSON writes them (`12000-12200:0.031;12200-12400:-0.004`); its emotion is the cell before.
+ */
+export function explanationCell(explanation: Explanation): string {
+  return explanation.segments.map((s) => `${s.startMs}-${s.endMs}:${s.weight}`).join(';');
+}
+
 const timeline: CsvTable = {
   name: 'timeline',
   columns: TIMELINE_COLUMNS,
@@ -110,8 +122,14 @@ const timeline: CsvTable = {
       );
     for (const speaker of ['customer', 'agent'] as const)
       for (const w of t[speaker]) {
-        const { probs, ...rest } = w as Obj & { probs: Obj };
-        yield row('score', { speaker, ...rest, ...probs });
+        const { probs, explanation, ...rest } = w as Obj & { probs: Obj; explanation: Explanation | null };
+        yield row('score', {
+          speaker,
+          ...rest,
+          ...probs,
+          explanationEmotion: explanation?.emotion ?? null,
+          explanation: explanation ? explanationCell(explanation) : null,
+        });
       }
     for (const a of t.alerts) yield row('alert', a);
     if (t.summary) yield row('summary', t.summary);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCall } from '../../../core/bus/testing/synthetic.ts';
 import { type ClickHouse, openChdb } from '../../../core/clickhouse/client.ts';
 import { migrate } from '../../../core/clickhouse/migrations.ts';
-import type { VoicePulseEvent } from '../../../core/events/schema.ts';
+import type { ScoreEvent, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { insertEvents } from '../../sink/rows.ts';
+import { asStored, explained } from '../../sink/testing/explanations.ts';
 import { createQueryRunner } from './api.ts';
 import { type QueryGrpcServer, queryService, startQueryGrpcServer } from './grpc.ts';
 import { QueryRateLimiter } from './ratelimit.ts';
@@ -24,12 +25,12 @@ describe('query API over gRPC (chdb)', () => {
   let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   const OPERATOR = 'query-operator-token-6e1d9b3f';
   const auth = { operatorToken: OPERATOR, tenantTokens: { a: TOKEN_A, b: TOKEN_B } };
+  const events: VoicePulseEvent[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vp-grpc-'));
     ch = await openChdb(dir);
     await migrate(ch);
-    const events: VoicePulseEvent[] = [];
     for (let i = 0; i < 12; i++) {
       const c = syntheticCall({
         tenantId: i < 10 ? 'a' : 'b',
@@ -40,8 +41,9 @@ describe('query API over gRPC (chdb)', () => {
         durationMs: 10_000,
         escalation: i / 12,
       });
-      // call-3 was on hold for 4 of its 10 s.
-      events.push(...c.scores, ...c.alerts, i === 3 ? { ...c.summary, holdMs: 4000 } : c.summary);
+      // call-3 was on hold for 4 of its 10 s; its customer windows carry explanations.
+      const scores = c.scores.map((s) => (i === 3 && s.speaker === 'customer' ? explained(s, 'fear') : s));
+      events.push(...scores, ...c.alerts, i === 3 ? { ...c.summary, holdMs: 4000 } : c.summary);
     }
     await insertEvents(ch, events);
     server = await startQueryGrpcServer({ clickhouse: ch, auth, now: () => NOW }, '127.0.0.1', 0);
@@ -93,6 +95,21 @@ describe('query API over gRPC (chdb)', () => {
       TOKEN_A,
     );
     expect((trend.points as { calls: number }[]).reduce((n, p) => n + p.calls, 0)).toBe(10);
+  });
+
+  it('gives each timeline window its stored explanation, unset where it has none', async () => {
+    const timeline = await call('getCallTimeline', { callId: 'call-3' }, TOKEN_A);
+    const sent = events.filter(
+      (e): e is ScoreEvent => e.type === 'score' && e.callId === 'call-3' && e.speaker === 'customer',
+    );
+    const customer = timeline.customer as { explanation: Parameters<typeof asStored>[0] }[];
+    expect(customer).toHaveLength(sent.length);
+    customer.forEach((p, i) => {
+      expect(asStored(p.explanation)).toEqual(asStored(sent[i]!.explanation!));
+    });
+    const agent = timeline.agent as { explanation: unknown }[];
+    expect(agent.length).toBeGreaterThan(0);
+    expect(agent.every((p) => p.explanation === null)).toBe(true);
   });
 
   it('pages search results with cursors', async () => {

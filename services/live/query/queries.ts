@@ -3,6 +3,7 @@
 // request), and reads the raw tables with FINAL so replayed events never count twice.
 import type { ClickHouse } from '../../../core/clickhouse/client.ts';
 import { EMOTIONS, type Emotion } from '../../../core/emotions.ts';
+import type { Explanation } from '../../../core/events/schema.ts';
 
 export interface TimeRange {
   fromMs: number;
@@ -30,6 +31,23 @@ export interface TimelinePoint {
   valence: number;
   arousal: number;
   frustration: number;
+  /** Which segments of the window drove its score (migration 007); null when it was stored without. */
+  explanation: Explanation | null;
+}
+
+/** A stored explanation from its emotion and parallel segment arrays; '' = none. */
+function explanationOf(r: Record<string, unknown>): Explanation | null {
+  if (!r.explain_emotion) return null;
+  const ends = r.explain_end_ms as unknown[];
+  const weights = r.explain_weight as unknown[];
+  return {
+    emotion: r.explain_emotion as Emotion,
+    segments: (r.explain_start_ms as unknown[]).map((start, i) => ({
+      startMs: num(start),
+      endMs: num(ends[i]),
+      weight: num(weights[i]),
+    })),
+  };
 }
 
 export async function callTimeline(ch: ClickHouse, tenantId: string, callId: string) {
@@ -37,7 +55,7 @@ export async function callTimeline(ch: ClickHouse, tenantId: string, callId: str
   const [scores, alerts, summaries] = await Promise.all([
     ch.query<Record<string, unknown>>(
       `SELECT speaker, agent_id, queue, window_start_ms, window_end_ms, produced_at_ms, ${EMOTIONS.join(', ')},
-              valence, arousal, frustration
+              valence, arousal, frustration, explain_emotion, explain_start_ms, explain_end_ms, explain_weight
        FROM scores FINAL
        WHERE tenant_id = {tenant:String} AND call_id = {call:String}
        ORDER BY speaker, window_start_ms`,
@@ -65,6 +83,7 @@ export async function callTimeline(ch: ClickHouse, tenantId: string, callId: str
     valence: num(r.valence),
     arousal: num(r.arousal),
     frustration: num(r.frustration),
+    explanation: explanationOf(r),
   });
   const s = summaries[0];
   const first = s ?? scores[0] ?? alerts[0] ?? {};
