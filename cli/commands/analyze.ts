@@ -236,6 +236,7 @@ export function registerAnalyzeCommand(program: Command, settings: Settings): vo
       const pool = new AnalysisPool({
         modelDir: flags.model ?? settings.model.dir ?? COMMITTED_MODEL_DIR,
         runtime: settings.model.runtime,
+        explain: settings.model.explain,
         config: DEFAULT_SETTINGS,
         threads: flags.threads ?? availableParallelism(),
       });

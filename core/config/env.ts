@@ -183,6 +183,11 @@ export interface ModelSettings {
   /** What runs the network: the first that loads, or one by name. `VOICEPULSE_MODEL_RUNTIME`
    * @default 'auto' */
   runtime: (typeof MODEL_RUNTIMES)[number];
+  /** Explain every full-length scored window (which ~200 ms segments drove it: the call timeline's
+   * explanations, core/model/explain.ts), at about 10 % more network time. `VOICEPULSE_EXPLAIN` as
+   * true/false/1/0
+   * @default true */
+  explain: boolean;
 }
 
 export interface DataSettings {
@@ -466,6 +471,7 @@ const VARIABLES = {
   VOICEPULSE_SERVE_SINK: flag.default(true),
   VOICEPULSE_MODEL_DIR: z.string().optional(),
   VOICEPULSE_MODEL_RUNTIME: oneOf(MODEL_RUNTIMES).default('auto'),
+  VOICEPULSE_EXPLAIN: flag.default(true),
   VOICEPULSE_DATA: z
     .string()
     .transform((p) => resolve(p))
@@ -580,7 +586,11 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       metricsPort: v.VOICEPULSE_METRICS_PORT,
       inServe: v.VOICEPULSE_SERVE_SINK,
     },
-    model: { dir: v.VOICEPULSE_MODEL_DIR, runtime: v.VOICEPULSE_MODEL_RUNTIME },
+    model: {
+      dir: v.VOICEPULSE_MODEL_DIR,
+      runtime: v.VOICEPULSE_MODEL_RUNTIME,
+      explain: v.VOICEPULSE_EXPLAIN,
+    },
     data: {
       root: v.VOICEPULSE_DATA,
       maxAudioFileMb: v.VOICEPULSE_MAX_AUDIO_FILE_MB ?? MAX_AUDIO_FILE_BYTES / (1024 * 1024),

@@ -50,6 +50,8 @@ export interface AppOptions {
   modelDir: string;
   /** What runs the emotion network (core/model/runtime.ts); default 'auto'. */
   modelRuntime?: RuntimeChoice;
+  /** Explain every full-length scored window (core/model/explain.ts); default false. */
+  explain?: boolean;
   /** Scoring threads (0 = score on the main thread). */
   threads: number;
   maxBatch?: number;
@@ -189,6 +191,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const backend = createBackend({
     modelDir: o.modelDir,
     runtime: o.modelRuntime,
+    explain: o.explain ?? false,
     config: o.streaming,
     threads: o.threads,
     ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),

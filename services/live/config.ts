@@ -47,6 +47,8 @@ export interface ServeConfig {
   modelDir: string;
   /** What runs the emotion network: VOICEPULSE_MODEL_RUNTIME. */
   modelRuntime: RuntimeChoice;
+  /** Explain every full-length scored window: VOICEPULSE_EXPLAIN. */
+  explain: boolean;
   policies: TenantPolicies;
   /** Live windowing and smoothing; the window and hop come from the model. */
   streaming: StreamingSettings;
@@ -102,6 +104,7 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
     threads: flags.threads ?? live.threads ?? Math.max(1, availableParallelism() - 1),
     modelDir: flags.model ?? settings.model.dir ?? COMMITTED_MODEL_DIR,
     modelRuntime: settings.model.runtime,
+    explain: settings.model.explain,
     policies: policiesFile ? loadPolicies(policiesFile) : {},
     streaming: DEFAULT_SETTINGS,
     limits: {

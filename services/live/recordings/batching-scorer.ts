@@ -1,28 +1,36 @@
 // One model call for the windows that several recordings ask for in the same turn of the event
 // loop. Each recording is analysed by its own ScoringEngine (its own clock: the recording's time),
 // and each engine scores one hop at a time, so alone it would make batches of one or two windows;
-// through this scorer the recordings analysed together on a thread share each batch.
+// through this scorer the recordings analysed together on a thread share each batch. It explains
+// where the scorer it wraps does.
 import type { EmotionProbs } from '../../../core/events/schema.ts';
 import type { StreamWindow } from '../../../core/model/runner.ts';
-import type { Scorer } from '../scoring/scorer.ts';
+import type { ScoredWindow, Scorer } from '../scoring/scorer.ts';
 
 interface Request {
   windows: readonly StreamWindow[];
-  resolve: (probs: EmotionProbs[]) => void;
+  resolve: (scored: ScoredWindow[]) => void;
   reject: (err: unknown) => void;
 }
 
 export class BatchingScorer implements Scorer {
   private pending: Request[] = [];
   private scheduled = false;
+  readonly explainWindows?: (windows: readonly StreamWindow[]) => Promise<ScoredWindow[]>;
 
-  constructor(private readonly inner: Scorer) {}
+  constructor(private readonly inner: Scorer) {
+    if (inner.explainWindows) this.explainWindows = (windows) => this.request(windows);
+  }
 
   get modelVersion(): string {
     return this.inner.modelVersion;
   }
 
-  scoreWindows(windows: readonly StreamWindow[]): Promise<EmotionProbs[]> {
+  async scoreWindows(windows: readonly StreamWindow[]): Promise<EmotionProbs[]> {
+    return (await this.request(windows)).map((w) => w.probs);
+  }
+
+  private request(windows: readonly StreamWindow[]): Promise<ScoredWindow[]> {
     return new Promise((resolve, reject) => {
       this.pending.push({ windows, resolve, reject });
       if (!this.scheduled) {
@@ -37,11 +45,15 @@ export class BatchingScorer implements Scorer {
     this.scheduled = false;
     const requests = this.pending;
     this.pending = [];
-    this.inner.scoreWindows(requests.flatMap((r) => r.windows)).then(
-      (probs) => {
+    const windows = requests.flatMap((r) => r.windows);
+    const scored = this.inner.explainWindows
+      ? this.inner.explainWindows(windows)
+      : this.inner.scoreWindows(windows).then((all) => all.map((probs) => ({ probs })));
+    scored.then(
+      (all) => {
         let at = 0;
         for (const r of requests) {
-          r.resolve(probs.slice(at, at + r.windows.length));
+          r.resolve(all.slice(at, at + r.windows.length));
           at += r.windows.length;
         }
       },

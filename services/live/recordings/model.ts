@@ -12,6 +12,7 @@ export interface OpenedModel {
 export async function openModelScorer(
   modelDir: string,
   runtime: RuntimeChoice = 'auto',
+  explain = false,
 ): Promise<OpenedModel> {
   const [{ openModel }, { runnerScorer }] = await Promise.all([
     import('../../../core/model/runner.ts'),
@@ -19,5 +20,5 @@ export async function openModelScorer(
   ]);
   const runner = await openModel(modelDir, { runtime });
   const { lengthMs, hopMs } = runner.model.window;
-  return { scorer: runnerScorer(runner), window: { windowMs: lengthMs, hopMs } };
+  return { scorer: runnerScorer(runner, explain), window: { windowMs: lengthMs, hopMs } };
 }

@@ -24,6 +24,8 @@ export interface AnalysisPoolOptions {
   modelDir: string;
   /** What runs the network (default auto: the first runtime that loads). */
   runtime?: RuntimeChoice;
+  /** Explain every full-length scored window (core/model/explain.ts). Default false. */
+  explain?: boolean;
   /** Streaming settings; the window and hop are the model's (an injected scorer: as given here). */
   config: StreamingSettings;
   /** Worker threads (0 = the calling thread). */
@@ -98,10 +100,10 @@ export class AnalysisPool {
   }
 
   private async analyzeHere(job: AnalysisJob): Promise<AnalysisOutput> {
-    const { scorer, modelDir, runtime, config } = this.options;
+    const { scorer, modelDir, runtime, explain, config } = this.options;
     this.local ??= scorer
       ? Promise.resolve({ scorer: new BatchingScorer(scorer), config: streamingConfigSchema.parse(config) })
-      : openModelScorer(modelDir, runtime).then((m) => ({
+      : openModelScorer(modelDir, runtime, explain).then((m) => ({
           scorer: new BatchingScorer(m.scorer),
           config: modelStreaming(config, m.window),
         }));
@@ -141,6 +143,7 @@ export class AnalysisPool {
       entry: new URL('./thread.ts', import.meta.url).href,
       modelDir: this.options.modelDir,
       runtime: this.options.runtime ?? 'auto',
+      explain: this.options.explain ?? false,
       config: this.options.config,
       concurrency: this.concurrency,
     };

@@ -10,6 +10,7 @@ export interface AnalysisThreadData {
   entry: string;
   modelDir: string;
   runtime: RuntimeChoice;
+  explain: boolean;
   /** The streaming settings; the window and hop are the model's. */
   config: StreamingSettings;
   /** Recordings analysed at once on the thread, sharing model batches. */

@@ -24,6 +24,8 @@ export interface RecordingsServiceOptions {
   store: RecordingStore;
   modelDir: string;
   runtime: RuntimeChoice;
+  /** Explain every full-length scored window (core/model/explain.ts). */
+  explain: boolean;
   streaming: StreamingSettings;
   policies: TenantPolicies;
   auth: AuthConfig;
@@ -40,6 +42,7 @@ export function startRecordings(o: RecordingsServiceOptions) {
   const pool = new AnalysisPool({
     modelDir: o.modelDir,
     runtime: o.runtime,
+    explain: o.explain,
     config: o.streaming,
     threads: 1,
     concurrency,

@@ -13,7 +13,7 @@ const PROGRESS_EVERY_MS = 60_000;
 const data = workerData as AnalysisThreadData;
 const port = parentPort!;
 const send = (m: FromAnalysisThread) => port.postMessage(m);
-const opened = await openModelScorer(data.modelDir, data.runtime);
+const opened = await openModelScorer(data.modelDir, data.runtime, data.explain);
 const inner = opened.scorer;
 const scorer = new BatchingScorer(inner);
 const config = modelStreaming(data.config, opened.window);

@@ -49,6 +49,8 @@ export interface BackendOptions {
   modelDir: string;
   /** What runs the network (core/model/runtime.ts). Default 'auto'. */
   runtime?: RuntimeChoice;
+  /** Explain every full-length window (core/model/explain.ts). Default false. */
+  explain?: boolean;
   /** Live settings; the window and hop are the model's, and a configured one must equal them. */
   config: StreamingSettings;
   /** Scoring threads; 0 scores on the calling thread. */
@@ -88,8 +90,11 @@ export function createBackend(opts: BackendOptions): ScoringBackend {
   // The model loads on this thread before the backend exists: only its runtime can fail later.
   const model = loadModel(opts.modelDir);
   return new InlineBackend({
-    scorer: pendingScorer(model.version, openRunner(model, { runtime: opts.runtime ?? 'auto' }), (d) =>
-      opts.onReady?.(0, d),
+    scorer: pendingScorer(
+      model.version,
+      openRunner(model, { runtime: opts.runtime ?? 'auto' }),
+      (d) => opts.onReady?.(0, d),
+      opts.explain ?? false,
     ),
     config,
     clock: systemClock,
@@ -255,6 +260,7 @@ export class WorkerPool implements ScoringBackend {
       entry: new URL('./thread.ts', import.meta.url).href,
       modelDir: this.opts.modelDir,
       runtime: this.opts.runtime ?? 'auto',
+      explain: this.opts.explain ?? false,
       config: this.config,
       maxBatch: this.layout.maxBatch,
     };

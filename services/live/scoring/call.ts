@@ -20,6 +20,7 @@ import { OvertalkMeter } from '../../../core/streaming/overtalk.ts';
 import { SpeakerStream, type SpeakerWindow } from '../../../core/streaming/speaker-stream.ts';
 import { EmotionSummary } from '../../../core/streaming/summary.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import type { ScoredWindow } from './scorer.ts';
 
 /** A window waiting for the model. */
 export interface PendingWindow {
@@ -83,7 +84,7 @@ export class LiveCall {
   /** Turns a scored window into its score event and any alerts it triggers. */
   scored(
     p: PendingWindow,
-    probs: EmotionProbs,
+    { probs, explanation }: ScoredWindow,
     modelVersion: string,
   ): { score: ScoreEvent; alerts: AlertEvent[] } {
     const { valence, arousal, frustration } = this.affect[p.speaker].update(probs);
@@ -101,6 +102,16 @@ export class LiveCall {
       frustration,
       speechRatio: w.speechRatio,
       modelVersion,
+      ...(explanation && {
+        explanation: {
+          emotion: explanation.emotion,
+          segments: explanation.segments.map((s) => ({
+            startMs: w.startMs + s.startMs,
+            endMs: w.startMs + s.endMs,
+            weight: s.weight,
+          })),
+        },
+      }),
     };
     return { score, alerts: this.alerts.evaluate(score) };
   }

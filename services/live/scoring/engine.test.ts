@@ -101,6 +101,32 @@ describe('ScoringEngine', () => {
     expect(of('c2').some((x) => 'customerId' in x)).toBe(false);
   });
 
+  it('puts an explanation on each full-length score from an explaining scorer, offset to the call, and none otherwise', async () => {
+    const runner = await openRunner(seededModel('engine'));
+    const run = async (explaining: Scorer) => {
+      const { e, events } = engine(explaining);
+      e.startCall(1, meta('c1'), DEFAULT_POLICY);
+      await play(e, 1, { customer: [customer], agent: [silence(customer.length)] });
+      return scores(events());
+    };
+    const plain = await run(runnerScorer(runner));
+    const explained = await run(runnerScorer(runner, true));
+    expect(plain.length).toBeGreaterThan(3);
+    expect(plain.some((x) => 'explanation' in x)).toBe(false);
+    // Same scores: explaining changes nothing else.
+    expect(explained.map(({ explanation: _, ...rest }) => rest)).toEqual(plain);
+    for (const x of explained) {
+      const e = x.explanation!;
+      expect(e.emotion).toBe(Object.entries(x.probs).reduce((a, b) => (b[1] > a[1] ? b : a))[0]);
+      expect(e.segments).toHaveLength(10);
+      expect(e.segments[0]!.startMs).toBe(x.windowStartMs);
+      expect(e.segments.at(-1)!.endMs).toBe(x.windowEndMs);
+      for (let k = 1; k < e.segments.length; k++)
+        expect(e.segments[k]!.startMs).toBe(e.segments[k - 1]!.endMs);
+    }
+    await runner.release();
+  });
+
   it('never calls the model on agent audio when the tenant has agent scoring off', async () => {
     const s = spy(scorer);
     const { e, events } = engine(s.scorer);

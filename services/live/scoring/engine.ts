@@ -201,11 +201,13 @@ export class ScoringEngine {
     const out: EngineOutput[] = [];
     if (batch.length > 0) {
       const startedAt = this.opts.clock.now();
-      const probs = await this.opts.scorer.scoreWindows(
-        batch.map(({ w }) => ({ stream: w.stream, samples: w.window.samples })),
-      );
+      const { scorer } = this.opts;
+      const windows = batch.map(({ w }) => ({ stream: w.stream, samples: w.window.samples }));
+      const scored = scorer.explainWindows
+        ? await scorer.explainWindows(windows)
+        : (await scorer.scoreWindows(windows)).map((probs) => ({ probs }));
       batch.forEach(({ slot, w }, i) => {
-        const { score, alerts } = slot.call.scored(w, probs[i]!, this.opts.scorer.modelVersion);
+        const { score, alerts } = slot.call.scored(w, scored[i]!, scorer.modelVersion);
         out.push({ instance: slot.instance, event: score, arrivedAtMs: w.arrivedAtMs });
         for (const a of alerts) out.push({ instance: slot.instance, event: a });
       });

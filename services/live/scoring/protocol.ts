@@ -50,6 +50,7 @@ export type FromThread =
 export interface ThreadData {
   modelDir: string;
   runtime: RuntimeChoice;
+  explain: boolean;
   /** The live windowing, the model's window included (createBackend resolved it). */
   config: StreamingConfig;
   maxBatch: number;

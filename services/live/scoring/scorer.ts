@@ -1,6 +1,6 @@
 // The narrow scoring interface the scoring engine needs (tests inject their own), and its adapter
 // over a ModelRunner (core/model/runner.ts), the one way the product scores.
-import type { EmotionProbs } from '../../../core/events/schema.ts';
+import type { EmotionProbs, Explanation } from '../../../core/events/schema.ts';
 import { probsRecord } from '../../../core/model/probs.ts';
 import {
   type ModelRunner,
@@ -13,6 +13,22 @@ export interface Scorer {
   readonly modelVersion: string;
   /** Six class probabilities for each window (a speaker's 8 kHz audio), in input order. */
   scoreWindows(windows: readonly StreamWindow[]): Promise<EmotionProbs[]>;
+  /**
+   * scoreWindows plus what drove each score (core/model/explain.ts), where the scorer explains; the
+   * engine uses it when present.
+   */
+  explainWindows?(windows: readonly StreamWindow[]): Promise<ScoredWindow[]>;
+}
+
+/** A window's score and explanation, its segments' offsets relative to the window's start. */
+export interface ScoredWindow {
+  probs: EmotionProbs;
+  explanation?: Explanation;
+}
+
+export interface ScorerOptions extends RunnerOptions {
+  /** Explain every full-length window (explainWindows). Default false. */
+  explain?: boolean;
 }
 
 /** A scorer over a loaded model, which can name the model and its runtime (logs, `ready` messages). */
@@ -20,21 +36,33 @@ export interface ModelScorer extends Scorer {
   readonly description: string;
 }
 
-/** Scores through `runner`: each window as one unit, the whole batch in one model call. */
-export function runnerScorer(runner: ModelRunner): ModelScorer {
+/**
+ * Scores through `runner`: each window as one unit, the whole batch in one model call; with
+ * `explain`, explainWindows too.
+ */
+export function runnerScorer(runner: ModelRunner, explain = false): ModelScorer {
   const { labels, version } = runner.model;
-  return {
+  const scorer: ModelScorer = {
     modelVersion: version,
     description: runner.describe(),
     async scoreWindows(windows) {
       return (await runner.scoreWindows(windows)).map((p) => probsRecord(labels, p));
     },
   };
+  if (explain)
+    scorer.explainWindows = async (windows) =>
+      (await runner.explainWindows(windows)).map(({ probs, explanation }) => ({
+        probs: probsRecord(labels, probs),
+        ...(explanation && {
+          explanation: { emotion: labels[explanation.label]!, segments: explanation.segments },
+        }),
+      }));
+  return scorer;
 }
 
 /** The model in `dir` on its runtime, as a scorer (a scoring thread's, an analysis thread's). */
-export async function openScorer(dir: string, opts: RunnerOptions): Promise<ModelScorer> {
-  return runnerScorer(await openModel(dir, opts));
+export async function openScorer(dir: string, opts: ScorerOptions): Promise<ModelScorer> {
+  return runnerScorer(await openModel(dir, opts), opts.explain);
 }
 
 /**
@@ -46,13 +74,16 @@ export function pendingScorer(
   modelVersion: string,
   opening: Promise<ModelRunner>,
   onReady?: (description: string) => void,
+  explain = false,
 ): Scorer {
-  const ready = opening.then(runnerScorer);
+  const ready = opening.then((runner) => runnerScorer(runner, explain));
   ready.then((s) => onReady?.(s.description)).catch(() => {}); // a failure surfaces at the first batch
-  return {
+  const scorer: Scorer = {
     modelVersion,
     async scoreWindows(windows) {
       return (await ready).scoreWindows(windows);
     },
   };
+  if (explain) scorer.explainWindows = async (windows) => (await ready).explainWindows!(windows);
+  return scorer;
 }

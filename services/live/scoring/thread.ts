@@ -9,7 +9,7 @@ import { openScorer } from './scorer.ts';
 const data = workerData as ThreadData;
 const port = parentPort!;
 const send = (m: FromThread) => port.postMessage(m);
-const scorer = await openScorer(data.modelDir, { runtime: data.runtime });
+const scorer = await openScorer(data.modelDir, { runtime: data.runtime, explain: data.explain });
 const engine = new ScoringEngine({
   scorer,
   config: data.config,
