@@ -4,7 +4,13 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { EMOTIONS } from '../../core/emotions.ts';
 import { EMOTION_COLORS } from '../../core/palette.ts';
-import { alertAt, type CallMeta, scoreAt, summaryOf } from '../../services/live/wallboard/testing/events.ts';
+import {
+  alertAt,
+  type CallMeta,
+  explanationAt,
+  scoreAt,
+  summaryOf,
+} from '../../services/live/wallboard/testing/events.ts';
 import { describeWithService } from '../testing/services.ts';
 import {
   BOARD_TOKEN,
@@ -135,6 +141,76 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
     )) as string[][];
     expect(series.map((s) => s[0])).toEqual([...EMOTIONS]);
     expect(series.map((s) => s[1])).toEqual(EMOTIONS.map((e) => EMOTION_COLORS[e]));
+    expect(problems).toEqual([]);
+  });
+
+  it('shows which segments drove a customer window: kept, live, stepped through and hovered', async () => {
+    const call = annsCall('explain-1');
+    // Windows ending 2 … 20 s; from 5 s on each with ten 200 ms segments (weights ±0.02 … ±0.2).
+    for (let s = 2; s <= 20; s++)
+      board.wallboard.record(
+        scoreAt(call, s * 1000, 0.5, s >= 5 ? { explanation: explanationAt(s * 1000) } : {}),
+      );
+    const page = await watchedPage(context, problems);
+    await open(page);
+    await live(page);
+    await card(page, 'explain-1').click();
+    await page.waitForSelector('#timeline:not([hidden]) #timeline-emotions .uplot canvas');
+    await page.mouse.move(0, 0);
+    const caption = () => page.textContent('#explain-caption');
+    const cells = page.locator('#explain-strip li.segment');
+    // The latest window, from the live history (a snapshot carries no explanations).
+    await expect.poll(() => cells.count()).toBe(10);
+    expect(await caption()).toBe('what drove angry, 18.0–20.0 s');
+    const described = await cells.evaluateAll((els) =>
+      els.map((el) => [
+        el.getAttribute('title'),
+        el.getAttribute('aria-label'),
+        (el as unknown as { dataset: { sign: string } }).dataset.sign,
+      ]),
+    );
+    expect(described[0]).toEqual([
+      '18.0–18.2 s: +0.020 toward angry',
+      '18.0–18.2 s: +0.020 toward angry',
+      'support',
+    ]);
+    expect(described[1]).toEqual([
+      '18.2–18.4 s: −0.040 away from angry',
+      '18.2–18.4 s: −0.040 away from angry',
+      'oppose',
+    ]);
+    const look = (nth: number) =>
+      cells.nth(nth).evaluate((el) => {
+        const style = (globalThis as unknown as Styled).getComputedStyle(el);
+        return [style.backgroundColor, Number(style.opacity)];
+      });
+    expect(await look(0)).toEqual([rgb(EMOTION_COLORS.angry), expect.closeTo(0.15 + 0.85 * 0.1, 5)]);
+    expect(await look(9)).toEqual(['rgba(0, 0, 0, 0)', 1]); // the largest weight, against angry: hollow
+    // A window scored live: the strip follows it.
+    board.wallboard.record(scoreAt(call, 21_000, 0.5, { explanation: explanationAt(21_000, 5, 'fear') }));
+    await expect.poll(() => cells.count()).toBe(5);
+    expect(await caption()).toBe('what drove fear, 19.0–21.0 s');
+    expect(
+      await cells
+        .first()
+        .evaluate((el) => (globalThis as unknown as Styled).getComputedStyle(el).backgroundColor),
+    ).toBe(rgb(EMOTION_COLORS.fear));
+    // Keys step through the explained windows; past the last, the strip follows the latest again.
+    expect(await page.isDisabled('#explain-later')).toBe(true);
+    await page.click('#explain-earlier');
+    expect(await caption()).toBe('what drove angry, 18.0–20.0 s');
+    await page.click('#explain-earlier');
+    expect(await caption()).toBe('what drove angry, 17.0–19.0 s');
+    await page.click('#explain-later');
+    await page.click('#explain-later');
+    expect(await caption()).toBe('what drove fear, 19.0–21.0 s');
+    expect(await page.isDisabled('#explain-later')).toBe(true);
+    // Hovering the chart's first window (2 s, unexplained) says so; leaving returns to the latest.
+    await page.hover('#timeline-emotions .u-over', { position: { x: 1, y: 50 } });
+    await expect.poll(caption).toBe('no explanation for the window ending at 2.0 s');
+    expect(await cells.count()).toBe(0);
+    await page.mouse.move(0, 0);
+    await expect.poll(caption).toBe('what drove fear, 19.0–21.0 s');
     expect(problems).toEqual([]);
   });
 
@@ -394,7 +470,10 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
 
 /** The page's getComputedStyle (this project compiles without the DOM library). */
 interface Styled {
-  getComputedStyle(el: unknown, pseudo?: string): { backgroundColor: string; fontSize: string };
+  getComputedStyle(
+    el: unknown,
+    pseudo?: string,
+  ): { backgroundColor: string; fontSize: string; opacity: string };
 }
 
 /** `#rrggbb` as getComputedStyle writes it. */

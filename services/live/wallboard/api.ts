@@ -4,7 +4,8 @@
 //                                     the tenant's events and acknowledgements as they happen, and a
 //                                     ping every pingMs so a dead connection shows
 //   GET  snapshot?tenant=T            the snapshot alone
-//   GET  calls/{callId}?tenant=T      one call with every window kept (a timeline opened later)
+//   GET  calls/{callId}?tenant=T      one call with every window kept and their explanations (a
+//                                     timeline opened later)
 //   POST alerts/{alertId}/ack?tenant=T  {"by": "name"}: acknowledge an alert: an alert_ack event
 //                                     published on the bus (every pod's boards, the sink), then told
 //                                     to this pod's boards; the first acknowledgement stands

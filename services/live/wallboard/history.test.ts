@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { EMOTIONS } from '../../../core/emotions.ts';
 import { BoardHistory } from './history.ts';
-import { ackOf, alertAt, scoreAt, summaryOf } from './testing/events.ts';
+import { ackOf, alertAt, explanationAt, scoreAt, summaryOf } from './testing/events.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
@@ -42,6 +43,38 @@ describe('BoardHistory', () => {
     expect(history.call('t', 'long')!.windows.endMs).toHaveLength(300);
     expect(history.call('t', 'nope')).toBeUndefined();
     expect(history.call('other', 'long')).toBeUndefined();
+  });
+
+  it("keeps each window's explanation for the whole call, not in snapshots, through dropped windows", () => {
+    const { history } = clocked({ maxWindowsPerCall: 64 });
+    const call = { tenantId: 't', callId: 'x', startedAtMs: T0 };
+    // Every third window unexplained, the others with 1 … 32 segments (the schema's most).
+    const explanation = (s: number) =>
+      s % 3 === 0 ? undefined : explanationAt(s * 1000, 1 + (s % 32), 'sad');
+    for (let s = 2; s <= 200; s++) {
+      const x = explanation(s);
+      history.record(scoreAt(call, s * 1000, 0.2, x ? { explanation: x } : {}));
+    }
+    expect(history.snapshot('t').calls[0]!.windows.explanations).toBeUndefined();
+    const { windows, droppedWindows } = history.call('t', 'x')!;
+    expect(droppedWindows).toBeGreaterThan(0);
+    const x = windows.explanations!;
+    expect(x.emotion).toHaveLength(windows.endMs.length);
+    let j = 0;
+    windows.endMs.forEach((endMs, i) => {
+      const want = explanation(endMs / 1000);
+      expect([endMs, x.emotion[i], x.segments[i]]).toEqual([
+        endMs,
+        want ? EMOTIONS.indexOf('sad') : -1,
+        want?.segments.length ?? 0,
+      ]);
+      for (const segment of want?.segments ?? []) {
+        expect([x.startMs[j], x.endMs[j]]).toEqual([segment.startMs, segment.endMs]);
+        expect(x.weight[j]).toBeCloseTo(segment.weight, 4);
+        j++;
+      }
+    });
+    expect(x.startMs).toHaveLength(j);
   });
 
   it('bounds windows per call, calls, and alerts per tenant', () => {

@@ -4,9 +4,12 @@
 // acknowledgements included (alert_ack events: the first of an alert stands), and restored from the
 // history store when a board of a tenant first opens after a restart (restore); every
 // store is bounded (calls, windows per call, alerts and ended calls per tenant), so a busy or hostile
-// tenant cannot grow memory without limit. Windows are packed in typed arrays (37 bytes each).
+// tenant cannot grow memory without limit. Windows are packed in typed arrays (37 bytes each, and
+// 2 more plus 8 per segment of its explanation: at most 32 segments, the schema's bound); a call's
+// explanations travel only with the whole call (`call`), not in snapshots, whose live stream carries
+// each new window's own.
 import { randomUUID } from 'node:crypto';
-import { EMOTIONS } from '../../../core/emotions.ts';
+import { EMOTIONS, type Emotion } from '../../../core/emotions.ts';
 import {
   type AlertAckEvent,
   type AlertEvent,
@@ -50,6 +53,11 @@ const SWEEP_EVERY_MS = 1000;
 /** frustration, valence, then the six emotion probabilities. */
 const STRIDE = 2 + EMOTIONS.length;
 const FIRST_CAPACITY = 64;
+/** Weights are kept as Int16: steps of 1/32767, finer than the 4 decimals a board gets. */
+const WEIGHT_SCALE = 32_767;
+/** Segment lengths are kept as Uint16 ms; longer ones (none are: about 200 ms) are cut to this. */
+const MAX_SEGMENT_MS = 0xffff;
+const EMOTION_INDEX: ReadonlyMap<Emotion, number> = new Map(EMOTIONS.map((e, i) => [e, i]));
 
 /** Scored windows in columns, speaker `c`/`a` per window; numbers rounded to 3 decimals. */
 export interface CompactWindows {
@@ -59,6 +67,21 @@ export interface CompactWindows {
   valence: number[];
   /** EMOTIONS.length probabilities per window, in EMOTIONS order. */
   probs: number[];
+  /** The windows' explanations (in a call's whole history only, not in snapshots). */
+  explanations?: CompactExplanations;
+}
+
+/**
+ * Explanations of compact windows in columns: per window its emotion's index in EMOTIONS (-1: none)
+ * and its number of segments; per segment, the windows' in order, start and end (ms into the call)
+ * and weight (4 decimals).
+ */
+export interface CompactExplanations {
+  emotion: number[];
+  segments: number[];
+  startMs: number[];
+  endMs: number[];
+  weight: number[];
 }
 
 export interface BoardCall {
@@ -121,6 +144,14 @@ class WindowStore {
   private speaker = new Uint8Array(FIRST_CAPACITY);
   private end = new Uint32Array(FIRST_CAPACITY);
   private values = new Float32Array(FIRST_CAPACITY * STRIDE);
+  /** Per window: its explanation's EMOTIONS index + 1 (0: none) and number of segments. */
+  private explained = new Uint8Array(FIRST_CAPACITY);
+  private segmentCount = new Uint8Array(FIRST_CAPACITY);
+  /** The segments of the kept windows, in window order: start (ms into the call), length, weight. */
+  private segmentStart = new Uint32Array(FIRST_CAPACITY);
+  private segmentLength = new Uint16Array(FIRST_CAPACITY);
+  private segmentWeight = new Int16Array(FIRST_CAPACITY);
+  private segments = 0;
   length = 0;
   dropped = 0;
 
@@ -135,34 +166,67 @@ class WindowStore {
     this.values[v] = e.frustration;
     this.values[v + 1] = e.valence;
     for (let k = 0; k < EMOTIONS.length; k++) this.values[v + 2 + k] = e.probs[EMOTIONS[k]!];
+    const x = e.explanation;
+    this.explained[i] = x ? EMOTION_INDEX.get(x.emotion)! + 1 : 0;
+    this.segmentCount[i] = x ? x.segments.length : 0;
+    if (!x) return;
+    if (this.segments + x.segments.length > this.segmentStart.length)
+      this.growSegments(this.segments + x.segments.length);
+    for (const segment of x.segments) {
+      const j = this.segments++;
+      this.segmentStart[j] = segment.startMs;
+      this.segmentLength[j] = Math.max(0, Math.min(MAX_SEGMENT_MS, segment.endMs - segment.startMs));
+      this.segmentWeight[j] = Math.round(segment.weight * WEIGHT_SCALE);
+    }
+  }
+
+  /** Segments of windows [0, window). */
+  private segmentsBefore(window: number): number {
+    let n = 0;
+    for (let i = 0; i < window; i++) n += this.segmentCount[i]!;
+    return n;
+  }
+
+  private growSegments(needed: number): void {
+    let capacity = this.segmentStart.length;
+    while (capacity < needed) capacity *= 2;
+    this.segmentStart = grow(this.segmentStart, capacity);
+    this.segmentLength = grow(this.segmentLength, capacity);
+    this.segmentWeight = grow(this.segmentWeight, capacity);
   }
 
   private makeRoom(): void {
     const capacity = this.speaker.length;
     if (capacity < this.max) {
       const next = Math.min(this.max, capacity * 2);
-      const grow = <T extends Uint8Array | Uint32Array | Float32Array>(a: T, n: number): T => {
-        const b = new (a.constructor as new (n: number) => T)(n);
-        b.set(a);
-        return b;
-      };
       this.speaker = grow(this.speaker, next);
       this.end = grow(this.end, next);
       this.values = grow(this.values, next * STRIDE);
+      this.explained = grow(this.explained, next);
+      this.segmentCount = grow(this.segmentCount, next);
       return;
     }
     const drop = Math.max(1, Math.floor(capacity / 8));
+    const droppedSegments = this.segmentsBefore(drop);
     this.speaker.copyWithin(0, drop);
     this.end.copyWithin(0, drop);
     this.values.copyWithin(0, drop * STRIDE);
+    this.explained.copyWithin(0, drop);
+    this.segmentCount.copyWithin(0, drop);
+    this.segmentStart.copyWithin(0, droppedSegments, this.segments);
+    this.segmentLength.copyWithin(0, droppedSegments, this.segments);
+    this.segmentWeight.copyWithin(0, droppedSegments, this.segments);
+    this.segments -= droppedSegments;
     this.length -= drop;
     this.dropped += drop;
   }
 
-  compact(from = 0): CompactWindows {
+  /** Windows from `from` on; with their explanations when `explanations` is set. */
+  compact(from = 0, explanations = false): CompactWindows {
     const r = (x: number) => Math.round(x * 1000) / 1000;
     const out: CompactWindows = { speakers: '', endMs: [], frustration: [], valence: [], probs: [] };
-    for (let i = Math.max(0, from); i < this.length; i++) {
+    const first = Math.max(0, from);
+    for (let i = first; i < this.length; i++) {
       out.speakers += this.speaker[i] === 0 ? 'c' : 'a';
       out.endMs.push(this.end[i]!);
       const v = i * STRIDE;
@@ -170,8 +234,34 @@ class WindowStore {
       out.valence.push(r(this.values[v + 1]!));
       for (let k = 0; k < EMOTIONS.length; k++) out.probs.push(r(this.values[v + 2 + k]!));
     }
+    if (explanations) out.explanations = this.compactExplanations(first);
     return out;
   }
+
+  private compactExplanations(first: number): CompactExplanations {
+    const out: CompactExplanations = { emotion: [], segments: [], startMs: [], endMs: [], weight: [] };
+    let j = this.segmentsBefore(first);
+    for (let i = first; i < this.length; i++) {
+      out.emotion.push(this.explained[i]! - 1);
+      out.segments.push(this.segmentCount[i]!);
+      for (const end = j + this.segmentCount[i]!; j < end; j++) {
+        out.startMs.push(this.segmentStart[j]!);
+        out.endMs.push(this.segmentStart[j]! + this.segmentLength[j]!);
+        out.weight.push(Math.round((this.segmentWeight[j]! / WEIGHT_SCALE) * 10_000) / 10_000);
+      }
+    }
+    return out;
+  }
+}
+
+/** A copy of `a` with room for `n` elements. */
+function grow<T extends Uint8Array | Uint16Array | Int16Array | Uint32Array | Float32Array>(
+  a: T,
+  n: number,
+): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
 
 /** A call as the board shows it, with all its windows kept, and the customer's frustration summed for EndedCall. */
@@ -273,10 +363,10 @@ export class BoardHistory {
     };
   }
 
-  /** One call with every window kept, or undefined when it is unknown (or no longer kept). */
+  /** One call with every window kept and their explanations, or undefined when it is unknown (or no longer kept). */
   call(tenantId: string, callId: string): BoardCall | undefined {
     const call = this.calls.get(`${tenantId}\u0000${callId}`);
-    return call && this.boardCall(call, 0);
+    return call && this.boardCall(call, 0, true);
   }
 
   /** The acknowledgement that stands for a tenant's alert: null when none yet, undefined when the alert is unknown. */
@@ -353,7 +443,7 @@ export class BoardHistory {
     return this.calls.size;
   }
 
-  private boardCall(call: CallState, from: number): BoardCall {
+  private boardCall(call: CallState, from: number, explanations = false): BoardCall {
     return {
       callId: call.callId,
       agentId: call.agentId,
@@ -364,7 +454,7 @@ export class BoardHistory {
       endedAtMs: call.endedAtMs,
       durationMs: call.durationMs,
       interrupted: call.interrupted,
-      windows: call.windows.compact(from),
+      windows: call.windows.compact(from, explanations),
       droppedWindows: call.windows.dropped + Math.max(0, from),
     };
   }

@@ -1,8 +1,9 @@
 // VoicePulse wallboard (browser side). Reads one tenant's board stream (/wallboard/api/stream:
 // a snapshot of every live call's history and today's alerts, then events and acknowledgements as
 // they happen), shows each call at a glance, a KPI strip and the alert feed (all following the
-// queue/agent filters), charts a clicked call's timeline with uPlot, and lets supervisors
-// acknowledge alerts. Plain script (no bundler): the server serves this file as is.
+// queue/agent filters), charts a clicked call's timeline with uPlot with, under it, which segments
+// of a customer window drove its score (the window's explanation), and lets supervisors acknowledge
+// alerts. Plain script (no bundler): the server serves this file as is.
 
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'];
 /** Ended calls stay on the board this long so supervisors see how they finished. */
@@ -37,6 +38,8 @@ const state = {
   clockOffsetMs: 0,
   filters: { queue: '', agent: '' },
   selectedCallId: null,
+  /** The window (end, ms into the call) whose explanation shows: hovered on a chart, else picked, else the latest. */
+  explain: { hoverT: null, pickedT: null, shown: null },
   renderQueued: false,
   plots: [],
   prefs: { sound: false, desktop: false },
@@ -47,13 +50,14 @@ const state = {
  *   customerId: string | null, startedAtMs: number,
  *   endedAtMs: number | null, durationMs: number | null, interrupted: boolean, droppedWindows: number,
  *   windows: { customer: Series, agent: Series }, element: HTMLElement | null }} Call
- * @typedef {{ t: number[], f: number[], v: number[], p: number[][] }} Series
+ * @typedef {{ t: number[], f: number[], v: number[], p: number[][], x: (Explanation | null)[] }} Series
+ * @typedef {{ emotion: string, segments: { startMs: number, endMs: number, weight: number }[] }} Explanation
  */
 
 /** 'interrupted' when the call's pod died and the cluster ended it without the call's own summary. */
 const stateOf = (call) => (call.endedAtMs === null ? 'live' : call.interrupted ? 'interrupted' : 'ended');
 const serverNow = () => Date.now() + state.clockOffsetMs;
-const emptySeries = () => ({ t: [], f: [], v: [], p: [] });
+const emptySeries = () => ({ t: [], f: [], v: [], p: [], x: [] });
 
 // ---- state from the stream -------------------------------------------------------------------
 
@@ -77,6 +81,7 @@ function callFromBoard(c) {
 
 /** Adds a compact window list (history.ts CompactWindows), keeping each speaker's windows in order. */
 function addWindows(call, w) {
+  const explanations = explanationsOf(w);
   for (let i = 0; i < w.endMs.length; i++) {
     addWindow(
       call,
@@ -85,17 +90,32 @@ function addWindows(call, w) {
       w.frustration[i],
       w.valence[i],
       w.probs.slice(i * 6, i * 6 + 6),
+      explanations[i],
     );
   }
 }
 
-function addWindow(call, speaker, t, f, v, p) {
+/** Each compact window's explanation (history.ts CompactExplanations), null where it has none. */
+function explanationsOf(w) {
+  const x = w.explanations;
+  if (!x) return w.endMs.map(() => null);
+  let j = 0;
+  return x.emotion.map((e, i) => {
+    const segments = [];
+    for (const end = j + x.segments[i]; j < end; j++)
+      segments.push({ startMs: x.startMs[j], endMs: x.endMs[j], weight: x.weight[j] });
+    return e < 0 ? null : { emotion: EMOTIONS[e], segments };
+  });
+}
+
+function addWindow(call, speaker, t, f, v, p, x) {
   const s = call.windows[speaker];
   if (s.t.length > 0 && t <= s.t[s.t.length - 1]) return; // already have it (snapshot and stream overlap)
   s.t.push(t);
   s.f.push(f);
   s.v.push(v);
   s.p.push(p);
+  s.x.push(x ?? null);
 }
 
 function applySnapshot(snapshot) {
@@ -142,7 +162,7 @@ function onMessage(m) {
     if (alert) alert.ack = m.ack;
   } else if (m.type === 'score') {
     const p = EMOTIONS.map((e) => m.probs[e]);
-    addWindow(callFor(m), m.speaker, m.windowEndMs, m.frustration, m.valence, p);
+    addWindow(callFor(m), m.speaker, m.windowEndMs, m.frustration, m.valence, p, m.explanation);
   } else if (m.type === 'alert') {
     callFor(m);
     if (!state.alerts.has(m.eventId)) {
@@ -463,6 +483,7 @@ function plot(container, series, yRange, data) {
       scales: { x: { time: false }, y: { range: yRange } },
       axes: [{ ...axis, label: 'call time (s)' }, axis],
       series: [{ label: 't (s)' }, ...series.map((s) => ({ width: 2, spanGaps: true, ...s }))],
+      hooks: { setCursor: [hoverWindow] },
     },
     data,
     container,
@@ -471,6 +492,7 @@ function plot(container, series, yRange, data) {
 
 function openTimeline(callId) {
   state.selectedCallId = callId;
+  state.explain = { hoverT: null, pickedT: null, shown: null };
   $('timeline').hidden = false;
   $('timeline-call').textContent = callId;
   $('timeline-note').hidden = true;
@@ -494,7 +516,8 @@ function openTimeline(callId) {
       if (known) {
         for (const speaker of ['customer', 'agent']) {
           const s = known.windows[speaker];
-          for (let i = 0; i < s.t.length; i++) addWindow(full, speaker, s.t[i], s.f[i], s.v[i], s.p[i]);
+          for (let i = 0; i < s.t.length; i++)
+            addWindow(full, speaker, s.t[i], s.f[i], s.v[i], s.p[i], s.x[i]);
         }
         Object.assign(known, { windows: full.windows, droppedWindows: full.droppedWindows });
       } else state.calls.set(callId, full);
@@ -557,6 +580,100 @@ function renderTimeline() {
     state.plots[0].setData(data.lines);
     state.plots[1].setData(data.emotions);
   }
+  renderExplanation(call);
+}
+
+// ---- explanations: which segments of a customer window drove its score -----------------------
+
+const seconds = (ms) => (ms / 1000).toFixed(1);
+
+/** uPlot's cursor hook: the hovered window's explanation shows while the cursor is on a chart. */
+function hoverWindow(u) {
+  const idx = u.cursor.idx;
+  const t = idx === null || idx === undefined ? null : Math.round(u.data[0][idx] * 1000);
+  if (t === state.explain.hoverT) return;
+  state.explain.hoverT = t;
+  const call = state.calls.get(state.selectedCallId);
+  if (call) renderExplanation(call);
+}
+
+/** Index of the customer window the strip explains: hovered, else picked, else the latest explained. */
+function explainedIndex(series) {
+  const t = state.explain.hoverT ?? state.explain.pickedT;
+  if (t !== null) return series.t.indexOf(t);
+  for (let i = series.x.length - 1; i >= 0; i--) if (series.x[i]) return i;
+  return -1;
+}
+
+/** The explained customer window before (step -1) or after (+1) index i, or -1. */
+function explainedNear(series, i, step) {
+  for (let k = i + step; k >= 0 && k < series.x.length; k += step) if (series.x[k]) return k;
+  return -1;
+}
+
+/** Steps the picked window to the previous or next explained one; past the last, back to following the latest. */
+function stepExplanation(step) {
+  const call = state.calls.get(state.selectedCallId);
+  if (!call) return;
+  const s = call.windows.customer;
+  const i = explainedIndex(s);
+  const k = explainedNear(s, i < 0 ? s.x.length : i, step);
+  // The latest explained window, or none past it: follow the latest again.
+  if (k >= 0) state.explain.pickedT = explainedNear(s, k, 1) >= 0 ? s.t[k] : null;
+  else if (step > 0) state.explain.pickedT = null;
+  renderExplanation(call);
+}
+
+function segmentText(segment, emotion) {
+  const w = segment.weight;
+  return `${seconds(segment.startMs)}–${seconds(segment.endMs)} s: ${w >= 0 ? '+' : '−'}${Math.abs(w).toFixed(3)} ${w >= 0 ? 'toward' : 'away from'} ${emotion}`;
+}
+
+/**
+ * One cell per segment of the explained window, as wide as the segment: filled with the emotion's
+ * colour where it supports the emotion, hollow grey where it speaks against it, more opaque the
+ * larger its weight against the window's largest.
+ */
+function renderExplanation(call) {
+  const s = call.windows.customer;
+  const box = $('explain');
+  box.hidden = !s.x.some(Boolean);
+  if (box.hidden) return;
+  const i = explainedIndex(s);
+  const x = i >= 0 ? s.x[i] : null;
+  $('explain-earlier').disabled = explainedNear(s, i < 0 ? s.x.length : i, -1) < 0;
+  $('explain-later').disabled = state.explain.pickedT === null;
+  if (state.explain.shown === x && x !== null) return; // unchanged: keep the cells (and an open tooltip)
+  state.explain.shown = x;
+  const strip = $('explain-strip');
+  if (!x) {
+    $('explain-caption').textContent =
+      i >= 0 ? `no explanation for the window ending at ${seconds(s.t[i])} s` : 'no customer window here';
+    strip.removeAttribute('aria-label');
+    strip.replaceChildren();
+    return;
+  }
+  const from = seconds(x.segments[0].startMs);
+  const to = seconds(x.segments[x.segments.length - 1].endMs);
+  $('explain-caption').textContent = `what drove ${x.emotion}, ${from}–${to} s`;
+  strip.dataset.emotion = x.emotion;
+  strip.setAttribute(
+    'aria-label',
+    `segments of the window ${from}–${to} s and how much each moved ${x.emotion}`,
+  );
+  const largest = Math.max(...x.segments.map((g) => Math.abs(g.weight))) || 1;
+  strip.replaceChildren(
+    ...x.segments.map((g) => {
+      const li = document.createElement('li');
+      li.className = 'segment';
+      li.dataset.sign = g.weight >= 0 ? 'support' : 'oppose';
+      li.title = segmentText(g, x.emotion);
+      li.setAttribute('aria-label', li.title);
+      li.style.flexGrow = String(Math.max(1, g.endMs - g.startMs));
+      li.style.opacity = String(0.15 + (0.85 * Math.abs(g.weight)) / largest);
+      return li;
+    }),
+  );
 }
 
 // ---- alert handling --------------------------------------------------------------------------
@@ -794,6 +911,8 @@ function start() {
     scheduleRender();
   });
   $('timeline-close').addEventListener('click', closeTimeline);
+  $('explain-earlier').addEventListener('click', () => stepExplanation(-1));
+  $('explain-later').addEventListener('click', () => stepExplanation(1));
   $('kiosk-toggle').addEventListener('click', () => {
     setKiosk(true);
     document.documentElement.requestFullscreen?.().catch(() => {});

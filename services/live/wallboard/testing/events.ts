@@ -1,9 +1,11 @@
 // Events of made-up calls for the wallboard's tests: exact values, no audio or model needed.
+import type { Emotion } from '../../../../core/emotions.ts';
 import {
   type AlertAckEvent,
   type AlertEvent,
   type CallSummaryEvent,
   EVENT_SCHEMA_VERSION,
+  type Explanation,
   parseEvent,
   type ScoreEvent,
 } from '../../../../core/events/schema.ts';
@@ -34,7 +36,7 @@ export function scoreAt(
   c: CallMeta,
   endMs: number,
   frustration: number,
-  over: Partial<Pick<ScoreEvent, 'speaker' | 'probs' | 'valence'>> = {},
+  over: Partial<Pick<ScoreEvent, 'speaker' | 'probs' | 'valence' | 'explanation'>> = {},
 ): ScoreEvent {
   const angry = Math.min(1, frustration);
   return parseEvent({
@@ -49,7 +51,25 @@ export function scoreAt(
     frustration,
     speechRatio: 1,
     modelVersion: 'test',
+    ...(over.explanation ? { explanation: over.explanation } : {}),
   }) as ScoreEvent;
+}
+
+/**
+ * The explanation of the 2 s window ending `endMs` (as scoreAt makes it) cut into `segments` equal
+ * segments, weights alternating in sign and growing towards the window's end.
+ */
+export function explanationAt(endMs: number, segments = 10, emotion: Emotion = 'angry'): Explanation {
+  const startMs = Math.max(0, endMs - 2000);
+  const step = (endMs - startMs) / segments;
+  return {
+    emotion,
+    segments: Array.from({ length: segments }, (_, k) => ({
+      startMs: Math.round(startMs + k * step),
+      endMs: Math.round(startMs + (k + 1) * step),
+      weight: ((k % 2 === 0 ? 1 : -1) * Math.round(((k + 1) / segments) * 0.2 * 1e4)) / 1e4,
+    })),
+  };
 }
 
 export function alertAt(
