@@ -15,6 +15,7 @@ import { migrate } from '../../core/clickhouse/migrations.ts';
 import type { VoicePulseEvent } from '../../core/events/schema.ts';
 import { agentScorecard, callTimeline, searchCalls, trend } from '../../services/live/query/queries.ts';
 import { type Sink, startSink } from '../../services/sink/sink.ts';
+import { explained } from '../../services/sink/testing/explanations.ts';
 import { describeWithService, requireService } from '../testing/services.ts';
 
 const single = await requireService('clickhouse');
@@ -57,7 +58,9 @@ await describeWithService('clickhouse-shards', 'ClickHouse cluster of two shards
         durationMs: 30_000 + (i % 5) * 20_000,
       });
       calls.push({ tenantId, callId: call.summary.callId, agentId });
-      events.push(...call.scores, ...call.alerts, call.summary);
+      // Every other call's customer windows carry explanations (migration 007's array columns).
+      const scores = call.scores.map((e) => (i % 2 === 0 && e.speaker === 'customer' ? explained(e) : e));
+      events.push(...scores, ...call.alerts, call.summary);
     }
     // The second shard refuses its first two inserts of scores, after the first shard stored its part.
     const flaky: ClickHouse = Object.create(shards[1]!, {
@@ -123,6 +126,8 @@ await describeWithService('clickhouse-shards', 'ClickHouse cluster of two shards
       expect(await callTimeline(cluster, c.tenantId, c.callId)).toEqual(
         await callTimeline(node, c.tenantId, c.callId),
       );
+    const explainedCall = (await callTimeline(cluster, calls[0]!.tenantId, calls[0]!.callId))!;
+    expect(explainedCall.customer.every((p) => p.explanation?.segments.length === 10)).toBe(true);
     for (const tenant of ['acme', 'globex']) {
       for (const agent of ['agent-0', 'agent-1', 'agent-2', 'agent-3'])
         expect(await agentScorecard(cluster, tenant, agent, range)).toEqual(
