@@ -92,6 +92,8 @@ export const analyzeSuite: BenchSuite = {
       const model = {
         modelDir: settings.model.dir ?? COMMITTED_MODEL_DIR,
         runtime: settings.model.runtime,
+        // As `voicepulse analyze` runs: explanations per VOICEPULSE_EXPLAIN (default on).
+        explain: settings.model.explain,
         config: DEFAULT_SETTINGS,
       };
       const parallel = new AnalysisPool({ ...model, threads });

@@ -58,6 +58,10 @@ export const modelSuite: BenchSuite = {
             const stream = new ModelStream();
             for (const w of windowsOf(() => stream)) await runner.scoreWindows([w]);
           }),
+          'live windows explained, batch-1': await measureAsync(async () => {
+            const stream = new ModelStream();
+            for (const w of windowsOf(() => stream)) await runner.explainWindows([w]);
+          }),
           'each window alone, batch-1': await measureAsync(async () => {
             for (const w of windowsOf(() => new ModelStream())) await runner.scoreWindows([w]);
           }),

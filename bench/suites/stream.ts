@@ -95,7 +95,7 @@ function simulate(
 
 async function runLevel(
   mode: Mode,
-  model: { dir: string; runtime: RuntimeChoice },
+  model: { dir: string; runtime: RuntimeChoice; explain: boolean },
   calls: number,
   speed: number,
   protocol: string,
@@ -107,6 +107,7 @@ async function runLevel(
     token: TOKEN,
     modelDir: model.dir,
     modelRuntime: model.runtime,
+    explain: model.explain,
     threads: mode.threads,
     maxBatch: mode.maxBatch,
     streaming: DEFAULT_SETTINGS,
@@ -175,7 +176,7 @@ export const streamSuite: BenchSuite = {
         for (const n of levels) {
           const l = await runLevel(
             mode,
-            { dir: modelDir, runtime: settings.model.runtime },
+            { dir: modelDir, runtime: settings.model.runtime, explain: settings.model.explain },
             n,
             speed,
             protocol,
