@@ -213,6 +213,43 @@ describe('voicepulse eval', () => {
     expect(bad.stderr).toMatch(/--split must be one of train, validation, test/);
   });
 
+  it('scores recordings inside calls built from them (--calls), and refuses it without speakers', async () => {
+    const own = ownRecordings();
+    const alone = JSON.parse(
+      (await voicepulse('eval', '--dir', own, '--split', 'test', '--json')).stdout,
+    ) as {
+      n: number;
+      confusion: unknown;
+    };
+    for (const mode of ['single', 'mixed']) {
+      const r = await voicepulse('eval', '--dir', own, '--split', 'test', '--calls', mode, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as {
+        n: number;
+        calls: { mode: string; n: number; first_window_ua?: number };
+      };
+      expect(out.n).toBe(alone.n);
+      expect(out.calls.mode).toBe(mode);
+      // One speaker, one emotion each: as many calls as test speakers either way.
+      expect(out.calls.n).toBe(alone.n);
+      expect(out.calls.first_window_ua === undefined).toBe(mode === 'mixed');
+    }
+    const unnamed = await voicepulse(
+      'eval',
+      '--dir',
+      dir,
+      '--labels',
+      join(dir, 'labels.csv'),
+      '--calls',
+      'single',
+    );
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toMatch(/--calls needs a speaker for every recording/);
+    const bad = await voicepulse('eval', '--dir', own, '--calls', 'sometimes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--calls must be one of single, mixed/);
+  });
+
   it('rejects labels outside the six classes', async () => {
     writeFileSync(join(dir, 'bad.csv'), 'a.wav,surprise\n');
     const r = await voicepulse('eval', '--dir', dir, '--labels', join(dir, 'bad.csv'));

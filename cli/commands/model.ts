@@ -23,6 +23,13 @@ import {
 } from '../../core/corpora/split-manifest.ts';
 import { EMOTIONS, type Emotion, isEmotion } from '../../core/emotions.ts';
 import { detailOf } from '../../core/errors.ts';
+import {
+  buildCalls,
+  CALL_MODES,
+  type CallClip,
+  type CallMode,
+  clipWindows,
+} from '../../core/evaluation/calls.ts';
 import { classificationReport } from '../../core/evaluation/classification.ts';
 import {
   COMMITTED_MODEL_DIR,
@@ -173,7 +180,7 @@ function topEmotion(p: Record<Emotion, number>): Emotion {
  * Parses a labels CSV (`file,emotion[,speaker]`, optional header; core/corpora/labelled.ts reads
  * it); files are relative to `dir`.
  */
-export function parseLabels(csv: string, dir: string): { file: string; emotion: Emotion }[] {
+export function parseLabels(csv: string, dir: string): LabelledRecording[] {
   let rows: LabelRow[];
   try {
     rows = parseLabelRows(csv, 'labels');
@@ -187,7 +194,11 @@ export function parseLabels(csv: string, dir: string): { file: string; emotion: 
         `labels line ${row.line}: emotion '${row.emotion}' is not one of ${EMOTIONS.join(', ')}`,
         'USAGE',
       );
-    return { file: isAbsolute(row.file) ? row.file : join(dir, row.file), emotion: row.emotion };
+    return {
+      file: isAbsolute(row.file) ? row.file : join(dir, row.file),
+      emotion: row.emotion,
+      speaker: row.speaker,
+    };
   });
   if (out.length === 0) throw new CliError('labels file lists no files', 'USAGE');
   return out;
@@ -197,7 +208,7 @@ export function parseLabels(csv: string, dir: string): { file: string; emotion: 
  * The recordings of one split of your labelled recordings' speaker-disjoint split, read as
  * `train --corpus` reads them (the same loader, the same split).
  */
-function splitRecordings(dir: string, labels: string, split: Split): { file: string; emotion: Emotion }[] {
+function splitRecordings(dir: string, labels: string, split: Split): LabelledRecording[] {
   let scan: ReturnType<typeof scanLabelled>;
   let manifest: SplitManifest;
   try {
@@ -211,7 +222,14 @@ function splitRecordings(dir: string, labels: string, split: Split): { file: str
   for (const i of scan.issues) process.stderr.write(`eval: skipped ${i.message}\n`);
   return scan.clips
     .filter((c) => c.emotion !== null && manifest.splitOf(c) === split)
-    .map((c) => ({ file: join(dir, c.path), emotion: c.emotion! }));
+    .map((c) => ({ file: join(dir, c.path), emotion: c.emotion!, speaker: c.speaker }));
+}
+
+/** A recording eval scores: its file, its labelled emotion and its speaker ('' where unknown). */
+interface LabelledRecording {
+  file: string;
+  emotion: Emotion;
+  speaker: string;
 }
 
 export interface EvalOutput {
@@ -220,6 +238,11 @@ export interface EvalOutput {
   macro_f1: number;
   n: number;
   confusion: Record<Emotion, Record<Emotion, number>>;
+  /**
+   * With `calls`: how the recordings were joined into calls (core/evaluation/calls.ts), how many
+   * calls, and for single-emotion calls the UA of each call's first scored window.
+   */
+  calls?: { mode: CallMode; n: number; first_window_ua?: number };
 }
 
 export async function evaluateFolder(
@@ -228,8 +251,9 @@ export async function evaluateFolder(
   runner: ModelRunner,
   split?: Split,
   maxBytes = MAX_AUDIO_FILE_BYTES,
+  calls?: CallMode,
 ): Promise<EvalOutput> {
-  let rows: { file: string; emotion: Emotion }[];
+  let rows: LabelledRecording[];
   if (split !== undefined) rows = splitRecordings(dir, labelsPath, split);
   else {
     let csv: string;
@@ -241,20 +265,81 @@ export async function evaluateFolder(
     rows = parseLabels(csv, dir);
   }
   if (rows.length === 0) throw new CliError(`eval: no recordings in the ${split} split`, 'USAGE');
-  const probs: number[][] = [];
-  for (const row of rows) {
-    const out = await classifyFile(row.file, runner, undefined, undefined, { maxBytes });
-    probs.push(EMOTIONS.map((e) => out.overall[e]));
-  }
-  const r = classificationReport(
-    probs,
-    rows.map((row) => EMOTIONS.indexOf(row.emotion)),
-    EMOTIONS.length,
-  );
+  const truth = rows.map((row) => EMOTIONS.indexOf(row.emotion));
+  let probs: number[][];
+  let callsOut: EvalOutput['calls'];
+  if (calls === undefined) {
+    probs = [];
+    for (const row of rows) {
+      const out = await classifyFile(row.file, runner, undefined, undefined, { maxBytes });
+      probs.push(EMOTIONS.map((e) => out.overall[e]));
+    }
+  } else ({ probs, calls: callsOut } = await evaluateCalls(rows, runner, calls, maxBytes));
+  const r = classificationReport(probs, truth, EMOTIONS.length);
   const confusion = Object.fromEntries(
     EMOTIONS.map((t, i) => [t, Object.fromEntries(EMOTIONS.map((p, j) => [p, r.confusion[i]![j]!]))]),
   ) as EvalOutput['confusion'];
-  return { ua: round(r.ua), wa: round(r.wa), macro_f1: round(r.macroF1), n: r.n, confusion };
+  return {
+    ua: round(r.ua),
+    wa: round(r.wa),
+    macro_f1: round(r.macroF1),
+    n: r.n,
+    confusion,
+    ...(callsOut && { calls: callsOut }),
+  };
+}
+
+/**
+ * Each recording's score from calls built of the recordings (core/evaluation/calls.ts), each call
+ * scored as the live service scores one speaker (scoreChannel); the first channel of each recording.
+ */
+async function evaluateCalls(
+  rows: readonly LabelledRecording[],
+  runner: ModelRunner,
+  mode: CallMode,
+  maxBytes: number,
+): Promise<{ probs: number[][]; calls: NonNullable<EvalOutput['calls']> }> {
+  const unnamed = rows.find((row) => row.speaker === '');
+  if (unnamed)
+    throw new CliError(`--calls needs a speaker for every recording; ${unnamed.file} has none`, 'USAGE');
+  const { model } = runner;
+  const sr = model.frontend.sr;
+  const clips: CallClip[] = [];
+  for (const row of rows) {
+    const audio = await readAudio(row.file, maxBytes);
+    clips.push({
+      speaker: row.speaker,
+      label: EMOTIONS.indexOf(row.emotion),
+      samples: toModelRate(audio.channels[0]!, audio.sampleRate, model),
+    });
+  }
+  const config = modelStreaming(DEFAULT_SETTINGS, streamingWindow(model.window));
+  const probs: number[][] = rows.map(() => []);
+  const first: { probs: number[]; label: number }[] = [];
+  const built = buildCalls(clips, mode, sr);
+  for (const call of built) {
+    const windows = await scoreChannel(runner, call.samples, config);
+    clipWindows(windows, call, sr).forEach((own, k) => {
+      probs[call.clips[k]!.index] = EMOTIONS.map((e) => averageProbs(own)[e]);
+    });
+    if (mode === 'single' && windows[0])
+      first.push({
+        probs: EMOTIONS.map((e) => windows[0]!.probs[e]),
+        label: clips[call.clips[0]!.index]!.label,
+      });
+  }
+  const firstUa =
+    first.length > 0
+      ? classificationReport(
+          first.map((f) => f.probs),
+          first.map((f) => f.label),
+          EMOTIONS.length,
+        ).ua
+      : undefined;
+  return {
+    probs,
+    calls: { mode, n: built.length, ...(firstUa !== undefined && { first_window_ua: round(firstUa) }) },
+  };
 }
 
 const positiveMs = (flag: string) => (value: string) => {
@@ -280,6 +365,7 @@ interface EvalFlags extends MaxFileFlag {
   dir: string;
   labels?: string;
   split?: string;
+  calls?: string;
   json?: boolean;
   model?: string;
 }
@@ -344,17 +430,30 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       '--split <split>',
       'only the train, validation or test speakers of the speaker-disjoint split `train --corpus` uses (needs speakers)',
     )
-    .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion}')
+    .option(
+      '--calls <mode>',
+      "score the recordings inside calls built from them, as a live call is scored: 'single' (each speaker's recordings of one emotion back to back) or 'mixed' (all of a speaker's recordings in a seeded random order); needs speakers",
+    )
+    .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion[, calls]}')
     .option('--model <dir>', 'model directory (default: the committed model)')
     .addOption(maxFileOption())
     .action(async (o: EvalFlags) => {
       if (o.split !== undefined && !(SPLITS as readonly string[]).includes(o.split))
         throw new CliError(`--split must be one of ${SPLITS.join(', ')}, got '${o.split}'`, 'USAGE');
+      if (o.calls !== undefined && !(CALL_MODES as readonly string[]).includes(o.calls))
+        throw new CliError(`--calls must be one of ${CALL_MODES.join(', ')}, got '${o.calls}'`, 'USAGE');
       const runner = await openRunner(o.model, settings.model.runtime);
       const dir = resolve(o.dir);
       const labels = resolve(o.labels ?? join(dir, LABELS_FILE));
       const split = o.split as Split | undefined;
-      const out = await evaluateFolder(dir, labels, runner, split, maxFileBytes(o, settings));
+      const out = await evaluateFolder(
+        dir,
+        labels,
+        runner,
+        split,
+        maxFileBytes(o, settings),
+        o.calls as CallMode | undefined,
+      );
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
