@@ -136,7 +136,7 @@ describe('parseEnv', () => {
     ['VOICEPULSE_CLICKHOUSE_URL', 'clickhouse:8123', 'must be an http:// or https:// URL'],
     ['VOICEPULSE_CLICKHOUSE_DATABASE', 'a;b', 'must be a plain identifier'],
     ['VOICEPULSE_CLICKHOUSE_MIGRATE', 'maybe', 'must be one of true, false, 1, 0'],
-    ['VOICEPULSE_MODEL_RUNTIME', 'cuda', 'must be one of auto, onnx, tfjs-node, tfjs-wasm'],
+    ['VOICEPULSE_MODEL_RUNTIME', 'cuda', 'must be one of auto, onnx-int8, onnx, tfjs-node, tfjs-wasm'],
     ['VOICEPULSE_LOG_LEVEL', 'loud', 'must be one of fatal, error, warn'],
     ['VOICEPULSE_BENCH_PROTOCOL', 'grpc', 'must be one of twilio, native'],
     [

@@ -9,6 +9,7 @@ import {
   COMMITTED_MODEL_VERSION,
   loadModel,
   ModelError,
+  QUANTIZATION_SCHEME,
   readManifest,
   saveModel,
 } from './format.ts';
@@ -64,6 +65,38 @@ describe('model directory', () => {
     expect(() => loadModel(join(dir, 'p2'))).toThrow(/67 channels .* with 64 scales/);
     saveModel({ ...m, labels: EMOTIONS.slice(0, 4) }, join(dir, 'p3'));
     expect(() => loadModel(join(dir, 'p3'))).toThrow(/6 classes for 4 labels/);
+  });
+});
+
+describe('int8 calibration block (model.json quantization)', () => {
+  const quantization = {
+    scheme: QUANTIZATION_SCHEME,
+    calibration: { method: 'percentile' as const, percentile: 99.99, windows: 512 },
+    ranges: [[-1.5, 2] as [number, number], [0, 7.25] as [number, number]],
+    explainRanges: [[0, 3] as [number, number]],
+  };
+
+  it('round-trips; a model without it loads without it', () => {
+    saveModel({ ...model(), quantization }, join(dir, 'q1'));
+    expect(loadModel(join(dir, 'q1')).quantization).toEqual(quantization);
+    saveModel(model(), join(dir, 'q2'));
+    expect(readFileSync(join(dir, 'q2', 'model.json'), 'utf8')).not.toContain('quantization');
+    expect(loadModel(join(dir, 'q2'))).not.toHaveProperty('quantization');
+  });
+
+  it('refuses ranges that do not hold 0, an unknown scheme and a missing explaining graph', () => {
+    const refused = (name: string, block: unknown) => {
+      saveModel(model(), join(dir, name));
+      const path = join(dir, name, 'model.json');
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), quantization: block }));
+      return () => loadModel(join(dir, name));
+    };
+    expect(refused('q3', { ...quantization, ranges: [[0.5, 2]] })).toThrow(
+      /^INVALID_MANIFEST: [\s\S]*must hold 0/,
+    );
+    expect(refused('q4', { ...quantization, scheme: 'qdq-s8s8/1' })).toThrow(/^INVALID_MANIFEST: /);
+    const { explainRanges: _, ...scoringOnly } = quantization;
+    expect(refused('q5', scoringOnly)).toThrow(/^INVALID_MANIFEST: [\s\S]*explainRanges/);
   });
 });
 

@@ -62,9 +62,30 @@ export interface EmotionModel {
   members: TdnnWeights[];
   /** Training and evaluation record, kept as written. */
   metadata: Record<string, unknown>;
+  /** Activation ranges for the opt-in int8 graph (quantize.ts); absent: float runtimes only. */
+  quantization?: ModelQuantization;
 }
 
+/** How the int8 graph's activation ranges were measured, and the ranges (training/quantize-model.ts). */
+export interface ModelQuantization {
+  /** uint8 activations, per-output-channel symmetric int8 weights, as QDQ pairs (quantize.ts). */
+  scheme: typeof QUANTIZATION_SCHEME;
+  /** minmax: the extremes seen; percentile: the p-th and (100 − p)-th percentiles. */
+  calibration: { method: 'minmax' | 'percentile'; percentile?: number; windows: number };
+  /** [lo, hi] of each activation the int8 scoring graph quantises, in quantize.ts activationPoints order. */
+  ranges: [number, number][];
+  /** The same for the explaining graph (onnx.ts tdnnOnnx(model, true)). */
+  explainRanges: [number, number][];
+}
+
+export const QUANTIZATION_SCHEME = 'qdq-u8s8/1' as const;
+
 const positiveInt = z.number().int().positive();
+/** Activation ranges [lo, hi]: finite, holding 0 (so that an exact zero stays exact). */
+const rangesSchema = z
+  .array(z.tuple([z.number(), z.number()]))
+  .min(1)
+  .refine((rs) => rs.every(([lo, hi]) => lo <= 0 && hi >= 0 && hi > lo), 'each range [lo, hi] must hold 0');
 const manifestSchema = z.object({
   format: z.literal(MODEL_FORMAT),
   version: z.string().min(1),
@@ -102,6 +123,18 @@ const manifestSchema = z.object({
   /** Ensemble members stored one after another in weights.bin (absent: one network). */
   members: positiveInt.optional(),
   metadata: z.record(z.string(), z.unknown()),
+  quantization: z
+    .object({
+      scheme: z.literal(QUANTIZATION_SCHEME),
+      calibration: z.object({
+        method: z.enum(['minmax', 'percentile']),
+        percentile: z.number().gt(50).lte(100).optional(),
+        windows: positiveInt,
+      }),
+      ranges: rangesSchema,
+      explainRanges: rangesSchema,
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -169,6 +202,7 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
     temperature: m.temperature,
     members,
     metadata: m.metadata,
+    ...(m.quantization && { quantization: m.quantization }),
   };
 }
 
@@ -186,6 +220,7 @@ export function saveModel(model: EmotionModel, dir: string): void {
     temperature: model.temperature,
     members: model.members.length,
     metadata: model.metadata,
+    ...(model.quantization && { quantization: model.quantization }),
   };
   const arrays = model.members.flatMap(({ layers, dense }) =>
     [...layers, ...dense].flatMap((p) => [p.w, p.b]),

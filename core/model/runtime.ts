@@ -5,6 +5,8 @@
 //    install downloads a binary, so install it yourself where that works), same tfjs.ts path.
 //    Untested here beyond "absent: auto falls back, named: clear error".
 //  - tfjs-wasm: tfjs's wasm backend (XNNPACK), always installed; training scores on it.
+//  - onnx-int8: ONNX Runtime on the QDQ int8 graph (quantize.ts) of a model calibrated for it
+//    (model.json `quantization`). Opt-in only: `auto` never picks it.
 // Every runtime runs on the calling thread with one intra-op thread: scaling is by scoring threads,
 // one per core. Nothing loads before a runner asks for it: the packages and this project's network
 // modules are imported here, on demand.
@@ -14,9 +16,12 @@ import { VoicePulseError } from '../errors.ts';
 import type { EmotionModel } from './format.ts';
 import type { Network } from './tdnn.ts';
 
-export const RUNTIMES = ['onnx', 'tfjs-node', 'tfjs-wasm'] as const;
+/** The runtimes `auto` tries, in order; tfjs wasm, always installed, last. */
+const AUTO_RUNTIMES = ['onnx', 'tfjs-node', 'tfjs-wasm'] as const;
+/** Every runtime; the opt-in ones first, so that openInstalledRunners (runner.ts) still opens tfjs wasm first. */
+export const RUNTIMES = ['onnx-int8', ...AUTO_RUNTIMES] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
-/** A runtime by name, or `auto`: the first of RUNTIMES that loads. */
+/** A runtime by name, or `auto`: the first of AUTO_RUNTIMES that loads. */
 export type RuntimeChoice = 'auto' | RuntimeName;
 
 export type RuntimeErrorCode =
@@ -31,6 +36,7 @@ export class RuntimeError extends VoicePulseError<RuntimeErrorCode> {}
 
 /** The optional package each runtime imports (tfjs wasm is a dependency). */
 const PACKAGES: Record<RuntimeName, string | undefined> = {
+  'onnx-int8': 'onnxruntime-node',
   onnx: 'onnxruntime-node',
   'tfjs-node': '@tensorflow/tfjs-node',
   'tfjs-wasm': undefined,
@@ -59,7 +65,7 @@ const importPackage: Importer = (specifier) => import(specifier);
 
 /**
  * `model`'s network on the runtime `choice` names, which must load, or (auto) on the first of
- * RUNTIMES that loads.
+ * AUTO_RUNTIMES that loads.
  */
 export async function loadNetwork(
   model: EmotionModel,
@@ -67,7 +73,7 @@ export async function loadNetwork(
   importer: Importer = importPackage,
 ): Promise<{ runtime: RuntimeName; network: Network }> {
   if (choice !== 'auto') return { runtime: choice, network: await load(model, choice, importer) };
-  for (const runtime of RUNTIMES.slice(0, -1))
+  for (const runtime of AUTO_RUNTIMES.slice(0, -1))
     try {
       return { runtime, network: await load(model, runtime, importer) };
     } catch (err) {
@@ -93,6 +99,8 @@ async function load(model: EmotionModel, runtime: RuntimeName, importer: Importe
     }
   try {
     if (runtime === 'onnx') return await (await import('./onnx.ts')).onnxNetwork(model, mod as typeof Ort);
+    if (runtime === 'onnx-int8')
+      return await (await import('./quantize.ts')).int8Network(model, mod as typeof Ort);
     const { tfjsNetwork } = await import('./tfjs.ts');
     return await tfjsNetwork(model, runtime === 'tfjs-node' ? 'tensorflow' : 'wasm');
   } catch (err) {
