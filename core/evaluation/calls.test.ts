@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCalls, CALL_GAP_MS, type CallClip, clipWindows } from './calls.ts';
+import { buildCalls, CALL_GAP_MS, CALL_GAP_NOISE_DBFS, type CallClip, clipWindows } from './calls.ts';
 
 const SR = 1000; // 1 sample per ms keeps the spans readable
 /** A clip of `ms` samples, every sample its id, so a call's layout can be read back. */
@@ -27,7 +27,10 @@ describe('buildCalls', () => {
     ]);
     expect(first!.samples).toHaveLength(400 + CALL_GAP_MS);
     expect(first!.samples[299]).toBe(1);
-    expect(first!.samples[300]).toBe(0); // the gap
+    // The gap: line noise, about -65 dBFS, nothing like a clip's samples.
+    const gap = first!.samples.subarray(300, 300 + CALL_GAP_MS);
+    const rms = Math.sqrt(gap.reduce((s, x) => s + x * x, 0) / gap.length);
+    expect(20 * Math.log10(rms)).toBeCloseTo(CALL_GAP_NOISE_DBFS, 0);
     expect(first!.samples[300 + CALL_GAP_MS]).toBe(3);
   });
 

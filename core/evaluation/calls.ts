@@ -7,16 +7,20 @@
 //   emotion all call long (the first window has nothing earlier to lean on).
 // - 'mixed': per speaker, all of that speaker's clips in a seeded random order: the emotion changes
 //   from clip to clip, as in a real call.
-// Clips are joined by CALL_GAP_MS of silence. A clip's score is the mean of the windows centred
+// Clips are joined by pauses of CALL_GAP_MS of line noise at CALL_GAP_NOISE_DBFS (a phone line's
+// pause is not digital zero, which no call delivers for long and whose log-mel floor the model never
+// saw in training). A clip's score is the mean of the windows centred
 // inside it: a window describes the audio around its centre (live, it is shown when it ends, one
 // hop later), and is still computed from audio up to its end only.
-import { seededRandom, shuffled } from '../random.ts';
+import { gaussian, seededRandom, shuffled } from '../random.ts';
 
 export const CALL_MODES = ['single', 'mixed'] as const;
 export type CallMode = (typeof CALL_MODES)[number];
 
-/** Silence between two clips of a built call. */
-export const CALL_GAP_MS = 250;
+/** Pause between two clips of a built call: a within-turn pause. */
+export const CALL_GAP_MS = 500;
+/** Level of the pause's white noise (RMS). */
+export const CALL_GAP_NOISE_DBFS = -65;
 
 export interface CallClip {
   speaker: string;
@@ -45,10 +49,12 @@ export function buildCalls(
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const gap = Math.round((CALL_GAP_MS * sampleRate) / 1000);
+  const noise = 10 ** (CALL_GAP_NOISE_DBFS / 20);
   return [...groups.entries()].map(([key, members]) => {
-    const order = mode === 'mixed' ? shuffled(members, seededRandom(`${seed}|${key}`)) : members;
+    const random = seededRandom(`${seed}|${key}`);
+    const order = mode === 'mixed' ? shuffled(members, random) : members;
     const length = order.reduce((n, i) => n + clips[i]!.samples.length, 0) + gap * (order.length - 1);
-    const samples = new Float32Array(length);
+    const samples = Float32Array.from({ length }, () => noise * gaussian(random));
     let at = 0;
     const spans = order.map((index) => {
       const clip = clips[index]!.samples;
