@@ -1,4 +1,5 @@
 // StreamCall, WatchAlerts and WatchCall over a real HTTP/2 connection on loopback, with the
+import type { ScoreEvent } from '../../../core/events/schema.ts';
 // recording backend (no model): every request type and error path of the gRPC protocol.
 
 import { createRequire } from 'node:module';
@@ -29,6 +30,9 @@ interface Ev {
   envelope: { callId: string; tenantId: string };
   body: string;
   alert?: { rule: string };
+  score?: {
+    explanation?: { emotion: string; segments: { startMs: string; endMs: string; weight: number }[] };
+  };
   callSummary?: { json: string };
 }
 interface Client extends grpc.Client {
@@ -128,6 +132,34 @@ describe('gRPC StreamCall', () => {
     expect(await s.done).toBeNull();
     expect(s.events.map((e) => e.body)).toEqual(['score', 'alert', 'callSummary']);
     expect(JSON.parse(s.events[2]!.callSummary!.json).type).toBe('call_summary');
+  });
+
+  it('carries a score’s explanation, and none where the score has none', async () => {
+    const s = open();
+    s.stream.write(start('x1'));
+    await until(() => ingress.backend.started.some((c) => c.callId === 'x1'));
+    const explanation = {
+      emotion: 'angry' as const,
+      segments: [
+        { startMs: 0, endMs: 200, weight: 0.125 },
+        { startMs: 200, endMs: 400, weight: -0.5 },
+      ],
+    };
+    const score = fakeEvent('x1', 'score') as ScoreEvent;
+    ingress.emit({ ...score, eventId: 'x1:a', explanation });
+    ingress.emit({ ...score, eventId: 'x1:b' });
+    ingress.emit(fakeEvent('x1', 'call_summary'));
+    s.stream.write({ stop: {} });
+    expect(await s.done).toBeNull();
+    const [explained, plain] = s.events.filter((e) => e.body === 'score');
+    expect(explained!.score!.explanation!.emotion).toBe('angry');
+    expect(
+      explained!.score!.explanation!.segments.map((g) => [Number(g.startMs), Number(g.endMs), g.weight]),
+    ).toEqual([
+      [0, 200, 0.125],
+      [200, 400, -0.5],
+    ]);
+    expect(plain!.score!.explanation ?? null).toBeNull();
   });
 
   it('a half-close ends the call’s audio like stop', async () => {

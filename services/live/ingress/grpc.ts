@@ -69,6 +69,7 @@ export function toProtoEvent(e: VoicePulseEvent): Record<string, unknown> {
         frustration: e.frustration,
         speechRatio: e.speechRatio,
         modelVersion: e.modelVersion,
+        ...(e.explanation && { explanation: e.explanation }),
       },
     };
   if (e.type === 'alert')
