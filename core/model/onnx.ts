@@ -236,19 +236,29 @@ export function tdnnOnnx(model: EmotionModel, explain = false): Uint8Array {
 }
 
 /**
- * `model`'s network in an ONNX Runtime session (`ort`: onnxruntime-node, imported by runtime.ts) on
- * the calling thread with one intra-op thread: scaling is by scoring threads, one per core.
+ * One intra-op thread on the calling thread (scaling is by scoring threads, one per core), every
+ * graph optimisation (the int8 QDQ fusions are level 2).
  */
-export async function onnxNetwork(model: EmotionModel, ort: typeof Ort): Promise<Network> {
-  const open = (graph: Uint8Array) =>
-    ort.InferenceSession.create(graph, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3, // errors only: `classify --json` keeps stderr clean
-    });
-  const session = await open(tdnnOnnx(model));
+export const ONNX_SESSION_OPTIONS = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: 3, // errors only: `classify --json` keeps stderr clean
+} as const;
+
+/**
+ * `model`'s network in an ONNX Runtime session (`ort`: onnxruntime-node, imported by runtime.ts);
+ * `transform` rewrites each graph before it loads (quantize.ts: the int8 runtime).
+ */
+export async function onnxNetwork(
+  model: EmotionModel,
+  ort: typeof Ort,
+  transform: (graph: Uint8Array, explaining: boolean) => Uint8Array = (graph) => graph,
+): Promise<Network> {
+  const open = (explain: boolean) =>
+    ort.InferenceSession.create(transform(tdnnOnnx(model, explain), explain), ONNX_SESSION_OPTIONS);
+  const session = await open(false);
   // Built on first use: a process that never explains never pays for the second graph.
   let explaining: Promise<Ort.InferenceSession> | undefined;
   const { frames } = model.network;
@@ -261,7 +271,7 @@ export async function onnxNetwork(model: EmotionModel, ort: typeof Ort): Promise
       return (await session.run(input(x, batch)))[ONNX_OUTPUT]!.data as Float32Array;
     },
     async explain(x, batch) {
-      explaining ??= open(tdnnOnnx(model, true));
+      explaining ??= open(true);
       const out = await (await explaining).run(input(x, batch));
       return {
         probs: out[ONNX_OUTPUT]!.data as Float32Array,

@@ -12,7 +12,7 @@ import onnxProto from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
 import { VoicePulseError } from '../errors.ts';
 import type { EmotionModel, ModelQuantization } from './format.ts';
-import { ONNX_INPUT, ONNX_OCCLUDED, ONNX_OUTPUT, tdnnOnnx } from './onnx.ts';
+import { ONNX_INPUT, ONNX_SESSION_OPTIONS, onnxNetwork, tdnnOnnx } from './onnx.ts';
 import { inputWidth, type Network } from './tdnn.ts';
 
 const { onnx } = onnxProto;
@@ -56,15 +56,6 @@ const WEIGHT_MAX = 63;
 const CALIBRATION_BATCH = 32;
 /** Histogram bins per activation for percentile ranges. */
 const BINS = 4096;
-
-/** One intra-op thread on the calling thread, as onnx.ts; every optimisation (the QDQ fusions are level 2). */
-const SESSION_OPTIONS = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-  logSeverityLevel: 3,
-} as const;
 
 /** The ops the transform quantises, in graph order. */
 function quantisedNodes(graph: Graph): Node[] {
@@ -276,7 +267,7 @@ async function graphRanges(
   percentile: number,
 ): Promise<[number, number][]> {
   const names = activationPoints(graph);
-  const session = await ort.InferenceSession.create(probeGraph(graph), SESSION_OPTIONS);
+  const session = await ort.InferenceSession.create(probeGraph(graph), ONNX_SESSION_OPTIONS);
   const shape = (batch: number) => [batch, model.network.frames, inputWidth(model.network)];
   const size = model.network.frames * inputWidth(model.network);
   /** Calls `use` with each point's values, batch by batch. */
@@ -324,9 +315,8 @@ async function graphRanges(
 }
 
 /**
- * `model`'s network as its QDQ int8 graphs on ONNX Runtime, on the calling thread with one intra-op
- * thread. Both graphs are built (and their ranges checked) here; the explaining one gets a session on
- * first use, as onnx.ts does.
+ * `model`'s network as its QDQ int8 graphs on ONNX Runtime (onnx.ts's sessions over the transformed
+ * graphs). Both graphs are checked against their ranges here, before any session opens.
  */
 export async function int8Network(model: EmotionModel, ort: typeof Ort): Promise<Network> {
   if (!model.quantization)
@@ -335,28 +325,9 @@ export async function int8Network(model: EmotionModel, ort: typeof Ort): Promise
       `model ${model.version} has no int8 calibration (model.json quantization: training/quantize-model.ts writes it)`,
     );
   const { ranges, explainRanges } = model.quantization;
-  const scoring = quantizeGraph(tdnnOnnx(model), ranges);
-  const explaining = quantizeGraph(tdnnOnnx(model, true), explainRanges);
-  const session = await ort.InferenceSession.create(scoring, SESSION_OPTIONS);
-  let explainer: Promise<Ort.InferenceSession> | undefined;
-  const input = (x: Float32Array, batch: number) => ({
-    [ONNX_INPUT]: new ort.Tensor('float32', x, [batch, model.network.frames, inputWidth(model.network)]),
-  });
-  return {
-    async run(x, batch) {
-      return (await session.run(input(x, batch)))[ONNX_OUTPUT]!.data as Float32Array;
-    },
-    async explain(x, batch) {
-      explainer ??= ort.InferenceSession.create(explaining, SESSION_OPTIONS);
-      const out = await (await explainer).run(input(x, batch));
-      return {
-        probs: out[ONNX_OUTPUT]!.data as Float32Array,
-        occluded: out[ONNX_OCCLUDED]!.data as Float32Array,
-      };
-    },
-    async release() {
-      await session.release();
-      if (explainer) await (await explainer).release();
-    },
+  const graphs = {
+    scoring: quantizeGraph(tdnnOnnx(model), ranges),
+    explaining: quantizeGraph(tdnnOnnx(model, true), explainRanges),
   };
+  return onnxNetwork(model, ort, (_, explaining) => (explaining ? graphs.explaining : graphs.scoring));
 }
