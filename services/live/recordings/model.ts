@@ -14,11 +14,14 @@ export async function openModelScorer(
   runtime: RuntimeChoice = 'auto',
   explain = false,
 ): Promise<OpenedModel> {
-  const [{ openModel }, { runnerScorer }] = await Promise.all([
+  const [{ openModel }, { runnerScorer, warmScorer }] = await Promise.all([
     import('../../../core/model/runner.ts'),
     import('../scoring/scorer.ts'),
   ]);
   const runner = await openModel(modelDir, { runtime });
   const { lengthMs, hopMs } = runner.model.window;
-  return { scorer: runnerScorer(runner, explain), window: { windowMs: lengthMs, hopMs } };
+  return {
+    scorer: await warmScorer(runnerScorer(runner, explain), runner),
+    window: { windowMs: lengthMs, hopMs },
+  };
 }

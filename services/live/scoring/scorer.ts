@@ -4,6 +4,7 @@ import type { EmotionProbs, Explanation } from '../../../core/events/schema.ts';
 import { probsRecord } from '../../../core/model/probs.ts';
 import {
   type ModelRunner,
+  ModelStream,
   openModel,
   type RunnerOptions,
   type StreamWindow,
@@ -62,7 +63,22 @@ export function runnerScorer(runner: ModelRunner, explain = false): ModelScorer 
 
 /** The model in `dir` on its runtime, as a scorer (a scoring thread's, an analysis thread's). */
 export async function openScorer(dir: string, opts: ScorerOptions): Promise<ModelScorer> {
-  return runnerScorer(await openModel(dir, opts), opts.explain);
+  const runner = await openModel(dir, opts);
+  return warmScorer(runnerScorer(runner, opts.explain), runner);
+}
+
+/**
+ * `scorer` after one silent window of the model's length went through the path it will score on, so
+ * that its first real batch does not pay for the runtime's first run or the explaining graph's
+ * session: admission charges calls at the measured cost of a window (ingress/capacity.ts).
+ */
+export async function warmScorer(scorer: ModelScorer, runner: ModelRunner): Promise<ModelScorer> {
+  const { window, frontend } = runner.model;
+  const stream = new ModelStream();
+  const windows = [{ stream, samples: new Float32Array((window.lengthMs * frontend.sr) / 1000) }];
+  await (scorer.explainWindows ? scorer.explainWindows(windows) : scorer.scoreWindows(windows));
+  stream.close();
+  return scorer;
 }
 
 /**
@@ -76,7 +92,7 @@ export function pendingScorer(
   onReady?: (description: string) => void,
   explain = false,
 ): Scorer {
-  const ready = opening.then((runner) => runnerScorer(runner, explain));
+  const ready = opening.then((runner) => warmScorer(runnerScorer(runner, explain), runner));
   ready.then((s) => onReady?.(s.description)).catch(() => {}); // a failure surfaces at the first batch
   const scorer: Scorer = {
     modelVersion,
