@@ -184,7 +184,7 @@ export interface ModelSettings {
    * @default 'auto' */
   runtime: (typeof MODEL_RUNTIMES)[number];
   /** Explain every full-length scored window (which ~200 ms segments drove it: the call timeline's
-   * explanations, core/model/explain.ts), at about 10 % more network time. `VOICEPULSE_EXPLAIN` as
+   * explanations, core/model/explain.ts), at 11–16 % more scoring time. `VOICEPULSE_EXPLAIN` as
    * true/false/1/0
    * @default true */
   explain: boolean;

@@ -2,7 +2,7 @@
 // embedding per output frame and statistics pooling averages them over the window, so the cheapest
 // faithful question is "what would the window score without this segment's frames?": the pooled
 // mean and spread are recomputed from per-segment sums with one segment left out, and only the small
-// dense head runs again (about 10 % on top of the window's own cost; onnx.ts and tfjs.ts run it the
+// dense head runs again (11–16 % on top of the window's own cost on ONNX Runtime; onnx.ts and tfjs.ts run it the
 // same way). A segment's weight is the top class's probability with the whole window minus its
 // probability with the segment left out: positive where the segment supports the emotion.
 //
