@@ -657,6 +657,7 @@ function renderExplanation(call) {
   const to = seconds(x.segments[x.segments.length - 1].endMs);
   $('explain-caption').textContent = `what drove ${x.emotion}, ${from}–${to} s`;
   strip.dataset.emotion = x.emotion;
+  strip.style.setProperty('--explained', `var(--${x.emotion})`);
   strip.setAttribute(
     'aria-label',
     `segments of the window ${from}–${to} s and how much each moved ${x.emotion}`,
