@@ -298,6 +298,9 @@ describe.skipIf(!kafka || !clickhouse)(
         serve,
       );
       expect(timeline.customer.length).toBeGreaterThan(0);
+      // Explanations are on by default: every customer window is explained, through Kafka and 18.16.
+      const explained = timeline.customer as { explanation: { segments: unknown[] } | null }[];
+      expect(explained.map((p) => p.explanation?.segments.length)).toEqual(explained.map(() => 10));
 
       const rows = timeline.customer.length + timeline.agent.length;
       const stored = await until(
