@@ -7,7 +7,6 @@ import type { CallMeta } from '../../../core/calls/meta.ts';
 import {
   type AlertEvent,
   type CallSummaryEvent,
-  type EmotionProbs,
   EVENT_SCHEMA_VERSION,
   type ScoreEvent,
   type SpeakerRole,
