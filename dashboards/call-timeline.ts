@@ -1,4 +1,5 @@
-// One call's timeline: both speakers' frustration, the customer's emotion mix and the call's alerts.
+// One call's timeline: both speakers' frustration, the customer's emotion mix, what drove each of the
+// customer's windows (the strongest segment of its explanation) and the call's alerts.
 // The other dashboards link here from every call id.
 
 import { StackingConfigBuilder, StackingMode } from '@grafana/grafana-foundation-sdk/common';
@@ -68,6 +69,21 @@ export function callTimeline(): Dashboard {
             ),
           ),
       ),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('What drove the customer’s scores (strongest segment of each window)')
+        .description(
+          'Per explained customer window: the emotion it scored highest, and the ~200 ms segment that raised that emotion most (weight: how much lower the emotion would score without it).',
+        )
+        .height(8)
+        .span(24)
+        .withTarget(
+          tableQuery(
+            `SELECT ${SECOND} AS time, window_start_ms / 1000 AS window_s, explain_emotion AS emotion, arrayElement(explain_start_ms, indexOf(explain_weight, arrayReduce('max', explain_weight))) / 1000 AS segment_s, arrayReduce('max', explain_weight) AS weight FROM scores FINAL WHERE ${CALL} AND speaker = 'customer' AND explain_emotion != '' ORDER BY window_start_ms`,
+            ['time', 'window_s', 'emotion', 'segment_s', 'weight'],
+          ),
+        ),
     )
     .withPanel(
       new TablePanel()

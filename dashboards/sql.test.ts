@@ -80,6 +80,20 @@ await describeWithService('clickhouse', 'dashboard SQL on ClickHouse', ({ url })
     if (label === 'All queues and agents') expect(result.data.length).toBeGreaterThan(0);
   });
 
+  it('names the strongest segment of each explained customer window (call timeline)', async () => {
+    const target = clickhouseTargets(DASHBOARDS['call-timeline.json']!()).find((t) =>
+      t.title.startsWith('What drove'),
+    )!;
+    const { data } = await run(renderPanelSql(target.sql, selections[0]![1]));
+    // seed-call-1: 66 s of 2 s windows; window w's strongest segment is its (w mod 10)-th.
+    expect(data).toHaveLength(33);
+    data.forEach((row, w) => {
+      expect(Number(row.window_s)).toBe(2 * w);
+      expect(Number(row.segment_s)).toBeCloseTo(2 * w + 0.2 * (w % 10), 6);
+      expect(Number(row.weight)).toBeCloseTo(0.2, 6);
+    });
+  });
+
   it('filters really narrow the results (one queue, two agents)', async () => {
     const sql = `SELECT DISTINCT queue, agent_id FROM call_summaries WHERE $__timeFilter(started_at) AND tenant_id = \${tenant:singlequote} AND $__conditionalAll(queue IN (\${queue:singlequote}), $queue) AND $__conditionalAll(agent_id IN (\${agent:singlequote}), $agent)`;
     const ctx = selections[1]?.[1] as QueryContext;

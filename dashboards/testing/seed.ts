@@ -20,6 +20,18 @@ function probs(lead: Emotion, weight: number): Record<Emotion, number> {
   return Object.fromEntries(EMOTIONS.map((e) => [e, e === lead ? weight : rest])) as Record<Emotion, number>;
 }
 
+/** Window w's explanation: ten 200 ms segments, the (w mod 10)-th weighing most. */
+function explanation(w: number, emotion: Emotion) {
+  return {
+    emotion,
+    segments: Array.from({ length: 10 }, (_, k) => ({
+      startMs: w * WINDOW_MS + k * 200,
+      endMs: w * WINDOW_MS + (k + 1) * 200,
+      weight: k === w % 10 ? 0.2 : (k - 5) / 100,
+    })),
+  };
+}
+
 export function seedEvents({ tenantId, nowMs }: SeedOptions): VoicePulseEvent[] {
   const events: unknown[] = [];
   const calls = 8;
@@ -53,6 +65,7 @@ export function seedEvents({ tenantId, nowMs }: SeedOptions): VoicePulseEvent[] 
           frustration: f,
           speechRatio: 0.8,
           modelVersion: MODEL,
+          ...(speaker === 'customer' && { explanation: explanation(w, f > 0.5 ? 'angry' : 'neutral') }),
         });
       }
     }
