@@ -116,7 +116,7 @@ export const DISTILLED_TDNN: TdnnTrainSettings = {
 };
 
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
-function prepareData(
+export function prepareData(
   opts: PipelineOptions,
   seed: string,
   log: (msg: string) => void,

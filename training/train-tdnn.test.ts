@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CorpusClip } from '../core/corpora/clip.ts';
 import { evaluateModel } from './evaluate.ts';
-import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
+import { loudnessClips, MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn, weightedUa } from './train-tdnn.ts';
 
 const SETTINGS: TdnnTrainSettings = {
@@ -47,6 +47,30 @@ describe('trainTdnn', () => {
       expect(e.window.ece).toBeCloseTo(trained.validation[i]!.window.ece, 6);
     });
   }, 60_000);
+
+  it("with speaker normalisation, learns what only the speaker's level shows, and ships its prior", async () => {
+    const { clips, mels } = loudnessClips();
+    const store = { get: async (list: CorpusClip[]) => list.map((c) => mels.get(c.path)!) };
+    const settings: TdnnTrainSettings = {
+      ...SETTINGS,
+      net: { ...SETTINGS.net, prosody: true },
+    };
+    const speaker = await trainTdnn('loud-speaker', clips, store, {
+      ...settings,
+      speakerNorm: { priorFrames: 200, maxHistory: 3, sameEmotion: 0.3 },
+    });
+    const window = await trainTdnn('loud-window', clips, store, settings);
+    const best = (t: typeof speaker) => Math.max(...t.history.map((h) => h.valScore));
+    // Six classes: a window's own means leave chance (measured 0.17); the speaker's keep the class (0.72).
+    expect(best(window)).toBeLessThan(0.3);
+    expect(best(speaker)).toBeGreaterThan(0.6);
+    expect(window.model.speakerPrior).toBeUndefined();
+    // The prior is the training frames' mean: energy −30 dB plus the mean level (15 dB).
+    const { mean, frames } = speaker.model.speakerPrior!;
+    expect(frames).toBe(200);
+    expect(mean[MELS]!).toBeGreaterThan(-16);
+    expect(mean[MELS]!).toBeLessThan(-14);
+  }, 120_000);
 
   it('needs validation clips for early stopping', async () => {
     const { clips, mels } = syntheticClips();

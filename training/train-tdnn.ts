@@ -7,6 +7,12 @@ import { EMOTIONS } from '../core/emotions.ts';
 import type { FeatureMatrix } from '../core/features/matrix.ts';
 import type { EmotionModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
+import {
+  normalisedChannels,
+  type SpeakerPrior,
+  SpeakerStats,
+  voicedSums,
+} from '../core/model/speaker-norm.ts';
 import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from '../core/model/tdnn.ts';
 import { initTfjs, readWeights, type TdnnParams, tdnnLogits, tf, weightTensors } from '../core/model/tfjs.ts';
 import { windowFrames, windowInput } from '../core/model/windows.ts';
@@ -54,6 +60,14 @@ export interface TdnnTrainSettings {
    * teacher's probabilities at `temperature` plus the rest × the smoothed one-hot label.
    */
   distillation?: { weight: number; temperature: number };
+  /**
+   * Per-speaker input normalisation (core/model/speaker-norm.ts) instead of per-window: the prior is
+   * the training clips' voiced-frame mean, weighted as `priorFrames` frames; each training window is
+   * centred as a call would centre it, on the prior plus up to `maxHistory` other clips of its speaker
+   * (drawn from its own emotion with probability `sameEmotion`: a call angry from its start) plus
+   * its own clip up to the window's end.
+   */
+  speakerNorm?: { priorFrames: number; maxHistory: number; sameEmotion: number };
   net: Omit<TdnnConfig, 'classes'>;
 }
 
@@ -163,12 +177,13 @@ export async function trainTdnn(
     lengthFrames: Math.round(settings.windowMs / msPerFrame),
     hopFrames: Math.round(settings.hopMs / msPerFrame),
   };
+  const random = seededRandom(`${settings.seed}|tdnn`);
+  const speakers = settings.speakerNorm && speakerCentres(cfg, train, trainMel, settings.speakerNorm, random);
   const scale =
     init?.model.scale ??
     teacher?.scale ??
-    bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames);
+    bandScale(trainMel[0]!, cfg, geometry.lengthFrames, geometry.hopFrames, speakers?.full);
   const weightOf = balancingWeights(train, settings.corpusWeights);
-  const random = seededRandom(`${settings.seed}|tdnn`);
   const params = initParams(cfg, random, init?.model.members[init.member % init.model.members.length]);
   const teacherParams = teacher?.members.map((m) => weightTensors(teacher.network, m));
   const variables = [...params.layers, ...params.dense].flatMap((p) => [p.w, p.b]) as tf.Variable[];
@@ -192,6 +207,7 @@ export async function trainTdnn(
     window: { lengthMs: settings.windowMs, hopMs: settings.hopMs },
     network: cfg,
     scale,
+    ...(speakers && { speakerPrior: speakers.prior }),
     temperature: 1,
     members: [readWeights(cfg, averagedParams)],
     metadata: {},
@@ -201,10 +217,11 @@ export async function trainTdnn(
     const t0 = performance.now();
     const samples: Sample[] = [];
     train.forEach((c, i) => {
-      const mel = trainMel[Math.floor(random() * trainMel.length)]![i]!;
+      const variant = Math.floor(random() * trainMel.length);
+      const mel = trainMel[variant]![i]!;
       for (const [s, e] of randomCrops(mel.cols, geometry, random))
         samples.push({
-          x: specAugment(windowInput(mel, s, e, cfg, scale), cfg, random),
+          x: specAugment(windowInput(mel, s, e, cfg, scale, speakers?.centre(i, variant, e)), cfg, random),
           y: c.label,
           w: weightOf(c),
         });
@@ -382,27 +399,30 @@ function specAugment(x: Float32Array, cfg: TdnnConfig, random: Random): Float32A
   return x;
 }
 
-/** Per-channel root mean square of the mean-normalised clean training windows. */
+/**
+ * Per-channel root mean square of the mean-normalised clean training windows; with `centres` (per
+ * clip), centred on those instead of on each window's means.
+ */
 function bandScale(
   mels: FeatureMatrix[],
   cfg: TdnnConfig,
   lengthFrames: number,
   hopFrames: number,
+  centres?: readonly Float32Array[],
 ): Float32Array {
   const width = inputWidth(cfg);
   const ones = new Float32Array(width).fill(1);
   const sq = new Float64Array(width);
   let n = 0;
-  for (const mel of mels)
+  for (const [i, mel] of mels.entries())
     for (const [s, e] of windowFrames(mel.cols, lengthFrames, hopFrames)) {
-      const x = windowInput(mel, s, e, cfg, ones);
+      const x = windowInput(mel, s, e, cfg, ones, centres?.[i]);
       for (let i = 0; i < x.length; i++) sq[i % width]! += x[i]! * x[i]!;
       n += cfg.frames;
     }
   return Float32Array.from(sq, (v) => Math.max(1e-3, Math.sqrt(v / n)));
 }
 
-/** He-initialised variables, drawn from the seeded generator. */
 /** He-initialised weights, or `from` (a trained member) when fine-tuning. */
 function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnParams {
   const shapes = weightShapes(cfg);
@@ -428,5 +448,59 @@ function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnPa
   return {
     layers: tensors.layers.map((p) => ({ w: variable(p.w), b: variable(p.b) })),
     dense: tensors.dense.map((p) => ({ w: variable(p.w), b: variable(p.b) })),
+  };
+}
+
+/**
+ * Training's speaker statistics (settings.speakerNorm): the prior, each clip's speaker centre over all
+ * of the speaker's clean clips (for the input scale), and a call-like centre for a training window.
+ */
+function speakerCentres(
+  cfg: TdnnConfig,
+  train: readonly LabeledClip[],
+  variants: readonly FeatureMatrix[][],
+  o: NonNullable<TdnnTrainSettings['speakerNorm']>,
+  random: Random,
+) {
+  // Each clip's voiced sums under each channel variant: a call's history shares its channel.
+  const sums = variants.map((clips) => clips.map((mel) => voicedSums(cfg, mel)));
+  const total = new Float64Array(normalisedChannels(cfg));
+  let voiced = 0;
+  for (const c of sums[0]!) {
+    for (let k = 0; k < total.length; k++) total[k]! += c.sums[k]!;
+    voiced += c.voiced;
+  }
+  const prior: SpeakerPrior = {
+    mean: Float32Array.from(total, (v) => v / Math.max(1, voiced)),
+    frames: o.priorFrames,
+  };
+  const bySpeaker = new Map<string, number[]>();
+  train.forEach((c, i) => {
+    const key = `${c.clip.corpus}|${c.clip.speaker}`;
+    bySpeaker.set(key, [...(bySpeaker.get(key) ?? []), i]);
+  });
+  const peers = (i: number) => bySpeaker.get(`${train[i]!.clip.corpus}|${train[i]!.clip.speaker}`)!;
+  const full = train.map((_, i) => {
+    const stats = new SpeakerStats(cfg, prior);
+    for (const j of peers(i)) stats.addSums(sums[0]![j]!.sums, sums[0]![j]!.voiced);
+    return stats.centre();
+  });
+  return {
+    prior,
+    full,
+    /** Clip i's window ending at frame `end` under channel `variant`, centred as in a call. */
+    centre(i: number, variant: number, end: number): Float32Array {
+      const stats = new SpeakerStats(cfg, prior);
+      const others = peers(i).filter((j) => j !== i);
+      const same = others.filter((j) => train[j]!.label === train[i]!.label);
+      const pool = random() < o.sameEmotion && same.length > 0 ? same : others;
+      const history = Math.floor(random() * (o.maxHistory + 1));
+      for (let h = 0; h < history && pool.length > 0; h++) {
+        const j = pool[Math.floor(random() * pool.length)]!;
+        stats.addSums(sums[variant]![j]!.sums, sums[variant]![j]!.voiced);
+      }
+      stats.add(variants[variant]![i]!, 0, end);
+      return stats.centre();
+    },
   };
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { EMOTIONS, type Emotion } from '../emotions.ts';
 import { VoicePulseError } from '../errors.ts';
 import type { FeatureConfig } from '../features/config.ts';
+import { normalisedChannels, type SpeakerPrior } from './speaker-norm.ts';
 import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from './tdnn.ts';
 
 export const MODEL_FORMAT = 'voicepulse-emotion-tdnn/1';
@@ -56,6 +57,11 @@ export interface EmotionModel {
   network: TdnnConfig;
   /** Per-channel spread of the mean-normalised training windows (see windows.ts windowInput). */
   scale: Float32Array;
+  /**
+   * Present: each window is centred on its speaker's running statistics from this prior
+   * (speaker-norm.ts) instead of on its own means; a prosody network only.
+   */
+  speakerPrior?: SpeakerPrior;
   /** Softmax temperature, applied to every member's logits. */
   temperature: number;
   /** One network's weights per ensemble member (at least one). */
@@ -119,6 +125,7 @@ const manifestSchema = z.object({
     classes: positiveInt,
   }),
   scale: z.array(z.number().positive()),
+  speakerPrior: z.object({ mean: z.array(z.number()), frames: z.number().nonnegative() }).optional(),
   temperature: z.number().positive(),
   /** Ensemble members stored one after another in weights.bin (absent: one network). */
   members: positiveInt.optional(),
@@ -161,6 +168,10 @@ export function readManifest(dir: string): Manifest {
     );
   if (m.network.prosody && m.frontend.pitchStride === undefined)
     throw invalid('a prosody network needs frontend.pitchStride');
+  if (m.speakerPrior && (!m.network.prosody || m.speakerPrior.mean.length !== normalisedChannels(m.network)))
+    throw invalid(
+      `a speaker prior needs a prosody network and ${normalisedChannels(m.network)} channel means, not ${m.speakerPrior.mean.length}`,
+    );
   return m;
 }
 
@@ -199,6 +210,9 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
     window: m.window,
     network: m.network,
     scale: Float32Array.from(m.scale),
+    ...(m.speakerPrior && {
+      speakerPrior: { mean: Float32Array.from(m.speakerPrior.mean), frames: m.speakerPrior.frames },
+    }),
     temperature: m.temperature,
     members,
     metadata: m.metadata,
@@ -217,6 +231,9 @@ export function saveModel(model: EmotionModel, dir: string): void {
     window: model.window,
     network: model.network,
     scale: Array.from(model.scale),
+    ...(model.speakerPrior && {
+      speakerPrior: { mean: Array.from(model.speakerPrior.mean), frames: model.speakerPrior.frames },
+    }),
     temperature: model.temperature,
     members: model.members.length,
     metadata: model.metadata,

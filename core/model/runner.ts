@@ -7,9 +7,8 @@
 // Live audio arrives per speaker as a ModelStream: the runner sees each speaker's windows in order
 // (the scoring engine keeps every call's windows in order), batched across speakers. A stream keeps
 // its windows' frame features so that overlapping windows compute each frame once
-// (stream-features.ts); a network that shares frame-level layers between overlapping windows, or
-// normalises its input per speaker from the audio so far, would keep that per stream the same way,
-// without any caller changing.
+// (stream-features.ts), and, for a model normalised per speaker, that speaker's running statistics
+// (speaker-norm.ts): no caller knows either.
 import type { Emotion } from '../emotions.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import {
@@ -28,6 +27,7 @@ import {
   RuntimeError,
   type RuntimeName,
 } from './runtime.ts';
+import { SpeakerStats } from './speaker-norm.ts';
 import { StreamFeatures, streamFeaturesParams } from './stream-features.ts';
 import { inputWidth } from './tdnn.ts';
 import { modelFeatures, modelInput, modelWindowFrames, msPerFrame } from './windows.ts';
@@ -140,30 +140,45 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
   const layout = modelExplainLayout(model);
   const networkFrameMs = msPerNetworkFrame(model);
   const perWindow = layout.segments * classes;
-  // Each speaker stream's frame features, shared by its overlapping windows; a stream dropped by its
-  // caller is dropped here too.
-  const streams = new WeakMap<ModelStream, StreamFeatures>();
+  // Each speaker stream's frame features, shared by its overlapping windows, and, for a model with a
+  // speaker prior, its speaker's running statistics; a stream dropped by its caller is dropped here too.
+  const streams = new WeakMap<ModelStream, { frames: StreamFeatures; speaker?: SpeakerStats }>();
   const streamParams = streamFeaturesParams(model);
+  const { speakerPrior } = model;
   /** Each window's network input and whether it fills the model's window (is not tiled). */
   const streamInputs = (windows: readonly StreamWindow[]) => {
     const closed = windows.find((w) => w.stream.closed);
     if (closed) throw new ModelError('STREAM_CLOSED', 'a window was scored on a closed model stream');
     return windows.map(({ stream, samples }) => {
-      let frames = streams.get(stream);
-      if (!frames) {
-        frames = new StreamFeatures(model, streamParams);
-        streams.set(stream, frames);
+      let state = streams.get(stream);
+      if (!state) {
+        state = {
+          frames: new StreamFeatures(model, streamParams),
+          ...(speakerPrior && { speaker: new SpeakerStats(model.network, speakerPrior) }),
+        };
+        streams.set(stream, state);
       }
-      const features = frames.next(samples);
+      const features = state.frames.next(samples);
+      // A window's own new frames join the speaker's statistics before it is centred on them.
+      state.speaker?.add(features, features.cols - state.frames.fresh, features.cols);
       return {
-        input: modelInput(model, features, 0, features.cols),
+        input: modelInput(model, features, 0, features.cols, state.speaker?.centre()),
         full: Math.floor(features.cols / model.network.pool) >= model.network.frames,
       };
     });
   };
   const scoreFeatures = async (features: FeatureMatrix, window?: WindowConfig) => {
     const frames = modelWindowFrames(model, features.cols, window);
-    const probs = await networkProbs(frames.map(([s, e]) => modelInput(model, features, s, e)));
+    // A recording is one speaker: each window is centred on the frames up to its end (causal, as live).
+    const speaker = speakerPrior && new SpeakerStats(model.network, speakerPrior);
+    let counted = 0;
+    const inputs = frames.map(([s, e]) => {
+      if (!speaker) return modelInput(model, features, s, e);
+      speaker.add(features, counted, e);
+      counted = Math.max(counted, e);
+      return modelInput(model, features, s, e, speaker.centre());
+    });
+    const probs = await networkProbs(inputs);
     return frames.map((f, i) => ({ frames: f, probs: probs[i]! }));
   };
   return {

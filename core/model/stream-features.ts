@@ -49,6 +49,8 @@ export class StreamFeatures {
   #last: { length: number; tail: Float32Array; features: FeatureMatrix } | undefined;
   /** Windows whose frames were shared with the one before (for tests and metrics). */
   shared = 0;
+  /** Trailing frames of the last window that no window before it held (its new hop, or all of it). */
+  fresh = 0;
 
   constructor(model: EmotionModel, params: StreamFeaturesParams = streamFeaturesParams(model)) {
     this.#model = model;
@@ -58,11 +60,12 @@ export class StreamFeatures {
   /** The features of the stream's next window (modelFeatures of its samples, sharing frames). */
   next(samples: Float32Array): FeatureMatrix {
     const last = this.#last;
-    const features =
-      last && this.#continues(last, samples)
-        ? this.#continued(last.features, samples)
-        : modelFeatures(this.#model, samples);
-    const { hopSamples: d } = this.#params;
+    const continues = last !== undefined && this.#continues(last, samples);
+    const features = continues
+      ? this.#continued(last.features, samples)
+      : modelFeatures(this.#model, samples);
+    const { hopSamples: d, frameHop } = this.#params;
+    this.fresh = continues ? d / frameHop : features.cols;
     this.#last = { length: samples.length, tail: samples.slice(Math.min(d, samples.length)), features };
     return features;
   }

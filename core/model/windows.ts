@@ -59,14 +59,18 @@ export function modelWindowFrames(
   );
 }
 
-/** The network input of frames [start, end) of `features` (see windowInput). */
+/**
+ * The network input of frames [start, end) of `features` (see windowInput); `centre`: the speaker's
+ * (speaker-norm.ts), for a model trained with a speaker prior.
+ */
 export function modelInput(
   model: EmotionModel,
   features: FeatureMatrix,
   start: number,
   end: number,
+  centre?: Float32Array,
 ): Float32Array {
-  return windowInput(features, start, end, model.network, model.scale);
+  return windowInput(features, start, end, model.network, model.scale, centre);
 }
 
 /**
@@ -76,7 +80,9 @@ export function modelInput(
  * the training windows), tiled to cfg.frames. With cfg.prosody, `features` are frame descriptors
  * whose last three rows are energy (dB), F0 (semitones, 0 unvoiced) and voicing (frontend.ts
  * descriptorRows); they become channels nMels.. : energy minus its window mean, F0 minus the mean of
- * the window's voiced frames (0 where unvoiced), voicing as is. Returns [frames][inputWidth] row-major.
+ * the window's voiced frames (0 where unvoiced), voicing as is. With `centre` (speaker-norm.ts: mel
+ * bands, energy, F0), those are removed instead of the window's means. Returns [frames][inputWidth]
+ * row-major.
  */
 export function windowInput(
   features: FeatureMatrix,
@@ -84,6 +90,7 @@ export function windowInput(
   end: number,
   cfg: TdnnConfig,
   scale: Float32Array,
+  centre?: Float32Array,
 ): Float32Array {
   const { nMels, pool, frames } = cfg;
   const width = inputWidth(cfg);
@@ -111,11 +118,26 @@ export function windowInput(
     const s = 1 / scale[ch]!;
     for (let t = 0; t < n; t++) out[t * width + ch] = (out[t * width + ch]! - mean) * s;
   };
-  for (let m = 0; m < nMels; m++) shift(m, pooled(m, m) / n);
+  for (let m = 0; m < nMels; m++) {
+    const sum = pooled(m, m);
+    shift(m, centre ? centre[m]! : sum / n);
+  }
   if (cfg.prosody) {
     const energy = features.rows - 3;
-    shift(nMels, pooled(energy, nMels) / n);
-    pooledF0(features, features.rows - 2, start, n, pool, out, width, nMels + 1, scale[nMels + 1]!);
+    const sum = pooled(energy, nMels);
+    shift(nMels, centre ? centre[nMels]! : sum / n);
+    pooledF0(
+      features,
+      features.rows - 2,
+      start,
+      n,
+      pool,
+      out,
+      width,
+      nMels + 1,
+      scale[nMels + 1]!,
+      centre?.[nMels + 1],
+    );
     pooled(features.rows - 1, nMels + 2);
     shift(nMels + 2, 0);
   }
@@ -124,7 +146,10 @@ export function windowInput(
   return out;
 }
 
-/** F0 channel: per pooled frame the mean of its voiced frames, minus the window's voiced mean; 0 unvoiced. */
+/**
+ * F0 channel: per pooled frame the mean of its voiced frames, minus `centre` (default the window's
+ * voiced mean); 0 unvoiced.
+ */
 function pooledF0(
   features: FeatureMatrix,
   r: number,
@@ -135,6 +160,7 @@ function pooledF0(
   width: number,
   ch: number,
   scale: number,
+  centre: number | undefined,
 ): void {
   const row = r * features.cols + start;
   const f0 = new Float32Array(n);
@@ -156,7 +182,7 @@ function pooledF0(
       voiced++;
     }
   }
-  const mean = voiced > 0 ? sum / voiced : 0;
+  const mean = centre ?? (voiced > 0 ? sum / voiced : 0);
   for (let t = 0; t < n; t++) out[t * width + ch] = f0[t]! > 0 ? (f0[t]! - mean) / scale : 0;
 }
 

@@ -38,3 +38,38 @@ export function syntheticClips(): { clips: LabeledClip[]; mels: Map<string, Feat
   }
   return { clips, mels };
 }
+
+/**
+ * Clips whose class is only their loudness: class c is 6·c dB louder in every band and in energy than
+ * the clip's speaker's usual level (speakers ±2 dB apart), with frame descriptors' prosody rows
+ * (energy, F0, voicing; every frame voiced). A window's own means remove the class; a speaker's do not.
+ */
+export function loudnessClips(): { clips: LabeledClip[]; mels: Map<string, FeatureMatrix> } {
+  const clips: LabeledClip[] = [];
+  const mels = new Map<string, FeatureMatrix>();
+  for (let i = 0; i < 144; i++) {
+    const label = i % EMOTIONS.length;
+    const speaker = Math.floor(i / EMOTIONS.length) % 4;
+    const level = 2 * (speaker - 1.5) + 6 * label;
+    const random = seededRandom(`loud${i}`);
+    const cols = 150 + Math.floor(random() * 100);
+    const rows = MELS + 3;
+    const data = new Float32Array(rows * cols);
+    for (let t = 0; t < cols; t++) {
+      for (let m = 0; m < MELS; m++) data[m * cols + t] = -40 + 3 * m + level + gaussian(random);
+      data[MELS * cols + t] = -30 + level + gaussian(random);
+      data[(MELS + 1) * cols + t] = 50 + speaker + gaussian(random);
+      data[(MELS + 2) * cols + t] = 1;
+    }
+    const clip: CorpusClip = {
+      corpus: 'ravdess',
+      path: `loud${i}.wav`,
+      speaker: `s${speaker}`,
+      label: EMOTIONS[label]!,
+      emotion: EMOTIONS[label]!,
+    };
+    clips.push({ clip, emotion: EMOTIONS[label]!, label, split: i < 108 ? 'train' : 'validation' });
+    mels.set(clip.path, { rows, cols, data });
+  }
+  return { clips, mels };
+}
