@@ -12,7 +12,7 @@ import { readWavFile } from '../core/audio/wav.ts';
 import { parseEnv } from '../core/config/env.ts';
 import { COMMITTED_MODEL_DIR, loadModel, QUANTIZATION_SCHEME, saveModel } from '../core/model/format.ts';
 import { calibrate } from '../core/model/quantize.ts';
-import { modelFeatures, modelInput, modelWindowFrames } from '../core/model/windows.ts';
+import { modelFeatures, modelWindowFrames, recordingInputs } from '../core/model/windows.ts';
 import { seededRandom, shuffled } from '../core/random.ts';
 import { labeledClips } from './dataset.ts';
 
@@ -46,8 +46,8 @@ for (let i = 0; inputs.length < wanted && queues.some((q) => i < q.length); i++)
     if (!c || inputs.length >= wanted) continue;
     const audio = (await readWavFile(join(data, c.clip.corpus, c.clip.path))).channels[0]!;
     const features = modelFeatures(model, audio);
-    for (const [s, e] of modelWindowFrames(model, features.cols))
-      if (inputs.length < wanted) inputs.push(modelInput(model, features, s, e));
+    for (const input of recordingInputs(model, features, modelWindowFrames(model, features.cols)))
+      if (inputs.length < wanted) inputs.push(input);
   }
 
 const ort = (await import('onnxruntime-node')) as typeof Ort;

@@ -30,7 +30,7 @@ import {
 import { SpeakerStats } from './speaker-norm.ts';
 import { StreamFeatures, streamFeaturesParams } from './stream-features.ts';
 import { inputWidth } from './tdnn.ts';
-import { modelFeatures, modelInput, modelWindowFrames, msPerFrame } from './windows.ts';
+import { modelFeatures, modelInput, modelWindowFrames, msPerFrame, recordingInputs } from './windows.ts';
 
 export interface RunnerOptions {
   /** What runs the network: a runtime by name, or the first that loads. Default 'auto'. */
@@ -169,16 +169,7 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
   };
   const scoreFeatures = async (features: FeatureMatrix, window?: WindowConfig) => {
     const frames = modelWindowFrames(model, features.cols, window);
-    // A recording is one speaker: each window is centred on the frames up to its end (causal, as live).
-    const speaker = speakerPrior && new SpeakerStats(model.network, speakerPrior);
-    let counted = 0;
-    const inputs = frames.map(([s, e]) => {
-      if (!speaker) return modelInput(model, features, s, e);
-      speaker.add(features, counted, e);
-      counted = Math.max(counted, e);
-      return modelInput(model, features, s, e, speaker.centre());
-    });
-    const probs = await networkProbs(inputs);
+    const probs = await networkProbs(recordingInputs(model, features, frames));
     return frames.map((f, i) => ({ frames: f, probs: probs[i]! }));
   };
   return {

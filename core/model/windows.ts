@@ -5,6 +5,7 @@ import { logMelSpectrogram } from '../features/logmel.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { type EmotionModel, ModelError, type WindowConfig } from './format.ts';
 import { melProsody } from './frontend.ts';
+import { SpeakerStats } from './speaker-norm.ts';
 import { inputWidth, type TdnnConfig, TdnnError } from './tdnn.ts';
 
 /** Duration of one feature frame (one STFT hop) in ms. */
@@ -71,6 +72,25 @@ export function modelInput(
   centre?: Float32Array,
 ): Float32Array {
   return windowInput(features, start, end, model.network, model.scale, centre);
+}
+
+/**
+ * The network inputs of windows `frames` (ordered by end) of one speaker's recording: for a model
+ * with a speaker prior, each centred on the speaker's frames up to its end (causal, as live).
+ */
+export function recordingInputs(
+  model: EmotionModel,
+  features: FeatureMatrix,
+  frames: ReadonlyArray<readonly [number, number]>,
+): Float32Array[] {
+  const speaker = model.speakerPrior && new SpeakerStats(model.network, model.speakerPrior);
+  let counted = 0;
+  return frames.map(([s, e]) => {
+    if (!speaker) return modelInput(model, features, s, e);
+    speaker.add(features, counted, e);
+    counted = Math.max(counted, e);
+    return modelInput(model, features, s, e, speaker.centre());
+  });
 }
 
 /**
