@@ -14,6 +14,8 @@ export type TrainingErrorCode =
   /** A model to fine-tune whose network is not the one the settings train. */
   | 'INIT_MISMATCH'
   /** A teacher to distil whose input differs from the network trained, or no distillation settings. */
-  | 'TEACHER_MISMATCH';
+  | 'TEACHER_MISMATCH'
+  /** Settings that contradict each other (speaker statistics without the network's speaker channels). */
+  | 'INVALID_SETTINGS';
 
 export class TrainingError extends VoicePulseError<TrainingErrorCode> {}

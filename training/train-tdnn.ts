@@ -8,10 +8,10 @@ import type { FeatureMatrix } from '../core/features/matrix.ts';
 import type { EmotionModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import {
-  normalisedChannels,
+  type SpeakerCentre,
   type SpeakerPrior,
   SpeakerStats,
-  voicedSums,
+  voicedStats,
 } from '../core/model/speaker-norm.ts';
 import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from '../core/model/tdnn.ts';
 import { initTfjs, readWeights, type TdnnParams, tdnnLogits, tf, weightTensors } from '../core/model/tfjs.ts';
@@ -61,11 +61,11 @@ export interface TdnnTrainSettings {
    */
   distillation?: { weight: number; temperature: number };
   /**
-   * Per-speaker input normalisation (core/model/speaker-norm.ts) instead of per-window: the prior is
-   * the training clips' voiced-frame mean, weighted as `priorFrames` frames; each training window is
-   * centred as a call would centre it, on the prior plus up to `maxHistory` other clips of its speaker
-   * (drawn from its own emotion with probability `sameEmotion`: a call angry from its start) plus
-   * its own clip up to the window's end.
+   * Speaker channels (net.speakerOffsets; core/model/speaker-norm.ts): the prior is the training
+   * clips' voiced-frame mean, weighted as `priorFrames` frames; each training window is measured as a
+   * call would measure it, against the prior plus up to `maxHistory` other clips of its speaker (drawn
+   * from its own emotion with probability `sameEmotion`: a call angry from its start) plus its own
+   * clip up to the window's end.
    */
   speakerNorm?: { priorFrames: number; maxHistory: number; sameEmotion: number };
   net: Omit<TdnnConfig, 'classes'>;
@@ -178,7 +178,9 @@ export async function trainTdnn(
     hopFrames: Math.round(settings.hopMs / msPerFrame),
   };
   const random = seededRandom(`${settings.seed}|tdnn`);
-  const speakers = settings.speakerNorm && speakerCentres(cfg, train, trainMel, settings.speakerNorm, random);
+  if (Boolean(settings.speakerNorm) !== Boolean(cfg.speakerOffsets))
+    throw new TrainingError('INVALID_SETTINGS', 'speakerNorm and net.speakerOffsets go together');
+  const speakers = settings.speakerNorm && speakerCentres(train, trainMel, settings.speakerNorm, random);
   const scale =
     init?.model.scale ??
     teacher?.scale ??
@@ -400,15 +402,15 @@ function specAugment(x: Float32Array, cfg: TdnnConfig, random: Random): Float32A
 }
 
 /**
- * Per-channel root mean square of the mean-normalised clean training windows; with `centres` (per
- * clip), centred on those instead of on each window's means.
+ * Per-channel root mean square of the mean-normalised clean training windows; speaker channels
+ * measured against `centres` (per clip).
  */
 function bandScale(
   mels: FeatureMatrix[],
   cfg: TdnnConfig,
   lengthFrames: number,
   hopFrames: number,
-  centres?: readonly Float32Array[],
+  centres?: readonly SpeakerCentre[],
 ): Float32Array {
   const width = inputWidth(cfg);
   const ones = new Float32Array(width).fill(1);
@@ -456,24 +458,17 @@ function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnPa
  * of the speaker's clean clips (for the input scale), and a call-like centre for a training window.
  */
 function speakerCentres(
-  cfg: TdnnConfig,
   train: readonly LabeledClip[],
   variants: readonly FeatureMatrix[][],
   o: NonNullable<TdnnTrainSettings['speakerNorm']>,
   random: Random,
 ) {
-  // Each clip's voiced sums under each channel variant: a call's history shares its channel.
-  const sums = variants.map((clips) => clips.map((mel) => voicedSums(cfg, mel)));
-  const total = new Float64Array(normalisedChannels(cfg));
-  let voiced = 0;
-  for (const c of sums[0]!) {
-    for (let k = 0; k < total.length; k++) total[k]! += c.sums[k]!;
-    voiced += c.voiced;
-  }
-  const prior: SpeakerPrior = {
-    mean: Float32Array.from(total, (v) => v / Math.max(1, voiced)),
-    frames: o.priorFrames,
-  };
+  // Each clip's voiced frames under each channel variant: a call's history shares its channel.
+  const stats = variants.map((clips) => clips.map((mel) => voicedStats(mel)));
+  const all = voicedStats({ rows: 3, cols: 0, data: new Float32Array(0) });
+  for (const c of stats[0]!) all.merge(c);
+  const mean = all.centre();
+  const prior: SpeakerPrior = { mean: Float32Array.from([mean.energy, mean.f0]), frames: o.priorFrames };
   const bySpeaker = new Map<string, number[]>();
   train.forEach((c, i) => {
     const key = `${c.clip.corpus}|${c.clip.speaker}`;
@@ -481,26 +476,24 @@ function speakerCentres(
   });
   const peers = (i: number) => bySpeaker.get(`${train[i]!.clip.corpus}|${train[i]!.clip.speaker}`)!;
   const full = train.map((_, i) => {
-    const stats = new SpeakerStats(cfg, prior);
-    for (const j of peers(i)) stats.addSums(sums[0]![j]!.sums, sums[0]![j]!.voiced);
-    return stats.centre();
+    const speaker = new SpeakerStats(prior);
+    for (const j of peers(i)) speaker.merge(stats[0]![j]!);
+    return speaker.centre();
   });
   return {
     prior,
     full,
-    /** Clip i's window ending at frame `end` under channel `variant`, centred as in a call. */
-    centre(i: number, variant: number, end: number): Float32Array {
-      const stats = new SpeakerStats(cfg, prior);
+    /** Clip i's window ending at frame `end` under channel `variant`, measured as in a call. */
+    centre(i: number, variant: number, end: number): SpeakerCentre {
+      const speaker = new SpeakerStats(prior);
       const others = peers(i).filter((j) => j !== i);
       const same = others.filter((j) => train[j]!.label === train[i]!.label);
       const pool = random() < o.sameEmotion && same.length > 0 ? same : others;
       const history = Math.floor(random() * (o.maxHistory + 1));
-      for (let h = 0; h < history && pool.length > 0; h++) {
-        const j = pool[Math.floor(random() * pool.length)]!;
-        stats.addSums(sums[variant]![j]!.sums, sums[variant]![j]!.voiced);
-      }
-      stats.add(variants[variant]![i]!, 0, end);
-      return stats.centre();
+      for (let h = 0; h < history && pool.length > 0; h++)
+        speaker.merge(stats[variant]![pool[Math.floor(random() * pool.length)]!]!);
+      speaker.add(variants[variant]![i]!, 0, end);
+      return speaker.centre();
     },
   };
 }

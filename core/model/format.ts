@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { EMOTIONS, type Emotion } from '../emotions.ts';
 import { VoicePulseError } from '../errors.ts';
 import type { FeatureConfig } from '../features/config.ts';
-import { normalisedChannels, type SpeakerPrior } from './speaker-norm.ts';
+import { PRIOR_CHANNELS, type SpeakerPrior } from './speaker-norm.ts';
 import { inputWidth, type TdnnConfig, type TdnnWeights, weightShapes } from './tdnn.ts';
 
 export const MODEL_FORMAT = 'voicepulse-emotion-tdnn/1';
@@ -57,10 +57,7 @@ export interface EmotionModel {
   network: TdnnConfig;
   /** Per-channel spread of the mean-normalised training windows (see windows.ts windowInput). */
   scale: Float32Array;
-  /**
-   * Present: each window is centred on its speaker's running statistics from this prior
-   * (speaker-norm.ts) instead of on its own means; a prosody network only.
-   */
+  /** The speaker mean a network with speaker channels starts from (speaker-norm.ts); only such a network has one. */
   speakerPrior?: SpeakerPrior;
   /** Softmax temperature, applied to every member's logits. */
   temperature: number;
@@ -118,6 +115,7 @@ const manifestSchema = z.object({
   network: z.object({
     nMels: positiveInt,
     prosody: z.boolean().optional(),
+    speakerOffsets: z.boolean().optional(),
     pool: positiveInt,
     frames: positiveInt,
     layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),
@@ -168,10 +166,15 @@ export function readManifest(dir: string): Manifest {
     );
   if (m.network.prosody && m.frontend.pitchStride === undefined)
     throw invalid('a prosody network needs frontend.pitchStride');
-  if (m.speakerPrior && (!m.network.prosody || m.speakerPrior.mean.length !== normalisedChannels(m.network)))
+  if (
+    Boolean(m.speakerPrior) !== Boolean(m.network.speakerOffsets) ||
+    (m.network.speakerOffsets && !m.network.prosody)
+  )
     throw invalid(
-      `a speaker prior needs a prosody network and ${normalisedChannels(m.network)} channel means, not ${m.speakerPrior.mean.length}`,
+      'a network with speaker channels needs prosody and a speaker prior, and only it has a prior',
     );
+  if (m.speakerPrior && m.speakerPrior.mean.length !== PRIOR_CHANNELS)
+    throw invalid(`a speaker prior holds ${PRIOR_CHANNELS} means, not ${m.speakerPrior.mean.length}`);
   return m;
 }
 

@@ -154,12 +154,12 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
       if (!state) {
         state = {
           frames: new StreamFeatures(model, streamParams),
-          ...(speakerPrior && { speaker: new SpeakerStats(model.network, speakerPrior) }),
+          ...(speakerPrior && { speaker: new SpeakerStats(speakerPrior) }),
         };
         streams.set(stream, state);
       }
       const features = state.frames.next(samples);
-      // A window's own new frames join the speaker's statistics before it is centred on them.
+      // A window's own new frames join the speaker's statistics before it is measured against them.
       state.speaker?.add(features, features.cols - state.frames.fresh, features.cols);
       return {
         input: modelInput(model, features, 0, features.cols, state.speaker?.centre()),

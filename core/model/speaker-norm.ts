@@ -1,44 +1,47 @@
-// Causal per-speaker input normalisation (issue 16): a window's mel bands, energy and F0 are centred
-// on the running mean of its speaker's voiced frames so far (the window's own included, nothing
-// after it), started from a prior (the training speakers' mean, weighted as `frames` voiced frames),
-// instead of on the window's own mean. What it keeps that the window's mean removes: a speaker louder,
-// higher or brighter than their usual is what arousal sounds like, and a window of one emotion loses
-// it once normalised by itself. What it still removes: the speaker's and the line's constant colouring,
-// once the call has lasted a few seconds (Busso et al., IEEE TAC 2013, normalise by the speaker's
-// neutral-like speech; here by all voiced speech, the only statistic a live call has).
-// Only voiced frames (F0 > 0) count, so pauses and line noise between utterances leave the centre
-// where it was. Needs a prosody network: voicing comes from its F0 row.
+// How loud and how high a speaker is against their own usual (issue 16's per-speaker adaptation).
+// Each window's input is normalised by the window's own means (windows.ts), which cancels the line's
+// gain and colouring but also the one thing that says "this speaker is agitated": speaking louder or
+// higher than they do otherwise. A network with `speakerOffsets` gets it back as three channels, the
+// same in every frame of the window: the window's mean energy and voiced F0 minus the running mean of
+// the speaker's voiced frames so far (the window's own included, nothing after it), and how much of
+// that mean is the speaker's own rather than the prior it starts from (the training speakers' mean,
+// weighted as `frames` voiced frames). Busso et al. (IEEE TAC 2013) normalise by the speaker's
+// neutral-like speech; a live call only has the speech so far, and says how much of it there is.
+// Only voiced frames (F0 > 0) count, so pauses and line noise leave the mean where it was.
 import type { FeatureMatrix } from '../features/matrix.ts';
-import { type TdnnConfig, TdnnError } from './tdnn.ts';
+import { TdnnError } from './tdnn.ts';
 
-/** The centre before a speaker has spoken: per normalised channel, and its weight. */
+/** The speaker's mean before they have spoken. */
 export interface SpeakerPrior {
-  /** Mel bands [0, nMels), then energy (dB) and F0 (semitones): the mean of the training speakers' voiced frames. */
+  /** Energy (dB) and F0 (semitones): the mean of the training speakers' voiced frames. */
   mean: Float32Array;
-  /** How many voiced frames of the speaker's own the prior weighs as. */
+  /** How many of the speaker's own voiced frames the prior weighs as. */
   frames: number;
 }
 
-/** Channels a speaker's statistics centre: the mel bands, energy and F0. */
-export const normalisedChannels = (cfg: TdnnConfig): number => cfg.nMels + 2;
+/** Channels a prior holds: energy and F0. */
+export const PRIOR_CHANNELS = 2;
 
-/** The running voiced-frame sums of one speaker; `centre` gives windowInput's centre. */
+/** What windowInput's speaker channels are measured against. */
+export interface SpeakerCentre {
+  energy: number;
+  f0: number;
+  /** Share of the centre that is the speaker's own frames (0: the prior alone). */
+  own: number;
+}
+
+/** The running voiced-frame sums of one speaker. */
 export class SpeakerStats {
-  readonly #sums: Float64Array;
+  #energy = 0;
+  #f0 = 0;
   #voiced = 0;
 
-  constructor(
-    private readonly cfg: TdnnConfig,
-    private readonly prior: SpeakerPrior,
-  ) {
-    if (!cfg.prosody)
-      throw new TdnnError('BAD_INPUT', 'per-speaker normalisation needs a prosody network (voicing from F0)');
-    if (prior.mean.length !== normalisedChannels(cfg))
+  constructor(private readonly prior: SpeakerPrior) {
+    if (prior.mean.length !== PRIOR_CHANNELS)
       throw new TdnnError(
         'BAD_INPUT',
-        `a speaker prior of ${prior.mean.length} channels for a network that centres ${normalisedChannels(cfg)}`,
+        `a speaker prior holds ${PRIOR_CHANNELS} means, not ${prior.mean.length}`,
       );
-    this.#sums = new Float64Array(normalisedChannels(cfg));
   }
 
   /** Voiced frames counted so far. */
@@ -46,50 +49,43 @@ export class SpeakerStats {
     return this.#voiced;
   }
 
-  /** Their per-channel sums (a copy). */
-  get sums(): Float64Array {
-    return this.#sums.slice();
-  }
-
-  /** Counts frames [from, to) of frame descriptors (log-mel rows first, then energy, F0, voicing). */
+  /** Counts frames [from, to) of frame descriptors (energy, F0 and voicing are their last rows). */
   add(features: FeatureMatrix, from: number, to: number): void {
-    const { nMels } = this.cfg;
     const { cols, rows, data } = features;
     const f0Row = (rows - 2) * cols;
     const energyRow = (rows - 3) * cols;
     for (let t = Math.max(0, from); t < Math.min(to, cols); t++) {
       const f0 = data[f0Row + t]!;
       if (!(f0 > 0)) continue;
-      for (let m = 0; m < nMels; m++) this.#sums[m]! += data[m * cols + t]!;
-      this.#sums[nMels]! += data[energyRow + t]!;
-      this.#sums[nMels + 1]! += f0;
+      this.#energy += data[energyRow + t]!;
+      this.#f0 += f0;
       this.#voiced++;
     }
   }
 
-  /** Adds sums of voiced frames counted elsewhere (training: a speaker's other clips). */
-  addSums(sums: Float64Array, voiced: number): void {
-    for (let c = 0; c < this.#sums.length; c++) this.#sums[c]! += sums[c]!;
-    this.#voiced += voiced;
+  /** Adds another's counts (training: a speaker's other clips). */
+  merge(other: SpeakerStats): void {
+    this.#energy += other.#energy;
+    this.#f0 += other.#f0;
+    this.#voiced += other.#voiced;
   }
 
   /** The prior and the frames so far, weighted by count. */
-  centre(out = new Float32Array(this.#sums.length)): Float32Array {
+  centre(): SpeakerCentre {
     const { mean, frames } = this.prior;
     const n = frames + this.#voiced;
-    for (let c = 0; c < out.length; c++) out[c] = (frames * mean[c]! + this.#sums[c]!) / n;
-    return out;
+    if (!(n > 0)) return { energy: mean[0]!, f0: mean[1]!, own: 0 };
+    return {
+      energy: (frames * mean[0]! + this.#energy) / n,
+      f0: (frames * mean[1]! + this.#f0) / n,
+      own: this.#voiced / n,
+    };
   }
 }
 
-/** The voiced-frame sums and count of frames [from, to) (training's per-clip totals). */
-export function voicedSums(
-  cfg: TdnnConfig,
-  features: FeatureMatrix,
-  from = 0,
-  to = features.cols,
-): { sums: Float64Array; voiced: number } {
-  const stats = new SpeakerStats(cfg, { mean: new Float32Array(normalisedChannels(cfg)), frames: 0 });
+/** The statistics of frames [from, to) alone (prior of weight 0). */
+export function voicedStats(features: FeatureMatrix, from = 0, to = features.cols): SpeakerStats {
+  const stats = new SpeakerStats({ mean: new Float32Array(PRIOR_CHANNELS), frames: 0 });
   stats.add(features, from, to);
-  return { sums: stats.sums, voiced: stats.voiced };
+  return stats;
 }

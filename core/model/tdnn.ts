@@ -29,6 +29,12 @@ export interface TdnnConfig {
    * window, and voicing strength), read from frame descriptors (frontend.ts). Absent: log-mel only.
    */
   prosody?: boolean;
+  /**
+   * Three channels after the prosody ones, the same in every frame: the window's energy and F0
+   * against its speaker's running mean, and how much of that mean is the speaker's own
+   * (speaker-norm.ts; needs prosody and the model's speaker prior).
+   */
+  speakerOffsets?: boolean;
   /** Adjacent 10 ms frames averaged into one network frame. */
   pool: number;
   /** Network frames per window (after pooling); shorter windows are tiled up to it. */
@@ -71,10 +77,12 @@ export function receptiveField(cfg: TdnnConfig): number {
 
 /** Prosody channels (see TdnnConfig.prosody): energy, F0, voicing. */
 export const PROSODY_CHANNELS = 3;
+/** Speaker channels (speaker-norm.ts): energy and F0 against the speaker's mean, and its own share. */
+export const SPEAKER_CHANNELS = 3;
 
 /** Values per network frame: mel bands, then the prosody channels when configured. */
-export function inputWidth(cfg: Pick<TdnnConfig, 'nMels' | 'prosody'>): number {
-  return cfg.nMels + (cfg.prosody ? PROSODY_CHANNELS : 0);
+export function inputWidth(cfg: Pick<TdnnConfig, 'nMels' | 'prosody' | 'speakerOffsets'>): number {
+  return cfg.nMels + (cfg.prosody ? PROSODY_CHANNELS : 0) + (cfg.speakerOffsets ? SPEAKER_CHANNELS : 0);
 }
 
 /** [rows, cols] of every weight array in storage order (TDNN layers, then dense layers). */

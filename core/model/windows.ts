@@ -5,8 +5,8 @@ import { logMelSpectrogram } from '../features/logmel.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { type EmotionModel, ModelError, type WindowConfig } from './format.ts';
 import { melProsody } from './frontend.ts';
-import { SpeakerStats } from './speaker-norm.ts';
-import { inputWidth, type TdnnConfig, TdnnError } from './tdnn.ts';
+import { type SpeakerCentre, SpeakerStats, voicedStats } from './speaker-norm.ts';
+import { inputWidth, PROSODY_CHANNELS, SPEAKER_CHANNELS, type TdnnConfig, TdnnError } from './tdnn.ts';
 
 /** Duration of one feature frame (one STFT hop) in ms. */
 export function msPerFrame(model: EmotionModel): number {
@@ -61,29 +61,30 @@ export function modelWindowFrames(
 }
 
 /**
- * The network input of frames [start, end) of `features` (see windowInput); `centre`: the speaker's
- * (speaker-norm.ts), for a model trained with a speaker prior.
+ * The network input of frames [start, end) of `features` (see windowInput); `speaker`: the speaker's
+ * centre (speaker-norm.ts), which a network with speaker channels needs.
  */
 export function modelInput(
   model: EmotionModel,
   features: FeatureMatrix,
   start: number,
   end: number,
-  centre?: Float32Array,
+  speaker?: SpeakerCentre,
 ): Float32Array {
-  return windowInput(features, start, end, model.network, model.scale, centre);
+  return windowInput(features, start, end, model.network, model.scale, speaker);
 }
 
 /**
  * The network inputs of windows `frames` (ordered by end) of one speaker's recording: for a model
- * with a speaker prior, each centred on the speaker's frames up to its end (causal, as live).
+ * with a speaker prior, each window's speaker channels measured against the frames up to its end
+ * (causal, as live).
  */
 export function recordingInputs(
   model: EmotionModel,
   features: FeatureMatrix,
   frames: ReadonlyArray<readonly [number, number]>,
 ): Float32Array[] {
-  const speaker = model.speakerPrior && new SpeakerStats(model.network, model.speakerPrior);
+  const speaker = model.speakerPrior && new SpeakerStats(model.speakerPrior);
   let counted = 0;
   return frames.map(([s, e]) => {
     if (!speaker) return modelInput(model, features, s, e);
@@ -100,9 +101,9 @@ export function recordingInputs(
  * the training windows), tiled to cfg.frames. With cfg.prosody, `features` are frame descriptors
  * whose last three rows are energy (dB), F0 (semitones, 0 unvoiced) and voicing (frontend.ts
  * descriptorRows); they become channels nMels.. : energy minus its window mean, F0 minus the mean of
- * the window's voiced frames (0 where unvoiced), voicing as is. With `centre` (speaker-norm.ts: mel
- * bands, energy, F0), those are removed instead of the window's means. Returns [frames][inputWidth]
- * row-major.
+ * the window's voiced frames (0 where unvoiced), voicing as is. With cfg.speakerOffsets, three more
+ * channels in every frame: the window's mean energy and voiced F0 (0 when none is voiced) minus the
+ * speaker's (`speaker`), and the speaker centre's own share. Returns [frames][inputWidth] row-major.
  */
 export function windowInput(
   features: FeatureMatrix,
@@ -110,12 +111,15 @@ export function windowInput(
   end: number,
   cfg: TdnnConfig,
   scale: Float32Array,
-  centre?: Float32Array,
+  speaker?: SpeakerCentre,
 ): Float32Array {
   const { nMels, pool, frames } = cfg;
   const width = inputWidth(cfg);
-  if (features.rows < width)
-    throw new TdnnError('BAD_INPUT', `need ${width} feature rows, got ${features.rows}`);
+  if (cfg.speakerOffsets && !cfg.prosody)
+    throw new TdnnError('BAD_INPUT', 'speaker channels need a prosody network (voicing from F0)');
+  const rows = inputWidth({ nMels, prosody: cfg.prosody });
+  if (features.rows < rows)
+    throw new TdnnError('BAD_INPUT', `need ${rows} feature rows, got ${features.rows}`);
   if (!(start >= 0 && end <= features.cols && end - start >= pool))
     throw new TdnnError('BAD_INPUT', `window [${start}, ${end}) does not fit ${features.cols} frames`);
   const n = Math.min(frames, Math.floor((end - start) / pool));
@@ -138,38 +142,35 @@ export function windowInput(
     const s = 1 / scale[ch]!;
     for (let t = 0; t < n; t++) out[t * width + ch] = (out[t * width + ch]! - mean) * s;
   };
-  for (let m = 0; m < nMels; m++) {
-    const sum = pooled(m, m);
-    shift(m, centre ? centre[m]! : sum / n);
-  }
+  for (let m = 0; m < nMels; m++) shift(m, pooled(m, m) / n);
   if (cfg.prosody) {
-    const energy = features.rows - 3;
-    const sum = pooled(energy, nMels);
-    shift(nMels, centre ? centre[nMels]! : sum / n);
-    pooledF0(
-      features,
-      features.rows - 2,
-      start,
-      n,
-      pool,
-      out,
-      width,
-      nMels + 1,
-      scale[nMels + 1]!,
-      centre?.[nMels + 1],
-    );
+    shift(nMels, pooled(features.rows - 3, nMels) / n);
+    pooledF0(features, features.rows - 2, start, n, pool, out, width, nMels + 1, scale[nMels + 1]!);
     pooled(features.rows - 1, nMels + 2);
     shift(nMels + 2, 0);
+    if (cfg.speakerOffsets) {
+      if (!speaker)
+        throw new TdnnError('BAD_INPUT', 'a network with speaker channels needs the speaker centre');
+      const c = nMels + PROSODY_CHANNELS;
+      // The window's voiced frames against the speaker's (a pause in the window changes neither).
+      const window = voicedStats(features, start, start + n * pool);
+      const own = window.centre();
+      const values =
+        window.voiced > 0
+          ? [own.energy - speaker.energy, own.f0 - speaker.f0, speaker.own]
+          : [0, 0, speaker.own];
+      for (let k = 0; k < SPEAKER_CHANNELS; k++) {
+        const v = values[k]! / scale[c + k]!;
+        for (let t = 0; t < n; t++) out[t * width + c + k] = v;
+      }
+    }
   }
   // Tiling keeps the statistics the pooling layer sees close to the short window's own.
   for (let t = n; t < frames; t++) out.copyWithin(t * width, (t % n) * width, (t % n) * width + width);
   return out;
 }
 
-/**
- * F0 channel: per pooled frame the mean of its voiced frames, minus `centre` (default the window's
- * voiced mean); 0 unvoiced.
- */
+/** F0 channel: per pooled frame the mean of its voiced frames, minus the window's voiced mean; 0 unvoiced. */
 function pooledF0(
   features: FeatureMatrix,
   r: number,
@@ -180,7 +181,6 @@ function pooledF0(
   width: number,
   ch: number,
   scale: number,
-  centre: number | undefined,
 ): void {
   const row = r * features.cols + start;
   const f0 = new Float32Array(n);
@@ -202,7 +202,7 @@ function pooledF0(
       voiced++;
     }
   }
-  const mean = centre ?? (voiced > 0 ? sum / voiced : 0);
+  const mean = voiced > 0 ? sum / voiced : 0;
   for (let t = 0; t < n; t++) out[t * width + ch] = f0[t]! > 0 ? (f0[t]! - mean) / scale : 0;
 }
 
