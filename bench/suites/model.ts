@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMITTED_MODEL_DIR, loadModel } from '../../core/model/format.ts';
 import { ModelStream, openInstalledRunners, openRunner } from '../../core/model/runner.ts';
-import { modelFeatures, modelInput, modelWindowFrames } from '../../core/model/windows.ts';
+import { modelFeatures, modelWindowFrames, recordingInputs } from '../../core/model/windows.ts';
 import type { BenchSuite } from '../harness.ts';
 import { measureAsync, speechLikeAudio } from '../harness.ts';
 
@@ -45,7 +45,7 @@ export const modelSuite: BenchSuite = {
       const windowsOf = (stream: () => ModelStream) =>
         starts.map((s) => ({ stream: stream(), samples: y.subarray(s, s + len) }));
       const features = modelFeatures(m, y);
-      const inputs = modelWindowFrames(m, features.cols).map(([s, e]) => modelInput(m, features, s, e));
+      const inputs = recordingInputs(m, features, modelWindowFrames(m, features.cols));
       const windows = inputs.length;
       // The baseline (tfjs wasm) first, so every later row can be compared with it.
       const { runners, unavailable } = await openInstalledRunners(m);
