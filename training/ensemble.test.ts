@@ -57,4 +57,12 @@ describe('ensembleOf', () => {
     expect(() => ensembleOf('e', [a, other])).toThrow(/^ENSEMBLE_MISMATCH: .*shape/);
     expect(() => ensembleOf('e', [])).toThrow(/^ENSEMBLE_MISMATCH: .*at least one/);
   });
+
+  it('keeps a speaker prior the members share, and refuses members measured against different ones', () => {
+    const speaker = { ...network, speakerOffsets: true };
+    const prior = (energy: number) => ({ mean: Float32Array.from([energy, 45]), frames: 100 });
+    const [x, y] = ['x', 'y'].map((seed) => ({ ...randomTdnn(speaker, seed), speakerPrior: prior(-30) }));
+    expect(ensembleOf('e', [x!, y!]).speakerPrior).toEqual(prior(-30));
+    expect(() => ensembleOf('e', [x!, { ...y!, speakerPrior: prior(-31) }])).toThrow(/speaker prior/);
+  });
 });

@@ -9,11 +9,19 @@ import { TrainingError } from './errors.ts';
 export function ensembleOf(version: string, models: readonly EmotionModel[]): EmotionModel {
   const first = models[0];
   if (!first) throw new TrainingError('ENSEMBLE_MISMATCH', 'an ensemble needs at least one network');
-  const shape = (m: EmotionModel) => JSON.stringify([m.labels, m.frontend, m.window, m.network]);
+  // Speaker channels are measured against one prior: members trained on different speakers differ.
+  const shape = (m: EmotionModel) =>
+    JSON.stringify([
+      m.labels,
+      m.frontend,
+      m.window,
+      m.network,
+      m.speakerPrior && [Array.from(m.speakerPrior.mean), m.speakerPrior.frames],
+    ]);
   if (models.some((m) => shape(m) !== shape(first)))
     throw new TrainingError(
       'ENSEMBLE_MISMATCH',
-      'ensemble members differ in labels, frontend, window or network shape',
+      'ensemble members differ in labels, frontend, window, network shape or speaker prior',
     );
   const scale = first.scale;
   return {

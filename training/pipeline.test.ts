@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
-import { trainFoldNetwork, trainingFolds } from './pipeline.ts';
+import { trainFoldNetwork, trainingFolds, withSpeakerChannels } from './pipeline.ts';
 import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings } from './train-tdnn.ts';
 
@@ -45,6 +45,17 @@ describe('trainingFolds', () => {
   it('trains one network on the manifest split without folds or when asked not to fold', () => {
     expect(trainingFolds(clips, false, manifest)).toEqual([{ name: 'split', clips }]);
     expect(trainingFolds(clips, true, { folds: () => undefined })).toEqual([{ name: 'split', clips }]);
+  });
+
+  it('trains speaker channels as one network, on the recipe otherwise unchanged', () => {
+    const s = withSpeakerChannels(TDNN_SETTINGS);
+    expect(s.speakerFolds).toBe(false);
+    expect(s.speakerNorm).toBeDefined();
+    expect(s.net).toEqual({ ...TDNN_SETTINGS.net, speakerOffsets: true });
+    expect({ ...s, speakerFolds: true, speakerNorm: undefined, net: TDNN_SETTINGS.net }).toEqual({
+      ...TDNN_SETTINGS,
+      speakerNorm: undefined,
+    });
   });
 });
 

@@ -50,6 +50,8 @@ export interface PipelineOptions {
    * (DISTILLED_TDNN): one network's inference cost for close to the ensemble's accuracy.
    */
   teacherDir?: string;
+  /** One network with speaker channels (SPEAKER_NORM). */
+  speakerChannels?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -114,6 +116,20 @@ export const DISTILLED_TDNN: TdnnTrainSettings = {
   maxEpochs: 40,
   distillation: { weight: 0.7, temperature: 2 },
 };
+
+/**
+ * One network with speaker channels (core/model/speaker-norm.ts) on the manifest split: members of
+ * speaker folds would each have their own prior, and one network is the point (issue 16).
+ */
+export const SPEAKER_NORM: Pick<TdnnTrainSettings, 'speakerFolds' | 'speakerNorm'> = {
+  speakerFolds: false,
+  speakerNorm: { priorFrames: 100, maxHistory: 6, sameEmotion: 0.3 },
+};
+
+/** `settings` with speaker channels (SPEAKER_NORM). */
+export function withSpeakerChannels(settings: TdnnTrainSettings): TdnnTrainSettings {
+  return { ...settings, ...SPEAKER_NORM, net: { ...settings.net, speakerOffsets: true } };
+}
 
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
 export function prepareData(
@@ -270,7 +286,10 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
     : teacher
       ? DISTILLED_TDNN
       : TDNN_SETTINGS;
-  const settings: TdnnTrainSettings = { ...base, seed: opts.seed ?? base.seed };
+  const settings: TdnnTrainSettings = {
+    ...(opts.speakerChannels ? withSpeakerChannels(base) : base),
+    seed: opts.seed ?? base.seed,
+  };
   const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);
   const folds: FoldResult[] = [];
   const networks: EmotionModel[] = [];

@@ -494,6 +494,10 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       'distil this model (e.g. the committed ensemble) into one network on the train/validation split',
     )
     .option(
+      '--speaker-channels',
+      "one network that also hears each window's loudness and pitch against its speaker's so far (issue 16)",
+    )
+    .option(
       '--model-version <name>',
       `version name written into the model (default: the committed model's, ${CUSTOM_MODEL_VERSION} with --corpus)`,
     )
@@ -515,6 +519,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         corpusOnly?: boolean;
         init?: string;
         teacher?: string;
+        speakerChannels?: boolean;
       }) => {
         if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
           throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
@@ -551,6 +556,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
                 },
           initDir: o.init === undefined ? undefined : resolve(o.init),
           teacherDir: o.teacher === undefined ? undefined : resolve(o.teacher),
+          speakerChannels: o.speakerChannels === true,
           log,
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
