@@ -23,6 +23,8 @@ export type BusErrorCode =
   | 'DEAD_LETTERED'
   /** A Kafka subscription did not join its consumer group in time. */
   | 'JOIN_TIMEOUT'
+  /** A Kafka consumer stopped on an error kafkajs does not restart after; a new member replaces it. */
+  | 'CONSUMER_CRASHED'
   /** Event origins that are not one valid origin per event. */
   | 'BAD_ORIGIN';
 

@@ -6,8 +6,10 @@
 // parsed while the handler still works on the previous one); a partition's offset is committed
 // only after the handler resolved, in order, a rejected batch is retried in place with back-off
 // (heartbeating, so the group keeps the partition), and a message that is not a valid event (or
-// carries a malformed origin) goes to the dead-letter topic with the reason in its headers.
+// carries a malformed origin) goes to the dead-letter topic with the reason in its headers. A member
+// that crashed where kafkajs will not restart it is replaced by a new one (CONSUMER_CRASHED).
 import {
+  type Consumer,
   type EachBatchPayload,
   type IHeaders,
   Kafka,
@@ -204,6 +206,58 @@ export class KafkaBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     await this.start();
+    const { groupId } = options;
+    const pipeline: PartitionPipeline = { stopping: false, inFlight: new Map() };
+    let member = await this.joinGroup(options, pipeline);
+    // kafkajs restarts a crashed consumer only after errors it deems retriable; a coordinator it
+    // could not reach while the broker restarted is not one (kafkajs issues #1445, #1630), and the
+    // member would then sit idle for good. Such a crash gets a new member, retried until it joins.
+    let replacing: Promise<void> | undefined;
+    const replace = async () => {
+      for (let delay = 1_000; !pipeline.stopping; delay = Math.min(delay * 2, 5_000)) {
+        try {
+          member = await this.joinGroup(options, pipeline);
+          watch(member);
+          return;
+        } catch (err) {
+          this.options.onError?.(asError(err), { groupId, topic: '*', partition: -1 });
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    };
+    const watch = (consumer: Consumer) =>
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart || pipeline.stopping) return;
+        this.options.onError?.(
+          new BusError(
+            'CONSUMER_CRASHED',
+            `consumer group ${groupId} stopped on ${payload.error.message}; a new member joins`,
+          ),
+          { groupId, topic: '*', partition: -1 },
+        );
+        replacing = replace().finally(() => {
+          replacing = undefined;
+        });
+      });
+    watch(member);
+    const stop = async () => {
+      // Let in-flight batches finish (or give up at their next retry) before leaving the group.
+      pipeline.stopping = true;
+      await replacing;
+      await Promise.all(pipeline.inFlight.values());
+      await member.disconnect();
+    };
+    this.stops.add(stop);
+    return {
+      stop: async () => {
+        this.stops.delete(stop);
+        await stop();
+      },
+    };
+  }
+
+  /** A consumer of the subscription's topics that has joined its group and owns its partitions. */
+  private async joinGroup(options: SubscribeOptions, pipeline: PartitionPipeline): Promise<Consumer> {
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       // A crashed member's partitions move to the others after this long (Kafka's minimum is 6 s).
@@ -216,12 +270,11 @@ export class KafkaBus implements EventBus {
       maxBytes: 48 * 1024 * 1024,
       retry: { initialRetryTime: 300, retries: 20 },
     });
-    await consumer.connect();
-    const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
     // Resolve only once this member joined the group and owns its partitions (or fail loudly).
+    let off = () => {};
+    let timer: NodeJS.Timeout | undefined;
     const joined = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         off();
         reject(
           new BusError(
@@ -230,42 +283,34 @@ export class KafkaBus implements EventBus {
           ),
         );
       }, JOIN_TIMEOUT_MS);
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+      off = consumer.on(consumer.events.GROUP_JOIN, () => {
         clearTimeout(timer);
         off();
         resolve();
       });
     });
-    const pipeline: PartitionPipeline = { stopping: false, inFlight: new Map() };
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
-      eachBatch: (payload) =>
-        this.handleBatch(options.groupId, options.handler, payload, pipeline, (offset) =>
-          consumer.seek({ topic: payload.batch.topic, partition: payload.batch.partition, offset }),
-        ),
-    });
-    const stop = async () => {
-      // Let in-flight batches finish (or give up at their next retry) before leaving the group.
-      pipeline.stopping = true;
-      await Promise.all(pipeline.inFlight.values());
-      await consumer.disconnect();
-    };
-    this.stops.add(stop);
     try {
+      await consumer.connect();
+      const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
+        eachBatch: (payload) =>
+          this.handleBatch(options.groupId, options.handler, payload, pipeline, (offset) =>
+            consumer.seek({ topic: payload.batch.topic, partition: payload.batch.partition, offset }),
+          ),
+      });
       await joined;
+      return consumer;
     } catch (err) {
-      this.stops.delete(stop);
-      await stop();
+      clearTimeout(timer);
+      joined.catch(() => {});
+      off();
+      await consumer.disconnect().catch(() => {});
       throw err;
     }
-    return {
-      stop: async () => {
-        this.stops.delete(stop);
-        await stop();
-      },
-    };
   }
 
   async close(): Promise<void> {
