@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
-import { trainFoldNetwork, trainingFolds, withSpeakerChannels } from './pipeline.ts';
+import { trainFoldNetwork, trainingFolds, withChannels, withSpeakerChannels } from './pipeline.ts';
 import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings } from './train-tdnn.ts';
 
@@ -56,6 +56,16 @@ describe('trainingFolds', () => {
       ...TDNN_SETTINGS,
       speakerNorm: undefined,
     });
+  });
+
+  it('narrows the network: the first three layers to the width asked, the last frame layer to twice it', () => {
+    const s = withChannels(TDNN_SETTINGS, 64);
+    expect(s.net.layers.map((l) => l.channels)).toEqual([64, 64, 64, 128]);
+    expect(s.net.layers.map((l) => [l.context, l.dilation])).toEqual(
+      TDNN_SETTINGS.net.layers.map((l) => [l.context, l.dilation]),
+    );
+    expect({ ...s, net: { ...s.net, layers: TDNN_SETTINGS.net.layers } }).toEqual(TDNN_SETTINGS);
+    expect(withChannels(TDNN_SETTINGS, 128)).toEqual(TDNN_SETTINGS);
   });
 });
 

@@ -52,6 +52,8 @@ export interface PipelineOptions {
   teacherDir?: string;
   /** One network with speaker channels (SPEAKER_NORM). */
   speakerChannels?: boolean;
+  /** Network width (withChannels); default the recipe's own (128). */
+  channels?: number;
   log?: (msg: string) => void;
 }
 
@@ -129,6 +131,20 @@ export const SPEAKER_NORM: Pick<TdnnTrainSettings, 'speakerFolds' | 'speakerNorm
 /** `settings` with speaker channels (SPEAKER_NORM). */
 export function withSpeakerChannels(settings: TdnnTrainSettings): TdnnTrainSettings {
   return { ...settings, ...SPEAKER_NORM, net: { ...settings.net, speakerOffsets: true } };
+}
+
+/**
+ * `settings` with `channels` in the first three TDNN layers and twice that in the last frame layer
+ * (the recipe's 128/256 proportion): a frame layer's cost grows with the square of its width, so 64
+ * channels cost about a third of 128 (issue 16: a four-fold ensemble at one network's price).
+ */
+export function withChannels(settings: TdnnTrainSettings, channels: number): TdnnTrainSettings {
+  const last = settings.net.layers.length - 1;
+  const layers = settings.net.layers.map((l, i) => ({
+    ...l,
+    channels: i === last ? 2 * channels : channels,
+  }));
+  return { ...settings, net: { ...settings.net, layers } };
 }
 
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
@@ -286,8 +302,9 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
     : teacher
       ? DISTILLED_TDNN
       : TDNN_SETTINGS;
+  const shaped = opts.channels === undefined ? base : withChannels(base, opts.channels);
   const settings: TdnnTrainSettings = {
-    ...(opts.speakerChannels ? withSpeakerChannels(base) : base),
+    ...(opts.speakerChannels ? withSpeakerChannels(shaped) : shaped),
     seed: opts.seed ?? base.seed,
   };
   const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);

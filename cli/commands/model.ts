@@ -60,6 +60,7 @@ import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy
 import { type MaxFileFlag, maxFileBytes, maxFileOption, readInputAudio } from '../audio.ts';
 import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
+import { intOption } from '../flags.ts';
 import { readTenantPolicies } from './policies.ts';
 import { addRoleOptions, type RoleFlags, speakerRoles } from './roles.ts';
 
@@ -498,6 +499,11 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       "one network that also hears each window's loudness and pitch against its speaker's so far (issue 16)",
     )
     .option(
+      '--channels <n>',
+      'network width: channels of the first three TDNN layers, twice that in the fourth (default 128)',
+      intOption('--channels', { min: 8, max: 512 }),
+    )
+    .option(
       '--model-version <name>',
       `version name written into the model (default: the committed model's, ${CUSTOM_MODEL_VERSION} with --corpus)`,
     )
@@ -520,6 +526,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         init?: string;
         teacher?: string;
         speakerChannels?: boolean;
+        channels?: number;
       }) => {
         if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
           throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
@@ -557,6 +564,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           initDir: o.init === undefined ? undefined : resolve(o.init),
           teacherDir: o.teacher === undefined ? undefined : resolve(o.teacher),
           speakerChannels: o.speakerChannels === true,
+          channels: o.channels,
           log,
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
