@@ -154,7 +154,8 @@ export const streamSuite: BenchSuite = {
   async run(settings) {
     const { levels, speed, protocol } = settings.bench;
     const notes: string[] = [];
-    let modelDir = COMMITTED_MODEL_DIR;
+    // The model the product runs: VOICEPULSE_MODEL_DIR, else the committed one.
+    let modelDir = settings.model.dir ?? COMMITTED_MODEL_DIR;
     let tmp: string | undefined;
     if (!modelPresent(modelDir)) {
       // The committed model's shape (four networks of the training recipe's); cost does not depend on the weights.
