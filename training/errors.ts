@@ -15,7 +15,7 @@ export type TrainingErrorCode =
   | 'INIT_MISMATCH'
   /** A teacher to distil whose input differs from the network trained, or no distillation settings. */
   | 'TEACHER_MISMATCH'
-  /** Settings that contradict each other (speaker statistics without the network's speaker channels). */
+  /** Settings that contradict each other (speaker statistics without the network's speaker channels, a pool that does not divide the window). */
   | 'INVALID_SETTINGS';
 
 export class TrainingError extends VoicePulseError<TrainingErrorCode> {}

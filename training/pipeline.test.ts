@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
-import { trainFoldNetwork, trainingFolds, withChannels, withSpeakerChannels } from './pipeline.ts';
+import { trainFoldNetwork, trainingFolds, withChannels, withPool, withSpeakerChannels } from './pipeline.ts';
 import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings } from './train-tdnn.ts';
 
@@ -66,6 +66,14 @@ describe('trainingFolds', () => {
     );
     expect({ ...s, net: { ...s.net, layers: TDNN_SETTINGS.net.layers } }).toEqual(TDNN_SETTINGS);
     expect(withChannels(TDNN_SETTINGS, 128)).toEqual(TDNN_SETTINGS);
+  });
+
+  it('pools more 10 ms frames into each network frame over the same window, or refuses a pool that does not divide it', () => {
+    const s = withPool(TDNN_SETTINGS, 4);
+    expect([s.net.pool, s.net.frames]).toEqual([4, 50]);
+    expect(s.net.frames * s.net.pool).toBe(TDNN_SETTINGS.net.frames * TDNN_SETTINGS.net.pool);
+    expect({ ...s, net: { ...s.net, pool: 2, frames: 100 } }).toEqual(TDNN_SETTINGS);
+    expect(() => withPool(TDNN_SETTINGS, 3)).toThrow(/pool 3 does not divide the window's 200 frames/);
   });
 });
 

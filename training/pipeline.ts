@@ -54,6 +54,8 @@ export interface PipelineOptions {
   speakerChannels?: boolean;
   /** Network width (withChannels); default the recipe's own (128). */
   channels?: number;
+  /** Log-mel frames averaged into one network frame (withPool); default the recipe's own (2). */
+  pool?: number;
   log?: (msg: string) => void;
 }
 
@@ -145,6 +147,20 @@ export function withChannels(settings: TdnnTrainSettings, channels: number): Tdn
     channels: i === last ? 2 * channels : channels,
   }));
   return { ...settings, net: { ...settings.net, layers } };
+}
+
+/**
+ * `settings` with `pool` 10 ms frames averaged into each network frame and the window's network
+ * frames scaled to match: every frame layer's cost falls in proportion (pool 4 halves the recipe's).
+ */
+export function withPool(settings: TdnnTrainSettings, pool: number): TdnnTrainSettings {
+  const spanned = settings.net.frames * settings.net.pool;
+  if (spanned % pool !== 0)
+    throw new TrainingError(
+      'INVALID_SETTINGS',
+      `pool ${pool} does not divide the window's ${spanned} frames`,
+    );
+  return { ...settings, net: { ...settings.net, pool, frames: spanned / pool } };
 }
 
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
@@ -302,7 +318,8 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
     : teacher
       ? DISTILLED_TDNN
       : TDNN_SETTINGS;
-  const shaped = opts.channels === undefined ? base : withChannels(base, opts.channels);
+  const widened = opts.channels === undefined ? base : withChannels(base, opts.channels);
+  const shaped = opts.pool === undefined ? widened : withPool(widened, opts.pool);
   const settings: TdnnTrainSettings = {
     ...(opts.speakerChannels ? withSpeakerChannels(shaped) : shaped),
     seed: opts.seed ?? base.seed,

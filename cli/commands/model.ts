@@ -504,6 +504,11 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       intOption('--channels', { min: 8, max: 512 }),
     )
     .option(
+      '--pool <n>',
+      "10 ms frames averaged into each network frame (default 2); must divide the window's frames",
+      intOption('--pool', { min: 1, max: 20 }),
+    )
+    .option(
       '--model-version <name>',
       `version name written into the model (default: the committed model's, ${CUSTOM_MODEL_VERSION} with --corpus)`,
     )
@@ -527,6 +532,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         teacher?: string;
         speakerChannels?: boolean;
         channels?: number;
+        pool?: number;
       }) => {
         if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
           throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
@@ -565,6 +571,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           teacherDir: o.teacher === undefined ? undefined : resolve(o.teacher),
           speakerChannels: o.speakerChannels === true,
           channels: o.channels,
+          pool: o.pool,
           log,
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
