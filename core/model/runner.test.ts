@@ -120,7 +120,7 @@ describe('ModelRunner batches and ensembles', () => {
     // Members differ, so the mean is not any one member's.
     expect(each[0]![0]!.probs).not.toEqual(each[1]![0]!.probs);
     expect(runner.describe()).toBe(
-      'model test-runner: TDNN over 64 log-mel bands + energy, F0, voicing (3×8, 3×8; statistics pooling; dense 8), 3 networks averaged, tfjs-wasm',
+      'model test-runner: TDNN over 64 log-mel bands + energy, F0, voicing (20 ms frames: 3×8, 3×8; statistics pooling; dense 8), 3 networks averaged, tfjs-wasm',
     );
     await runner.release();
   });

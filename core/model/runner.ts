@@ -235,5 +235,6 @@ export async function openInstalledRunners(
 function describeModel(model: EmotionModel, runtime: RuntimeName): string {
   const n = model.network;
   const ensemble = model.members.length > 1 ? `, ${model.members.length} networks averaged` : '';
-  return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''}${n.speakerOffsets ? ' + energy and F0 against the speaker' : ''} (${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')})${ensemble}, ${runtime}`;
+  const frameMs = (1000 * n.pool * model.frontend.hopLength) / model.frontend.sr;
+  return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''}${n.speakerOffsets ? ' + energy and F0 against the speaker' : ''} (${frameMs} ms frames: ${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')})${ensemble}, ${runtime}`;
 }
