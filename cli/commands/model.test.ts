@@ -8,7 +8,8 @@ import { writeWav } from '../../core/audio/wav.ts';
 import { labelledSplits } from '../../core/corpora/build-splits.ts';
 import { scanLabelled } from '../../core/corpora/labelled.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
-import { loadModel } from '../../core/model/format.ts';
+import { loadModel, saveModel } from '../../core/model/format.ts';
+import { randomTdnn } from '../../core/model/testing/tdnn.ts';
 import { findCorpus } from '../../test/testing/corpus.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
@@ -248,6 +249,55 @@ describe('voicepulse eval', () => {
     const bad = await voicepulse('eval', '--dir', own, '--calls', 'sometimes');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--calls must be one of single, mixed/);
+  });
+
+  it('compares with another model on the same recordings (--against): the UA difference and its interval', async () => {
+    const own = ownRecordings();
+    const committed = loadModel();
+    const other = join(dir, 'other-model');
+    saveModel(
+      {
+        ...randomTdnn(committed.network, 'against', { members: 1, version: 'other' }),
+        frontend: committed.frontend,
+      },
+      other,
+    );
+    const run = async (...extra: string[]) => {
+      const r = await voicepulse('eval', '--dir', own, '--split', 'test', '--json', ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as {
+        ua: number;
+        n: number;
+        confusion: Record<string, Record<string, number>>;
+        against?: {
+          model: string;
+          ua: number;
+          ua_diff: number;
+          ci95: [number, number];
+          right_only_here: number;
+          right_only_there: number;
+        };
+      };
+    };
+    const self = (await run('--against', resolve('models', committed.version))).against!;
+    expect(self).toEqual({
+      model: committed.version,
+      ua: self.ua,
+      ua_diff: 0,
+      ci95: [0, 0],
+      right_only_here: 0,
+      right_only_there: 0,
+    });
+    const mine = await run();
+    const theirs = await run('--model', other);
+    const vs = (await run('--against', other)).against!;
+    expect(vs.model).toBe('other');
+    expect(vs.ua).toBe(theirs.ua);
+    expect(vs.ua_diff).toBeCloseTo(mine.ua - theirs.ua, 3);
+    expect(vs.ci95[0]).toBeLessThanOrEqual(vs.ua_diff);
+    expect(vs.ci95[1]).toBeGreaterThanOrEqual(vs.ua_diff);
+    const right = (out: typeof mine) => EMOTIONS.reduce((s, e) => s + out.confusion[e]![e]!, 0);
+    expect(vs.right_only_here - vs.right_only_there).toBe(right(mine) - right(theirs));
   });
 
   it('rejects labels outside the six classes', async () => {

@@ -31,6 +31,7 @@ import {
   clipWindows,
 } from '../../core/evaluation/calls.ts';
 import { classificationReport } from '../../core/evaluation/classification.ts';
+import { compareUa } from '../../core/evaluation/compare.ts';
 import {
   COMMITTED_MODEL_DIR,
   COMMITTED_MODEL_VERSION,
@@ -244,6 +245,19 @@ export interface EvalOutput {
    * calls, and for single-emotion calls the UA of each call's first scored window.
    */
   calls?: { mode: CallMode; n: number; first_window_ua?: number };
+  /**
+   * With `--against`: the other model's UA on the same recordings, this model's minus it and that
+   * difference's 95 % interval (paired bootstrap over the recordings, core/evaluation/compare.ts),
+   * and the recordings only this model (only the other) classifies right.
+   */
+  against?: {
+    model: string;
+    ua: number;
+    ua_diff: number;
+    ci95: [number, number];
+    right_only_here: number;
+    right_only_there: number;
+  };
 }
 
 export async function evaluateFolder(
@@ -253,6 +267,7 @@ export async function evaluateFolder(
   split?: Split,
   maxBytes = MAX_AUDIO_FILE_BYTES,
   calls?: CallMode,
+  against?: ModelRunner,
 ): Promise<EvalOutput> {
   let rows: LabelledRecording[];
   if (split !== undefined) rows = splitRecordings(dir, labelsPath, split);
@@ -267,16 +282,21 @@ export async function evaluateFolder(
   }
   if (rows.length === 0) throw new CliError(`eval: no recordings in the ${split} split`, 'USAGE');
   const truth = rows.map((row) => EMOTIONS.indexOf(row.emotion));
-  let probs: number[][];
-  let callsOut: EvalOutput['calls'];
-  if (calls === undefined) {
-    probs = [];
-    for (const row of rows) {
-      const out = await classifyFile(row.file, runner, undefined, undefined, { maxBytes });
-      probs.push(EMOTIONS.map((e) => out.overall[e]));
-    }
-  } else ({ probs, calls: callsOut } = await evaluateCalls(rows, runner, calls, maxBytes));
+  const { probs, calls: callsOut } = await scoreRecordings(rows, runner, maxBytes, calls);
   const r = classificationReport(probs, truth, EMOTIONS.length);
+  let againstOut: EvalOutput['against'];
+  if (against) {
+    const other = (await scoreRecordings(rows, against, maxBytes, calls)).probs;
+    const c = compareUa(other.map(argmax), probs.map(argmax), truth);
+    againstOut = {
+      model: against.model.version,
+      ua: round(classificationReport(other, truth, EMOTIONS.length).ua),
+      ua_diff: round(c.diff),
+      ci95: [round(c.ci95[0]), round(c.ci95[1])],
+      right_only_here: c.bOnly,
+      right_only_there: c.aOnly,
+    };
+  }
   const confusion = Object.fromEntries(
     EMOTIONS.map((t, i) => [t, Object.fromEntries(EMOTIONS.map((p, j) => [p, r.confusion[i]![j]!]))]),
   ) as EvalOutput['confusion'];
@@ -287,8 +307,27 @@ export async function evaluateFolder(
     n: r.n,
     confusion,
     ...(callsOut && { calls: callsOut }),
+    ...(againstOut && { against: againstOut }),
   };
 }
+
+/** Each recording's class probabilities: scored alone (`classify`'s path) or inside calls. */
+async function scoreRecordings(
+  rows: readonly LabelledRecording[],
+  runner: ModelRunner,
+  maxBytes: number,
+  calls?: CallMode,
+): Promise<{ probs: number[][]; calls?: EvalOutput['calls'] }> {
+  if (calls !== undefined) return evaluateCalls(rows, runner, calls, maxBytes);
+  const probs: number[][] = [];
+  for (const row of rows) {
+    const out = await classifyFile(row.file, runner, undefined, undefined, { maxBytes });
+    probs.push(EMOTIONS.map((e) => out.overall[e]));
+  }
+  return { probs };
+}
+
+const argmax = (p: readonly number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
 
 /**
  * Each recording's score from calls built of the recordings (core/evaluation/calls.ts), each call
@@ -369,6 +408,7 @@ interface EvalFlags extends MaxFileFlag {
   calls?: string;
   json?: boolean;
   model?: string;
+  against?: string;
 }
 
 export function registerModelCommands(program: Command, settings: Settings): void {
@@ -435,8 +475,12 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       '--calls <mode>',
       "score the recordings inside calls built from them, as a live call is scored: 'single' (each speaker's recordings of one emotion back to back) or 'mixed' (all of a speaker's recordings in a seeded random order); needs speakers",
     )
-    .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion[, calls]}')
+    .option('--json', 'print JSON: {ua, wa, macro_f1, n, confusion[, calls][, against]}')
     .option('--model <dir>', 'model directory (default: the committed model)')
+    .option(
+      '--against <dir>',
+      'another model scored on the same recordings: the UA difference with its 95 % interval (paired bootstrap over the recordings)',
+    )
     .addOption(maxFileOption())
     .action(async (o: EvalFlags) => {
       if (o.split !== undefined && !(SPLITS as readonly string[]).includes(o.split))
@@ -454,6 +498,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         split,
         maxFileBytes(o, settings),
         o.calls as CallMode | undefined,
+        o.against === undefined ? undefined : await openRunner(o.against, settings.model.runtime),
       );
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -464,8 +509,13 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         (t) => `${t.padEnd(10)} ${EMOTIONS.map((p) => String(out.confusion[t][p]).padStart(8)).join('')}`,
       );
       const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+      const a = out.against;
+      const points = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)}`;
+      const versus = a
+        ? `against ${a.model}: UA ${pct(a.ua)}, difference ${points(a.ua_diff)} points (95 % interval ${points(a.ci95[0])} to ${points(a.ci95[1])}, paired bootstrap over the recordings); right only here ${a.right_only_here}, only there ${a.right_only_there}\n`
+        : '';
       process.stdout.write(
-        `n ${out.n}  UA ${pct(out.ua)}  WA ${pct(out.wa)}  macro-F1 ${pct(out.macro_f1)}\n${header}\n${rows.join('\n')}\n`,
+        `n ${out.n}  UA ${pct(out.ua)}  WA ${pct(out.wa)}  macro-F1 ${pct(out.macro_f1)}\n${header}\n${rows.join('\n')}\n${versus}`,
       );
     });
 
