@@ -11,6 +11,7 @@ import { EMOTIONS } from '../../core/emotions.ts';
 import { loadModel, saveModel } from '../../core/model/format.ts';
 import { randomTdnn } from '../../core/model/testing/tdnn.ts';
 import { findCorpus } from '../../test/testing/corpus.ts';
+import type { EvalOutput } from './model.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
 const execFileAsync = promisify(execFile);
@@ -265,19 +266,7 @@ describe('voicepulse eval', () => {
     const run = async (...extra: string[]) => {
       const r = await voicepulse('eval', '--dir', own, '--split', 'test', '--json', ...extra);
       expect(r.code, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as {
-        ua: number;
-        n: number;
-        confusion: Record<string, Record<string, number>>;
-        against?: {
-          model: string;
-          ua: number;
-          ua_diff: number;
-          ci95: [number, number];
-          right_only_here: number;
-          right_only_there: number;
-        };
-      };
+      return JSON.parse(r.stdout) as EvalOutput;
     };
     const self = (await run('--against', resolve('models', committed.version))).against!;
     expect(self).toEqual({
