@@ -268,16 +268,16 @@ describe('voicepulse eval', () => {
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as EvalOutput;
     };
+    const mine = await run();
     const self = (await run('--against', resolve('models', committed.version))).against!;
     expect(self).toEqual({
       model: committed.version,
-      ua: self.ua,
+      ua: mine.ua,
       ua_diff: 0,
       ci95: [0, 0],
       right_only_here: 0,
       right_only_there: 0,
     });
-    const mine = await run();
     const theirs = await run('--model', other);
     const vs = (await run('--against', other)).against!;
     expect(vs.model).toBe('other');

@@ -30,7 +30,7 @@ import {
   type CallMode,
   clipWindows,
 } from '../../core/evaluation/calls.ts';
-import { classificationReport } from '../../core/evaluation/classification.ts';
+import { classificationReport, topClass } from '../../core/evaluation/classification.ts';
 import { compareUa } from '../../core/evaluation/compare.ts';
 import {
   COMMITTED_MODEL_DIR,
@@ -287,7 +287,11 @@ export async function evaluateFolder(
   let againstOut: EvalOutput['against'];
   if (against) {
     const other = (await scoreRecordings(rows, against, maxBytes, calls)).probs;
-    const c = compareUa(other.map(argmax), probs.map(argmax), truth);
+    const c = compareUa(
+      other.map((p) => topClass(p)),
+      probs.map((p) => topClass(p)),
+      truth,
+    );
     againstOut = {
       model: against.model.version,
       ua: round(classificationReport(other, truth, EMOTIONS.length).ua),
@@ -326,8 +330,6 @@ async function scoreRecordings(
   }
   return { probs };
 }
-
-const argmax = (p: readonly number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
 
 /**
  * Each recording's score from calls built of the recordings (core/evaluation/calls.ts), each call

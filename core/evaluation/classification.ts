@@ -36,8 +36,7 @@ export function classificationReport(
     const p = probs[i]!;
     const t = truth[i]!;
     if (!(t >= 0 && t < classes)) throw new RangeError(`label ${t} outside 0..${classes - 1}`);
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (p[c]! > p[best]!) best = c;
+    const best = topClass(p, classes);
     confusion[t]![best]!++;
     if (best === t) correct++;
     const conf = p[best]!;
@@ -70,6 +69,13 @@ export function classificationReport(
     confusion,
     ece,
   };
+}
+
+/** The predicted class: the first of the `classes` highest probabilities. */
+export function topClass(p: ArrayLike<number>, classes = p.length): number {
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (p[c]! > p[best]!) best = c;
+  return best;
 }
 
 function mean(xs: number[]): number {
