@@ -41,7 +41,8 @@ export interface RecordingStore {
 const PREFIX = 'recording:';
 export const recordingSource = (key: RecordingKey) =>
   `${PREFIX}${key.contentHash}:${key.tenantId}/${key.callId}`;
-const ORDER: readonly EventType[] = ['score', 'alert', 'call_summary'];
+/** The order a recording's events are stored in: the summary, which marks it complete, last. */
+export const STORING_ORDER: readonly EventType[] = ['score', 'alert', 'call_summary'];
 
 export async function lookupRecording(ch: ClickHouse, key: RecordingKey): Promise<StoredState> {
   const [row] = await ch.query<{ source: string }>(
@@ -59,7 +60,7 @@ export async function lookupRecording(ch: ClickHouse, key: RecordingKey): Promis
 
 /** Validated (the bus boundary's check, for the direct path too), grouped by type in storing order. */
 export function byType(events: readonly VoicePulseEvent[]): [EventType, VoicePulseEvent[]][] {
-  const groups = new Map<EventType, VoicePulseEvent[]>(ORDER.map((t) => [t, []]));
+  const groups = new Map<EventType, VoicePulseEvent[]>(STORING_ORDER.map((t) => [t, []]));
   for (const e of events) groups.get(e.type)!.push(parseEvent(e));
   return [...groups].filter(([, es]) => es.length > 0);
 }

@@ -63,6 +63,9 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
+/** Sources whose positions one statement reads (each a scalar parameter: 18.16 binds no arrays). */
+const POSITION_QUERY_SOURCES = 64;
+
 /** The highest stored offset of each of `sources` (`table`: a shard's local one); absent: none. */
 export async function storedPositions(
   clickhouse: ClickHouse,
@@ -70,16 +73,16 @@ export async function storedPositions(
   table = 'sink_positions',
 ): Promise<Map<string, number>> {
   const stored = new Map<string, number>();
-  // One keyed lookup per source (a batch of live events has one): 18.16 binds no array parameters.
-  await Promise.all(
-    [...new Set(sources)].map(async (source) => {
-      const [row] = await clickhouse.query<{ n: string | number; stored: string | number }>(
-        `SELECT count() AS n, maxMerge(stored_offset) AS stored FROM ${table} WHERE source = {s:String}`,
-        { s: source },
-      );
-      if (row && Number(row.n) > 0) stored.set(source, Number(row.stored));
-    }),
-  );
+  const unique = [...new Set(sources)];
+  for (let at = 0; at < unique.length; at += POSITION_QUERY_SOURCES) {
+    const chunk = unique.slice(at, at + POSITION_QUERY_SOURCES);
+    const rows = await clickhouse.query<{ source: string; stored: string | number }>(
+      `SELECT source, maxMerge(stored_offset) AS stored FROM ${table}
+       WHERE source IN (${chunk.map((_, i) => `{s${i}:String}`).join(', ')}) GROUP BY source`,
+      Object.fromEntries(chunk.map((source, i) => [`s${i}`, source])),
+    );
+    for (const row of rows) stored.set(row.source, Number(row.stored));
+  }
   return stored;
 }
 

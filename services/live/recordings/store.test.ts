@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ClickHouse } from '../../../core/clickhouse/client.ts';
 import { migrate } from '../../../core/clickhouse/migrations.ts';
-import type { CallSummaryEvent } from '../../../core/events/schema.ts';
+import type { CallSummaryEvent, VoicePulseEvent } from '../../../core/events/schema.ts';
 import { csatProxy } from '../../../core/recordings/report.ts';
+import type { RecordingKey } from '../../../core/recordings/store.ts';
 import { callWav, syntheticCall } from '../../../core/recordings/testing/audio.ts';
 import { tenantPolicySchema } from '../../../core/tenancy/policy.ts';
 import {
@@ -10,7 +12,8 @@ import {
   serverClickHouse,
 } from '../../../test/testing/clickhouse.ts';
 import { clickhouseRecordingStore } from '../../sink/recording-store.ts';
-import { encodeEvents } from '../../sink/rows.ts';
+import { encodeEvents, TABLES } from '../../sink/rows.ts';
+import { storedPositions, storeOnce } from '../../sink/sink.ts';
 import { agentScorecard, callTimeline, trend } from '../query/queries.ts';
 import { processRecording, type RecordingContext } from './batch.ts';
 import { energyPool } from './testing/pool.ts';
@@ -18,7 +21,7 @@ import { energyPool } from './testing/pool.ts';
 // Last March: far outside the query API's default "last 7 days", so only the recorded time finds it.
 const STARTED = Date.parse('2024-03-05T14:30:00Z');
 const agentScoring = tenantPolicySchema.parse({ agentEmotionScoring: true });
-const TENANTS = ['once', 'resumed', 'reference', 'clash', 'dated'] as const;
+const TENANTS = ['once', 'resumed', 'reference', 'clash', 'dated', 'together', 'failing', 'sources'] as const;
 const policies = Object.fromEntries(TENANTS.map((t) => [t, agentScoring]));
 const wav = callWav(syntheticCall(90, { seed: 4 }));
 const other = callWav(syntheticCall(30, { seed: 5 }));
@@ -44,6 +47,24 @@ async function counts(o: OpenedClickHouse, tenant: string) {
   };
 }
 
+/** `ch` with every insert's table recorded in `inserts`; `fail(table)` true makes that insert throw. */
+function watched(ch: ClickHouse, fail: (table: string) => boolean = () => false) {
+  const inserts: string[] = [];
+  const proxy = new Proxy(ch, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (prop === 'insertTsv')
+        return async (table: string, columns: readonly string[], tsv: string) => {
+          inserts.push(table);
+          if (fail(table)) throw new Error(`insert into ${table} refused`);
+          return target.insertTsv(table, columns, tsv);
+        };
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { ch: proxy, inserts };
+}
+
 const targets: [string, (() => Promise<OpenedClickHouse>) | undefined][] = [
   ['chdb', embeddedClickHouse('vp-recordings')],
   ['ClickHouse server', await serverClickHouse('vp_recordings')],
@@ -65,6 +86,85 @@ for (const [name, open] of targets) {
       const ctx: RecordingContext = { pool, store: clickhouseRecordingStore(o.ch), policies, roles: {} };
       return { o, ctx };
     };
+
+    /** Four recordings' keys and events, analysed but not stored. */
+    const analysed = async (ctx: RecordingContext, tenantId: (typeof TENANTS)[number]) => {
+      const out: { key: RecordingKey; events: readonly VoicePulseEvent[] }[] = [];
+      const capture: RecordingContext = {
+        ...ctx,
+        store: { ...ctx.store, store: async (key, events) => void out.push({ key, events }) },
+      };
+      for (let i = 0; i < 4; i++) {
+        const bytes = callWav(syntheticCall(20, { seed: 10 + i }));
+        const input = {
+          file: `${i}.wav`,
+          bytes,
+          given: { ...given(tenantId), callId: `call-${i}` },
+          modifiedAtMs: 0,
+        };
+        expect((await processRecording(input, capture)).status).toBe('analysed');
+      }
+      return out;
+    };
+    const perCall = async (o: OpenedClickHouse, tenant: string) =>
+      (
+        await o.ch.query<{ call: string; scores: string; summaries: string }>(
+          `SELECT call_id AS call, countIf(kind = 's') AS scores, countIf(kind = 'c') AS summaries FROM (
+             SELECT call_id, 's' AS kind FROM scores WHERE tenant_id = {t:String}
+             UNION ALL SELECT call_id, 'c' AS kind FROM call_summaries WHERE tenant_id = {t:String})
+           GROUP BY call_id ORDER BY call_id`,
+          { t: tenant },
+        )
+      ).map((r) => [r.call, Number(r.scores), Number(r.summaries)]);
+    const expected = (recordings: Awaited<ReturnType<typeof analysed>>) =>
+      recordings.map(({ key, events }) => [key.callId, events.filter((e) => e.type === 'score').length, 1]);
+
+    it('stores recordings that finish together in one pass: one insert per table, each recording once', async () => {
+      const { o, ctx } = await setup();
+      const recordings = await analysed(ctx, 'together');
+      const { ch, inserts } = watched(o.ch);
+      const store = clickhouseRecordingStore(ch);
+      // The first starts a pass alone; the three asking while it runs share the next.
+      await Promise.all(recordings.map(({ key, events }) => store.store(key, events)));
+      const tables = (rs: typeof recordings) =>
+        (['scores', 'alerts', 'call_summaries'] as const).filter((t) =>
+          rs.some(({ events }) => events.some((e) => TABLES[e.type] === t)),
+        );
+      expect(inserts).toEqual([...tables(recordings.slice(0, 1)), ...tables(recordings.slice(1))]);
+      expect(inserts.filter((t) => t === 'scores')).toHaveLength(2);
+      expect(await perCall(o, 'together')).toEqual(expected(recordings));
+      for (const { key } of recordings) expect(await store.lookup(key)).toEqual({ state: 'same' });
+    });
+
+    it('fails every recording of a pass that fails, and stores each once when they are stored again', async () => {
+      const { o, ctx } = await setup();
+      const recordings = await analysed(ctx, 'failing');
+      let refuse = true;
+      const { ch } = watched(o.ch, (table) => refuse && table === 'call_summaries');
+      const store = clickhouseRecordingStore(ch);
+      const first = await Promise.allSettled(recordings.map(({ key, events }) => store.store(key, events)));
+      expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+      // Their scores went in before the summaries' insert failed: none is complete.
+      for (const { key } of recordings) expect(await store.lookup(key)).toEqual({ state: 'absent' });
+      refuse = false;
+      await Promise.all(recordings.map(({ key, events }) => store.store(key, events)));
+      expect(await perCall(o, 'failing')).toEqual(expected(recordings));
+    });
+
+    it('reads the stored positions of more sources than one statement asks for', async () => {
+      const { o, ctx } = await setup();
+      const [first] = await analysed(ctx, 'sources');
+      const scores = first!.events.filter((e) => e.type === 'score');
+      // 70 sources (one statement reads 64), each at offset 0 or 1, and one never stored.
+      const events = Array.from({ length: 70 }, (_, i) => scores[i % scores.length]!);
+      const sources = events.map((_, i) => `positions-test:${i}`);
+      const offsets = events.map((_, i) => i % 2);
+      await storeOnce(o.ch, events, { source: sources, offsets });
+      const read = await storedPositions(o.ch, [...sources, 'positions-test:none', sources[0]!]);
+      expect(read.size).toBe(70);
+      expect(sources.map((s) => read.get(s))).toEqual(offsets);
+      expect(read.has('positions-test:none')).toBe(false);
+    });
 
     it('stores a recording once: the same audio and call id again adds no row and no aggregate', async () => {
       const { o, ctx } = await setup();
