@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
-import { trainFoldNetwork, trainingFolds, withChannels, withPool, withSpeakerChannels } from './pipeline.ts';
+import {
+  NEUTRAL_GATE,
+  trainFoldNetwork,
+  trainingFolds,
+  withChannels,
+  withPool,
+  withSpeakerChannels,
+} from './pipeline.ts';
 import { MELS, syntheticClips } from './testing/synthetic-clips.ts';
 import { TDNN_SETTINGS, type TdnnTrainSettings } from './train-tdnn.ts';
 
@@ -56,6 +63,14 @@ describe('trainingFolds', () => {
       ...TDNN_SETTINGS,
       speakerNorm: undefined,
     });
+  });
+
+  it("gates the speaker's statistics on neutral-like windows for the 'neutral' history, and only then", () => {
+    expect(withSpeakerChannels(TDNN_SETTINGS, 'neutral').speakerNorm).toEqual({
+      ...withSpeakerChannels(TDNN_SETTINGS).speakerNorm,
+      neutralGate: NEUTRAL_GATE,
+    });
+    expect(withSpeakerChannels(TDNN_SETTINGS, 'all').speakerNorm?.neutralGate).toBeUndefined();
   });
 
   it('narrows the network: the first three layers to the width asked, the last frame layer to twice it', () => {

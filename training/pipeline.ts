@@ -50,8 +50,11 @@ export interface PipelineOptions {
    * (DISTILLED_TDNN): one network's inference cost for close to the ensemble's accuracy.
    */
   teacherDir?: string;
-  /** One network with speaker channels (SPEAKER_NORM). */
-  speakerChannels?: boolean;
+  /**
+   * One network with speaker channels (SPEAKER_NORM): 'all' the speaker's speech so far, 'neutral'
+   * their neutral-like speech only (NEUTRAL_GATE).
+   */
+  speakerChannels?: SpeakerHistory;
   /** Network width (withChannels); default the recipe's own (128). */
   channels?: number;
   /** Log-mel frames averaged into one network frame (withPool); default the recipe's own (2). */
@@ -130,9 +133,26 @@ export const SPEAKER_NORM: Pick<TdnnTrainSettings, 'speakerFolds' | 'speakerNorm
   speakerNorm: { priorFrames: 100, maxHistory: 6, sameEmotion: 0.3 },
 };
 
-/** `settings` with speaker channels (SPEAKER_NORM). */
-export function withSpeakerChannels(settings: TdnnTrainSettings): TdnnTrainSettings {
-  return { ...settings, ...SPEAKER_NORM, net: { ...settings.net, speakerOffsets: true } };
+/** What a speaker's running statistics hold: all their speech so far, or the neutral-like part. */
+export type SpeakerHistory = 'all' | 'neutral';
+export const SPEAKER_HISTORIES: readonly SpeakerHistory[] = ['all', 'neutral'];
+
+/**
+ * Neutral probability at which a window joins its speaker's statistics, for 'neutral' history: the
+ * middle of the scale, so a window the network is unsure of stays out.
+ */
+export const NEUTRAL_GATE = 0.5;
+
+/** `settings` with speaker channels (SPEAKER_NORM) over `history`. */
+export function withSpeakerChannels(
+  settings: TdnnTrainSettings,
+  history: SpeakerHistory = 'all',
+): TdnnTrainSettings {
+  const speakerNorm = {
+    ...SPEAKER_NORM.speakerNorm!,
+    ...(history === 'neutral' && { neutralGate: NEUTRAL_GATE }),
+  };
+  return { ...settings, ...SPEAKER_NORM, speakerNorm, net: { ...settings.net, speakerOffsets: true } };
 }
 
 /**
@@ -321,7 +341,7 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   const widened = opts.channels === undefined ? base : withChannels(base, opts.channels);
   const shaped = opts.pool === undefined ? widened : withPool(widened, opts.pool);
   const settings: TdnnTrainSettings = {
-    ...(opts.speakerChannels ? withSpeakerChannels(shaped) : shaped),
+    ...(opts.speakerChannels ? withSpeakerChannels(shaped, opts.speakerChannels) : shaped),
     seed: opts.seed ?? base.seed,
   };
   const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { CorpusClip } from '../core/corpora/clip.ts';
+import { seededRandom } from '../core/random.ts';
 import { evaluateModel } from './evaluate.ts';
 import { loudnessClips, MELS, syntheticClips } from './testing/synthetic-clips.ts';
-import { TDNN_SETTINGS, type TdnnTrainSettings, trainTdnn, weightedUa } from './train-tdnn.ts';
+import {
+  speakerCentres,
+  TDNN_SETTINGS,
+  type TdnnTrainSettings,
+  trainTdnn,
+  weightedUa,
+} from './train-tdnn.ts';
 
 const SETTINGS: TdnnTrainSettings = {
   ...TDNN_SETTINGS,
@@ -84,6 +91,29 @@ describe('trainTdnn', () => {
       /^INVALID_SETTINGS: /,
     );
   }, 120_000);
+
+  it("with a neutral gate, measures every training window against its speaker's neutral clips only", () => {
+    const { clips, mels } = loudnessClips();
+    const train = clips.filter((c) => c.split === 'train');
+    const variants = [train.map((c) => mels.get(c.clip.path)!)];
+    const o = { priorFrames: 0, maxHistory: 3, sameEmotion: 0.3 };
+    const gated = speakerCentres(train, variants, { ...o, neutralGate: 0.5 }, seededRandom('centres'));
+    const plain = speakerCentres(train, variants, o, seededRandom('centres'));
+    expect(gated.prior.neutralGate).toBe(0.5);
+    expect(plain.prior.neutralGate).toBeUndefined();
+    // Energy is −30 dB + 2·(speaker − 1.5) + 6·label (+ noise): neutral (label 4) sits 24 dB up.
+    const neutralLevel = (i: number) => -30 + 2 * (Number(train[i]!.clip.speaker.slice(1)) - 1.5) + 24;
+    const angry = train.findIndex((c) => c.emotion === 'angry');
+    for (let k = 0; k < 20; k++) {
+      const c = gated.centre(angry, 0, 100);
+      // No history drawn: the prior alone; else the speaker's neutral clips, never the angry clip itself.
+      if (c.own > 0) expect(c.energy).toBeCloseTo(neutralLevel(angry), 0);
+      else expect(c.energy).toBeCloseTo(gated.prior.mean[0]!, 5);
+      // Ungated, the window's own frames always count: the centre leans towards the angry level.
+      expect(plain.centre(angry, 0, 100).own).toBeGreaterThan(0);
+    }
+    expect(gated.full[angry]!.energy).toBeCloseTo(neutralLevel(angry), 0);
+  });
 
   it('needs validation clips for early stopping', async () => {
     const { clips, mels } = syntheticClips();

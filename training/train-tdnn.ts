@@ -65,9 +65,12 @@ export interface TdnnTrainSettings {
    * clips' voiced-frame mean, weighted as `priorFrames` frames; each training window is measured as a
    * call would measure it, against the prior plus up to `maxHistory` other clips of its speaker (drawn
    * from its own emotion with probability `sameEmotion`: a call angry from its start) plus its own
-   * clip up to the window's end.
+   * clip up to the window's end. With `neutralGate` the model's statistics hold only windows scored at
+   * least that neutral (speaker-norm.ts), and training presents them so: up to `maxHistory` of the
+   * speaker's other neutral clips, never the window's own frames (the speaker's usual is their neutral
+   * speech; Busso et al.).
    */
-  speakerNorm?: { priorFrames: number; maxHistory: number; sameEmotion: number };
+  speakerNorm?: { priorFrames: number; maxHistory: number; sameEmotion: number; neutralGate?: number };
   net: Omit<TdnnConfig, 'classes'>;
 }
 
@@ -457,7 +460,7 @@ function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnPa
  * Training's speaker statistics (settings.speakerNorm): the prior, each clip's speaker centre over all
  * of the speaker's clean clips (for the input scale), and a call-like centre for a training window.
  */
-function speakerCentres(
+export function speakerCentres(
   train: readonly LabeledClip[],
   variants: readonly FeatureMatrix[][],
   o: NonNullable<TdnnTrainSettings['speakerNorm']>,
@@ -468,13 +471,21 @@ function speakerCentres(
   const all = voicedStats({ rows: 3, cols: 0, data: new Float32Array(0) });
   for (const c of stats[0]!) all.merge(c);
   const mean = all.centre();
-  const prior: SpeakerPrior = { mean: Float32Array.from([mean.energy, mean.f0]), frames: o.priorFrames };
+  const gated = o.neutralGate !== undefined;
+  const prior: SpeakerPrior = {
+    mean: Float32Array.from([mean.energy, mean.f0]),
+    frames: o.priorFrames,
+    ...(gated && { neutralGate: o.neutralGate }),
+  };
+  const neutral = EMOTIONS.indexOf('neutral');
   const bySpeaker = new Map<string, number[]>();
   train.forEach((c, i) => {
     const key = `${c.clip.corpus}|${c.clip.speaker}`;
     bySpeaker.set(key, [...(bySpeaker.get(key) ?? []), i]);
   });
-  const peers = (i: number) => bySpeaker.get(`${train[i]!.clip.corpus}|${train[i]!.clip.speaker}`)!;
+  const speakerOf = (i: number) => bySpeaker.get(`${train[i]!.clip.corpus}|${train[i]!.clip.speaker}`)!;
+  // Gated, a speaker's statistics only ever hold their neutral speech.
+  const peers = (i: number) => speakerOf(i).filter((j) => !gated || train[j]!.label === neutral);
   const full = train.map((_, i) => {
     const speaker = new SpeakerStats(prior);
     for (const j of peers(i)) speaker.merge(stats[0]![j]!);
@@ -488,11 +499,11 @@ function speakerCentres(
       const speaker = new SpeakerStats(prior);
       const others = peers(i).filter((j) => j !== i);
       const same = others.filter((j) => train[j]!.label === train[i]!.label);
-      const pool = random() < o.sameEmotion && same.length > 0 ? same : others;
+      const pool = !gated && random() < o.sameEmotion && same.length > 0 ? same : others;
       const history = Math.floor(random() * (o.maxHistory + 1));
       for (let h = 0; h < history && pool.length > 0; h++)
         speaker.merge(stats[variant]![pool[Math.floor(random() * pool.length)]!]!);
-      speaker.add(variants[variant]![i]!, 0, end);
+      if (!gated) speaker.add(variants[variant]![i]!, 0, end);
       return speaker.centre();
     },
   };

@@ -331,6 +331,12 @@ describe('voicepulse train on your own recordings', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--labels and --corpus-only need --corpus <dir>/);
   });
+
+  it("refuses a speaker history other than 'all' or 'neutral'", async () => {
+    const r = await voicepulse('train', '--quick', '--speaker-channels', 'loud');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--speaker-channels takes 'all' or 'neutral', not 'loud'/);
+  });
 });
 
 const data = findCorpus();

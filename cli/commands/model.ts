@@ -58,6 +58,7 @@ import {
   StreamingConfigError,
 } from '../../core/streaming/config.ts';
 import { DEFAULT_POLICY, policyFor, type TenantPolicy } from '../../core/tenancy/policy.ts';
+import type { SpeakerHistory } from '../../training/pipeline.ts';
 import { type MaxFileFlag, maxFileBytes, maxFileOption, readInputAudio } from '../audio.ts';
 import { importDevOnly } from '../dev-only.ts';
 import { CliError } from '../errors.ts';
@@ -547,8 +548,9 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       'distil this model (e.g. the committed ensemble) into one network on the train/validation split',
     )
     .option(
-      '--speaker-channels',
-      "one network that also hears each window's loudness and pitch against its speaker's so far (issue 16)",
+      '--speaker-channels [history]',
+      "one network that also hears each window's loudness and pitch against its speaker's usual (issue 16): " +
+        "'all' their speech so far (the default), 'neutral' only what was scored neutral-like",
     )
     .option(
       '--channels <n>',
@@ -582,7 +584,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         corpusOnly?: boolean;
         init?: string;
         teacher?: string;
-        speakerChannels?: boolean;
+        speakerChannels?: boolean | string;
         channels?: number;
         pool?: number;
       }) => {
@@ -621,7 +623,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
                 },
           initDir: o.init === undefined ? undefined : resolve(o.init),
           teacherDir: o.teacher === undefined ? undefined : resolve(o.teacher),
-          speakerChannels: o.speakerChannels === true,
+          speakerChannels: speakerHistory(o.speakerChannels),
           channels: o.channels,
           pool: o.pool,
           log,
@@ -649,4 +651,12 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         );
       },
     );
+}
+
+/** `--speaker-channels [history]`: absent, none; bare, 'all'; else the history named. */
+function speakerHistory(value: boolean | string | undefined): SpeakerHistory | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true || value === 'all') return 'all';
+  if (value === 'neutral') return 'neutral';
+  throw new CliError(`--speaker-channels takes 'all' or 'neutral', not '${value}'`, 'USAGE');
 }

@@ -123,7 +123,13 @@ const manifestSchema = z.object({
     classes: positiveInt,
   }),
   scale: z.array(z.number().positive()),
-  speakerPrior: z.object({ mean: z.array(z.number()), frames: z.number().nonnegative() }).optional(),
+  speakerPrior: z
+    .object({
+      mean: z.array(z.number()),
+      frames: z.number().nonnegative(),
+      neutralGate: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
   temperature: z.number().positive(),
   /** Ensemble members stored one after another in weights.bin (absent: one network). */
   members: positiveInt.optional(),
@@ -175,6 +181,8 @@ export function readManifest(dir: string): Manifest {
     );
   if (m.speakerPrior && m.speakerPrior.mean.length !== PRIOR_CHANNELS)
     throw invalid(`a speaker prior holds ${PRIOR_CHANNELS} means, not ${m.speakerPrior.mean.length}`);
+  if (m.speakerPrior?.neutralGate !== undefined && !m.labels.includes('neutral'))
+    throw invalid('a neutral gate needs a neutral class');
   return m;
 }
 
@@ -214,7 +222,11 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
     network: m.network,
     scale: Float32Array.from(m.scale),
     ...(m.speakerPrior && {
-      speakerPrior: { mean: Float32Array.from(m.speakerPrior.mean), frames: m.speakerPrior.frames },
+      speakerPrior: {
+        mean: Float32Array.from(m.speakerPrior.mean),
+        frames: m.speakerPrior.frames,
+        ...(m.speakerPrior.neutralGate !== undefined && { neutralGate: m.speakerPrior.neutralGate }),
+      },
     }),
     temperature: m.temperature,
     members,
@@ -235,7 +247,11 @@ export function saveModel(model: EmotionModel, dir: string): void {
     network: model.network,
     scale: Array.from(model.scale),
     ...(model.speakerPrior && {
-      speakerPrior: { mean: Array.from(model.speakerPrior.mean), frames: model.speakerPrior.frames },
+      speakerPrior: {
+        mean: Array.from(model.speakerPrior.mean),
+        frames: model.speakerPrior.frames,
+        ...(model.speakerPrior.neutralGate !== undefined && { neutralGate: model.speakerPrior.neutralGate }),
+      },
     }),
     temperature: model.temperature,
     members: model.members.length,

@@ -27,7 +27,7 @@ import {
   RuntimeError,
   type RuntimeName,
 } from './runtime.ts';
-import { SpeakerStats } from './speaker-norm.ts';
+import { SpeakerStats, voicedStats } from './speaker-norm.ts';
 import { StreamFeatures, streamFeaturesParams } from './stream-features.ts';
 import { inputWidth } from './tdnn.ts';
 import { modelFeatures, modelInput, modelWindowFrames, msPerFrame, recordingInputs } from './windows.ts';
@@ -145,7 +145,13 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
   const streams = new WeakMap<ModelStream, { frames: StreamFeatures; speaker?: SpeakerStats }>();
   const streamParams = streamFeaturesParams(model);
   const { speakerPrior } = model;
-  /** Each window's network input and whether it fills the model's window (is not tiled). */
+  const gate = speakerPrior?.neutralGate;
+  const neutral = model.labels.indexOf('neutral');
+  /**
+   * Each window's network input, whether it fills the model's window (is not tiled), and for a model
+   * with a neutral gate its speaker's statistics and its own new voiced frames, which join them once
+   * the window is scored neutral-like (scoreStream).
+   */
   const streamInputs = (windows: readonly StreamWindow[]) => {
     const closed = windows.find((w) => w.stream.closed);
     if (closed) throw new ModelError('STREAM_CLOSED', 'a window was scored on a closed model stream');
@@ -159,45 +165,99 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
         streams.set(stream, state);
       }
       const features = state.frames.next(samples);
-      // A window's own new frames join the speaker's statistics before it is measured against them.
-      state.speaker?.add(features, features.cols - state.frames.fresh, features.cols);
+      const from = features.cols - state.frames.fresh;
+      // Ungated: a window's own new frames join the speaker's statistics before it is measured.
+      if (gate === undefined) state.speaker?.add(features, from, features.cols);
       return {
         input: modelInput(model, features, 0, features.cols, state.speaker?.centre()),
         full: Math.floor(features.cols / model.network.pool) >= model.network.frames,
+        ...(gate !== undefined &&
+          state.speaker && {
+            pending: { speaker: state.speaker, fresh: voicedStats(features, from, features.cols) },
+          }),
       };
     });
   };
+  type StreamInput = ReturnType<typeof streamInputs>[number];
+  /**
+   * `run` over the windows' inputs, results in window order. With a neutral gate a window must be
+   * measured after the stream's window before it was scored, so the windows go in rounds (each
+   * stream's first window of the call, then each one's second, ...), batched across streams.
+   */
+  const scoreStream = async <T extends { probs: Float32Array }>(
+    windows: readonly StreamWindow[],
+    run: (inputs: StreamInput[]) => Promise<T[]>,
+  ): Promise<T[]> => {
+    if (gate === undefined) return run(streamInputs(windows));
+    const rounds: number[][] = [];
+    const seen = new Map<ModelStream, number>();
+    windows.forEach((w, i) => {
+      const r = seen.get(w.stream) ?? 0;
+      seen.set(w.stream, r + 1);
+      if (r === rounds.length) rounds.push([]);
+      rounds[r]!.push(i);
+    });
+    const out = new Array<T>(windows.length);
+    for (const round of rounds) {
+      const inputs = streamInputs(round.map((i) => windows[i]!));
+      const scored = await run(inputs);
+      round.forEach((i, k) => {
+        out[i] = scored[k]!;
+        const { pending } = inputs[k]!;
+        if (pending && scored[k]!.probs[neutral]! >= gate) pending.speaker.merge(pending.fresh);
+      });
+    }
+    return out;
+  };
   const scoreFeatures = async (features: FeatureMatrix, window?: WindowConfig) => {
     const frames = modelWindowFrames(model, features.cols, window);
-    const probs = await networkProbs(recordingInputs(model, features, frames));
-    return frames.map((f, i) => ({ frames: f, probs: probs[i]! }));
+    if (gate === undefined) {
+      const probs = await networkProbs(recordingInputs(model, features, frames));
+      return frames.map((f, i) => ({ frames: f, probs: probs[i]! }));
+    }
+    // Gated: each window measured against the neutral-like windows before it, as live.
+    const speaker = new SpeakerStats(speakerPrior!);
+    let counted = 0;
+    const out: FeatureWindow[] = [];
+    for (const f of frames) {
+      const [probs] = await networkProbs([modelInput(model, features, f[0], f[1], speaker.centre())]);
+      const fresh = voicedStats(features, counted, f[1]);
+      counted = Math.max(counted, f[1]);
+      if (probs![neutral]! >= gate) speaker.merge(fresh);
+      out.push({ frames: f, probs: probs! });
+    }
+    return out;
   };
   return {
     model,
     runtime,
     describe: () => describeModel(model, runtime),
     async scoreWindows(windows) {
-      return networkProbs(streamInputs(windows).map((w) => w.input));
-    },
-    async explainWindows(windows) {
-      const inputs = streamInputs(windows);
-      const scored = await batched<{ probs: Float32Array; occluded: Float32Array }>(
-        inputs.map((w) => w.input),
-        async (x, batch, out) => {
-          const { probs, occluded } = await network.explain(x, batch);
-          for (let i = 0; i < batch; i++)
-            out.push({
-              probs: probs.slice(i * classes, (i + 1) * classes),
-              occluded: occluded.subarray(i * perWindow, (i + 1) * perWindow),
-            });
-        },
+      const scored = await scoreStream(windows, async (inputs) =>
+        (await networkProbs(inputs.map((w) => w.input))).map((probs) => ({ probs })),
       );
-      return scored.map(({ probs, occluded }, i) =>
-        inputs[i]!.full
-          ? { probs, explanation: windowExplanation(probs, occluded, layout, networkFrameMs) }
-          : { probs },
-      );
+      return scored.map((w) => w.probs);
     },
+    explainWindows: (windows) =>
+      scoreStream(windows, async (inputs) => {
+        const scored = await batched<{ probs: Float32Array; occluded: Float32Array }>(
+          inputs.map((w) => w.input),
+          async (x, batch, out) => {
+            const { probs, occluded } = await network.explain(x, batch);
+            for (let i = 0; i < batch; i++)
+              out.push({
+                probs: probs.slice(i * classes, (i + 1) * classes),
+                occluded: occluded.subarray(i * perWindow, (i + 1) * perWindow),
+              });
+          },
+        );
+        return scored.map(
+          ({ probs, occluded }, i): ExplainedWindow =>
+            inputs[i]!.full
+              ? { probs, explanation: windowExplanation(probs, occluded, layout, networkFrameMs) }
+              : { probs },
+        );
+      }),
     scoreFeatures,
     async scoreRecording(samples8k, window) {
       const frameMs = msPerFrame(model);
@@ -236,5 +296,5 @@ function describeModel(model: EmotionModel, runtime: RuntimeName): string {
   const n = model.network;
   const ensemble = model.members.length > 1 ? `, ${model.members.length} networks averaged` : '';
   const frameMs = (1000 * n.pool * model.frontend.hopLength) / model.frontend.sr;
-  return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''}${n.speakerOffsets ? ' + energy and F0 against the speaker' : ''} (${frameMs} ms frames: ${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')})${ensemble}, ${runtime}`;
+  return `model ${model.version}: TDNN over ${n.nMels} log-mel bands${n.prosody ? ' + energy, F0, voicing' : ''}${n.speakerOffsets ? ` + energy and F0 against the speaker${model.speakerPrior?.neutralGate === undefined ? '' : "'s neutral-like speech"}` : ''} (${frameMs} ms frames: ${n.layers.map((l) => `${l.context}×${l.channels}`).join(', ')}; statistics pooling; dense ${n.dense.join('-')})${ensemble}, ${runtime}`;
 }

@@ -143,4 +143,87 @@ describe('a model with speaker channels', () => {
       await runner.release();
     }
   });
+
+  describe('with a neutral gate', () => {
+    const gated = (neutralGate: number): EmotionModel => ({
+      ...model,
+      speakerPrior: { ...model.speakerPrior!, neutralGate },
+    });
+    const hops = (speech: Float32Array) => {
+      const out: Float32Array[] = [];
+      for (let s = 0; s + 16000 <= speech.length; s += 8000) out.push(speech.subarray(s, s + 16000));
+      return out;
+    };
+
+    it('round-trips the gate, and refuses one in a model without a neutral class', () => {
+      saveModel(gated(0.5), join(dir, 'gated'));
+      expect(loadModel(join(dir, 'gated')).speakerPrior?.neutralGate).toBe(0.5);
+      const five = { ...network, classes: 5 };
+      saveModel(
+        {
+          ...gated(0.5),
+          labels: model.labels.filter((l) => l !== 'neutral'),
+          network: five,
+          members: [randomWeights(five, 'five')],
+        },
+        join(dir, 'no-neutral'),
+      );
+      expect(() => loadModel(join(dir, 'no-neutral'))).toThrow(/neutral gate needs a neutral class/);
+    });
+
+    it("measures a window before its own frames join, and lets them join only at the gate's neutral probability", async () => {
+      const open = (m: EmotionModel) => openRunner(m, { runtime: 'onnx' });
+      const [always, never, ungated] = await Promise.all([open(gated(0)), open(gated(1)), open(model)]);
+      try {
+        const windows = hops(speechLike(5));
+        const live = async (runner: typeof always) => {
+          const stream = new ModelStream();
+          const out: Float32Array[] = [];
+          for (const samples of windows) out.push(...(await runner.scoreWindows([{ stream, samples }])));
+          return out;
+        };
+        const [a, n, u] = await Promise.all([live(always), live(never), live(ungated)]);
+        // The first window is measured against the prior alone either way; ungated, its own frames count.
+        expect(a[0]).toEqual(n[0]);
+        expect(u[0]).not.toEqual(a[0]);
+        // After it, what was admitted differs: every window (gate 0) or none (gate 1, below any score).
+        expect(a[2]).not.toEqual(n[2]);
+        // A stream that admits nothing measures each window against the prior: as the recording path does.
+        const recorded = await never.scoreRecording(speechLike(5));
+        const worst = Math.max(
+          ...n.map((p, i) =>
+            Math.max(...p.map((v, k) => Math.abs(v - recorded[i]!.probs[never.model.labels[k]!]))),
+          ),
+        );
+        expect(worst).toBeLessThan(0.02);
+      } finally {
+        await Promise.all([always.release(), never.release(), ungated.release()]);
+      }
+    });
+
+    it("scores a speaker's windows given in one batch as it scores them one by one", async () => {
+      const runner = await openRunner(gated(0), { runtime: 'onnx' });
+      try {
+        const windows = hops(speechLike(6));
+        const other = hops(speechLike(4).map((x) => 0.5 * x));
+        const one = new ModelStream();
+        const separately: Float32Array[] = [];
+        for (const samples of windows)
+          separately.push(...(await runner.scoreWindows([{ stream: one, samples }])));
+        // Two speakers interleaved in one call, the first with every window at once.
+        const [a, b] = [new ModelStream(), new ModelStream()];
+        const batch = await runner.scoreWindows([
+          ...windows.map((samples) => ({ stream: a, samples })),
+          ...other.map((samples) => ({ stream: b, samples })),
+        ]);
+        // Equal up to float rounding of the batch's products (one window admitted out of turn moves them by far more).
+        const worst = Math.max(
+          ...separately.map((p, i) => Math.max(...p.map((v, k) => Math.abs(v - batch[i]![k]!)))),
+        );
+        expect(worst).toBeLessThan(1e-5);
+      } finally {
+        await runner.release();
+      }
+    });
+  });
 });

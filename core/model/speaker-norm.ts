@@ -8,6 +8,10 @@
 // weighted as `frames` voiced frames). Busso et al. (IEEE TAC 2013) normalise by the speaker's
 // neutral-like speech; a live call only has the speech so far, and says how much of it there is.
 // Only voiced frames (F0 > 0) count, so pauses and line noise leave the mean where it was.
+// With a neutral gate (the prior's `neutralGate`) that is what the running mean holds too: a window is
+// measured against the windows before it that were scored neutral-like, and its own frames join the
+// mean only after it is scored, and only if its neutral probability reaches the gate. A call angry
+// from its first second is then measured against the prior, not against its own anger.
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { TdnnError } from './tdnn.ts';
 
@@ -17,6 +21,11 @@ export interface SpeakerPrior {
   mean: Float32Array;
   /** How many of the speaker's own voiced frames the prior weighs as. */
   frames: number;
+  /**
+   * Neutral probability at which a scored window's frames join the speaker's statistics; absent:
+   * every window's frames join before it is measured.
+   */
+  neutralGate?: number;
 }
 
 /** Channels a prior holds: energy and F0. */

@@ -77,7 +77,9 @@ export function modelInput(
 /**
  * The network inputs of windows `frames` (ordered by end) of one speaker's recording: for a model
  * with a speaker prior, each window's speaker channels measured against the frames up to its end
- * (causal, as live).
+ * (causal, as live). A model with a neutral gate admits frames only on a window's score, which this
+ * does not know: every window is measured against the prior (the runner's scoreFeatures scores them
+ * in turn).
  */
 export function recordingInputs(
   model: EmotionModel,
@@ -88,7 +90,7 @@ export function recordingInputs(
   let counted = 0;
   return frames.map(([s, e]) => {
     if (!speaker) return modelInput(model, features, s, e);
-    speaker.add(features, counted, e);
+    if (model.speakerPrior?.neutralGate === undefined) speaker.add(features, counted, e);
     counted = Math.max(counted, e);
     return modelInput(model, features, s, e, speaker.centre());
   });
