@@ -86,8 +86,12 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
     await card(page, 'mid-1').click();
     await page.waitForSelector('#timeline:not([hidden]) #timeline-chart .uplot canvas');
     // Every window since the call began, not only those since the page opened.
-    await expect.poll(() => page.evaluate('state.plots[0].data[0].length')).toBe(92);
-    expect(await page.evaluate('state.plots[0].data[0][0]')).toBe(2);
+    // Polled as one: the charts are drawn again when the call's history arrives.
+    await expect
+      .poll(() =>
+        page.evaluate('state.plots[0] && [state.plots[0].data[0].length, state.plots[0].data[0][0]]'),
+      )
+      .toEqual([92, 2]);
     expect(await page.locator('#timeline-alerts li').count()).toBe(1);
     expect(problems).toEqual([]);
   });
@@ -136,9 +140,11 @@ await describeWithService('chromium', 'wallboard in headless Chromium', ({ execu
     await f.click();
     await page.waitForSelector('#timeline:not([hidden]) #timeline-emotions .uplot canvas');
     // `state` is the board script's top-level binding (the page's global scope, not a window property).
-    const series = (await page.evaluate(
-      'state.plots[1].series.slice(1).map((s) => [s.label, s._stroke])',
-    )) as string[][];
+    // Waited for: when the call's history arrives the charts are drawn again, and between that and the
+    // next frame there are none.
+    const series = (await (
+      await page.waitForFunction('state.plots[1]?.series.slice(1).map((s) => [s.label, s._stroke])')
+    ).jsonValue()) as string[][];
     expect(series.map((s) => s[0])).toEqual([...EMOTIONS]);
     expect(series.map((s) => s[1])).toEqual(EMOTIONS.map((e) => EMOTION_COLORS[e]));
     expect(problems).toEqual([]);
