@@ -135,7 +135,6 @@ export const SPEAKER_NORM: Pick<TdnnTrainSettings, 'speakerFolds' | 'speakerNorm
 
 /** What a speaker's running statistics hold: all their speech so far, or the neutral-like part. */
 export type SpeakerHistory = 'all' | 'neutral';
-export const SPEAKER_HISTORIES: readonly SpeakerHistory[] = ['all', 'neutral'];
 
 /**
  * Neutral probability at which a window joins its speaker's statistics, for 'neutral' history: the

@@ -478,14 +478,16 @@ export function speakerCentres(
     ...(gated && { neutralGate: o.neutralGate }),
   };
   const neutral = EMOTIONS.indexOf('neutral');
+  // Each speaker's clips that may feed their statistics: gated, only their neutral speech.
+  const speakerKey = (c: LabeledClip) => `${c.clip.corpus}|${c.clip.speaker}`;
   const bySpeaker = new Map<string, number[]>();
   train.forEach((c, i) => {
-    const key = `${c.clip.corpus}|${c.clip.speaker}`;
-    bySpeaker.set(key, [...(bySpeaker.get(key) ?? []), i]);
+    if (gated && c.label !== neutral) return;
+    const clips = bySpeaker.get(speakerKey(c));
+    if (clips) clips.push(i);
+    else bySpeaker.set(speakerKey(c), [i]);
   });
-  const speakerOf = (i: number) => bySpeaker.get(`${train[i]!.clip.corpus}|${train[i]!.clip.speaker}`)!;
-  // Gated, a speaker's statistics only ever hold their neutral speech.
-  const peers = (i: number) => speakerOf(i).filter((j) => !gated || train[j]!.label === neutral);
+  const peers = (i: number) => bySpeaker.get(speakerKey(train[i]!)) ?? [];
   const full = train.map((_, i) => {
     const speaker = new SpeakerStats(prior);
     for (const j of peers(i)) speaker.merge(stats[0]![j]!);

@@ -87,10 +87,11 @@ export function recordingInputs(
   frames: ReadonlyArray<readonly [number, number]>,
 ): Float32Array[] {
   const speaker = model.speakerPrior && new SpeakerStats(model.speakerPrior);
+  const admits = model.speakerPrior?.neutralGate === undefined;
   let counted = 0;
   return frames.map(([s, e]) => {
     if (!speaker) return modelInput(model, features, s, e);
-    if (model.speakerPrior?.neutralGate === undefined) speaker.add(features, counted, e);
+    if (admits) speaker.add(features, counted, e);
     counted = Math.max(counted, e);
     return modelInput(model, features, s, e, speaker.centre());
   });
