@@ -12,9 +12,10 @@
 // so each recording's summary is still stored after its other events. A statement costs ClickHouse
 // the same few milliseconds for one call's rows as for many calls' (and one more part to merge), and
 // `analyze` finishes recordings in bursts: one pass per recording cost 12–18 % of its
-// throughput on two cores. A pass that fails fails every recording in it; each resumes as above.
+// throughput on two cores. A pass that fails (ClickHouse refusing) fails every recording in it; each
+// resumes as above. Events are validated when a recording asks, so an invalid one fails alone.
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
-import type { VoicePulseEvent } from '../../core/events/schema.ts';
+import type { EventType, VoicePulseEvent } from '../../core/events/schema.ts';
 import {
   byType,
   lookupRecording,
@@ -27,7 +28,8 @@ import { storeOnce } from './sink.ts';
 
 interface Waiting {
   key: RecordingKey;
-  events: readonly VoicePulseEvent[];
+  /** Validated and grouped when asked (byType): a bad recording fails alone, before any pass. */
+  groups: [EventType, VoicePulseEvent[]][];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -42,8 +44,8 @@ export function clickhouseRecordingStore(ch: ClickHouse): RecordingStore {
         { events: [] as VoicePulseEvent[], sources: [] as string[], offsets: [] as number[] },
       ]),
     );
-    for (const { key, events } of batch)
-      for (const [type, group] of byType(events)) {
+    for (const { key, groups } of batch)
+      for (const [type, group] of groups) {
         const t = types.get(type)!;
         const source = `${recordingSource(key)}#${type}`;
         group.forEach((e, i) => {
@@ -74,7 +76,7 @@ export function clickhouseRecordingStore(ch: ClickHouse): RecordingStore {
     lookup: (key) => lookupRecording(ch, key),
     store(key, events) {
       return new Promise<void>((resolve, reject) => {
-        waiting.push({ key, events, resolve, reject });
+        waiting.push({ key, groups: byType(events), resolve, reject });
         if (!running) void drain();
       });
     },

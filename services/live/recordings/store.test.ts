@@ -21,7 +21,17 @@ import { energyPool } from './testing/pool.ts';
 // Last March: far outside the query API's default "last 7 days", so only the recorded time finds it.
 const STARTED = Date.parse('2024-03-05T14:30:00Z');
 const agentScoring = tenantPolicySchema.parse({ agentEmotionScoring: true });
-const TENANTS = ['once', 'resumed', 'reference', 'clash', 'dated', 'together', 'failing', 'sources'] as const;
+const TENANTS = [
+  'once',
+  'resumed',
+  'reference',
+  'clash',
+  'dated',
+  'together',
+  'failing',
+  'sources',
+  'invalid',
+] as const;
 const policies = Object.fromEntries(TENANTS.map((t) => [t, agentScoring]));
 const wav = callWav(syntheticCall(90, { seed: 4 }));
 const other = callWav(syntheticCall(30, { seed: 5 }));
@@ -149,6 +159,25 @@ for (const [name, open] of targets) {
       refuse = false;
       await Promise.all(recordings.map(({ key, events }) => store.store(key, events)));
       expect(await perCall(o, 'failing')).toEqual(expected(recordings));
+    });
+
+    it('fails a recording whose events are invalid on its own; the others asking with it are stored', async () => {
+      const { o, ctx } = await setup();
+      const recordings = await analysed(ctx, 'invalid');
+      const store = clickhouseRecordingStore(o.ch);
+      // The first starts a pass alone; the bad one asks with the other two, which share the next.
+      const [first, bad, ...rest] = recordings;
+      const good = [first!, ...rest];
+      const broken = bad!.events.map((e, i) =>
+        i === 0 ? { ...e, type: 'nonsense' } : e,
+      ) as VoicePulseEvent[];
+      const results = await Promise.allSettled([
+        store.store(first!.key, first!.events),
+        store.store(bad!.key, broken),
+        ...rest.map(({ key, events }) => store.store(key, events)),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect(await perCall(o, 'invalid')).toEqual(expected(good));
     });
 
     it('reads the stored positions of more sources than one statement asks for', async () => {
