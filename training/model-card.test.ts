@@ -1,11 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classificationReport } from '../core/evaluation/classification.ts';
+import { COMMITTED_MODEL_VERSION, loadModel } from '../core/model/format.ts';
 import { seededModel } from '../core/model/testing/tdnn.ts';
 import type { CorpusEvaluation } from './evaluate.ts';
 import { licensingSection, refreshConfusionSection, writeModelCard } from './model-card.ts';
+import type { Evaluation } from './pipeline.ts';
 import { TDNN_SETTINGS } from './train-tdnn.ts';
 
 const onehot = (c: number) => Float32Array.from({ length: 6 }, (_, i) => (i === c ? 1 : 0));
@@ -164,5 +167,21 @@ describe('licensingSection', () => {
     expect(text).toContain('| your own recordings | yours: whatever rights you hold |');
     expect(text).not.toContain('non-commercial');
     expect(text).not.toContain('credits:');
+  });
+});
+
+describe('the committed model card', () => {
+  // A full training run writes docs/model-card.md by default; a candidate's card once reached a commit.
+  it('describes the committed model: its name and its product-path test UA per corpus', () => {
+    const card = readFileSync(fileURLToPath(new URL('../docs/model-card.md', import.meta.url)), 'utf8');
+    const model = loadModel();
+    expect(card.split('\n')[0]).toBe(`# Model card: ${COMMITTED_MODEL_VERSION}`);
+    const product = (model.metadata.evaluation as Evaluation).product!;
+    const table = card.slice(card.indexOf('Per utterance'));
+    for (const e of product) {
+      const row = `| ${e.corpus} | ${e.utterance.n} | ${(100 * e.utterance.ua).toFixed(1)} |`;
+      const first = table.split('\n').find((l) => l.startsWith(`| ${e.corpus} |`));
+      expect(first?.startsWith(row), `${e.corpus}: ${first} does not start with ${row}`).toBe(true);
+    }
   });
 });
