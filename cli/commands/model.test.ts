@@ -8,10 +8,10 @@ import { writeWav } from '../../core/audio/wav.ts';
 import { labelledSplits } from '../../core/corpora/build-splits.ts';
 import { scanLabelled } from '../../core/corpora/labelled.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
-import { loadModel, saveModel } from '../../core/model/format.ts';
+import { COMMITTED_MODEL_DIR, loadModel, saveModel } from '../../core/model/format.ts';
 import { randomTdnn } from '../../core/model/testing/tdnn.ts';
 import { findCorpus } from '../../test/testing/corpus.ts';
-import type { EvalOutput } from './model.ts';
+import { defaultCard, type EvalOutput } from './model.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
 const execFileAsync = promisify(execFile);
@@ -360,5 +360,20 @@ describe.skipIf(data === undefined)('voicepulse train --quick', () => {
     expect(loadModel(out).members).toHaveLength(1);
     await quick(join(dir, 'quick-tdnn-again'));
     expect(sameWeights(out, join(dir, 'quick-tdnn-again'))).toBe(true);
+  });
+});
+
+describe('voicepulse train: where the card goes', () => {
+  const repoCard = resolve(COMMITTED_MODEL_DIR, '..', '..', 'docs', 'model-card.md');
+  it('rewrites the repository card only for a full run into models/', () => {
+    const next = resolve(COMMITTED_MODEL_DIR, '..', 'emotion-tdnn-next');
+    expect(defaultCard({ quick: false, own: false, outDir: COMMITTED_MODEL_DIR })).toBe(repoCard);
+    expect(defaultCard({ quick: false, own: false, outDir: next })).toBe(repoCard);
+    // A candidate trained elsewhere keeps its card beside its weights.
+    expect(defaultCard({ quick: false, own: false, outDir: '.cache/candidate' })).toBe(
+      join('.cache/candidate', 'model-card.md'),
+    );
+    expect(defaultCard({ quick: false, own: true, outDir: next })).toBe(join(next, 'model-card.md'));
+    expect(defaultCard({ quick: true, own: false, outDir: COMMITTED_MODEL_DIR })).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { type DecodedAudio, DecodeError, decodeAll } from '../../core/audio/decode.ts';
@@ -568,7 +568,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
     )
     .option(
       '--card <path>',
-      'model card to write (default: docs/model-card.md for a full run, <out>/model-card.md with --corpus, none with --quick)',
+      'model card to write (default: docs/model-card.md for a full run into models/, else <out>/model-card.md; none with --quick)',
     )
     .action(
       async (o: {
@@ -630,13 +630,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });
         });
-        const card =
-          o.card ??
-          (quick
-            ? undefined
-            : own
-              ? join(outDir, 'model-card.md')
-              : fileURLToPath(new URL('../../docs/model-card.md', import.meta.url)));
+        const card = o.card ?? defaultCard({ quick, own, outDir });
         if (card)
           await writeModelCard(card, result.model, outDir, baselineDir ? loadModel(baselineDir) : undefined);
         process.stdout.write(
@@ -659,4 +653,17 @@ function speakerHistory(value: boolean | string | undefined): SpeakerHistory | u
   if (value === true || value === 'all') return 'all';
   if (value === 'neutral') return 'neutral';
   throw new CliError(`--speaker-channels takes 'all' or 'neutral', not '${value}'`, 'USAGE');
+}
+
+/**
+ * Where `train` writes its card without `--card`: the repository's card only for a full run into
+ * models/ (the committed recipe or a successor); a candidate elsewhere, or your own recordings, keep
+ * theirs beside the weights so that trying a recipe never rewrites the shipped model's card.
+ */
+export function defaultCard(run: { quick: boolean; own: boolean; outDir: string }): string | undefined {
+  if (run.quick) return undefined;
+  const inModels = !run.own && dirname(resolve(run.outDir)) === resolve(COMMITTED_MODEL_DIR, '..');
+  return inModels
+    ? fileURLToPath(new URL('../../docs/model-card.md', import.meta.url))
+    : join(run.outDir, 'model-card.md');
 }
