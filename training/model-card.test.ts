@@ -122,6 +122,32 @@ describe('writeModelCard', () => {
     );
   }, 120_000);
 
+  it('says by how much each missed target misses, the cross-corpus one against the baseline', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'card-'));
+    const card = join(dir, 'card.md');
+    // Product path: 1 of 3 right (UA over its three classes 33.3 %); cross-corpus 2 of 3 against the baseline's 3 of 3.
+    const one = evaluation('ravdess', [
+      [0, 0],
+      [4, 0],
+      [5, 0],
+    ]);
+    const all = evaluation('ravdess', [
+      [0, 0],
+      [4, 4],
+      [5, 5],
+    ]);
+    const old = { ...cardModel({ test: [all], crossCorpus: [all] }), version: 'old' };
+    const model = cardModel({ test: [one], product: [one], crossCorpus: twoOfThree() });
+    await writeModelCard(card, model, join(dir, 'model'), old);
+    const text = readFileSync(card, 'utf8');
+    expect(text).toContain(
+      '| RAVDESS six-class UA ≥ 66 % (goal 75 %) | 33.3 % — NOT met (32.7 points short) |',
+    );
+    expect(text).toContain(
+      "| Leave-one-corpus-out mean UA no worse than old's (100.0 %) | 66.7 % — NOT met (33.3 points lower) |",
+    );
+  }, 120_000);
+
   it('heads its test tables and targets with the product path’s numbers when the run has them', async () => {
     dir = mkdtempSync(join(tmpdir(), 'card-'));
     const card = join(dir, 'card.md');
@@ -142,7 +168,11 @@ describe('writeModelCard', () => {
     const first = held.match(/\| ravdess \| 3 \| ([\d.]+) \|/)!;
     expect(first[1]).toBe((100 * product[0]!.utterance.ua).toFixed(1));
     expect(held).toContain('Training-time evaluation of the same clips');
-    expect(text).toMatch(/RAVDESS six-class UA ≥ 65 % \(goal 75 %\) \| 100\.0 % — met/);
+    expect(text).toMatch(/RAVDESS six-class UA ≥ 66 % \(goal 75 %\) \| 100\.0 % — met/);
+    expect(text).toContain('| EMOVO ≥ 45 % | corpus absent |');
+    expect(text).toMatch(
+      /Stream path ≥ 2,000× real time per core \(ONNX Runtime\) \| \d+× here — NOT met \([\d.]+× short\)/,
+    );
     expect(text).toContain(
       '| corpus | old | emotion-card-test | old (product path) | emotion-card-test (product path) |',
     );
