@@ -281,7 +281,7 @@ function architecture(model: EmotionModel, settings: TdnnTrainSettings): string 
       : '';
   return `- Input (\`core/model/windows.ts\` \`windowInput\`): TELEPHONY_FEATURES log-mel (${n.nMels} Slaney bands, 25 ms Hann / 10 ms
   hop, 50–4000 Hz), ${n.pool} frames averaged (${hopMs} ms hop, ${n.frames} frames per ${model.window.lengthMs} ms window), each band's
-  mean over the window subtracted (per-window mean normalisation: gain and channel colouring cancel),
+  mean over the window${n.meanFloorDb === undefined ? '' : `'s frames within ${n.meanFloorDb} dB of its loudest (a pause of line noise does not move it)`} subtracted (per-window mean normalisation: gain and channel colouring cancel),
   divided by each channel's spread over the training windows; windows shorter than ${model.window.lengthMs} ms are tiled.${prosody}
 - Network: ${n.layers.length} TDNN layers (dilated 1-D convolutions: ${n.layers.map((l) => `${l.context}-frame context, dilation ${l.dilation} → ${l.channels}`).join(', ')};
   ReLU, then per-frame layer normalisation), statistics pooling (mean and standard deviation over time),

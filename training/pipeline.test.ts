@@ -9,6 +9,7 @@ import {
   trainFoldNetwork,
   trainingFolds,
   withChannels,
+  withMeanFloor,
   withPool,
   withSpeakerChannels,
 } from './pipeline.ts';
@@ -81,6 +82,18 @@ describe('trainingFolds', () => {
     );
     expect({ ...s, net: { ...s.net, layers: TDNN_SETTINGS.net.layers } }).toEqual(TDNN_SETTINGS);
     expect(withChannels(TDNN_SETTINGS, 128)).toEqual(TDNN_SETTINGS);
+  });
+
+  it('centres windows on their loud frames in training and in the model, for a prosody network only', () => {
+    const s = withMeanFloor(TDNN_SETTINGS, 40);
+    expect(s.net.meanFloorDb).toBe(40);
+    expect({ ...s, net: { ...s.net, meanFloorDb: undefined } }).toEqual({
+      ...TDNN_SETTINGS,
+      net: { ...TDNN_SETTINGS.net, meanFloorDb: undefined },
+    });
+    expect(() =>
+      withMeanFloor({ ...TDNN_SETTINGS, net: { ...TDNN_SETTINGS.net, prosody: false } }, 40),
+    ).toThrow(/need a prosody network/);
   });
 
   it('pools more 10 ms frames into each network frame over the same window, or refuses a pool that does not divide it', () => {

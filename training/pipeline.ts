@@ -59,6 +59,8 @@ export interface PipelineOptions {
   channels?: number;
   /** Log-mel frames averaged into one network frame (withPool); default the recipe's own (2). */
   pool?: number;
+  /** Window means over the frames within this many dB of the window's loudest (TdnnConfig.meanFloorDb). */
+  meanFloorDb?: number;
   log?: (msg: string) => void;
 }
 
@@ -180,6 +182,16 @@ export function withPool(settings: TdnnTrainSettings, pool: number): TdnnTrainSe
       `pool ${pool} does not divide the window's ${spanned} frames`,
     );
   return { ...settings, net: { ...settings.net, pool, frames: spanned / pool } };
+}
+
+/**
+ * `settings` whose windows are centred on their frames within `db` dB of the loudest, in training and
+ * in the model it writes (TdnnConfig.meanFloorDb); needs a prosody network.
+ */
+export function withMeanFloor(settings: TdnnTrainSettings, db: number): TdnnTrainSettings {
+  if (!settings.net.prosody)
+    throw new TrainingError('INVALID_SETTINGS', 'window means over the loud frames need a prosody network');
+  return { ...settings, net: { ...settings.net, meanFloorDb: db } };
 }
 
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
@@ -338,7 +350,8 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
       ? DISTILLED_TDNN
       : TDNN_SETTINGS;
   const widened = opts.channels === undefined ? base : withChannels(base, opts.channels);
-  const shaped = opts.pool === undefined ? widened : withPool(widened, opts.pool);
+  const pooled = opts.pool === undefined ? widened : withPool(widened, opts.pool);
+  const shaped = opts.meanFloorDb === undefined ? pooled : withMeanFloor(pooled, opts.meanFloorDb);
   const settings: TdnnTrainSettings = {
     ...(opts.speakerChannels ? withSpeakerChannels(shaped, opts.speakerChannels) : shaped),
     seed: opts.seed ?? base.seed,

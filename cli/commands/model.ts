@@ -563,6 +563,11 @@ export function registerModelCommands(program: Command, settings: Settings): voi
       intOption('--pool', { min: 1, max: 20 }),
     )
     .option(
+      '--mean-floor <dB>',
+      "window means over the frames within this many dB of the window's loudest, in training and in the model (default: all frames)",
+      intOption('--mean-floor', { min: 1, max: 120 }),
+    )
+    .option(
       '--model-version <name>',
       `version name written into the model (default: the committed model's, ${CUSTOM_MODEL_VERSION} with --corpus)`,
     )
@@ -587,6 +592,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         speakerChannels?: boolean | string;
         channels?: number;
         pool?: number;
+        meanFloor?: number;
       }) => {
         if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
           throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
@@ -626,6 +632,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           speakerChannels: speakerHistory(o.speakerChannels),
           channels: o.channels,
           pool: o.pool,
+          meanFloorDb: o.meanFloor,
           log,
         }).catch((err: Error) => {
           throw new CliError(`train: ${err.message}`, 'FAILED', { cause: err });

@@ -65,6 +65,11 @@ describe('model directory', () => {
     expect(() => loadModel(join(dir, 'p2'))).toThrow(/67 channels .* with 64 scales/);
     saveModel({ ...m, labels: EMOTIONS.slice(0, 4) }, join(dir, 'p3'));
     expect(() => loadModel(join(dir, 'p3'))).toThrow(/6 classes for 4 labels/);
+    const plain = model(false);
+    saveModel({ ...plain, network: { ...plain.network, meanFloorDb: 40 } }, join(dir, 'p4'));
+    expect(() => loadModel(join(dir, 'p4'))).toThrow(/meanFloorDb\) need a prosody network/);
+    saveModel({ ...m, network: { ...m.network, meanFloorDb: 40 } }, join(dir, 'p5'));
+    expect(loadModel(join(dir, 'p5')).network.meanFloorDb).toBe(40);
   });
 });
 

@@ -116,6 +116,7 @@ const manifestSchema = z.object({
     nMels: positiveInt,
     prosody: z.boolean().optional(),
     speakerOffsets: z.boolean().optional(),
+    meanFloorDb: z.number().positive().optional(),
     pool: positiveInt,
     frames: positiveInt,
     layers: z.array(z.object({ context: positiveInt, dilation: positiveInt, channels: positiveInt })).min(1),
@@ -179,6 +180,8 @@ export function readManifest(dir: string): Manifest {
     throw invalid(
       'a network with speaker channels needs prosody and a speaker prior, and only it has a prior',
     );
+  if (m.network.meanFloorDb !== undefined && !m.network.prosody)
+    throw invalid('window means over the loud frames (meanFloorDb) need a prosody network (its energy row)');
   if (m.speakerPrior && m.speakerPrior.mean.length !== PRIOR_CHANNELS)
     throw invalid(`a speaker prior holds ${PRIOR_CHANNELS} means, not ${m.speakerPrior.mean.length}`);
   if (m.speakerPrior?.neutralGate !== undefined && !m.labels.includes('neutral'))

@@ -35,6 +35,13 @@ export interface TdnnConfig {
    * (speaker-norm.ts; needs prosody and the model's speaker prior).
    */
   speakerOffsets?: boolean;
+  /**
+   * The window means of the mel bands and the energy over only the window's frames whose energy is
+   * within this many dB of its loudest (every frame still reaches the network): a pause of line noise
+   * inside a window then leaves its speech centred as a clip's would be. Needs prosody (the energy
+   * row). Absent: the means over all of the window's frames.
+   */
+  meanFloorDb?: number;
   /** Adjacent 10 ms frames averaged into one network frame. */
   pool: number;
   /** Network frames per window (after pooling); shorter windows are tiled up to it. */

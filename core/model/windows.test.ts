@@ -64,6 +64,36 @@ describe('windowInput', () => {
     expect(() => windowInput(ramp(6, 40), 0, 24, cfg, new Float32Array(7).fill(1))).toThrow(TdnnError);
   });
 
+  it('with meanFloorDb, centres the bands and the energy on the frames within that many dB of the loudest', () => {
+    const cfg: TdnnConfig = { ...CFG, prosody: true, meanFloorDb: 40 };
+    // 12 speech frames at -20 dB (pooled frames 0..5), then 12 of line noise at -70 dB (6..11).
+    const cols = 24;
+    const data = new Float32Array(8 * cols);
+    for (let t = 0; t < cols; t++) {
+      const speech = t < 12;
+      for (let m = 0; m < 4; m++) data[m * cols + t] = speech ? -10 - m - (t % 2) : -60;
+      data[5 * cols + t] = speech ? -20 : -70;
+    }
+    const features = { rows: 8, cols, data };
+    const scale = new Float32Array(7).fill(1);
+    const x = windowInput(features, 0, cols, cfg, scale);
+    const all = windowInput(features, 0, cols, { ...cfg, meanFloorDb: undefined }, scale);
+    // Speech frames: band m pools to -10.5 - m, its mean over the speech alone; the noise keeps its offset.
+    for (let m = 0; m < 4; m++) {
+      expect(x[m]!, `band ${m}`).toBeCloseTo(0, 5);
+      expect(x[6 * 7 + m]!).toBeCloseTo(-60 - (-10.5 - m), 5);
+      // Over every frame the pause drags the mean halfway down, as v4 has always computed it.
+      expect(all[m]!).toBeCloseTo(-10.5 - m - (-10.5 - m - 60) / 2, 5);
+    }
+    expect([x[4], x[6 * 7 + 4]]).toEqual([0, -50]);
+    expect(all[4]).toBe(25);
+    // A floor wider than the window's range is every frame: the same input as none.
+    expect(windowInput(features, 0, cols, { ...cfg, meanFloorDb: 60 }, scale)).toEqual(all);
+    expect(() =>
+      windowInput(ramp(6, 40), 0, 24, { ...CFG, meanFloorDb: 40 }, new Float32Array(4).fill(1)),
+    ).toThrow(/window means over the loud frames need a prosody network/);
+  });
+
   it('rejects too few mel rows and windows outside the matrix', () => {
     expect(() => windowInput(ramp(3, 40), 0, 24, CFG, ones)).toThrow(TdnnError);
     expect(() => windowInput(ramp(4, 40), 30, 50, CFG, ones)).toThrow(TdnnError);

@@ -120,6 +120,8 @@ export function windowInput(
   const width = inputWidth(cfg);
   if (cfg.speakerOffsets && !cfg.prosody)
     throw new TdnnError('BAD_INPUT', 'speaker channels need a prosody network (voicing from F0)');
+  if (cfg.meanFloorDb !== undefined && !cfg.prosody)
+    throw new TdnnError('BAD_INPUT', 'window means over the loud frames need a prosody network (energy)');
   const rows = inputWidth({ nMels, prosody: cfg.prosody });
   if (features.rows < rows)
     throw new TdnnError('BAD_INPUT', `need ${rows} feature rows, got ${features.rows}`);
@@ -145,9 +147,29 @@ export function windowInput(
     const s = 1 / scale[ch]!;
     for (let t = 0; t < n; t++) out[t * width + ch] = (out[t * width + ch]! - mean) * s;
   };
-  for (let m = 0; m < nMels; m++) shift(m, pooled(m, m) / n);
+  // The energy first: with meanFloorDb it decides which frames the means are taken over.
+  const energySum = cfg.prosody ? pooled(features.rows - 3, nMels) : 0;
+  const floor = cfg.meanFloorDb;
+  let loudFrom = -Infinity;
+  if (floor !== undefined) {
+    for (let t = 0; t < n; t++) loudFrom = Math.max(loudFrom, out[t * width + nMels]!);
+    loudFrom -= floor;
+  }
+  /** Channel `ch`'s window mean (its pooled values sum to `sum`), over the loud frames with meanFloorDb. */
+  const mean = (ch: number, sum: number) => {
+    if (floor === undefined) return sum / n;
+    let s = 0;
+    let k = 0;
+    for (let t = 0; t < n; t++) {
+      if (out[t * width + nMels]! < loudFrom) continue;
+      s += out[t * width + ch]!;
+      k++;
+    }
+    return s / k;
+  };
+  for (let m = 0; m < nMels; m++) shift(m, mean(m, pooled(m, m)));
   if (cfg.prosody) {
-    shift(nMels, pooled(features.rows - 3, nMels) / n);
+    shift(nMels, mean(nMels, energySum));
     pooledF0(features, features.rows - 2, start, n, pool, out, width, nMels + 1, scale[nMels + 1]!);
     pooled(features.rows - 1, nMels + 2);
     shift(nMels + 2, 0);
