@@ -126,16 +126,14 @@ describe('writeModelCard', () => {
     dir = mkdtempSync(join(tmpdir(), 'card-'));
     const card = join(dir, 'card.md');
     // Product path: 1 of 3 right (UA over its three classes 33.3 %); cross-corpus 2 of 3 against the baseline's 3 of 3.
-    const one = evaluation('ravdess', [
-      [0, 0],
-      [4, 0],
-      [5, 0],
-    ]);
-    const all = evaluation('ravdess', [
-      [0, 0],
-      [4, 4],
-      [5, 5],
-    ]);
+    const one = evaluation(
+      'ravdess',
+      [0, 4, 5].map((c): [number, number] => [c, 0]),
+    );
+    const all = evaluation(
+      'ravdess',
+      [0, 4, 5].map((c): [number, number] => [c, c]),
+    );
     const old = { ...cardModel({ test: [all], crossCorpus: [all] }), version: 'old' };
     const model = cardModel({ test: [one], product: [one], crossCorpus: twoOfThree() });
     await writeModelCard(card, model, join(dir, 'model'), old);
