@@ -407,14 +407,7 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
   saveModel(model, opts.outDir);
   log(`model written to ${opts.outDir}`);
   if (!opts.quick) {
-    const retrain: Retrain = async (version, subset) =>
-      (
-        await trainTdnn(version, subset, store, {
-          ...settings,
-          maxEpochs: CROSS_EPOCHS,
-          patience: CROSS_EPOCHS,
-        })
-      ).model;
+    const retrain = crossRetrain(store, settings);
     // Leaving a corpus out needs another to train on.
     if (corporaOf(clips).length > 1) evaluation.crossCorpus = await crossCorpus(clips, store, retrain, log);
     if (!opts.own?.only)
@@ -470,10 +463,22 @@ async function evaluateVariant(
 }
 
 /** Trains a lighter network of the same shape on a subset of the clips (their splits as given). */
-type Retrain = (version: string, clips: LabeledClip[]) => Promise<EmotionModel>;
+export type Retrain = (version: string, clips: LabeledClip[]) => Promise<EmotionModel>;
+
+/** The retraining of the cross-corpus tables: the recipe's network for CROSS_EPOCHS epochs. */
+export function crossRetrain(store: DescriptorStore, settings: TdnnTrainSettings): Retrain {
+  return async (version, subset) =>
+    (
+      await trainTdnn(version, subset, store, {
+        ...settings,
+        maxEpochs: CROSS_EPOCHS,
+        patience: CROSS_EPOCHS,
+      })
+    ).model;
+}
 
 /** Train without corpus X, test on every clip of X. */
-async function crossCorpus(
+export async function crossCorpus(
   clips: LabeledClip[],
   store: DescriptorStore,
   retrain: Retrain,

@@ -1,0 +1,39 @@
+// The leave-one-corpus-out table of a recipe over several seeds, without training its ensemble: one
+// 8-epoch network per left-out corpus and seed, as the model card's (pipeline.ts crossCorpus). A single
+// seed moves the table's mean by about a point (docs/model-history.md), so candidates are compared on
+// the mean over seeds. Usage:
+//   node bin/run-ts.js training/cross-corpus-seeds.ts [--channels n] [--pool n] [--mean-floor dB] [seeds…]
+import { parseArgs } from 'node:util';
+import { parseEnv } from '../core/config/env.ts';
+import { crossCorpus, crossRetrain, prepareData, withChannels, withMeanFloor, withPool } from './pipeline.ts';
+import { TDNN_SETTINGS } from './train-tdnn.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { channels: { type: 'string' }, pool: { type: 'string' }, 'mean-floor': { type: 'string' } },
+});
+const seeds = positionals.length > 0 ? positionals : ['voicepulse-1', 'voicepulse-2', 'voicepulse-3'];
+let recipe = TDNN_SETTINGS;
+if (values.channels) recipe = withChannels(recipe, Number(values.channels));
+if (values.pool) recipe = withPool(recipe, Number(values.pool));
+if (values['mean-floor']) recipe = withMeanFloor(recipe, Number(values['mean-floor']));
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const dataRoot = parseEnv(process.env).data.root;
+const means: number[] = [];
+for (const seed of seeds) {
+  const settings = { ...recipe, seed };
+  const { clips, store } = prepareData(
+    { dataRoot, outDir: '', version: 'cross-corpus', quick: false },
+    seed,
+    log,
+  );
+  const table = await crossCorpus(clips, store, crossRetrain(store, settings), log);
+  const mean = table.reduce((a, e) => a + e.utterance.ua, 0) / table.length;
+  means.push(mean);
+  const row = table.map((e) => `${e.corpus} ${(100 * e.utterance.ua).toFixed(1)}`).join(', ');
+  process.stdout.write(`${seed}: ${row}; mean ${(100 * mean).toFixed(1)}\n`);
+}
+const overall = means.reduce((a, b) => a + b, 0) / means.length;
+process.stdout.write(
+  `mean over ${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${(100 * overall).toFixed(1)}\n`,
+);
