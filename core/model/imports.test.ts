@@ -52,7 +52,12 @@ describe('importing modules starts no model runtime', () => {
     expect(
       await probe([
         'core/model/tfjs.ts',
-        ...modulesIn('training', ['refresh-card-plots.ts', 'product-card.ts', 'quantize-model.ts']),
+        ...modulesIn('training', [
+          'refresh-card-plots.ts',
+          'product-card.ts',
+          'quantize-model.ts',
+          'cross-corpus-seeds.ts',
+        ]),
       ]),
     ).toEqual({
       ...NOTHING,
