@@ -4,8 +4,9 @@
 // the mean over seeds. Usage:
 //   node bin/run-ts.js training/cross-corpus-seeds.ts [--channels n] [--pool n] [--mean-floor dB] [seeds…]
 import { parseArgs } from 'node:util';
-import { parseEnv } from '../core/config/env.ts';
-import { crossCorpus, crossRetrain, prepareData, withChannels, withMeanFloor, withPool } from './pipeline.ts';
+import { parseEnv, parseInteger } from '../core/config/env.ts';
+import { meanUa } from './evaluate.ts';
+import { crossCorpus, crossRetrain, prepareData, shapeRecipe } from './pipeline.ts';
 import { TDNN_SETTINGS } from './train-tdnn.ts';
 
 const { values, positionals } = parseArgs({
@@ -13,10 +14,21 @@ const { values, positionals } = parseArgs({
   options: { channels: { type: 'string' }, pool: { type: 'string' }, 'mean-floor': { type: 'string' } },
 });
 const seeds = positionals.length > 0 ? positionals : ['voicepulse-1', 'voicepulse-2', 'voicepulse-3'];
-let recipe = TDNN_SETTINGS;
-if (values.channels) recipe = withChannels(recipe, Number(values.channels));
-if (values.pool) recipe = withPool(recipe, Number(values.pool));
-if (values['mean-floor']) recipe = withMeanFloor(recipe, Number(values['mean-floor']));
+// The bounds of `voicepulse train`'s flags; a bad value stops here with the flag's name.
+const flag = (name: string, text: string | undefined, range: { min: number; max: number }) => {
+  if (text === undefined) return undefined;
+  try {
+    return parseInteger(name, text, range);
+  } catch (err) {
+    process.stderr.write(`cross-corpus-seeds: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+};
+const recipe = shapeRecipe(TDNN_SETTINGS, {
+  channels: flag('--channels', values.channels, { min: 8, max: 512 }),
+  pool: flag('--pool', values.pool, { min: 1, max: 20 }),
+  meanFloorDb: flag('--mean-floor', values['mean-floor'], { min: 1, max: 120 }),
+});
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const dataRoot = parseEnv(process.env).data.root;
 const means: number[] = [];
@@ -28,7 +40,7 @@ for (const seed of seeds) {
     log,
   );
   const table = await crossCorpus(clips, store, crossRetrain(store, settings), log);
-  const mean = table.reduce((a, e) => a + e.utterance.ua, 0) / table.length;
+  const mean = meanUa(table);
   means.push(mean);
   const row = table.map((e) => `${e.corpus} ${(100 * e.utterance.ua).toFixed(1)}`).join(', ');
   process.stdout.write(`${seed}: ${row}; mean ${(100 * mean).toFixed(1)}\n`);

@@ -23,6 +23,11 @@ export interface CorpusEvaluation {
   utterance: ClassificationReport;
 }
 
+/** The utterance UA averaged over corpora (0 for none). */
+export function meanUa(evals: readonly CorpusEvaluation[]): number {
+  return evals.reduce((a, e) => a + e.utterance.ua, 0) / Math.max(1, evals.length);
+}
+
 export interface ItemPrediction {
   windows: Float32Array[];
   utterance: Float32Array;

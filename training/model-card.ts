@@ -11,7 +11,7 @@ import type { EmotionModel } from '../core/model/format.ts';
 import { ModelStream, openInstalledRunners } from '../core/model/runner.ts';
 import { PROSODY_CHANNELS, receptiveField } from '../core/model/tdnn.ts';
 import { TrainingError } from './errors.ts';
-import type { CorpusEvaluation } from './evaluate.ts';
+import { type CorpusEvaluation, meanUa } from './evaluate.ts';
 import { CROSS_EPOCHS, type Evaluation } from './pipeline.ts';
 import { confusionMatrixSvg } from './plots.ts';
 import type { TdnnTrainSettings } from './train-tdnn.ts';
@@ -46,9 +46,6 @@ const UA_TARGETS: readonly { corpus: CorpusId; label: string; goal: number }[] =
 ];
 /** Issue 16's speed target: the stream path on one core, ONNX Runtime. */
 const STREAM_TARGET = 2000;
-
-const meanUa = (evals: CorpusEvaluation[]) =>
-  evals.reduce((a, e) => a + e.utterance.ua, 0) / Math.max(1, evals.length);
 
 /** The targets table: each met, or by how much it misses. */
 function targetsSection(

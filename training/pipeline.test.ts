@@ -6,6 +6,7 @@ import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
 import {
   NEUTRAL_GATE,
+  shapeRecipe,
   trainFoldNetwork,
   trainingFolds,
   withChannels,
@@ -94,6 +95,14 @@ describe('trainingFolds', () => {
     expect(() =>
       withMeanFloor({ ...TDNN_SETTINGS, net: { ...TDNN_SETTINGS.net, prosody: false } }, 40),
     ).toThrow(/need a prosody network/);
+  });
+
+  it('shapes a recipe with what is asked and keeps the rest the recipe’s own', () => {
+    expect(shapeRecipe(TDNN_SETTINGS, {})).toEqual(TDNN_SETTINGS);
+    expect(shapeRecipe(TDNN_SETTINGS, { channels: 64, pool: 4, meanFloorDb: 40 })).toEqual(
+      withMeanFloor(withPool(withChannels(TDNN_SETTINGS, 64), 4), 40),
+    );
+    expect(shapeRecipe(TDNN_SETTINGS, { pool: 4 }).net.layers).toEqual(TDNN_SETTINGS.net.layers);
   });
 
   it('pools more 10 ms frames into each network frame over the same window, or refuses a pool that does not divide it', () => {

@@ -194,6 +194,16 @@ export function withMeanFloor(settings: TdnnTrainSettings, db: number): TdnnTrai
   return { ...settings, net: { ...settings.net, meanFloorDb: db } };
 }
 
+/** `settings` with the network width, pooling and window means asked for (each absent: the recipe's own). */
+export function shapeRecipe(
+  settings: TdnnTrainSettings,
+  shape: Pick<PipelineOptions, 'channels' | 'pool' | 'meanFloorDb'>,
+): TdnnTrainSettings {
+  const widened = shape.channels === undefined ? settings : withChannels(settings, shape.channels);
+  const pooled = shape.pool === undefined ? widened : withPool(widened, shape.pool);
+  return shape.meanFloorDb === undefined ? pooled : withMeanFloor(pooled, shape.meanFloorDb);
+}
+
 /** The six-class clips (subsampled for --quick) and the frame-feature store over them. */
 export function prepareData(
   opts: PipelineOptions,
@@ -349,9 +359,7 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
     : teacher
       ? DISTILLED_TDNN
       : TDNN_SETTINGS;
-  const widened = opts.channels === undefined ? base : withChannels(base, opts.channels);
-  const pooled = opts.pool === undefined ? widened : withPool(widened, opts.pool);
-  const shaped = opts.meanFloorDb === undefined ? pooled : withMeanFloor(pooled, opts.meanFloorDb);
+  const shaped = shapeRecipe(base, opts);
   const settings: TdnnTrainSettings = {
     ...(opts.speakerChannels ? withSpeakerChannels(shaped, opts.speakerChannels) : shaped),
     seed: opts.seed ?? base.seed,
