@@ -32,6 +32,7 @@ import {
   type Subscription,
   TOPICS,
 } from './bus.ts';
+import { retryTransient } from './transient.ts';
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -208,7 +209,11 @@ export class KafkaBus implements EventBus {
     await this.start();
     const { groupId } = options;
     const pipeline: PartitionPipeline = { stopping: false, inFlight: new Map() };
-    let member = await this.joinGroup(options, pipeline);
+    // A topic this bus created a moment ago can be missing from the metadata a while (transient.ts).
+    let member = await retryTransient(() => this.joinGroup(options, pipeline), {
+      deadlineMs: JOIN_TIMEOUT_MS,
+      onRetry: (err) => this.options.onError?.(err, { groupId, topic: '*', partition: -1 }),
+    });
     // kafkajs restarts a crashed consumer only after errors it deems retriable; a coordinator it
     // could not reach while the broker restarted is not one (kafkajs issues #1445, #1630), and the
     // member would then sit idle for good. Such a crash gets a new member, retried until it joins.

@@ -1,13 +1,15 @@
 // The cluster feed on Kafka: one consumer per pod over the event topics and the presence topic, in a
 // consumer group of its own (every pod reads every partition), starting at the latest offset and
 // committing nothing (a restarted pod wants what happens now, not what it missed), plus a producer
-// for the pod's heartbeats. Messages are validated here, at the boundary; one that is not a valid
+// for the pod's heartbeats. Joining waits out a cluster that does not know its topics yet
+// (core/bus/transient.ts), and a consumer that crashed for good is replaced. Messages are validated here, at the boundary; one that is not a valid
 // event or heartbeat is skipped and reported (the sink dead-letters bad events).
 // Not KafkaBus.subscribe: that one commits after its handler for the sink's exactly-once, which a
 // feed has no use for, and it reads events only.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
 import { TOPICS } from '../../../core/bus/bus.ts';
+import { retryTransient } from '../../../core/bus/transient.ts';
 import { parseEvent, type VoicePulseEvent } from '../../../core/events/schema.ts';
 import { heartbeatSchema } from './presence.ts';
 import type { FeedHandlers, FeedSource } from './source.ts';
@@ -39,16 +41,11 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
     retry: { initialRetryTime: 300, retries: 10 },
   });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({
-    // A group of its own per process start: it never shares partitions, and never resumes old offsets.
-    groupId: `voicepulse-feed-${o.podId}-${randomBytes(4).toString('hex')}`,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    // Short long-poll: a watcher sees a score as soon as the broker has it.
-    maxWaitTimeInMs: 100,
-    retry: { initialRetryTime: 300, retries: 20 },
-  });
+  // A group of its own per process start: it never shares partitions, and never resumes old offsets.
+  const groupId = `voicepulse-feed-${o.podId}-${randomBytes(4).toString('hex')}`;
+  let consumer: Consumer | undefined;
   let handlers: FeedHandlers | undefined;
+  let stopping = false;
 
   const ensurePresenceTopic = async () => {
     const admin = kafka.admin();
@@ -71,48 +68,93 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
     }
   };
 
+  const onBatch = async ({ batch }: EachBatchPayload) => {
+    if (batch.topic === presence) {
+      for (const m of batch.messages) {
+        const beat = heartbeatSchema.safeParse(parseJson(m.value));
+        if (beat.success) handlers?.heartbeat(beat.data);
+        else o.onError(new Error(`invalid heartbeat at offset ${m.offset}: ${beat.error.message}`));
+      }
+      return;
+    }
+    const events: VoicePulseEvent[] = [];
+    for (const m of batch.messages) {
+      try {
+        events.push(parseEvent(parseJson(m.value)));
+      } catch (err) {
+        o.onError(err as Error);
+      }
+    }
+    if (events.length > 0) handlers?.events(events);
+  };
+
+  /** A consumer that has joined the feed's group over every feed topic; a failed one is disconnected. */
+  const join = async (): Promise<Consumer> => {
+    const c = kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // Short long-poll: a watcher sees a score as soon as the broker has it.
+      maxWaitTimeInMs: 100,
+      retry: { initialRetryTime: 300, retries: 20 },
+    });
+    let off = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const joined = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => {
+        off();
+        reject(new Error(`feed consumer did not join within ${JOIN_TIMEOUT_MS} ms`));
+      }, JOIN_TIMEOUT_MS);
+      off = c.on(c.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+    try {
+      await c.connect();
+      await c.subscribe({ topics: [...eventTopics, presence], fromBeginning: false });
+      await c.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachBatch: onBatch });
+      await joined;
+    } catch (err) {
+      clearTimeout(timer);
+      joined.catch(() => {});
+      off();
+      await c.disconnect().catch(() => {});
+      throw err;
+    }
+    // kafkajs does not restart a consumer after an error it deems final (as KafkaBus.subscribe):
+    // the feed would go silent for good, so a new member joins.
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (payload.restart || stopping || consumer !== c) return;
+      o.onError(new Error(`feed consumer stopped on ${payload.error.message}; a new member joins`));
+      void rejoin();
+    });
+    return c;
+  };
+  const joinRetrying = () =>
+    retryTransient(join, { deadlineMs: JOIN_TIMEOUT_MS, onRetry: (err) => o.onError(err) });
+  const rejoin = async () => {
+    for (let delay = 1_000; !stopping; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        const c = await joinRetrying();
+        if (stopping) await c.disconnect();
+        else consumer = c;
+        return;
+      } catch (err) {
+        o.onError(err as Error);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+
   return {
     async start(h) {
       handlers = h;
-      await ensurePresenceTopic();
+      stopping = false;
+      await retryTransient(ensurePresenceTopic, { deadlineMs: JOIN_TIMEOUT_MS });
       await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...eventTopics, presence], fromBeginning: false });
-      const joined = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          off();
-          reject(new Error(`feed consumer did not join within ${JOIN_TIMEOUT_MS} ms`));
-        }, JOIN_TIMEOUT_MS);
-        const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-          clearTimeout(timer);
-          off();
-          resolve();
-        });
-      });
-      await consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatch: async ({ batch }) => {
-          if (batch.topic === presence) {
-            for (const m of batch.messages) {
-              const beat = heartbeatSchema.safeParse(parseJson(m.value));
-              if (beat.success) handlers?.heartbeat(beat.data);
-              else o.onError(new Error(`invalid heartbeat at offset ${m.offset}: ${beat.error.message}`));
-            }
-            return;
-          }
-          const events: VoicePulseEvent[] = [];
-          for (const m of batch.messages) {
-            try {
-              events.push(parseEvent(parseJson(m.value)));
-            } catch (err) {
-              o.onError(err as Error);
-            }
-          }
-          if (events.length > 0) handlers?.events(events);
-        },
-      });
-      await joined;
+      consumer = await joinRetrying();
     },
     async heartbeat(beat) {
       await producer.send({
@@ -123,7 +165,8 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
     },
     async stop() {
       handlers = undefined;
-      await consumer.disconnect();
+      stopping = true;
+      await consumer?.disconnect();
       await producer.disconnect();
     },
   };
