@@ -32,6 +32,7 @@ import {
   type Subscription,
   TOPICS,
 } from './bus.ts';
+import { joinMember } from './member.ts';
 import { retryTransient } from './transient.ts';
 
 export interface KafkaBusOptions {
@@ -275,30 +276,10 @@ export class KafkaBus implements EventBus {
       maxBytes: 48 * 1024 * 1024,
       retry: { initialRetryTime: 300, retries: 20 },
     });
-    // Resolve only once this member joined the group and owns its partitions (or fail loudly).
-    let off = () => {};
-    let timer: NodeJS.Timeout | undefined;
-    const joined = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => {
-        off();
-        reject(
-          new BusError(
-            'JOIN_TIMEOUT',
-            `consumer group ${options.groupId} not joined within ${JOIN_TIMEOUT_MS} ms`,
-          ),
-        );
-      }, JOIN_TIMEOUT_MS);
-      off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
-    try {
-      await consumer.connect();
-      const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
-      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
-      await consumer.run({
+    const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
+    return joinMember(consumer, {
+      subscribe: { topics, fromBeginning: options.fromBeginning ?? false },
+      run: {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
@@ -306,16 +287,14 @@ export class KafkaBus implements EventBus {
           this.handleBatch(options.groupId, options.handler, payload, pipeline, (offset) =>
             consumer.seek({ topic: payload.batch.topic, partition: payload.batch.partition, offset }),
           ),
-      });
-      await joined;
-      return consumer;
-    } catch (err) {
-      clearTimeout(timer);
-      joined.catch(() => {});
-      off();
-      await consumer.disconnect().catch(() => {});
-      throw err;
-    }
+      },
+      timeoutMs: JOIN_TIMEOUT_MS,
+      timeoutError: () =>
+        new BusError(
+          'JOIN_TIMEOUT',
+          `consumer group ${options.groupId} not joined within ${JOIN_TIMEOUT_MS} ms`,
+        ),
+    });
   }
 
   async close(): Promise<void> {

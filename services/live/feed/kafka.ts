@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
 import { TOPICS } from '../../../core/bus/bus.ts';
+import { joinMember } from '../../../core/bus/member.ts';
 import { retryTransient } from '../../../core/bus/transient.ts';
 import { parseEvent, type VoicePulseEvent } from '../../../core/events/schema.ts';
 import { heartbeatSchema } from './presence.ts';
@@ -98,31 +99,12 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
       maxWaitTimeInMs: 100,
       retry: { initialRetryTime: 300, retries: 20 },
     });
-    let off = () => {};
-    let timer: NodeJS.Timeout | undefined;
-    const joined = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => {
-        off();
-        reject(new Error(`feed consumer did not join within ${JOIN_TIMEOUT_MS} ms`));
-      }, JOIN_TIMEOUT_MS);
-      off = c.on(c.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
+    await joinMember(c, {
+      subscribe: { topics: [...eventTopics, presence], fromBeginning: false },
+      run: { autoCommit: false, partitionsConsumedConcurrently: 4, eachBatch: onBatch },
+      timeoutMs: JOIN_TIMEOUT_MS,
+      timeoutError: () => new Error(`feed consumer did not join within ${JOIN_TIMEOUT_MS} ms`),
     });
-    try {
-      await c.connect();
-      await c.subscribe({ topics: [...eventTopics, presence], fromBeginning: false });
-      await c.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachBatch: onBatch });
-      await joined;
-    } catch (err) {
-      clearTimeout(timer);
-      joined.catch(() => {});
-      off();
-      await c.disconnect().catch(() => {});
-      throw err;
-    }
     // kafkajs does not restart a consumer after an error it deems final (as KafkaBus.subscribe):
     // the feed would go silent for good, so a new member joins.
     c.on(c.events.CRASH, ({ payload }) => {
