@@ -35,5 +35,7 @@ describe('runLoad', () => {
       expect(r.failed).toBe(3);
       expect(r.closedByServer).toBe(3);
       expect(r.errors[0]).toBe('server closed the call: 1013 at capacity');
+      expect(r.cpuMs).toBeGreaterThan(0);
+      expect(r.cpuMs).toBeLessThan(r.wallMs * 4);
     });
 });

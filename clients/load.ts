@@ -37,6 +37,8 @@ export interface LoadResult {
   /** Client-observed score latencies (ms). */
   latenciesMs: number[];
   wallMs: number;
+  /** CPU time this process spent over the run (ms): what the load generator itself costs its machine. */
+  cpuMs: number;
   errors: string[];
 }
 
@@ -60,6 +62,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     summaries: 0,
     latenciesMs: [],
     wallMs: 0,
+    cpuMs: 0,
     errors: [],
   };
   const onEvent = (e: VoicePulseEvent) => {
@@ -88,6 +91,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
   }
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const rampMs = o.rampMs ?? 1000;
   await Promise.all(
     Array.from({ length: o.calls }, async (_, i) => {
@@ -126,6 +130,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     watcher.close();
   }
   result.wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  result.cpuMs = (cpu.user + cpu.system) / 1000;
   return result;
 }
 
