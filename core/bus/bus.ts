@@ -25,6 +25,8 @@ export type BusErrorCode =
   | 'JOIN_TIMEOUT'
   /** A Kafka consumer stopped on an error kafkajs does not restart after; a new member replaces it. */
   | 'CONSUMER_CRASHED'
+  /** A topic another process is still creating: no partitions in the metadata yet (retried). */
+  | 'TOPIC_NOT_READY'
   /** Event origins that are not one valid origin per event. */
   | 'BAD_ORIGIN';
 

@@ -1,8 +1,13 @@
 // Joining a consumer group with kafkajs, for the bus's subscriptions and the live feed alike: connect,
 // subscribe, run, and resolve only once the member has joined its group (so its partitions are
-// assigned before the caller says it is ready), or fail loudly at a deadline. A member that fails
-// on the way is disconnected before the error is thrown, so a retry starts clean.
+// assigned before the caller says it is ready), or fail loudly at a deadline. A member that fails on
+// the way is disconnected before the error is thrown, so a retry starts clean.
+// A member that is its group's only one can say more: it owns every partition, so a join that left a
+// subscribed topic without partitions was decided on metadata that did not hold the topic yet (a
+// topic another process is still creating). kafkajs would notice only at its next metadata refresh
+// (five minutes by default), so that join fails, transiently, and is tried again.
 import type { Consumer, ConsumerRunConfig, ConsumerSubscribeTopics } from 'kafkajs';
+import { BusError } from './bus.ts';
 
 export interface JoinOptions {
   subscribe: ConsumerSubscribeTopics;
@@ -11,32 +16,56 @@ export interface JoinOptions {
   timeoutMs: number;
   /** The error thrown when it takes longer. */
   timeoutError: () => Error;
+  /**
+   * The member is alone in its group: every subscribed topic must be assigned to it, else the join
+   * fails with BusError TOPIC_NOT_READY (transient). Subscribed topics must be names, not
+   * patterns. @default false
+   */
+  soleMember?: boolean;
 }
 
 /** Connects, subscribes and runs `consumer`, resolving once it has joined its group. */
 export async function joinMember(consumer: Consumer, o: JoinOptions): Promise<Consumer> {
-  let off = () => {};
+  const offs: (() => void)[] = [];
+  const off = () => {
+    for (const f of offs.splice(0)) f();
+  };
   let timer: NodeJS.Timeout | undefined;
-  const joined = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(() => {
-      off();
-      reject(o.timeoutError());
-    }, o.timeoutMs);
-    off = consumer.on(consumer.events.GROUP_JOIN, () => {
+  const ready = new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
       clearTimeout(timer);
       off();
-      resolve();
-    });
+      if (err) reject(err);
+      else resolve();
+    };
+    timer = setTimeout(() => settle(o.timeoutError()), o.timeoutMs);
+    offs.push(
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        if (o.soleMember) {
+          const missing = o.subscribe.topics
+            .map(String)
+            .filter((topic) => !payload.memberAssignment[topic]?.length);
+          if (missing.length > 0)
+            return settle(
+              new BusError(
+                'TOPIC_NOT_READY',
+                `consumer group ${payload.groupId} joined without partitions of ${missing.join(', ')}`,
+              ),
+            );
+        }
+        settle();
+      }),
+    );
   });
   try {
     await consumer.connect();
     await consumer.subscribe(o.subscribe);
     await consumer.run(o.run);
-    await joined;
+    await ready;
     return consumer;
   } catch (err) {
     clearTimeout(timer);
-    joined.catch(() => {});
+    ready.catch(() => {});
     off();
     await consumer.disconnect().catch(() => {});
     throw err;

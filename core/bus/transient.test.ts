@@ -1,5 +1,6 @@
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { BusError } from './bus.ts';
 import { isTransientKafkaError, retryTransient } from './transient.ts';
 
 // The error CI's serve died of: a feed subscribing to a topic its broker's metadata did not hold yet.
@@ -20,6 +21,9 @@ describe('isTransientKafkaError', () => {
         new KafkaJSNumberOfRetriesExceeded(unknownTopic(), { retryCount: 5, retryTime: 1 }),
       ),
     ).toBe(true);
+    expect(isTransientKafkaError(new BusError('TOPIC_NOT_READY', 'topic t has no partitions yet'))).toBe(
+      true,
+    );
   });
 
   it('is false for other errors', () => {
@@ -32,6 +36,7 @@ describe('isTransientKafkaError', () => {
     expect(isTransientKafkaError(authz)).toBe(false);
     expect(isTransientKafkaError(Object.assign(new Error('x'), { retriable: true }))).toBe(false);
     expect(isTransientKafkaError('UNKNOWN_TOPIC_OR_PARTITION')).toBe(false);
+    expect(isTransientKafkaError(new BusError('JOIN_TIMEOUT', 'not joined'))).toBe(false);
   });
 });
 

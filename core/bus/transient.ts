@@ -3,10 +3,12 @@
 // leader), and kafkajs gives up on those in `subscribe` at once rather than retrying them; a
 // process starting next to a fresh cluster must wait them out instead of exiting.
 // kafkajs marks the ones worth retrying `retriable`; its own retrier wraps them (retries exceeded),
-// so the whole cause chain counts.
+// so the whole cause chain counts. So is BusError TOPIC_NOT_READY (member.ts).
+import { BusError } from './bus.ts';
 
 /** Whether `err`, or an error in its cause chain, is one kafkajs marks as passing on retry. */
 export function isTransientKafkaError(err: unknown): boolean {
+  if (err instanceof BusError && err.code === 'TOPIC_NOT_READY') return true;
   for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     if (e.name.startsWith('KafkaJS') && (e as { retriable?: unknown }).retriable === true) return true;
   }

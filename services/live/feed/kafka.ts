@@ -8,7 +8,7 @@
 // feed has no use for, and it reads events only.
 import { randomBytes } from 'node:crypto';
 import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
-import { TOPICS } from '../../../core/bus/bus.ts';
+import { BusError, TOPICS } from '../../../core/bus/bus.ts';
 import { joinMember } from '../../../core/bus/member.ts';
 import { retryTransient } from '../../../core/bus/transient.ts';
 import { parseEvent, type VoicePulseEvent } from '../../../core/events/schema.ts';
@@ -44,11 +44,20 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
   // A group of its own per process start: it never shares partitions, and never resumes old offsets.
   const groupId = `voicepulse-feed-${o.podId}-${randomBytes(4).toString('hex')}`;
+  const topics = [...eventTopics, presence];
   let consumer: Consumer | undefined;
   let handlers: FeedHandlers | undefined;
   let stopping = false;
+  /**
+   * Where the feed reads next, by `topic:partition`: each partition's end when the feed started, then
+   * past every batch it read. Every join seeks there (a rebalance of its own group, a member that
+   * replaced a crashed one): with nothing committed, kafkajs would start again at the latest offset
+   * and skip what was published in between. So a started feed delivers everything published since.
+   */
+  const positions = new Map<string, string>();
 
-  const ensurePresenceTopic = async () => {
+  /** Creates the presence topic if missing and notes where every feed topic ends now. */
+  const prepare = async () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -64,12 +73,20 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
             },
           ],
         });
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        if (ends.length === 0) throw new BusError('TOPIC_NOT_READY', `topic ${topic} has no partitions yet`);
+        for (const p of ends)
+          if (!positions.has(`${topic}:${p.partition}`)) positions.set(`${topic}:${p.partition}`, p.high);
+      }
     } finally {
       await admin.disconnect();
     }
   };
 
   const onBatch = async ({ batch }: EachBatchPayload) => {
+    const last = batch.messages.at(-1);
+    if (last) positions.set(`${batch.topic}:${batch.partition}`, String(Number(last.offset) + 1));
     if (batch.topic === presence) {
       for (const m of batch.messages) {
         const beat = heartbeatSchema.safeParse(parseJson(m.value));
@@ -99,11 +116,20 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
       maxWaitTimeInMs: 100,
       retry: { initialRetryTime: 300, retries: 20 },
     });
+    c.on(c.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment))
+        for (const partition of partitions) {
+          const offset = positions.get(`${topic}:${partition}`);
+          if (offset !== undefined) c.seek({ topic, partition, offset });
+        }
+    });
     await joinMember(c, {
-      subscribe: { topics: [...eventTopics, presence], fromBeginning: false },
+      subscribe: { topics, fromBeginning: false },
       run: { autoCommit: false, partitionsConsumedConcurrently: 4, eachBatch: onBatch },
       timeoutMs: JOIN_TIMEOUT_MS,
       timeoutError: () => new Error(`feed consumer did not join within ${JOIN_TIMEOUT_MS} ms`),
+      // Its own group: it must own every partition of every feed topic.
+      soleMember: true,
     });
     // kafkajs does not restart a consumer after an error it deems final (as KafkaBus.subscribe):
     // the feed would go silent for good, so a new member joins.
@@ -134,7 +160,7 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
     async start(h) {
       handlers = h;
       stopping = false;
-      await retryTransient(ensurePresenceTopic, { deadlineMs: JOIN_TIMEOUT_MS });
+      await retryTransient(prepare, { deadlineMs: JOIN_TIMEOUT_MS, onRetry: (err) => o.onError(err) });
       await producer.connect();
       consumer = await joinRetrying();
     },
