@@ -49,14 +49,16 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
   let handlers: FeedHandlers | undefined;
   let stopping = false;
   /**
-   * Where the feed reads next, by `topic:partition`: each partition's end when the feed started, then
-   * past every batch it read. Every join seeks there (a rebalance of its own group, a member that
-   * replaced a crashed one): with nothing committed, kafkajs would start again at the latest offset
-   * and skip what was published in between. So a started feed delivers everything published since.
+   * Where the feed reads the event topics next, by `topic:partition`: each partition's end when the
+   * feed started, then past every batch it read. Every join seeks there (a rebalance of its own group,
+   * a member that replaced a crashed one): with nothing committed, kafkajs would start again at the
+   * latest offset and skip what was published in between. So a started feed delivers every event
+   * published since. Not heartbeats: a pod's presence is its latest beat (presence.ts counts a beat
+   * as seen when it arrives, so a replayed old one would renew a dead pod's lease).
    */
   const positions = new Map<string, string>();
 
-  /** Creates the presence topic if missing and notes where every feed topic ends now. */
+  /** Creates the presence topic if missing and notes where every event topic ends now. */
   const prepare = async () => {
     const admin = kafka.admin();
     await admin.connect();
@@ -73,7 +75,7 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
             },
           ],
         });
-      for (const topic of topics) {
+      for (const topic of eventTopics) {
         const ends = await admin.fetchTopicOffsets(topic);
         if (ends.length === 0) throw new BusError('TOPIC_NOT_READY', `topic ${topic} has no partitions yet`);
         for (const p of ends)
@@ -85,8 +87,6 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
   };
 
   const onBatch = async ({ batch }: EachBatchPayload) => {
-    const last = batch.messages.at(-1);
-    if (last) positions.set(`${batch.topic}:${batch.partition}`, String(Number(last.offset) + 1));
     if (batch.topic === presence) {
       for (const m of batch.messages) {
         const beat = heartbeatSchema.safeParse(parseJson(m.value));
@@ -95,6 +95,8 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
       }
       return;
     }
+    const last = batch.messages.at(-1);
+    if (last) positions.set(`${batch.topic}:${batch.partition}`, String(Number(last.offset) + 1));
     const events: VoicePulseEvent[] = [];
     for (const m of batch.messages) {
       try {
