@@ -1,9 +1,10 @@
 // The cluster feed on Kafka: one consumer per pod over the event topics and the presence topic, in a
-// consumer group of its own (every pod reads every partition), starting at the latest offset and
-// committing nothing (a restarted pod wants what happens now, not what it missed), plus a producer
-// for the pod's heartbeats. Joining waits out a cluster that does not know its topics yet
-// (core/bus/transient.ts), and a consumer that crashed for good is replaced. Messages are validated here, at the boundary; one that is not a valid
-// event or heartbeat is skipped and reported (the sink dead-letters bad events).
+// consumer group of its own (every pod reads every partition), committing nothing (a restarted pod
+// wants what happens now, not what it missed): it reads the event topics from where they ended when it
+// started, and a rejoin resumes where it had read. A producer sends the pod's heartbeats. Joining waits
+// out a cluster that does not know its topics yet (core/bus/transient.ts), and a consumer that crashed
+// for good is replaced. Messages are validated here, at the boundary; one that is not a valid event or
+// heartbeat is skipped and reported (the sink dead-letters bad events).
 // Not KafkaBus.subscribe: that one commits after its handler for the sink's exactly-once, which a
 // feed has no use for, and it reads events only.
 import { randomBytes } from 'node:crypto';
@@ -138,13 +139,14 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
     c.on(c.events.CRASH, ({ payload }) => {
       if (payload.restart || stopping || consumer !== c) return;
       o.onError(new Error(`feed consumer stopped on ${payload.error.message}; a new member joins`));
-      void rejoin();
+      void rejoin(c);
     });
     return c;
   };
   const joinRetrying = () =>
     retryTransient(join, { deadlineMs: JOIN_TIMEOUT_MS, onRetry: (err) => o.onError(err) });
-  const rejoin = async () => {
+  const rejoin = async (crashed: Consumer) => {
+    await crashed.disconnect().catch(() => {});
     for (let delay = 1_000; !stopping; delay = Math.min(delay * 2, 5_000)) {
       try {
         const c = await joinRetrying();
