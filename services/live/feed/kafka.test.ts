@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import { TOPICS } from '../../../core/bus/bus.ts';
 import { KafkaBus } from '../../../core/bus/kafka.ts';
 import { waitUntil } from '../../../core/bus/testing/contract.ts';
 import { syntheticCall } from '../../../core/bus/testing/synthetic.ts';
@@ -69,4 +70,73 @@ await describeWithService('kafka', 'cluster feed on Kafka, topics being created'
       }
     }
   }, 120_000);
+  // KafkaBus.start grows existing topics to its partition count: a pod started with more partitions
+  // adds some while the other pods' feeds run. Their feeds must read the new partitions, from their
+  // start, and lose nothing on the old ones while their group rebalances onto them.
+  it('reads partitions added after it started, from their first event, and skips nothing meanwhile', async () => {
+    const prefix = `vp-feed-grow-${randomUUID().slice(0, 8)}.`;
+    prefixes.push(prefix);
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+    const small = new KafkaBus({ brokers, topicPrefix: prefix, partitions: 1, logLevel: logLevel.NOTHING });
+    await small.start();
+    const received: VoicePulseEvent[] = [];
+    const feed = kafkaFeedSource({
+      brokers,
+      topicPrefix: prefix,
+      podId: 'grow',
+      onError: () => {},
+      metadataMaxAgeMs: 500,
+    });
+    await feed.start({ events: (events) => received.push(...events), heartbeat: () => {} });
+    const producer = kafka.producer();
+    await producer.connect();
+    const scoreTopic = prefix + TOPICS.score;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const call = (callId: string) =>
+        syntheticCall({
+          tenantId: 't',
+          callId,
+          agentId: 'a',
+          queue: 'q',
+          startedAtMs: 1_714_000_000_000,
+          durationMs: 3_000,
+        }).scores;
+      // Events on every partition, written straight to it: partition 0 before, during and after the
+      // rebalance, the new partitions as soon as they exist.
+      const before = call(`${prefix}before`);
+      await producer.send({
+        topic: scoreTopic,
+        messages: before.map((e) => ({ partition: 0, value: JSON.stringify(e) })),
+      });
+      await admin.createPartitions({ topicPartitions: [{ topic: scoreTopic, count: 3 }] });
+      // A kafkajs producer drops messages for a partition its metadata does not hold yet: the new
+      // partitions are written by a producer that connects once the broker's metadata has them.
+      const partitions = async () =>
+        (await admin.fetchTopicMetadata({ topics: [scoreTopic] }).catch(() => undefined))?.topics[0]
+          ?.partitions.length;
+      for (let i = 0; i < 100 && (await partitions()) !== 3; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const grown = kafka.producer();
+      await grown.connect();
+      const sent = [...before];
+      for (const partition of [2, 1, 0]) {
+        const events = call(`${prefix}p${partition}`);
+        await grown.send({
+          topic: scoreTopic,
+          messages: events.map((e) => ({ partition, value: JSON.stringify(e) })),
+        });
+        sent.push(...events);
+      }
+      await grown.disconnect();
+      await waitUntil(() => received.length >= sent.length, 'every event, on old and new partitions');
+      expect(received.map((e) => e.eventId).sort()).toEqual(sent.map((e) => e.eventId).sort());
+    } finally {
+      await admin.disconnect();
+      await producer.disconnect();
+      await feed.stop();
+      await small.close();
+    }
+  }, 60_000);
 });

@@ -20,6 +20,8 @@ import type { FeedHandlers, FeedSource } from './source.ts';
 export const PRESENCE_TOPIC = 'voicepulse.presence';
 const PRESENCE_RETENTION_MS = 10 * 60_000;
 const JOIN_TIMEOUT_MS = 60_000;
+/** kafkajs's seek to a partition's first retained offset. */
+const EARLIEST = '-2';
 
 export interface KafkaFeedOptions {
   brokers: readonly string[];
@@ -30,6 +32,12 @@ export interface KafkaFeedOptions {
   podId: string;
   /** A message skipped as invalid, a failed consumer. */
   onError: (err: Error) => void;
+  /**
+   * How often the feed refreshes topic metadata: partitions added since (a pod started with a larger
+   * partition count grows the topics) are read within about this long. kafkajs's own default is 5 minutes.
+   * @default 10_000
+   */
+  metadataMaxAgeMs?: number | undefined;
 }
 
 export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
@@ -53,8 +61,9 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
    * Where the feed reads the event topics next, by `topic:partition`: each partition's end when the
    * feed started, then past every batch it read. Every join seeks there (a rebalance of its own group,
    * a member that replaced a crashed one): with nothing committed, kafkajs would start again at the
-   * latest offset and skip what was published in between. So a started feed delivers every event
-   * published since. Not heartbeats: a pod's presence is its latest beat (presence.ts counts a beat
+   * latest offset and skip what was published in between. A partition without a position was added
+   * after the start, so all of it is new: it is read from its beginning. So a started feed delivers
+   * every event published since. Not heartbeats: a pod's presence is its latest beat (presence.ts counts a beat
    * as seen when it arrives, so a replayed old one would renew a dead pod's lease).
    */
   const positions = new Map<string, string>();
@@ -117,14 +126,14 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
       heartbeatInterval: 1_000,
       // Short long-poll: a watcher sees a score as soon as the broker has it.
       maxWaitTimeInMs: 100,
+      metadataMaxAge: o.metadataMaxAgeMs ?? 10_000,
       retry: { initialRetryTime: 300, retries: 20 },
     });
     c.on(c.events.GROUP_JOIN, ({ payload }) => {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment))
-        for (const partition of partitions) {
-          const offset = positions.get(`${topic}:${partition}`);
-          if (offset !== undefined) c.seek({ topic, partition, offset });
-        }
+        if (eventTopics.has(topic))
+          for (const partition of partitions)
+            c.seek({ topic, partition, offset: positions.get(`${topic}:${partition}`) ?? EARLIEST });
     });
     await joinMember(c, {
       subscribe: { topics, fromBeginning: false },
