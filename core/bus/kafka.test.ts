@@ -233,4 +233,65 @@ await describeWithService('kafka', 'KafkaBus (real broker)', ({ brokers }) => {
     // Every event once, in order: the failed batch was redelivered first, nothing after it skipped.
     expect(received).toEqual(ids);
   });
+  // A pod started with a larger partition count grows the topics (start() above): the running sinks'
+  // groups must take the new partitions soon, not at kafkajs's next metadata refresh (5 minutes).
+  it('a subscription takes partitions added while it runs, from their first event', async () => {
+    const fresh = `vp-grow-${randomUUID().slice(0, 8)}.`;
+    const small = new KafkaBus({
+      brokers,
+      topicPrefix: fresh,
+      partitions: 1,
+      logLevel: logLevel.NOTHING,
+      metadataMaxAgeMs: 500,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const received: string[] = [];
+    const sub = await small.subscribe({
+      groupId: `${fresh}g`,
+      types: ['score'],
+      fromBeginning: true,
+      handler: async (events) => {
+        for (const e of events) received.push(e.eventId);
+      },
+    });
+    try {
+      const topic = fresh + TOPICS.score;
+      await admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] });
+      // A kafkajs producer drops messages for a partition its metadata does not hold yet: connect
+      // one once the broker's metadata has the new partitions.
+      const partitions = async () =>
+        (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined))?.topics[0]?.partitions
+          .length;
+      for (let i = 0; i < 100 && (await partitions()) !== 3; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const producer = kafka.producer();
+      await producer.connect();
+      const sent: string[] = [];
+      for (const partition of [1, 2]) {
+        const { scores } = syntheticCall({
+          tenantId: 't',
+          callId: `${fresh}p${partition}`,
+          agentId: 'a',
+          queue: 'q',
+          startedAtMs: 1_714_000_000_000,
+          durationMs: 3_000,
+        });
+        await producer.send({
+          topic,
+          messages: scores.map((e) => ({ partition, value: JSON.stringify(e) })),
+        });
+        sent.push(...scores.map((e) => e.eventId));
+      }
+      await producer.disconnect();
+      await waitUntil(() => received.length >= sent.length, 'the events of the new partitions', 20_000);
+      expect(received.sort()).toEqual(sent.sort());
+    } finally {
+      await sub.stop();
+      await small.close();
+      const ours = (await admin.listTopics()).filter((t) => t.startsWith(fresh));
+      if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+      await admin.disconnect();
+    }
+  }, 60_000);
 });

@@ -57,6 +57,12 @@ export interface KafkaBusOptions {
   sessionTimeoutMs?: number;
   /** kafkajs's own log level (default ERROR). */
   logLevel?: logLevel;
+  /**
+   * How often a subscription refreshes topic metadata: partitions added while it runs (a pod started
+   * with more partitions grows the topics) are taken within about this long (default 10,000;
+   * kafkajs's own is 5 minutes).
+   */
+  metadataMaxAgeMs?: number;
 }
 
 /** Header names of an event's origin. */
@@ -275,6 +281,7 @@ export class KafkaBus implements EventBus {
       // Under the broker's fetch.max.bytes (55 MiB by default).
       maxBytes: 48 * 1024 * 1024,
       retry: { initialRetryTime: 300, retries: 20 },
+      metadataMaxAge: this.options.metadataMaxAgeMs ?? 10_000,
     });
     const topics = [...new Set(options.types.map((t) => this.topic(TOPICS[t])))];
     return joinMember(consumer, {
