@@ -14,6 +14,17 @@ import type { VoicePulseEvent } from '../../../core/events/schema.ts';
 import { describeWithService } from '../../../test/testing/services.ts';
 import { kafkaFeedSource } from './kafka.ts';
 
+/** The score events of a short synthetic call. */
+const callScores = (callId: string) =>
+  syntheticCall({
+    tenantId: 't',
+    callId,
+    agentId: 'a',
+    queue: 'q',
+    startedAtMs: 1_714_000_000_000,
+    durationMs: 3_000,
+  }).scores;
+
 await describeWithService('kafka', 'cluster feed on Kafka, topics being created', ({ brokers }) => {
   const prefixes: string[] = [];
   afterAll(async () => {
@@ -49,14 +60,7 @@ await describeWithService('kafka', 'cluster feed on Kafka, topics being created'
         if (round % 2 === 0) await creator.start().then(startFeed);
         else await Promise.all([creator.start(), startFeed()]);
         const callId = `${prefix}call`;
-        const { scores } = syntheticCall({
-          tenantId: 't',
-          callId,
-          agentId: 'a',
-          queue: 'q',
-          startedAtMs: 1_714_000_000_000,
-          durationMs: 3_000,
-        });
+        const scores = callScores(callId);
         await creator.publish(scores);
         await waitUntil(
           () => received.filter((e) => e.callId === callId).length === scores.length,
@@ -94,18 +98,9 @@ await describeWithService('kafka', 'cluster feed on Kafka, topics being created'
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const call = (callId: string) =>
-        syntheticCall({
-          tenantId: 't',
-          callId,
-          agentId: 'a',
-          queue: 'q',
-          startedAtMs: 1_714_000_000_000,
-          durationMs: 3_000,
-        }).scores;
       // Events on every partition, written straight to it: partition 0 before, during and after the
       // rebalance, the new partitions as soon as they exist.
-      const before = call(`${prefix}before`);
+      const before = callScores(`${prefix}before`);
       await producer.send({
         topic: scoreTopic,
         messages: before.map((e) => ({ partition: 0, value: JSON.stringify(e) })),
@@ -122,7 +117,7 @@ await describeWithService('kafka', 'cluster feed on Kafka, topics being created'
       await grown.connect();
       const sent = [...before];
       for (const partition of [2, 1, 0]) {
-        const events = call(`${prefix}p${partition}`);
+        const events = callScores(`${prefix}p${partition}`);
         await grown.send({
           topic: scoreTopic,
           messages: events.map((e) => ({ partition, value: JSON.stringify(e) })),
