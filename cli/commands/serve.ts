@@ -132,8 +132,11 @@ export function registerServeCommand(program: Command, settings: Settings): void
   ).action(async (o: CommonServeOptions) => {
     const config = toConfig(o, settings);
     let running: Awaited<ReturnType<typeof runServe>>;
+    const starting = runServe(config, { analytics: o.pipeline ? pipelineFor(config) : undefined });
+    // From now on: a SIGTERM while it starts stops it once it is up.
+    stopOnSignals(starting, () => process.exit(0));
     try {
-      running = await runServe(config, { analytics: o.pipeline ? pipelineFor(config) : undefined });
+      running = await starting;
     } catch (err) {
       if (
         err instanceof ConfigError ||
@@ -146,6 +149,5 @@ export function registerServeCommand(program: Command, settings: Settings): void
       throw err;
     }
     printUrls(running.app.urls, config.token, config.tokenGenerated, running.analytics !== undefined);
-    stopOnSignals(running, () => process.exit(0));
   });
 }

@@ -1,6 +1,7 @@
 // `runServe` with the analytics: what the bus carries is stored and served by the query API, over
 // REST and over gRPC on the gateway's gRPC port, with one rate limiter whose counter is on /metrics.
 
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { syntheticCall } from '../../core/bus/testing/synthetic.ts';
 import { parseEnv } from '../../core/config/env.ts';
 import { serveConfig } from './config.ts';
 import { queryService } from './query/grpc.ts';
-import { type Running, runServe } from './serve.ts';
+import { type Running, runServe, stopOnSignals } from './serve.ts';
 
 const TOKEN = 'serve-operator-token-0123456789';
 const TENANT_TOKEN = 'acme-tenant-token-0123456789';
@@ -110,5 +111,60 @@ describe('runServe with the analytics', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('stopOnSignals', () => {
+  /** A service that records its stop; `log` as pino's, silent. */
+  const fakeRunning = () => {
+    const calls: string[] = [];
+    const running = {
+      log: { info: () => {}, error: () => {} },
+      stop: async () => {
+        calls.push('stop');
+      },
+    } as unknown as Running;
+    return { running, calls };
+  };
+
+  // CI sent SIGTERM just after /healthz answered, before serve had its handlers: killed, not stopped.
+  it('a SIGTERM while the service starts stops it once it is up, gracefully', async () => {
+    const signals = new EventEmitter();
+    const { running, calls } = fakeRunning();
+    let up: (r: Running) => void = () => {};
+    const starting = new Promise<Running>((resolve) => {
+      up = resolve;
+    });
+    const stopped = new Promise<void>((resolve) =>
+      stopOnSignals(starting, resolve, { signals, abort: () => calls.push('abort') }),
+    );
+    signals.emit('SIGTERM', 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual([]);
+    up(running);
+    await stopped;
+    expect(calls).toEqual(['stop']);
+  });
+
+  it('a second signal aborts; a start that failed aborts on a signal, with nothing to stop', async () => {
+    const signals = new EventEmitter();
+    const { running, calls } = fakeRunning();
+    stopOnSignals(running, () => calls.push('stopped'), { signals, abort: () => calls.push('abort') });
+    signals.emit('SIGINT', 'SIGINT');
+    signals.emit('SIGTERM', 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual(['abort', 'stop', 'stopped']);
+
+    const failed = new EventEmitter();
+    const aborted: string[] = [];
+    const start = Promise.reject(new Error('port in use'));
+    start.catch(() => {});
+    stopOnSignals(start, () => aborted.push('stopped'), {
+      signals: failed,
+      abort: () => aborted.push('abort'),
+    });
+    failed.emit('SIGTERM', 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(aborted).toEqual(['abort']);
   });
 });

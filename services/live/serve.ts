@@ -192,18 +192,42 @@ export async function runServe(config: ServeConfig, opts: RunServeOptions): Prom
   };
 }
 
-/** Stops `running` on the first SIGTERM/SIGINT; a second signal exits at once. */
-export function stopOnSignals(running: Running, onStopped: () => void): void {
+export interface SignalOptions {
+  /** Where SIGTERM and SIGINT arrive. @default process */
+  signals?: Pick<NodeJS.EventEmitter, 'on'>;
+  /** A second signal, a failed start or a failed stop. @default () => process.exit(1) */
+  abort?: () => void;
+}
+
+/**
+ * Stops the service on the first SIGTERM/SIGINT; a second signal aborts at once. Installed before the
+ * service has started (`running` a promise): a signal during start-up, when the port may already take
+ * calls, stops it gracefully once it is up instead of killing the process (CI caught a SIGTERM sent
+ * just after /healthz answered, before the handlers were there).
+ */
+export function stopOnSignals(
+  running: Running | Promise<Running>,
+  onStopped: () => void,
+  o: SignalOptions = {},
+): void {
+  const abort = o.abort ?? (() => process.exit(1));
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
+    if (stopping) return abort();
     stopping = true;
-    running.log.info({ signal }, 'shutting down');
-    running.stop().then(onStopped, (err: Error) => {
-      running.log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
+    Promise.resolve(running).then(
+      (r) => {
+        r.log.info({ signal }, 'shutting down');
+        r.stop().then(onStopped, (err: Error) => {
+          r.log.error({ err }, 'shutdown failed');
+          abort();
+        });
+      },
+      // Start-up failed: the caller reports why; nothing is left to stop.
+      abort,
+    );
   };
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
+  const signals = o.signals ?? process;
+  signals.on('SIGTERM', handler);
+  signals.on('SIGINT', handler);
 }
