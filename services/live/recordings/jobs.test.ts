@@ -159,8 +159,11 @@ describe('recording uploads', () => {
     const again = new JobQueue({ dir, owner: 'pod-a', process: analyse });
     again.start();
     await until(async () => (await again.get(id))?.status === 'done');
-    expect(readdirSync(own).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await again.close();
+    // The cut write is gone. (Not "no temporary file at all": the queue's own record writes make one
+    // for a moment each, and CI once listed the folder during the last.)
+    expect(readdirSync(own)).not.toContain('cut-upload.json.tmp');
+    expect(readdirSync(own)).toContain(`${id}.json`);
   });
 
   it('runs at most `concurrency` jobs at once', async () => {
