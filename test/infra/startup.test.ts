@@ -97,7 +97,8 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
     });
     expect((await tables.text()).trim()).toBe('1');
     s.child.kill('SIGTERM');
-    expect(await s.exited).toBe(0);
+    const code = await s.exited;
+    expect(code, `exited by ${s.child.signalCode ?? code}:\n${s.output().slice(-3000)}`).toBe(0);
   }, 90_000);
 
   it('sink: comes up, passes the compose health check, then stops on SIGTERM', async () => {
