@@ -96,6 +96,10 @@ await describeWithService('kafka', 'compose start-up commands without Docker', (
       body: `SELECT count() FROM system.tables WHERE database = 'vp_startup_${run}' AND name = 'scores'`,
     });
     expect((await tables.text()).trim()).toBe('1');
+    // Stopped once fully up (its scoring thread has loaded the model). A SIGTERM while the thread is
+    // still loading can abort the process as the thread is terminated (ONNX Runtime throws
+    // Napi::Error in teardown: 1 in 16 by hand); known, not yet fixed.
+    await until('scoring thread ready', () => s.output().includes('scoring thread ready'), s, 60_000);
     s.child.kill('SIGTERM');
     const code = await s.exited;
     expect(code, `exited by ${s.child.signalCode ?? code}:\n${s.output().slice(-3000)}`).toBe(0);
