@@ -32,7 +32,7 @@ import {
   type Subscription,
   TOPICS,
 } from './bus.ts';
-import { joinMember } from './member.ts';
+import { joinMember, joinUntilStopped } from './member.ts';
 import { retryTransient } from './transient.ts';
 
 export interface KafkaBusOptions {
@@ -226,15 +226,13 @@ export class KafkaBus implements EventBus {
     // member would then sit idle for good. Such a crash gets a new member, retried until it joins.
     let replacing: Promise<void> | undefined;
     const replace = async () => {
-      for (let delay = 1_000; !pipeline.stopping; delay = Math.min(delay * 2, 5_000)) {
-        try {
-          member = await this.joinGroup(options, pipeline);
-          watch(member);
-          return;
-        } catch (err) {
-          this.options.onError?.(asError(err), { groupId, topic: '*', partition: -1 });
-          await new Promise((r) => setTimeout(r, delay));
-        }
+      const joined = await joinUntilStopped(() => this.joinGroup(options, pipeline), {
+        stopped: () => pipeline.stopping,
+        onError: (err) => this.options.onError?.(err, { groupId, topic: '*', partition: -1 }),
+      });
+      if (joined) {
+        member = joined;
+        watch(member);
       }
     };
     const watch = (consumer: Consumer) =>

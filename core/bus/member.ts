@@ -71,3 +71,23 @@ export async function joinMember(consumer: Consumer, o: JoinOptions): Promise<Co
     throw err;
   }
 }
+
+/**
+ * Runs `join` until a member has joined or `stopped()` says to give up, pausing 1 s, doubled up to
+ * 5 s, after each failure (reported to `onError`): the replacement of a member kafkajs will not
+ * restart (issues #1445, #1630). Undefined when stopped first.
+ */
+export async function joinUntilStopped(
+  join: () => Promise<Consumer>,
+  o: { stopped: () => boolean; onError: (err: Error) => void },
+): Promise<Consumer | undefined> {
+  for (let delay = 1_000; !o.stopped(); delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await join();
+    } catch (err) {
+      o.onError(err instanceof Error ? err : new Error(String(err)));
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  return undefined;
+}

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Consumer, type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
 import { BusError, TOPICS } from '../../../core/bus/bus.ts';
-import { joinMember } from '../../../core/bus/member.ts';
+import { joinMember, joinUntilStopped } from '../../../core/bus/member.ts';
 import { retryTransient } from '../../../core/bus/transient.ts';
 import { parseEvent, type VoicePulseEvent } from '../../../core/events/schema.ts';
 import { heartbeatSchema } from './presence.ts';
@@ -156,17 +156,9 @@ export function kafkaFeedSource(o: KafkaFeedOptions): FeedSource {
     retryTransient(join, { deadlineMs: JOIN_TIMEOUT_MS, onRetry: (err) => o.onError(err) });
   const rejoin = async (crashed: Consumer) => {
     await crashed.disconnect().catch(() => {});
-    for (let delay = 1_000; !stopping; delay = Math.min(delay * 2, 5_000)) {
-      try {
-        const c = await joinRetrying();
-        if (stopping) await c.disconnect();
-        else consumer = c;
-        return;
-      } catch (err) {
-        o.onError(err as Error);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    const c = await joinUntilStopped(joinRetrying, { stopped: () => stopping, onError: o.onError });
+    if (c && stopping) await c.disconnect();
+    else if (c) consumer = c;
   };
 
   return {
