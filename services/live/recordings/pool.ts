@@ -21,6 +21,7 @@ import {
 } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import type { Scorer } from '../scoring/scorer.ts';
+import { closeThread } from '../scoring/thread-close.ts';
 import { analyzeRecording } from './analyze.ts';
 import { BatchingScorer } from './batching-scorer.ts';
 import { openModelScorer } from './model.ts';
@@ -139,9 +140,12 @@ export class AnalysisPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.threads)
-      for (const p of t.queued.splice(0)) p.reject(new Error('analysis pool closed'));
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    for (const t of this.threads) {
+      for (const p of [...t.inFlight.values(), ...t.queued.splice(0)])
+        p.reject(new Error('analysis pool closed'));
+      t.inFlight.clear();
+    }
+    await Promise.all(this.threads.map((t) => closeThread(t.worker)));
   }
 
   private async analyzeHere(job: AnalysisJob): Promise<AnalysisOutput> {

@@ -5,6 +5,7 @@ import type { RecordingMeta } from '../../../core/recordings/metadata.ts';
 import type { RoleOptions } from '../../../core/recordings/roles.ts';
 import type { StreamingSettings } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
+import type { CloseRequest } from '../scoring/thread-close.ts';
 
 export interface AnalysisThreadData {
   entry: string;
@@ -26,7 +27,7 @@ export interface AnalyzeRequest {
   roles: RoleOptions;
 }
 
-export type ToAnalysisThread = AnalyzeRequest;
+export type ToAnalysisThread = AnalyzeRequest | CloseRequest;
 
 export type FromAnalysisThread =
   | { t: 'ready'; model: string }

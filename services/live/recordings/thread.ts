@@ -2,6 +2,7 @@
 // sends, several at a time, their windows scored together (BatchingScorer).
 import { parentPort, workerData } from 'node:worker_threads';
 import { modelStreaming } from '../../../core/streaming/config.ts';
+import { endThread, isCloseRequest } from '../scoring/thread-close.ts';
 import { analyzeRecording } from './analyze.ts';
 import { BatchingScorer } from './batching-scorer.ts';
 import { openModelScorer } from './model.ts';
@@ -20,6 +21,7 @@ const config = modelStreaming(data.config, opened.window);
 send({ t: 'ready', model: inner.description });
 
 port.on('message', (m: ToAnalysisThread) => {
+  if (isCloseRequest(m)) return void endThread(() => inner.release());
   let reported = 0;
   analyzeRecording(m.bytes, m.meta, {
     ...m.roles,

@@ -18,6 +18,7 @@ import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import { DEFAULT_MAX_BATCH, type EngineOptions, type EngineOutput, ScoringEngine } from './engine.ts';
 import type { FromThread, ThreadCommand, ThreadData, ToThread } from './protocol.ts';
 import { pendingScorer } from './scorer.ts';
+import { closeThread } from './thread-close.ts';
 
 /** How a backend scores: the live windowing, its threads and the most windows a thread scores at once. */
 export interface ScoringLayout {
@@ -222,7 +223,7 @@ export class WorkerPool implements ScoringBackend {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => closeThread(w)));
   }
 
   private post(shard: number, m: ThreadCommand): void {

@@ -35,6 +35,8 @@ export interface ScorerOptions extends RunnerOptions {
 /** A scorer over a loaded model, which can name the model and its runtime (logs, `ready` messages). */
 export interface ModelScorer extends Scorer {
   readonly description: string;
+  /** Frees the runtime's sessions; the scorer cannot score after it. */
+  release(): Promise<void>;
 }
 
 /**
@@ -46,6 +48,7 @@ export function runnerScorer(runner: ModelRunner, explain = false): ModelScorer 
   const scorer: ModelScorer = {
     modelVersion: version,
     description: runner.describe(),
+    release: () => runner.release(),
     async scoreWindows(windows) {
       return (await runner.scoreWindows(windows)).map((p) => probsRecord(labels, p));
     },

@@ -5,6 +5,7 @@ import { systemClock } from '../../../core/streaming/clock.ts';
 import { ScoringEngine } from './engine.ts';
 import type { FromThread, ThreadData, ToThread } from './protocol.ts';
 import { openScorer } from './scorer.ts';
+import { type CloseRequest, endThread, isCloseRequest } from './thread-close.ts';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
@@ -21,7 +22,9 @@ const engine = new ScoringEngine({
 });
 
 send({ t: 'ready', model: scorer.description });
-port.on('message', ({ commands, samples }: ToThread) => {
+port.on('message', (message: ToThread | CloseRequest) => {
+  if (isCloseRequest(message)) return void endThread(() => scorer.release());
+  const { commands, samples } = message;
   for (const m of commands) {
     try {
       if (m.t === 'start') engine.startCall(m.instance, m.meta, m.policy, m.offsetsMs);
