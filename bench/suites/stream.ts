@@ -4,9 +4,11 @@
 // latency (last sample of a window arriving at the gateway → its score leaving, measured in the
 // server), server CPU per call (share of one core) and memory per call; for the product
 // configuration (scoring threads, batches filled across calls) and an unbatched baseline (scoring
-// on the gateway's own thread, one window per model call). Env: VOICEPULSE_BENCH_LEVELS (e.g.
-// "50,100,200"), VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default),
-// VOICEPULSE_BENCH_PROTOCOL (twilio, the default, or native: 20 ms stereo frames, cheaper to send).
+// on the gateway's own thread, one window per model call). Each level runs several times (a shared
+// machine's p99 moves by a factor of two between runs), and passes only when every run does.
+// Env: VOICEPULSE_BENCH_LEVELS (e.g. "50,100,200"), VOICEPULSE_BENCH_RUNS (runs per level),
+// VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default), VOICEPULSE_BENCH_PROTOCOL
+// (twilio, the default, or native: 20 ms stereo frames, cheaper to send).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,7 +157,7 @@ export const streamSuite: BenchSuite = {
   name: 'stream',
   description: 'N concurrent two-speaker calls at real-time pace: window latency, CPU and memory per call',
   async run(settings) {
-    const { levels, speed, protocol } = settings.bench;
+    const { levels, runs, speed, protocol } = settings.bench;
     const notes: string[] = [];
     // The model the product runs: VOICEPULSE_MODEL_DIR, else the committed one.
     let modelDir = settings.model.dir ?? COMMITTED_MODEL_DIR;
@@ -174,43 +176,62 @@ export const streamSuite: BenchSuite = {
     const best: Record<string, number> = {};
     /** Server CPU per call at each mode's largest level run: the load-independent capacity figure. */
     const cpuPerCall: Record<string, number> = {};
+    /** Per mode, the p99 of every run of each level (ms). */
+    const p99s: Record<string, Map<number, number[]>> = {};
     try {
       for (const mode of MODES) {
         best[mode.name] = 0;
+        p99s[mode.name] = new Map();
         for (const n of levels) {
-          const l = await runLevel(
-            mode,
-            { dir: modelDir, runtime: settings.model.runtime, explain: settings.model.explain },
-            n,
-            speed,
-            protocol,
-          );
-          rows.push([
-            mode.name,
-            String(n),
-            `${l.completed}`,
-            String(l.windows),
-            l.p50.toFixed(1),
-            l.p95.toFixed(1),
-            l.p99.toFixed(1),
-            l.cpuPerCallPct.toFixed(2),
-            l.generatorPerCallPct.toFixed(2),
-            l.memPerCallMiB.toFixed(2),
-          ]);
-          cpuPerCall[mode.name] = l.cpuPerCallPct;
-          const ok = l.completed === n && l.p99 <= P99_LIMIT_MS;
-          if (ok) best[mode.name] = Math.max(best[mode.name]!, n);
-          if (!ok) break; // higher N will only be worse
+          let passed = 0;
+          for (let run = 1; run <= runs; run++) {
+            const l = await runLevel(
+              mode,
+              { dir: modelDir, runtime: settings.model.runtime, explain: settings.model.explain },
+              n,
+              speed,
+              protocol,
+            );
+            rows.push([
+              mode.name,
+              String(n),
+              `${run}/${runs}`,
+              `${l.completed}`,
+              String(l.windows),
+              l.p50.toFixed(1),
+              l.p95.toFixed(1),
+              l.p99.toFixed(1),
+              l.cpuPerCallPct.toFixed(2),
+              l.generatorPerCallPct.toFixed(2),
+              l.memPerCallMiB.toFixed(2),
+            ]);
+            cpuPerCall[mode.name] = l.cpuPerCallPct;
+            p99s[mode.name]!.set(n, [...(p99s[mode.name]!.get(n) ?? []), l.p99]);
+            if (l.completed === n && l.p99 <= P99_LIMIT_MS) passed++;
+          }
+          if (passed < runs) break; // higher N will only be worse
+          best[mode.name] = n;
         }
       }
     } finally {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
+    /** "p99 a–b ms in k runs, j within the limit" for a mode's level. */
+    const spread = (mode: string, n: number) => {
+      const all = p99s[mode]!.get(n) ?? [];
+      const within = all.filter((p) => p <= P99_LIMIT_MS).length;
+      return `p99 ${Math.min(...all).toFixed(0)}–${Math.max(...all).toFixed(0)} ms in ${all.length} runs, ${within} within ${P99_LIMIT_MS} ms`;
+    };
+    const product = MODES[0]!.name;
+    const lastRun = [...p99s[product]!.keys()].at(-1);
     notes.push(
       `protocol: ${protocol}; pace: ${speed === 1 ? 'real time' : `${speed}x real time (time-compressed: each call sends ${speed}x its audio rate)`}; agent emotion scoring off (default policy): one customer window per second of customer speech`,
-      `largest N with p99 <= ${P99_LIMIT_MS} ms: ${Object.entries(best)
+      `largest N with p99 <= ${P99_LIMIT_MS} ms in every run: ${Object.entries(best)
         .map(([k, v]) => `${k}: ${v || `< ${levels[0]}`}`)
         .join('; ')}`,
+      ...MODES.flatMap((m) =>
+        [...p99s[m.name]!.keys()].map((n) => `${m.name}, ${n} calls: ${spread(m.name, n)}`),
+      ),
       'CPU: server process (gateway + scoring threads) time / wall time / calls, % of one core; generator: the same for the load generator, a separate process on the same cores',
       `CPU time is what contention on a shared machine changes least: at that cost one dedicated core carries about ${Object.entries(
         cpuPerCall,
@@ -218,11 +239,12 @@ export const streamSuite: BenchSuite = {
         .map(([k, v]) => `${Math.floor(100 / v)} calls (${k})`)
         .join(', ')}`,
     );
-    const product = best[MODES[0]!.name]!;
+    const largest = best[product]!;
     return {
       columns: [
         'mode',
         'calls',
+        'run',
         'done',
         'windows',
         'p50 ms',
@@ -237,11 +259,13 @@ export const streamSuite: BenchSuite = {
       verdicts: [
         {
           label: `>= ${TARGET_CALLS} concurrent calls with p99 <= ${P99_LIMIT_MS} ms`,
-          ok: product >= TARGET_CALLS,
-          detail:
-            product === 0
+          ok: largest >= TARGET_CALLS,
+          detail: [
+            largest === 0
               ? `p99 over the limit already at the lowest level run (${levels[0]} calls)`
-              : `largest N measured: ${product}${product >= TARGET_CALLS ? '' : ` (${TARGET_CALLS - product} calls short of the target)`}`,
+              : `largest N passing all ${runs} runs: ${largest}${largest >= TARGET_CALLS ? '' : ` (${TARGET_CALLS - largest} calls short of the target)`}`,
+            ...(lastRun !== undefined ? [`at ${lastRun} calls ${spread(product, lastRun)}`] : []),
+          ].join('; '),
         },
       ],
     };

@@ -44,7 +44,8 @@ describe('parseEnv', () => {
     expect(s.model.runtime).toBe('auto');
     expect(s.data.root).toBe(resolve(ROOT, '..', 'shared', 'data'));
     expect(s.log.level).toBeUndefined();
-    expect(s.bench.levels).toEqual([25, 50, 100, 150, 200, 300]);
+    expect(s.bench.levels).toEqual([50, 100, 200, 300, 400]);
+    expect(s.bench.runs).toBe(3);
     expect(s.warnings).toEqual([]);
     expect(parseEnv({ XDG_CACHE_HOME: '/xdg', HOME: '/home/x' }).clickhouse.chdbPath).toBe(
       '/xdg/voicepulse/chdb',
@@ -70,6 +71,7 @@ describe('parseEnv', () => {
       VOICEPULSE_DATA: 'relative/data',
       VOICEPULSE_LOG_LEVEL: 'debug',
       VOICEPULSE_BENCH_LEVELS: '5, 10',
+      VOICEPULSE_BENCH_RUNS: '1',
       VOICEPULSE_DRAIN_SECONDS: '45',
       VOICEPULSE_POD_ID: 'voicepulse-live-7d9f-x2',
       VOICEPULSE_CLICKHOUSE_SHARDS: 'http://ch-1:8123, http://ch-2:8123',
@@ -93,6 +95,7 @@ describe('parseEnv', () => {
     expect(s.data.root).toBe(resolve('relative/data'));
     expect(s.log.level).toBe('debug');
     expect(s.bench.levels).toEqual([5, 10]);
+    expect(s.bench.runs).toBe(1);
   });
 
   it('treats an empty value as unset', () => {

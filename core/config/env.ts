@@ -228,8 +228,11 @@ export interface BenchSettings {
    * @default 8 */
   callsPerDay: number;
   /** Concurrent-call levels of the stream bench. `VOICEPULSE_BENCH_LEVELS` as `n,n,…`
-   * @default [25, 50, 100, 150, 200, 300] */
+   * @default [50, 100, 200, 300, 400] */
   levels: number[];
+  /** Runs of each stream-bench level; a level passes only when every run does. `VOICEPULSE_BENCH_RUNS`
+   * @default 3 */
+  runs: number;
   /** Playback speed of the stream bench (1 = real time). `VOICEPULSE_BENCH_SPEED`
    * @default 1 */
   speed: number;
@@ -483,7 +486,8 @@ const VARIABLES = {
   VOICEPULSE_BENCH_AGENTS: positive.default(500),
   VOICEPULSE_BENCH_DAYS: positive.default(30),
   VOICEPULSE_BENCH_CALLS_PER_DAY: positive.default(8),
-  VOICEPULSE_BENCH_LEVELS: levels.default([25, 50, 100, 150, 200, 300]),
+  VOICEPULSE_BENCH_LEVELS: levels.default([50, 100, 200, 300, 400]),
+  VOICEPULSE_BENCH_RUNS: positive.default(3),
   VOICEPULSE_BENCH_SPEED: positiveNumber.default(1),
   VOICEPULSE_BENCH_PROTOCOL: oneOf(['twilio', 'native'] as const).default('twilio'),
   VOICEPULSE_BENCH_CLUSTER_CALLS: positive.default(40),
@@ -603,6 +607,7 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Set
       days: v.VOICEPULSE_BENCH_DAYS,
       callsPerDay: v.VOICEPULSE_BENCH_CALLS_PER_DAY,
       levels: v.VOICEPULSE_BENCH_LEVELS,
+      runs: v.VOICEPULSE_BENCH_RUNS,
       speed: v.VOICEPULSE_BENCH_SPEED,
       protocol: v.VOICEPULSE_BENCH_PROTOCOL,
       clusterCalls: v.VOICEPULSE_BENCH_CLUSTER_CALLS,
