@@ -7,6 +7,7 @@ import type { LabeledClip } from './dataset.ts';
 import {
   NEUTRAL_GATE,
   shapeRecipe,
+  sharedPrior,
   trainFoldNetwork,
   trainingFolds,
   withChannels,
@@ -67,6 +68,12 @@ describe('trainingFolds', () => {
     });
   });
 
+  it("trains speaker channels as v4's speaker folds when asked, the recipe otherwise the same", () => {
+    const folded = withSpeakerChannels(TDNN_SETTINGS, 'neutral', true);
+    expect(folded.speakerFolds).toBe(true);
+    expect({ ...folded, speakerFolds: false }).toEqual(withSpeakerChannels(TDNN_SETTINGS, 'neutral'));
+  });
+
   it("gates the speaker's statistics on neutral-like windows for the 'neutral' history, and only then", () => {
     expect(withSpeakerChannels(TDNN_SETTINGS, 'neutral').speakerNorm).toEqual({
       ...withSpeakerChannels(TDNN_SETTINGS).speakerNorm,
@@ -111,6 +118,55 @@ describe('trainingFolds', () => {
     expect(s.net.frames * s.net.pool).toBe(TDNN_SETTINGS.net.frames * TDNN_SETTINGS.net.pool);
     expect({ ...s, net: { ...s.net, pool: 2, frames: 100 } }).toEqual(TDNN_SETTINGS);
     expect(() => withPool(TDNN_SETTINGS, 3)).toThrow(/pool 3 does not divide the window's 200 frames/);
+  });
+});
+
+describe('sharedPrior', () => {
+  /** Frame descriptors of one clip: energy, F0 and voicing rows, every frame at `energy` dB and `f0`. */
+  const frames = (energy: number, f0: number, voiced = 10) => ({
+    rows: 3,
+    cols: voiced,
+    data: Float32Array.from([
+      ...Array(voiced).fill(energy),
+      ...Array(voiced).fill(f0),
+      ...Array(voiced).fill(1),
+    ]),
+  });
+  // a and b train fold 1, c trains fold 2; OAF is TESS's validation speaker, trained by neither; t is test.
+  const levels: Record<string, [number, number]> = {
+    a: [-20, 10],
+    b: [-30, 20],
+    c: [-40, 30],
+    OAF: [0, 90],
+    t: [0, 90],
+  };
+  const clips = [
+    clip('ravdess', 'a', 'train'),
+    clip('ravdess', 'b', 'train'),
+    clip('ravdess', 'c', 'validation'),
+    clip('ravdess', 't', 'test'),
+    clip('tess', 'OAF', 'validation'),
+  ];
+  const folds = trainingFolds(clips, true, {
+    folds: (c: CorpusId) => (c === 'ravdess' ? [['c'], ['a', 'b']] : undefined),
+  });
+  const store = {
+    get: async (list: CorpusClip[]) => list.map((c) => frames(...levels[c.speaker]!)),
+  };
+  const channels = withSpeakerChannels(TDNN_SETTINGS, 'neutral', true);
+
+  it("gives every fold one prior: the voiced mean of all clips some fold trains on, never test or another's validation", async () => {
+    const shared = await sharedPrior(channels, folds, store);
+    expect(shared.speakerNorm?.priorMean).toEqual([-30, 20]);
+    expect({ ...shared, speakerNorm: { ...shared.speakerNorm, priorMean: undefined } }).toEqual({
+      ...channels,
+      speakerNorm: { ...channels.speakerNorm, priorMean: undefined },
+    });
+  });
+
+  it('leaves one network, and a recipe without speaker channels, as they are', async () => {
+    expect(await sharedPrior(channels, [folds[0]!], store)).toBe(channels);
+    expect(await sharedPrior({ ...TDNN_SETTINGS }, folds, store)).toEqual(TDNN_SETTINGS);
   });
 });
 

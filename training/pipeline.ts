@@ -27,6 +27,7 @@ import {
   type TdnnTrainOptions,
   type TdnnTrainSettings,
   trainTdnn,
+  voicedMean,
 } from './train-tdnn.ts';
 
 export interface PipelineOptions {
@@ -55,6 +56,8 @@ export interface PipelineOptions {
    * their neutral-like speech only (NEUTRAL_GATE).
    */
   speakerChannels?: SpeakerHistory;
+  /** With speakerChannels: v4's speaker-fold networks averaged, over one shared prior, instead of one network. */
+  speakerFolds?: boolean;
   /** Network width (withChannels); default the recipe's own (128). */
   channels?: number;
   /** Log-mel frames averaged into one network frame (withPool); default the recipe's own (2). */
@@ -127,8 +130,8 @@ export const DISTILLED_TDNN: TdnnTrainSettings = {
 };
 
 /**
- * One network with speaker channels (core/model/speaker-norm.ts) on the manifest split: members of
- * speaker folds would each have their own prior, and one network is the point (issue 16).
+ * One network with speaker channels (core/model/speaker-norm.ts) on the manifest split, by default;
+ * withSpeakerChannels(…, folds) trains v4's speaker folds instead, over one shared prior.
  */
 export const SPEAKER_NORM: Pick<TdnnTrainSettings, 'speakerFolds' | 'speakerNorm'> = {
   speakerFolds: false,
@@ -144,16 +147,45 @@ export type SpeakerHistory = 'all' | 'neutral';
  */
 export const NEUTRAL_GATE = 0.5;
 
-/** `settings` with speaker channels (SPEAKER_NORM) over `history`. */
+/**
+ * `settings` with speaker channels (SPEAKER_NORM) over `history`; with `folds`, one network per
+ * speaker fold, averaged (v4's ensemble), whose members share one prior (sharedPrior).
+ */
 export function withSpeakerChannels(
   settings: TdnnTrainSettings,
   history: SpeakerHistory = 'all',
+  folds = false,
 ): TdnnTrainSettings {
   const speakerNorm = {
     ...SPEAKER_NORM.speakerNorm!,
     ...(history === 'neutral' && { neutralGate: NEUTRAL_GATE }),
   };
-  return { ...settings, ...SPEAKER_NORM, speakerNorm, net: { ...settings.net, speakerOffsets: true } };
+  return {
+    ...settings,
+    ...SPEAKER_NORM,
+    speakerFolds: folds,
+    speakerNorm,
+    net: { ...settings.net, speakerOffsets: true },
+  };
+}
+
+/**
+ * `settings` whose speaker prior is the clean voiced mean of every clip some fold trains on, when
+ * speaker channels train several folds: each fold's own training clips would give each member a
+ * prior of its own, and one model holds one prior. Otherwise `settings` as they are.
+ */
+export async function sharedPrior(
+  settings: TdnnTrainSettings,
+  folds: readonly TrainingFold[],
+  store: Pick<DescriptorStore, 'get'>,
+): Promise<TdnnTrainSettings> {
+  if (!settings.speakerNorm || folds.length < 2) return settings;
+  const trained = new Map<string, CorpusClip>();
+  for (const fold of folds)
+    for (const c of fold.clips)
+      if (c.split === 'train') trained.set(`${c.clip.corpus}|${c.clip.path}`, c.clip);
+  const features = await store.get([...trained.values()], 'clean');
+  return { ...settings, speakerNorm: { ...settings.speakerNorm, priorMean: voicedMean(features) } };
 }
 
 /**
@@ -360,17 +392,19 @@ export async function runTraining(opts: PipelineOptions): Promise<PipelineResult
       ? DISTILLED_TDNN
       : TDNN_SETTINGS;
   const shaped = shapeRecipe(base, opts);
-  const settings: TdnnTrainSettings = {
-    ...(opts.speakerChannels ? withSpeakerChannels(shaped, opts.speakerChannels) : shaped),
+  const recipe: TdnnTrainSettings = {
+    ...(opts.speakerChannels ? withSpeakerChannels(shaped, opts.speakerChannels, opts.speakerFolds) : shaped),
     seed: opts.seed ?? base.seed,
   };
-  const { clips, store, cacheDir } = prepareData(opts, settings.seed, log);
+  const { clips, store, cacheDir } = prepareData(opts, recipe.seed, log);
+  const foldsToTrain = trainingFolds(clips, recipe.speakerFolds);
+  const settings = await sharedPrior(recipe, foldsToTrain, store);
   const folds: FoldResult[] = [];
   const networks: EmotionModel[] = [];
   // Full runs take over an hour: each finished network is checkpointed so a rerun resumes.
   const checkpoints = opts.quick ? undefined : join(cacheDir, 'tdnn-folds');
   const initModel = opts.initDir === undefined ? undefined : loadModel(opts.initDir);
-  for (const [k, fold] of trainingFolds(clips, settings.speakerFolds).entries()) {
+  for (const [k, fold] of foldsToTrain.entries()) {
     const init = initModel && { model: initModel, member: k };
     const { network, result } = await trainFoldNetwork(
       opts.version,

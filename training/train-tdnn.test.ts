@@ -113,6 +113,10 @@ describe('trainTdnn', () => {
       expect(plain.centre(angry, 0, 100).own).toBeGreaterThan(0);
     }
     expect(gated.full[angry]!.energy).toBeCloseTo(neutralLevel(angry), 0);
+    // A given prior mean (a speaker-fold ensemble's shared one) replaces the training clips' own.
+    const given = speakerCentres(train, variants, { ...o, priorMean: [-12, 40] }, seededRandom('centres'));
+    expect(Array.from(given.prior.mean)).toEqual([-12, 40]);
+    expect(Array.from(plain.prior.mean)).not.toEqual([-12, 40]);
   });
 
   it('needs validation clips for early stopping', async () => {

@@ -68,9 +68,16 @@ export interface TdnnTrainSettings {
    * clip up to the window's end. With `neutralGate` the model's statistics hold only windows scored at
    * least that neutral (speaker-norm.ts), and training presents them so: up to `maxHistory` of the
    * speaker's other neutral clips, never the window's own frames (the speaker's usual is their neutral
-   * speech; Busso et al.).
+   * speech; Busso et al.). `priorMean` (energy, F0) replaces the training clips' mean: the members of a
+   * speaker-fold ensemble share one prior (training/pipeline.ts sharedPrior), since one model holds one.
    */
-  speakerNorm?: { priorFrames: number; maxHistory: number; sameEmotion: number; neutralGate?: number };
+  speakerNorm?: {
+    priorFrames: number;
+    maxHistory: number;
+    sameEmotion: number;
+    neutralGate?: number;
+    priorMean?: [number, number];
+  };
   net: Omit<TdnnConfig, 'classes'>;
 }
 
@@ -456,6 +463,14 @@ function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnPa
   };
 }
 
+/** The voiced-frame mean (energy, F0) over every frame of `features`: a speaker prior's mean. */
+export function voicedMean(features: readonly FeatureMatrix[]): [number, number] {
+  const all = voicedStats({ rows: 3, cols: 0, data: new Float32Array(0) });
+  for (const f of features) all.merge(voicedStats(f));
+  const { energy, f0 } = all.centre();
+  return [energy, f0];
+}
+
 /**
  * Training's speaker statistics (settings.speakerNorm): the prior, each clip's speaker centre over all
  * of the speaker's clean clips (for the input scale), and a call-like centre for a training window.
@@ -468,12 +483,9 @@ export function speakerCentres(
 ) {
   // Each clip's voiced frames under each channel variant: a call's history shares its channel.
   const stats = variants.map((clips) => clips.map((mel) => voicedStats(mel)));
-  const all = voicedStats({ rows: 3, cols: 0, data: new Float32Array(0) });
-  for (const c of stats[0]!) all.merge(c);
-  const mean = all.centre();
   const gated = o.neutralGate !== undefined;
   const prior: SpeakerPrior = {
-    mean: Float32Array.from([mean.energy, mean.f0]),
+    mean: Float32Array.from(o.priorMean ?? voicedMean(variants[0]!)),
     frames: o.priorFrames,
     ...(gated && { neutralGate: o.neutralGate }),
   };

@@ -11,6 +11,7 @@ import { EMOTIONS } from '../../core/emotions.ts';
 import { COMMITTED_MODEL_DIR, loadModel, saveModel } from '../../core/model/format.ts';
 import { randomTdnn } from '../../core/model/testing/tdnn.ts';
 import { findCorpus } from '../../test/testing/corpus.ts';
+import type { TdnnTrainSettings } from '../../training/train-tdnn.ts';
 import { defaultCard, type EvalOutput } from './model.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'voicepulse.js');
@@ -332,6 +333,12 @@ describe('voicepulse train on your own recordings', () => {
     expect(r.stderr).toMatch(/--labels and --corpus-only need --corpus <dir>/);
   });
 
+  it('refuses --speaker-folds without --speaker-channels', async () => {
+    const r = await voicepulse('train', '--quick', '--speaker-folds');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--speaker-folds needs --speaker-channels/);
+  });
+
   it("refuses a speaker history other than 'all' or 'neutral'", async () => {
     const r = await voicepulse('train', '--quick', '--speaker-channels', 'loud');
     expect(r.code).toBe(2);
@@ -360,6 +367,32 @@ describe.skipIf(data === undefined)('voicepulse train --quick', () => {
     expect(loadModel(out).members).toHaveLength(1);
     await quick(join(dir, 'quick-tdnn-again'));
     expect(sameWeights(out, join(dir, 'quick-tdnn-again'))).toBe(true);
+  });
+
+  it("trains speaker channels on v4's four speaker folds: one model, four members, one prior with its gate", {
+    timeout: 240_000,
+  }, async () => {
+    const out = join(dir, 'quick-folds');
+    const r = await voicepulse(
+      'train',
+      '--quick',
+      '--data',
+      data!,
+      '--out',
+      out,
+      '--seed',
+      'ci',
+      '--speaker-channels',
+      'neutral',
+      '--speaker-folds',
+    );
+    // Members with priors of their own would not join (training/ensemble.ts).
+    expect(r.code, r.stderr).toBe(0);
+    const model = loadModel(out);
+    expect(model.members).toHaveLength(4);
+    expect(model.speakerPrior?.neutralGate).toBe(0.5);
+    const { priorMean } = (model.metadata.settings as TdnnTrainSettings).speakerNorm!;
+    expect(Array.from(model.speakerPrior!.mean)).toEqual(Array.from(Float32Array.from(priorMean!)));
   });
 });
 

@@ -549,8 +549,12 @@ export function registerModelCommands(program: Command, settings: Settings): voi
     )
     .option(
       '--speaker-channels [history]',
-      "one network that also hears each window's loudness and pitch against its speaker's usual (issue 16): " +
+      "one network (four with --speaker-folds) that also hears each window's loudness and pitch against its speaker's usual (issue 16): " +
         "'all' their speech so far (the default), 'neutral' only what was scored neutral-like",
+    )
+    .option(
+      '--speaker-folds',
+      "with --speaker-channels: v4's four speaker-fold networks averaged, over one speaker prior, instead of one network",
     )
     .option(
       '--channels <n>',
@@ -590,12 +594,15 @@ export function registerModelCommands(program: Command, settings: Settings): voi
         init?: string;
         teacher?: string;
         speakerChannels?: boolean | string;
+        speakerFolds?: boolean;
         channels?: number;
         pool?: number;
         meanFloor?: number;
       }) => {
         if ((o.labels !== undefined || o.corpusOnly) && o.corpus === undefined)
           throw new CliError('--labels and --corpus-only need --corpus <dir>', 'USAGE');
+        if (o.speakerFolds && o.speakerChannels === undefined)
+          throw new CliError('--speaker-folds needs --speaker-channels', 'USAGE');
         const [{ describe, runTraining }, { writeModelCard }] = await importDevOnly('train', () =>
           Promise.all([import('../../training/pipeline.ts'), import('../../training/model-card.ts')]),
         );
@@ -630,6 +637,7 @@ export function registerModelCommands(program: Command, settings: Settings): voi
           initDir: o.init === undefined ? undefined : resolve(o.init),
           teacherDir: o.teacher === undefined ? undefined : resolve(o.teacher),
           speakerChannels: speakerHistory(o.speakerChannels),
+          speakerFolds: o.speakerFolds === true,
           channels: o.channels,
           pool: o.pool,
           meanFloorDb: o.meanFloor,
