@@ -2,16 +2,22 @@
 // 8-epoch network per left-out corpus and seed, as the model card's (pipeline.ts crossCorpus). A single
 // seed moves the table's mean by about a point (docs/model-history.md), so candidates are compared on
 // the mean over seeds. Usage:
-//   node bin/run-ts.js training/cross-corpus-seeds.ts [--channels n] [--pool n] [--mean-floor dB] [seeds…]
+//   node bin/run-ts.js training/cross-corpus-seeds.ts [--channels n] [--pool n] [--mean-floor dB]
+//     [--speaker-channels all|neutral] [seeds…]
 import { parseArgs } from 'node:util';
 import { parseEnv, parseInteger } from '../core/config/env.ts';
 import { meanUa } from './evaluate.ts';
-import { crossCorpus, crossRetrain, prepareData, shapeRecipe } from './pipeline.ts';
+import { crossCorpus, crossRetrain, prepareData, shapeRecipe, withSpeakerChannels } from './pipeline.ts';
 import { TDNN_SETTINGS } from './train-tdnn.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { channels: { type: 'string' }, pool: { type: 'string' }, 'mean-floor': { type: 'string' } },
+  options: {
+    channels: { type: 'string' },
+    pool: { type: 'string' },
+    'mean-floor': { type: 'string' },
+    'speaker-channels': { type: 'string' },
+  },
 });
 const seeds = positionals.length > 0 ? positionals : ['voicepulse-1', 'voicepulse-2', 'voicepulse-3'];
 // The bounds of `voicepulse train`'s flags; a bad value stops here with the flag's name.
@@ -24,11 +30,18 @@ const flag = (name: string, text: string | undefined, range: { min: number; max:
     process.exit(2);
   }
 };
-const recipe = shapeRecipe(TDNN_SETTINGS, {
+const history = values['speaker-channels'];
+if (history !== undefined && history !== 'all' && history !== 'neutral') {
+  process.stderr.write(`cross-corpus-seeds: --speaker-channels takes 'all' or 'neutral', not '${history}'\n`);
+  process.exit(2);
+}
+const shaped = shapeRecipe(TDNN_SETTINGS, {
   channels: flag('--channels', values.channels, { min: 8, max: 512 }),
   pool: flag('--pool', values.pool, { min: 1, max: 20 }),
   meanFloorDb: flag('--mean-floor', values['mean-floor'], { min: 1, max: 120 }),
 });
+// A retraining is one network whatever the ensemble: its prior is its own clips' (retrainSettings).
+const recipe = history ? withSpeakerChannels(shaped, history) : shaped;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const dataRoot = parseEnv(process.env).data.root;
 const means: number[] = [];

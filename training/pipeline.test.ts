@@ -6,6 +6,7 @@ import type { CorpusClip, CorpusId } from '../core/corpora/clip.ts';
 import type { LabeledClip } from './dataset.ts';
 import {
   NEUTRAL_GATE,
+  retrainSettings,
   shapeRecipe,
   sharedPrior,
   trainFoldNetwork,
@@ -162,6 +163,15 @@ describe('sharedPrior', () => {
       ...channels,
       speakerNorm: { ...channels.speakerNorm, priorMean: undefined },
     });
+  });
+
+  it("retrains without a corpus on a prior of its own clips: the shared one holds the left-out corpus's speech", async () => {
+    const shared = await sharedPrior(channels, folds, store);
+    const retrain = retrainSettings(shared);
+    expect(retrain.speakerNorm).toEqual(channels.speakerNorm);
+    expect(retrain.speakerNorm).not.toHaveProperty('priorMean');
+    expect(retrain.maxEpochs).toBeLessThan(TDNN_SETTINGS.maxEpochs);
+    expect(retrainSettings(TDNN_SETTINGS).speakerNorm).toBeUndefined();
   });
 
   it('leaves one network, and a recipe without speaker channels, as they are', async () => {

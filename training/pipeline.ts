@@ -510,13 +510,18 @@ export type Retrain = (version: string, clips: LabeledClip[]) => Promise<Emotion
 /** The retraining of the cross-corpus tables: the recipe's network for CROSS_EPOCHS epochs. */
 export function crossRetrain(store: DescriptorStore, settings: TdnnTrainSettings): Retrain {
   return async (version, subset) =>
-    (
-      await trainTdnn(version, subset, store, {
-        ...settings,
-        maxEpochs: CROSS_EPOCHS,
-        patience: CROSS_EPOCHS,
-      })
-    ).model;
+    (await trainTdnn(version, subset, store, retrainSettings(settings))).model;
+}
+
+/**
+ * The recipe of a cross-corpus retraining: CROSS_EPOCHS, and a speaker prior from the retraining's
+ * own training clips, never a shared prior (sharedPrior) that holds the left-out corpus's speech.
+ */
+export function retrainSettings(settings: TdnnTrainSettings): TdnnTrainSettings {
+  const retrain = { ...settings, maxEpochs: CROSS_EPOCHS, patience: CROSS_EPOCHS };
+  if (!settings.speakerNorm?.priorMean) return retrain;
+  const { priorMean: _, ...own } = settings.speakerNorm;
+  return { ...retrain, speakerNorm: own };
 }
 
 /** Train without corpus X, test on every clip of X. */
