@@ -6,6 +6,7 @@ import type { RuntimeChoice } from '../../../core/model/runtime.ts';
 import type { StreamingConfig } from '../../../core/streaming/config.ts';
 import type { TenantPolicy } from '../../../core/tenancy/policy.ts';
 import type { EngineOutput } from './engine.ts';
+import type { CloseRequest } from './thread-close.ts';
 
 /** Calls are named by their instance (the engine's and the call registry's number), never by call id alone. */
 export type ThreadCommand =
@@ -37,6 +38,9 @@ export interface ToThread {
   commands: ThreadCommand[];
   samples: Float32Array;
 }
+
+/** What a scoring thread reads: batches, and at the end the request to release the model and end. */
+export type ToScoringThread = ToThread | CloseRequest;
 
 export type FromThread =
   /** The thread loaded its model; `model` names it and the runtime running it (describeModel). */

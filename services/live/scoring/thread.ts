@@ -3,9 +3,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../../core/streaming/clock.ts';
 import { ScoringEngine } from './engine.ts';
-import type { FromThread, ThreadData, ToThread } from './protocol.ts';
+import type { FromThread, ThreadData, ToScoringThread } from './protocol.ts';
 import { openScorer } from './scorer.ts';
-import { type CloseRequest, endThread, isCloseRequest } from './thread-close.ts';
+import { endThread, isCloseRequest } from './thread-close.ts';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
@@ -22,7 +22,7 @@ const engine = new ScoringEngine({
 });
 
 send({ t: 'ready', model: scorer.description });
-port.on('message', (message: ToThread | CloseRequest) => {
+port.on('message', (message: ToScoringThread) => {
   if (isCloseRequest(message)) return void endThread(() => scorer.release());
   const { commands, samples } = message;
   for (const m of commands) {
