@@ -26,16 +26,18 @@ const clip = (corpus: CorpusId, speaker: string, split: LabeledClip['split']): L
   split,
 });
 
-describe('trainingFolds', () => {
-  const clips = [
-    clip('ravdess', 'a', 'train'),
-    clip('ravdess', 'b', 'train'),
-    clip('ravdess', 'c', 'validation'),
-    clip('ravdess', 't', 'test'),
-    clip('tess', 'OAF', 'validation'),
-  ];
-  const manifest = { folds: (c: CorpusId) => (c === 'ravdess' ? [['c'], ['a', 'b']] : undefined) };
+/** RAVDESS speakers a and b train and c validates on the manifest, t is test; OAF is TESS's validation. */
+const clips = [
+  clip('ravdess', 'a', 'train'),
+  clip('ravdess', 'b', 'train'),
+  clip('ravdess', 'c', 'validation'),
+  clip('ravdess', 't', 'test'),
+  clip('tess', 'OAF', 'validation'),
+];
+/** Two RAVDESS speaker folds: c, then a and b. */
+const manifest = { folds: (c: CorpusId) => (c === 'ravdess' ? [['c'], ['a', 'b']] : undefined) };
 
+describe('trainingFolds', () => {
   it('validates each network on one fold of speakers and trains it on the others; test and other corpora stay', () => {
     const folds = trainingFolds(clips, true, manifest);
     expect(folds.map((f) => [f.name, f.corpus, f.speakers])).toEqual([
@@ -141,16 +143,7 @@ describe('sharedPrior', () => {
     OAF: [0, 90],
     t: [0, 90],
   };
-  const clips = [
-    clip('ravdess', 'a', 'train'),
-    clip('ravdess', 'b', 'train'),
-    clip('ravdess', 'c', 'validation'),
-    clip('ravdess', 't', 'test'),
-    clip('tess', 'OAF', 'validation'),
-  ];
-  const folds = trainingFolds(clips, true, {
-    folds: (c: CorpusId) => (c === 'ravdess' ? [['c'], ['a', 'b']] : undefined),
-  });
+  const folds = trainingFolds(clips, true, manifest);
   const store = {
     get: async (list: CorpusClip[]) => list.map((c) => frames(...levels[c.speaker]!)),
   };
