@@ -9,6 +9,7 @@ import type { ScanOptions } from '../core/corpora/scan.ts';
 import { loadSplitManifest, type SplitManifest } from '../core/corpora/split-manifest.ts';
 import { type EmotionModel, loadModel, saveModel } from '../core/model/format.ts';
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
+import { voicedStats } from '../core/model/speaker-norm.ts';
 import { seededRandom, shuffled } from '../core/random.ts';
 import {
   corporaOf,
@@ -185,7 +186,8 @@ export async function sharedPrior(
     for (const c of fold.clips)
       if (c.split === 'train') trained.set(`${c.clip.corpus}|${c.clip.path}`, c.clip);
   const features = await store.get([...trained.values()], 'clean');
-  return { ...settings, speakerNorm: { ...settings.speakerNorm, priorMean: voicedMean(features) } };
+  const priorMean = voicedMean(features.map((f) => voicedStats(f)));
+  return { ...settings, speakerNorm: { ...settings.speakerNorm, priorMean } };
 }
 
 /**

@@ -463,10 +463,10 @@ function initParams(cfg: TdnnConfig, random: Random, from?: TdnnWeights): TdnnPa
   };
 }
 
-/** The voiced-frame mean (energy, F0) over every frame of `features`: a speaker prior's mean. */
-export function voicedMean(features: readonly FeatureMatrix[]): [number, number] {
+/** The voiced-frame mean (energy, F0) over clips' voiced statistics (voicedStats): a speaker prior's mean. */
+export function voicedMean(clips: readonly SpeakerStats[]): [number, number] {
   const all = voicedStats({ rows: 3, cols: 0, data: new Float32Array(0) });
-  for (const f of features) all.merge(voicedStats(f));
+  for (const c of clips) all.merge(c);
   const { energy, f0 } = all.centre();
   return [energy, f0];
 }
@@ -485,7 +485,7 @@ export function speakerCentres(
   const stats = variants.map((clips) => clips.map((mel) => voicedStats(mel)));
   const gated = o.neutralGate !== undefined;
   const prior: SpeakerPrior = {
-    mean: Float32Array.from(o.priorMean ?? voicedMean(variants[0]!)),
+    mean: Float32Array.from(o.priorMean ?? voicedMean(stats[0]!)),
     frames: o.priorFrames,
     ...(gated && { neutralGate: o.neutralGate }),
   };
