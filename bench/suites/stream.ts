@@ -2,11 +2,13 @@
 // synthetic) streamed over the Twilio protocol at real-time pace by a separate load-generator
 // process (`voicepulse simulate`), against the server in this process. Reported per N: window
 // latency (last sample of a window arriving at the gateway → its score leaving, measured in the
-// server), server CPU per call (share of one core) and memory per call; for the product
-// configuration (scoring threads, batches filled across calls) and an unbatched baseline (scoring
-// on the gateway's own thread, one window per model call). Each level runs several times (a shared
-// machine's p99 moves by a factor of two between runs), and passes only when every run does.
-// Env: VOICEPULSE_BENCH_LEVELS (e.g. "50,100,200"), VOICEPULSE_BENCH_RUNS (runs per level),
+// server; beside it the load generator's own p99 of the same scores, which adds the sockets and the
+// gateway's queue), server CPU per call (share of one core) and memory per call; for the product
+// configuration (serve's scoring threads for this machine, batches filled across calls) and an
+// unbatched baseline (scoring on the gateway's own thread, one window per model call). Each level
+// runs several times (a shared machine's p99 moves by a factor of two between runs), and passes only
+// when every run does. Env: VOICEPULSE_THREADS (the product layout's scoring threads),
+// VOICEPULSE_BENCH_LEVELS (e.g. "50,100,200"), VOICEPULSE_BENCH_RUNS (runs per level),
 // VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default), VOICEPULSE_BENCH_PROTOCOL
 // (twilio, the default, or native: 20 ms stereo frames, cheaper to send).
 import { spawn } from 'node:child_process';
@@ -21,7 +23,7 @@ import type { RuntimeChoice } from '../../core/model/runtime.ts';
 import { randomTdnn } from '../../core/model/testing/tdnn.ts';
 import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { startApp } from '../../services/live/app.ts';
-import { modelPresent } from '../../services/live/config.ts';
+import { defaultScoringThreads, modelPresent } from '../../services/live/config.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
 import { TDNN_SETTINGS } from '../../training/train-tdnn.ts';
 import type { BenchSuite } from '../harness.ts';
@@ -36,10 +38,14 @@ interface Mode {
   threads: number;
   maxBatch: number;
 }
-const MODES: Mode[] = [
-  { name: 'batched, 1 scoring thread', threads: 1, maxBatch: 8 },
-  { name: 'unbatched, single thread', threads: 0, maxBatch: 1 },
-];
+
+/** The product's layout on this machine (VOICEPULSE_THREADS, else serve's default), and the unbatched baseline. */
+function modes(threads: number): Mode[] {
+  return [
+    { name: `batched, ${threads} scoring thread${threads === 1 ? '' : 's'}`, threads, maxBatch: 8 },
+    { name: 'unbatched, single thread', threads: 0, maxBatch: 1 },
+  ];
+}
 
 interface Level {
   calls: number;
@@ -48,6 +54,8 @@ interface Level {
   p50: number;
   p95: number;
   p99: number;
+  /** The load generator's p99 of the same scores: from its send of the window's last chunk to the score's arrival. */
+  clientP99: number;
   cpuPerCallPct: number;
   /** The load generator's CPU per call, % of one core (it shares the machine with the server). */
   generatorPerCallPct: number;
@@ -59,7 +67,7 @@ function simulate(
   calls: number,
   speed: number,
   protocol: string,
-): Promise<{ completed: number; failed: number; cpuMs: number; wallMs: number }> {
+): Promise<{ completed: number; failed: number; cpuMs: number; wallMs: number; p99Ms: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -147,6 +155,7 @@ async function runLevel(
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
+    clientP99: r.p99Ms,
     cpuPerCallPct: ((cpu.user + cpu.system) / 1e6 / wallS / calls) * 100,
     generatorPerCallPct: (r.cpuMs / r.wallMs / calls) * 100,
     memPerCallMiB: (rssPeak - rssIdle) / calls / 2 ** 20,
@@ -158,6 +167,7 @@ export const streamSuite: BenchSuite = {
   description: 'N concurrent two-speaker calls at real-time pace: window latency, CPU and memory per call',
   async run(settings) {
     const { levels, runs, speed, protocol } = settings.bench;
+    const layouts = modes(settings.live.threads ?? defaultScoringThreads());
     const notes: string[] = [];
     // The model the product runs: VOICEPULSE_MODEL_DIR, else the committed one.
     let modelDir = settings.model.dir ?? COMMITTED_MODEL_DIR;
@@ -179,7 +189,7 @@ export const streamSuite: BenchSuite = {
     /** Per mode, the p99 of every run of each level (ms). */
     const p99s: Record<string, Map<number, number[]>> = {};
     try {
-      for (const mode of MODES) {
+      for (const mode of layouts) {
         best[mode.name] = 0;
         p99s[mode.name] = new Map();
         for (const n of levels) {
@@ -201,6 +211,7 @@ export const streamSuite: BenchSuite = {
               l.p50.toFixed(1),
               l.p95.toFixed(1),
               l.p99.toFixed(1),
+              l.clientP99.toFixed(1),
               l.cpuPerCallPct.toFixed(2),
               l.generatorPerCallPct.toFixed(2),
               l.memPerCallMiB.toFixed(2),
@@ -222,16 +233,17 @@ export const streamSuite: BenchSuite = {
       const within = all.filter((p) => p <= P99_LIMIT_MS).length;
       return `p99 ${Math.min(...all).toFixed(0)}–${Math.max(...all).toFixed(0)} ms in ${all.length} runs, ${within} within ${P99_LIMIT_MS} ms`;
     };
-    const product = MODES[0]!.name;
+    const product = layouts[0]!.name;
     const lastRun = [...p99s[product]!.keys()].at(-1);
     notes.push(
       `protocol: ${protocol}; pace: ${speed === 1 ? 'real time' : `${speed}x real time (time-compressed: each call sends ${speed}x its audio rate)`}; agent emotion scoring off (default policy): one customer window per second of customer speech`,
       `largest N with p99 <= ${P99_LIMIT_MS} ms in every run: ${Object.entries(best)
         .map(([k, v]) => `${k}: ${v || `< ${levels[0]}`}`)
         .join('; ')}`,
-      ...MODES.flatMap((m) =>
+      ...layouts.flatMap((m) =>
         [...p99s[m.name]!.keys()].map((n) => `${m.name}, ${n} calls: ${spread(m.name, n)}`),
       ),
+      "p99: last sample of a window at the gateway -> its score out (the verdict); client p99: the load generator's send of that sample -> the score at its watcher, late sends and the gateway's queue included",
       'CPU: server process (gateway + scoring threads) time / wall time / calls, % of one core; generator: the same for the load generator, a separate process on the same cores',
       `CPU time is what contention on a shared machine changes least: at that cost one dedicated core carries about ${Object.entries(
         cpuPerCall,
@@ -250,6 +262,7 @@ export const streamSuite: BenchSuite = {
         'p50 ms',
         'p95 ms',
         'p99 ms',
+        'client p99 ms',
         'CPU %/call',
         'generator %/call',
         'MiB/call',

@@ -27,7 +27,7 @@ export function addServeOptions(cmd: Command, portDefault = '8080'): Command {
     .option('--host <addr>', 'listen address (env VOICEPULSE_HOST, default 0.0.0.0)')
     .option(
       '--threads <n>',
-      'scoring threads (env VOICEPULSE_THREADS, default cores - 1)',
+      'scoring threads (env VOICEPULSE_THREADS, default cores - 1, on 2 cores or fewer one per core)',
       intOption('--threads', { max: 1024 }),
     )
     .option(

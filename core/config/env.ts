@@ -42,7 +42,7 @@ export interface LiveSettings {
    * @default '0.0.0.0' */
   host: string;
   /** Scoring threads (0 = score on the main thread). `VOICEPULSE_THREADS`
-   * @default available cores − 1, at least 1 */
+   * @default available cores − 1; one per core on 2 cores or fewer */
   threads?: number;
   /** Tenant policies JSON file (agent scoring opt-in, alert rules, webhooks). `VOICEPULSE_POLICIES`
    * @default none: every tenant has the default policy */

@@ -3,10 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '../../core/config/env.ts';
-import { DEFAULT_PORT, serveConfig } from './config.ts';
+import { DEFAULT_PORT, defaultScoringThreads, serveConfig } from './config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('defaultScoringThreads', () => {
+  it('leaves a core to the gateway from three cores on, and takes every core of one or two', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultScoringThreads(cores))).toEqual([1, 2, 2, 3, 15]);
+  });
+
+  it('is what serve runs unless a flag or VOICEPULSE_THREADS says otherwise', () => {
+    expect(serveConfig({}, parseEnv({})).threads).toBe(defaultScoringThreads());
+    expect(serveConfig({}, parseEnv({ VOICEPULSE_THREADS: '5' })).threads).toBe(5);
+    expect(serveConfig({ threads: 0 }, parseEnv({ VOICEPULSE_THREADS: '5' })).threads).toBe(0);
+  });
+});
 
 describe('serveConfig', () => {
   it('takes flags over the environment over the defaults', () => {

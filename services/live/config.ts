@@ -17,6 +17,16 @@ import type { RateLimitConfig } from './query/ratelimit.ts';
 /** The HTTP port of `voicepulse serve` when neither --port nor VOICEPULSE_PORT names one. */
 export const DEFAULT_PORT = 8080;
 
+/**
+ * Scoring threads when none are configured: a core each but one, left to the gateway, and on two
+ * cores or fewer a core each. One scoring thread on two cores cannot use what the gateway leaves
+ * idle: when every customer of 400 Twilio calls speaks at once its queue grows (p99 0.36–0.97 s in
+ * seven runs on the 2-core bench machine, against 0.12–0.29 s with two threads: docs/model-history.md).
+ */
+export function defaultScoringThreads(cores: number = availableParallelism()): number {
+  return Math.max(1, cores <= 2 ? cores : cores - 1);
+}
+
 export interface ServeFlags {
   port?: number;
   host?: string;
@@ -101,7 +111,7 @@ export function serveConfig(flags: ServeFlags, settings: Settings): ServeConfig 
     auth: { operatorToken: token, tenantTokens: auth.tenantTokens, defaultTenant: auth.defaultTenant },
     // Unset settings leave the limiter's defaults in place (a present `undefined` would replace them).
     rateLimit: Object.fromEntries(Object.entries(settings.query).filter(([, v]) => v !== undefined)),
-    threads: flags.threads ?? live.threads ?? Math.max(1, availableParallelism() - 1),
+    threads: flags.threads ?? live.threads ?? defaultScoringThreads(),
     modelDir: flags.model ?? settings.model.dir ?? COMMITTED_MODEL_DIR,
     modelRuntime: settings.model.runtime,
     explain: settings.model.explain,
