@@ -3,7 +3,9 @@
 // seed moves the table's mean by about a point (docs/model-history.md), so candidates are compared on
 // the mean over seeds. Usage:
 //   node bin/run-ts.js training/cross-corpus-seeds.ts [--channels n] [--pool n] [--mean-floor dB]
-//     [--speaker-channels all|neutral] [seeds…]
+//     [--speaker-channels all|neutral] [--class-offsets] [seeds…]
+// --class-offsets: each retraining's class offsets fitted on its training corpora's validation clips
+// (training/class-offsets.ts) before it meets the left-out corpus.
 import { parseArgs } from 'node:util';
 import { parseEnv, parseInteger } from '../core/config/env.ts';
 import { meanUa } from './evaluate.ts';
@@ -17,6 +19,7 @@ const { values, positionals } = parseArgs({
     pool: { type: 'string' },
     'mean-floor': { type: 'string' },
     'speaker-channels': { type: 'string' },
+    'class-offsets': { type: 'boolean' },
   },
 });
 const seeds = positionals.length > 0 ? positionals : ['voicepulse-1', 'voicepulse-2', 'voicepulse-3'];
@@ -52,7 +55,7 @@ for (const seed of seeds) {
     seed,
     log,
   );
-  const table = await crossCorpus(clips, store, crossRetrain(store, settings), log);
+  const table = await crossCorpus(clips, store, crossRetrain(store, settings), log, values['class-offsets']);
   const mean = meanUa(table);
   means.push(mean);
   const row = table.map((e) => `${e.corpus} ${(100 * e.utterance.ua).toFixed(1)}`).join(', ');

@@ -78,8 +78,21 @@ export async function evaluateProductPath(
   clips: readonly { clip: CorpusClip; label: number }[],
   audio: (clip: CorpusClip) => Promise<Float32Array>,
 ): Promise<CorpusEvaluation[]> {
+  return reportByCorpus(
+    await predictProductPath(model, clips, audio),
+    clips.map((c) => ({ label: c.label, corpus: c.clip.corpus })),
+    model.labels.length,
+  );
+}
+
+/** Each clip's window and utterance probabilities on the product path (evaluateProductPath's). */
+export function predictProductPath(
+  model: EmotionModel,
+  clips: readonly { clip: CorpusClip }[],
+  audio: (clip: CorpusClip) => Promise<Float32Array>,
+): Promise<ItemPrediction[]> {
   const config = modelStreaming(DEFAULT_SETTINGS, streamingWindow(model.window));
-  const preds = await withTrainingRunner(model, async (runner) => {
+  return withTrainingRunner(model, async (runner) => {
     const out: ItemPrediction[] = [];
     for (const { clip } of clips) {
       const windows = (await scoreChannel(runner, await audio(clip), config)).map((w) =>
@@ -91,11 +104,6 @@ export async function evaluateProductPath(
     }
     return out;
   });
-  return reportByCorpus(
-    preds,
-    clips.map((c) => ({ label: c.label, corpus: c.clip.corpus })),
-    model.labels.length,
-  );
 }
 
 /** Per-corpus window and utterance reports of predictions made for `items` (by any model). */

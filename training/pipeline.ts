@@ -11,6 +11,7 @@ import { type EmotionModel, loadModel, saveModel } from '../core/model/format.ts
 import { DEFAULT_FRONTEND } from '../core/model/frontend.ts';
 import { voicedStats } from '../core/model/speaker-norm.ts';
 import { seededRandom, shuffled } from '../core/random.ts';
+import { fitOnPredictions } from './class-offsets.ts';
 import {
   corporaOf,
   DescriptorStore,
@@ -21,7 +22,13 @@ import {
 } from './dataset.ts';
 import { ensembleOf } from './ensemble.ts';
 import { TrainingError } from './errors.ts';
-import { type CorpusEvaluation, evaluateModel, evaluateProductPath } from './evaluate.ts';
+import {
+  type CorpusEvaluation,
+  evaluateModel,
+  evaluateProductPath,
+  predictItems,
+  withTrainingRunner,
+} from './evaluate.ts';
 import {
   TDNN_SETTINGS,
   type TdnnEpoch,
@@ -506,6 +513,23 @@ async function evaluateVariant(
   );
 }
 
+/** Class offsets for `model` fitted on the validation clips among `clips` (training's evaluation path). */
+export async function fitOffsetsOnValidation(
+  model: EmotionModel,
+  clips: LabeledClip[],
+  store: DescriptorStore,
+) {
+  const validation = clips.filter((c) => c.split === 'validation');
+  const llds = await store.get(
+    validation.map((c) => c.clip),
+    'clean',
+  );
+  const items = validation.map((c, i) => ({ lld: llds[i]!, label: c.label, corpus: c.clip.corpus }));
+  const { classOffsets: _, ...bare } = model;
+  const preds = await withTrainingRunner(bare, (runner) => predictItems(runner, items));
+  return fitOnPredictions(preds, items, model.labels);
+}
+
 /** Trains a lighter network of the same shape on a subset of the clips (their splits as given). */
 export type Retrain = (version: string, clips: LabeledClip[]) => Promise<EmotionModel>;
 
@@ -532,11 +556,20 @@ export async function crossCorpus(
   store: DescriptorStore,
   retrain: Retrain,
   log: (m: string) => void,
+  /** Fit class offsets (class-offsets.ts) on the other corpora's validation clips before testing. */
+  classOffsets = false,
 ) {
   const out: CorpusEvaluation[] = [];
   for (const corpus of corporaOf(clips)) {
     const others = clips.filter((c) => c.clip.corpus !== corpus);
-    const model = await retrain(`without-${corpus}`, others);
+    let model = await retrain(`without-${corpus}`, others);
+    if (classOffsets) {
+      const fit = await fitOffsetsOnValidation(model, others, store);
+      model = { ...model, classOffsets: fit.offsets };
+      log(
+        `cross-corpus ${corpus}: offsets ${Array.from(fit.offsets, (b) => b.toFixed(1)).join(' ')} (validation ${(100 * fit.before).toFixed(1)} → ${(100 * fit.after).toFixed(1)})`,
+      );
+    }
     const held = clips.filter((c) => c.clip.corpus === corpus);
     const [evaluation] = await evaluateVariant(model, held, store, 'clean');
     log(`cross-corpus ${corpus}: ${describe([evaluation!])}`);

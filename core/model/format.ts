@@ -61,6 +61,11 @@ export interface EmotionModel {
   speakerPrior?: SpeakerPrior;
   /** Softmax temperature, applied to every member's logits. */
   temperature: number;
+  /**
+   * Per-class offsets of every scored window's log-probabilities (class-offsets.ts), in labels order;
+   * absent: none.
+   */
+  classOffsets?: Float32Array;
   /** One network's weights per ensemble member (at least one). */
   members: TdnnWeights[];
   /** Training and evaluation record, kept as written. */
@@ -84,6 +89,8 @@ export interface ModelQuantization {
 export const QUANTIZATION_SCHEME = 'qdq-u8s8/1' as const;
 
 const positiveInt = z.number().int().positive();
+/** Largest class offset model.json may hold (natural-log units: a factor of about 150). */
+export const MAX_CLASS_OFFSET = 5;
 /** Activation ranges [lo, hi]: finite, holding 0 (so that an exact zero stays exact). */
 const rangesSchema = z
   .array(z.tuple([z.number(), z.number()]))
@@ -132,6 +139,7 @@ const manifestSchema = z.object({
     })
     .optional(),
   temperature: z.number().positive(),
+  classOffsets: z.array(z.number().min(-MAX_CLASS_OFFSET).max(MAX_CLASS_OFFSET)).optional(),
   /** Ensemble members stored one after another in weights.bin (absent: one network). */
   members: positiveInt.optional(),
   metadata: z.record(z.string(), z.unknown()),
@@ -186,6 +194,8 @@ export function readManifest(dir: string): Manifest {
     throw invalid(`a speaker prior holds ${PRIOR_CHANNELS} means, not ${m.speakerPrior.mean.length}`);
   if (m.speakerPrior?.neutralGate !== undefined && !m.labels.includes('neutral'))
     throw invalid('a neutral gate needs a neutral class');
+  if (m.classOffsets && m.classOffsets.length !== m.labels.length)
+    throw invalid(`${m.classOffsets.length} class offsets for ${m.labels.length} labels`);
   return m;
 }
 
@@ -232,6 +242,7 @@ export function loadModel(dir: string = COMMITTED_MODEL_DIR): EmotionModel {
       },
     }),
     temperature: m.temperature,
+    ...(m.classOffsets && { classOffsets: Float32Array.from(m.classOffsets) }),
     members,
     metadata: m.metadata,
     ...(m.quantization && { quantization: m.quantization }),
@@ -257,6 +268,7 @@ export function saveModel(model: EmotionModel, dir: string): void {
       },
     }),
     temperature: model.temperature,
+    ...(model.classOffsets && { classOffsets: Array.from(model.classOffsets) }),
     members: model.members.length,
     metadata: model.metadata,
     ...(model.quantization && { quantization: model.quantization }),

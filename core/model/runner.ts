@@ -11,6 +11,7 @@
 // (speaker-norm.ts): no caller knows either.
 import type { Emotion } from '../emotions.ts';
 import type { FeatureMatrix } from '../features/matrix.ts';
+import { applyClassOffsets, offsetFactors } from './class-offsets.ts';
 import {
   modelExplainLayout,
   msPerNetworkFrame,
@@ -132,14 +133,28 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
     }
     return out;
   };
-  const networkProbs = (inputs: readonly Float32Array[]) =>
-    batched<Float32Array>(inputs, async (x, batch, out) => {
-      const probs = await network.run(x, batch);
-      for (let i = 0; i < batch; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
-    });
   const layout = modelExplainLayout(model);
   const networkFrameMs = msPerNetworkFrame(model);
   const perWindow = layout.segments * classes;
+  const factors = model.classOffsets && offsetFactors(model.classOffsets);
+  /** A window's probabilities as the model gives them: its class offsets applied. */
+  const windowProbs = (probs: Float32Array, i: number) => {
+    const p = probs.slice(i * classes, (i + 1) * classes);
+    if (factors) applyClassOffsets(p, factors);
+    return p;
+  };
+  /** A window's probabilities with each segment occluded (explain.ts), offset as its own. */
+  const occludedProbs = (occluded: Float32Array, i: number) => {
+    if (!factors) return occluded.subarray(i * perWindow, (i + 1) * perWindow);
+    const rows = occluded.slice(i * perWindow, (i + 1) * perWindow);
+    for (let r = 0; r < rows.length; r += classes) applyClassOffsets(rows.subarray(r, r + classes), factors);
+    return rows;
+  };
+  const networkProbs = (inputs: readonly Float32Array[]) =>
+    batched<Float32Array>(inputs, async (x, batch, out) => {
+      const probs = await network.run(x, batch);
+      for (let i = 0; i < batch; i++) out.push(windowProbs(probs, i));
+    });
   // Each speaker stream's frame features, shared by its overlapping windows, and, for a model with a
   // speaker prior, its speaker's running statistics; a stream dropped by its caller is dropped here too.
   const streams = new WeakMap<ModelStream, { frames: StreamFeatures; speaker?: SpeakerStats }>();
@@ -246,8 +261,8 @@ export async function openRunner(model: EmotionModel, opts: RunnerOptions = {}):
             const { probs, occluded } = await network.explain(x, batch);
             for (let i = 0; i < batch; i++)
               out.push({
-                probs: probs.slice(i * classes, (i + 1) * classes),
-                occluded: occluded.subarray(i * perWindow, (i + 1) * perWindow),
+                probs: windowProbs(probs, i),
+                occluded: occludedProbs(occluded, i),
               });
           },
         );
