@@ -105,6 +105,23 @@ describe('int8 calibration block (model.json quantization)', () => {
   });
 });
 
+describe('class offsets (model.json classOffsets)', () => {
+  it('round-trip as float32; a model without them loads without them', () => {
+    const classOffsets = Float32Array.from([-0.4, -0.8, -0.5, 0.3, 0, 0]);
+    saveModel({ ...model(), classOffsets }, join(dir, 'o1'));
+    expect(loadModel(join(dir, 'o1')).classOffsets).toEqual(classOffsets);
+    saveModel(model(), join(dir, 'o2'));
+    expect(loadModel(join(dir, 'o2'))).not.toHaveProperty('classOffsets');
+  });
+
+  it('refuses one per class missing and offsets past the bound', () => {
+    saveModel({ ...model(), classOffsets: new Float32Array(5) }, join(dir, 'o3'));
+    expect(() => loadModel(join(dir, 'o3'))).toThrow(/^INVALID_MANIFEST: .*5 class offsets for 6 labels/);
+    saveModel({ ...model(), classOffsets: Float32Array.from([9, 0, 0, 0, 0, 0]) }, join(dir, 'o4'));
+    expect(() => loadModel(join(dir, 'o4'))).toThrow(/^INVALID_MANIFEST: [\s\S]*classOffsets/);
+  });
+});
+
 describe('committed model', () => {
   it('is a four-network prosody TDNN over 2 s windows every 1 s', () => {
     expect(existsSync(COMMITTED_MODEL_DIR)).toBe(true);

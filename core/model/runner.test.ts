@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMOTIONS } from '../emotions.ts';
 import { speechLike } from '../streaming/testing/synthetic.ts';
+import { applyClassOffsets, offsetFactors } from './class-offsets.ts';
 import { COMMITTED_MODEL_DIR, COMMITTED_MODEL_VERSION, type EmotionModel, saveModel } from './format.ts';
 import { averageProbs } from './probs.ts';
 import { type ModelRunner, ModelStream, NETWORK_BATCH, openModel, openRunner } from './runner.ts';
@@ -123,6 +124,33 @@ describe('ModelRunner batches and ensembles', () => {
       'model test-runner: TDNN over 64 log-mel bands + energy, F0, voicing (20 ms frames: 3×8, 3×8; statistics pooling; dense 8), 3 networks averaged, tfjs-wasm',
     );
     await runner.release();
+  });
+});
+
+describe('a model with class offsets', () => {
+  it('scores every window, explanations included, as the model without them with the offsets applied', async () => {
+    const model = tdnn(true, 2);
+    const classOffsets = Float32Array.from([-0.4, -0.8, -0.5, 0.3, 0, 0]);
+    const [plain, offset] = [await openRunner(model), await openRunner({ ...model, classOffsets })];
+    const x = speechLike(4);
+    const [a, b] = [await plain.scoreRecording(x), await offset.scoreRecording(x)];
+    a.forEach((w, i) => {
+      const expected = Float32Array.from(EMOTIONS, (e) => w.probs[e]);
+      applyClassOffsets(expected, offsetFactors(classOffsets));
+      for (const [k, e] of EMOTIONS.entries()) expect(b[i]!.probs[e]).toBeCloseTo(expected[k]!, 6);
+    });
+    expect(b[0]!.probs).not.toEqual(a[0]!.probs);
+    // Explaining: the same probabilities, and each segment's weight against the offset occlusions.
+    const windows = [{ stream: new ModelStream(), samples: x.subarray(0, 16000) }];
+    const [explainedPlain, explained] = [
+      await plain.explainWindows(windows),
+      await offset.explainWindows([{ ...windows[0]!, stream: new ModelStream() }]),
+    ];
+    const scored = await offset.scoreWindows([{ ...windows[0]!, stream: new ModelStream() }]);
+    expect(Array.from(explained[0]!.probs)).toEqual(Array.from(scored[0]!));
+    expect(explained[0]!.explanation).toBeDefined();
+    expect(explained[0]!.explanation).not.toEqual(explainedPlain[0]!.explanation);
+    await Promise.all([plain.release(), offset.release()]);
   });
 });
 
