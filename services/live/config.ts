@@ -20,8 +20,9 @@ export const DEFAULT_PORT = 8080;
 /**
  * Scoring threads when none are configured: a core each but one, left to the gateway, and on two
  * cores or fewer a core each. One scoring thread on two cores cannot use what the gateway leaves
- * idle: when every customer of 400 Twilio calls speaks at once its queue grows (p99 0.36–0.97 s in
- * seven runs on the 2-core bench machine, against 0.12–0.29 s with two threads: docs/model-history.md).
+ * idle: when every customer of 400 Twilio calls speaks at once its queue grows (two threads had the
+ * lower p99 in each of 14 paired runs: docs/model-history.md). Admission still counts one core for
+ * scoring there (backend.ts scoringCores).
  */
 export function defaultScoringThreads(cores: number = availableParallelism()): number {
   return Math.max(1, cores <= 2 ? cores : cores - 1);

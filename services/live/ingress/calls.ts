@@ -95,10 +95,10 @@ export class CallRegistry {
     /** When audio arrives and lag is observed: epoch ms, the scoring threads' clock (tests inject theirs). */
     private readonly now: () => number = preciseNow,
   ) {
-    const { config, threads, maxBatch } = backend.layout;
+    const { config, scoringCores, maxBatch } = backend.layout;
     this.sampleRate = config.sampleRate;
     this.capacity = new ScoringCapacity({
-      threads,
+      threads: scoringCores,
       maxBatch,
       hopMs: config.hopMs,
       maxLoad: limits.maxScoringLoad,

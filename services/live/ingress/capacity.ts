@@ -10,7 +10,10 @@
 // scored speakers.
 
 export interface CapacityOptions {
-  /** Scoring threads (an engine on the main thread counts as one). */
+  /**
+   * Scoring threads, as many as have a core to count on (ScoringLayout.scoringCores; an engine on the
+   * main thread counts as one).
+   */
   threads: number;
   /** Most windows a thread scores in one batch. */
   maxBatch: number;

@@ -13,6 +13,7 @@ import {
   type BackendOptions,
   createBackend,
   MAX_START_FAILURES,
+  scoringCores,
   shardOf,
   type WorkerPool,
 } from './backend.ts';
@@ -36,6 +37,21 @@ function until(pred: () => boolean, ms = 20_000): Promise<void> {
     tick();
   });
 }
+
+describe('scoringCores', () => {
+  it('counts a core per thread, leaving one of the machine to the gateway, at least one', () => {
+    const cases: [threads: number, cores: number][] = [
+      [1, 1],
+      [1, 2],
+      [2, 2],
+      [2, 3],
+      [3, 4],
+      [8, 4],
+      [15, 16],
+    ];
+    expect(cases.map(([t, c]) => scoringCores(t, c))).toEqual([1, 1, 1, 2, 3, 3, 15]);
+  });
+});
 
 describe('WorkerPool', () => {
   it('shards calls by id hash, stably', () => {

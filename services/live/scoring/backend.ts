@@ -1,6 +1,7 @@
 // Where the gateway sends call audio: a pool of scoring threads sharded by call id, or (threads = 0)
 // one engine on the calling thread (tests, the unbatched baseline). Calls are named by their
 // instance (the call registry's number), so two calls with one id never meet (engine.ts).
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CallMeta } from '../../../core/calls/meta.ts';
 import type { SpeakerRole } from '../../../core/events/schema.ts';
@@ -25,7 +26,18 @@ export interface ScoringLayout {
   config: StreamingConfig;
   /** Scoring threads; an engine on the calling thread counts as one. */
   threads: number;
+  /**
+   * Cores the scoring threads can count on: one each, but no more than the machine's cores less one,
+   * which the gateway needs (serve runs a thread per core on two cores: the second uses what the
+   * gateway leaves idle, not a core of its own). Admission by load charges against these.
+   */
+  scoringCores: number;
   maxBatch: number;
+}
+
+/** ScoringLayout.scoringCores of `threads` threads on a machine of `cores` cores. */
+export function scoringCores(threads: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(threads, cores - 1));
 }
 
 export interface ScoringBackend {
@@ -113,7 +125,7 @@ export class InlineBackend implements ScoringBackend {
   readonly failure = null;
   constructor(options: EngineOptions & { maxBatch: number }) {
     this.engine = new ScoringEngine(options);
-    this.layout = { config: options.config, threads: 1, maxBatch: options.maxBatch };
+    this.layout = { config: options.config, threads: 1, scoringCores: 1, maxBatch: options.maxBatch };
   }
   startCall(instance: number, meta: CallMeta, policy: TenantPolicy, offsetMs = 0): void {
     const offsetsMs = offsetMs > 0 ? { customer: offsetMs, agent: offsetMs } : undefined;
@@ -165,7 +177,12 @@ export class WorkerPool implements ScoringBackend {
     /** The live windowing, resolved from the model by createBackend. */
     private readonly config: StreamingConfig,
   ) {
-    this.layout = { config, threads: opts.threads, maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH };
+    this.layout = {
+      config,
+      threads: opts.threads,
+      scoringCores: scoringCores(opts.threads),
+      maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    };
     for (let i = 0; i < opts.threads; i++) {
       this.workers.push(this.spawn(i));
       this.outbox.push({ commands: [], audio: [], samples: 0 });

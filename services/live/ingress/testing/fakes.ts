@@ -33,7 +33,7 @@ import {
 
 export class RecordingBackend implements ScoringBackend {
   failure: string | null = null;
-  readonly layout = { config: DEFAULT_STREAMING, threads: 1, maxBatch: DEFAULT_MAX_BATCH };
+  readonly layout = { config: DEFAULT_STREAMING, threads: 1, scoringCores: 1, maxBatch: DEFAULT_MAX_BATCH };
   readonly started: CallMeta[] = [];
   /** Call ids, in the order their calls ended. */
   readonly ended: string[] = [];
