@@ -57,6 +57,7 @@ describe('importing modules starts no model runtime', () => {
           'product-card.ts',
           'quantize-model.ts',
           'cross-corpus-seeds.ts',
+          'fit-class-offsets.ts',
         ]),
       ]),
     ).toEqual({
