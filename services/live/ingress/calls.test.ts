@@ -11,7 +11,7 @@ import type { Scorer } from '../scoring/scorer.ts';
 import { CallRegistry, ENDING_TIMEOUT_MS } from './calls.ts';
 import type { IngressError } from './errors.ts';
 import { STALE_MS } from './lag.ts';
-import { fakeEvent, testIngress } from './testing/fakes.ts';
+import { fakeEvent, RecordingBackend, testIngress } from './testing/fakes.ts';
 
 const OPERATOR: Principal = { kind: 'operator', defaultTenant: 'default' };
 const meta = (callId: string, tenantId = 'acme') => ({ callId, tenantId, agentId: null, queue: null });
@@ -243,5 +243,17 @@ describe('CallRegistry admission under a burst', () => {
     t.latencies.length = 0;
     await t.stream(5);
     expect(Math.max(...t.latencies)).toBeGreaterThan(10_000);
+  });
+});
+
+describe('CallRegistry admission by load', () => {
+  it('charges against the cores the scoring threads count on, not their number', () => {
+    const backend = new RecordingBackend();
+    // Two threads on two cores: the second uses the gateway's idle time, one core counts.
+    Object.assign(backend, { layout: { ...backend.layout, threads: 2, scoringCores: 1 } });
+    const limits = { maxConcurrentCalls: 1000, maxScoringLagMs: 2500, maxScoringLoad: 1 };
+    const calls = new CallRegistry(backend, {}, limits);
+    calls.batchScored(8, 160); // 20 ms a window
+    expect(calls.capacity.load(50)).toBe(1);
   });
 });
