@@ -184,8 +184,9 @@ export interface ModelSettings {
    * @default 'auto' */
   runtime: (typeof MODEL_RUNTIMES)[number];
   /** Explain every full-length scored window (which ~200 ms segments drove it: the call timeline's
-   * explanations, core/model/explain.ts), at 11–16 % more scoring time. `VOICEPULSE_EXPLAIN` as
-   * true/false/1/0
+   * explanations, core/model/explain.ts), at 11–16 % more scoring time; a batch that starts more
+   * than 100 ms after its oldest window arrived skips them to catch up (counted in
+   * voicepulse_unexplained_windows_total). `VOICEPULSE_EXPLAIN` as true/false/1/0
    * @default true */
   explain: boolean;
 }

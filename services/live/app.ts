@@ -198,7 +198,12 @@ export async function startApp(o: AppOptions): Promise<App> {
     onEvents,
     onReady: (shard, model) => log.info({ shard, model }, 'scoring thread ready'),
     onError: (callId, message) => log.warn({ callId, message }, 'scoring error'),
-    onBatch: (windows, busyMs) => calls.batchScored(windows, busyMs),
+    onBatch: (windows, busyMs, unexplained) => {
+      // A batch that skipped its explanations to catch up is cheaper than a call's windows are:
+      // admission learns a window's cost from the others.
+      if (unexplained) metrics.unexplainedWindows.inc(windows);
+      else calls.batchScored(windows, busyMs);
+    },
     onDropped: (callId, windows) => {
       metrics.droppedWindows.inc(windows);
       calls.windowsDropped();

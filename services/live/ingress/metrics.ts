@@ -12,6 +12,7 @@ export class LiveMetrics {
   readonly events: Counter<'type'>;
   readonly workerRestarts: Counter;
   readonly droppedWindows: Counter;
+  readonly unexplainedWindows: Counter;
   readonly webhookFailures: Counter;
   readonly scoringLag: Gauge;
   readonly scoringLoad: Gauge;
@@ -71,6 +72,11 @@ export class LiveMetrics {
     this.droppedWindows = new Counter({
       name: 'voicepulse_dropped_windows_total',
       help: 'Windows dropped unscored because scoring fell behind',
+      registers,
+    });
+    this.unexplainedWindows = new Counter({
+      name: 'voicepulse_unexplained_windows_total',
+      help: 'Windows scored without their explanation because scoring was behind (explanations on)',
       registers,
     });
     const lag = () => this.lagSeconds();

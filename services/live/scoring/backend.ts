@@ -77,8 +77,11 @@ export interface BackendOptions {
   flushIntervalMs?: number;
   /** Scoring fell behind and a call's oldest waiting windows were dropped. */
   onDropped?: (callId: string, windows: number) => void;
-  /** A batch of windows was scored, in busyMs of its thread's time (admission by load). */
-  onBatch?: (windows: number, busyMs: number) => void;
+  /**
+   * A batch of windows was scored, in busyMs of its thread's time (admission by load); `unexplained`:
+   * without the explanations the scorer gives, to catch up (engine.ts explainWithinMs).
+   */
+  onBatch?: (windows: number, busyMs: number, unexplained: boolean) => void;
   /** A scoring thread (shard 0 inline) loaded its model: `model` names it and its runtime. */
   onReady?: (shard: number, model: string) => void;
   /** Scoring threads failed to start MAX_START_FAILURES times in a row: the pool stopped replacing them. */
@@ -291,7 +294,7 @@ export class WorkerPool implements ScoringBackend {
       } else if (m.t === 'events') {
         for (const o of m.out) if (o.event.type === 'call_summary') this.calls.delete(o.instance);
         this.opts.onEvents(m.out);
-      } else if (m.t === 'batch') this.opts.onBatch?.(m.windows, m.busyMs);
+      } else if (m.t === 'batch') this.opts.onBatch?.(m.windows, m.busyMs, m.unexplained);
       else if (m.t === 'dropped') this.opts.onDropped?.(m.callId, m.windows);
       else this.opts.onError?.(this.calls.get(m.instance)?.meta.callId ?? '', m.message);
     });

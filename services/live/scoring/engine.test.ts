@@ -7,7 +7,13 @@ import { ManualClock } from '../../../core/streaming/clock.ts';
 import { streamingConfig } from '../../../core/streaming/config.ts';
 import { concat, randomChunks, silence, voiced } from '../../../core/streaming/testing/synthetic.ts';
 import { DEFAULT_POLICY, type TenantPolicy } from '../../../core/tenancy/policy.ts';
-import { type EngineOptions, type EngineOutput, ScoringEngine, ScoringError } from './engine.ts';
+import {
+  type EngineOptions,
+  type EngineOutput,
+  EXPLAIN_WITHIN_MS,
+  ScoringEngine,
+  ScoringError,
+} from './engine.ts';
 import { runnerScorer, type Scorer } from './scorer.ts';
 
 const config = streamingConfig();
@@ -30,14 +36,9 @@ function spy(inner: Scorer) {
 
 function engine(scorer: Scorer, options: Partial<EngineOptions> = {}) {
   const out: EngineOutput[] = [];
-  const e = new ScoringEngine({
-    scorer,
-    config,
-    clock: new ManualClock(1_700_000_000_000),
-    emit: (o) => out.push(...o),
-    ...options,
-  });
-  return { e, out, events: () => out.map((o) => parseEvent(o.event)) };
+  const clock = new ManualClock(1_700_000_000_000);
+  const e = new ScoringEngine({ scorer, config, clock, emit: (o) => out.push(...o), ...options });
+  return { e, out, clock, events: () => out.map((o) => parseEvent(o.event)) };
 }
 
 const scorer = runnerScorer(await openRunner(seededModel('engine')));
@@ -48,19 +49,21 @@ const customer = concat(
 );
 const agent = concat(silence(3000), voiced(5000, { f0: 110, seed: 5 }));
 
+/** Plays the chunks into a call, all arriving at `arrivedAtMs` (by default long before the engine's clock). */
 async function play(
   e: ScoringEngine,
   instance: number,
   chunks: { customer: Float32Array[]; agent: Float32Array[] },
+  arrivedAtMs = 0,
 ) {
   const n = Math.max(chunks.customer.length, chunks.agent.length);
   for (let i = 0; i < n; i++) {
     const c = chunks.customer[i];
     const a = chunks.agent[i];
-    if (c) e.pushAudio(instance, 'customer', c, 0);
-    if (a) e.pushAudio(instance, 'agent', a, 0);
+    if (c) e.pushAudio(instance, 'customer', c, arrivedAtMs);
+    if (a) e.pushAudio(instance, 'agent', a, arrivedAtMs);
   }
-  e.endCall(instance, 0);
+  e.endCall(instance, arrivedAtMs);
   await e.drain();
 }
 
@@ -117,9 +120,9 @@ describe('ScoringEngine', () => {
   it('puts an explanation on each full-length score from an explaining scorer, offset to the call, and none otherwise', async () => {
     const runner = await openRunner(seededModel('engine'));
     const run = async (explaining: Scorer) => {
-      const { e, events } = engine(explaining);
+      const { e, events, clock } = engine(explaining);
       e.startCall(1, meta('c1'), DEFAULT_POLICY);
-      await play(e, 1, { customer: [customer], agent: [silence(customer.length)] });
+      await play(e, 1, { customer: [customer], agent: [silence(customer.length)] }, clock.now());
       return scores(events());
     };
     const plain = await run(runnerScorer(runner));
@@ -137,6 +140,32 @@ describe('ScoringEngine', () => {
       for (let k = 1; k < e.segments.length; k++)
         expect(e.segments[k]!.startMs).toBe(e.segments[k - 1]!.endMs);
     }
+    await runner.release();
+  });
+
+  it('skips the explanations of a batch that starts late, to catch up, and says so', async () => {
+    const runner = await openRunner(seededModel('engine'));
+    const run = async (lateByMs: number, options: Partial<EngineOptions> = {}) => {
+      const batches: boolean[] = [];
+      const { e, events, clock } = engine(runnerScorer(runner, true), {
+        ...options,
+        onBatch: (_n, _ms, unexplained) => batches.push(unexplained),
+      });
+      e.startCall(1, meta('c1'), DEFAULT_POLICY);
+      await play(e, 1, { customer: [customer], agent: [silence(customer.length)] }, clock.now() - lateByMs);
+      return { scored: scores(events()), batches };
+    };
+    const onTime = await run(EXPLAIN_WITHIN_MS);
+    const late = await run(EXPLAIN_WITHIN_MS + 1);
+    expect(onTime.scored.every((x) => x.explanation !== undefined)).toBe(true);
+    expect(onTime.batches.every((u) => !u)).toBe(true);
+    expect(late.scored.some((x) => 'explanation' in x)).toBe(false);
+    expect(late.batches.length).toBeGreaterThan(0);
+    expect(late.batches.every((u) => u)).toBe(true);
+    // The same scores either way; and a thread told to always explain does, however late.
+    expect(late.scored).toEqual(approx(onTime.scored.map(({ explanation: _, ...rest }) => rest)));
+    const always = await run(60_000, { explainWithinMs: Number.POSITIVE_INFINITY });
+    expect(always.scored.every((x) => x.explanation !== undefined)).toBe(true);
     await runner.release();
   });
 

@@ -48,8 +48,8 @@ export type FromThread =
   | { t: 'events'; out: EngineOutput[] }
   | { t: 'error'; instance: number; message: string }
   | { t: 'dropped'; callId: string; windows: number }
-  /** A batch scored: its windows and the time it took (ms). */
-  | { t: 'batch'; windows: number; busyMs: number };
+  /** A batch scored: its windows, the time it took (ms), whether its explanations were skipped to catch up. */
+  | { t: 'batch'; windows: number; busyMs: number; unexplained: boolean };
 
 export interface ThreadData {
   modelDir: string;

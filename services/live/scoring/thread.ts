@@ -18,7 +18,7 @@ const engine = new ScoringEngine({
   maxBatch: data.maxBatch,
   emit: (out) => send({ t: 'events', out }),
   onDropped: (callId, windows) => send({ t: 'dropped', callId, windows }),
-  onBatch: (windows, busyMs) => send({ t: 'batch', windows, busyMs }),
+  onBatch: (windows, busyMs, unexplained) => send({ t: 'batch', windows, busyMs, unexplained }),
 });
 
 send({ t: 'ready', model: scorer.description });
