@@ -25,6 +25,7 @@ import { DEFAULT_SETTINGS } from '../../core/streaming/config.ts';
 import { startApp } from '../../services/live/app.ts';
 import { defaultScoringThreads, modelPresent } from '../../services/live/config.ts';
 import { DEFAULT_LIMITS } from '../../services/live/ingress/session.ts';
+import { EXPLAIN_WITHIN_MS } from '../../services/live/scoring/engine.ts';
 import { TDNN_SETTINGS } from '../../training/train-tdnn.ts';
 import type { BenchSuite } from '../harness.ts';
 
@@ -56,6 +57,8 @@ interface Level {
   p99: number;
   /** The load generator's p99 of the same scores: from its send of the window's last chunk to the score's arrival. */
   clientP99: number;
+  /** Windows scored without their explanation because their batch started late (engine.ts explainWithinMs). */
+  unexplained: number;
   cpuPerCallPct: number;
   /** The load generator's CPU per call, % of one core (it shares the machine with the server). */
   generatorPerCallPct: number;
@@ -147,6 +150,7 @@ async function runLevel(
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
+  const unexplained = (await app.metrics.unexplainedWindows.get()).values[0]?.value ?? 0;
   await app.stop();
   return {
     calls,
@@ -156,6 +160,7 @@ async function runLevel(
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     clientP99: r.p99Ms,
+    unexplained,
     cpuPerCallPct: ((cpu.user + cpu.system) / 1e6 / wallS / calls) * 100,
     generatorPerCallPct: (r.cpuMs / r.wallMs / calls) * 100,
     memPerCallMiB: (rssPeak - rssIdle) / calls / 2 ** 20,
@@ -212,6 +217,7 @@ export const streamSuite: BenchSuite = {
               l.p95.toFixed(1),
               l.p99.toFixed(1),
               l.clientP99.toFixed(1),
+              settings.model.explain ? `${((100 * l.unexplained) / Math.max(1, l.windows)).toFixed(1)}` : '-',
               l.cpuPerCallPct.toFixed(2),
               l.generatorPerCallPct.toFixed(2),
               l.memPerCallMiB.toFixed(2),
@@ -244,6 +250,7 @@ export const streamSuite: BenchSuite = {
         [...p99s[m.name]!.keys()].map((n) => `${m.name}, ${n} calls: ${spread(m.name, n)}`),
       ),
       "p99: last sample of a window at the gateway -> its score out (the verdict); client p99: the load generator's send of that sample -> the score at its watcher, late sends and the gateway's queue included",
+      `unexplained: windows scored without their explanation because their batch started more than ${EXPLAIN_WITHIN_MS} ms late (explanations ${settings.model.explain ? 'on, as in the product' : 'off: VOICEPULSE_EXPLAIN'})`,
       'CPU: server process (gateway + scoring threads) time / wall time / calls, % of one core; generator: the same for the load generator, a separate process on the same cores',
       `CPU time is what contention on a shared machine changes least: at that cost one dedicated core carries about ${Object.entries(
         cpuPerCall,
@@ -263,6 +270,7 @@ export const streamSuite: BenchSuite = {
         'p95 ms',
         'p99 ms',
         'client p99 ms',
+        'unexplained %',
         'CPU %/call',
         'generator %/call',
         'MiB/call',
