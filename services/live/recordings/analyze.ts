@@ -124,6 +124,8 @@ export async function analyzeRecording(
     scorer: options.scorer,
     config,
     clock,
+    // A recording has no live edge to catch up with: its windows are always explained.
+    explainWithinMs: Number.POSITIVE_INFINITY,
     emit: (out) => {
       for (const o of out) events.push(o.event);
     },
