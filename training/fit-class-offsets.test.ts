@@ -65,4 +65,20 @@ describe('fit-class-offsets.ts on your own recordings', () => {
     expect(record.clips).toEqual({ custom: 2 * split.validation.length }); // two clips a speaker
     expect(record.validationMeanUa.after).toBeGreaterThanOrEqual(record.validationMeanUa.before);
   });
+
+  it('refuses a model it cannot read with one line, and --labels without --corpus with its usage', async () => {
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/run-ts.js', 'training/fit-class-offsets.ts', ...args], {
+        cwd: ROOT,
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+    const missing = await run(join(dir, 'absent'), join(dir, 'out'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^fit-class-offsets: UNREADABLE: cannot read model directory .*\n$/);
+    const usage = await run(join(dir, 'absent'), join(dir, 'out'), '--labels', 'x.csv');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/^usage: fit-class-offsets.ts /);
+  });
 });

@@ -4,6 +4,7 @@
 //   node bin/run-ts.js training/fit-class-offsets.ts <model dir> <out dir> [--version <name>]
 //     [--corpus <dir> [--labels <csv>]]
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { parseEnv } from '../core/config/env.ts';
 import type { CorpusClip } from '../core/corpora/clip.ts';
 import { type EmotionModel, loadModel, saveModel } from '../core/model/format.ts';
@@ -11,17 +12,29 @@ import { fitOnPredictions } from './class-offsets.ts';
 import { predictProductPath } from './evaluate.ts';
 import { prepareData } from './pipeline.ts';
 
+/** What speakerFolds reads of a model's training record (pipeline.ts FoldResult, as written). */
+const recordedFolds = z.object({
+  evaluation: z.object({
+    folds: z.array(z.object({ corpus: z.string(), speakers: z.array(z.string()).min(1) })).min(2),
+  }),
+});
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { version: { type: 'string' }, corpus: { type: 'string' }, labels: { type: 'string' } },
 });
 const [from, to] = positionals;
-if (!from || !to) {
+if (!from || !to || (values.labels && !values.corpus)) {
   process.stderr.write(
     'usage: fit-class-offsets.ts <model dir> <out dir> [--version <name>] [--corpus <dir> [--labels <csv>]]\n',
   );
   process.exit(2);
 }
+// A model or corpus that cannot be read stops here with one line, not a stack.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`fit-class-offsets: ${err.message}\n`);
+  process.exit(1);
+});
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const { classOffsets: _, ...model } = loadModel(from);
 const { clips, store } = prepareData(
@@ -82,11 +95,10 @@ log(`written to ${to}`);
 
 /** The corpus and speakers of each member's held-out fold, when the model's members are speaker folds. */
 function speakerFolds(m: EmotionModel): { corpus: string; speakers: string[][] } | undefined {
-  const recorded = (
-    m.metadata.evaluation as { folds?: { corpus?: string; speakers?: string[] }[] } | undefined
-  )?.folds;
-  if (!recorded || recorded.length !== m.members.length || recorded.length < 2) return undefined;
-  const corpus = recorded[0]!.corpus;
-  if (!corpus || recorded.some((f) => f.corpus !== corpus || !f.speakers)) return undefined;
-  return { corpus, speakers: recorded.map((f) => f.speakers!) };
+  const parsed = recordedFolds.safeParse(m.metadata);
+  if (!parsed.success) return undefined;
+  const { folds } = parsed.data.evaluation;
+  const corpus = folds[0]!.corpus;
+  if (folds.length !== m.members.length || folds.some((f) => f.corpus !== corpus)) return undefined;
+  return { corpus, speakers: folds.map((f) => f.speakers) };
 }
