@@ -18,9 +18,18 @@ export interface LoadOptions {
   speed?: number;
   /** Starts are spread evenly over this many ms so calls do not hop in lockstep. */
   rampMs?: number;
+  /**
+   * Where in the conversation each call starts. 'together' (default): every call from its start, so
+   * the calls' speakers talk in the same seconds (a scorer's worst case); 'spread': call i of N starts
+   * i/N of the way in and wraps around, so speech is spread evenly over time, as independent calls'.
+   */
+  phases?: LoadPhases;
   /** Default `sim-<timestamp>`. */
   tenant?: string;
 }
+
+export const LOAD_PHASES = ['together', 'spread'] as const;
+export type LoadPhases = (typeof LOAD_PHASES)[number];
 
 export interface LoadResult {
   tenant: string;
@@ -93,6 +102,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const rampMs = o.rampMs ?? 1000;
+  const callMs = Math.max(o.call.customer.length, o.call.agent.length) / 8;
   await Promise.all(
     Array.from({ length: o.calls }, async (_, i) => {
       await new Promise((r) => setTimeout(r, (i * rampMs) / Math.max(1, o.calls)));
@@ -108,6 +118,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           customer: o.call.customer,
           agentAudio: o.call.agent,
           speed,
+          phaseMs: o.phases === 'spread' ? (i * callMs) / o.calls : 0,
           onStarted: (t) => started.set(callId, t),
           onMessage: (text) => {
             const m = JSON.parse(text);

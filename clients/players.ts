@@ -22,6 +22,11 @@ export interface PlayOptions {
   agentAudio: Float32Array;
   /** 1 = real time. */
   speed?: number;
+  /**
+   * Start this far into the audio (rounded to 20 ms chunks) and play what was skipped at the end:
+   * load tests put calls at different points of one conversation. Default 0.
+   */
+  phaseMs?: number;
   /** Called with the time (performance.now()) the call's first chunk was sent. */
   onStarted?: (t0: number) => void;
   /** Called with each event the server sends back on the call's own stream (native, gRPC). */
@@ -225,9 +230,15 @@ function endedNormally({ code, reason }: { code: number; reason: string }): void
 export async function playCall(protocol: Protocol, o: PlayOptions): Promise<void> {
   const speed = o.speed ?? 1;
   const n = Math.max(o.customer.length, o.agentAudio.length);
+  const length = Math.ceil(n / CHUNK_SAMPLES) * CHUNK_SAMPLES;
+  const start = (Math.round((o.phaseMs ?? 0) / 20) * CHUNK_SAMPLES) % length;
   const pad = (x: Float32Array) => {
-    const out = new Float32Array(Math.ceil(n / CHUNK_SAMPLES) * CHUNK_SAMPLES);
-    out.set(x);
+    const whole = new Float32Array(length);
+    whole.set(x);
+    if (start === 0) return whole;
+    const out = new Float32Array(length);
+    out.set(whole.subarray(start));
+    out.set(whole.subarray(0, start), length - start);
     return out;
   };
   const customer = pad(o.customer);

@@ -12,8 +12,21 @@ const TOKEN = 'a-long-enough-test-token-0123456789';
 async function simulate(
   protocol: string,
   url: string,
+  extra: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = [BIN, 'simulate', '--calls', '1', '--protocol', protocol, '--url', url, '--token', TOKEN];
+  const args = [
+    BIN,
+    'simulate',
+    '--calls',
+    '1',
+    '--protocol',
+    protocol,
+    '--url',
+    url,
+    '--token',
+    TOKEN,
+    ...extra,
+  ];
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, args, { timeout: 60_000 });
     return { code: 0, stdout, stderr };
@@ -76,5 +89,13 @@ describe('voicepulse simulate against a server that refuses or cuts its calls', 
     } finally {
       await new Promise<void>((done) => server.close(() => done()));
     }
+  });
+});
+
+describe('voicepulse simulate --phases', () => {
+  it('refuses a value other than together or spread with one usage line (exit 2)', async () => {
+    const r = await simulate('native', await closedPortUrl(), ['--phases', 'random']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("voicepulse: --phases must be one of together, spread, got 'random'\n");
   });
 });

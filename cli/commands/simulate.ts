@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { demoCall } from '../../clients/demo-call.ts';
-import { percentile, runLoad } from '../../clients/load.ts';
+import { LOAD_PHASES, type LoadPhases, percentile, runLoad } from '../../clients/load.ts';
 import { PROTOCOLS, type Protocol } from '../../clients/players.ts';
 import type { Settings } from '../../core/config/env.ts';
 import { CliError } from '../errors.ts';
@@ -14,6 +14,7 @@ interface SimulateOptions {
   token?: string;
   speed: number;
   rampMs: number;
+  phases: string;
   json?: boolean;
 }
 
@@ -33,6 +34,11 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
     .option('--token <t>', 'bearer token (default: env VOICEPULSE_TOKEN)')
     .option('--speed <x>', 'playback speed (1 = real time)', Number, 1)
     .option('--ramp-ms <ms>', 'spread call starts over this long', intOption('--ramp-ms'), 1000)
+    .option(
+      '--phases <p>',
+      "together: every call from the conversation's start (its speakers talk in the same seconds); spread: call i of N starts i/N of the way in (steady load)",
+      'together',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (o: SimulateOptions) => {
       if (!(PROTOCOLS as readonly string[]).includes(o.protocol))
@@ -42,6 +48,8 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
       if (!/^[\w.:@-]{1,128}$/.test(tenant))
         throw new CliError(`--tenant must be 1-128 letters, digits or . _ : @ -, got '${tenant}'`, 'USAGE');
       if (!(o.speed > 0)) throw new CliError('--speed must be positive', 'USAGE');
+      if (!(LOAD_PHASES as readonly string[]).includes(o.phases))
+        throw new CliError(`--phases must be one of ${LOAD_PHASES.join(', ')}, got '${o.phases}'`, 'USAGE');
       const token = o.token ?? settings.auth.token;
       if (!token) throw new CliError('give --token or set VOICEPULSE_TOKEN', 'USAGE');
       const call = await demoCall();
@@ -65,6 +73,7 @@ export function registerSimulateCommand(program: Command, settings: Settings): v
         call,
         speed: o.speed,
         rampMs: o.rampMs,
+        phases: o.phases as LoadPhases,
       }).catch((err: unknown) => {
         throw unreachable(err instanceof Error ? err.message : String(err));
       });
