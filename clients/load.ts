@@ -20,8 +20,8 @@ export interface LoadOptions {
   rampMs?: number;
   /**
    * Where in the conversation each call starts. 'together' (default): every call from its start, so
-   * the calls' speakers talk in the same seconds (a scorer's worst case); 'spread': call i of N starts
-   * i/N of the way in and wraps around, so speech is spread evenly over time, as independent calls'.
+   * the calls' speakers talk in the same seconds; 'spread': call i of N starts i/N of the way in and
+   * wraps around, so speech is spread evenly over time, as independent calls' is.
    */
   phases?: LoadPhases;
   /** Default `sim-<timestamp>`. */

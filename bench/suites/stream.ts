@@ -1,5 +1,5 @@
-// Live scoring under load: N concurrent two-speaker calls (the demo call: RAVDESS clips, else
-// synthetic) streamed over the Twilio protocol at real-time pace by a separate load-generator
+// Live scoring under load: N concurrent two-speaker calls (the demo call: the RAVDESS clips committed
+// in clients/demo, every call from the conversation's start) streamed over the Twilio protocol at real-time pace by a separate load-generator
 // process (`voicepulse simulate`), against the server in this process. Reported per N: window
 // latency (last sample of a window arriving at the gateway → its score leaving, measured in the
 // server; beside it the load generator's own p99 of the same scores, which adds the sockets and the
@@ -7,10 +7,7 @@
 // configuration (serve's scoring threads for this machine, batches filled across calls) and an
 // unbatched baseline (scoring on the gateway's own thread, one window per model call). Each level
 // runs several times (a shared machine's p99 moves by a factor of two between runs), and passes only
-// when every run does. Every call plays the conversation from its start, so their customers speak in
-// the same seconds: the verdict is that worst case; the product's last level then runs again with the
-// calls at spread phases (`simulate --phases spread`: the steady load of independent calls), reported
-// beside it. Env: VOICEPULSE_THREADS (the product layout's scoring threads),
+// when every run does. Env: VOICEPULSE_THREADS (the product layout's scoring threads),
 // VOICEPULSE_BENCH_LEVELS (e.g. "50,100,200"), VOICEPULSE_BENCH_RUNS (runs per level),
 // VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default), VOICEPULSE_BENCH_PROTOCOL
 // (twilio, the default, or native: 20 ms stereo frames, cheaper to send).
@@ -19,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { type LoadPhases, percentile } from '../../clients/load.ts';
+import { percentile } from '../../clients/load.ts';
 import { EMOTIONS } from '../../core/emotions.ts';
 import { COMMITTED_MODEL_DIR, saveModel } from '../../core/model/format.ts';
 import type { RuntimeChoice } from '../../core/model/runtime.ts';
@@ -73,7 +70,6 @@ function simulate(
   calls: number,
   speed: number,
   protocol: string,
-  phases: LoadPhases,
 ): Promise<{ completed: number; failed: number; cpuMs: number; wallMs: number; p99Ms: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -93,8 +89,6 @@ function simulate(
         String(speed),
         '--ramp-ms',
         '1000',
-        '--phases',
-        phases,
         '--json',
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -120,7 +114,6 @@ async function runLevel(
   calls: number,
   speed: number,
   protocol: string,
-  phases: LoadPhases = 'together',
 ): Promise<Level> {
   const latencies: number[] = [];
   const app = await startApp({
@@ -153,7 +146,7 @@ async function runLevel(
   }, 250);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = await simulate(app.urls.http!.replace('http://', 'ws://'), calls, speed, protocol, phases);
+  const r = await simulate(app.urls.http!.replace('http://', 'ws://'), calls, speed, protocol);
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
@@ -200,27 +193,6 @@ export const streamSuite: BenchSuite = {
     const cpuPerCall: Record<string, number> = {};
     /** Per mode, the p99 of every run of each level (ms). */
     const p99s: Record<string, Map<number, number[]>> = {};
-    const model = { dir: modelDir, runtime: settings.model.runtime, explain: settings.model.explain };
-    const product = layouts[0]!.name;
-    const steady = `${product}, spread phases`;
-    const record = (name: string, n: number, run: number, l: Level) => {
-      rows.push([
-        name,
-        String(n),
-        `${run}/${runs}`,
-        `${l.completed}`,
-        String(l.windows),
-        l.p50.toFixed(1),
-        l.p95.toFixed(1),
-        l.p99.toFixed(1),
-        l.clientP99.toFixed(1),
-        settings.model.explain ? `${((100 * l.unexplained) / Math.max(1, l.windows)).toFixed(1)}` : '-',
-        l.cpuPerCallPct.toFixed(2),
-        l.generatorPerCallPct.toFixed(2),
-        l.memPerCallMiB.toFixed(2),
-      ]);
-      p99s[name]!.set(n, [...(p99s[name]!.get(n) ?? []), l.p99]);
-    };
     try {
       for (const mode of layouts) {
         best[mode.name] = 0;
@@ -228,22 +200,35 @@ export const streamSuite: BenchSuite = {
         for (const n of levels) {
           let passed = 0;
           for (let run = 1; run <= runs; run++) {
-            const l = await runLevel(mode, model, n, speed, protocol);
-            record(mode.name, n, run, l);
+            const l = await runLevel(
+              mode,
+              { dir: modelDir, runtime: settings.model.runtime, explain: settings.model.explain },
+              n,
+              speed,
+              protocol,
+            );
+            rows.push([
+              mode.name,
+              String(n),
+              `${run}/${runs}`,
+              `${l.completed}`,
+              String(l.windows),
+              l.p50.toFixed(1),
+              l.p95.toFixed(1),
+              l.p99.toFixed(1),
+              l.clientP99.toFixed(1),
+              settings.model.explain ? `${((100 * l.unexplained) / Math.max(1, l.windows)).toFixed(1)}` : '-',
+              l.cpuPerCallPct.toFixed(2),
+              l.generatorPerCallPct.toFixed(2),
+              l.memPerCallMiB.toFixed(2),
+            ]);
             cpuPerCall[mode.name] = l.cpuPerCallPct;
+            p99s[mode.name]!.set(n, [...(p99s[mode.name]!.get(n) ?? []), l.p99]);
             if (l.completed === n && l.p99 <= P99_LIMIT_MS) passed++;
           }
           if (passed < runs) break; // higher N will only be worse
           best[mode.name] = n;
         }
-      }
-      // The product's last level again with the calls at spread phases: the steady load of independent
-      // calls, beside the verdict's worst case. Reported, not judged.
-      const last = [...p99s[product]!.keys()].at(-1);
-      if (last !== undefined) {
-        p99s[steady] = new Map();
-        for (let run = 1; run <= runs; run++)
-          record(steady, last, run, await runLevel(layouts[0]!, model, last, speed, protocol, 'spread'));
       }
     } finally {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -254,16 +239,16 @@ export const streamSuite: BenchSuite = {
       const within = all.filter((p) => p <= P99_LIMIT_MS).length;
       return `p99 ${Math.min(...all).toFixed(0)}–${Math.max(...all).toFixed(0)} ms in ${all.length} runs, ${within} within ${P99_LIMIT_MS} ms`;
     };
+    const product = layouts[0]!.name;
     const lastRun = [...p99s[product]!.keys()].at(-1);
     notes.push(
       `protocol: ${protocol}; pace: ${speed === 1 ? 'real time' : `${speed}x real time (time-compressed: each call sends ${speed}x its audio rate)`}; agent emotion scoring off (default policy): one customer window per second of customer speech`,
       `largest N with p99 <= ${P99_LIMIT_MS} ms in every run: ${Object.entries(best)
         .map(([k, v]) => `${k}: ${v || `< ${levels[0]}`}`)
         .join('; ')}`,
-      ...[...layouts.map((m) => m.name), steady].flatMap((name) =>
-        [...(p99s[name]?.keys() ?? [])].map((n) => `${name}, ${n} calls: ${spread(name, n)}`),
+      ...layouts.flatMap((m) =>
+        [...p99s[m.name]!.keys()].map((n) => `${m.name}, ${n} calls: ${spread(m.name, n)}`),
       ),
-      "phases: every call plays the demo conversation from its start and all start within 1 s, so their customers speak in the same seconds (the verdict: a worst case no real traffic has); spread phases: call i of N starts i/N of the way in and wraps around (the steady load of independent calls), run at the product's last level, reported beside the verdict",
       "p99: last sample of a window at the gateway -> its score out (the verdict); client p99: the load generator's send of that sample -> the score at its watcher, late sends and the gateway's queue included",
       `unexplained: windows scored without their explanation because their batch started more than ${EXPLAIN_WITHIN_MS} ms late (explanations ${settings.model.explain ? 'on, as in the product' : 'off: VOICEPULSE_EXPLAIN'})`,
       'CPU: server process (gateway + scoring threads) time / wall time / calls, % of one core; generator: the same for the load generator, a separate process on the same cores',
