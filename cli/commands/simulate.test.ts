@@ -14,19 +14,8 @@ async function simulate(
   url: string,
   extra: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = [
-    BIN,
-    'simulate',
-    '--calls',
-    '1',
-    '--protocol',
-    protocol,
-    '--url',
-    url,
-    '--token',
-    TOKEN,
-    ...extra,
-  ];
+  const call = ['--calls', '1', '--protocol', protocol, '--url', url, '--token', TOKEN];
+  const args = [BIN, 'simulate', ...call, ...extra];
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, args, { timeout: 60_000 });
     return { code: 0, stdout, stderr };
