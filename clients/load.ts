@@ -102,7 +102,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const rampMs = o.rampMs ?? 1000;
-  const callMs = Math.max(o.call.customer.length, o.call.agent.length) / 8;
+  const callMs = Math.max(o.call.customer.length, o.call.agent.length) / 8; // 8 kHz audio
   await Promise.all(
     Array.from({ length: o.calls }, async (_, i) => {
       await new Promise((r) => setTimeout(r, (i * rampMs) / Math.max(1, o.calls)));

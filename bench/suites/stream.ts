@@ -1,8 +1,8 @@
 // Live scoring under load: N concurrent two-speaker calls (the demo call: the RAVDESS clips committed
-// in clients/demo, every call from the conversation's start) streamed over the Twilio protocol at real-time pace by a separate load-generator
-// process (`voicepulse simulate`), against the server in this process. Reported per N: window
-// latency (last sample of a window arriving at the gateway → its score leaving, measured in the
-// server; beside it the load generator's own p99 of the same scores, which adds the sockets and the
+// in clients/demo, every call from the conversation's start) streamed over the Twilio protocol at
+// real-time pace by a separate load-generator process (`voicepulse simulate`), against the server in
+// this process. Reported per N: window latency (last sample of a window arriving at the gateway → its
+// score leaving, measured in the server; beside it the load generator's own p99 of the same scores, which adds the sockets and the
 // gateway's queue), server CPU per call (share of one core) and memory per call; for the product
 // configuration (serve's scoring threads for this machine, batches filled across calls) and an
 // unbatched baseline (scoring on the gateway's own thread, one window per model call). Each level
