@@ -2,12 +2,12 @@
 // in clients/demo, every call from the conversation's start) streamed over the Twilio protocol at
 // real-time pace by a separate load-generator process (`voicepulse simulate`), against the server in
 // this process. Reported per N: window latency (last sample of a window arriving at the gateway → its
-// score leaving, measured in the server; beside it the load generator's own p99 of the same scores, which adds the sockets and the
-// gateway's queue), server CPU per call (share of one core) and memory per call; for the product
-// configuration (serve's scoring threads for this machine, batches filled across calls) and an
-// unbatched baseline (scoring on the gateway's own thread, one window per model call). Each level
-// runs several times (a shared machine's p99 moves by a factor of two between runs), and passes only
-// when every run does. Env: VOICEPULSE_THREADS (the product layout's scoring threads),
+// score leaving, measured in the server; beside it the load generator's own p99 of the same scores,
+// which adds the sockets and the gateway's queue), server CPU per call (share of one core) and memory
+// per call; for the product configuration (serve's scoring threads for this machine, batches filled
+// across calls) and an unbatched baseline (scoring on the gateway's own thread, one window per model
+// call). Each level runs several times (a shared machine's p99 moves by a factor of two between runs),
+// and passes only when every run does. Env: VOICEPULSE_THREADS (the product layout's scoring threads),
 // VOICEPULSE_BENCH_LEVELS (e.g. "50,100,200"), VOICEPULSE_BENCH_RUNS (runs per level),
 // VOICEPULSE_BENCH_SPEED (time compression; 1 = real time, the default), VOICEPULSE_BENCH_PROTOCOL
 // (twilio, the default, or native: 20 ms stereo frames, cheaper to send).
