@@ -57,7 +57,7 @@ describe('runLoad phases', () => {
           if (m.type === 'stop') ws.close(1000);
           return;
         }
-        const frame = new Int16Array(new Uint8Array(data as Buffer).buffer.slice(0));
+        const frame = new Int16Array(new Uint8Array(data as Buffer).buffer);
         sent.set(callId, [...(sent.get(callId) ?? []), Math.round((frame[0]! / 32767) * 100) - 1]);
       });
     });

@@ -98,7 +98,7 @@ export class CallRegistry {
     const { config, scoringCores, maxBatch } = backend.layout;
     this.sampleRate = config.sampleRate;
     this.capacity = new ScoringCapacity({
-      threads: scoringCores,
+      cores: scoringCores,
       maxBatch,
       hopMs: config.hopMs,
       maxLoad: limits.maxScoringLoad,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ScoringCapacity } from './capacity.ts';
 
-const capacity = (maxLoad = 1, threads = 2) =>
-  new ScoringCapacity({ threads, maxBatch: 8, hopMs: 1000, maxLoad });
+const capacity = (maxLoad = 1, cores = 2) =>
+  new ScoringCapacity({ cores, maxBatch: 8, hopMs: 1000, maxLoad });
 
 describe('ScoringCapacity', () => {
   it('gives each thread one batch of scored speakers until a window has been measured', () => {

@@ -6,15 +6,15 @@
 // throughout — at the measured cost of a window, and a call that would take the admitted calls past
 // `maxLoad` of the threads' time is refused at once. The cost is the scoring threads' own measure
 // (the time their batches took per window, recent batches weighing most), so it follows the model,
-// the runtime and the machine. Until a first batch is measured, each thread is given one batch of
-// scored speakers.
+// the runtime and the machine. Until a first batch is measured, each scoring core is given one batch
+// of scored speakers.
 
 export interface CapacityOptions {
   /**
-   * Scoring threads, as many as have a core to count on (ScoringLayout.scoringCores; an engine on the
-   * main thread counts as one).
+   * Cores the scoring threads can count on (ScoringLayout.scoringCores; an engine on the main thread
+   * counts as one): load is a share of their time.
    */
-  threads: number;
+  cores: number;
   /** Most windows a thread scores in one batch. */
   maxBatch: number;
   /** A speaker's windows follow each other every hopMs. */
@@ -47,8 +47,8 @@ export class ScoringCapacity {
   /** Share of the threads' time `speakers` scored speakers claim (at most one window per hop each). */
   load(speakers: number): number {
     const cost = this.windowCostMs;
-    if (cost === undefined) return speakers / (this.o.threads * this.o.maxBatch);
-    return (speakers * (1000 / this.o.hopMs) * cost) / (this.o.threads * 1000);
+    if (cost === undefined) return speakers / (this.o.cores * this.o.maxBatch);
+    return (speakers * (1000 / this.o.hopMs) * cost) / (this.o.cores * 1000);
   }
 
   /** Why `more` scored speakers do not fit next to the `admitted` ones, or null when they do. */
